@@ -1,0 +1,167 @@
+/**
+ * `heap.check()`: walks every structure in the buffer and this thread's caches, and throws a
+ * HEAP_CORRUPT error naming the first inconsistency. Slow by design; tests call it often.
+ */
+import { HeapError } from "./errors";
+import { linkWord, LARGE_LIVE, MID_FREE, TINY_FREE } from "./header";
+import type { Heap } from "./heap";
+import {
+  FLAG_IN_PARTIAL, H, KIND_FREE, KIND_LARGE, KIND_LARGE_TAIL, KIND_META, KIND_MID, KIND_SLAB, P, PAGE, PAGE_SHIFT, S,
+  SLOT_ACTIVE, SLOT_EMPTY, SLOT_UNUSED,
+} from "./layout";
+import { lookupSuperSlab } from "./registry";
+import { isPartialOf } from "./tiny-refill";
+import { MID_CLASSES } from "./size-classes";
+import { ssFirstPage, ssWord } from "./superslab";
+
+function corrupt(what: string): never {
+  throw new HeapError("HEAP_CORRUPT", what);
+}
+
+export function checkHeap(heap: Heap): void {
+  const m = heap.mem;
+  const i32 = m.i32;
+  const { pages, metaPages, superslabs } = m.layout;
+  let inUse = 0;
+  for (let p = 0; p < pages; p++) {
+    const kind = i32[m.meta(p) + P.KIND];
+    const free = (i32[m.bitmap + (p >>> 5)] & (1 << (p & 31))) !== 0;
+    if (free !== (kind === KIND_FREE)) corrupt(`page ${p}: arena bitmap says ${free ? "free" : "used"} but page kind is ${kind}`);
+    if ((p < metaPages) !== (kind === KIND_META)) corrupt(`page ${p}: metadata page kind mismatch (${kind})`);
+    if (!free && p >= metaPages) inUse++;
+  }
+  if (inUse !== i32[H.PAGES_IN_USE]) corrupt(`arena counts ${i32[H.PAGES_IN_USE]} pages in use, pages say ${inUse}`);
+
+  let live = 0;
+  for (let ss = 0; ss < superslabs; ss++) {
+    if (i32[ssWord(m, ss) + S.LIVE] !== 1) continue;
+    live++;
+    checkSuperSlab(heap, ss);
+  }
+  if (live !== i32[H.SUPERSLABS]) corrupt(`${i32[H.SUPERSLABS]} SuperSlabs counted, ${live} live`);
+  checkSlotLists(heap);
+  checkFrontLists(heap);
+  checkMidLists(heap);
+  checkLargeRuns(heap);
+}
+
+function checkSuperSlab(heap: Heap, ss: number): void {
+  const m = heap.mem;
+  const i32 = m.i32;
+  const first = ssFirstPage(m, ss);
+  if (lookupSuperSlab(m, first << PAGE_SHIFT) !== ss) corrupt(`SuperSlab ${ss} is live but not in the registry`);
+  let active = 0;
+  let empty = 0;
+  const cursor = i32[ssWord(m, ss) + S.CURSOR];
+  for (let k = 0; k < m.layout.pagesPerSS; k++) {
+    const page = first + k;
+    const meta = m.meta(page);
+    if (i32[meta + P.KIND] !== KIND_SLAB) corrupt(`page ${page} of SuperSlab ${ss} is not a slab`);
+    const state = i32[meta + P.STATE];
+    if (k >= cursor && state !== SLOT_UNUSED) corrupt(`slab ${page}: beyond the claim cursor but state ${state}`);
+    if (state === SLOT_ACTIVE) active++;
+    if (state === SLOT_EMPTY) empty++;
+    if (state === SLOT_ACTIVE && i32[meta + P.CLASS] >= 0) checkSlab(heap, page);
+  }
+  if (active !== i32[ssWord(m, ss) + S.ACTIVE]) corrupt(`SuperSlab ${ss}: ${i32[ssWord(m, ss) + S.ACTIVE]} active slots counted, ${active} found`);
+  if (empty !== i32[ssWord(m, ss) + S.EMPTY]) corrupt(`SuperSlab ${ss}: ${i32[ssWord(m, ss) + S.EMPTY]} empty slots counted, ${empty} found`);
+}
+
+function checkSlab(heap: Heap, page: number): void {
+  const m = heap.mem;
+  const i32 = m.i32;
+  const meta = m.meta(page);
+  const cls = i32[meta + P.CLASS];
+  const size = heap.blockSize[cls];
+  const carved = i32[meta + P.CARVED];
+  const used = i32[meta + P.USED];
+  if (size === undefined) corrupt(`slab ${page}: class ${cls} is not a tiny class of this heap`);
+  if (carved > i32[meta + P.CAPACITY] || used < 0 || used > carved) corrupt(`slab ${page}: used ${used}, carved ${carved}, capacity ${i32[meta + P.CAPACITY]}`);
+  let n = 0;
+  for (let b = i32[meta + P.FREELIST]; b !== 0; b = i32[linkWord(b)]) {
+    checkTinyBlock(heap, b, page, cls, `slab ${page} freelist`);
+    if (++n > carved) corrupt(`slab ${page}: freelist longer than the blocks carved (cycle?)`);
+  }
+  const remote = i32[meta + P.REMOTE_COUNT];
+  if (n + used !== carved && !(m.shared && n + used <= carved + remote))
+    corrupt(`slab ${page}: ${n} blocks on the freelist + ${used} used != ${carved} carved`);
+}
+
+function checkTinyBlock(heap: Heap, b: number, page: number, cls: number, where: string): void {
+  const m = heap.mem;
+  const base = page << PAGE_SHIFT;
+  if (b >>> PAGE_SHIFT !== page || (b - base) % heap.blockSize[cls] !== 0 || (b - base) / heap.blockSize[cls] >= m.i32[m.meta(page) + P.CARVED])
+    corrupt(`${where}: block ${b} is not a carved block of class ${cls}`);
+  if (m.u8[b] !== (TINY_FREE | cls)) corrupt(`${where}: free block ${b} has header 0x${m.u8[b].toString(16)}`);
+}
+
+function checkSlotLists(heap: Heap): void {
+  const m = heap.mem;
+  const i32 = m.i32;
+  for (let cls = 0; cls < 16; cls++) {
+    let prev = 0;
+    let n = 0;
+    for (let page = i32[H.CLASS_SLOTS + cls]; page !== 0; page = i32[m.meta(page) + P.NEXT]) {
+      const meta = m.meta(page);
+      if (i32[meta + P.STATE] !== SLOT_EMPTY || i32[meta + P.CLASS] !== cls) corrupt(`class ${cls} slot list holds slab ${page} in state ${i32[meta + P.STATE]}`);
+      if (i32[meta + P.PREV] !== prev) corrupt(`class ${cls} slot list: slab ${page} has a wrong back link`);
+      if (++n > m.layout.pages) corrupt(`class ${cls} slot list has a cycle`);
+      prev = page;
+    }
+  }
+}
+
+function checkFrontLists(heap: Heap): void {
+  const m = heap.mem;
+  for (const list of heap.frontLists()) {
+    for (let cls = 0; cls < heap.blockSize.length; cls++) {
+      const where = `${list.name} of class ${cls}`;
+      let n = 0;
+      for (let b = list.heads[cls]; b !== 0; b = m.i32[linkWord(b)]) {
+        const page = b >>> PAGE_SHIFT;
+        const meta = m.meta(page);
+        if (m.i32[meta + P.KIND] !== KIND_SLAB || m.i32[meta + P.CLASS] !== cls || m.i32[meta + P.STATE] !== SLOT_ACTIVE)
+          corrupt(`${where}: block ${b} is not in an active slab of that class`);
+        checkTinyBlock(heap, b, page, cls, where);
+        if (++n > list.counts[cls]) corrupt(`${where} is longer than its count ${list.counts[cls]}`);
+      }
+      if (n !== list.counts[cls]) corrupt(`${where} holds ${n} blocks, its count says ${list.counts[cls]}`);
+    }
+  }
+  // Every slab flagged as partial must be on its class's list (stale entries are skipped by refill).
+  const listed = new Set<number>();
+  heap.partial.forEach((list, cls) => list.forEach((page) => { if (isPartialOf(heap, page, cls)) listed.add(page); }));
+  for (let page = m.layout.metaPages; page < m.layout.pages; page++) {
+    const meta = m.meta(page);
+    if (m.i32[meta + P.KIND] === KIND_SLAB && m.i32[meta + P.OWNER] === heap.tid && (m.i32[meta + P.FLAGS] & FLAG_IN_PARTIAL) !== 0 && !listed.has(page))
+      corrupt(`slab ${page} is flagged partial but on no partial list of its class`);
+  }
+}
+
+function checkMidLists(heap: Heap): void {
+  const m = heap.mem;
+  for (let cls = 0; cls < MID_CLASSES.length; cls++) {
+    let n = 0;
+    for (let b = m.i32[H.MID_FREE + cls]; b !== 0; b = m.i32[linkWord(b)]) {
+      const meta = m.meta(b >>> PAGE_SHIFT);
+      if (m.i32[meta + P.KIND] !== KIND_MID || m.i32[meta + P.CLASS] !== cls || m.u8[b] !== (MID_FREE | cls))
+        corrupt(`mid class ${cls} freelist: block ${b} is not a free block of that class`);
+      if (++n > m.layout.pages * (PAGE / MID_CLASSES[0])) corrupt(`mid class ${cls} freelist has a cycle`);
+    }
+  }
+}
+
+function checkLargeRuns(heap: Heap): void {
+  const m = heap.mem;
+  const i32 = m.i32;
+  for (let p = 0; p < m.layout.pages; p++) {
+    const meta = m.meta(p);
+    if (i32[meta + P.KIND] === KIND_LARGE) {
+      const span = i32[meta + P.SPAN];
+      if (m.u8[(p << PAGE_SHIFT) + 15] !== LARGE_LIVE) corrupt(`large block at page ${p}: header overwritten`);
+      for (let t = p + 1; t < p + span; t++) {
+        if (i32[m.meta(t) + P.KIND] !== KIND_LARGE_TAIL || i32[m.meta(t) + P.SPAN] !== p) corrupt(`large block at page ${p}: page ${t} is not its tail`);
+      }
+    }
+  }
+}

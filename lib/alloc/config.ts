@@ -1,0 +1,210 @@
+import { HeapError } from "./errors";
+import { PRESETS, PRESET_NAMES, isPresetName, type PresetName } from "./presets";
+import { MAX_CLASSES } from "./size-classes";
+
+export type BuildMode = "release" | "debug";
+export type FreeRoute = "header" | "lookup";
+
+/** The knobs a preset sets and a user may override. */
+export interface TuningOptions {
+  /** Tiny block sizes (header included), ascending, at most 16, the last <= 1024. */
+  tinyClasses: readonly number[];
+  /** Highest tiny class index in use; larger requests go to the mid tier. */
+  tinyMaxClass: number;
+  /** Per-thread singly linked front list per class (the TLS SLL). Off: every malloc/free goes to the slab. */
+  frontCache: boolean;
+  /** Blocks a front list may hold before half of them spill back to their slabs. */
+  frontCapacity: number;
+  /** Blocks one refill moves from the slab into a front list. */
+  refillCount: number;
+  /** The SFC layer in front of the SLL. */
+  sfcEnable: boolean;
+  sfcCapacity: number;
+  sfcRefillCount: number;
+  /** Phase 6-3's layered fast path (reproduces its regression). */
+  layeredFastPath: boolean;
+  /** How free finds a tiny block's class: the 1-byte header, or the SuperSlab registry. */
+  freeRoute: FreeRoute;
+  /** SuperSlab size in bytes: 1 MiB or 2 MiB. */
+  superslabBytes: number;
+  /** Registry hash slots (power of two) and the longest probe. */
+  registrySlots: number;
+  registryProbes: number;
+}
+
+export interface HeapOptions extends Partial<TuningOptions> {
+  /** Heap size in bytes (rounded down to 64 KiB). */
+  bytes?: number;
+  /** Back the heap by a SharedArrayBuffer so workers can attach to it. */
+  shared?: boolean;
+  preset?: PresetName;
+  build?: BuildMode;
+  /** Debug build: print the route of every free. */
+  freeRouteTrace?: boolean;
+  /** Debug build: print each shared-pool stage as it happens. */
+  poolTrace?: boolean;
+  /** Print stats when the heap is detached or the process exits. */
+  statsAtExit?: boolean;
+  /** Where trace and stats lines go (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export interface HeapConfig extends TuningOptions {
+  bytes: number;
+  shared: boolean;
+  preset: PresetName;
+  build: BuildMode;
+  freeRouteTrace: boolean;
+  poolTrace: boolean;
+  statsAtExit: boolean;
+}
+
+const MiB = 1 << 20;
+
+/** Defaults below any preset. */
+const BASE: Omit<HeapConfig, keyof (typeof PRESETS)["current"]> = {
+  bytes: 64 * MiB,
+  shared: false,
+  preset: "current",
+  build: "release",
+  tinyMaxClass: MAX_CLASSES - 1,
+  frontCapacity: 1024,
+  refillCount: 32,
+  sfcCapacity: 256,
+  sfcRefillCount: 128,
+  superslabBytes: 2 * MiB,
+  registrySlots: 4096,
+  registryProbes: 8,
+  freeRouteTrace: false,
+  poolTrace: false,
+  statsAtExit: false,
+};
+
+type Kind = "int" | "bool" | "build" | "route" | "preset" | "classes";
+
+/** Every option readable from the environment, with the seed's variable names where it had one. */
+const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
+  HAKMEM_HEAP_BYTES: { key: "bytes", kind: "int" },
+  HAKMEM_SHARED: { key: "shared", kind: "bool" },
+  HAKMEM_PRESET: { key: "preset", kind: "preset" },
+  HAKMEM_BUILD: { key: "build", kind: "build" },
+  HAKMEM_TINY_CLASSES: { key: "tinyClasses", kind: "classes" },
+  HAKMEM_TINY_MAX_CLASS: { key: "tinyMaxClass", kind: "int" },
+  HAKMEM_TINY_FRONT_CACHE: { key: "frontCache", kind: "bool" },
+  HAKMEM_TINY_SLL_CAPACITY: { key: "frontCapacity", kind: "int" },
+  HAKMEM_TINY_REFILL_COUNT: { key: "refillCount", kind: "int" },
+  HAKMEM_SFC_ENABLE: { key: "sfcEnable", kind: "bool" },
+  HAKMEM_SFC_CAPACITY: { key: "sfcCapacity", kind: "int" },
+  HAKMEM_SFC_REFILL_COUNT: { key: "sfcRefillCount", kind: "int" },
+  HAKMEM_TINY_FAST_PATH: { key: "layeredFastPath", kind: "bool" },
+  HAKMEM_FREE_ROUTE: { key: "freeRoute", kind: "route" },
+  HAKMEM_SUPERSLAB_BYTES: { key: "superslabBytes", kind: "int" },
+  HAKMEM_REGISTRY_SLOTS: { key: "registrySlots", kind: "int" },
+  HAKMEM_REGISTRY_PROBES: { key: "registryProbes", kind: "int" },
+  HAKMEM_FREE_ROUTE_TRACE: { key: "freeRouteTrace", kind: "bool" },
+  HAKMEM_SP_TRACE: { key: "poolTrace", kind: "bool" },
+  HAKMEM_TINY_FAST_STATS: { key: "statsAtExit", kind: "bool" },
+};
+
+export const ENV_VARIABLES = Object.keys(ENV);
+
+function parseEnvValue(name: string, kind: Kind, raw: string): unknown {
+  const bad = (want: string) =>
+    new HeapError("INVALID_OPTION", `environment variable ${name}=${JSON.stringify(raw)} is not ${want}`);
+  switch (kind) {
+    case "int": {
+      if (!/^\d+$/.test(raw.trim())) throw bad("a non-negative integer");
+      return Number(raw);
+    }
+    case "bool": {
+      const v = raw.trim().toLowerCase();
+      if (["1", "true", "on", "yes"].includes(v)) return true;
+      if (["0", "false", "off", "no"].includes(v)) return false;
+      throw bad("a boolean (1/0, true/false, on/off)");
+    }
+    case "build":
+      if (raw === "release" || raw === "debug") return raw;
+      throw bad('"release" or "debug"');
+    case "route":
+      if (raw === "header" || raw === "lookup") return raw;
+      throw bad('"header" or "lookup"');
+    case "preset":
+      if (isPresetName(raw)) return raw;
+      throw bad(`a preset (${PRESET_NAMES.join(", ")})`);
+    case "classes": {
+      const parts = raw.split(",").map((s) => s.trim());
+      if (parts.some((p) => !/^\d+$/.test(p))) throw bad("a comma-separated list of block sizes");
+      return parts.map(Number);
+    }
+  }
+}
+
+function readEnv(env: Record<string, string | undefined>): Partial<HeapConfig> {
+  const out: Record<string, unknown> = {};
+  for (const [name, { key, kind }] of Object.entries(ENV)) {
+    const raw = env[name];
+    if (raw !== undefined && raw !== "") out[key] = parseEnvValue(name, kind, raw);
+  }
+  return out as Partial<HeapConfig>;
+}
+
+function invalid(option: string, value: unknown, want: string): HeapError {
+  return new HeapError("INVALID_OPTION", `option ${option}=${JSON.stringify(value)} is invalid: ${want}`);
+}
+
+function isCount(v: unknown, min: number, max: number): boolean {
+  return typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
+}
+
+function validate(c: HeapConfig): void {
+  const MAX_BYTES = 2 ** 31 - 2 ** 16; // offsets stay small integers (V8 Smis)
+  if (!isCount(c.bytes, 1 * MiB, MAX_BYTES)) throw invalid("bytes", c.bytes, `an integer from 1 MiB to ${MAX_BYTES}`);
+  if (c.superslabBytes !== MiB && c.superslabBytes !== 2 * MiB)
+    throw invalid("superslabBytes", c.superslabBytes, "1 MiB (1048576) or 2 MiB (2097152)");
+  const cls = c.tinyClasses;
+  if (!Array.isArray(cls) || cls.length < 1 || cls.length > MAX_CLASSES)
+    throw invalid("tinyClasses", cls, `1 to ${MAX_CLASSES} block sizes`);
+  cls.forEach((s, i) => {
+    if (!isCount(s, 8, 1024) || s % 8 !== 0 || (i > 0 && s <= cls[i - 1]))
+      throw invalid("tinyClasses", cls, "ascending multiples of 8 between 8 and 1024");
+  });
+  if (!isCount(c.tinyMaxClass, 0, MAX_CLASSES - 1)) throw invalid("tinyMaxClass", c.tinyMaxClass, "an integer 0..15");
+  if (!isCount(c.frontCapacity, 1, 1 << 16)) throw invalid("frontCapacity", c.frontCapacity, "an integer 1..65536");
+  if (!isCount(c.refillCount, 1, 1 << 12)) throw invalid("refillCount", c.refillCount, "an integer 1..4096");
+  if (!isCount(c.sfcCapacity, 1, 1 << 16)) throw invalid("sfcCapacity", c.sfcCapacity, "an integer 1..65536");
+  if (!isCount(c.sfcRefillCount, 1, c.sfcCapacity))
+    throw invalid("sfcRefillCount", c.sfcRefillCount, "an integer 1..sfcCapacity");
+  if (!isCount(c.registrySlots, 16, 1 << 20) || (c.registrySlots & (c.registrySlots - 1)) !== 0)
+    throw invalid("registrySlots", c.registrySlots, "a power of two 16..1048576");
+  if (!isCount(c.registryProbes, 1, c.registrySlots)) throw invalid("registryProbes", c.registryProbes, "1..registrySlots");
+  if (c.build !== "release" && c.build !== "debug") throw invalid("build", c.build, '"release" or "debug"');
+  if (c.freeRoute !== "header" && c.freeRoute !== "lookup") throw invalid("freeRoute", c.freeRoute, '"header" or "lookup"');
+}
+
+/**
+ * The full configuration of a heap: defaults, then the preset, then `HAKMEM_*` environment variables,
+ * then explicit options (explicit options win).
+ */
+export function resolveConfig(options: HeapOptions = {}, env: Record<string, string | undefined> = processEnv()): HeapConfig {
+  const fromEnv = readEnv(env);
+  const presetName = options.preset ?? fromEnv.preset ?? BASE.preset;
+  if (!isPresetName(presetName)) throw invalid("preset", presetName, `one of ${PRESET_NAMES.join(", ")}`);
+  const explicit = Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== "log"));
+  const config = { ...BASE, ...PRESETS[presetName], ...fromEnv, ...explicit, preset: presetName } as HeapConfig;
+  config.tinyMaxClass = Math.min(config.tinyMaxClass, config.tinyClasses.length - 1);
+  validate(config);
+  config.bytes -= config.bytes % (1 << 16);
+  return config;
+}
+
+function processEnv(): Record<string, string | undefined> {
+  return typeof process !== "undefined" && process.env ? process.env : {};
+}
+
+/** A short stable hash of everything that changes the allocator's behaviour, for provenance. */
+export function configHash(config: HeapConfig): string {
+  const text = JSON.stringify(Object.keys(config).sort().map((k) => [k, config[k as keyof HeapConfig]]));
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, "0");
+}

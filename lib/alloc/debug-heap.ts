@@ -1,0 +1,101 @@
+/**
+ * The debug build: every front-end variant wrapped with full checks, as the seed's debug builds had.
+ * It keeps a shadow table of live blocks, so any pointer that is not a live block's start is caught
+ * (double free, interior or misaligned pointers, pointers to nothing), checks the header byte on
+ * every free (corruption), and can trace each free's route (HAKMEM_FREE_ROUTE_TRACE). The table is
+ * per thread: on a shared heap, blocks of other threads get the release checks only.
+ * Release builds construct the undecorated classes: none of this is on their path.
+ */
+import { HeapError, fmtPtr } from "./errors";
+import { CLASS_MASK, describeHeader, LARGE_LIVE, MAGIC_MASK, MID_LIVE, TINY_LIVE } from "./header";
+import type { Heap } from "./heap";
+import type { HeapMemory } from "./heap-memory";
+import { P, PAGE_SHIFT } from "./layout";
+
+type HeapClass = new (mem: HeapMemory, tid: number, log: (line: string) => void) => Heap;
+
+const decorated = new Map<HeapClass, HeapClass>();
+
+/** The debug build of a front-end class (made once per class). */
+export function debugBuildOf(Base: HeapClass): HeapClass {
+  let Debug = decorated.get(Base);
+  if (!Debug) {
+    Debug = withDebugChecks(Base);
+    decorated.set(Base, Debug);
+  }
+  return Debug;
+}
+
+function withDebugChecks(Base: HeapClass): HeapClass {
+  return class DebugHeap extends Base {
+    /** Live user pointer -> its header byte at malloc time. */
+    private readonly live = new Map<number, number>();
+
+    override malloc(size: number): number {
+      const p = super.malloc(size);
+      if (p !== 0) {
+        if (this.live.has(p)) throw new HeapError("HEAP_CORRUPT", `malloc(${size}) returned ${fmtPtr(p)}, which is already live`, p);
+        this.live.set(p, this.u8[p - 1]);
+      }
+      return p;
+    }
+
+    override free(ptr: number): void {
+      if (ptr === 0) return;
+      this.assertLive(ptr, "free");
+      if (this.mem.config.freeRouteTrace) this.logLine(`[FREE_ROUTE] ${this.routeOf(ptr)} ptr=0x${ptr.toString(16)}`);
+      this.live.delete(ptr);
+      super.free(ptr);
+    }
+
+    override realloc(ptr: number, size: number): number {
+      if (ptr !== 0) this.assertLive(ptr, "realloc");
+      return super.realloc(ptr, size);
+    }
+
+    override usableSize(ptr: number): number {
+      this.assertLive(ptr, "usableSize");
+      return super.usableSize(ptr);
+    }
+
+    private assertLive(ptr: number, op: string): void {
+      const expected = this.live.get(ptr);
+      // Another thread's block of a shared heap is not in this thread's table: the release checks apply.
+      if (expected === undefined && this.mem.shared) return;
+      if (expected === undefined) {
+        if (typeof ptr === "number" && Number.isInteger(ptr) && ptr >= 1 && ptr < this.mem.config.bytes) {
+          const h = this.u8[ptr - 1];
+          const m = h & MAGIC_MASK;
+          if (m === 0x80 || m === 0x90 || m === 0xd0)
+            throw new HeapError("DOUBLE_FREE", `${op}(${fmtPtr(ptr)}): block is not live (header says ${describeHeader(h)})`, ptr);
+          const owner = this.containingBlock(ptr);
+          if (owner !== 0)
+            throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): interior pointer, ${ptr - owner} bytes into the live block at ${fmtPtr(owner)}`, ptr);
+        }
+        throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): not a live block of this heap`, ptr);
+      }
+      if (this.u8[ptr - 1] !== expected)
+        throw new HeapError("CORRUPT_HEADER", `${op}(${fmtPtr(ptr)}): header byte is 0x${this.u8[ptr - 1].toString(16)}, was 0x${expected.toString(16)} (written over by a buffer underrun?)`, ptr);
+    }
+
+    /** The live block whose user bytes contain `ptr`, or 0. */
+    private containingBlock(ptr: number): number {
+      for (const [p] of this.live) if (ptr > p && ptr < p + super.usableSize(p)) return p;
+      return 0;
+    }
+
+    private routeOf(ptr: number): string {
+      const h = this.u8[ptr - 1];
+      switch (h & MAGIC_MASK) {
+        case TINY_LIVE: {
+          const owner = this.mem.i32[this.mem.meta((ptr - 1) >>> PAGE_SHIFT) + P.OWNER];
+          if (this.mem.shared && owner !== this.tid) return "remote";
+          return this.mem.config.freeRoute === "lookup" ? "ss_hit" : `header_fast class=${h & CLASS_MASK}`;
+        }
+        case MID_LIVE: return "mid";
+        case LARGE_LIVE: return "large";
+        default: return "invalid";
+      }
+    }
+  };
+}

@@ -1,0 +1,28 @@
+/** Every way a heap operation can be refused. */
+export type HeapErrorCode =
+  | "INVALID_SIZE"
+  | "INVALID_POINTER"
+  | "DOUBLE_FREE"
+  | "CORRUPT_HEADER"
+  | "HEAP_CORRUPT"
+  | "INVALID_OPTION"
+  | "HEAP_CREATE_FAILED"
+  | "DETACHED";
+
+/** An allocator error: `code` says what kind, the message names the pointer or size and what is wrong. */
+export class HeapError extends Error {
+  readonly code: HeapErrorCode;
+  readonly ptr: number | undefined;
+
+  constructor(code: HeapErrorCode, message: string, ptr?: number) {
+    super(`${code}: ${message}`);
+    this.name = "HeapError";
+    this.code = code;
+    this.ptr = ptr;
+  }
+}
+
+/** Formats a pointer the way every message shows it: decimal offset and hex. */
+export function fmtPtr(ptr: number): string {
+  return Number.isInteger(ptr) && ptr >= 0 ? `ptr ${ptr} (0x${ptr.toString(16)})` : `ptr ${String(ptr)}`;
+}

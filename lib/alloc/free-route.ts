@@ -1,0 +1,102 @@
+/**
+ * Where free decides its route when the fast path (a live tiny header, owner's own block) does not
+ * apply: the registry route (`ss_hit`, the header-less lookup), the mid and large tiers, and every
+ * refusal (null, double free, pointers that are not blocks, corrupt headers).
+ */
+import { HeapError, fmtPtr } from "./errors";
+import { CLASS_MASK, describeHeader, LARGE_FREE, LARGE_LIVE, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } from "./header";
+import type { Heap } from "./heap";
+import { KIND_SLAB, P, PAGE_SHIFT, SLOT_ACTIVE, STAT } from "./layout";
+import { largeFree, largeUsableSize } from "./large";
+import { midFree, midUsableSize } from "./mid";
+import { lookupSuperSlab } from "./registry";
+
+export function freeSlow(heap: Heap, ptr: number): void {
+  if (ptr === 0) return;
+  const h = headerOf(heap, ptr, "free");
+  switch (h & MAGIC_MASK) {
+    case TINY_LIVE: {
+      const cls = tinyClassViaRegistry(heap, ptr, h);
+      const b = ptr - 1;
+      if (heap.mem.shared && heap.mem.i32[heap.mem.meta(b >>> PAGE_SHIFT) + P.OWNER] !== heap.tid) {
+        heap.freeRemoteBlock(b, cls);
+      } else {
+        heap.stat[STAT.ss_hit]++;
+        heap.pushFree(b, cls);
+      }
+      return;
+    }
+    case MID_LIVE:
+      heap.stat[STAT.mid_free]++;
+      return midFree(heap.mem, ptr);
+    case LARGE_LIVE:
+      heap.stat[STAT.large_free]++;
+      return largeFree(heap.mem, ptr);
+    case TINY_FREE:
+    case MID_FREE:
+    case LARGE_FREE:
+      throw new HeapError("DOUBLE_FREE", `free(${fmtPtr(ptr)}): block already freed (header says ${describeHeader(h)})`, ptr);
+    default:
+      throw notABlock(heap, ptr, h, "free");
+  }
+}
+
+/** Reads the header byte of `ptr` after checking that `ptr` can be a user pointer of this heap. */
+function headerOf(heap: Heap, ptr: number, op: string): number {
+  if (typeof ptr !== "number" || !Number.isInteger(ptr) || ptr < 1 || ptr >= heap.mem.config.bytes)
+    throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): not an offset inside this heap (1..${heap.mem.config.bytes - 1})`, ptr);
+  if ((ptr >>> PAGE_SHIFT) < heap.mem.layout.metaPages)
+    throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): points into the heap's metadata, not a block`, ptr);
+  return heap.u8[ptr - 1];
+}
+
+/**
+ * The seed's `hak_super_lookup` route: find the SuperSlab through the registry, then the slab and its
+ * class; the header must agree and the pointer must start a block.
+ */
+function tinyClassViaRegistry(heap: Heap, ptr: number, h: number): number {
+  const m = heap.mem;
+  const b = ptr - 1;
+  if (lookupSuperSlab(m, b) < 0)
+    throw new HeapError("INVALID_POINTER", `free(${fmtPtr(ptr)}): header looks like a tiny block but the address is in no SuperSlab`, ptr);
+  const meta = m.meta(b >>> PAGE_SHIFT);
+  const cls = m.i32[meta + P.CLASS];
+  const offset = b - ((b >>> PAGE_SHIFT) << PAGE_SHIFT);
+  if (m.i32[meta + P.STATE] !== SLOT_ACTIVE || cls < 0)
+    throw new HeapError("INVALID_POINTER", `free(${fmtPtr(ptr)}): the slab holding it serves no class`, ptr);
+  if (offset % heap.blockSize[cls] !== 0)
+    throw new HeapError("INVALID_POINTER", `free(${fmtPtr(ptr)}): interior pointer, ${offset % heap.blockSize[cls] - 1} bytes into a ${heap.blockSize[cls]}-byte block`, ptr);
+  if ((h & CLASS_MASK) !== cls)
+    throw new HeapError("CORRUPT_HEADER", `free(${fmtPtr(ptr)}): header says class ${h & CLASS_MASK} but its slab serves class ${cls}`, ptr);
+  return cls;
+}
+
+function notABlock(heap: Heap, ptr: number, h: number, op: string): HeapError {
+  const m = heap.mem;
+  const meta = m.meta((ptr - 1) >>> PAGE_SHIFT);
+  if (m.i32[meta + P.KIND] === KIND_SLAB && m.i32[meta + P.STATE] === SLOT_ACTIVE) {
+    const cls = m.i32[meta + P.CLASS];
+    const offset = (ptr - 1) % (1 << PAGE_SHIFT);
+    if (cls >= 0 && offset % heap.blockSize[cls] === 0)
+      return new HeapError("CORRUPT_HEADER", `${op}(${fmtPtr(ptr)}): block header overwritten (byte 0x${h.toString(16).padStart(2, "0")}, expected 0x${(TINY_LIVE | cls).toString(16)})`, ptr);
+  }
+  return new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): not a block returned by malloc (${describeHeader(h)})`, ptr);
+}
+
+export function usableSize(heap: Heap, ptr: number): number {
+  const h = headerOf(heap, ptr, "usableSize");
+  switch (h & MAGIC_MASK) {
+    case TINY_LIVE:
+      return heap.blockSize[tinyClassViaRegistry(heap, ptr, h)] - 1;
+    case MID_LIVE:
+      return midUsableSize(heap.mem, ptr);
+    case LARGE_LIVE:
+      return largeUsableSize(heap.mem, ptr);
+    case TINY_FREE:
+    case MID_FREE:
+    case LARGE_FREE:
+      throw new HeapError("INVALID_POINTER", `usableSize(${fmtPtr(ptr)}): block is free (use after free)`, ptr);
+    default:
+      throw notABlock(heap, ptr, h, "usableSize");
+  }
+}

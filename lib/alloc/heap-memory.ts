@@ -1,0 +1,41 @@
+/**
+ * One thread's views of a heap's buffer plus the heap's fixed facts (config, layout). Every tier
+ * module works through this; a worker attaching to the heap builds its own over the same buffer.
+ */
+import type { HeapConfig } from "./config";
+import { computeLayout, PAGE_META_SHIFT, type Layout } from "./layout";
+
+export class HeapMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  readonly u8: Uint8Array;
+  readonly i32: Int32Array;
+  readonly stats64: BigInt64Array;
+  readonly config: HeapConfig;
+  readonly layout: Layout;
+  /** True when other threads may touch the buffer: only then are Atomics used. */
+  readonly shared: boolean;
+  /** Int32 index of page 0's metadata. */
+  readonly pageMeta: number;
+  readonly ssTable: number;
+  readonly registry: number;
+  readonly bitmap: number;
+
+  constructor(buffer: ArrayBuffer | SharedArrayBuffer, config: HeapConfig) {
+    this.buffer = buffer;
+    this.config = config;
+    this.layout = computeLayout(config);
+    this.u8 = new Uint8Array(buffer);
+    this.i32 = new Int32Array(buffer);
+    this.stats64 = new BigInt64Array(buffer, this.layout.statsAt, (this.layout.ssTableAt - this.layout.statsAt) >> 3);
+    this.shared = config.shared;
+    this.pageMeta = this.layout.pageMetaAt >> 2;
+    this.ssTable = this.layout.ssTableAt >> 2;
+    this.registry = this.layout.registryAt >> 2;
+    this.bitmap = this.layout.bitmapAt >> 2;
+  }
+
+  /** Int32 index of a page's metadata word 0. */
+  meta(page: number): number {
+    return this.pageMeta + (page << PAGE_META_SHIFT);
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * A thread's handle on a hakmem heap: the public malloc/free API, the tiny tier's front end (one
+ * singly linked list per class, with a count: the seed's TLS SLL) and the dispatch to the other tiers.
+ * The fast paths below touch no Atomics and call nothing; everything else lives in the tier modules.
+ */
+import { configHash, type HeapConfig } from "./config";
+import { HeapError, fmtPtr } from "./errors";
+import { linkWord, TINY_FREE, TINY_LIVE } from "./header";
+import { HeapMemory } from "./heap-memory";
+import { largeMalloc } from "./large";
+import { H, MAX_THREADS, P, PAGE_SHIFT, STAT_NAMES, STAT } from "./layout";
+import { MID_MAX_REQUEST, midMalloc } from "./mid";
+import type { PoolThread } from "./shared-pool";
+import { classTable, MAX_CLASSES } from "./size-classes";
+import { refill, spill } from "./tiny-refill";
+import { freeSlow, usableSize } from "./free-route";
+import { collectStats, type HeapStats } from "./stats";
+import { checkHeap } from "./check";
+import { detachThread } from "./thread-exit";
+import { cas, fetchAdd, load } from "./sync";
+import { remoteFree } from "./remote-free";
+
+export class Heap implements PoolThread {
+  readonly mem: HeapMemory;
+  readonly config: HeapConfig;
+  readonly u8: Uint8Array;
+  readonly i32: Int32Array;
+  readonly tid: number;
+  readonly configHash: string;
+
+  // Tiny front end (per thread).
+  /** Requests below this size are tiny. */
+  protected readonly tinyLimit: number;
+  protected readonly classOf: Uint8Array;
+  readonly blockSize: Int32Array;
+  readonly heads = new Int32Array(MAX_CLASSES);
+  readonly counts = new Int32Array(MAX_CLASSES);
+  /** Per class: the slab refills come from (0 = none yet). */
+  readonly current = new Int32Array(MAX_CLASSES);
+  /** Per class: this thread's slabs with free blocks, other than the current one. */
+  readonly partial: number[][] = Array.from({ length: MAX_CLASSES }, () => []);
+  protected readonly capacity: number;
+  protected readonly refillCount: number;
+  /** The phase-7 bug as a switch: ignore the header and find the class through the registry. */
+  protected readonly freeViaRegistry: boolean;
+  /** Shared heaps must send another thread's block to its owner. */
+  protected readonly checkOwner: boolean;
+
+  // Shared-pool thread state.
+  l0Slab = 0;
+  readonly hintSS = new Int32Array(MAX_CLASSES).fill(-1);
+  readonly stat = new Float64Array(STAT_NAMES.length);
+  readonly trace: ((line: string) => void) | null;
+  private readonly log: (line: string) => void;
+  private detached = false;
+
+  constructor(mem: HeapMemory, tid: number, log: (line: string) => void) {
+    this.mem = mem;
+    this.config = mem.config;
+    this.configHash = configHash(mem.config);
+    this.u8 = mem.u8;
+    this.i32 = mem.i32;
+    this.tid = tid;
+    this.log = log;
+    const c = mem.config;
+    const classes = c.tinyClasses.slice(0, c.tinyMaxClass + 1);
+    this.classOf = classTable(classes);
+    this.tinyLimit = this.classOf.length;
+    this.blockSize = Int32Array.from(classes);
+    this.capacity = c.frontCache ? c.frontCapacity : 0;
+    this.refillCount = c.frontCache ? c.refillCount : 1;
+    this.freeViaRegistry = c.freeRoute === "lookup";
+    this.checkOwner = c.shared;
+    this.trace = c.build === "debug" && c.poolTrace ? log : null;
+  }
+
+  get buffer(): ArrayBuffer | SharedArrayBuffer {
+    return this.mem.buffer;
+  }
+
+  malloc(size: number): number {
+    if (size < this.tinyLimit && size >>> 0 === size) {
+      const cls = this.classOf[size];
+      const b = this.heads[cls];
+      if (b !== 0) {
+        this.heads[cls] = this.i32[linkWord(b)];
+        this.counts[cls]--;
+        this.u8[b] = TINY_LIVE | cls;
+        return b + 1;
+      }
+      return this.refillAndPop(cls);
+    }
+    return this.mallocSlow(size);
+  }
+
+  free(ptr: number): void {
+    const h = this.u8[ptr - 1];
+    // A live tiny block's user pointer is 1 past an 8-aligned block start.
+    if ((h & 0xf0) === TINY_LIVE && (ptr & 7) === 1 && !this.freeViaRegistry) {
+      const b = ptr - 1;
+      if (this.checkOwner && this.ownerOf(b) !== this.tid) return this.freeRemoteBlock(b, h & 0x0f);
+      this.stat[STAT.header_fast]++;
+      this.pushFree(b, h & 0x0f);
+      return;
+    }
+    this.freeSlowPath(ptr);
+  }
+
+  /** Every other route of free (see free-route.ts). */
+  protected freeSlowPath(ptr: number): void {
+    freeSlow(this, ptr);
+  }
+
+  /** This thread's front lists, for check() and stats. */
+  frontLists(): FrontList[] {
+    return [{ name: "SLL", heads: this.heads, counts: this.counts }];
+  }
+
+  /** Puts a block freed by its owner on the front list (the header says free from now on). */
+  pushFree(b: number, cls: number): void {
+    this.u8[b] = TINY_FREE | cls;
+    this.i32[linkWord(b)] = this.heads[cls];
+    this.heads[cls] = b;
+    if (++this.counts[cls] > this.capacity) spill(this, cls, this.counts[cls] - (this.capacity >> 1));
+  }
+
+  /** Returns every block of this thread's front caches to its slab. */
+  flushFrontCaches(): void {
+    for (let cls = 0; cls < this.blockSize.length; cls++) if (this.counts[cls] > 0) spill(this, cls, this.counts[cls]);
+  }
+
+  logLine(line: string): void {
+    this.log(line);
+  }
+
+  /** True when another thread has freed blocks of this thread's slabs since the last drain. */
+  remotePending(): boolean {
+    return this.mem.shared && Atomics.load(this.i32, H.THREAD_REMOTE + this.tid) !== 0;
+  }
+
+  protected refillAndPop(cls: number): number {
+    if (refill(this, cls, this.refillCount) === 0) return 0;
+    const b = this.heads[cls];
+    this.heads[cls] = this.i32[linkWord(b)];
+    this.counts[cls]--;
+    this.u8[b] = TINY_LIVE | cls;
+    return b + 1;
+  }
+
+  protected mallocSlow(size: number): number {
+    if (typeof size !== "number" || !Number.isInteger(size) || size < 0)
+      throw new HeapError("INVALID_SIZE", `malloc(${String(size)}): size must be a non-negative integer`);
+    this.assertAttached();
+    const p = size <= MID_MAX_REQUEST ? midMalloc(this.mem, size) : largeMalloc(this.mem, size);
+    if (p === 0) this.stat[STAT.oom]++;
+    return p;
+  }
+
+  protected ownerOf(b: number): number {
+    return load(this.mem, this.mem.meta(b >>> PAGE_SHIFT) + P.OWNER);
+  }
+
+  /** Sends a block owned by another thread to that thread's remote queue. */
+  freeRemoteBlock(b: number, cls: number): void {
+    remoteFree(this, b, cls);
+  }
+
+  calloc(count: number, size: number): number {
+    for (const [name, v] of [["count", count], ["size", size]] as const) {
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 0)
+        throw new HeapError("INVALID_SIZE", `calloc(${String(count)}, ${String(size)}): ${name} must be a non-negative integer`);
+    }
+    const total = count * size;
+    if (total > this.mem.config.bytes) {
+      this.stat[STAT.oom]++;
+      return 0;
+    }
+    const p = this.malloc(total);
+    if (p !== 0) this.u8.fill(0, p, p + total);
+    return p;
+  }
+
+  realloc(ptr: number, size: number): number {
+    if (ptr === 0) return this.malloc(size);
+    if (typeof size !== "number" || !Number.isInteger(size) || size < 0)
+      throw new HeapError("INVALID_SIZE", `realloc(${fmtPtr(ptr)}, ${String(size)}): size must be a non-negative integer`);
+    const old = this.usableSize(ptr);
+    if (size === 0) {
+      this.free(ptr);
+      return 0;
+    }
+    if (size <= old) return ptr;
+    const q = this.malloc(size);
+    if (q === 0) return 0; // the old block stays valid, as in C
+    this.u8.copyWithin(q, ptr, ptr + old);
+    this.free(ptr);
+    return q;
+  }
+
+  usableSize(ptr: number): number {
+    return usableSize(this, ptr);
+  }
+
+  stats(): HeapStats {
+    return collectStats(this);
+  }
+
+  check(): void {
+    checkHeap(this);
+  }
+
+  /** A structured-clonable handle a worker passes to `attachHeap` (shared heaps only). */
+  handle(): HeapHandle {
+    if (!this.mem.shared)
+      throw new HeapError("INVALID_OPTION", "handle(): this heap is not shared; create it with { shared: true }");
+    return { buffer: this.mem.buffer as SharedArrayBuffer, config: this.mem.config };
+  }
+
+  /** Flushes this thread's caches back to the heap, merges its stats and retires its thread id. */
+  detach(): void {
+    if (this.detached) return;
+    detachThread(this);
+    this.detached = true;
+  }
+
+  get isDetached(): boolean {
+    return this.detached;
+  }
+
+  protected assertAttached(): void {
+    if (this.detached) throw new HeapError("DETACHED", "this heap handle was detached; attach again to use the heap");
+  }
+}
+
+export interface FrontList {
+  name: string;
+  heads: Int32Array;
+  counts: Int32Array;
+}
+
+export interface HeapHandle {
+  buffer: SharedArrayBuffer;
+  config: HeapConfig;
+}
+
+/** Reserves a free thread id (1..MAX_THREADS-1; 0 means "no owner"); ids of detached threads are reused. */
+export function claimThreadId(mem: HeapMemory): number {
+  for (let tid = 1; tid < MAX_THREADS; tid++) {
+    if (load(mem, H.THREAD_LIVE + tid) === 0 && cas(mem, H.THREAD_LIVE + tid, 0, 1) === 0) {
+      fetchAdd(mem, H.LIVE_THREADS, 1);
+      return tid;
+    }
+  }
+  throw new HeapError("INVALID_OPTION", `attach: ${MAX_THREADS - 1} threads are attached to this heap already`);
+}

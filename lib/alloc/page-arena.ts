@@ -1,0 +1,87 @@
+/**
+ * The page arena: the provider under every tier. It hands out runs of 64 KiB pages from a bitmap in
+ * the buffer (1 = free), aligned when asked (SuperSlabs are aligned to their size so `ptr & ~mask`
+ * finds them). Runs under the arena lock. Also keeps the "touched" count: memory a program has
+ * actually written, at 4 KiB granularity, the analogue of a native heap's resident size.
+ */
+import type { HeapMemory } from "./heap-memory";
+import { H, KIND_FREE, KIND_META, P } from "./layout";
+import { fetchAdd, lock, raiseTo, unlock } from "./sync";
+
+/** Marks every page free except the metadata pages. Called once when a heap is created. */
+export function initArena(m: HeapMemory): void {
+  const { pages, metaPages } = m.layout;
+  for (let p = 0; p < pages; p++) {
+    const meta = m.meta(p);
+    m.i32[meta + P.KIND] = p < metaPages ? KIND_META : KIND_FREE;
+    if (p >= metaPages) setFree(m, p, true);
+  }
+}
+
+function isFree(m: HeapMemory, page: number): boolean {
+  return (m.i32[m.bitmap + (page >>> 5)] & (1 << (page & 31))) !== 0;
+}
+
+function setFree(m: HeapMemory, page: number, free: boolean): void {
+  const w = m.bitmap + (page >>> 5);
+  if (free) m.i32[w] |= 1 << (page & 31);
+  else m.i32[w] &= ~(1 << (page & 31));
+}
+
+/**
+ * Takes `count` contiguous free pages starting at a multiple of `alignPages`.
+ * Returns the first page index, or 0 when no such run exists (page 0 is always metadata).
+ */
+export function allocPages(m: HeapMemory, count: number, alignPages = 1): number {
+  lock(m, H.ARENA_LOCK);
+  try {
+    const first = findRun(m, count, alignPages);
+    if (first === 0) return 0;
+    for (let p = first; p < first + count; p++) setFree(m, p, false);
+    const inUse = m.i32[H.PAGES_IN_USE] + count;
+    m.i32[H.PAGES_IN_USE] = inUse;
+    if (inUse > m.i32[H.PEAK_PAGES]) m.i32[H.PEAK_PAGES] = inUse;
+    return first;
+  } finally {
+    unlock(m, H.ARENA_LOCK);
+  }
+}
+
+export function freePages(m: HeapMemory, first: number, count: number): void {
+  lock(m, H.ARENA_LOCK);
+  try {
+    for (let p = first; p < first + count; p++) {
+      // Zeroed whole: stale words must not make a later reader take this page for a slab.
+      m.i32.fill(0, m.meta(p), m.meta(p) + P.WORDS);
+      m.i32[m.meta(p) + P.KIND] = KIND_FREE;
+      setFree(m, p, true);
+    }
+    m.i32[H.PAGES_IN_USE] -= count;
+  } finally {
+    unlock(m, H.ARENA_LOCK);
+  }
+}
+
+function findRun(m: HeapMemory, count: number, alignPages: number): number {
+  const pages = m.layout.pages;
+  let start = Math.ceil(m.layout.metaPages / alignPages) * alignPages;
+  while (start + count <= pages) {
+    // Skip whole words with no free page at all.
+    if ((start & 31) === 0 && m.i32[m.bitmap + (start >>> 5)] === 0) {
+      start += Math.max(32, alignPages);
+      continue;
+    }
+    let run = 0;
+    while (run < count && isFree(m, start + run)) run++;
+    if (run === count) return start;
+    // The page at start+run is taken: the next candidate is the first aligned start past it.
+    start = (Math.floor((start + run) / alignPages) + 1) * alignPages;
+  }
+  return 0;
+}
+
+/** Counts memory as touched (4 KiB units), keeping the high-water mark. */
+export function addTouched(m: HeapMemory, units: number): void {
+  const now = fetchAdd(m, H.TOUCHED_4K, units) + units;
+  if (units > 0) raiseTo(m, H.PEAK_TOUCHED_4K, now);
+}

@@ -1,0 +1,39 @@
+import { FINE_TINY_CLASSES, SEED_TINY_CLASSES } from "./size-classes";
+import type { TuningOptions } from "./config";
+
+/** Historical variants of the seed system, rebuilt in the same code and switchable per heap. */
+export const PRESETS = {
+  /** Phase 6-2.2 "Box Refactor": no front cache, every malloc and free goes to the slab; free finds it by SuperSlab lookup. */
+  "phase6-2": {
+    tinyClasses: SEED_TINY_CLASSES, frontCache: false, sfcEnable: false, layeredFastPath: false, freeRoute: "lookup",
+  },
+  /** Phase 6-3 fast path layered over the slow path: its refill always carves fresh slabs, so the heap grows to OOM, then falls back. */
+  "phase6-3-fastpath": {
+    tinyClasses: SEED_TINY_CLASSES, frontCache: true, sfcEnable: false, layeredFastPath: true, freeRoute: "lookup",
+    sfcCapacity: 16, sfcRefillCount: 16, refillCount: 16,
+  },
+  /** Phase 6-3 fix #2: the fast cache integrated with the Box path (SFC refilled from the SLL, which refills from the slab). */
+  "phase6-3-integrated": {
+    tinyClasses: SEED_TINY_CLASSES, frontCache: true, sfcEnable: true, layeredFastPath: false, freeRoute: "lookup",
+  },
+  /** Phase 7 as first measured: headers written, but every free routed through the SuperSlab registry (100% ss_hit). */
+  "phase7-ss-lookup": {
+    tinyClasses: SEED_TINY_CLASSES, frontCache: true, sfcEnable: true, layeredFastPath: false, freeRoute: "lookup",
+  },
+  /** Phase 7 fixed: free reads the 1-byte header (header_fast), SFC + SLL front. */
+  "phase7": {
+    tinyClasses: SEED_TINY_CLASSES, frontCache: true, sfcEnable: true, layeredFastPath: false, freeRoute: "header",
+  },
+  /** This project's best: header free, one per-class front list (the seed's fix #3), 16 finer classes. */
+  "current": {
+    tinyClasses: FINE_TINY_CLASSES, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
+  },
+} satisfies Record<string, Partial<TuningOptions>>;
+
+export type PresetName = keyof typeof PRESETS;
+
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+export function isPresetName(name: string): name is PresetName {
+  return Object.prototype.hasOwnProperty.call(PRESETS, name);
+}

@@ -1,0 +1,89 @@
+/**
+ * Remote frees: a tiny block freed by a thread that does not own its slab is pushed onto the slab's
+ * remote stack (lock-free, CAS). The push that makes the stack non-empty also pushes the slab onto
+ * its owner's pending stack, so the owner finds it in O(1) when it next refills and drains it into
+ * the slab freelist. Slabs of a detached thread have owner 0: their pending stack is the orphans',
+ * drained by whichever thread adopts them.
+ */
+import type { Heap } from "./heap";
+import { linkWord, TINY_FREE } from "./header";
+import { H, P, PAGE_SHIFT, STAT } from "./layout";
+import { slabGotBlocksBack } from "./tiny-refill";
+import { cas, exchange, fetchAdd, load, store } from "./sync";
+
+export function remoteFree(heap: Heap, b: number, cls: number): void {
+  const m = heap.mem;
+  const meta = m.meta(b >>> PAGE_SHIFT);
+  m.u8[b] = TINY_FREE | cls;
+  let old: number;
+  do {
+    old = load(m, meta + P.REMOTE_HEAD);
+    m.i32[linkWord(b)] = old;
+  } while (cas(m, meta + P.REMOTE_HEAD, old, b) !== old);
+  fetchAdd(m, meta + P.REMOTE_COUNT, 1);
+  heap.stat[STAT.remote_free]++;
+  if (old === 0) pushPending(heap, b >>> PAGE_SHIFT, load(m, meta + P.OWNER));
+}
+
+/** Puts slab `page` on thread `owner`'s pending stack (owner 0: the orphans'). */
+export function pushPending(heap: Heap, page: number, owner: number): void {
+  const m = heap.mem;
+  const word = H.THREAD_REMOTE + owner;
+  let head: number;
+  do {
+    head = load(m, word);
+    store(m, m.meta(page) + P.REMOTE_NEXT, head);
+  } while (cas(m, word, head, page) !== head);
+}
+
+/** Drains every slab on this thread's pending stack into its freelist. */
+export function drainRemoteFrees(heap: Heap): void {
+  drainPendingStack(heap, H.THREAD_REMOTE + heap.tid);
+}
+
+/** Takes a whole pending stack and drains each slab on it. */
+export function drainPendingStack(heap: Heap, word: number): void {
+  const m = heap.mem;
+  let page = exchange(m, word, 0);
+  while (page !== 0) {
+    // Read the link before emptying the slab's stack: a new remote free may re-push the slab at once.
+    const next = load(m, m.meta(page) + P.REMOTE_NEXT);
+    const ownerWord = m.meta(page) + P.OWNER;
+    const owner = load(m, ownerWord);
+    if (owner === heap.tid || (owner === 0 && cas(m, ownerWord, 0, heap.tid) === 0)) {
+      if (owner === 0) heap.stat[STAT.adopted_slabs]++;
+      drainSlab(heap, page);
+    } else {
+      // Pushed while its owner was changing hands: it is still pending exactly once, now with its owner.
+      pushPending(heap, page, owner);
+    }
+    page = next;
+  }
+}
+
+/** Adopts the slabs of detached threads that received frees since (the orphans' pending stack). */
+export function adoptOrphans(heap: Heap): void {
+  if (heap.mem.shared && load(heap.mem, H.THREAD_REMOTE) !== 0) drainPendingStack(heap, H.THREAD_REMOTE);
+}
+
+/** Moves a slab's remote frees to its freelist. The caller owns the slab (or just adopted it). */
+export function drainSlab(heap: Heap, page: number): void {
+  const m = heap.mem;
+  const i32 = m.i32;
+  const meta = m.meta(page);
+  let b = exchange(m, meta + P.REMOTE_HEAD, 0);
+  if (b === 0) return;
+  let n = 0;
+  let free = i32[meta + P.FREELIST];
+  while (b !== 0) {
+    const next = i32[linkWord(b)];
+    i32[linkWord(b)] = free;
+    free = b;
+    b = next;
+    n++;
+  }
+  i32[meta + P.FREELIST] = free;
+  fetchAdd(m, meta + P.REMOTE_COUNT, -n);
+  heap.stat[STAT.remote_drained] += n;
+  slabGotBlocksBack(heap, page, i32[meta + P.CLASS], (i32[meta + P.USED] -= n));
+}

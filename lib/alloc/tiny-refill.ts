@@ -1,0 +1,138 @@
+/**
+ * The tiny tier's slow path between a thread's front list and its slabs. Refill moves a batch into
+ * the front list: remote frees first, then the slab freelist, then fresh blocks carved off the slab.
+ * Spill moves half a full front list back to the slabs, giving empty slabs back to the shared pool.
+ */
+import type { Heap } from "./heap";
+import { linkWord, TINY_FREE } from "./header";
+import { FLAG_IN_PARTIAL, KIND_SLAB, P, PAGE_SHIFT, SLOT_ACTIVE, STAT } from "./layout";
+import { acquireSlot, releaseSlot } from "./shared-pool";
+import { carve, formatSlab } from "./superslab";
+import { adoptOrphans, drainRemoteFrees } from "./remote-free";
+
+/**
+ * Pushes up to `want` blocks of class `cls` onto the list (`heap.heads[cls]`, counted in
+ * `heap.counts[cls]`). Returns how many; 0 means the heap is out of memory for this class.
+ */
+export function refill(heap: Heap, cls: number, want: number): number {
+  const m = heap.mem;
+  if (heap.remotePending()) drainRemoteFrees(heap);
+  for (;;) {
+    const page = heap.current[cls];
+    if (page !== 0) {
+      const got = takeFromSlab(heap, page, cls, want);
+      if (got > 0) {
+        heap.stat[STAT.refills]++;
+        heap.stat[STAT.refill_blocks] += got;
+        return got;
+      }
+    }
+    const next = nextSlab(heap, cls);
+    if (next === 0) {
+      heap.stat[STAT.oom]++;
+      return 0;
+    }
+    heap.current[cls] = next;
+    if (page !== 0 && m.i32[m.meta(page) + P.USED] === 0) releaseSlot(m, heap, page);
+  }
+}
+
+/** Moves up to `want` blocks from the slab (freelist, then carving) onto the front list. */
+function takeFromSlab(heap: Heap, page: number, cls: number, want: number): number {
+  const m = heap.mem;
+  const i32 = m.i32;
+  const meta = m.meta(page);
+  let head = heap.heads[cls];
+  let b = i32[meta + P.FREELIST];
+  let n = 0;
+  while (b !== 0 && n < want) {
+    const next = i32[linkWord(b)];
+    i32[linkWord(b)] = head;
+    head = b;
+    b = next;
+    n++;
+  }
+  i32[meta + P.FREELIST] = b;
+  if (n < want) {
+    const before = i32[meta + P.CARVED];
+    head = carve(m, page, heap.blockSize[cls], TINY_FREE | cls, want - n, head);
+    n += i32[meta + P.CARVED] - before;
+  }
+  i32[meta + P.USED] += n;
+  heap.heads[cls] = head;
+  heap.counts[cls] += n;
+  return n;
+}
+
+/** The next slab to serve `cls`: one of this thread's partly free slabs, else a slot from the pool. */
+function nextSlab(heap: Heap, cls: number): number {
+  const m = heap.mem;
+  const partial = heap.partial[cls];
+  while (partial.length > 0) {
+    const page = partial.pop()!;
+    if (!isPartialOf(heap, page, cls)) continue; // stale entry: the slab left this list meanwhile
+    m.i32[m.meta(page) + P.FLAGS] &= ~FLAG_IN_PARTIAL;
+    return page;
+  }
+  adoptOrphans(heap);
+  if (partial.length > 0) return nextSlab(heap, cls);
+  const page = acquireSlot(m, heap, cls);
+  if (page !== 0) formatSlab(m, page, cls, heap.blockSize[cls], heap.tid);
+  return page;
+}
+
+/**
+ * Whether an entry of the partial list of `cls` is current. Entries are never removed eagerly: a slab
+ * that was released, or reformatted for another class, leaves a stale entry that this rejects.
+ */
+export function isPartialOf(heap: Heap, page: number, cls: number): boolean {
+  const i32 = heap.mem.i32;
+  const meta = heap.mem.meta(page);
+  return (
+    (i32[meta + P.FLAGS] & FLAG_IN_PARTIAL) !== 0 && i32[meta + P.KIND] === KIND_SLAB &&
+    i32[meta + P.STATE] === SLOT_ACTIVE && i32[meta + P.OWNER] === heap.tid && i32[meta + P.CLASS] === cls
+  );
+}
+
+/** Moves `n` blocks from the front list of `cls` back to their slabs. */
+export function spill(heap: Heap, cls: number, n: number): void {
+  const i32 = heap.mem.i32;
+  let head = heap.heads[cls];
+  for (let k = 0; k < n; k++) {
+    const b = head;
+    head = i32[linkWord(b)];
+    returnToSlab(heap, b, cls);
+  }
+  heap.heads[cls] = head;
+  heap.counts[cls] -= n;
+  heap.stat[STAT.spills]++;
+  heap.stat[STAT.spill_blocks] += n;
+}
+
+/** Puts one free block (header already marked free) back on its slab's freelist. */
+export function returnToSlab(heap: Heap, b: number, cls: number): void {
+  const m = heap.mem;
+  const i32 = m.i32;
+  const page = b >>> PAGE_SHIFT;
+  const meta = m.meta(page);
+  i32[linkWord(b)] = i32[meta + P.FREELIST];
+  i32[meta + P.FREELIST] = b;
+  slabGotBlocksBack(heap, page, cls, --i32[meta + P.USED]);
+}
+
+/**
+ * After blocks came back to a slab that is not the class's current one: an empty slab goes back to
+ * the pool, a partly free one onto the thread's partial list (once).
+ */
+export function slabGotBlocksBack(heap: Heap, page: number, cls: number, used: number): void {
+  if (page === heap.current[cls]) return;
+  const m = heap.mem;
+  const flags = m.meta(page) + P.FLAGS;
+  if (used === 0) {
+    m.i32[flags] &= ~FLAG_IN_PARTIAL;
+    releaseSlot(m, heap, page);
+  } else if ((m.i32[flags] & FLAG_IN_PARTIAL) === 0) {
+    m.i32[flags] |= FLAG_IN_PARTIAL;
+    heap.partial[cls].push(page);
+  }
+}
