@@ -1,0 +1,278 @@
+/**
+ * The native baselines: the C harnesses in scripts/native, compiled on first
+ * use with the machine's C compiler into .cache/native (rebuilt when the
+ * source or the flags change), run with glibc malloc (`system`) or with
+ * mimalloc / jemalloc / tcmalloc preloaded from their Debian packages.
+ * Whatever cannot run here is returned as `{ skipped: reason }`, never faked.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import type { Fingerprint } from './random-mixed';
+
+const execFileAsync = promisify(execFile);
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const SOURCE_DIR = path.join(ROOT, 'scripts', 'native');
+const DEFAULT_CACHE_DIR = path.join(ROOT, '.cache', 'native');
+const CFLAGS = ['-std=c11', '-O2', '-pthread'];
+
+export const NATIVE_ALLOCATORS = ['system', 'mimalloc', 'jemalloc', 'tcmalloc'] as const;
+export type NativeAllocator = (typeof NATIVE_ALLOCATORS)[number];
+
+/** One binary each; `fixed` is random-mixed with MIN = MAX. */
+export const NATIVE_BENCHES = ['random-mixed', 'larson'] as const;
+export type NativeBench = (typeof NATIVE_BENCHES)[number];
+
+const PRELOADS: Record<Exclude<NativeAllocator, 'system'>, { soname: string; debianPackage: string }> = {
+  mimalloc: { soname: 'libmimalloc.so.2', debianPackage: 'libmimalloc2.0' },
+  jemalloc: { soname: 'libjemalloc.so.2', debianPackage: 'libjemalloc2' },
+  tcmalloc: { soname: 'libtcmalloc_minimal.so.4', debianPackage: 'libtcmalloc-minimal4' },
+};
+
+export interface NativeOptions {
+  /** The C compiler command; default $CC, else `cc`. */
+  cc?: string;
+  /** The library to preload, instead of looking the allocator's one up. */
+  library?: string;
+  /** Where binaries are cached; default <project>/.cache/native. */
+  cacheDir?: string;
+}
+
+export interface NativeResult {
+  allocator: NativeAllocator;
+  bench: NativeBench;
+  args: string[];
+  ops: number;
+  seconds: number;
+  opsPerSecond: number;
+  fingerprint: Fingerprint;
+  threads: number;
+  /** The preloaded library, null for `system`. */
+  library: string | null;
+}
+
+export interface Skipped {
+  skipped: string;
+}
+
+export interface NativeAvailability {
+  allocator: NativeAllocator;
+  available: boolean;
+  /** Why not, when not available. */
+  reason?: string;
+  library: string | null;
+}
+
+export function isSkipped<T>(r: T | Skipped): r is Skipped {
+  return typeof r === 'object' && r !== null && 'skipped' in r;
+}
+
+/**
+ * Runs one native benchmark, e.g. `runNative('mimalloc', 'random-mixed',
+ * [20_000_000, 400, 1, 16, 1024])`; args are the harness's command line
+ * (WORKLOADS.md). Rejects when the harness fails (bad arguments included).
+ */
+export async function runNative(
+  allocator: NativeAllocator,
+  bench: NativeBench,
+  args: readonly (string | number)[],
+  options: NativeOptions = {},
+): Promise<NativeResult | Skipped> {
+  if (!NATIVE_ALLOCATORS.includes(allocator)) throw new Error(`unknown native allocator '${allocator}'`);
+  const binary = await buildNative(bench, options);
+  if (isSkipped(binary)) return binary;
+  const library = await preloadLibrary(allocator, options);
+  if (library !== null && isSkipped(library)) return library;
+
+  const argv = args.map(String);
+  const env = { ...process.env };
+  delete env.LD_PRELOAD; // `system` must be glibc even if the caller preloads something
+  if (library !== null) env.LD_PRELOAD = library;
+  let out: { stdout: string; stderr: string };
+  try {
+    out = await execFileAsync(binary, argv, { env, maxBuffer: 1 << 20 });
+  } catch (e) {
+    const err = e as { code?: unknown; stderr?: string };
+    throw new Error(
+      `native ${bench} ${argv.join(' ')} (${allocator}) failed with exit code ${String(err.code)}: ` +
+        (err.stderr ?? '').trim(),
+    );
+  }
+  // The loader only warns about a library it cannot preload and runs glibc instead.
+  const ignored = out.stderr.split('\n').find((l) => l.includes('cannot be preloaded'));
+  if (ignored) return { skipped: `${allocator}: ${ignored.trim()}` };
+
+  const line = parseHarnessLine(out.stdout, bench);
+  return {
+    allocator,
+    bench,
+    args: argv,
+    ops: line.ops,
+    seconds: line.seconds,
+    opsPerSecond: line.ops / line.seconds,
+    fingerprint: line.fingerprint,
+    threads: line.threads,
+    library,
+  };
+}
+
+/** Each native allocator, and whether a tiny run of it works on this machine. */
+export async function nativeAvailability(
+  options: Omit<NativeOptions, 'library'> = {},
+): Promise<NativeAvailability[]> {
+  const rows: NativeAvailability[] = [];
+  for (const allocator of NATIVE_ALLOCATORS) {
+    const r = await runNative(allocator, 'random-mixed', [1000, 16, 1, 16, 64], options);
+    rows.push(
+      isSkipped(r)
+        ? { allocator, available: false, reason: r.skipped, library: null }
+        : { allocator, available: true, library: r.library },
+    );
+  }
+  return rows;
+}
+
+/** The path of the bench's binary, compiled now unless the cached one matches its source. */
+export async function buildNative(bench: NativeBench, options: NativeOptions = {}): Promise<string | Skipped> {
+  if (!NATIVE_BENCHES.includes(bench)) throw new Error(`unknown native bench '${bench}'`);
+  const cc = options.cc ?? process.env.CC ?? 'cc';
+  const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
+  const source = path.join(SOURCE_DIR, `${bench}.c`);
+  const hash = createHash('sha256')
+    .update([cc, ...CFLAGS].join(' '))
+    .update('\0')
+    .update(await fs.readFile(source))
+    .digest('hex');
+  const binary = path.join(cacheDir, bench);
+  const hashFile = `${binary}.sha256`;
+  const cached = await fs.readFile(hashFile, 'utf8').catch(() => '');
+  if (cached === hash && existsSync(binary)) return binary;
+
+  const key = `${binary}\0${hash}`;
+  let build = builds.get(key);
+  if (!build) {
+    build = compile(cc, source, binary, hashFile, hash);
+    builds.set(key, build);
+    const settled = () => builds.delete(key);
+    build.then(settled, settled);
+  }
+  return build;
+}
+
+/** Builds in flight in this process, so concurrent callers compile once. */
+const builds = new Map<string, Promise<string | Skipped>>();
+
+async function compile(
+  cc: string,
+  source: string,
+  binary: string,
+  hashFile: string,
+  hash: string,
+): Promise<string | Skipped> {
+  await fs.mkdir(path.dirname(binary), { recursive: true });
+  // Written aside and renamed: other processes may be running the old binary.
+  const tmp = `${binary}.${process.pid}.tmp`;
+  try {
+    await execFileAsync(cc, [...CFLAGS, '-o', tmp, source]);
+  } catch (e) {
+    const err = e as { code?: unknown; stderr?: string };
+    if (err.code === 'ENOENT') return { skipped: `no C compiler: '${cc}' is not installed` };
+    throw new Error(`compiling ${source} with ${cc} failed: ${(err.stderr ?? String(e)).trim()}`);
+  }
+  await fs.rename(tmp, binary);
+  await fs.writeFile(`${hashFile}.${process.pid}.tmp`, hash);
+  await fs.rename(`${hashFile}.${process.pid}.tmp`, hashFile);
+  return binary;
+}
+
+/** null for `system`; the library's path, or why there is none. */
+async function preloadLibrary(allocator: NativeAllocator, options: NativeOptions): Promise<string | Skipped | null> {
+  if (allocator === 'system') {
+    if (options.library !== undefined) throw new Error('system runs glibc malloc: it takes no preload library');
+    return null;
+  }
+  if (options.library !== undefined) {
+    return existsSync(options.library)
+      ? path.resolve(options.library)
+      : { skipped: `${allocator}: preload library ${options.library} does not exist` };
+  }
+  const { soname, debianPackage } = PRELOADS[allocator];
+  const found = await findLibrary(soname, options.cc ?? process.env.CC ?? 'cc');
+  return found ?? { skipped: `${allocator}: ${soname} not found (install the Debian package ${debianPackage})` };
+}
+
+/** Where the dynamic loader would find `soname`: its cache first, then the usual library folders. */
+async function findLibrary(soname: string, cc: string): Promise<string | null> {
+  const cached = (await loaderCache()).get(soname);
+  if (cached) return cached;
+  const triplet = await execFileAsync(cc, ['-print-multiarch'])
+    .then((r) => r.stdout.trim())
+    .catch(() => '');
+  const dirs = [
+    ...(triplet ? [`/usr/lib/${triplet}`, `/lib/${triplet}`] : []),
+    '/usr/local/lib',
+    '/usr/lib64',
+    '/usr/lib',
+    '/lib',
+  ];
+  return dirs.map((d) => path.join(d, soname)).find((p) => existsSync(p)) ?? null;
+}
+
+let loaderCacheEntries: Promise<Map<string, string>> | undefined;
+
+/** `ldconfig -p`, soname -> path, keeping only libraries of this process's architecture. */
+function loaderCache(): Promise<Map<string, string>> {
+  loaderCacheEntries ??= (async () => {
+    const archTag = ({ x64: 'x86-64', arm64: 'AArch64' } as Record<string, string>)[process.arch];
+    // ldconfig lives in sbin, which is not on every user's PATH.
+    for (const ldconfig of ['ldconfig', '/sbin/ldconfig', '/usr/sbin/ldconfig']) {
+      const out = await execFileAsync(ldconfig, ['-p']).catch(() => null);
+      if (!out) continue;
+      const map = new Map<string, string>();
+      for (const line of out.stdout.split('\n')) {
+        const m = /^\s*(\S+) \(([^)]*)\) => (\S.*)$/.exec(line);
+        if (m && (!archTag || m[2].includes(archTag)) && !map.has(m[1])) map.set(m[1], m[3].trim());
+      }
+      return map;
+    }
+    return new Map<string, string>();
+  })();
+  return loaderCacheEntries;
+}
+
+interface HarnessLine {
+  ops: number;
+  seconds: number;
+  fingerprint: Fingerprint;
+  threads: number;
+}
+
+/** The harness's one JSON line, checked field by field. */
+function parseHarnessLine(stdout: string, bench: NativeBench): HarnessLine {
+  const text = stdout.trim();
+  const fail = (why: string) => new Error(`native ${bench}: ${why} in output ${JSON.stringify(text)}`);
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw fail('no JSON line');
+  }
+  const o = v as Record<string, unknown>;
+  const f = (o?.fingerprint ?? {}) as Record<string, unknown>;
+  const numbers = [o?.ops, o?.seconds, o?.threads, f.mallocs, f.frees, f.bytes, f.hash];
+  if (o?.bench !== bench || !numbers.every((n) => typeof n === 'number')) throw fail('unexpected fields');
+  return {
+    ops: o.ops as number,
+    seconds: o.seconds as number,
+    fingerprint: {
+      mallocs: f.mallocs as number,
+      frees: f.frees as number,
+      bytes: f.bytes as number,
+      hash: f.hash as number,
+    },
+    threads: o.threads as number,
+  };
+}
