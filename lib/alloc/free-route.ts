@@ -8,7 +8,7 @@ import { CLASS_MASK, describeHeader, LARGE_FREE, LARGE_LIVE, MAGIC_MASK, MID_FRE
 import type { Heap } from "./heap";
 import { KIND_SLAB, P, PAGE_SHIFT, SLOT_ACTIVE, STAT } from "./layout";
 import { largeFree, largeUsableSize } from "./large";
-import { midFree, midUsableSize } from "./mid";
+import { midClassOfPointer, midUsableSize } from "./mid";
 import { lookupSuperSlab } from "./registry";
 
 export function freeSlow(heap: Heap, ptr: number): void {
@@ -28,7 +28,7 @@ export function freeSlow(heap: Heap, ptr: number): void {
     }
     case MID_LIVE:
       heap.stat[STAT.mid_free]++;
-      return midFree(heap.mem, ptr);
+      return heap.pushFreeMid(ptr - 1, midClassOfPointer(heap.mem, ptr));
     case LARGE_LIVE:
       heap.stat[STAT.large_free]++;
       return largeFree(heap.mem, ptr);

@@ -5,13 +5,13 @@
  */
 import { configHash, type HeapConfig } from "./config";
 import { HeapError, fmtPtr } from "./errors";
-import { linkWord, TINY_FREE, TINY_LIVE } from "./header";
+import { linkWord, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } from "./header";
 import { HeapMemory } from "./heap-memory";
 import { largeMalloc } from "./large";
-import { H, MAX_THREADS, P, PAGE_SHIFT, STAT_NAMES, STAT } from "./layout";
-import { MID_MAX_REQUEST, midMalloc } from "./mid";
+import { H, MAX_THREADS, MID_CLASS_COUNT, P, PAGE_SHIFT, STAT_NAMES, STAT } from "./layout";
+import { MID_CACHE_CAPACITY, MID_CLASS_BY_2K, MID_MAX_REQUEST, midRefill, midSpill } from "./mid";
 import type { PoolThread } from "./shared-pool";
-import { classTable, MAX_CLASSES } from "./size-classes";
+import { classTable, MAX_CLASSES, MID_CLASSES } from "./size-classes";
 import { refill, spill } from "./tiny-refill";
 import { freeSlow, usableSize } from "./free-route";
 import { collectStats, type HeapStats } from "./stats";
@@ -39,6 +39,9 @@ export class Heap implements PoolThread {
   readonly current = new Int32Array(MAX_CLASSES);
   /** Per class: this thread's slabs with free blocks, other than the current one. */
   readonly partial: number[][] = Array.from({ length: MAX_CLASSES }, () => []);
+  // Mid front end (per thread): a list per mid class.
+  readonly midHeads = new Int32Array(MID_CLASSES.length);
+  readonly midCounts = new Int32Array(MID_CLASSES.length);
   protected readonly capacity: number;
   protected readonly refillCount: number;
   /** The phase-7 bug as a switch: ignore the header and find the class through the registry. */
@@ -103,6 +106,12 @@ export class Heap implements PoolThread {
       this.pushFree(b, h & 0x0f);
       return;
     }
+    // A live mid block starts on a 2 KiB boundary (every mid class is a multiple of 2 KiB).
+    if ((h & 0xf0) === MID_LIVE && (ptr & 2047) === 1 && (h & 0x0f) < MID_CLASS_COUNT) {
+      this.stat[STAT.mid_free]++;
+      this.pushFreeMid(ptr - 1, h & 0x0f);
+      return;
+    }
     this.freeSlowPath(ptr);
   }
 
@@ -127,6 +136,9 @@ export class Heap implements PoolThread {
   /** Returns every block of this thread's front caches to its slab. */
   flushFrontCaches(): void {
     for (let cls = 0; cls < this.blockSize.length; cls++) if (this.counts[cls] > 0) spill(this, cls, this.counts[cls]);
+    for (let cls = 0; cls < MID_CLASSES.length; cls++) {
+      if (this.midCounts[cls] > 0) midSpill(this.mem, this.midHeads, this.midCounts, cls, this.midCounts[cls]);
+    }
   }
 
   logLine(line: string): void {
@@ -147,13 +159,34 @@ export class Heap implements PoolThread {
     return b + 1;
   }
 
+  /** Mid sizes from this thread's mid lists; then validation, and the large tier. */
   protected mallocSlow(size: number): number {
+    if (size <= MID_MAX_REQUEST && size >>> 0 === size) {
+      const cls = MID_CLASS_BY_2K[(size + 2048) >> 11];
+      if (this.midHeads[cls] === 0 && midRefill(this.mem, this.midHeads, this.midCounts, cls, MID_CACHE_CAPACITY[cls] >> 1) === 0) {
+        this.stat[STAT.oom]++;
+        return 0;
+      }
+      const b = this.midHeads[cls];
+      this.midHeads[cls] = this.i32[linkWord(b)];
+      this.midCounts[cls]--;
+      this.u8[b] = MID_LIVE | cls;
+      return b + 1;
+    }
     if (typeof size !== "number" || !Number.isInteger(size) || size < 0)
       throw new HeapError("INVALID_SIZE", `malloc(${String(size)}): size must be a non-negative integer`);
     this.assertAttached();
-    const p = size <= MID_MAX_REQUEST ? midMalloc(this.mem, size) : largeMalloc(this.mem, size);
+    const p = largeMalloc(this.mem, size);
     if (p === 0) this.stat[STAT.oom]++;
     return p;
+  }
+
+  /** Puts a freed mid block (checked by the caller) on this thread's mid list. */
+  pushFreeMid(b: number, cls: number): void {
+    this.u8[b] = MID_FREE | cls;
+    this.i32[linkWord(b)] = this.midHeads[cls];
+    this.midHeads[cls] = b;
+    if (++this.midCounts[cls] > MID_CACHE_CAPACITY[cls]) midSpill(this.mem, this.midHeads, this.midCounts, cls, this.midCounts[cls] >> 1);
   }
 
   protected ownerOf(b: number): number {

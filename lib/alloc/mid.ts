@@ -1,11 +1,12 @@
 /**
  * The mid tier ("Pool TLS" in the seed): classes of 2 to 52 KiB with their own header `0xB0 | class`.
- * Each class grows by spans of whole pages holding at least 8 blocks; freed blocks go on the class's
- * freelist in the buffer (under the mid lock when the heap is shared) and are reused by that class.
+ * Each thread keeps a small list per class (up to MID_CACHE_BYTES); behind it each class has a
+ * freelist in the buffer (under the mid lock when the heap is shared) that grows by spans of whole
+ * pages holding at least 8 blocks. Mid blocks have no owner: any thread may cache any of them.
  */
 import type { HeapMemory } from "./heap-memory";
 import { HeapError, fmtPtr } from "./errors";
-import { CLASS_MASK, linkWord, MID_FREE, MID_LIVE } from "./header";
+import { CLASS_MASK, linkWord, MID_FREE } from "./header";
 import { H, KIND_MID, P, PAGE, PAGE_SHIFT, TOUCH_SHIFT } from "./layout";
 import { addTouched, allocPages } from "./page-arena";
 import { MID_CLASSES } from "./size-classes";
@@ -16,23 +17,56 @@ const BLOCKS_PER_SPAN = 8;
 /** Largest request the mid tier serves. */
 export const MID_MAX_REQUEST = MID_CLASSES[MID_CLASSES.length - 1] - 1;
 
-export function midClassOf(size: number): number {
-  let cls = 0;
-  while (size + 1 > MID_CLASSES[cls]) cls++;
-  return cls;
-}
+/** Bytes of blocks a thread's list of one mid class may hold before half goes back. */
+const MID_CACHE_BYTES = 256 * 1024;
+/** Per class: most blocks in a thread's list. */
+export const MID_CACHE_CAPACITY = Int32Array.from(MID_CLASSES, (size) => Math.max(4, Math.floor(MID_CACHE_BYTES / size)));
 
-/** A user pointer to a mid block for `size` bytes, or 0 when out of memory. */
-export function midMalloc(m: HeapMemory, size: number): number {
-  const cls = midClassOf(size);
+/**
+ * Mid class of a request by table: every mid class is a multiple of 2 KiB, so the class is a function
+ * of ceil((size + 1) / 2048) = (size + 2048) >> 11.
+ */
+export const MID_CLASS_BY_2K = Uint8Array.from({ length: (MID_MAX_REQUEST + 2048) / 2048 + 1 }, (_, k) => {
+  const cls = MID_CLASSES.findIndex((size) => size >= k * 2048);
+  return cls < 0 ? MID_CLASSES.length - 1 : cls;
+});
+
+/**
+ * Moves up to `want` blocks of class `cls` from the class freelist onto a thread's list
+ * (`heads`/`counts`), growing the class when it is empty. Returns how many; 0 = out of memory.
+ */
+export function midRefill(m: HeapMemory, heads: Int32Array, counts: Int32Array, cls: number, want: number): number {
   lock(m, H.MID_LOCK);
   try {
     let b = m.i32[H.MID_FREE + cls];
     if (b === 0) b = growClass(m, cls);
-    if (b === 0) return 0;
-    m.i32[H.MID_FREE + cls] = m.i32[linkWord(b)];
-    m.u8[b] = MID_LIVE | cls;
-    return b + 1;
+    let n = 0;
+    while (b !== 0 && n < want) {
+      const next = m.i32[linkWord(b)];
+      m.i32[linkWord(b)] = heads[cls];
+      heads[cls] = b;
+      b = next;
+      n++;
+    }
+    m.i32[H.MID_FREE + cls] = b;
+    counts[cls] += n;
+    return n;
+  } finally {
+    unlock(m, H.MID_LOCK);
+  }
+}
+
+/** Moves `n` blocks from a thread's list back to the class freelist. */
+export function midSpill(m: HeapMemory, heads: Int32Array, counts: Int32Array, cls: number, n: number): void {
+  lock(m, H.MID_LOCK);
+  try {
+    for (let k = 0; k < n; k++) {
+      const b = heads[cls];
+      heads[cls] = m.i32[linkWord(b)];
+      m.i32[linkWord(b)] = m.i32[H.MID_FREE + cls];
+      m.i32[H.MID_FREE + cls] = b;
+    }
+    counts[cls] -= n;
   } finally {
     unlock(m, H.MID_LOCK);
   }
@@ -73,19 +107,6 @@ export function midClassOfPointer(m: HeapMemory, ptr: number): number {
   if (m.i32[meta + P.KIND] !== KIND_MID || m.i32[meta + P.CLASS] !== cls || (b - spanBase) % MID_CLASSES[cls] !== 0)
     throw new HeapError("INVALID_POINTER", `${fmtPtr(ptr)} has a mid-block header but is not the start of a mid block`, ptr);
   return cls;
-}
-
-export function midFree(m: HeapMemory, ptr: number): void {
-  const cls = midClassOfPointer(m, ptr);
-  const b = ptr - 1;
-  lock(m, H.MID_LOCK);
-  try {
-    m.u8[b] = MID_FREE | cls;
-    m.i32[linkWord(b)] = m.i32[H.MID_FREE + cls];
-    m.i32[H.MID_FREE + cls] = b;
-  } finally {
-    unlock(m, H.MID_LOCK);
-  }
 }
 
 export function midUsableSize(m: HeapMemory, ptr: number): number {
