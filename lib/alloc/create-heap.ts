@@ -1,4 +1,5 @@
 /** Making a heap, and attaching another thread to a shared one. */
+import { isMainThread } from "node:worker_threads";
 import { resolveConfig, type HeapConfig, type HeapOptions } from "./config";
 import { debugBuildOf } from "./debug-heap";
 import { HeapError } from "./errors";
@@ -43,7 +44,10 @@ export function attachHeap(handle: HeapHandle, options: { log?: (line: string) =
   const mem = new HeapMemory(handle.buffer, handle.config as HeapConfig);
   if (mem.i32[H.MAGIC] !== HEAP_MAGIC || mem.i32[H.VERSION] !== LAYOUT_VERSION || mem.i32[H.BYTES] !== handle.config.bytes)
     throw new HeapError("INVALID_OPTION", "attachHeap(handle): the buffer does not hold a hakmem-ts heap of this version");
-  return instantiate(mem, options.log ?? stderrLog);
+  const heap = instantiate(mem, options.log ?? stderrLog);
+  // A worker that ends normally hands its caches and counters back by itself.
+  if (!isMainThread) process.once("exit", () => heap.detach());
+  return heap;
 }
 
 function instantiate(mem: HeapMemory, log: (line: string) => void): Heap {

@@ -16,7 +16,7 @@ import { refill, spill } from "./tiny-refill";
 import { freeSlow, usableSize } from "./free-route";
 import { collectStats, type HeapStats } from "./stats";
 import { checkHeap } from "./check";
-import { detachThread } from "./thread-exit";
+import { detachThread, reclaimThread, trimThread } from "./thread-exit";
 import { cas, fetchAdd, load } from "./sync";
 import { remoteFree } from "./remote-free";
 
@@ -254,6 +254,25 @@ export class Heap implements PoolThread {
     if (this.detached) return;
     detachThread(this);
     this.detached = true;
+  }
+
+  /**
+   * Gives free memory back, like glibc's malloc_trim: drains remote frees, adopts orphaned slabs that
+   * received frees, empties this thread's caches and returns empty slabs to the pool (and completely
+   * empty SuperSlabs to the arena).
+   */
+  trim(): void {
+    this.assertAttached();
+    trimThread(this);
+  }
+
+  /**
+   * Adopts the slabs of thread `tid`, which died without detaching (e.g. a terminated worker), and
+   * recovers the blocks its caches held. Returns the number of blocks recovered.
+   */
+  reclaimThread(tid: number): number {
+    this.assertAttached();
+    return reclaimThread(this, tid);
   }
 
   get isDetached(): boolean {
