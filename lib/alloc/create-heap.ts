@@ -46,7 +46,11 @@ export function attachHeap(handle: HeapHandle, options: { log?: (line: string) =
     throw new HeapError("INVALID_OPTION", "attachHeap(handle): the buffer does not hold a hakmem-ts heap of this version");
   const heap = instantiate(mem, options.log ?? stderrLog);
   // A worker that ends normally hands its caches and counters back by itself.
-  if (!isMainThread) process.once("exit", () => heap.detach());
+  if (!isMainThread) {
+    const onExit = () => heap.detach();
+    process.once("exit", onExit);
+    heap.onDetach = () => process.off("exit", onExit);
+  }
   return heap;
 }
 

@@ -8,7 +8,7 @@ import { HeapError, fmtPtr } from "./errors";
 import { linkWord, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } from "./header";
 import { HeapMemory } from "./heap-memory";
 import { largeMalloc } from "./large";
-import { H, MAX_THREADS, MID_CLASS_COUNT, P, PAGE_SHIFT, STAT_NAMES, STAT } from "./layout";
+import { H, MAX_THREADS, MID_CLASS_COUNT, P, PAGE_META_SHIFT, PAGE_SHIFT, STAT_NAMES, STAT } from "./layout";
 import { MID_CACHE_CAPACITY, MID_CLASS_BY_2K, MID_MAX_REQUEST, midRefill, midSpill } from "./mid";
 import type { PoolThread } from "./shared-pool";
 import { classTable, MAX_CLASSES, MID_CLASSES } from "./size-classes";
@@ -48,6 +48,7 @@ export class Heap implements PoolThread {
   protected readonly freeViaRegistry: boolean;
   /** Shared heaps must send another thread's block to its owner. */
   protected readonly checkOwner: boolean;
+  private readonly pageMeta: number;
 
   // Shared-pool thread state.
   l0Slab = 0;
@@ -74,6 +75,7 @@ export class Heap implements PoolThread {
     this.refillCount = c.frontCache ? c.refillCount : 1;
     this.freeViaRegistry = c.freeRoute === "lookup";
     this.checkOwner = c.shared;
+    this.pageMeta = mem.pageMeta;
     this.trace = c.build === "debug" && c.poolTrace ? log : null;
   }
 
@@ -189,8 +191,9 @@ export class Heap implements PoolThread {
     if (++this.midCounts[cls] > MID_CACHE_CAPACITY[cls]) midSpill(this.mem, this.midHeads, this.midCounts, cls, this.midCounts[cls] >> 1);
   }
 
+  /** A plain read: the owner of a slab holding a block this thread may free changes only by adoption of orphans. */
   protected ownerOf(b: number): number {
-    return load(this.mem, this.mem.meta(b >>> PAGE_SHIFT) + P.OWNER);
+    return this.i32[this.pageMeta + ((b >>> PAGE_SHIFT) << PAGE_META_SHIFT) + P.OWNER];
   }
 
   /** Sends a block owned by another thread to that thread's remote queue. */
@@ -254,7 +257,11 @@ export class Heap implements PoolThread {
     if (this.detached) return;
     detachThread(this);
     this.detached = true;
+    this.onDetach?.();
   }
+
+  /** Run once after detach (create-heap uses it to drop a worker's exit hook). */
+  onDetach: (() => void) | null = null;
 
   /**
    * Gives free memory back, like glibc's malloc_trim: drains remote frees, adopts orphaned slabs that

@@ -7,7 +7,7 @@
  */
 import type { BenchAllocator } from './allocator-adapter';
 import { Lran2 } from './lran2';
-import type { LoopResult } from './random-mixed';
+import type { Fingerprint, LoopResult } from './random-mixed';
 
 /** When larson stops: after `seconds` (larson's form), or after exactly
  * `generations` worker generations per chain (a deterministic fingerprint). */
@@ -48,52 +48,80 @@ export function larson<P>(a: BenchAllocator<P>, params: LarsonParams): LarsonRes
   const generations = 'generations' in stop ? stop.generations : Infinity;
   const stopMs = 'seconds' in stop ? stop.seconds * 1000 : Infinity;
 
-  let mallocs = 0;
-  // -0: "number" feedback from the first add, so passing 2^31 does not deoptimise.
-  let bytes = -0;
-  let hash = 0;
-  let stopped = false;
+  const acc = newChainTotals();
   const start = performance.now();
   const deadline = start + stopMs;
-  for (let gen = 0; gen < generations && !stopped; gen++) {
+  for (let gen = 0; gen < generations; gen++) {
     // A new generation takes the chain over. On one thread that is a no-op:
     // the same thread carries on with the chain's RNG and slots.
-    let value = 0;
-    for (let r = 0; r < rounds; r++) {
-      for (let c = 0; c < chunks; c++) {
-        const victim = rng.next() % chunks;
-        a.free(slots[victim]);
-        const size = range === 0 ? min : min + (rng.next() % range);
-        const p = a.malloc(size);
-        if (p === empty) throw outOfMemory(a.name, size, chunks, max);
-        a.touch(p, size, value);
-        value = (value + 1) & 255;
-        slots[victim] = p;
-        mallocs++;
-        bytes += size;
-        // Victims too: unlike random-mixed's slots, they never show in the sizes.
-        hash = (Math.imul(Math.imul(hash, 31) + victim, 31) + size) | 0;
-      }
-      // The clock is read once a round, not once an op as the C stop flag is.
-      if (performance.now() >= deadline) {
-        stopped = true;
-        break;
-      }
-    }
+    if (runGeneration(a, slots, rng, chunks, rounds, min, range, acc, deadline)) break;
   }
   const seconds = (performance.now() - start) / 1000;
 
   for (let s = 0; s < chunks; s++) a.free(slots[s]);
-  return {
-    ops: mallocs,
-    seconds,
-    fingerprint: { mallocs, frees: mallocs, bytes, hash: hash >>> 0 },
-    threads,
-  };
+  return { ops: acc[MALLOCS], seconds, fingerprint: chainFingerprint(acc), threads };
+}
+
+// A chain's running totals, carried across generations (and across threads).
+const MALLOCS = 0;
+const BYTES = 1;
+const HASH = 2;
+
+export function newChainTotals(): Float64Array {
+  return new Float64Array(3);
+}
+
+export function chainFingerprint(acc: Float64Array): Fingerprint {
+  return { mallocs: acc[MALLOCS], frees: acc[MALLOCS], bytes: acc[BYTES], hash: acc[HASH] >>> 0 };
+}
+
+/**
+ * One generation of a chain: ROUNDS x CHUNKS times free a random victim and malloc a random size
+ * into its slot. Returns true when the deadline passed (checked once a round).
+ */
+export function runGeneration<P>(
+  a: BenchAllocator<P>,
+  slots: { [index: number]: P },
+  rng: Lran2,
+  chunks: number,
+  rounds: number,
+  min: number,
+  range: number,
+  acc: Float64Array,
+  deadline: number,
+): boolean {
+  const empty = a.empty;
+  let mallocs = acc[MALLOCS];
+  let bytes = acc[BYTES];
+  let hash = acc[HASH] | 0;
+  let value = 0;
+  let stopped = false;
+  for (let r = 0; r < rounds && !stopped; r++) {
+    for (let c = 0; c < chunks; c++) {
+      const victim = rng.next() % chunks;
+      a.free(slots[victim]);
+      const size = range === 0 ? min : min + (rng.next() % range);
+      const p = a.malloc(size);
+      if (p === empty) throw outOfMemory(a.name, size, chunks, min + range);
+      a.touch(p, size, value);
+      value = (value + 1) & 255;
+      slots[victim] = p;
+      mallocs++;
+      bytes += size;
+      // Victims too: unlike random-mixed's slots, they never show in the sizes.
+      hash = (Math.imul(Math.imul(hash, 31) + victim, 31) + size) | 0;
+    }
+    // The clock is read once a round, not once an op as the C stop flag is.
+    if (performance.now() >= deadline) stopped = true;
+  }
+  acc[MALLOCS] = mallocs;
+  acc[BYTES] = bytes;
+  acc[HASH] = hash;
+  return stopped;
 }
 
 /** Larson's warm-up, untimed: allocate every slot, shuffle, churn 4x. */
-function warmUp<P>(a: BenchAllocator<P>, n: number, min: number, range: number, g: Lran2): P[] {
+export function warmUp<P>(a: BenchAllocator<P>, n: number, min: number, range: number, g: Lran2): P[] {
   const slots: P[] = [];
   for (let i = 0; i < n; i++) {
     const size = range === 0 ? min : min + (g.next() % range);

@@ -1,0 +1,54 @@
+/**
+ * A benchmark thread: attaches to the shared heap, waits at the start barrier, runs its copy of
+ * random-mixed or its larson chain, and reports its fingerprint. A larson generation hand-off is a
+ * new thread identity: detach (caches flushed, slabs orphaned) and attach afresh in the same worker,
+ * because starting a Worker costs milliseconds where larson's pthread costs microseconds.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { attachHeap } from '../../alloc/create-heap';
+import { HakmemAllocator } from '../adapters/hakmem';
+import { chainFingerprint, newChainTotals, runGeneration } from '../larson';
+import { Lran2 } from '../lran2';
+import { benchRandomMixed, randomMixedLoop } from '../random-mixed';
+import { CONTROL_START, type LarsonJob, type RandomMixedJob, type WorkerJob, type WorkerMessage } from './protocol';
+
+const job = workerData as WorkerJob;
+const control = new Int32Array(job.control);
+const post = (m: WorkerMessage) => parentPort!.postMessage(m);
+
+function waitForStart(): void {
+  post({ type: 'ready' });
+  Atomics.wait(control, CONTROL_START, 0);
+}
+
+function runRandomMixed(j: RandomMixedJob): void {
+  const heap = attachHeap(j.handle);
+  const a = new HakmemAllocator(heap);
+  const seed = (j.seed + j.index) >>> 0;
+  // Warm up before the barrier so every copy starts its measured loop optimised.
+  benchRandomMixed(a, Math.min(j.cycles, 200_000), j.ws, seed, j.min, j.max);
+  waitForStart();
+  const r = randomMixedLoop(a, j.cycles, j.ws, seed, j.min, j.max);
+  heap.detach();
+  post({ type: 'done', ...r.fingerprint, generations: 1 });
+}
+
+function runLarson(j: LarsonJob): void {
+  const slots = new Int32Array(j.slots, j.index * j.chunks * 4, j.chunks);
+  const rng = new Lran2(j.chainSeed);
+  const acc = newChainTotals();
+  waitForStart();
+  const deadline = performance.now() + j.seconds * 1000;
+  let generations = 0;
+  let stopped = false;
+  while (!stopped && generations < j.generations) {
+    const heap = attachHeap(j.handle);
+    stopped = runGeneration(new HakmemAllocator(heap), slots, rng, j.chunks, j.rounds, j.min, j.max - j.min, acc, deadline);
+    heap.detach();
+    generations++;
+  }
+  post({ type: 'done', ...chainFingerprint(acc), generations });
+}
+
+if (job.kind === 'larson') runLarson(job);
+else runRandomMixed(job);

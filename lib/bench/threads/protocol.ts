@@ -1,0 +1,42 @@
+/** Messages between the threaded benchmarks' main thread and their workers. */
+import type { HeapHandle } from '../../alloc/heap';
+
+/** Control words in a shared Int32Array: the start barrier and larson's stop flag. */
+export const CONTROL_START = 0;
+export const CONTROL_WORDS = 1;
+
+interface JobBase {
+  handle: HeapHandle;
+  control: SharedArrayBuffer;
+  /** Which copy (random-mixed) or chain (larson) this worker runs. */
+  index: number;
+}
+
+export interface RandomMixedJob extends JobBase {
+  kind: 'random-mixed';
+  cycles: number;
+  ws: number;
+  seed: number;
+  min: number;
+  max: number;
+}
+
+export interface LarsonJob extends JobBase {
+  kind: 'larson';
+  /** Every chain's slots, chain t at t * chunks. */
+  slots: SharedArrayBuffer;
+  chainSeed: number;
+  min: number;
+  max: number;
+  chunks: number;
+  rounds: number;
+  /** Stop after this many generations, or after `seconds`. */
+  generations: number;
+  seconds: number;
+}
+
+export type WorkerJob = RandomMixedJob | LarsonJob;
+
+export type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'done'; mallocs: number; frees: number; bytes: number; hash: number; generations: number };

@@ -1,0 +1,104 @@
+/**
+ * Multi-threaded benchmarks on one shared hakmem heap: random-mixed with independent per-thread
+ * working sets, and larson with its remote frees and thread hand-offs (lib/bench/WORKLOADS.md).
+ * Workers start before the clock; the clock runs from the start barrier until the last report.
+ */
+import { Worker } from 'node:worker_threads';
+import { createHeap } from '../../alloc/create-heap';
+import type { HeapOptions } from '../../alloc/config';
+import type { Heap } from '../../alloc/heap';
+import type { HeapStats } from '../../alloc/stats';
+import { HakmemAllocator } from '../adapters/hakmem';
+import { warmUp } from '../larson';
+import { Lran2 } from '../lran2';
+import type { Fingerprint, LoopResult } from '../random-mixed';
+import { CONTROL_START, CONTROL_WORDS, type WorkerJob, type WorkerMessage } from './protocol';
+
+export interface ThreadedResult extends LoopResult {
+  threads: number;
+  /** The heap's stats after the run, every thread's counters merged. */
+  stats: HeapStats;
+}
+
+const WORKER = require.resolve('./bench-worker');
+const TS_NODE = require.resolve('ts-node/register/transpile-only');
+
+/** Room for `blocks` blocks of up to `maxSize` bytes per thread, with slack for caches. */
+function heapBytes(blocks: number, maxSize: number): number {
+  const want = 64 * 2 ** 20 + blocks * (maxSize + 64) * 2;
+  return Math.min(2 ** 31 - 2 ** 16, Math.ceil(want / 2 ** 21) * 2 ** 21);
+}
+
+export async function randomMixedThreads(
+  heapOptions: HeapOptions,
+  p: { cycles: number; ws: number; seed: number; min: number; max: number; threads: number },
+): Promise<ThreadedResult> {
+  const heap = createHeap({ ...heapOptions, shared: true, bytes: heapBytes(p.ws * p.threads, p.max) });
+  const control = new SharedArrayBuffer(CONTROL_WORDS * 4);
+  const jobs: WorkerJob[] = Array.from({ length: p.threads }, (_, index) => ({
+    kind: 'random-mixed', handle: heap.handle(), control, index, ...p,
+  }));
+  const r = await runWorkers(jobs, control);
+  return finish(heap, { ...r, ops: p.cycles * p.threads }, p.threads);
+}
+
+export async function larsonThreads(
+  heapOptions: HeapOptions,
+  p: { seconds: number; generations: number; min: number; max: number; chunks: number; rounds: number; seed: number; threads: number },
+): Promise<ThreadedResult> {
+  const n = p.threads * p.chunks;
+  const heap = createHeap({ ...heapOptions, shared: true, bytes: heapBytes(n, p.max) });
+  // The main thread allocates every block (larson's warm-up): the workers' first frees are remote.
+  const g = new Lran2(p.seed);
+  const blocks = warmUp(new HakmemAllocator(heap), n, p.min, p.max - p.min, g);
+  const slots = new SharedArrayBuffer(n * 4);
+  new Int32Array(slots).set(blocks);
+  const control = new SharedArrayBuffer(CONTROL_WORDS * 4);
+  const jobs: WorkerJob[] = Array.from({ length: p.threads }, (_, index) => ({
+    kind: 'larson', handle: heap.handle(), control, index, slots, chainSeed: g.next(),
+    min: p.min, max: p.max, chunks: p.chunks, rounds: p.rounds, generations: p.generations, seconds: p.seconds,
+  }));
+  const r = await runWorkers(jobs, control);
+  for (const b of new Int32Array(slots)) heap.free(b);
+  return finish(heap, { ...r, ops: r.fingerprint.mallocs }, p.threads);
+}
+
+function finish(heap: Heap, r: Omit<LoopResult, 'ops'> & { ops: number }, threads: number): ThreadedResult {
+  heap.trim();
+  heap.check();
+  return { ...r, threads, stats: heap.stats() };
+}
+
+/** Starts one worker per job, releases them together, and sums their fingerprints. */
+async function runWorkers(jobs: WorkerJob[], control: SharedArrayBuffer): Promise<Omit<LoopResult, 'ops'>> {
+  const ctl = new Int32Array(control);
+  const sum: Fingerprint = { mallocs: 0, frees: 0, bytes: 0, hash: 0 };
+  let ready = 0;
+  let done = 0;
+  let start = 0n;
+  const workers = jobs.map((job) => new Worker(WORKER, { workerData: job, execArgv: ['-r', TS_NODE] }));
+  try {
+    const end = await new Promise<bigint>((resolve, reject) => {
+      for (const w of workers) {
+        w.on('error', reject);
+        w.on('exit', (code) => { if (code !== 0) reject(new Error(`benchmark worker exited with code ${code}`)); });
+        w.on('message', (m: WorkerMessage) => {
+          if (m.type === 'ready' && ++ready === jobs.length) {
+            start = process.hrtime.bigint();
+            Atomics.store(ctl, CONTROL_START, 1);
+            Atomics.notify(ctl, CONTROL_START);
+          } else if (m.type === 'done') {
+            sum.mallocs += m.mallocs;
+            sum.frees += m.frees;
+            sum.bytes += m.bytes;
+            sum.hash = (sum.hash + m.hash) >>> 0;
+            if (++done === jobs.length) resolve(process.hrtime.bigint());
+          }
+        });
+      }
+    });
+    return { seconds: Number(end - start) / 1e9, fingerprint: sum };
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
