@@ -1,0 +1,55 @@
+/** The TypeScript allocators' adapters, created by name for a workload. */
+import type { BuildMode } from '../../alloc/config';
+import type { PresetName } from '../../alloc/presets';
+import type { BenchAllocator } from '../allocator-adapter';
+import type { TsAllocatorName } from '../allocators';
+import { HakmemAllocator } from './hakmem';
+import { ThingAllocator, thingPoolBytes } from './thing';
+import { V8Allocator } from './v8';
+
+export interface TsAllocatorOptions {
+  /** hakmem only; unset means the heap's default (HAKMEM_PRESET or `current`). */
+  preset?: PresetName;
+  build?: BuildMode;
+  /** The workload's size: at most `slots` live blocks of at most `maxSize` bytes. */
+  slots: number;
+  maxSize: number;
+}
+
+/** The resolved hakmem configuration a result was measured with. */
+export interface HakmemConfig {
+  preset: string;
+  build: string;
+  configHash: string;
+}
+
+export interface TsAllocator {
+  allocator: BenchAllocator<unknown>;
+  /** null for allocators other than hakmem. */
+  hakmem: HakmemConfig | null;
+  /** The most heap memory the allocator has used, where it can tell. */
+  peakHeapBytes(): number | null;
+}
+
+export async function createTsAllocator(name: TsAllocatorName, options: TsAllocatorOptions): Promise<TsAllocator> {
+  switch (name) {
+    case 'hakmem': {
+      // Loaded on demand: a baseline's run must not depend on the allocator under test.
+      const { createHeap } = await import('../../index');
+      const heap = createHeap({ preset: options.preset, build: options.build });
+      return {
+        allocator: new HakmemAllocator(heap),
+        hakmem: { preset: heap.config.preset, build: heap.config.build, configHash: heap.configHash },
+        peakHeapBytes: () => heap.stats().peakHeapBytes,
+      };
+    }
+    case 'v8':
+      return { allocator: new V8Allocator(), hakmem: null, peakHeapBytes: () => null };
+    case 'thing':
+      return {
+        allocator: new ThingAllocator(thingPoolBytes(options.slots, options.maxSize)),
+        hakmem: null,
+        peakHeapBytes: () => null,
+      };
+  }
+}

@@ -1,0 +1,20 @@
+/** The JS engine's own allocation: a fresh Uint8Array per block, dropped for the GC on free. */
+import type { BenchAllocator } from '../allocator-adapter';
+
+export class V8Allocator implements BenchAllocator<Uint8Array | null> {
+  readonly name = 'v8';
+  readonly empty = null;
+
+  malloc(size: number): Uint8Array {
+    return new Uint8Array(size);
+  }
+
+  /** Nothing to do: the caller's slot drops the last reference. */
+  free(_ptr: Uint8Array | null): void {}
+
+  touch(ptr: Uint8Array | null, size: number, value: number): void {
+    const block = ptr as Uint8Array;
+    block[0] = value;
+    block[size - 1] = value;
+  }
+}

@@ -1,0 +1,10 @@
+/** What a benchmark loop needs from an allocator. P is the pointer type: a byte offset for heaps, an object for the JS engine. */
+export interface BenchAllocator<P> {
+  readonly name: string;
+  /** The value of an empty slot (0 or null). */
+  readonly empty: P;
+  malloc(size: number): P;
+  free(ptr: P): void;
+  /** Write `value` into the first and last byte of a fresh block of `size` bytes. */
+  touch(ptr: P, size: number, value: number): void;
+}

@@ -1,0 +1,97 @@
+/**
+ * The matrix command line (`npm run matrix -- [options]`), parsed and checked
+ * into MatrixOptions; mistakes become a UsageError (exit 2).
+ */
+import { parseArgs } from 'node:util';
+import { PRESET_NAMES, isPresetName } from '../alloc/presets';
+import { ALLOCATORS, isAllocatorName } from './allocators';
+import { UsageError } from './cli-args';
+import { PROFILES, type AllocatorSpec, type MatrixOptions, type ProfileName } from './matrix';
+
+export const MATRIX_USAGE = `usage: npm run matrix -- [options]
+
+Runs allocators x (fixed 128/256/512/1024, random-mixed 16..1024) x repetitions,
+each repetition a fresh process; rows are appended to OUT.csv as they finish, and
+the same command resumes an interrupted run.
+
+options:
+  --profile NAME      quick (${PROFILES.quick.cycles} cycles, ${PROFILES.quick.reps} reps) or full (${PROFILES.full.cycles} cycles, ${PROFILES.full.reps} reps); default quick
+  --out PATH          result set, written as PATH.csv and PATH.json (default data/PROFILE)
+  --allocators LIST   comma-separated, default all: ${ALLOCATORS.join(',')};
+                      hakmem:PRESET picks a preset (${PRESET_NAMES.join(', ')})
+  --reps N            repetitions per cell (default: the profile's)
+  --cycles N          cycles per run (default: the profile's)
+  --build MODE        hakmem build: release (default) or debug
+  --help              this text
+`;
+
+export type MatrixCommand = MatrixOptions | { help: true };
+
+export function parseMatrixArgs(argv: readonly string[]): MatrixCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        profile: { type: 'string' },
+        out: { type: 'string' },
+        allocators: { type: 'string' },
+        reps: { type: 'string' },
+        cycles: { type: 'string' },
+        build: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const o = parsed.values;
+  if (o.help) return { help: true };
+  const profile = o.profile ?? 'quick';
+  if (profile !== 'quick' && profile !== 'full') throw new UsageError(`unknown profile '${profile}' (expected quick or full)`);
+  const build = o.build ?? 'release';
+  if (build !== 'release' && build !== 'debug') throw new UsageError(`unknown build '${build}' (expected release or debug)`);
+  const out = (o.out ?? `data/${profile}`).replace(/\.(csv|json)$/, '');
+  if (out === '') throw new UsageError('--out needs a path');
+  return {
+    profile: profile as ProfileName,
+    out,
+    allocators: parseAllocatorSpecs(o.allocators ?? ALLOCATORS.join(',')),
+    reps: o.reps === undefined ? PROFILES[profile].reps : positive('--reps', o.reps),
+    cycles: o.cycles === undefined ? PROFILES[profile].cycles : positive('--cycles', o.cycles),
+    build,
+  };
+}
+
+/** `hakmem,hakmem:phase7,system` -> specs; duplicates and unknown names are errors. */
+export function parseAllocatorSpecs(list: string): AllocatorSpec[] {
+  const specs: AllocatorSpec[] = [];
+  const seen = new Set<string>();
+  for (const item of list.split(',').map((s) => s.trim())) {
+    const [name, preset, ...extra] = item.split(':');
+    if (!isAllocatorName(name)) {
+      throw new UsageError(`unknown allocator '${name}' in --allocators (expected ${ALLOCATORS.join(', ')})`);
+    }
+    if (extra.length > 0 || (preset !== undefined && name !== 'hakmem')) {
+      throw new UsageError(`'${item}': only hakmem takes a preset, as hakmem:PRESET`);
+    }
+    if (preset !== undefined && !isPresetName(preset)) {
+      throw new UsageError(`unknown preset '${preset}' in --allocators (expected ${PRESET_NAMES.join(', ')})`);
+    }
+    const spec: AllocatorSpec = { allocator: name, preset: name === 'hakmem' ? (preset ?? 'current') : null };
+    const key = `${spec.allocator}:${spec.preset}`;
+    if (seen.has(key)) throw new UsageError(`'${item}' is listed twice in --allocators`);
+    seen.add(key);
+    specs.push(spec);
+  }
+  return specs;
+}
+
+function positive(name: string, text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new UsageError(`${name} must be a whole number >= 1, got '${text}'`);
+  }
+  return Number(text);
+}

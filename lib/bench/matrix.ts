@@ -1,0 +1,359 @@
+/**
+ * The benchmark matrix: allocators x benchmarks (fixed 128/256/512/1024 and
+ * random-mixed 16..1024) x repetitions. Each repetition is a fresh child
+ * process running `scripts/bench.ts --json` (the warm-up happens inside it),
+ * so V8's type feedback and the heap start clean and stay monomorphic.
+ *
+ * Rows go to OUT.csv as each run finishes (lib/bench/results-csv.ts), so an
+ * interrupted matrix keeps what it measured and the same command resumes it;
+ * OUT.json holds the provenance of every session that wrote to the set.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { BuildMode } from '../alloc/config';
+import type { PresetName } from '../alloc/presets';
+import type { AllocatorName } from './allocators';
+import { collectProvenance, currentCheckout, checkoutMismatch, type Provenance } from './provenance';
+import { appendRow, dropPartialTail, readRows, type CsvRow } from './results-csv';
+import type { BenchResult } from './runner';
+
+export const PROFILES = {
+  /** Under 5 minutes on 2 cores for all seven allocators. Five reps: with three, a rank-sum test can never reach p < 0.05. */
+  quick: { cycles: 2_000_000, reps: 5 },
+  /** The seed's standard run length (10M-20M cycles: short runs measure cold start). */
+  full: { cycles: 20_000_000, reps: 7 },
+} as const;
+export type ProfileName = keyof typeof PROFILES;
+
+/** The seed's standard workload. */
+export const MATRIX_WS = 400;
+export const MATRIX_SEED = 1;
+export const FIXED_SIZES = [128, 256, 512, 1024] as const;
+export const MIXED_MIN = 16;
+export const MIXED_MAX = 1024;
+
+/** An allocator, with a hakmem preset (`hakmem:phase7`; plain `hakmem` is `current`). */
+export interface AllocatorSpec {
+  allocator: AllocatorName;
+  preset: PresetName | null;
+}
+
+export interface MatrixOptions {
+  /** The result set's path without extension: OUT.csv and OUT.json. */
+  out: string;
+  profile: ProfileName;
+  cycles: number;
+  reps: number;
+  allocators: readonly AllocatorSpec[];
+  /** hakmem's build mode. */
+  build: BuildMode;
+}
+
+/** One repetition of one cell. */
+export interface Run {
+  bench: 'fixed' | 'random-mixed';
+  min: number;
+  max: number;
+  spec: AllocatorSpec;
+  rep: number;
+}
+
+export interface MatrixHooks {
+  /** Before the first run: how many runs the matrix has and how many the file already holds. */
+  start?(total: number, done: number): void;
+  /** After each run: its row, or why it failed. */
+  finished?(run: Run, outcome: { row: CsvRow } | { error: string }): void;
+  /** Something the user should know (resuming, mixed builds, a cut line). */
+  warn?(message: string): void;
+  /** After the last run, also when interrupted or failing. */
+  end?(): void;
+}
+
+export interface MatrixSummary {
+  written: number;
+  skippedAsDone: number;
+  failures: string[];
+  interrupted: boolean;
+  csv: string;
+  json: string;
+}
+
+export function sizeLabel(min: number, max: number): string {
+  return min === max ? String(min) : `${min}..${max}`;
+}
+
+export function runLabel(run: Run): string {
+  const what = run.bench === 'fixed' ? `fixed ${run.min} B` : `random-mixed ${sizeLabel(run.min, run.max)}`;
+  return `${what} ${specLabel(run.spec)} rep ${run.rep}`;
+}
+
+export function specLabel(spec: AllocatorSpec): string {
+  return spec.preset ? `${spec.allocator}:${spec.preset}` : spec.allocator;
+}
+
+/** Every run, repetition-major: each pass measures every cell once, so drift over time hits all cells alike. */
+export function planRuns(options: Pick<MatrixOptions, 'reps' | 'allocators'>): Run[] {
+  const benches: Array<Pick<Run, 'bench' | 'min' | 'max'>> = [
+    ...FIXED_SIZES.map((size) => ({ bench: 'fixed' as const, min: size, max: size })),
+    { bench: 'random-mixed', min: MIXED_MIN, max: MIXED_MAX },
+  ];
+  const runs: Run[] = [];
+  for (let rep = 1; rep <= options.reps; rep++) {
+    for (const b of benches) for (const spec of options.allocators) runs.push({ ...b, spec, rep });
+  }
+  return runs;
+}
+
+/** What identifies a run in the CSV: its cell and repetition. */
+function rowKey(r: Pick<CsvRow, 'bench' | 'size' | 'allocator' | 'preset' | 'build' | 'threads' | 'rep'>): string {
+  return [r.bench, r.size, r.allocator, r.preset, r.build, r.threads, r.rep].join('|');
+}
+
+function runKey(run: Run, build: BuildMode): string {
+  const hakmem = run.spec.allocator === 'hakmem';
+  return rowKey({
+    bench: run.bench,
+    size: sizeLabel(run.min, run.max),
+    allocator: run.spec.allocator,
+    preset: hakmem ? (run.spec.preset ?? 'current') : '',
+    build: hakmem ? build : '',
+    threads: '1',
+    rep: String(run.rep),
+  });
+}
+
+/** The bench command line of a run (scripts/bench.ts). */
+export function benchArgv(run: Run, options: Pick<MatrixOptions, 'cycles' | 'build'>): string[] {
+  const sizes = run.bench === 'fixed' ? ['--size', String(run.min)] : ['--min', String(run.min), '--max', String(run.max)];
+  const hakmem =
+    run.spec.allocator === 'hakmem' ? ['--preset', run.spec.preset ?? 'current', '--build', options.build] : [];
+  return [
+    run.bench,
+    String(options.cycles),
+    String(MATRIX_WS),
+    String(MATRIX_SEED),
+    ...sizes,
+    '--allocator',
+    run.spec.allocator,
+    ...hakmem,
+    '--json',
+  ];
+}
+
+const BENCH_SCRIPT = path.resolve(__dirname, '..', '..', 'scripts', 'bench.ts');
+const ROOT = path.resolve(__dirname, '..', '..');
+
+interface SessionRecord {
+  profile: ProfileName;
+  cycles: number;
+  reps: number;
+  allocators: string[];
+  startedAt: string;
+  finishedAt: string | null;
+  status: 'running' | 'complete' | 'interrupted' | 'failed';
+  rowsWritten: number;
+  failures: string[];
+  provenance: Provenance;
+}
+
+/** OUT.json: the workload, and one record per session that wrote rows. */
+export interface MatrixRecord {
+  csv: string;
+  workload: { ws: number; seed: number; fixedSizes: number[]; mixed: { min: number; max: number } };
+  sessions: SessionRecord[];
+}
+
+export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {}): Promise<MatrixSummary> {
+  const csv = `${options.out}.csv`;
+  const json = `${options.out}.json`;
+  mkdirSync(path.dirname(csv), { recursive: true });
+  const warn = hooks.warn ?? (() => {});
+
+  const existing = readRows(csv);
+  if (existing.partialTail) {
+    warn(`${csv}: dropping an unfinished last line left by an interrupted run`);
+    dropPartialTail(csv);
+  }
+  checkSameWorkload(csv, existing.rows, options.cycles);
+  const checkout = currentCheckout();
+  const record = readRecord(json, csv);
+  const mismatches = new Set(
+    record.sessions
+      .filter((s) => s.rowsWritten > 0)
+      .map((s) => checkoutMismatch(s.provenance, checkout))
+      .filter((m): m is string => m !== null),
+  );
+  for (const m of mismatches) warn(`${csv} has rows ${m}: the set will mix builds (its commit and dirty columns mark each row)`);
+
+  const done = new Set(existing.rows.map(rowKey));
+  const runs = planRuns(options);
+  const todo = runs.filter((r) => !done.has(runKey(r, options.build)));
+  if (existing.rows.length > 0) warn(`resuming ${csv}: ${runs.length - todo.length} of ${runs.length} runs already there`);
+
+  const hakmemPresets = [
+    ...new Set(options.allocators.filter((s) => s.allocator === 'hakmem').map((s) => s.preset ?? 'current')),
+  ];
+  const session: SessionRecord = {
+    profile: options.profile,
+    cycles: options.cycles,
+    reps: options.reps,
+    allocators: options.allocators.map(specLabel),
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    status: 'running',
+    rowsWritten: 0,
+    failures: [],
+    provenance: collectProvenance({ presets: hakmemPresets, build: hakmemPresets.length ? options.build : null }),
+  };
+  record.sessions.push(session);
+  writeRecord(json, record);
+
+  let current: ChildProcess | null = null;
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+    current?.kill('SIGINT');
+  };
+  process.on('SIGINT', onSigint);
+  hooks.start?.(runs.length, runs.length - todo.length);
+  try {
+    for (const run of todo) {
+      if (interrupted) break;
+      const child = runChild(benchArgv(run, options));
+      current = child.process;
+      const outcome = await child.done;
+      current = null;
+      if (interrupted) break; // the run was cut short: it is not a result
+      if ('error' in outcome) {
+        session.failures.push(`${runLabel(run)}: ${outcome.error}`);
+        hooks.finished?.(run, outcome);
+        continue;
+      }
+      const row = toRow(outcome.result, run, options.cycles, checkout);
+      appendRow(csv, row);
+      session.rowsWritten++;
+      writeRecord(json, record); // so a crashed session still counts its rows
+      hooks.finished?.(run, { row });
+    }
+  } finally {
+    hooks.end?.();
+    process.off('SIGINT', onSigint);
+    session.finishedAt = new Date().toISOString();
+    session.status = interrupted ? 'interrupted' : session.failures.length ? 'failed' : 'complete';
+    writeRecord(json, record);
+  }
+  return {
+    written: session.rowsWritten,
+    skippedAsDone: runs.length - todo.length,
+    failures: session.failures,
+    interrupted,
+    csv,
+    json,
+  };
+}
+
+/** A set holds one workload: resuming with another run length would mix incomparable rows. */
+function checkSameWorkload(csv: string, rows: readonly CsvRow[], cycles: number): void {
+  const other = rows.find((r) => r.cycles !== String(cycles) || r.ws !== String(MATRIX_WS) || r.seed !== String(MATRIX_SEED));
+  if (other) {
+    throw new Error(
+      `${csv} holds runs of ${other.cycles} cycles, WS ${other.ws}, seed ${other.seed}; ` +
+        `this matrix runs ${cycles} cycles, WS ${MATRIX_WS}, seed ${MATRIX_SEED}: choose another --out`,
+    );
+  }
+}
+
+function toRow(r: BenchResult, run: Run, cycles: number, checkout: ReturnType<typeof currentCheckout>): CsvRow {
+  const f = r.fingerprint;
+  const cell = (v: number | string | null) => (v === null ? '' : String(v));
+  return {
+    bench: r.bench,
+    size: sizeLabel(run.min, run.max),
+    min: String(run.min),
+    max: String(run.max),
+    cycles: String(cycles),
+    ws: String(MATRIX_WS),
+    seed: String(MATRIX_SEED),
+    allocator: r.allocator,
+    preset: cell(r.preset),
+    build: cell(r.build),
+    configHash: cell(r.configHash),
+    threads: String(r.threads),
+    rep: String(run.rep),
+    ops: cell(r.ops),
+    seconds: cell(r.seconds),
+    opsPerSec: cell(r.opsPerSec),
+    peakLiveBytes: cell(r.peakLiveBytes),
+    peakHeapBytes: cell(r.peakHeapBytes),
+    fingerprint: f ? `${f.mallocs}/${f.frees}/${f.bytes}/${f.hash}` : '',
+    skipped: cell(r.skipped),
+    commit: checkout.commit ?? '',
+    dirty: String(checkout.dirty),
+  };
+}
+
+type ChildOutcome = { result: BenchResult } | { error: string };
+
+/** scripts/bench.ts in a fresh node process; resolves with its JSON result or its error. */
+function runChild(argv: string[]): { process: ChildProcess; done: Promise<ChildOutcome> } {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', BENCH_SCRIPT, ...argv], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<ChildOutcome>((resolve) => {
+    child.on('error', (e) => resolve({ error: e.message }));
+    child.on('close', (code, signal) => {
+      if (code !== 0) {
+        const why = stderr.trim().split('\n').pop() || `no message`;
+        resolve({ error: `exit ${signal ?? code}: ${why}` });
+        return;
+      }
+      try {
+        resolve({ result: parseResult(stdout) });
+      } catch (e) {
+        resolve({ error: (e as Error).message });
+      }
+    });
+  });
+  return { process: child, done };
+}
+
+function parseResult(stdout: string): BenchResult {
+  let v: unknown;
+  try {
+    v = JSON.parse(stdout);
+  } catch {
+    throw new Error(`bench printed no JSON result: ${JSON.stringify(stdout.slice(0, 200))}`);
+  }
+  const r = v as Partial<BenchResult>;
+  const ran = typeof r.opsPerSec === 'number' && typeof r.ops === 'number' && typeof r.seconds === 'number';
+  if (typeof r.bench !== 'string' || typeof r.allocator !== 'string' || !(ran || typeof r.skipped === 'string')) {
+    throw new Error(`bench printed an unexpected result: ${stdout.slice(0, 200)}`);
+  }
+  return v as BenchResult;
+}
+
+function readRecord(json: string, csv: string): MatrixRecord {
+  if (existsSync(json)) {
+    const record = JSON.parse(readFileSync(json, 'utf8')) as MatrixRecord;
+    if (!Array.isArray(record.sessions)) throw new Error(`${json}: not a matrix provenance record`);
+    return record;
+  }
+  return {
+    csv: path.basename(csv),
+    workload: { ws: MATRIX_WS, seed: MATRIX_SEED, fixedSizes: [...FIXED_SIZES], mixed: { min: MIXED_MIN, max: MIXED_MAX } },
+    sessions: [],
+  };
+}
+
+/** Written aside and renamed, so a crash mid-write leaves the previous record whole. */
+function writeRecord(json: string, record: MatrixRecord): void {
+  const tmp = `${json}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
+  renameSync(tmp, json);
+}

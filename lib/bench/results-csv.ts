@@ -1,0 +1,132 @@
+/**
+ * A result set on disk: data/NAME.csv, one row per repetition, tidy (one
+ * observation per row, one variable per column), appended row by row so an
+ * interrupted run keeps everything it measured.
+ *
+ * Columns:
+ *   bench        random-mixed | fixed
+ *   size         the size label: "128" for fixed, "16..1024" for random-mixed
+ *   min, max     block sizes drawn from min..max
+ *   cycles, ws, seed   the workload (WORKLOADS.md)
+ *   allocator    hakmem, system, mimalloc, jemalloc, tcmalloc, v8, thing
+ *   preset, build, configHash   hakmem's resolved configuration (empty otherwise)
+ *   threads, rep repetition number from 1
+ *   ops, seconds, opsPerSec     the measurement (empty when skipped)
+ *   peakLiveBytes, peakHeapBytes   empty where unknown
+ *   fingerprint  mallocs/frees/bytes/hash: equal fingerprints, same work
+ *   skipped      why the baseline could not run here (empty when it ran)
+ *   commit, dirty   the code it was measured with (lib/bench/provenance.ts)
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
+
+export const COLUMNS = [
+  'bench',
+  'size',
+  'min',
+  'max',
+  'cycles',
+  'ws',
+  'seed',
+  'allocator',
+  'preset',
+  'build',
+  'configHash',
+  'threads',
+  'rep',
+  'ops',
+  'seconds',
+  'opsPerSec',
+  'peakLiveBytes',
+  'peakHeapBytes',
+  'fingerprint',
+  'skipped',
+  'commit',
+  'dirty',
+] as const;
+
+export type Column = (typeof COLUMNS)[number];
+
+/** A row as strings, as stored; '' is an empty cell. */
+export type CsvRow = Record<Column, string>;
+
+const HEADER = COLUMNS.join(',');
+
+/**
+ * Appends one row and makes it durable before returning (fsync): a crash or
+ * Ctrl-C afterwards cannot lose it. Writes the header first if the file is new.
+ */
+export function appendRow(file: string, row: CsvRow): void {
+  const fresh = !existsSync(file) || statSync(file).size === 0;
+  const text = `${fresh ? `${HEADER}\n` : ''}${COLUMNS.map((c) => quote(row[c])).join(',')}\n`;
+  const fd = openSync(file, 'a');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface ReadResult {
+  rows: CsvRow[];
+  /** A last line cut short (the writer died mid-line); it is not in `rows`. */
+  partialTail: boolean;
+}
+
+/** Reads a result set; an absent file is an empty one. Rejects a file with other columns. */
+export function readRows(file: string): ReadResult {
+  if (!existsSync(file)) return { rows: [], partialTail: false };
+  const text = readFileSync(file, 'utf8');
+  if (text === '') return { rows: [], partialTail: false };
+  const partialTail = !text.endsWith('\n');
+  const records = parseCsv(partialTail ? text.slice(0, text.lastIndexOf('\n') + 1) : text);
+  const [header, ...body] = records;
+  if (header === undefined || header.join(',') !== HEADER) {
+    throw new Error(
+      `${file}: its columns are not those of a result set (${HEADER}); ` + `found ${header?.join(',') ?? 'nothing'}`,
+    );
+  }
+  const rows = body.map((fields, i) => {
+    if (fields.length !== COLUMNS.length) {
+      throw new Error(`${file}: row ${i + 2} has ${fields.length} fields, expected ${COLUMNS.length}`);
+    }
+    return Object.fromEntries(COLUMNS.map((c, j) => [c, fields[j]])) as CsvRow;
+  });
+  return { rows, partialTail };
+}
+
+/** Cuts a last line that a dead writer left unfinished, so appends start on a fresh line. */
+export function dropPartialTail(file: string): void {
+  const text = readFileSync(file, 'utf8');
+  truncateSync(file, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
+}
+
+function quote(field: string): string {
+  return /[",\n\r]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field;
+}
+
+/** RFC 4180 records: quoted fields may hold commas, quotes ("") and newlines. */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch !== '"') field += ch;
+      else if (text[i + 1] === '"') field += text[++i];
+      else quoted = false;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      fields.push(field);
+      field = '';
+    } else if (ch === '\n') {
+      fields.push(field.endsWith('\r') ? field.slice(0, -1) : field);
+      records.push(fields);
+      fields = [];
+      field = '';
+    } else field += ch;
+  }
+  return records;
+}

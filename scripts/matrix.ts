@@ -1,0 +1,87 @@
+/**
+ * npm run matrix -- [--profile quick|full] [--out data/NAME] [--allocators a,b] [--reps N]
+ * (see lib/bench/matrix-args.ts). Exit codes: 0 done, 1 some runs failed,
+ * 2 bad command line, 130 interrupted (rerun the same command to resume).
+ */
+import { Presets, SingleBar } from 'cli-progress';
+import { UsageError } from '../lib/bench/cli-args';
+import { runLabel, runMatrix, type MatrixHooks } from '../lib/bench/matrix';
+import { MATRIX_USAGE, parseMatrixArgs } from '../lib/bench/matrix-args';
+import { formatRate } from '../lib/bench/runner';
+
+async function main(): Promise<number> {
+  let command;
+  try {
+    command = parseMatrixArgs(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`matrix: ${e.message}\n\n${MATRIX_USAGE}`);
+    return e.exitCode;
+  }
+  if ('help' in command) {
+    process.stdout.write(MATRIX_USAGE);
+    return 0;
+  }
+
+  const started = Date.now();
+  const summary = await runMatrix(command, process.stderr.isTTY ? barHooks() : lineHooks());
+  const minutes = ((Date.now() - started) / 60000).toFixed(1);
+  process.stderr.write(
+    `matrix: ${summary.written} rows written to ${summary.csv} in ${minutes} min` +
+      (summary.skippedAsDone ? ` (${summary.skippedAsDone} already there)` : '') +
+      `; provenance in ${summary.json}\n`,
+  );
+  for (const f of summary.failures) process.stderr.write(`matrix: failed: ${f}\n`);
+  if (summary.interrupted) {
+    process.stderr.write('matrix: interrupted; the rows above are kept: run the same command to resume\n');
+    return 130;
+  }
+  return summary.failures.length ? 1 : 0;
+}
+
+function outcomeText(outcome: Parameters<NonNullable<MatrixHooks['finished']>>[1]): string {
+  if ('error' in outcome) return `FAILED ${outcome.error}`;
+  const { row } = outcome;
+  return row.skipped ? `skipped (${row.skipped})` : `${formatRate(Number(row.opsPerSec))} ops/s`;
+}
+
+/** A progress bar with ETA on a terminal. */
+function barHooks(): MatrixHooks {
+  const bar = new SingleBar(
+    { format: 'matrix {bar} {value}/{total} runs | ETA {eta_formatted} | {last}', hideCursor: true, etaBuffer: 30 },
+    Presets.shades_classic,
+  );
+  return {
+    start: (total, done) => bar.start(total, done, { last: '' }),
+    finished: (run, outcome) => bar.increment({ last: `${runLabel(run)}: ${outcomeText(outcome)}` }),
+    warn: (m) => process.stderr.write(`matrix: ${m}\n`),
+    end: () => bar.stop(),
+  };
+}
+
+/** One line per run where there is no terminal (CI logs, pipes). */
+function lineHooks(): MatrixHooks {
+  let total = 0;
+  let count = 0;
+  return {
+    start: (t, done) => {
+      total = t;
+      count = done;
+    },
+    finished: (run, outcome) => {
+      count++;
+      process.stderr.write(`[${count}/${total}] ${runLabel(run)}: ${outcomeText(outcome)}\n`);
+    },
+    warn: (m) => process.stderr.write(`matrix: ${m}\n`),
+  };
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`matrix: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

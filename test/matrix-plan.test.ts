@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { UsageError } from '../lib/bench/cli-args';
+import { benchArgv, planRuns, PROFILES } from '../lib/bench/matrix';
+import { parseAllocatorSpecs, parseMatrixArgs } from '../lib/bench/matrix-args';
+import { appendRow, COLUMNS, dropPartialTail, readRows, type CsvRow } from '../lib/bench/results-csv';
+
+describe('matrix plan', () => {
+  it('covers allocators x (fixed 128..1024, random-mixed) x reps, a whole pass per repetition', () => {
+    const runs = planRuns({ reps: 2, allocators: parseAllocatorSpecs('system,v8') });
+    assert.equal(runs.length, 2 * 5 * 2);
+    assert.deepEqual(
+      runs.slice(0, 10).map((r) => `${r.bench}:${r.min}..${r.max}:${r.spec.allocator}:${r.rep}`),
+      [128, 256, 512, 1024].flatMap((s) => [`fixed:${s}..${s}:system:1`, `fixed:${s}..${s}:v8:1`]).concat(
+        ['random-mixed:16..1024:system:1', 'random-mixed:16..1024:v8:1'],
+      ),
+    );
+    assert.ok(runs.slice(10).every((r) => r.rep === 2));
+  });
+
+  it('runs each repetition as a bench command with the seed workload (WS 400, seed 1)', () => {
+    const [run] = planRuns({ reps: 1, allocators: parseAllocatorSpecs('hakmem:phase7') });
+    assert.deepEqual(benchArgv(run, { cycles: 123, build: 'debug' }), [
+      'fixed', '123', '400', '1', '--size', '128', '--allocator', 'hakmem', '--preset', 'phase7', '--build', 'debug', '--json',
+    ]);
+  });
+
+  it('parses its command line with profile defaults', () => {
+    const quick = parseMatrixArgs([]);
+    assert.ok(!('help' in quick));
+    assert.equal(quick.out, 'data/quick');
+    assert.equal(quick.cycles, PROFILES.quick.cycles);
+    assert.equal(quick.reps, PROFILES.quick.reps);
+    assert.equal(quick.allocators.length, 7);
+    const full = parseMatrixArgs(['--profile', 'full', '--out', 'data/x.csv', '--reps', '2', '--allocators', 'hakmem,hakmem:phase6-2']);
+    assert.ok(!('help' in full));
+    assert.deepEqual([full.out, full.cycles, full.reps], ['data/x', PROFILES.full.cycles, 2]);
+    assert.deepEqual(full.allocators, [{ allocator: 'hakmem', preset: 'current' }, { allocator: 'hakmem', preset: 'phase6-2' }]);
+    for (const [args, message] of [
+      [['--profile', 'huge'], /unknown profile 'huge'/],
+      [['--allocators', 'v8,nope'], /unknown allocator 'nope'/],
+      [['--allocators', 'v8:fast'], /only hakmem takes a preset/],
+      [['--allocators', 'hakmem:phase9'], /unknown preset 'phase9'/],
+      [['--allocators', 'v8,v8'], /listed twice/],
+      [['--reps', '0'], /--reps must be a whole number >= 1/],
+      [['stray'], /Unexpected argument 'stray'/],
+    ] as const) {
+      assert.throws(() => parseMatrixArgs([...args]), (e: unknown) => e instanceof UsageError && message.test(e.message), args.join(' '));
+    }
+  });
+});
+
+describe('result set CSV', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hakmem-csv-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const row = (over: Partial<CsvRow>) => ({ ...(Object.fromEntries(COLUMNS.map((c) => [c, ''])) as CsvRow), ...over });
+
+  it('writes the header once and round-trips commas, quotes and newlines', () => {
+    const file = path.join(dir, 'a.csv');
+    const tricky = row({ bench: 'fixed', skipped: 'mimalloc: "libmimalloc.so.2", not found,\nsee apt' });
+    appendRow(file, row({ bench: 'fixed', opsPerSec: '1.5' }));
+    appendRow(file, tricky);
+    const { rows, partialTail } = readRows(file);
+    assert.equal(partialTail, false);
+    assert.deepEqual(rows, [row({ bench: 'fixed', opsPerSec: '1.5' }), tricky]);
+  });
+
+  it('finds and drops a torn last line', () => {
+    const file = path.join(dir, 'b.csv');
+    appendRow(file, row({ bench: 'fixed' }));
+    writeFileSync(file, 'fixed,12', { flag: 'a' });
+    assert.equal(readRows(file).partialTail, true);
+    assert.equal(readRows(file).rows.length, 1);
+    dropPartialTail(file);
+    assert.equal(readRows(file).partialTail, false);
+  });
+
+  it('refuses a file with other columns', () => {
+    const file = path.join(dir, 'c.csv');
+    writeFileSync(file, 'x,y\n1,2\n');
+    assert.throws(() => readRows(file), /its columns are not those of a result set/);
+  });
+});
