@@ -57,6 +57,7 @@ export async function runBench(request: BenchRequest): Promise<BenchResult> {
   }
 
   const hakmemOptions = { preset: request.preset, build: request.build };
+  if (allocator === 'hakmem' && (request.bench === 'larson' || threads > 1)) return runHakmemThreads(request, base);
   if (request.bench === 'larson') {
     const { min, max, chunks, rounds, seed, seconds } = request.args;
     const ts = await createTsAllocator(allocator, { ...hakmemOptions, slots: chunks, maxSize: max });
@@ -71,6 +72,21 @@ export async function runBench(request: BenchRequest): Promise<BenchResult> {
   const r = withHeapHint(ts.hakmem, () => benchRandomMixed(ts.allocator, cycles, ws, seed, min, max));
   const peakLiveBytes = checkedPeakLive(request.args, threads, r, allocator);
   return { ...base(ts.hakmem), ...measured(r, peakLiveBytes, ts.peakHeapBytes()) };
+}
+
+/**
+ * hakmem on a shared heap with worker threads: larson always (its remote frees and hand-offs are the
+ * point, also with one thread), random-mixed/fixed with --threads > 1.
+ */
+async function runHakmemThreads(request: BenchRequest, base: (h: HakmemConfig | null) => object): Promise<BenchResult> {
+  const { larsonThreads, randomMixedThreads } = await import('./threads/run-threads');
+  const options = { preset: request.preset, build: request.build };
+  const r =
+    request.bench === 'larson'
+      ? await larsonThreads(options, { ...request.args, generations: Infinity })
+      : await randomMixedThreads(options, { ...request.args, threads: request.threads });
+  const h = { preset: r.stats.preset, build: r.stats.build, configHash: r.stats.configHash };
+  return { ...base(h), ...measured(r, null, r.stats.peakHeapBytes) } as BenchResult;
 }
 
 /** The harness's command line for random-mixed (also fixed), as WORKLOADS.md orders it. */
