@@ -74,8 +74,8 @@ describe('bench command line', () => {
     [['random-mixed', '1', '2', '3', '--frobnicate'], /Unknown option '--frobnicate'/],
     [['larson', '1', '8', '128', '1024', '1', '1'], /larson takes 7 arguments/],
     [['larson', '0', '8', '128', '1024', '1', '1', '1'], /SECONDS must be a number above 0/],
-    [['larson', '1', '8', '128', '1024', '1', '1', '4'], /larson with THREADS > 1 comes with the threads work/],
-    [['random-mixed', '1', '2', '3', '--threads', '2', '--allocator', 'thing'], /random-mixed with --threads > 1 comes with the threads work/],
+    [['larson', '1', '8', '128', '1024', '1', '1', '4', '--allocator', 'v8'], /larson with THREADS > 1 needs an allocator whose heap worker threads can share: .*v8 has no shared heap/],
+    [['random-mixed', '1', '2', '3', '--threads', '2', '--allocator', 'thing'], /random-mixed with --threads > 1 needs an allocator whose heap worker threads can share: .*thing has no shared heap/],
     [['larson', '1', '8', '128', '1024', '1', '1', '1', '--threads', '2'], /THREADS, its 7th argument, not --threads/],
   ];
   for (const [args, message] of errors) {
