@@ -24,7 +24,7 @@ describe('matrix plan', () => {
   it('runs each repetition as a bench command with the seed workload (WS 400, seed 1)', () => {
     const [run] = planRuns({ reps: 1, allocators: parseAllocatorSpecs('hakmem:phase7') });
     assert.deepEqual(benchArgv(run, { cycles: 123, build: 'debug' }), [
-      'fixed', '123', '400', '1', '--size', '128', '--allocator', 'hakmem', '--preset', 'phase7', '--build', 'debug', '--json',
+      'fixed', '123', '400', '1', '--size', '128', '--allocator', 'hakmem', '--preset', 'phase7', '--build', 'debug',
     ]);
   });
 

@@ -8,7 +8,8 @@
  * interrupted matrix keeps what it measured and the same command resumes it;
  * OUT.json holds the provenance of every session that wrote to the set.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { runBenchProcess } from './bench-process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { BuildMode } from '../alloc/config';
@@ -123,7 +124,7 @@ function runKey(run: Run, build: BuildMode): string {
   });
 }
 
-/** The bench command line of a run (scripts/bench.ts). */
+/** The bench command line of a run (scripts/bench.ts; bench-process adds --json). */
 export function benchArgv(run: Run, options: Pick<MatrixOptions, 'cycles' | 'build'>): string[] {
   const sizes = run.bench === 'fixed' ? ['--size', String(run.min)] : ['--min', String(run.min), '--max', String(run.max)];
   const hakmem =
@@ -137,12 +138,8 @@ export function benchArgv(run: Run, options: Pick<MatrixOptions, 'cycles' | 'bui
     '--allocator',
     run.spec.allocator,
     ...hakmem,
-    '--json',
   ];
 }
-
-const BENCH_SCRIPT = path.resolve(__dirname, '..', '..', 'scripts', 'bench.ts');
-const ROOT = path.resolve(__dirname, '..', '..');
 
 interface SessionRecord {
   profile: ProfileName;
@@ -220,7 +217,7 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
   try {
     for (const run of todo) {
       if (interrupted) break;
-      const child = runChild(benchArgv(run, options));
+      const child = runBenchProcess(benchArgv(run, options));
       current = child.process;
       const outcome = await child.done;
       current = null;
@@ -291,51 +288,6 @@ function toRow(r: BenchResult, run: Run, cycles: number, checkout: ReturnType<ty
     commit: checkout.commit ?? '',
     dirty: String(checkout.dirty),
   };
-}
-
-type ChildOutcome = { result: BenchResult } | { error: string };
-
-/** scripts/bench.ts in a fresh node process; resolves with its JSON result or its error. */
-function runChild(argv: string[]): { process: ChildProcess; done: Promise<ChildOutcome> } {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', BENCH_SCRIPT, ...argv], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<ChildOutcome>((resolve) => {
-    child.on('error', (e) => resolve({ error: e.message }));
-    child.on('close', (code, signal) => {
-      if (code !== 0) {
-        const why = stderr.trim().split('\n').pop() || `no message`;
-        resolve({ error: `exit ${signal ?? code}: ${why}` });
-        return;
-      }
-      try {
-        resolve({ result: parseResult(stdout) });
-      } catch (e) {
-        resolve({ error: (e as Error).message });
-      }
-    });
-  });
-  return { process: child, done };
-}
-
-function parseResult(stdout: string): BenchResult {
-  let v: unknown;
-  try {
-    v = JSON.parse(stdout);
-  } catch {
-    throw new Error(`bench printed no JSON result: ${JSON.stringify(stdout.slice(0, 200))}`);
-  }
-  const r = v as Partial<BenchResult>;
-  const ran = typeof r.opsPerSec === 'number' && typeof r.ops === 'number' && typeof r.seconds === 'number';
-  if (typeof r.bench !== 'string' || typeof r.allocator !== 'string' || !(ran || typeof r.skipped === 'string')) {
-    throw new Error(`bench printed an unexpected result: ${stdout.slice(0, 200)}`);
-  }
-  return v as BenchResult;
 }
 
 function readRecord(json: string, csv: string): MatrixRecord {
