@@ -10,7 +10,7 @@ import { appendRow, COLUMNS, dropPartialTail, readRows, type CsvRow } from '../l
 
 describe('matrix plan', () => {
   it('covers allocators x (fixed 128..1024, random-mixed) x reps, a whole pass per repetition', () => {
-    const runs = planRuns({ reps: 2, allocators: parseAllocatorSpecs('system,v8') });
+    const runs = planRuns({ reps: 2, allocators: parseAllocatorSpecs('system,v8'), threads: [1] });
     assert.equal(runs.length, 2 * 5 * 2);
     assert.deepEqual(
       runs.slice(0, 10).map((r) => `${r.bench}:${r.min}..${r.max}:${r.spec.allocator}:${r.rep}`),
@@ -22,10 +22,25 @@ describe('matrix plan', () => {
   });
 
   it('runs each repetition as a bench command with the seed workload (WS 400, seed 1)', () => {
-    const [run] = planRuns({ reps: 1, allocators: parseAllocatorSpecs('hakmem:phase7') });
+    const [run] = planRuns({ reps: 1, allocators: parseAllocatorSpecs('hakmem:phase7'), threads: [1] });
     assert.deepEqual(benchArgv(run, { cycles: 123, build: 'debug' }), [
       'fixed', '123', '400', '1', '--size', '128', '--allocator', 'hakmem', '--preset', 'phase7', '--build', 'debug',
     ]);
+  });
+
+  it('adds a threads dimension, leaving out allocators without a shared heap', () => {
+    const runs = planRuns({ reps: 1, allocators: parseAllocatorSpecs('hakmem,v8'), threads: [1, 2] });
+    assert.equal(runs.filter((r) => r.threads === 1).length, 2 * 5);
+    const two = runs.filter((r) => r.threads === 2);
+    assert.equal(two.length, 5);
+    assert.ok(two.every((r) => r.spec.allocator === 'hakmem'));
+    assert.deepEqual(benchArgv(two[0], { cycles: 9, build: 'release' }).slice(-2), ['--threads', '2']);
+    const parsed = parseMatrixArgs(['--threads', '1,2']);
+    assert.ok(!('help' in parsed));
+    assert.deepEqual(parsed.threads, [1, 2]);
+    for (const bad of ['0', '1,x', '2,2', '65']) {
+      assert.throws(() => parseMatrixArgs(['--threads', bad]), (e: unknown) => e instanceof UsageError && /--threads/.test(e.message), bad);
+    }
   });
 
   it('parses its command line with profile defaults', () => {

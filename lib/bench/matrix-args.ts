@@ -22,6 +22,8 @@ options:
   --reps N            repetitions per cell (default: the profile's)
   --cycles N          cycles per run (default: the profile's)
   --build MODE        hakmem build: release (default) or debug
+  --threads LIST      thread counts, e.g. 1,2 (default 1); runs with more than one thread
+                      skip v8 and thing, which have no heap threads can share
   --help              this text
 `;
 
@@ -39,6 +41,7 @@ export function parseMatrixArgs(argv: readonly string[]): MatrixCommand {
         reps: { type: 'string' },
         cycles: { type: 'string' },
         build: { type: 'string' },
+        threads: { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -62,7 +65,18 @@ export function parseMatrixArgs(argv: readonly string[]): MatrixCommand {
     reps: o.reps === undefined ? PROFILES[profile].reps : positive('--reps', o.reps),
     cycles: o.cycles === undefined ? PROFILES[profile].cycles : positive('--cycles', o.cycles),
     build,
+    threads: parseThreadList(o.threads ?? '1'),
   };
+}
+
+/** `1,2` -> [1, 2]: distinct whole numbers from 1 to 64. */
+function parseThreadList(list: string): number[] {
+  const counts = list.split(',').map((s) => s.trim());
+  const bad = counts.find((c) => !/^\d+$/.test(c) || Number(c) < 1 || Number(c) > 64);
+  if (bad !== undefined) throw new UsageError(`--threads: '${bad}' is not a thread count from 1 to 64 (expected a list like 1,2)`);
+  const values = counts.map(Number);
+  if (new Set(values).size !== values.length) throw new UsageError(`--threads: '${list}' names a thread count twice`);
+  return values;
 }
 
 /** `hakmem,hakmem:phase7,system` -> specs; duplicates and unknown names are errors. */

@@ -49,6 +49,8 @@ export interface MatrixOptions {
   allocators: readonly AllocatorSpec[];
   /** hakmem's build mode. */
   build: BuildMode;
+  /** Thread counts: each cell runs with every count (allocators without a shared heap only with 1). */
+  threads: readonly number[];
 }
 
 /** One repetition of one cell. */
@@ -57,6 +59,7 @@ export interface Run {
   min: number;
   max: number;
   spec: AllocatorSpec;
+  threads: number;
   rep: number;
 }
 
@@ -86,7 +89,8 @@ export function sizeLabel(min: number, max: number): string {
 
 export function runLabel(run: Run): string {
   const what = run.bench === 'fixed' ? `fixed ${run.min} B` : `random-mixed ${sizeLabel(run.min, run.max)}`;
-  return `${what} ${specLabel(run.spec)} rep ${run.rep}`;
+  const threads = run.threads > 1 ? ` ${run.threads} threads` : '';
+  return `${what} ${specLabel(run.spec)}${threads} rep ${run.rep}`;
 }
 
 export function specLabel(spec: AllocatorSpec): string {
@@ -94,16 +98,27 @@ export function specLabel(spec: AllocatorSpec): string {
 }
 
 /** Every run, repetition-major: each pass measures every cell once, so drift over time hits all cells alike. */
-export function planRuns(options: Pick<MatrixOptions, 'reps' | 'allocators'>): Run[] {
+export function planRuns(options: Pick<MatrixOptions, 'reps' | 'allocators' | 'threads'>): Run[] {
   const benches: Array<Pick<Run, 'bench' | 'min' | 'max'>> = [
     ...FIXED_SIZES.map((size) => ({ bench: 'fixed' as const, min: size, max: size })),
     { bench: 'random-mixed', min: MIXED_MIN, max: MIXED_MAX },
   ];
   const runs: Run[] = [];
   for (let rep = 1; rep <= options.reps; rep++) {
-    for (const b of benches) for (const spec of options.allocators) runs.push({ ...b, spec, rep });
+    for (const threads of options.threads) {
+      for (const b of benches) {
+        for (const spec of options.allocators) {
+          if (threads === 1 || hasSharedHeap(spec.allocator)) runs.push({ ...b, spec, threads, rep });
+        }
+      }
+    }
   }
   return runs;
+}
+
+/** The JS engine's allocation and @thi.ng/malloc have no heap that worker threads can share. */
+export function hasSharedHeap(allocator: AllocatorName): boolean {
+  return allocator !== 'v8' && allocator !== 'thing';
 }
 
 /** What identifies a run in the CSV: its cell and repetition. */
@@ -119,7 +134,7 @@ function runKey(run: Run, build: BuildMode): string {
     allocator: run.spec.allocator,
     preset: hakmem ? (run.spec.preset ?? 'current') : '',
     build: hakmem ? build : '',
-    threads: '1',
+    threads: String(run.threads),
     rep: String(run.rep),
   });
 }
@@ -138,11 +153,13 @@ export function benchArgv(run: Run, options: Pick<MatrixOptions, 'cycles' | 'bui
     '--allocator',
     run.spec.allocator,
     ...hakmem,
+    ...(run.threads > 1 ? ['--threads', String(run.threads)] : []),
   ];
 }
 
 interface SessionRecord {
   profile: ProfileName;
+  threads: number[];
   cycles: number;
   reps: number;
   allocators: string[];
@@ -196,6 +213,7 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
     cycles: options.cycles,
     reps: options.reps,
     allocators: options.allocators.map(specLabel),
+    threads: [...options.threads],
     startedAt: new Date().toISOString(),
     finishedAt: null,
     status: 'running',
