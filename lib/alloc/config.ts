@@ -148,37 +148,43 @@ function readEnv(env: Record<string, string | undefined>): Partial<HeapConfig> {
   return out as Partial<HeapConfig>;
 }
 
-function invalid(option: string, value: unknown, want: string): HeapError {
-  return new HeapError("INVALID_OPTION", `option ${option}=${JSON.stringify(value)} is invalid: ${want}`);
+/** Names where a value came from: the option, or the environment variable that set it. */
+type SourceOf = (option: keyof HeapConfig) => string;
+
+const asOption: SourceOf = (option) => `option ${option}`;
+
+function invalid(option: keyof HeapConfig, value: unknown, want: string, sourceOf: SourceOf = asOption): HeapError {
+  return new HeapError("INVALID_OPTION", `${sourceOf(option)}=${JSON.stringify(value)} is invalid: ${want}`);
 }
 
 function isCount(v: unknown, min: number, max: number): boolean {
   return typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
 }
 
-function validate(c: HeapConfig): void {
+function validate(c: HeapConfig, sourceOf: SourceOf): void {
+  const bad = (option: keyof HeapConfig, value: unknown, want: string) => invalid(option, value, want, sourceOf);
   const MAX_BYTES = 2 ** 31 - 2 ** 16; // offsets stay small integers (V8 Smis)
-  if (!isCount(c.bytes, 1 * MiB, MAX_BYTES)) throw invalid("bytes", c.bytes, `an integer from 1 MiB to ${MAX_BYTES}`);
+  if (!isCount(c.bytes, 1 * MiB, MAX_BYTES)) throw bad("bytes", c.bytes, `an integer from 1 MiB to ${MAX_BYTES}`);
   if (c.superslabBytes !== MiB && c.superslabBytes !== 2 * MiB)
-    throw invalid("superslabBytes", c.superslabBytes, "1 MiB (1048576) or 2 MiB (2097152)");
+    throw bad("superslabBytes", c.superslabBytes, "1 MiB (1048576) or 2 MiB (2097152)");
   const cls = c.tinyClasses;
   if (!Array.isArray(cls) || cls.length < 1 || cls.length > MAX_CLASSES)
-    throw invalid("tinyClasses", cls, `1 to ${MAX_CLASSES} block sizes`);
+    throw bad("tinyClasses", cls, `1 to ${MAX_CLASSES} block sizes`);
   cls.forEach((s, i) => {
     if (!isCount(s, 8, 1024) || s % 8 !== 0 || (i > 0 && s <= cls[i - 1]))
-      throw invalid("tinyClasses", cls, "ascending multiples of 8 between 8 and 1024");
+      throw bad("tinyClasses", cls, "ascending multiples of 8 between 8 and 1024");
   });
-  if (!isCount(c.tinyMaxClass, 0, MAX_CLASSES - 1)) throw invalid("tinyMaxClass", c.tinyMaxClass, "an integer 0..15");
-  if (!isCount(c.frontCapacity, 1, 1 << 16)) throw invalid("frontCapacity", c.frontCapacity, "an integer 1..65536");
-  if (!isCount(c.refillCount, 1, 1 << 12)) throw invalid("refillCount", c.refillCount, "an integer 1..4096");
-  if (!isCount(c.sfcCapacity, 1, 1 << 16)) throw invalid("sfcCapacity", c.sfcCapacity, "an integer 1..65536");
+  if (!isCount(c.tinyMaxClass, 0, MAX_CLASSES - 1)) throw bad("tinyMaxClass", c.tinyMaxClass, "an integer 0..15");
+  if (!isCount(c.frontCapacity, 1, 1 << 16)) throw bad("frontCapacity", c.frontCapacity, "an integer 1..65536");
+  if (!isCount(c.refillCount, 1, 1 << 12)) throw bad("refillCount", c.refillCount, "an integer 1..4096");
+  if (!isCount(c.sfcCapacity, 1, 1 << 16)) throw bad("sfcCapacity", c.sfcCapacity, "an integer 1..65536");
   if (!isCount(c.sfcRefillCount, 1, c.sfcCapacity))
-    throw invalid("sfcRefillCount", c.sfcRefillCount, "an integer 1..sfcCapacity");
+    throw bad("sfcRefillCount", c.sfcRefillCount, "an integer 1..sfcCapacity");
   if (!isCount(c.registrySlots, 16, 1 << 20) || (c.registrySlots & (c.registrySlots - 1)) !== 0)
-    throw invalid("registrySlots", c.registrySlots, "a power of two 16..1048576");
-  if (!isCount(c.registryProbes, 1, c.registrySlots)) throw invalid("registryProbes", c.registryProbes, "1..registrySlots");
-  if (c.build !== "release" && c.build !== "debug") throw invalid("build", c.build, '"release" or "debug"');
-  if (c.freeRoute !== "header" && c.freeRoute !== "lookup") throw invalid("freeRoute", c.freeRoute, '"header" or "lookup"');
+    throw bad("registrySlots", c.registrySlots, "a power of two 16..1048576");
+  if (!isCount(c.registryProbes, 1, c.registrySlots)) throw bad("registryProbes", c.registryProbes, "1..registrySlots");
+  if (c.build !== "release" && c.build !== "debug") throw bad("build", c.build, '"release" or "debug"');
+  if (c.freeRoute !== "header" && c.freeRoute !== "lookup") throw bad("freeRoute", c.freeRoute, '"header" or "lookup"');
 }
 
 /**
@@ -191,11 +197,18 @@ export function resolveConfig(options: HeapOptions = {}, env: Record<string, str
   if (!isPresetName(presetName)) throw invalid("preset", presetName, `one of ${PRESET_NAMES.join(", ")}`);
   const explicit = Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== "log"));
   const config = { ...BASE, ...PRESETS[presetName], ...fromEnv, ...explicit, preset: presetName } as HeapConfig;
+  validate(config, (option) => {
+    const name = option in explicit ? undefined : ENV_NAME_OF[option];
+    return name !== undefined && option in fromEnv ? `environment variable ${name}` : `option ${option}`;
+  });
   config.tinyMaxClass = Math.min(config.tinyMaxClass, config.tinyClasses.length - 1);
-  validate(config);
   config.bytes -= config.bytes % (1 << 16);
   return config;
 }
+
+const ENV_NAME_OF: Partial<Record<keyof HeapConfig, string>> = Object.fromEntries(
+  Object.entries(ENV).map(([name, { key }]) => [key, name]),
+);
 
 function processEnv(): Record<string, string | undefined> {
   return typeof process !== "undefined" && process.env ? process.env : {};

@@ -7,7 +7,7 @@
  * Release builds construct the undecorated classes: none of this is on their path.
  */
 import { HeapError, fmtPtr } from "./errors";
-import { CLASS_MASK, describeHeader, LARGE_LIVE, MAGIC_MASK, MID_LIVE, TINY_LIVE } from "./header";
+import { CLASS_MASK, describeHeader, LARGE_FREE, LARGE_LIVE, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } from "./header";
 import type { Heap } from "./heap";
 import type { HeapMemory } from "./heap-memory";
 import { P, PAGE_SHIFT } from "./layout";
@@ -31,9 +31,18 @@ function withDebugChecks(Base: HeapClass): HeapClass {
     /** Live user pointer -> its header byte at malloc time. */
     private readonly live = new Map<number, number>();
 
+    /** Nesting of malloc calls: an out-of-memory retry calls malloc again from inside. */
+    private depth = 0;
+
     override malloc(size: number): number {
-      const p = super.malloc(size);
-      if (p !== 0) {
+      this.depth++;
+      let p: number;
+      try {
+        p = super.malloc(size);
+      } finally {
+        this.depth--;
+      }
+      if (p !== 0 && this.depth === 0) {
         if (this.live.has(p)) throw new HeapError("HEAP_CORRUPT", `malloc(${size}) returned ${fmtPtr(p)}, which is already live`, p);
         this.live.set(p, this.u8[p - 1]);
       }
@@ -63,15 +72,18 @@ function withDebugChecks(Base: HeapClass): HeapClass {
       // Another thread's block of a shared heap is not in this thread's table: the release checks apply.
       if (expected === undefined && this.mem.shared) return;
       if (expected === undefined) {
-        if (typeof ptr === "number" && Number.isInteger(ptr) && ptr >= 1 && ptr < this.mem.config.bytes) {
-          const h = this.u8[ptr - 1];
-          const m = h & MAGIC_MASK;
-          if (m === 0x80 || m === 0x90 || m === 0xd0)
-            throw new HeapError("DOUBLE_FREE", `${op}(${fmtPtr(ptr)}): block is not live (header says ${describeHeader(h)})`, ptr);
-          const owner = this.containingBlock(ptr);
-          if (owner !== 0)
-            throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): interior pointer, ${ptr - owner} bytes into the live block at ${fmtPtr(owner)}`, ptr);
+        const { bytes } = this.mem.config;
+        const inBlocks = typeof ptr === "number" && Number.isInteger(ptr) && ptr >= 1 && ptr < bytes && ptr >>> PAGE_SHIFT >= this.mem.layout.metaPages;
+        if (!inBlocks) throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): not an offset of this heap's blocks (the metadata ends at ${this.mem.layout.metaPages << PAGE_SHIFT}, the heap at ${bytes})`, ptr);
+        const h = this.u8[ptr - 1];
+        const m = h & MAGIC_MASK;
+        if (m === TINY_FREE || m === MID_FREE || m === LARGE_FREE) {
+          if (op === "free") throw new HeapError("DOUBLE_FREE", `free(${fmtPtr(ptr)}): block is not live (header says ${describeHeader(h)})`, ptr);
+          throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): block is free (use after free)`, ptr);
         }
+        const owner = this.containingBlock(ptr);
+        if (owner !== 0)
+          throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): interior pointer, ${ptr - owner} bytes into the live block at ${fmtPtr(owner)}`, ptr);
         throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): not a live block of this heap`, ptr);
       }
       if (this.u8[ptr - 1] !== expected)

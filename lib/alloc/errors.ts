@@ -26,3 +26,8 @@ export class HeapError extends Error {
 export function fmtPtr(ptr: number): string {
   return Number.isInteger(ptr) && ptr >= 0 ? `ptr ${ptr} (0x${ptr.toString(16)})` : `ptr ${String(ptr)}`;
 }
+
+/** Formats a value a caller passed, so a string "8" does not read like the number 8. */
+export function fmtValue(v: unknown): string {
+  return typeof v === "number" ? String(v) : (JSON.stringify(v) ?? String(v));
+}

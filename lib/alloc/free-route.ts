@@ -6,8 +6,9 @@
 import { HeapError, fmtPtr } from "./errors";
 import { CLASS_MASK, describeHeader, LARGE_FREE, LARGE_LIVE, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } from "./header";
 import type { Heap } from "./heap";
-import { KIND_SLAB, P, PAGE_SHIFT, SLOT_ACTIVE, STAT } from "./layout";
-import { largeFree, largeUsableSize } from "./large";
+import { KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT, SLOT_ACTIVE, STAT } from "./layout";
+import { MID_CLASSES } from "./size-classes";
+import { LARGE_PREFIX, largeFree, largeUsableSize } from "./large";
 import { midClassOfPointer, midUsableSize } from "./mid";
 import { lookupSuperSlab } from "./registry";
 
@@ -16,7 +17,8 @@ export function freeSlow(heap: Heap, ptr: number): void {
   const h = headerOf(heap, ptr, "free");
   switch (h & MAGIC_MASK) {
     case TINY_LIVE: {
-      const cls = tinyClassViaRegistry(heap, ptr, h);
+      heap.assertAttached();
+      const cls = tinyClassViaRegistry(heap, ptr, h, "free");
       const b = ptr - 1;
       if (heap.mem.shared && heap.mem.i32[heap.mem.meta(b >>> PAGE_SHIFT) + P.OWNER] !== heap.tid) {
         heap.freeRemoteBlock(b, cls);
@@ -27,9 +29,11 @@ export function freeSlow(heap: Heap, ptr: number): void {
       return;
     }
     case MID_LIVE:
+      heap.assertAttached();
       heap.stat[STAT.mid_free]++;
       return heap.pushFreeMid(ptr - 1, midClassOfPointer(heap.mem, ptr));
     case LARGE_LIVE:
+      heap.assertAttached();
       heap.stat[STAT.large_free]++;
       return largeFree(heap.mem, ptr);
     case TINY_FREE:
@@ -54,40 +58,63 @@ function headerOf(heap: Heap, ptr: number, op: string): number {
  * The seed's `hak_super_lookup` route: find the SuperSlab through the registry, then the slab and its
  * class; the header must agree and the pointer must start a block.
  */
-function tinyClassViaRegistry(heap: Heap, ptr: number, h: number): number {
+function tinyClassViaRegistry(heap: Heap, ptr: number, h: number, op: string): number {
   const m = heap.mem;
   const b = ptr - 1;
   if (lookupSuperSlab(m, b) < 0)
-    throw new HeapError("INVALID_POINTER", `free(${fmtPtr(ptr)}): header looks like a tiny block but the address is in no SuperSlab`, ptr);
+    throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): header looks like a tiny block but the address is in no SuperSlab`, ptr);
   const meta = m.meta(b >>> PAGE_SHIFT);
   const cls = m.i32[meta + P.CLASS];
   const offset = b - ((b >>> PAGE_SHIFT) << PAGE_SHIFT);
   if (m.i32[meta + P.STATE] !== SLOT_ACTIVE || cls < 0)
-    throw new HeapError("INVALID_POINTER", `free(${fmtPtr(ptr)}): the slab holding it serves no class`, ptr);
+    throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): the slab holding it serves no class`, ptr);
   if (offset % heap.blockSize[cls] !== 0)
-    throw new HeapError("INVALID_POINTER", `free(${fmtPtr(ptr)}): interior pointer, ${offset % heap.blockSize[cls] - 1} bytes into a ${heap.blockSize[cls]}-byte block`, ptr);
+    throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): interior pointer, ${offset % heap.blockSize[cls] - 1} bytes into a ${heap.blockSize[cls]}-byte block`, ptr);
   if ((h & CLASS_MASK) !== cls)
-    throw new HeapError("CORRUPT_HEADER", `free(${fmtPtr(ptr)}): header says class ${h & CLASS_MASK} but its slab serves class ${cls}`, ptr);
+    throw new HeapError("CORRUPT_HEADER", `${op}(${fmtPtr(ptr)}): header says class ${h & CLASS_MASK} but its slab serves class ${cls}`, ptr);
   return cls;
 }
 
+/** Why `ptr`, whose header byte is no block header, was refused: an overwritten header, or no block. */
 function notABlock(heap: Heap, ptr: number, h: number, op: string): HeapError {
-  const m = heap.mem;
-  const meta = m.meta((ptr - 1) >>> PAGE_SHIFT);
-  if (m.i32[meta + P.KIND] === KIND_SLAB && m.i32[meta + P.STATE] === SLOT_ACTIVE) {
-    const cls = m.i32[meta + P.CLASS];
-    const offset = (ptr - 1) % (1 << PAGE_SHIFT);
-    if (cls >= 0 && offset % heap.blockSize[cls] === 0)
-      return new HeapError("CORRUPT_HEADER", `${op}(${fmtPtr(ptr)}): block header overwritten (byte 0x${h.toString(16).padStart(2, "0")}, expected 0x${(TINY_LIVE | cls).toString(16)})`, ptr);
-  }
+  const expected = expectedHeaderAt(heap, ptr - 1);
+  if (expected >= 0)
+    return new HeapError("CORRUPT_HEADER", `${op}(${fmtPtr(ptr)}): block header overwritten (byte 0x${hex(h)}, expected 0x${hex(expected)})`, ptr);
   return new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): not a block returned by malloc (${describeHeader(h)})`, ptr);
 }
 
-export function usableSize(heap: Heap, ptr: number): number {
-  const h = headerOf(heap, ptr, "usableSize");
+/** The live header a block starting at `b` would carry, judged from the page metadata; -1 if no block starts there. */
+function expectedHeaderAt(heap: Heap, b: number): number {
+  const m = heap.mem;
+  const page = b >>> PAGE_SHIFT;
+  const meta = m.meta(page);
+  const offset = b - (page << PAGE_SHIFT);
+  switch (m.i32[meta + P.KIND]) {
+    case KIND_SLAB: {
+      const cls = m.i32[meta + P.CLASS];
+      if (m.i32[meta + P.STATE] !== SLOT_ACTIVE || cls < 0) return -1;
+      const size = heap.blockSize[cls];
+      return offset % size === 0 && offset / size < m.i32[meta + P.CARVED] ? TINY_LIVE | cls : -1;
+    }
+    case KIND_MID: {
+      const cls = m.i32[meta + P.CLASS];
+      const fromSpan = b - (m.i32[meta + P.SPAN] << PAGE_SHIFT);
+      return fromSpan % MID_CLASSES[cls] === 0 ? MID_LIVE | cls : -1;
+    }
+    case KIND_LARGE:
+      return offset === LARGE_PREFIX - 1 ? LARGE_LIVE : -1;
+    default:
+      return -1;
+  }
+}
+
+const hex = (v: number) => v.toString(16).padStart(2, "0");
+
+export function usableSize(heap: Heap, ptr: number, op = "usableSize"): number {
+  const h = headerOf(heap, ptr, op);
   switch (h & MAGIC_MASK) {
     case TINY_LIVE:
-      return heap.blockSize[tinyClassViaRegistry(heap, ptr, h)] - 1;
+      return heap.blockSize[tinyClassViaRegistry(heap, ptr, h, op)] - 1;
     case MID_LIVE:
       return midUsableSize(heap.mem, ptr);
     case LARGE_LIVE:
@@ -95,8 +122,8 @@ export function usableSize(heap: Heap, ptr: number): number {
     case TINY_FREE:
     case MID_FREE:
     case LARGE_FREE:
-      throw new HeapError("INVALID_POINTER", `usableSize(${fmtPtr(ptr)}): block is free (use after free)`, ptr);
+      throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): block is free (use after free)`, ptr);
     default:
-      throw notABlock(heap, ptr, h, "usableSize");
+      throw notABlock(heap, ptr, h, op);
   }
 }

@@ -4,7 +4,7 @@
  * The fast paths below touch no Atomics and call nothing; everything else lives in the tier modules.
  */
 import { configHash, type HeapConfig } from "./config";
-import { HeapError, fmtPtr } from "./errors";
+import { HeapError, fmtPtr, fmtValue } from "./errors";
 import { linkWord, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } from "./header";
 import { HeapMemory } from "./heap-memory";
 import { largeMalloc } from "./large";
@@ -30,7 +30,7 @@ export class Heap implements PoolThread {
 
   // Tiny front end (per thread).
   /** Requests below this size are tiny. */
-  protected readonly tinyLimit: number;
+  protected tinyLimit: number;
   protected readonly classOf: Uint8Array;
   readonly blockSize: Int32Array;
   readonly heads = new Int32Array(MAX_CLASSES);
@@ -44,8 +44,11 @@ export class Heap implements PoolThread {
   readonly midCounts = new Int32Array(MID_CLASSES.length);
   protected readonly capacity: number;
   protected readonly refillCount: number;
-  /** The phase-7 bug as a switch: ignore the header and find the class through the registry. */
-  protected readonly freeViaRegistry: boolean;
+  /**
+   * Whether free may take the header route. Off in the phase-7 bug (ignore the header, find the class
+   * through the registry) and once detached (every call then goes where it is refused).
+   */
+  protected headerFree: boolean;
   /** Shared heaps must send another thread's block to its owner. */
   protected readonly checkOwner: boolean;
   private readonly pageMeta: number;
@@ -56,7 +59,7 @@ export class Heap implements PoolThread {
   readonly stat = new Float64Array(STAT_NAMES.length);
   readonly trace: ((line: string) => void) | null;
   private readonly log: (line: string) => void;
-  private detached = false;
+  protected detached = false;
 
   constructor(mem: HeapMemory, tid: number, log: (line: string) => void) {
     this.mem = mem;
@@ -73,7 +76,7 @@ export class Heap implements PoolThread {
     this.blockSize = Int32Array.from(classes);
     this.capacity = c.frontCache ? c.frontCapacity : 0;
     this.refillCount = c.frontCache ? c.refillCount : 1;
-    this.freeViaRegistry = c.freeRoute === "lookup";
+    this.headerFree = c.freeRoute === "header";
     this.checkOwner = c.shared;
     this.pageMeta = mem.pageMeta;
     this.trace = c.build === "debug" && c.poolTrace ? log : null;
@@ -93,7 +96,7 @@ export class Heap implements PoolThread {
         this.u8[b] = TINY_LIVE | cls;
         return b + 1;
       }
-      return this.refillAndPop(cls);
+      return this.refillAndPop(cls, size);
     }
     return this.mallocSlow(size);
   }
@@ -101,7 +104,7 @@ export class Heap implements PoolThread {
   free(ptr: number): void {
     const h = this.u8[ptr - 1];
     // A live tiny block's user pointer is 1 past an 8-aligned block start.
-    if ((h & 0xf0) === TINY_LIVE && (ptr & 7) === 1 && !this.freeViaRegistry) {
+    if ((h & 0xf0) === TINY_LIVE && (ptr & 7) === 1 && this.headerFree) {
       const b = ptr - 1;
       if (this.checkOwner && this.ownerOf(b) !== this.tid) return this.freeRemoteBlock(b, h & 0x0f);
       this.stat[STAT.header_fast]++;
@@ -109,7 +112,7 @@ export class Heap implements PoolThread {
       return;
     }
     // A live mid block starts on a 2 KiB boundary (every mid class is a multiple of 2 KiB).
-    if ((h & 0xf0) === MID_LIVE && (ptr & 2047) === 1 && (h & 0x0f) < MID_CLASS_COUNT) {
+    if ((h & 0xf0) === MID_LIVE && (ptr & 2047) === 1 && (h & 0x0f) < MID_CLASS_COUNT && this.headerFree) {
       this.stat[STAT.mid_free]++;
       this.pushFreeMid(ptr - 1, h & 0x0f);
       return;
@@ -135,6 +138,11 @@ export class Heap implements PoolThread {
     if (++this.counts[cls] > this.capacity) spill(this, cls, this.counts[cls] - (this.capacity >> 1));
   }
 
+  /** Whether this thread is still carving from or refilling out of `page` for `cls` (not to be released). */
+  holdsSlab(page: number, cls: number): boolean {
+    return page === this.current[cls];
+  }
+
   /** Returns every block of this thread's front caches to its slab. */
   flushFrontCaches(): void {
     for (let cls = 0; cls < this.blockSize.length; cls++) if (this.counts[cls] > 0) spill(this, cls, this.counts[cls]);
@@ -152,8 +160,8 @@ export class Heap implements PoolThread {
     return this.mem.shared && Atomics.load(this.i32, H.THREAD_REMOTE + this.tid) !== 0;
   }
 
-  protected refillAndPop(cls: number): number {
-    if (refill(this, cls, this.refillCount) === 0) return 0;
+  protected refillAndPop(cls: number, size: number): number {
+    if (refill(this, cls, this.refillCount) === 0) return this.outOfMemory(size);
     const b = this.heads[cls];
     this.heads[cls] = this.i32[linkWord(b)];
     this.counts[cls]--;
@@ -161,13 +169,32 @@ export class Heap implements PoolThread {
     return b + 1;
   }
 
+  /**
+   * Out of memory: give back everything this thread can (trim), then try once more. Memory freed
+   * into other tiers or classes serves this request instead of failing it.
+   */
+  protected outOfMemory(size: number): number {
+    if (!this.retryingAfterOom) {
+      this.retryingAfterOom = true;
+      try {
+        trimThread(this);
+        return this.malloc(size);
+      } finally {
+        this.retryingAfterOom = false;
+      }
+    }
+    this.stat[STAT.oom]++;
+    return 0;
+  }
+
+  private retryingAfterOom = false;
+
   /** Mid sizes from this thread's mid lists; then validation, and the large tier. */
   protected mallocSlow(size: number): number {
-    if (size <= MID_MAX_REQUEST && size >>> 0 === size) {
+    if (size <= MID_MAX_REQUEST && size >>> 0 === size && !this.detached) {
       const cls = MID_CLASS_BY_2K[(size + 2048) >> 11];
       if (this.midHeads[cls] === 0 && midRefill(this.mem, this.midHeads, this.midCounts, cls, MID_CACHE_CAPACITY[cls] >> 1) === 0) {
-        this.stat[STAT.oom]++;
-        return 0;
+        return this.outOfMemory(size);
       }
       const b = this.midHeads[cls];
       this.midHeads[cls] = this.i32[linkWord(b)];
@@ -176,11 +203,14 @@ export class Heap implements PoolThread {
       return b + 1;
     }
     if (typeof size !== "number" || !Number.isInteger(size) || size < 0)
-      throw new HeapError("INVALID_SIZE", `malloc(${String(size)}): size must be a non-negative integer`);
+      throw new HeapError("INVALID_SIZE", `malloc(${fmtValue(size)}): size must be a non-negative integer`);
     this.assertAttached();
+    if (size > this.mem.config.bytes) {
+      this.stat[STAT.oom]++;
+      return 0;
+    }
     const p = largeMalloc(this.mem, size);
-    if (p === 0) this.stat[STAT.oom]++;
-    return p;
+    return p !== 0 ? p : this.outOfMemory(size);
   }
 
   /** Puts a freed mid block (checked by the caller) on this thread's mid list. */
@@ -204,7 +234,7 @@ export class Heap implements PoolThread {
   calloc(count: number, size: number): number {
     for (const [name, v] of [["count", count], ["size", size]] as const) {
       if (typeof v !== "number" || !Number.isInteger(v) || v < 0)
-        throw new HeapError("INVALID_SIZE", `calloc(${String(count)}, ${String(size)}): ${name} must be a non-negative integer`);
+        throw new HeapError("INVALID_SIZE", `calloc(${fmtValue(count)}, ${fmtValue(size)}): ${name} must be a non-negative integer`);
     }
     const total = count * size;
     if (total > this.mem.config.bytes) {
@@ -219,8 +249,8 @@ export class Heap implements PoolThread {
   realloc(ptr: number, size: number): number {
     if (ptr === 0) return this.malloc(size);
     if (typeof size !== "number" || !Number.isInteger(size) || size < 0)
-      throw new HeapError("INVALID_SIZE", `realloc(${fmtPtr(ptr)}, ${String(size)}): size must be a non-negative integer`);
-    const old = this.usableSize(ptr);
+      throw new HeapError("INVALID_SIZE", `realloc(${fmtPtr(ptr)}, ${fmtValue(size)}): size must be a non-negative integer`);
+    const old = usableSize(this, ptr, "realloc");
     if (size === 0) {
       this.free(ptr);
       return 0;
@@ -257,6 +287,9 @@ export class Heap implements PoolThread {
     if (this.detached) return;
     detachThread(this);
     this.detached = true;
+    // Every later call now leaves the fast paths and is refused with DETACHED.
+    this.tinyLimit = 0;
+    this.headerFree = false;
     this.onDetach?.();
   }
 
@@ -286,7 +319,8 @@ export class Heap implements PoolThread {
     return this.detached;
   }
 
-  protected assertAttached(): void {
+  /** Refuses a call on a detached handle (the slow paths call this). */
+  assertAttached(): void {
     if (this.detached) throw new HeapError("DETACHED", "this heap handle was detached; attach again to use the heap");
   }
 }

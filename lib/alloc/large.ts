@@ -9,11 +9,12 @@ import { LARGE_FREE, LARGE_LIVE } from "./header";
 import { KIND_LARGE, KIND_LARGE_TAIL, P, PAGE, PAGE_SHIFT, TOUCH_SHIFT } from "./layout";
 import { addTouched, allocPages, freePages } from "./page-arena";
 
-const PREFIX = 16;
+/** Bytes before a large block's user pointer (its header byte is the last). */
+export const LARGE_PREFIX = 16;
 
 /** A user pointer to a large block of `size` bytes, or 0 when no run of pages is free. */
 export function largeMalloc(m: HeapMemory, size: number): number {
-  const pages = Math.ceil((size + PREFIX) / PAGE);
+  const pages = Math.ceil((size + LARGE_PREFIX) / PAGE);
   if (pages > m.layout.pages) return 0;
   const first = allocPages(m, pages);
   if (first === 0) return 0;
@@ -25,18 +26,18 @@ export function largeMalloc(m: HeapMemory, size: number): number {
     m.i32[m.meta(p) + P.SPAN] = first;
   }
   // Only the pages the request reaches count as touched, as with a lazily committed mapping.
-  const touched = Math.ceil((size + PREFIX) / (1 << TOUCH_SHIFT));
+  const touched = Math.ceil((size + LARGE_PREFIX) / (1 << TOUCH_SHIFT));
   m.i32[head + P.TOUCHED] = touched;
   addTouched(m, touched);
-  const user = (first << PAGE_SHIFT) + PREFIX;
+  const user = (first << PAGE_SHIFT) + LARGE_PREFIX;
   m.u8[user - 1] = LARGE_LIVE;
   return user;
 }
 
 /** First page of the large block at `ptr`, after checking that it is one. */
 function largeFirstPage(m: HeapMemory, ptr: number): number {
-  const first = (ptr - PREFIX) >>> PAGE_SHIFT;
-  if ((ptr - PREFIX) % PAGE !== 0 || m.i32[m.meta(first) + P.KIND] !== KIND_LARGE)
+  const first = (ptr - LARGE_PREFIX) >>> PAGE_SHIFT;
+  if ((ptr - LARGE_PREFIX) % PAGE !== 0 || m.i32[m.meta(first) + P.KIND] !== KIND_LARGE)
     throw new HeapError("INVALID_POINTER", `${fmtPtr(ptr)} has a large-block header but is not the start of a large block`, ptr);
   return first;
 }
@@ -51,5 +52,5 @@ export function largeFree(m: HeapMemory, ptr: number): void {
 }
 
 export function largeUsableSize(m: HeapMemory, ptr: number): number {
-  return m.i32[m.meta(largeFirstPage(m, ptr)) + P.SPAN] * PAGE - PREFIX;
+  return m.i32[m.meta(largeFirstPage(m, ptr)) + P.SPAN] * PAGE - LARGE_PREFIX;
 }

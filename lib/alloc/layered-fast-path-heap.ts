@@ -12,6 +12,7 @@ import { P, STAT } from "./layout";
 import { MAX_CLASSES } from "./size-classes";
 import { acquireFreshSlot } from "./shared-pool";
 import { carve, formatSlab } from "./superslab";
+import { slabGotBlocksBack } from "./tiny-refill";
 
 export class LayeredFastPathHeap extends Heap {
   readonly fastHeads = new Int32Array(MAX_CLASSES);
@@ -72,6 +73,11 @@ export class LayeredFastPathHeap extends Heap {
     }
   }
 
+  /** The fresh slab is still being carved even when all its blocks came back: it must not be released. */
+  override holdsSlab(page: number, cls: number): boolean {
+    return page === this.fresh[cls] || super.holdsSlab(page, cls);
+  }
+
   override flushFrontCaches(): void {
     for (let cls = 0; cls < this.blockSize.length; cls++) {
       while (this.fastHeads[cls] !== 0) {
@@ -81,8 +87,13 @@ export class LayeredFastPathHeap extends Heap {
         super.pushFree(b, cls);
       }
     }
-    this.fresh.fill(0);
     super.flushFrontCaches();
+    for (let cls = 0; cls < this.blockSize.length; cls++) {
+      const page = this.fresh[cls];
+      if (page === 0) continue;
+      this.fresh[cls] = 0;
+      slabGotBlocksBack(this, page, cls, this.mem.i32[this.mem.meta(page) + P.USED]);
+    }
   }
 
   override frontLists(): FrontList[] {

@@ -8,7 +8,7 @@ import type { HeapMemory } from "./heap-memory";
 import { HeapError, fmtPtr } from "./errors";
 import { CLASS_MASK, linkWord, MID_FREE } from "./header";
 import { H, KIND_MID, P, PAGE, PAGE_SHIFT, TOUCH_SHIFT } from "./layout";
-import { addTouched, allocPages } from "./page-arena";
+import { addTouched, allocPages, freePages } from "./page-arena";
 import { MID_CLASSES } from "./size-classes";
 import { lock, unlock } from "./sync";
 
@@ -72,10 +72,15 @@ export function midSpill(m: HeapMemory, heads: Int32Array, counts: Int32Array, c
   }
 }
 
+/** Pages of one span of class `cls`. */
+function spanPages(cls: number): number {
+  return Math.ceil((BLOCKS_PER_SPAN * MID_CLASSES[cls]) / PAGE);
+}
+
 /** Maps a new span for `cls` and threads its blocks onto the class freelist; returns the new head. */
 function growClass(m: HeapMemory, cls: number): number {
   const size = MID_CLASSES[cls];
-  const pages = Math.ceil((BLOCKS_PER_SPAN * size) / PAGE);
+  const pages = spanPages(cls);
   const first = allocPages(m, pages);
   if (first === 0) return 0;
   for (let p = first; p < first + pages; p++) {
@@ -111,4 +116,45 @@ export function midClassOfPointer(m: HeapMemory, ptr: number): number {
 
 export function midUsableSize(m: HeapMemory, ptr: number): number {
   return MID_CLASSES[midClassOfPointer(m, ptr)] - 1;
+}
+
+/**
+ * Returns to the arena every span whose blocks are all on its class freelist (blocks in threads'
+ * lists are not: flush them first). Walks the freelists, so it is for trim and out-of-memory only.
+ */
+export function releaseEmptyMidSpans(m: HeapMemory): number {
+  let released = 0;
+  lock(m, H.MID_LOCK);
+  try {
+    for (let cls = 0; cls < MID_CLASSES.length; cls++) {
+      const pages = spanPages(cls);
+      const perSpan = Math.floor((pages * PAGE) / MID_CLASSES[cls]);
+      const freeIn = new Map<number, number>();
+      for (let b = m.i32[H.MID_FREE + cls]; b !== 0; b = m.i32[linkWord(b)]) {
+        const span = m.i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN];
+        freeIn.set(span, (freeIn.get(span) ?? 0) + 1);
+      }
+      const empty = new Set([...freeIn].filter(([, n]) => n === perSpan).map(([span]) => span));
+      if (empty.size === 0) continue;
+      // Rebuild the list without the empty spans' blocks, keeping the others' order.
+      let head = 0;
+      let tail = 0;
+      for (let b = m.i32[H.MID_FREE + cls]; b !== 0; b = m.i32[linkWord(b)]) {
+        if (empty.has(m.i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN])) continue;
+        if (tail === 0) head = b;
+        else m.i32[linkWord(tail)] = b;
+        tail = b;
+      }
+      if (tail !== 0) m.i32[linkWord(tail)] = 0;
+      m.i32[H.MID_FREE + cls] = head;
+      for (const span of empty) {
+        addTouched(m, -m.i32[m.meta(span) + P.TOUCHED]);
+        freePages(m, span, pages);
+        released++;
+      }
+    }
+  } finally {
+    unlock(m, H.MID_LOCK);
+  }
+  return released;
 }

@@ -33,14 +33,14 @@ export class SfcHeap extends Heap {
         this.u8[b] = TINY_LIVE | cls;
         return b + 1;
       }
-      return this.sfcRefillAndPop(cls);
+      return this.sfcRefillAndPop(cls, size);
     }
     return this.mallocSlow(size);
   }
 
   override free(ptr: number): void {
     const h = this.u8[ptr - 1];
-    if ((h & 0xf0) === TINY_LIVE && (ptr & 7) === 1 && !this.freeViaRegistry) {
+    if ((h & 0xf0) === TINY_LIVE && (ptr & 7) === 1 && this.headerFree) {
       const b = ptr - 1;
       if (this.checkOwner && this.ownerOf(b) !== this.tid) return this.freeRemoteBlock(b, h & 0x0f);
       this.stat[STAT.header_fast]++;
@@ -57,8 +57,8 @@ export class SfcHeap extends Heap {
     if (++this.sfcCounts[cls] > this.sfcSpillAt) this.moveSfcToSll(cls, this.sfcCounts[cls] >> 1);
   }
 
-  private sfcRefillAndPop(cls: number): number {
-    if (this.counts[cls] === 0 && refill(this, cls, this.refillCount) === 0) return 0;
+  private sfcRefillAndPop(cls: number, size: number): number {
+    if (this.counts[cls] === 0 && refill(this, cls, this.refillCount) === 0) return this.outOfMemory(size);
     this.stat[STAT.sfc_refills]++;
     let n = Math.min(this.sfcRefill, this.counts[cls]);
     let head = this.heads[cls];

@@ -3,7 +3,8 @@
  * A slot is UNUSED (never carved), ACTIVE (serving a class for its owner) or EMPTY (all blocks back).
  *
  * Acquire, in the seed's stages: STAGE0_L0 (the thread's own cached empty slab), STAGE0.5_EMPTY (an
- * EMPTY slot of the SuperSlab this thread used last, any class), STAGE1_LOCKFREE (the class's list of
+ * EMPTY slot of the SuperSlab this thread used last, any class; or of any SuperSlab once the arena
+ * has no room for a new one), STAGE1_LOCKFREE (the class's list of
  * EMPTY slots), STAGE2_LOCKFREE (claim an UNUSED slot, the class's last SuperSlab first, by atomic
  * cursor), STAGE3 (map a new SuperSlab under the lock).
  * Release: SP_SLOT_RELEASE (ACTIVE -> EMPTY), SP_SLOT_FREELIST_LOCKFREE (onto its class's list),
@@ -15,7 +16,8 @@
 import type { HeapMemory } from "./heap-memory";
 import { H, P, S, SLOT_ACTIVE, SLOT_EMPTY, STAT, type StatName } from "./layout";
 import { createSuperSlab, destroySuperSlab, ssFirstPage, ssWord } from "./superslab";
-import { fetchAdd, load, lock, store, unlock } from "./sync";
+import { MAX_CLASSES } from "./size-classes";
+import { exchange, fetchAdd, load, lock, store, unlock } from "./sync";
 
 /** What the pool needs of the calling thread. */
 export interface PoolThread {
@@ -63,7 +65,8 @@ export function acquireSlot(m: HeapMemory, t: PoolThread, cls: number): number {
       unlock(m, H.POOL_LOCK);
     }
   }
-  return acquireFreshSlot(m, t, cls);
+  const page = acquireFreshSlot(m, t, cls);
+  return page !== 0 ? page : takeAnyEmpty(m, t, cls);
 }
 
 /** STAGE2 then STAGE3 only: a never-used slot, never a reused one; 0 when out of memory. */
@@ -88,14 +91,67 @@ export function acquireFreshSlot(m: HeapMemory, t: PoolThread, cls: number): num
   return page;
 }
 
-/** STAGE2: the next never-used slot of SuperSlab `ss`, claimed by atomic increment; 0 if none. */
+/**
+ * STAGE2: the next never-used slot of SuperSlab `ss`, claimed by atomic increment; 0 if none.
+ * ACTIVE goes up before the claim, so a SuperSlab seen with ACTIVE 0 after its cursor was closed
+ * has no claim in flight (see releaseEmptySuperSlabs).
+ */
 function claimUnused(m: HeapMemory, ss: number): number {
   const w = ssWord(m, ss);
   if (load(m, w + S.LIVE) !== 1 || load(m, w + S.CURSOR) >= m.layout.pagesPerSS) return 0;
-  const slot = fetchAdd(m, w + S.CURSOR, 1);
-  if (slot >= m.layout.pagesPerSS) return 0;
   fetchAdd(m, w + S.ACTIVE, 1);
-  return ssFirstPage(m, ss) + slot;
+  const slot = fetchAdd(m, w + S.CURSOR, 1);
+  if (slot < m.layout.pagesPerSS) return ssFirstPage(m, ss) + slot;
+  fetchAdd(m, w + S.ACTIVE, -1);
+  return 0;
+}
+
+/** When no new memory is left: an EMPTY slot that last served any class. */
+function takeAnyEmpty(m: HeapMemory, t: PoolThread, cls: number): number {
+  lock(m, H.POOL_LOCK);
+  try {
+    for (let c = 0; c < MAX_CLASSES; c++) {
+      const page = m.i32[H.CLASS_SLOTS + c];
+      if (page === 0) continue;
+      takeSlot(m, page);
+      hit(t, "stage0_5_empty", "SP_ACQUIRE_STAGE0.5_EMPTY", page, cls);
+      return page;
+    }
+    return 0;
+  } finally {
+    unlock(m, H.POOL_LOCK);
+  }
+}
+
+/**
+ * Returns every SuperSlab with no ACTIVE slot to the arena, also the last one and those with
+ * never-used slots (after an out-of-memory, so the pages can serve another tier). Returns how many.
+ */
+export function releaseEmptySuperSlabs(m: HeapMemory, t: PoolThread): number {
+  let released = 0;
+  lock(m, H.POOL_LOCK);
+  try {
+    for (let ss = 0; ss < m.layout.superslabs; ss++) {
+      const w = ssWord(m, ss);
+      if (load(m, w + S.LIVE) !== 1 || load(m, w + S.ACTIVE) !== 0) continue;
+      const cursor = exchange(m, w + S.CURSOR, m.layout.pagesPerSS); // no new claims from here on
+      if (load(m, w + S.ACTIVE) !== 0) {
+        store(m, w + S.CURSOR, cursor);
+        continue;
+      }
+      const first = ssFirstPage(m, ss);
+      for (let p = first; p < first + m.layout.pagesPerSS; p++) {
+        if (m.i32[m.meta(p) + P.STATE] === SLOT_EMPTY) unlinkSlot(m, p);
+      }
+      for (let c = 0; c < t.hintSS.length; c++) if (t.hintSS[c] === ss) t.hintSS[c] = -1;
+      hit(t, "superslab_completely_empty", "SP_SLOT_COMPLETELY_EMPTY", first, -1);
+      destroySuperSlab(m, ss);
+      released++;
+    }
+  } finally {
+    unlock(m, H.POOL_LOCK);
+  }
+  return released;
 }
 
 /** An EMPTY slot of SuperSlab `ss` taken out of its list, or 0. Caller holds the pool lock. */

@@ -24,14 +24,15 @@ export const MID_CLASSES: readonly number[] = [
 export const MAX_CLASSES = 16;
 
 /**
- * A lookup table from request size to class index, for sizes 0 .. classes[last] - 2.
- * Built once per heap; the fast path indexes it instead of branching on size.
+ * A lookup table from request size to class index, for sizes 0 .. classes[last] - 1 (its length is
+ * the first size that is not tiny). Built once per heap; the fast path indexes it instead of
+ * branching on size.
  */
 export function classTable(classes: readonly number[]): Uint8Array {
-  const maxRequest = classes[classes.length - 1] - 1;
-  const table = new Uint8Array(maxRequest);
+  const limit = classes[classes.length - 1];
+  const table = new Uint8Array(limit);
   let cls = 0;
-  for (let size = 0; size < maxRequest; size++) {
+  for (let size = 0; size < limit; size++) {
     while (size + 1 > classes[cls]) cls++;
     table[size] = cls;
   }

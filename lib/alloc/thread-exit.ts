@@ -9,7 +9,8 @@ import { linkWord, TINY_FREE } from "./header";
 import type { Heap } from "./heap";
 import { formatStats, mergeThreadStats } from "./stats";
 import { H, KIND_SLAB, MAX_THREADS, P, PAGE_SHIFT, SLOT_ACTIVE } from "./layout";
-import { releaseSlot } from "./shared-pool";
+import { releaseEmptySuperSlabs, releaseSlot } from "./shared-pool";
+import { releaseEmptyMidSpans } from "./mid";
 import { adoptOrphans, drainPendingStack, drainRemoteFrees, drainSlab } from "./remote-free";
 import { slabGotBlocksBack } from "./tiny-refill";
 import { cas, fetchAdd, load, store } from "./sync";
@@ -31,6 +32,8 @@ export function trimThread(heap: Heap): void {
     heap.l0Slab = 0;
     releaseSlot(m, heap, page, false);
   }
+  releaseEmptyMidSpans(m);
+  releaseEmptySuperSlabs(m, heap);
 }
 
 export function detachThread(heap: Heap): void {

@@ -125,7 +125,7 @@ export function returnToSlab(heap: Heap, b: number, cls: number): void {
  * the pool, a partly free one onto the thread's partial list (once).
  */
 export function slabGotBlocksBack(heap: Heap, page: number, cls: number, used: number): void {
-  if (page === heap.current[cls]) return;
+  if (heap.holdsSlab(page, cls)) return;
   const m = heap.mem;
   const flags = m.meta(page) + P.FLAGS;
   if (used === 0) {

@@ -1,0 +1,512 @@
+/**
+ * Unit tests of the allocator's tiers, one behaviour at a time: tiny class selection and headers (both
+ * class tables), mid classes, the large tier, running the page arena out of memory and recovering,
+ * calloc, realloc, and the stats counters.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createHeap, FINE_TINY_CLASSES, MID_CLASSES, SEED_TINY_CLASSES, type Heap, type HeapOptions } from "../lib";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const TINY_LIVE = 0xa0;
+const MID_LIVE = 0xb0;
+const LARGE_LIVE = 0xc0;
+/** Largest mid request: a block of 52 KiB serves 52 KiB - 1 bytes. */
+const MID_MAX = 52 * KiB - 1;
+
+const hex = (b: number) => `0x${b.toString(16).padStart(2, "0")}`;
+
+/** Fills [p, p+n) with a pattern derived from `seed`, and checks it later. */
+function fill(heap: Heap, p: number, n: number, seed: number): void {
+  for (let i = 0; i < n; i++) heap.u8[p + i] = (seed + i * 7) & 255;
+}
+function intact(heap: Heap, p: number, n: number, seed: number): boolean {
+  for (let i = 0; i < n; i++) if (heap.u8[p + i] !== ((seed + i * 7) & 255)) return false;
+  return true;
+}
+
+/** Asserts that blocks [ptr, ptr + span) of the list do not overlap and lie inside the heap. */
+function assertDisjoint(heap: Heap, blocks: { ptr: number; span: number }[], what: string): void {
+  const sorted = [...blocks].sort((a, b) => a.ptr - b.ptr);
+  for (let i = 0; i < sorted.length; i++) {
+    const { ptr, span } = sorted[i];
+    assert.ok(ptr - 1 >= 0 && ptr + span <= heap.config.bytes, `${what}: block ${ptr}+${span} outside the heap`);
+    if (i > 0) {
+      const prev = sorted[i - 1];
+      // Each block owns its header byte at ptr - 1 as well.
+      assert.ok(prev.ptr + prev.span <= ptr - 1, `${what}: blocks ${prev.ptr} (+${prev.span}) and ${ptr} overlap`);
+    }
+  }
+}
+
+/** The tiny class a request of `size` bytes must get: the smallest S with size + 1 <= S. */
+const expectedClass = (classes: readonly number[], size: number) => classes.findIndex((s) => size + 1 <= s);
+
+const TABLES: { name: string; options: HeapOptions; classes: readonly number[] }[] = [
+  { name: "seed classes (phase7)", options: { preset: "phase7" }, classes: SEED_TINY_CLASSES },
+  { name: "fine classes (current)", options: { preset: "current" }, classes: FINE_TINY_CLASSES },
+  { name: "custom tinyClasses [16, 48, 80, 256]", options: { preset: "current", tinyClasses: [16, 48, 80, 256] }, classes: [16, 48, 80, 256] },
+];
+
+describe("tiny tier", () => {
+  for (const { name, options, classes } of TABLES) {
+    describe(name, () => {
+      it("picks the class from size + 1 for every size below the last class's top request", () => {
+        const heap = createHeap({ ...options, bytes: 16 * MiB });
+        const last = classes[classes.length - 1];
+        const wrong: string[] = [];
+        for (let size = 0; size <= last - 2; size++) {
+          const c = expectedClass(classes, size);
+          const p = heap.malloc(size);
+          assert.notEqual(p, 0, `malloc(${size}) returned 0`);
+          const h = heap.u8[p - 1];
+          if (h !== (TINY_LIVE | c) || heap.usableSize(p) !== classes[c] - 1 || p % 8 !== 1)
+            wrong.push(`malloc(${size}) = ${p}: header ${hex(h)}, usableSize ${heap.usableSize(p)}; expected ${hex(TINY_LIVE | c)}, ${classes[c] - 1}, ptr % 8 = 1`);
+          heap.free(p);
+        }
+        assert.deepEqual(wrong, []);
+        heap.check();
+      });
+
+      it("a block of class S serves S - 1 bytes, also for the last class (size S_last - 1 stays tiny)", () => {
+        const heap = createHeap({ ...options, bytes: 16 * MiB });
+        const wrong: string[] = [];
+        classes.forEach((s, c) => {
+          const p = heap.malloc(s - 1);
+          const h = heap.u8[p - 1];
+          if (h !== (TINY_LIVE | c) || heap.usableSize(p) !== s - 1)
+            wrong.push(`malloc(${s - 1}): header ${hex(h)} usableSize ${heap.usableSize(p)}, expected ${hex(TINY_LIVE | c)} (class ${c}, ${s}-byte block) usableSize ${s - 1}`);
+          heap.free(p);
+        });
+        assert.deepEqual(wrong, []);
+      });
+
+      it("a request of exactly S bytes goes to the next class", () => {
+        const heap = createHeap({ ...options, bytes: 16 * MiB });
+        classes.slice(0, -1).forEach((s, c) => {
+          const p = heap.malloc(s);
+          assert.equal(heap.u8[p - 1], TINY_LIVE | (c + 1), `malloc(${s})`);
+          heap.free(p);
+        });
+        // Past the last tiny class: the mid tier.
+        const p = heap.malloc(classes[classes.length - 1]);
+        assert.equal(heap.u8[p - 1] & 0xf0, MID_LIVE, `malloc(${classes[classes.length - 1]}) should be a mid block`);
+        heap.free(p);
+      });
+
+      it("blocks of one class never overlap, stay inside the heap and keep their contents", () => {
+        const heap = createHeap({ ...options, bytes: 16 * MiB });
+        classes.forEach((s, c) => {
+          const size = s - 2; // inside class c for every table (sizes are multiples of 8)
+          const n = Math.min(1500, Math.floor((3 * 64 * KiB) / s)); // spans several slabs
+          const ptrs: number[] = [];
+          for (let i = 0; i < n; i++) {
+            const p = heap.malloc(size);
+            assert.equal(heap.u8[p - 1], TINY_LIVE | c);
+            fill(heap, p, heap.usableSize(p), i);
+            ptrs.push(p);
+          }
+          assert.equal(new Set(ptrs).size, n, `class ${c}: a pointer was handed out twice`);
+          assertDisjoint(heap, ptrs.map((ptr) => ({ ptr, span: heap.usableSize(ptr) })), `class ${c}`);
+          ptrs.forEach((p, i) => assert.ok(intact(heap, p, s - 1, i), `class ${c}: block ${p} lost its contents`));
+          heap.check();
+          for (const p of ptrs) heap.free(p);
+        });
+        heap.check();
+      });
+
+      it("freed blocks are reused", () => {
+        const heap = createHeap({ ...options, bytes: 16 * MiB });
+        for (const size of [0, classes[0], 100, classes[classes.length - 1] - 2]) {
+          const first = Array.from({ length: 200 }, () => heap.malloc(size));
+          const mapped = heap.stats().mappedBytes;
+          for (const p of first) heap.free(p);
+          const again = Array.from({ length: 200 }, () => heap.malloc(size));
+          assert.deepEqual([...again].sort(), [...first].sort(), `malloc(${size}) after freeing 200 blocks of that size`);
+          assert.equal(heap.stats().mappedBytes, mapped, "no new pages for reused blocks");
+          for (const p of again) heap.free(p);
+        }
+        // Immediate reuse (LIFO front list).
+        const p = heap.malloc(40);
+        heap.free(p);
+        assert.equal(heap.malloc(40), p);
+        heap.check();
+      });
+    });
+  }
+
+  it("tinyMaxClass sends sizes above that class to the mid tier, and its top class still serves S - 1", () => {
+    const heap = createHeap({ preset: "phase7", tinyMaxClass: 3, bytes: 16 * MiB }); // classes 8, 16, 32, 64
+    const p62 = heap.malloc(62);
+    assert.equal(heap.u8[p62 - 1], TINY_LIVE | 3);
+    const p64 = heap.malloc(64);
+    assert.equal(heap.u8[p64 - 1] & 0xf0, MID_LIVE, "malloc(64) is past the last tiny class");
+    const p63 = heap.malloc(63);
+    assert.equal(hex(heap.u8[p63 - 1]), hex(TINY_LIVE | 3), "malloc(63) fits the 64-byte class (63 + 1 header byte)");
+  });
+});
+
+describe("mid tier", () => {
+  it("classes 2 KiB .. 52 KiB: size + 1 picks the class, header 0xB0 | class, usableSize S - 1, 2 KiB aligned blocks", () => {
+    const heap = createHeap({ bytes: 32 * MiB });
+    let prevTop = 1024; // the first size past every tiny class (1024 + 1 > 1024)
+    MID_CLASSES.forEach((s, c) => {
+      for (const size of [prevTop, prevTop + 1, Math.floor((prevTop + s) / 2), s - 2, s - 1]) {
+        const p = heap.malloc(size);
+        assert.notEqual(p, 0, `malloc(${size})`);
+        assert.equal(hex(heap.u8[p - 1]), hex(MID_LIVE | c), `malloc(${size}) header`);
+        assert.equal(heap.usableSize(p), s - 1, `usableSize of malloc(${size})`);
+        assert.equal((p - 1) % 2048, 0, `malloc(${size}) = ${p}: a mid block starts on 2 KiB`);
+        heap.free(p);
+      }
+      prevTop = s;
+    });
+    assert.equal(MID_CLASSES[MID_CLASSES.length - 1], 52 * KiB);
+    const top = heap.malloc(MID_MAX);
+    assert.equal(heap.u8[top - 1], MID_LIVE | (MID_CLASSES.length - 1));
+    heap.free(top);
+    heap.check();
+  });
+
+  it("blocks of each class never overlap and keep their contents; freed blocks are reused", () => {
+    const heap = createHeap({ bytes: 32 * MiB });
+    MID_CLASSES.forEach((s, c) => {
+      const ptrs = Array.from({ length: 20 }, (_, i) => {
+        const p = heap.malloc(s - 1);
+        assert.equal(heap.u8[p - 1], MID_LIVE | c);
+        fill(heap, p, s - 1, i + c);
+        return p;
+      });
+      assertDisjoint(heap, ptrs.map((ptr) => ({ ptr, span: s - 1 })), `mid class ${c}`);
+      ptrs.forEach((p, i) => assert.ok(intact(heap, p, s - 1, i + c), `mid class ${c}: block ${p} lost its contents`));
+      const mapped = heap.stats().mappedBytes;
+      for (const p of ptrs) heap.free(p);
+      // The thread's list and the class freelist hand the same memory out again: no new pages.
+      const again = Array.from({ length: 20 }, () => heap.malloc(s - 1));
+      assert.equal(heap.stats().mappedBytes, mapped, `mid class ${c}: freed blocks reused`);
+      assertDisjoint(heap, again.map((ptr) => ({ ptr, span: s - 1 })), `mid class ${c} again`);
+      heap.free(again[0]);
+      assert.equal(heap.malloc(s - 1), again[0], "the last freed block comes back first");
+      for (const p of again) heap.free(p);
+    });
+    heap.check();
+  });
+});
+
+describe("large tier", () => {
+  it("requests above 52 KiB - 1: header 0xC0, 16-aligned user pointer, usableSize >= size", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    const blocks = [MID_MAX + 1, 64 * KiB - 16, 64 * KiB - 15, 100_000, 1 * MiB, 3 * MiB + 5].map((size) => {
+      const p = heap.malloc(size);
+      assert.notEqual(p, 0, `malloc(${size})`);
+      assert.equal(hex(heap.u8[p - 1]), hex(LARGE_LIVE), `malloc(${size}) header`);
+      assert.equal(p % 16, 0, `malloc(${size}) = ${p} is not 16-aligned`);
+      assert.ok(heap.usableSize(p) >= size, `usableSize(${p}) = ${heap.usableSize(p)} < ${size}`);
+      assert.ok(heap.usableSize(p) < size + 64 * KiB, "a large block is at most one page bigger than asked");
+      fill(heap, p, size, size);
+      return { ptr: p, span: heap.usableSize(p), size };
+    });
+    assertDisjoint(heap, blocks, "large blocks");
+    for (const b of blocks) assert.ok(intact(heap, b.ptr, b.size, b.size));
+    for (const b of blocks) heap.free(b.ptr);
+    heap.check();
+  });
+
+  it("pages go back on free and are reused: a big block allocated and freed 300 times in a 4 MiB heap", () => {
+    const heap = createHeap({ bytes: 4 * MiB });
+    const keep = heap.malloc(100); // a live tiny block throughout
+    fill(heap, keep, 100, 1);
+    const mapped = heap.stats().mappedBytes;
+    let first = 0;
+    for (let i = 0; i < 300; i++) {
+      const size = 1 * MiB + (i % 7) * 1000;
+      const p = heap.malloc(size);
+      assert.notEqual(p, 0, `round ${i}: malloc(${size}) ran out of memory`);
+      if (i === 0) first = p;
+      assert.equal(p, first, "the same pages are reused");
+      heap.u8[p] = i & 255;
+      heap.u8[p + size - 1] = i & 255;
+      heap.free(p);
+      assert.equal(heap.stats().mappedBytes, mapped, `round ${i}: pages returned`);
+    }
+    assert.ok(intact(heap, keep, 100, 1));
+    heap.check();
+    // The freed pages also serve other tiers.
+    const big = heap.malloc(1900 * KiB);
+    assert.notEqual(big, 0);
+    heap.free(big);
+    heap.free(keep);
+    heap.check();
+  });
+});
+
+describe("page arena exhaustion", () => {
+  /** Fills the heap with blocks of `size` until malloc returns 0; checks contents; returns the blocks. */
+  function fillUp(heap: Heap, size: number, cap = 200_000): number[] {
+    const ptrs: number[] = [];
+    for (;;) {
+      const p = heap.malloc(size);
+      if (p === 0) break;
+      heap.u8[p] = ptrs.length & 255;
+      heap.u8[p + size - 1] = (ptrs.length * 3) & 255;
+      ptrs.push(p);
+      assert.ok(ptrs.length < cap, `malloc(${size}) never ran out`);
+    }
+    ptrs.forEach((p, i) => {
+      assert.equal(heap.u8[p], i & 255, `block ${p} overwritten`);
+      assert.equal(heap.u8[p + size - 1], (i * 3) & 255, `block ${p} overwritten`);
+    });
+    assertDisjoint(heap, ptrs.map((ptr) => ({ ptr, span: size })), `malloc(${size}) until full`);
+    return ptrs;
+  }
+
+  const TIERS = [
+    { tier: "tiny", size: 100 },
+    { tier: "mid", size: 3000 },
+    { tier: "large", size: 200 * KiB },
+  ];
+
+  for (const { tier, size } of TIERS) {
+    it(`${tier}: malloc(${size}) until it returns 0, free everything, check(), and the same number fits again`, () => {
+      const heap = createHeap({ bytes: 4 * MiB });
+      const first = fillUp(heap, size);
+      assert.ok(first.length > 0);
+      assert.ok(heap.stats().counters.oom > 0, "the failed malloc is counted as oom");
+      heap.check();
+      for (const p of first) heap.free(p);
+      heap.check();
+      const second = fillUp(heap, size);
+      assert.equal(second.length, first.length, "after freeing everything the heap holds as many blocks as before");
+      for (const p of second) heap.free(p);
+      heap.check();
+    });
+  }
+
+  for (const { tier, size } of TIERS) {
+    it(`${tier}: after filling the heap and freeing everything (and trim()), the other tiers can use the memory`, () => {
+      const heap = createHeap({ bytes: 4 * MiB });
+      for (const p of fillUp(heap, size)) heap.free(p);
+      heap.trim();
+      heap.check();
+      const got: string[] = [];
+      for (const other of [16, 100, 1000, 3000, 20_000, 50_000, 1 * MiB]) {
+        const p = heap.malloc(other);
+        if (p === 0) got.push(`malloc(${other}) returned 0`);
+        else heap.free(p);
+      }
+      assert.deepEqual(got, [], `after the ${tier} tier had the whole heap (mapped ${heap.stats().mappedBytes} of ${heap.config.bytes} bytes with nothing live)`);
+      heap.check();
+    });
+  }
+
+  it("all tiers in turn until every one returns 0; then free everything, check(), and allocate again", () => {
+    const heap = createHeap({ bytes: 4 * MiB });
+    const sizes = [24, 200, 900, 2500, 9000, 40_000, 120_000];
+    const live: { ptr: number; size: number }[] = [];
+    let failedInARow = 0;
+    for (let i = 0; failedInARow < sizes.length; i++) {
+      const size = sizes[i % sizes.length];
+      const p = heap.malloc(size);
+      if (p === 0) {
+        failedInARow++;
+        continue;
+      }
+      failedInARow = 0;
+      fill(heap, p, Math.min(size, 64), live.length);
+      live.push({ ptr: p, size });
+      assert.ok(live.length < 100_000);
+    }
+    assertDisjoint(heap, live.map(({ ptr, size }) => ({ ptr, span: size })), "mixed fill");
+    live.forEach(({ ptr, size }, i) => assert.ok(intact(heap, ptr, Math.min(size, 64), i)));
+    heap.check();
+    for (const { ptr } of live) heap.free(ptr);
+    heap.check();
+    for (const size of sizes) {
+      const p = heap.malloc(size);
+      assert.notEqual(p, 0, `malloc(${size}) after freeing everything`);
+      heap.free(p);
+    }
+    heap.check();
+  });
+});
+
+describe("calloc", () => {
+  it("returns zeroed memory even where garbage was freed (tiny, mid, large)", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    for (const size of [1, 7, 100, 1000, 3000, 40_000, 100_000, 1 * MiB]) {
+      const p = heap.malloc(size);
+      heap.u8.fill(0xee, p, p + heap.usableSize(p));
+      heap.free(p);
+      for (const [count, each] of [[1, size], [size, 1]]) {
+        const q = heap.calloc(count, each);
+        assert.notEqual(q, 0, `calloc(${count}, ${each})`);
+        for (let i = 0; i < size; i++) if (heap.u8[q + i] !== 0) assert.fail(`calloc(${count}, ${each}) = ${q}: byte ${i} is ${hex(heap.u8[q + i])}`);
+        heap.u8.fill(0xee, q, q + size);
+        heap.free(q);
+      }
+    }
+    const q = heap.calloc(25, 40); // 1000 bytes as count * size
+    assert.ok(heap.usableSize(q) >= 1000);
+    assert.ok(heap.u8.subarray(q, q + 1000).every((b) => b === 0));
+    heap.free(q);
+    heap.check();
+  });
+
+  it("returns 0 when count * size is larger than the heap (no wrap-around), and the heap stays usable", () => {
+    const heap = createHeap({ bytes: 4 * MiB });
+    const keep = heap.malloc(500);
+    fill(heap, keep, 500, 9);
+    const oom0 = heap.stats().counters.oom;
+    for (const [count, size] of [[2 ** 16, 2 ** 16], [2 ** 31, 2 ** 31], [2 ** 32 + 1, 2 ** 32 - 1], [3, 2 * MiB], [1, 4 * MiB + 1], [2 ** 53, 2], [2 ** 20, 5]]) {
+      assert.equal(heap.calloc(count, size), 0, `calloc(${count}, ${size})`);
+    }
+    assert.ok(heap.stats().counters.oom > oom0);
+    assert.ok(intact(heap, keep, 500, 9));
+    heap.check();
+    const p = heap.calloc(10, 10);
+    assert.notEqual(p, 0);
+    heap.free(p);
+    heap.free(keep);
+  });
+});
+
+describe("realloc", () => {
+  it("growing across every tier keeps the contents", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    let p = heap.malloc(10);
+    let size = 10;
+    fill(heap, p, size, 5);
+    for (const next of [15, 100, 1000, 1023, 1500, 5000, 30_000, MID_MAX, MID_MAX + 1, 300_000, 2 * MiB]) {
+      const q = heap.realloc(p, next);
+      assert.notEqual(q, 0, `realloc(${p}, ${next})`);
+      assert.ok(intact(heap, q, size, 5), `realloc(${p}, ${next}) = ${q} lost the first ${size} bytes`);
+      assert.ok(heap.usableSize(q) >= next);
+      if (q !== p) assert.throws(() => heap.usableSize(p), "the old block was freed");
+      p = q;
+      size = next;
+      fill(heap, p, size, 5);
+    }
+    heap.free(p);
+    heap.check();
+  });
+
+  it("shrinking returns the same pointer with the contents kept", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    for (const [from, to] of [[100, 50], [100, 1], [3000, 2100], [40_000, 100], [500_000, 60_000], [500_000, 10]]) {
+      const p = heap.malloc(from);
+      fill(heap, p, from, 3);
+      assert.equal(heap.realloc(p, to), p, `realloc(malloc(${from}), ${to})`);
+      assert.ok(intact(heap, p, to, 3));
+      heap.free(p);
+    }
+    heap.check();
+  });
+
+  it("realloc(0, n) is malloc(n)", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    for (const [n, magic] of [[0, TINY_LIVE], [50, TINY_LIVE], [5000, MID_LIVE], [100_000, LARGE_LIVE]]) {
+      const p = heap.realloc(0, n);
+      assert.notEqual(p, 0);
+      assert.equal(heap.u8[p - 1] & 0xf0, magic, `realloc(0, ${n})`);
+      assert.ok(heap.usableSize(p) >= n);
+      heap.free(p);
+    }
+    heap.check();
+  });
+
+  it("realloc(p, 0) frees p and returns 0", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    for (const n of [50, 5000, 100_000]) {
+      const p = heap.malloc(n);
+      const before = heap.stats().routes;
+      assert.equal(heap.realloc(p, 0), 0);
+      const after = heap.stats().routes;
+      const frees = (r: typeof before) => r.header_fast + r.ss_hit + r.mid + r.large;
+      assert.equal(frees(after), frees(before) + 1, `realloc(malloc(${n}), 0) counts one free`);
+      assert.throws(() => heap.free(p), { code: "DOUBLE_FREE" });
+      assert.notEqual(heap.malloc(n), 0);
+    }
+    heap.check();
+  });
+
+  it("a grow that runs out of memory returns 0 and leaves the old block valid", () => {
+    const heap = createHeap({ bytes: 4 * MiB });
+    for (const n of [100, 3000, 200_000]) {
+      const p = heap.malloc(n);
+      fill(heap, p, n, 11);
+      const usable = heap.usableSize(p);
+      assert.equal(heap.realloc(p, 8 * MiB), 0);
+      assert.equal(heap.usableSize(p), usable);
+      assert.ok(intact(heap, p, n, 11));
+      heap.free(p);
+    }
+    heap.check();
+  });
+});
+
+describe("stats", () => {
+  it("peakHeapBytes grows with live data, never falls, and is never below heapBytes", () => {
+    const heap = createHeap({ bytes: 32 * MiB });
+    let s = heap.stats();
+    assert.equal(s.heapBytes, 0);
+    assert.equal(s.peakHeapBytes, 0);
+    const live: number[] = [];
+    let lastPeak = 0;
+    for (let i = 0; i < 12; i++) {
+      const p = heap.malloc(512 * KiB);
+      heap.u8.fill(1, p, p + 512 * KiB);
+      for (let k = 0; k < 500; k++) live.push(heap.malloc(200));
+      live.push(p);
+      s = heap.stats();
+      assert.ok(s.heapBytes > (i + 1) * 512 * KiB, `heapBytes ${s.heapBytes} after ${i + 1} x 512 KiB`);
+      assert.ok(s.peakHeapBytes >= s.heapBytes);
+      assert.ok(s.peakHeapBytes > lastPeak, "peak grows with live data");
+      assert.ok(s.peakMappedBytes >= s.mappedBytes && s.mappedBytes >= s.heapBytes);
+      lastPeak = s.peakHeapBytes;
+    }
+    for (const p of live) heap.free(p);
+    heap.trim();
+    s = heap.stats();
+    assert.ok(s.heapBytes < lastPeak / 2, `heapBytes ${s.heapBytes} after freeing everything`);
+    assert.equal(s.peakHeapBytes, lastPeak, "the peak stays");
+    assert.ok(s.peakHeapBytes >= s.heapBytes);
+  });
+
+  it("counts SuperSlabs: none at first, one for the first tiny block, more as slabs fill, back after frees", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    assert.equal(heap.stats().superslabs, 0);
+    heap.free(heap.malloc(3000)); // mid and large need no SuperSlab
+    heap.free(heap.malloc(100_000));
+    assert.equal(heap.stats().superslabs, 0);
+    const ptrs = [heap.malloc(8)];
+    assert.equal(heap.stats().superslabs, 1);
+    // 2 MiB SuperSlab = 32 slabs of 64 KiB; 1023-byte requests use 1 KiB blocks, 64 to a slab.
+    while (heap.stats().superslabs < 2) {
+      ptrs.push(heap.malloc(1000));
+      assert.ok(ptrs.length < 32 * 64 + 64);
+    }
+    assert.ok(ptrs.length >= 31 * 64, `a second SuperSlab after ${ptrs.length} blocks`);
+    const s = heap.stats();
+    assert.equal(s.peakSuperslabs, 2);
+    for (const p of ptrs) heap.free(p);
+    heap.trim();
+    heap.check();
+    assert.ok(heap.stats().superslabs <= 1, "empty SuperSlabs go back (the last one may stay)");
+    assert.equal(heap.stats().peakSuperslabs, 2);
+  });
+
+  it("route counters count each free once, by tier and route", () => {
+    for (const preset of ["current", "phase7-ss-lookup"] as const) {
+      const heap = createHeap({ preset, bytes: 16 * MiB });
+      const tiny = Array.from({ length: 300 }, (_, i) => heap.malloc(i % 1000));
+      const mid = Array.from({ length: 30 }, (_, i) => heap.malloc(2000 + i * 1500));
+      const large = Array.from({ length: 5 }, (_, i) => heap.malloc(60_000 + i * 100_000));
+      for (const p of [...tiny, ...mid, ...large]) heap.free(p);
+      const r = heap.stats().routes;
+      const tinyRoute = preset === "current" ? "header_fast" : "ss_hit";
+      assert.deepEqual(r, { header_fast: preset === "current" ? 300 : 0, ss_hit: preset === "current" ? 0 : 300, mid: 30, large: 5, remote: 0 }, `${preset}: tiny frees go ${tinyRoute}`);
+      heap.check();
+    }
+  });
+});
