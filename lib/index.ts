@@ -6,3 +6,4 @@ export { resolveConfig, configHash, ENV_VARIABLES, type HeapOptions, type HeapCo
 export { PRESETS, PRESET_NAMES, isPresetName, type PresetName } from "./alloc/presets";
 export { SEED_TINY_CLASSES, FINE_TINY_CLASSES, MID_CLASSES } from "./alloc/size-classes";
 export { formatStats, type HeapStats } from "./alloc/stats";
+export type { SlabCell } from "./alloc/occupancy";

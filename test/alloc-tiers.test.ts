@@ -510,3 +510,20 @@ describe("stats", () => {
     }
   });
 });
+
+describe("occupancy (the heap map)", () => {
+  it("lists every slab of every live SuperSlab with its class and fill", () => {
+    const heap = createHeap({ bytes: 16 * 1024 * 1024 });
+    const ptrs = Array.from({ length: 100 }, () => heap.malloc(100));
+    const cells = heap.occupancy();
+    assert.equal(cells.length, heap.stats().superslabs * 32);
+    const active = cells.filter((c) => c.state === "active");
+    assert.equal(active.length, 1);
+    assert.equal(active[0].blockSize, 128);
+    assert.ok(active[0].used >= 100 && active[0].used <= active[0].capacity);
+    assert.equal(active[0].capacity, 65536 / 128);
+    for (const p of ptrs) heap.free(p);
+    heap.trim();
+    assert.ok(heap.occupancy().every((c) => c.state !== "active"));
+  });
+});

@@ -16,6 +16,7 @@ import { refill, spill } from "./tiny-refill";
 import { freeSlow, usableSize } from "./free-route";
 import { collectStats, type HeapStats } from "./stats";
 import { checkHeap } from "./check";
+import { occupancy, type SlabCell } from "./occupancy";
 import { detachThread, reclaimThread, trimThread } from "./thread-exit";
 import { cas, fetchAdd, load } from "./sync";
 import { remoteFree } from "./remote-free";
@@ -273,6 +274,11 @@ export class Heap implements PoolThread {
 
   check(): void {
     checkHeap(this);
+  }
+
+  /** Every slab of every live SuperSlab: class, state and fill (for the heap map plot). */
+  occupancy(): SlabCell[] {
+    return occupancy(this);
   }
 
   /** A structured-clonable handle a worker passes to `attachHeap` (shared heaps only). */

@@ -1,0 +1,14 @@
+// Report helpers for notebooks and scripts: tables, plots, chart specs, progress.
+export { inNotebook, showBundle } from "./display";
+export { table, tableHtml } from "./table";
+export type { TableInput, TableOptions } from "./table";
+export { plot, renderSvg } from "./plot";
+export type { PlotOptions, VegaLiteSpec } from "./plot";
+export { progress } from "./progress";
+export type { Progress } from "./progress";
+export { throughputBySize } from "./specs/throughput-by-size";
+export { ratioToSystem } from "./specs/ratio-to-system";
+export { routeShares } from "./specs/route-shares";
+export { scaling } from "./specs/scaling";
+export { heapMap } from "./specs/heap-map";
+export type { HeapCell, RouteShareRow, ScalingRow, ThroughputRow } from "./specs/rows";

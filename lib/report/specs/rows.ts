@@ -1,0 +1,39 @@
+// The tidy result rows the spec builders take.
+
+/** One measured repetition of a throughput benchmark. */
+export interface ThroughputRow {
+  bench: string;
+  /** Block size in bytes, or "mixed" for a size range. */
+  size: number | "mixed";
+  /** "system", "v8", "thing", "hakmem", ... */
+  allocator: string;
+  /** The allocator preset (hakmem); baselines may leave it empty. */
+  preset?: string;
+  rep?: number;
+  opsPerSec: number;
+}
+
+/** How many frees took one route under one preset. */
+export interface RouteShareRow {
+  preset: string;
+  route: string;
+  count: number;
+}
+
+/** One measured repetition at a thread count. */
+export interface ScalingRow {
+  allocator: string;
+  preset?: string;
+  threads: number;
+  rep?: number;
+  opsPerSec: number;
+}
+
+/** One slab of one SuperSlab; cls is null for a slab no class owns. */
+export interface HeapCell {
+  superslab: number;
+  slab: number;
+  cls: number | null;
+  used: number;
+  capacity: number;
+}

@@ -1,0 +1,52 @@
+// Per-size throughput: allocators side by side at each block size, the system
+// baseline in grey, each other bar labelled with its ratio to the baseline.
+import type { VegaLiteSpec } from "../plot";
+import { seriesOrder } from "./aggregate";
+import { ThroughputRow } from "./rows";
+import { SCHEMA, seriesColors } from "./style";
+import { sizeOrder, throughputPoints } from "./throughput-points";
+
+type Layers = Extract<VegaLiteSpec, { layer: unknown }>["layer"];
+
+export function throughputBySize(rows: readonly ThroughputRow[], title = "Throughput by block size"): VegaLiteSpec {
+  const points = throughputPoints(rows);
+  const series = seriesOrder(points.map((p) => p.series));
+  const x = { field: "size", type: "ordinal", sort: sizeOrder(points), title: "block size (bytes)" } as const;
+  const xOffset = { field: "series", sort: series } as const;
+  const layer: Layers = [
+    {
+      mark: { type: "bar" },
+      encoding: {
+        x, xOffset,
+        y: { field: "mops", type: "quantitative", title: "M ops/s (median)" },
+        color: { field: "series", type: "nominal", scale: seriesColors(series), title: "allocator" },
+        tooltip: [
+          { field: "series", title: "allocator" }, { field: "size" }, { field: "mops", format: ".2f", title: "M ops/s" },
+          { field: "ratioLabel", title: "vs system" }, { field: "reps" },
+        ],
+      },
+    },
+    // The spread of the repetitions, where there are several.
+    {
+      transform: [{ filter: "datum.reps > 1" }],
+      mark: { type: "rule", color: "#333" },
+      encoding: { x, xOffset, y: { field: "minMops", type: "quantitative" }, y2: { field: "maxMops" } },
+    },
+    {
+      transform: [{ filter: "datum.ratioLabel != null" }],
+      mark: { type: "text", baseline: "bottom", dy: -3, fontSize: 9 },
+      encoding: { x, xOffset, y: { field: "maxMops", type: "quantitative" }, text: { field: "ratioLabel" } },
+    },
+  ];
+  const step = { step: Math.max(24, 16 * series.length + 8) };
+  const benches = [...new Set(points.map((p) => p.bench))];
+  if (benches.length > 1) {
+    return {
+      $schema: SCHEMA, title, data: { values: points },
+      facet: { row: { field: "bench", type: "nominal", title: null } },
+      spec: { width: step, layer },
+      resolve: { scale: { y: "independent" } },
+    } satisfies VegaLiteSpec;
+  }
+  return { $schema: SCHEMA, title: `${title} (${benches[0] ?? "no data"})`, data: { values: points }, width: step, layer } satisfies VegaLiteSpec;
+}
