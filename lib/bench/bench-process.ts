@@ -13,9 +13,13 @@ const BENCH_SCRIPT = path.join(ROOT, 'scripts', 'bench.ts');
 export type ChildOutcome = { result: BenchResult } | { error: string };
 
 /** scripts/bench.ts in a fresh node process; resolves with its JSON result or its error. */
-export function runBenchProcess(argv: readonly string[]): { process: ChildProcess; done: Promise<ChildOutcome> } {
+export function runBenchProcess(
+  argv: readonly string[],
+  env: Record<string, string> = {},
+): { process: ChildProcess; done: Promise<ChildOutcome> } {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', BENCH_SCRIPT, ...argv, '--json'], {
     cwd: ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -55,9 +59,12 @@ function parseResult(stdout: string): BenchResult {
   return v as BenchResult;
 }
 
-/** Runs `npm run bench -- ARGV --json` in a fresh process and returns its result; rejects on failure. */
-export async function benchInFreshProcess(argv: readonly string[]): Promise<BenchResult> {
-  const outcome = await runBenchProcess(argv).done;
+/**
+ * Runs `npm run bench -- ARGV --json` in a fresh process (with `env` added to this process's
+ * environment, e.g. HAKMEM_* switches) and returns its result; rejects on failure.
+ */
+export async function benchInFreshProcess(argv: readonly string[], env: Record<string, string> = {}): Promise<BenchResult> {
+  const outcome = await runBenchProcess(argv, env).done;
   if ('error' in outcome) throw new Error(`bench ${argv.join(' ')}: ${outcome.error}`);
   return outcome.result;
 }

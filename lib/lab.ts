@@ -1,0 +1,68 @@
+/**
+ * Everything a notebook or the REPL needs in one import: the allocator, the benchmarks (each
+ * measured repetition in a fresh process), statistics, result sets and the report helpers.
+ */
+import { benchInFreshProcess } from "./bench/bench-process";
+import type { BenchResult } from "./bench/runner";
+import { progress } from "./report/progress";
+import type { ThroughputRow } from "./report/specs/rows";
+
+export * from "./index";
+export { table, tableHtml, plot, renderSvg, progress, throughputBySize, ratioToSystem, routeShares, scaling, heapMap } from "./report";
+export { median, quantile, bootstrapMedianRatio, mannWhitneyU } from "./bench/statistics";
+export { benchInFreshProcess } from "./bench/bench-process";
+export { loadResultSet, compareSets, formatComparison } from "./bench/compare";
+export { collectProvenance, currentCheckout } from "./bench/provenance";
+export { larsonThreads, randomMixedThreads } from "./bench/threads/run-threads";
+export type { BenchResult } from "./bench/runner";
+
+/** One measurement: a `npm run bench` command line (without --json) and extra environment. */
+export interface Measurement {
+  /** A name for the rows (e.g. "hakmem:phase7"); default: the allocator and preset that ran. */
+  label?: string;
+  argv: (string | number)[];
+  env?: Record<string, string>;
+}
+
+/** A repetition's result with its label and repetition number. */
+export interface MeasuredRow extends BenchResult {
+  label: string;
+  rep: number;
+}
+
+/**
+ * Runs every measurement `reps` times, each repetition in a fresh process, repetition-major (so slow
+ * drift hits every measurement alike), with a live progress line. Skipped baselines stay in the rows
+ * with `skipped` set and null figures.
+ */
+export async function measure(measurements: Measurement[], reps: number, label = "measuring"): Promise<MeasuredRow[]> {
+  const bar = progress(label, measurements.length * reps);
+  const rows: MeasuredRow[] = [];
+  try {
+    for (let rep = 1; rep <= reps; rep++) {
+      for (const m of measurements) {
+        const r = await benchInFreshProcess(m.argv.map(String), m.env);
+        rows.push({ ...r, label: m.label ?? defaultLabel(r), rep });
+        bar.tick();
+      }
+    }
+  } finally {
+    bar.done();
+  }
+  return rows;
+}
+
+function defaultLabel(r: BenchResult): string {
+  return r.allocator === "hakmem" ? `hakmem:${r.preset}${r.build === "debug" ? "/debug" : ""}` : r.allocator;
+}
+
+/** Measured rows as the throughput plots take them (skipped runs left out). */
+export function throughputRows(rows: readonly MeasuredRow[]): ThroughputRow[] {
+  return rows
+    .filter((r) => r.opsPerSec !== null)
+    .map((r) => {
+      const a = r.args as { min?: number; max?: number };
+      const size = r.bench === "fixed" && a.min !== undefined ? a.min : ("mixed" as const);
+      return { bench: r.bench, size, allocator: r.label, preset: r.preset ?? "", rep: r.rep, opsPerSec: r.opsPerSec as number };
+    });
+}
