@@ -9,7 +9,7 @@ import { linkWord, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } from "./header";
 import { HeapMemory } from "./heap-memory";
 import { largeMalloc } from "./large";
 import { H, MAX_THREADS, MID_CLASS_COUNT, P, PAGE_META_SHIFT, PAGE_SHIFT, STAT_NAMES, STAT } from "./layout";
-import { MID_CACHE_CAPACITY, MID_CLASS_BY_2K, MID_MAX_REQUEST, midRefill, midSpill } from "./mid";
+import { cacheOwnerWord, MID_CACHE_CAPACITY, MID_CLASS_BY_2K, MID_MAX_REQUEST, midRefill, midSpill } from "./mid";
 import type { PoolThread } from "./shared-pool";
 import { classTable, MAX_CLASSES, MID_CLASSES } from "./size-classes";
 import { refill, spill } from "./tiny-refill";
@@ -194,7 +194,7 @@ export class Heap implements PoolThread {
   protected mallocSlow(size: number): number {
     if (size <= MID_MAX_REQUEST && size >>> 0 === size && !this.detached) {
       const cls = MID_CLASS_BY_2K[(size + 2048) >> 11];
-      if (this.midHeads[cls] === 0 && midRefill(this.mem, this.midHeads, this.midCounts, cls, MID_CACHE_CAPACITY[cls] >> 1) === 0) {
+      if (this.midHeads[cls] === 0 && midRefill(this.mem, this.midHeads, this.midCounts, cls, MID_CACHE_CAPACITY[cls] >> 1, this.tid) === 0) {
         return this.outOfMemory(size);
       }
       const b = this.midHeads[cls];
@@ -218,6 +218,7 @@ export class Heap implements PoolThread {
   pushFreeMid(b: number, cls: number): void {
     this.u8[b] = MID_FREE | cls;
     this.i32[linkWord(b)] = this.midHeads[cls];
+    this.i32[cacheOwnerWord(b)] = this.tid;
     this.midHeads[cls] = b;
     if (++this.midCounts[cls] > MID_CACHE_CAPACITY[cls]) midSpill(this.mem, this.midHeads, this.midCounts, cls, this.midCounts[cls] >> 1);
   }

@@ -2,7 +2,9 @@
  * The mid tier ("Pool TLS" in the seed): classes of 2 to 52 KiB with their own header `0xB0 | class`.
  * Each thread keeps a small list per class (up to MID_CACHE_BYTES); behind it each class has a
  * freelist in the buffer (under the mid lock when the heap is shared) that grows by spans of whole
- * pages holding at least 8 blocks. Mid blocks have no owner: any thread may cache any of them.
+ * pages holding at least 8 blocks. Mid blocks have no owner: any thread may cache any of them. A
+ * free block records the thread whose list holds it (0: the class freelist), so the blocks of a
+ * thread that died with a full list can be found again (reclaimMidCache).
  */
 import type { HeapMemory } from "./heap-memory";
 import { HeapError, fmtPtr } from "./errors";
@@ -16,6 +18,11 @@ const BLOCKS_PER_SPAN = 8;
 
 /** Largest request the mid tier serves. */
 export const MID_MAX_REQUEST = MID_CLASSES[MID_CLASSES.length - 1] - 1;
+
+/** Int32 index of the word in a free mid block naming the thread whose list holds it (0 = none). */
+export function cacheOwnerWord(b: number): number {
+  return linkWord(b) + 1;
+}
 
 /** Bytes of blocks a thread's list of one mid class may hold before half goes back. */
 const MID_CACHE_BYTES = 256 * 1024;
@@ -35,7 +42,7 @@ export const MID_CLASS_BY_2K = Uint8Array.from({ length: (MID_MAX_REQUEST + 2048
  * Moves up to `want` blocks of class `cls` from the class freelist onto a thread's list
  * (`heads`/`counts`), growing the class when it is empty. Returns how many; 0 = out of memory.
  */
-export function midRefill(m: HeapMemory, heads: Int32Array, counts: Int32Array, cls: number, want: number): number {
+export function midRefill(m: HeapMemory, heads: Int32Array, counts: Int32Array, cls: number, want: number, tid: number): number {
   lock(m, H.MID_LOCK);
   try {
     let b = m.i32[H.MID_FREE + cls];
@@ -44,6 +51,7 @@ export function midRefill(m: HeapMemory, heads: Int32Array, counts: Int32Array, 
     while (b !== 0 && n < want) {
       const next = m.i32[linkWord(b)];
       m.i32[linkWord(b)] = heads[cls];
+      m.i32[cacheOwnerWord(b)] = tid;
       heads[cls] = b;
       b = next;
       n++;
@@ -64,6 +72,7 @@ export function midSpill(m: HeapMemory, heads: Int32Array, counts: Int32Array, c
       const b = heads[cls];
       heads[cls] = m.i32[linkWord(b)];
       m.i32[linkWord(b)] = m.i32[H.MID_FREE + cls];
+      m.i32[cacheOwnerWord(b)] = 0;
       m.i32[H.MID_FREE + cls] = b;
     }
     counts[cls] -= n;
@@ -98,6 +107,7 @@ function growClass(m: HeapMemory, cls: number): number {
     const b = base + k * size;
     m.u8[b] = MID_FREE | cls;
     m.i32[linkWord(b)] = head;
+    m.i32[cacheOwnerWord(b)] = 0;
     head = b;
   }
   return head;
@@ -157,4 +167,32 @@ export function releaseEmptyMidSpans(m: HeapMemory): number {
     unlock(m, H.MID_LOCK);
   }
   return released;
+}
+
+/**
+ * Puts the free mid blocks held in the lists of thread `tid` (which died with them) back on their
+ * class freelists. Walks every mid span. Returns how many blocks came back.
+ */
+export function reclaimMidCache(m: HeapMemory, tid: number): number {
+  let n = 0;
+  lock(m, H.MID_LOCK);
+  try {
+    for (let page = m.layout.metaPages; page < m.layout.pages; page++) {
+      const meta = m.meta(page);
+      if (m.i32[meta + P.KIND] !== KIND_MID || m.i32[meta + P.SPAN] !== page) continue;
+      const cls = m.i32[meta + P.CLASS];
+      const size = MID_CLASSES[cls];
+      const base = page << PAGE_SHIFT;
+      for (let b = base; b + size <= base + spanPages(cls) * PAGE; b += size) {
+        if (m.u8[b] !== (MID_FREE | cls) || m.i32[cacheOwnerWord(b)] !== tid) continue;
+        m.i32[cacheOwnerWord(b)] = 0;
+        m.i32[linkWord(b)] = m.i32[H.MID_FREE + cls];
+        m.i32[H.MID_FREE + cls] = b;
+        n++;
+      }
+    }
+  } finally {
+    unlock(m, H.MID_LOCK);
+  }
+  return n;
 }

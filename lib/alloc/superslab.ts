@@ -35,7 +35,8 @@ export function createSuperSlab(m: HeapMemory): number {
     m.i32[meta + P.SPAN] = first;
   }
   const w = ssWord(m, ss);
-  store(m, w + S.ACTIVE, 0);
+  // ACTIVE is 0 here and is not stored: a lock-free claim that read the previous incarnation as live
+  // may add +1 (and, finding no slot, -1) around this point, and a store would lose one of the two.
   store(m, w + S.EMPTY, 0);
   store(m, w + S.CURSOR, 0);
   store(m, w + S.LIVE, 1);

@@ -10,7 +10,7 @@ import type { Heap } from "./heap";
 import { formatStats, mergeThreadStats } from "./stats";
 import { H, KIND_SLAB, MAX_THREADS, P, PAGE_SHIFT, SLOT_ACTIVE } from "./layout";
 import { releaseEmptySuperSlabs, releaseSlot } from "./shared-pool";
-import { releaseEmptyMidSpans } from "./mid";
+import { reclaimMidCache, releaseEmptyMidSpans } from "./mid";
 import { adoptOrphans, drainPendingStack, drainRemoteFrees, drainSlab } from "./remote-free";
 import { slabGotBlocksBack } from "./tiny-refill";
 import { cas, fetchAdd, load, store } from "./sync";
@@ -67,9 +67,9 @@ export function detachThread(heap: Heap): void {
 /**
  * Takes over the heap state of a thread that died without detaching (a terminated worker): the
  * calling thread adopts its slabs, drains their remote frees, and recovers the blocks that sat in the
- * dead thread's front caches (marked free in their header but on no freelist). Call it once no other
- * thread is still freeing blocks into the dead thread's slabs. Its mid-tier lists and its counters
- * were in the dead thread's own memory and are lost.
+ * dead thread's front caches (tiny: marked free in their header but on no freelist; mid: marked as
+ * held by that thread). Call it once no other thread is still freeing blocks into the dead thread's
+ * slabs. Its counters were in the dead thread's own memory and are lost.
  */
 export function reclaimThread(heap: Heap, tid: number): number {
   const m = heap.mem;
@@ -87,6 +87,7 @@ export function reclaimThread(heap: Heap, tid: number): number {
     slabGotBlocksBack(heap, page, m.i32[meta + P.CLASS], m.i32[meta + P.USED]);
   }
   drainPendingStack(heap, H.THREAD_REMOTE + tid);
+  recovered += reclaimMidCache(m, tid);
   store(m, H.THREAD_LIVE + tid, 0);
   fetchAdd(m, H.LIVE_THREADS, -1);
   return recovered;

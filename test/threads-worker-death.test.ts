@@ -1,0 +1,190 @@
+/**
+ * Workers that end badly on a shared heap (lib/alloc/thread-exit.ts, create-heap.ts):
+ *  - a worker that throws mid-run (its exit hook still runs) and one killed by worker.terminate()
+ *    while it holds live blocks and blocks in its front caches: the main thread's
+ *    heap.reclaimThread(tid) recovers what the dead thread held, check() passes, the main thread frees
+ *    the blocks it left live (their pointers were in a shared array; contents are checked first),
+ *    trims, heapBytes falls back, and a new worker can attach and fill the whole heap again;
+ *  - a worker that ends normally without detach(): its caches and its counters are handed back
+ *    (the seed lost thread-local counters at exit);
+ *  - a terminated worker's cached mid blocks are reclaimable too.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Worker } from 'node:worker_threads';
+import { createHeap, type Heap } from '../lib';
+import type { DeathJob, DeathMessage, DeathTask } from './fixtures/threads-death-worker';
+import { describeMismatch, patternMismatch } from './fixtures/threads-pattern';
+import { fixture, messageOf, runWorker, settle, startWorker, type WorkerOutcome } from './fixtures/threads-spawn';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const OPTIONS = { shared: true, bytes: 32 * MiB } as const;
+const SUPERSLAB_BYTES = 2 * MiB; // the default
+/** What a heap with nothing live may still hold: one SuperSlab (its smallest SuperSlab cache) and a little more. */
+const SMALL = SUPERSLAB_BYTES + 256 * KiB;
+const WORKER = fixture('threads-death-worker.ts');
+const FILL_SIZE = 1000;
+
+function job(heap: Heap, task: DeathTask, seed: number, extra: Partial<DeathJob> = {}): DeathJob {
+  return {
+    handle: heap.handle(), task, seed, live: new SharedArrayBuffer(4 * (1 + 3 * 300)), ops: 20_000,
+    largePerMille: 40, midSize: 20_000, midBlocks: 8, fillSize: FILL_SIZE, ...extra,
+  };
+}
+
+/** How many FILL_SIZE blocks a heap of OPTIONS holds when fresh (filled by the main thread). */
+let freshFill = 0;
+function freshFillCount(): number {
+  if (freshFill === 0) {
+    const heap = createHeap(OPTIONS);
+    const ptrs: number[] = [];
+    for (let p = heap.malloc(FILL_SIZE); p !== 0; p = heap.malloc(FILL_SIZE)) ptrs.push(p);
+    for (const p of ptrs) heap.free(p);
+    freshFill = ptrs.length;
+  }
+  return freshFill;
+}
+
+/** The blocks a worker left live, as it recorded them. */
+function liveBlocks(j: DeathJob): { ptr: number; size: number; key: number }[] {
+  const live = new Int32Array(j.live);
+  return Array.from({ length: Atomics.load(live, 0) }, (_, k) => ({ ptr: live[1 + 3 * k], size: live[2 + 3 * k], key: live[3 + 3 * k] }));
+}
+
+/** Frees blocks a dead worker left live, after checking their contents. */
+function freeBlocks(heap: Heap, blocks: { ptr: number; size: number; key: number }[]): void {
+  for (const b of blocks) {
+    const bad = patternMismatch(heap.u8, b.ptr, b.size, b.key);
+    assert.equal(bad, -1, `block ${b.ptr} (${b.size} bytes) changed after its thread died: ${bad >= 0 ? describeMismatch(heap.u8, b.ptr, b.size, b.key, bad) : ''}`);
+    heap.free(b.ptr);
+  }
+}
+
+/** Starts a worker and resolves at its first message (with the worker, still running or not). */
+async function untilFirstMessage(j: DeathJob): Promise<{ worker: Worker; first: DeathMessage; outcome: Promise<WorkerOutcome<DeathMessage>> }> {
+  const worker = startWorker(WORKER, j);
+  let resolveFirst!: (m: DeathMessage) => void;
+  const firstMessage = new Promise<DeathMessage>((r) => (resolveFirst = r));
+  const outcome = settle<DeathMessage>(worker, (m) => resolveFirst(m));
+  const first = await Promise.race([firstMessage, outcome.then((o) => messageOf(o, 'holding'))]);
+  if (first.type === 'failed') assert.fail(`worker failed: ${first.error}`);
+  return { worker, first, outcome };
+}
+
+/** After everything is freed: the heap is consistent, small again, and a new worker can fill all of it. */
+async function assertAllReclaimable(heap: Heap, what: string): Promise<void> {
+  heap.trim();
+  heap.check();
+  const st = heap.stats();
+  assert.equal(st.liveThreads, 1, `${what}: only the main thread should be attached`);
+  assert.ok(
+    st.heapBytes <= SMALL,
+    `${what}: heapBytes ${st.heapBytes} after freeing everything and trim() (allowed ${SMALL}; peak ${st.peakHeapBytes}, mapped ${st.mappedBytes}, superslabs ${st.superslabs})`,
+  );
+  const out = await runWorker<DeathMessage>(WORKER, job(heap, 'fill', 0));
+  const filled = messageOf(out, 'filled');
+  assert.equal(out.exitCode, 0);
+  assert.equal(filled.count, freshFillCount(), `${what}: a new worker filled ${filled.count} blocks of ${FILL_SIZE} bytes, a fresh heap holds ${freshFillCount()}`);
+  heap.check();
+}
+
+describe('worker death on a shared heap', () => {
+  it('a worker that throws mid-run: its blocks and caches come back, a new worker can fill the heap', async () => {
+    const heap = createHeap(OPTIONS);
+    const j = job(heap, 'throw', 11);
+    const out = await runWorker<DeathMessage>(WORKER, j);
+    const h = messageOf(out, 'holding');
+    assert.equal(out.exitCode, 1);
+    assert.match(out.error?.message ?? '', /planned failure/);
+    assert.ok(h.live > 0 && h.cached > 0, `the worker should die holding live and cached blocks (live ${h.live}, cached ${h.cached})`);
+
+    const recovered = heap.reclaimThread(h.tid);
+    // The worker's exit hook ran (an uncaught error still exits the thread normally): it detached and
+    // gave its caches back itself, so there is nothing left to reclaim; without the hook, reclaim gets them.
+    assert.ok(recovered === 0 || recovered === h.cached, `reclaimThread recovered ${recovered}, the worker held ${h.cached} cached blocks`);
+    heap.check();
+    assert.equal(heap.stats().liveThreads, 1);
+
+    const blocks = liveBlocks(j);
+    assert.equal(blocks.length, h.live);
+    freeBlocks(heap, blocks);
+    heap.check();
+    await assertAllReclaimable(heap, 'after a worker threw');
+  });
+
+  it('a terminated worker holding cached blocks: reclaimThread(tid) recovers them, a new worker can fill the heap', async () => {
+    const heap = createHeap(OPTIONS);
+    const j = job(heap, 'terminate', 12);
+    const { worker, first, outcome } = await untilFirstMessage(j);
+    assert.equal(first.type, 'holding');
+    const h = first as Extract<DeathMessage, { type: 'holding' }>;
+    assert.ok(h.live > 0 && h.cached > 0, `the worker should hold live and cached blocks (live ${h.live}, cached ${h.cached})`);
+    const blocks = liveBlocks(j);
+    assert.equal(blocks.length, h.live);
+    const half = blocks.length >> 1;
+    // Half of its live blocks are freed while it still runs (remote frees it never drains) ...
+    freeBlocks(heap, blocks.slice(0, half));
+    await worker.terminate();
+    const o = await outcome;
+    assert.equal(o.exitCode, 1);
+    assert.equal(heap.stats().liveThreads, 2, 'a terminated worker stays attached until it is reclaimed');
+
+    const recovered = heap.reclaimThread(h.tid);
+    assert.equal(recovered, h.cached, 'reclaimThread returns the number of blocks the dead thread had cached');
+    assert.equal(heap.stats().liveThreads, 1);
+    assert.equal(heap.reclaimThread(h.tid), 0, 'a second reclaim finds nothing');
+    heap.check();
+    // ... the other half after it was reclaimed.
+    freeBlocks(heap, blocks.slice(half));
+    heap.check();
+    await assertAllReclaimable(heap, 'after a worker was terminated');
+  });
+
+  it('a worker that returns without detach(): its caches and counters are merged into the heap when it exits', async () => {
+    const heap = createHeap(OPTIONS);
+    const before = heap.stats().counters;
+    const j = job(heap, 'return', 13);
+    const out = await runWorker<DeathMessage>(WORKER, j);
+    const h = messageOf(out, 'holding');
+    assert.equal(out.exitCode, 0);
+    assert.ok(h.cached > 0 && h.own.header_fast > 0 && h.own.refills > 0, `the worker should have counted and cached: ${JSON.stringify(h)}`);
+
+    const st = heap.stats();
+    assert.equal(st.liveThreads, 1, 'the worker detached itself at exit');
+    const lost = Object.entries(h.own)
+      .filter(([name, v]) => st.counters[name as keyof typeof st.counters] - before[name as keyof typeof before] < v)
+      .map(([name, v]) => `${name}: worker counted ${v}, heap gained ${st.counters[name as keyof typeof st.counters] - before[name as keyof typeof before]}`);
+    assert.deepEqual(lost, [], "the worker's counters must be visible in the main thread's stats() after it exits");
+    assert.ok(
+      st.counters.spill_blocks - before.spill_blocks >= h.own.spill_blocks + h.cached,
+      `its ${h.cached} cached blocks should have been flushed back at exit (spill_blocks ${before.spill_blocks} -> ${st.counters.spill_blocks})`,
+    );
+    assert.equal(heap.reclaimThread(h.tid), 0, 'nothing left to reclaim');
+    heap.check();
+    freeBlocks(heap, liveBlocks(j));
+    await assertAllReclaimable(heap, 'after a worker returned without detach()');
+  });
+
+  it("a terminated worker's cached mid blocks are reclaimable too", async () => {
+    const heap = createHeap(OPTIONS);
+    const j = job(heap, 'mid-cache', 14);
+    const { worker, first, outcome } = await untilFirstMessage(j);
+    assert.equal(first.type, 'holding');
+    await worker.terminate();
+    await outcome;
+    heap.reclaimThread((first as Extract<DeathMessage, { type: 'holding' }>).tid);
+    heap.check();
+    const mapped = heap.stats().mappedBytes;
+    // The dead worker freed its 8 mid blocks into its own mid list: the same 8 must be reusable now.
+    const again = Array.from({ length: j.midBlocks }, () => heap.malloc(j.midSize));
+    assert.ok(!again.includes(0));
+    assert.equal(
+      heap.stats().mappedBytes,
+      mapped,
+      `malloc(${j.midSize}) x ${j.midBlocks} after reclaimThread mapped new pages: the ${j.midBlocks} free mid blocks the dead worker had cached were not recovered`,
+    );
+    for (const p of again) heap.free(p);
+    heap.check();
+  });
+});
