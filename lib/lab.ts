@@ -5,16 +5,16 @@
 import { benchInFreshProcess } from "./bench/bench-process";
 import type { BenchResult } from "./bench/runner";
 import { progress } from "./report/progress";
-import type { ThroughputRow } from "./report/specs/rows";
 
 export * from "./index";
-export { table, tableHtml, plot, renderSvg, progress, throughputBySize, ratioToSystem, routeShares, scaling, heapMap } from "./report";
+export { table, tableHtml, plot, renderSvg, progress, throughputBySize, ratioToSystem, routeShares, scaling, heapMap } from "./report/index";
 export { median, quantile, bootstrapMedianRatio, mannWhitneyU } from "./bench/statistics";
 export { benchInFreshProcess } from "./bench/bench-process";
 export { loadResultSet, compareSets, formatComparison } from "./bench/compare";
 export { collectProvenance, currentCheckout } from "./bench/provenance";
 export { larsonThreads, randomMixedThreads } from "./bench/threads/run-threads";
 export type { BenchResult } from "./bench/runner";
+export { throughputRows, resultSetRows, summarize, type SummaryRow } from "./report/result-rows";
 
 /** One measurement: a `npm run bench` command line (without --json) and extra environment. */
 export interface Measurement {
@@ -54,15 +54,4 @@ export async function measure(measurements: Measurement[], reps: number, label =
 
 function defaultLabel(r: BenchResult): string {
   return r.allocator === "hakmem" ? `hakmem:${r.preset}${r.build === "debug" ? "/debug" : ""}` : r.allocator;
-}
-
-/** Measured rows as the throughput plots take them (skipped runs left out). */
-export function throughputRows(rows: readonly MeasuredRow[]): ThroughputRow[] {
-  return rows
-    .filter((r) => r.opsPerSec !== null)
-    .map((r) => {
-      const a = r.args as { min?: number; max?: number };
-      const size = r.bench === "fixed" && a.min !== undefined ? a.min : ("mixed" as const);
-      return { bench: r.bench, size, allocator: r.label, preset: r.preset ?? "", rep: r.rep, opsPerSec: r.opsPerSec as number };
-    });
 }

@@ -10,7 +10,7 @@ import {
   SLOT_ACTIVE, SLOT_EMPTY, SLOT_UNUSED,
 } from "./layout";
 import { lookupSuperSlab } from "./registry";
-import { isPartialOf } from "./tiny-refill";
+import { isPartialOf } from "./slab-lists";
 import { MID_CLASSES } from "./size-classes";
 import { ssFirstPage, ssWord } from "./superslab";
 

@@ -12,7 +12,7 @@ import { P, STAT } from "./layout";
 import { MAX_CLASSES } from "./size-classes";
 import { acquireFreshSlot } from "./shared-pool";
 import { carve, formatSlab } from "./superslab";
-import { slabGotBlocksBack } from "./tiny-refill";
+import { slabGotBlocksBack } from "./slab-lists";
 
 export class LayeredFastPathHeap extends Heap {
   readonly fastHeads = new Int32Array(MAX_CLASSES);

@@ -8,7 +8,7 @@
 import type { Heap } from "./heap";
 import { linkWord, TINY_FREE } from "./header";
 import { H, P, PAGE_SHIFT, STAT } from "./layout";
-import { slabGotBlocksBack } from "./tiny-refill";
+import { slabGotBlocksBack } from "./slab-lists";
 import { cas, exchange, fetchAdd, load, store } from "./sync";
 
 export function remoteFree(heap: Heap, b: number, cls: number): void {

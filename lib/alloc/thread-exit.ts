@@ -12,7 +12,7 @@ import { H, KIND_SLAB, MAX_THREADS, P, PAGE_SHIFT, SLOT_ACTIVE } from "./layout"
 import { releaseEmptySuperSlabs, releaseSlot } from "./shared-pool";
 import { reclaimMidCache, releaseEmptyMidSpans } from "./mid";
 import { adoptOrphans, drainPendingStack, drainRemoteFrees, drainSlab } from "./remote-free";
-import { slabGotBlocksBack } from "./tiny-refill";
+import { slabGotBlocksBack } from "./slab-lists";
 import { cas, fetchAdd, load, store } from "./sync";
 
 /** `heap.trim()`: see there. */

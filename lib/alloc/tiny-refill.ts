@@ -5,8 +5,9 @@
  */
 import type { Heap } from "./heap";
 import { linkWord, TINY_FREE } from "./header";
-import { FLAG_IN_PARTIAL, KIND_SLAB, P, PAGE_SHIFT, SLOT_ACTIVE, STAT } from "./layout";
+import { FLAG_IN_PARTIAL, P, PAGE_SHIFT, STAT } from "./layout";
 import { acquireSlot, releaseSlot } from "./shared-pool";
+import { isPartialOf, slabGotBlocksBack } from "./slab-lists";
 import { carve, formatSlab } from "./superslab";
 import { adoptOrphans, drainRemoteFrees } from "./remote-free";
 
@@ -81,19 +82,6 @@ function nextSlab(heap: Heap, cls: number): number {
   return page;
 }
 
-/**
- * Whether an entry of the partial list of `cls` is current. Entries are never removed eagerly: a slab
- * that was released, or reformatted for another class, leaves a stale entry that this rejects.
- */
-export function isPartialOf(heap: Heap, page: number, cls: number): boolean {
-  const i32 = heap.mem.i32;
-  const meta = heap.mem.meta(page);
-  return (
-    (i32[meta + P.FLAGS] & FLAG_IN_PARTIAL) !== 0 && i32[meta + P.KIND] === KIND_SLAB &&
-    i32[meta + P.STATE] === SLOT_ACTIVE && i32[meta + P.OWNER] === heap.tid && i32[meta + P.CLASS] === cls
-  );
-}
-
 /** Moves `n` blocks from the front list of `cls` back to their slabs. */
 export function spill(heap: Heap, cls: number, n: number): void {
   const i32 = heap.mem.i32;
@@ -118,21 +106,4 @@ export function returnToSlab(heap: Heap, b: number, cls: number): void {
   i32[linkWord(b)] = i32[meta + P.FREELIST];
   i32[meta + P.FREELIST] = b;
   slabGotBlocksBack(heap, page, cls, --i32[meta + P.USED]);
-}
-
-/**
- * After blocks came back to a slab that is not the class's current one: an empty slab goes back to
- * the pool, a partly free one onto the thread's partial list (once).
- */
-export function slabGotBlocksBack(heap: Heap, page: number, cls: number, used: number): void {
-  if (heap.holdsSlab(page, cls)) return;
-  const m = heap.mem;
-  const flags = m.meta(page) + P.FLAGS;
-  if (used === 0) {
-    m.i32[flags] &= ~FLAG_IN_PARTIAL;
-    releaseSlot(m, heap, page);
-  } else if ((m.i32[flags] & FLAG_IN_PARTIAL) === 0) {
-    m.i32[flags] |= FLAG_IN_PARTIAL;
-    heap.partial[cls].push(page);
-  }
 }

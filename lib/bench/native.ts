@@ -84,8 +84,9 @@ export async function runNative(
   if (!NATIVE_ALLOCATORS.includes(allocator)) throw new Error(`unknown native allocator '${allocator}'`);
   const binary = await buildNative(bench, options);
   if (isSkipped(binary)) return binary;
-  const library = await preloadLibrary(allocator, options);
-  if (library !== null && isSkipped(library)) return library;
+  const preload = await preloadLibrary(allocator, options);
+  if (isSkipped(preload)) return preload;
+  const library = preload.path;
 
   const argv = args.map(String);
   const env = { ...process.env };
@@ -188,20 +189,20 @@ async function compile(
   return binary;
 }
 
-/** null for `system`; the library's path, or why there is none. */
-async function preloadLibrary(allocator: NativeAllocator, options: NativeOptions): Promise<string | Skipped | null> {
+/** The library to preload (path null for `system`), or why there is none. */
+async function preloadLibrary(allocator: NativeAllocator, options: NativeOptions): Promise<{ path: string | null } | Skipped> {
   if (allocator === 'system') {
     if (options.library !== undefined) throw new Error('system runs glibc malloc: it takes no preload library');
-    return null;
+    return { path: null };
   }
   if (options.library !== undefined) {
     return existsSync(options.library)
-      ? path.resolve(options.library)
+      ? { path: path.resolve(options.library) }
       : { skipped: `${allocator}: preload library ${options.library} does not exist` };
   }
   const { soname, debianPackage } = PRELOADS[allocator];
   const found = await findLibrary(soname, options.cc ?? process.env.CC ?? 'cc');
-  return found ?? { skipped: `${allocator}: ${soname} not found (install the Debian package ${debianPackage})` };
+  return found !== null ? { path: found } : { skipped: `${allocator}: ${soname} not found (install the Debian package ${debianPackage})` };
 }
 
 /** Where the dynamic loader would find `soname`: its cache first, then the usual library folders. */

@@ -3,7 +3,7 @@
  * allocators) or in the C harness (native ones), and reports it as a
  * BenchResult: the shape of `npm run bench -- ... --json`, one matrix row.
  */
-import { createTsAllocator, type HakmemConfig } from './adapters';
+import { createTsAllocator, type HakmemConfig } from './adapters/index';
 import { isNativeAllocator, type AllocatorName } from './allocators';
 import type { BenchName, BenchRequest, LarsonArgs, RandomMixedArgs } from './cli-args';
 import { larson } from './larson';

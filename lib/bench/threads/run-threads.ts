@@ -3,6 +3,7 @@
  * working sets, and larson with its remote frees and thread hand-offs (lib/bench/WORKLOADS.md).
  * Workers start before the clock; the clock runs from the start barrier until the last report.
  */
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createHeap } from '../../alloc/create-heap';
 import type { HeapOptions } from '../../alloc/config';
@@ -20,7 +21,8 @@ export interface ThreadedResult extends LoopResult {
   stats: HeapStats;
 }
 
-const WORKER = require.resolve('./bench-worker');
+// By path, not require.resolve: in a notebook kernel no .ts loader is registered in this thread.
+const WORKER = path.join(__dirname, 'bench-worker.ts');
 const TS_NODE = require.resolve('ts-node/register/transpile-only');
 
 /** Room for `blocks` blocks of up to `maxSize` bytes per thread, with slack for caches. */
