@@ -8,6 +8,7 @@ import { progress } from "./report/progress";
 
 export * from "./index";
 export { table, tableHtml, plot, renderSvg, progress, throughputBySize, ratioToSystem, routeShares, scaling, heapMap } from "./report/index";
+export type { ThroughputRow, ScalingRow, RouteShareRow, HeapCell } from "./report/index";
 export { median, quantile, bootstrapMedianRatio, mannWhitneyU } from "./bench/statistics";
 export { benchInFreshProcess } from "./bench/bench-process";
 export { loadResultSet, compareSets, formatComparison } from "./bench/compare";

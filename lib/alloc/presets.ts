@@ -3,9 +3,9 @@ import type { TuningOptions } from "./config";
 
 /** Historical variants of the seed system, rebuilt in the same code and switchable per heap. */
 export const PRESETS = {
-  /** Phase 6-2.2 "Box Refactor": no front cache, every malloc and free goes to the slab; free finds it by SuperSlab lookup. */
+  /** Phase 6-2.2 "Box Refactor": the per-thread SLL over the slabs, no fast cache; free finds the slab by SuperSlab lookup. */
   "phase6-2": {
-    tinyClasses: SEED_TINY_CLASSES, frontCache: false, sfcEnable: false, layeredFastPath: false, freeRoute: "lookup",
+    tinyClasses: SEED_TINY_CLASSES, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "lookup",
   },
   /** Phase 6-3 fast path layered over the slow path: its refill always carves fresh slabs, so the heap grows to OOM, then falls back. */
   "phase6-3-fastpath": {
