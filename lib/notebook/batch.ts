@@ -1,0 +1,84 @@
+/**
+ * The batch job behind `npm run notebooks`: execute notebooks headlessly with a profile's parameters,
+ * save them with their outputs under reports/executed/, export each as a standalone HTML report, and
+ * write reports/index.html linking them all.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { collectProvenance } from "../bench/provenance";
+import { CellExecutionError } from "./cell-error";
+import { notebookToHtml, reportIndexHtml, type ProvenanceFooter } from "./export-html";
+import { joinText, readNotebook } from "./nbformat";
+import { PROJECT_ROOT } from "./paths";
+import { runNotebookFile } from "./run";
+
+export const NOTEBOOK_DIR = path.join(PROJECT_ROOT, "notebooks");
+
+/** Every notebook's name (file name without .ipynb), in file order. */
+export function listNotebooks(dir = NOTEBOOK_DIR): string[] {
+  return fs.readdirSync(dir).filter((f) => f.endsWith(".ipynb")).map((f) => f.slice(0, -".ipynb".length)).sort();
+}
+
+export interface BatchOptions {
+  names: string[];
+  profile: "quick" | "full";
+  /** Where reports go (default reports/). */
+  out: string;
+  /** Called as each notebook starts, and with each cell of it. */
+  onNotebook?: (name: string, index: number, total: number) => void;
+  onCell?: (done: number, total: number) => void;
+}
+
+export interface BatchResult {
+  reports: string[];
+  index: string;
+  failures: CellExecutionError[];
+}
+
+/** Runs the notebooks one after another; a failing one is reported and the rest still run. */
+export async function runNotebookBatch(options: BatchOptions): Promise<BatchResult> {
+  const known = listNotebooks();
+  const unknown = options.names.filter((n) => !known.includes(n));
+  if (unknown.length) throw new Error(`no notebook named ${unknown.join(", ")} in notebooks/ (there are: ${known.join(", ")})`);
+  const provenance = footerOf(options.profile);
+  const reports: string[] = [];
+  const failures: CellExecutionError[] = [];
+  const entries: { title: string; file: string; summary?: string }[] = [];
+  fs.mkdirSync(path.join(options.out, "executed"), { recursive: true });
+  for (const [i, name] of options.names.entries()) {
+    options.onNotebook?.(name, i, options.names.length);
+    const executed = path.join(options.out, "executed", `${name}.ipynb`);
+    try {
+      await runNotebookFile(path.join(NOTEBOOK_DIR, `${name}.ipynb`), executed, {
+        parameters: { profile: options.profile },
+        onProgress: options.onCell,
+      });
+    } catch (e) {
+      if (!(e instanceof CellExecutionError)) throw e;
+      failures.push(e);
+    }
+    // Exported also when a cell failed: the report then shows where and why.
+    const nb = readNotebook(executed);
+    const title = titleOf(nb.cells.find((c) => c.cell_type === "markdown")?.source, name);
+    const file = `${name}.html`;
+    fs.writeFileSync(path.join(options.out, file), notebookToHtml(nb, title, provenance));
+    reports.push(path.join(options.out, file));
+    entries.push({ title, file, summary: failures.some((f) => f.notebook === `${name}.ipynb`) ? "FAILED, see the report" : undefined });
+  }
+  const index = path.join(options.out, "index.html");
+  fs.writeFileSync(index, reportIndexHtml(entries, provenance));
+  return { reports, index, failures };
+}
+
+function titleOf(source: string | string[] | undefined, fallback: string): string {
+  const heading = /^#\s+(.+)$/m.exec(joinText(source));
+  return heading ? heading[1].trim() : fallback;
+}
+
+function footerOf(profile: string): ProvenanceFooter {
+  const p = collectProvenance();
+  return {
+    profile, date: p.date, commit: p.commit ?? "none", dirty: p.dirty, node: p.node, v8: p.v8,
+    cpu: `${p.cpuModel} x${p.cpuCount}`, os: p.os,
+  };
+}
