@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { listNotebooks, NOTEBOOK_DIR } from '../lib/notebook/batch';
+import { installKernelSpec } from '../lib/notebook/kernelspec';
+import { joinText, readNotebook, type CodeCell } from '../lib/notebook/nbformat';
+import { jupyterEnv, PROJECT_ROOT } from '../lib/notebook/paths';
+import { runNotebookFile } from '../lib/notebook/run';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'hakmem-notebooks-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const names = listNotebooks();
+const hasJupyter = spawnSync('jupyter', ['nbconvert', '--version'], { stdio: 'ignore' }).status === 0;
+
+describe('every notebook, quick profile', () => {
+  it('finds the notebooks', () => assert.ok(names.length >= 6, names.join(', ')));
+
+  for (const name of names) {
+    it(`${name}: runs through the batch runner and shows a table and a figure`, async () => {
+      const out = path.join(dir, `${name}.ipynb`);
+      await runNotebookFile(path.join(NOTEBOOK_DIR, `${name}.ipynb`), out, { parameters: { profile: 'quick' } });
+      const outputs = readNotebook(out).cells.filter((c): c is CodeCell => c.cell_type === 'code').flatMap((c) => c.outputs);
+      assert.ok(!outputs.some((o) => o.output_type === 'error'));
+      const data = outputs.flatMap((o) => ('data' in o ? [o.data] : []));
+      assert.ok(data.some((d) => /<svg/.test(joinText(d['image/svg+xml'] as string))), 'an SVG figure');
+      assert.ok(data.some((d) => /<table class="hakmem-table">/.test(joinText(d['text/html'] as string))), 'a table');
+    });
+  }
+
+  for (const name of names) {
+    it(`${name}: runs in Jupyter's own client (nbconvert --execute)`, (t) => {
+      if (!hasJupyter) return t.skip('jupyter nbconvert is not installed (CI installs jupyter-nbconvert and python3-nbclient)');
+      installKernelSpec(PROJECT_ROOT);
+      const r = spawnSync(
+        'jupyter',
+        ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.timeout=900', '--output-dir', dir, '--output', `${name}.nbconvert`, path.join(NOTEBOOK_DIR, `${name}.ipynb`)],
+        { env: jupyterEnv(PROJECT_ROOT), encoding: 'utf8', timeout: 20 * 60_000 },
+      );
+      assert.equal(r.status, 0, `nbconvert failed:\n${r.stderr.split('\n').slice(-25).join('\n')}`);
+    });
+  }
+});
