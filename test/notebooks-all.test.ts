@@ -34,12 +34,19 @@ describe('every notebook, quick profile', () => {
     it(`${name}: runs in Jupyter's own client (nbconvert --execute)`, (t) => {
       if (!hasJupyter) return t.skip('jupyter nbconvert is not installed (CI installs jupyter-nbconvert and python3-nbclient)');
       installKernelSpec(PROJECT_ROOT);
+      // --allow-errors keeps the executed notebook, so a failure shows the kernel's own error and stderr.
       const r = spawnSync(
         'jupyter',
-        ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.timeout=900', '--output-dir', dir, '--output', `${name}.nbconvert`, path.join(NOTEBOOK_DIR, `${name}.ipynb`)],
+        ['nbconvert', '--to', 'notebook', '--execute', '--allow-errors', '--ExecutePreprocessor.timeout=900', '--output-dir', dir, '--output', `${name}.nbconvert`, path.join(NOTEBOOK_DIR, `${name}.ipynb`)],
         { env: jupyterEnv(PROJECT_ROOT), encoding: 'utf8', timeout: 20 * 60_000 },
       );
       assert.equal(r.status, 0, `nbconvert failed:\n${r.stderr.split('\n').slice(-25).join('\n')}`);
+      const problems = readNotebook(path.join(dir, `${name}.nbconvert.ipynb`))
+        .cells.filter((c): c is CodeCell => c.cell_type === 'code')
+        .flatMap((c, i) => c.outputs.map((o) => ({ cell: i + 1, o })))
+        .filter(({ o }) => o.output_type === 'error' || (o.output_type === 'stream' && o.name === 'stderr' && !/\[[#-]+\]/.test(joinText(o.text))))
+        .map(({ cell, o }) => `code cell ${cell}: ${o.output_type === 'error' ? `${o.ename}: ${o.evalue}` : joinText((o as { text: string }).text)}`);
+      assert.deepEqual(problems, [], 'cells failed or wrote to stderr under nbclient');
     });
   }
 });

@@ -157,7 +157,7 @@ export function benchArgv(run: Run, options: Pick<MatrixOptions, 'cycles' | 'bui
   ];
 }
 
-interface SessionRecord {
+export interface SessionRecord {
   profile: ProfileName;
   threads: number[];
   cycles: number;
