@@ -153,7 +153,7 @@ const CHURN: Profile = {
   oomAllowedAbove: 2 * MiB,
   // Waves: the live set swells to ~3000 blocks and drains again every 4 * PHASE ops.
   wantAlloc: (op, r, live, slots) => live < slots && r() % 20 < ((op / (2 * PHASE)) & 1 ? 6 : 14),
-  size(op, r) {
+  size(_op, r) {
     const k = r() % 100;
     if (k < 96) return r() % 1024;
     if (k < 99) return 1024 + (r() % 20_000);

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import type { BuildMode } from '../alloc/config';
 import { PRESET_NAMES, isPresetName, type PresetName } from '../alloc/presets';
-import { ALLOCATORS, TS_ALLOCATORS, isAllocatorName, isNativeAllocator, type AllocatorName } from './allocators';
+import { ALLOCATORS, isAllocatorName, type AllocatorName } from './allocators';
 
 export const BENCHES = ['random-mixed', 'fixed', 'larson'] as const;
 export type BenchName = (typeof BENCHES)[number];

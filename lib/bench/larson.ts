@@ -40,7 +40,6 @@ export function larson<P>(a: BenchAllocator<P>, params: LarsonParams): LarsonRes
         `worker-thread heap exists; use threads = 1 here (the native harness runs real threads)`,
     );
   }
-  const empty = a.empty;
   const range = max - min;
   const g = new Lran2(seed);
   const slots = warmUp(a, chunks, min, range, g);
