@@ -3,7 +3,7 @@
  * It keeps a shadow table of live blocks, so any pointer that is not a live block's start is caught
  * (double free, interior or misaligned pointers, pointers to nothing), checks the header byte on
  * every free (corruption), and can trace each free's route (HAKMEM_FREE_ROUTE_TRACE). The table is
- * per thread: on a shared heap, blocks of other threads get the release checks only.
+ * per thread: on a shared heap, blocks of other threads, and entries they made stale, get the release checks only.
  * Release builds construct the undecorated classes: none of this is on their path.
  */
 import { HeapError, fmtPtr } from "./errors";
@@ -87,6 +87,11 @@ function withDebugChecks(Base: HeapClass): HeapClass {
         if (owner !== 0)
           throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): interior pointer, ${ptr - owner} bytes into the live block at ${fmtPtr(owner)}`, ptr);
         throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): not a live block of this heap`, ptr);
+      }
+      if (this.u8[ptr - 1] !== expected && this.mem.shared) {
+        // Stale: another thread freed this block and it was handed out again since (maybe as another class).
+        this.live.delete(ptr);
+        return;
       }
       if (this.u8[ptr - 1] !== expected)
         throw new HeapError("CORRUPT_HEADER", `${op}(${fmtPtr(ptr)}): header byte is 0x${this.u8[ptr - 1].toString(16)}, was 0x${expected.toString(16)} (written over by a buffer underrun?)`, ptr);
