@@ -1,8 +1,9 @@
 /**
  * The SFC ("super front cache") variant: a second bounded list per class in front of the SLL.
  * malloc pops the SFC; on a miss it refills up to `sfcRefillCount` blocks from the SLL (which refills
- * from the slab): the cascade runs one way. free pushes onto the SFC; past 90% of `sfcCapacity`
- * half of it spills into the SLL. The seed found this two-layer front slower than one list (fix #3).
+ * from the slab): the cascade runs one way. free (the base class's, whose pushFree lands here) pushes
+ * onto the SFC; past 90% of `sfcCapacity` half of it spills into the SLL. The seed found this
+ * two-layer front slower than one list (fix #3).
  */
 import { linkWord, TINY_FREE, TINY_LIVE } from "./header";
 import { Heap, type FrontList } from "./heap";
@@ -36,18 +37,6 @@ export class SfcHeap extends Heap {
       return this.sfcRefillAndPop(cls, size);
     }
     return this.mallocSlow(size);
-  }
-
-  override free(ptr: number): void {
-    const h = this.u8[ptr - 1];
-    if ((h & 0xf0) === TINY_LIVE && (ptr & 7) === 1 && this.headerFree) {
-      const b = ptr - 1;
-      if (this.checkOwner && this.ownerOf(b) !== this.tid) return this.freeRemoteBlock(b, h & 0x0f);
-      this.stat[STAT.header_fast]++;
-      this.pushFree(b, h & 0x0f);
-      return;
-    }
-    this.freeSlowPath(ptr);
   }
 
   override pushFree(b: number, cls: number): void {
