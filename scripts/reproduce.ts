@@ -11,8 +11,8 @@ import { parseArgs } from 'node:util';
 const ROOT = path.resolve(__dirname, '..');
 const USAGE = `usage: npm run reproduce [-- --profile quick|full]
 
-  quick (default): 2M cycles, 5 repetitions, 1 thread; notebooks with small runs (~10 minutes on 2 cores)
-  full:            20M cycles, 7 repetitions, 1 and 2 threads; notebooks at the seed's run lengths
+  quick (default): 2M cycles, 5 repetitions, 1 thread; notebooks with small runs (about 6 minutes on 2 cores)
+  full:            20M cycles, 7 repetitions, 1 and 2 threads; notebooks at the seed's run lengths (about 25 minutes)
 `;
 
 function step(title: string, script: string, args: string[]): number {
