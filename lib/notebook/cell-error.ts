@@ -25,13 +25,14 @@ export class CellExecutionError extends Error {
 const STACK_FRAME = /^\s+at /;
 const ERROR_HEADER = /^([A-Za-z_$][\w$]*)(?: \[[^\]]*\])?: ?(.*)$/;
 const DIAGNOSTIC = /^\d+:\d+ - /;
-// Frames inside tslab or Node's vm say nothing about the cell.
-const INTERNAL_FRAME = /node_modules[\\/]tslab[\\/]|\(node:|^\s+at node:/;
 
-/** Reads the error name and message out of a failed tslab cell's stderr. */
+/**
+ * Reads the error name and message out of a failed tslab cell's stderr. The
+ * traceback stays empty: the whole trace is already in the cell's stderr output.
+ */
 export function errorFromStderr(stderr: string): KernelError {
   const lines = stderr.replace(/\n+$/, "").split("\n");
-  const traceback = lines.filter((line) => !(STACK_FRAME.test(line) && INTERNAL_FRAME.test(line)));
+  const traceback: string[] = [];
   const diagnostics = lines.filter((line) => DIAGNOSTIC.test(line));
   if (diagnostics.length > 0) return { ename: "CompileError", evalue: diagnostics.join("\n"), traceback };
   const firstFrame = lines.findIndex((line) => STACK_FRAME.test(line));

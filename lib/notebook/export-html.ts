@@ -12,8 +12,9 @@ export type ProvenanceFooter = Record<string, string | number | boolean | null>;
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
-// Terminal colour codes in tracebacks and streams are noise in a page.
-const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, "");
+// Terminal colour codes and carriage-return redraws (progress bars) are noise in a page.
+const terminalText = (s: string) =>
+  s.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, "").split("\n").map((line) => line.slice(line.lastIndexOf("\r") + 1)).join("\n");
 
 export const REPORT_CSS = `
 body { font: 15px/1.5 system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
@@ -38,17 +39,18 @@ nav a { margin-right: 1em; }
 function outputHtml(output: Output): string {
   switch (output.output_type) {
     case "stream":
-      return `<pre class="stream ${output.name}">${escapeHtml(stripAnsi(joinText(output.text)))}</pre>`;
+      return `<pre class="stream ${output.name}">${escapeHtml(terminalText(joinText(output.text)))}</pre>`;
     case "error":
-      return `<pre class="error">${escapeHtml(stripAnsi([`${output.ename}: ${output.evalue}`, ...output.traceback].join("\n")))}</pre>`;
+      return `<pre class="error">${escapeHtml(terminalText([`${output.ename}: ${output.evalue}`, ...output.traceback].join("\n")))}</pre>`;
     default: {
       const data = output.data;
       const text = (mime: string) => joinText(data[mime] as string | string[]);
       if (data["image/svg+xml"] !== undefined) return `<div class="output figure">${text("image/svg+xml")}</div>`;
       if (data["text/html"] !== undefined) return `<div class="output">${text("text/html")}</div>`;
-      if (data["image/png"] !== undefined) return `<div class="output"><img alt="figure" src="data:image/png;base64,${text("image/png").trim()}"></div>`;
+      const image = ["image/png", "image/jpeg", "image/gif"].find((mime) => data[mime] !== undefined);
+      if (image) return `<div class="output"><img alt="figure" src="data:${image};base64,${text(image).replace(/\s/g, "")}"></div>`;
       if (data["text/markdown"] !== undefined) return `<div class="output">${marked.parse(text("text/markdown"), { async: false })}</div>`;
-      if (data["text/plain"] !== undefined) return `<pre class="stream">${escapeHtml(stripAnsi(text("text/plain")))}</pre>`;
+      if (data["text/plain"] !== undefined) return `<pre class="stream">${escapeHtml(terminalText(text("text/plain")))}</pre>`;
       return "";
     }
   }

@@ -3,19 +3,19 @@
 import type { VegaLiteSpec } from "../plot";
 import { seriesOrder } from "./aggregate";
 import { ThroughputRow } from "./rows";
-import { SCHEMA, seriesColors } from "./style";
+import { OFFSET_STEP, SCHEMA, seriesColors } from "./style";
 import { sizeOrder, throughputPoints } from "./throughput-points";
 
 export function ratioToSystem(rows: readonly ThroughputRow[], title = "Throughput relative to system malloc"): VegaLiteSpec {
   const points = throughputPoints(rows).filter((p) => p.ratio !== null);
   const series = seriesOrder(points.map((p) => p.series));
   const benches = [...new Set(points.map((p) => p.bench))];
-  const x = { field: "size", type: "ordinal", sort: sizeOrder(points), title: "block size (bytes)" } as const;
+  const x = { field: "size", type: "ordinal", sort: sizeOrder(points), title: "block size (bytes)", axis: { labelAngle: 0 } } as const;
   const xOffset = { field: "series", sort: series } as const;
   return {
     $schema: SCHEMA,
     title: benches.length === 1 ? `${title} (${benches[0]})` : title,
-    width: { step: Math.max(24, 16 * series.length + 8) },
+    width: OFFSET_STEP,
     layer: [
       {
         data: { values: points },

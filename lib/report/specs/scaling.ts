@@ -18,7 +18,7 @@ export function scaling(rows: readonly ScalingRow[], title = "Thread scaling"): 
     height: 240,
     mark: { type: "line", point: true },
     encoding: {
-      x: { field: "threads", type: "quantitative", axis: { tickMinStep: 1 }, title: "threads" },
+      x: { field: "threads", type: "quantitative", axis: { values: [...new Set(points.map((p) => p.threads))], format: "d" }, title: "threads" },
       y: { field: "mops", type: "quantitative", title: "M ops/s (median)" },
       color: { field: "series", type: "nominal", scale: seriesColors(series), title: "allocator" },
       tooltip: [{ field: "series", title: "allocator" }, { field: "threads" }, { field: "mops", format: ".2f", title: "M ops/s" }, { field: "reps" }],

@@ -3,6 +3,9 @@ import { SYSTEM } from "./aggregate";
 
 export const SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
 
+/** Grouped bars: each bar of a group gets this width, so groups grow with the series. */
+export const OFFSET_STEP = { step: 22, for: "offset" } as const;
+
 const BASELINE_GREY = "#9e9e9e";
 const PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6", "#9d755d", "#eeca3b"];
 

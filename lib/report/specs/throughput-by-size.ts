@@ -3,7 +3,7 @@
 import type { VegaLiteSpec } from "../plot";
 import { seriesOrder } from "./aggregate";
 import { ThroughputRow } from "./rows";
-import { SCHEMA, seriesColors } from "./style";
+import { OFFSET_STEP, SCHEMA, seriesColors } from "./style";
 import { sizeOrder, throughputPoints } from "./throughput-points";
 
 type Layers = Extract<VegaLiteSpec, { layer: unknown }>["layer"];
@@ -11,7 +11,7 @@ type Layers = Extract<VegaLiteSpec, { layer: unknown }>["layer"];
 export function throughputBySize(rows: readonly ThroughputRow[], title = "Throughput by block size"): VegaLiteSpec {
   const points = throughputPoints(rows);
   const series = seriesOrder(points.map((p) => p.series));
-  const x = { field: "size", type: "ordinal", sort: sizeOrder(points), title: "block size (bytes)" } as const;
+  const x = { field: "size", type: "ordinal", sort: sizeOrder(points), title: "block size (bytes)", axis: { labelAngle: 0 } } as const;
   const xOffset = { field: "series", sort: series } as const;
   const layer: Layers = [
     {
@@ -38,15 +38,14 @@ export function throughputBySize(rows: readonly ThroughputRow[], title = "Throug
       encoding: { x, xOffset, y: { field: "maxMops", type: "quantitative" }, text: { field: "ratioLabel" } },
     },
   ];
-  const step = { step: Math.max(24, 16 * series.length + 8) };
   const benches = [...new Set(points.map((p) => p.bench))];
   if (benches.length > 1) {
     return {
       $schema: SCHEMA, title, data: { values: points },
       facet: { row: { field: "bench", type: "nominal", title: null } },
-      spec: { width: step, layer },
+      spec: { width: OFFSET_STEP, layer },
       resolve: { scale: { y: "independent" } },
     } satisfies VegaLiteSpec;
   }
-  return { $schema: SCHEMA, title: `${title} (${benches[0] ?? "no data"})`, data: { values: points }, width: step, layer } satisfies VegaLiteSpec;
+  return { $schema: SCHEMA, title: `${title} (${benches[0] ?? "no data"})`, data: { values: points }, width: OFFSET_STEP, layer } satisfies VegaLiteSpec;
 }

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { heapMap, plot, ratioToSystem, renderSvg, routeShares, scaling, throughputBySize, type ThroughputRow } from '../lib/report';
+import { sizeOrder, throughputPoints } from '../lib/report/specs/throughput-points';
+
+// system 80M, hakmem 60M (0.75x) at every size; 3 repetitions each.
+const rows: ThroughputRow[] = [];
+for (const size of [1024, 16, 'mixed'] as const) {
+  for (const [allocator, base] of [['system', 80e6], ['hakmem', 60e6]] as const) {
+    for (const rep of [0, 1, 2]) rows.push({ bench: 'random-mixed', size, allocator, preset: allocator === 'hakmem' ? 'phase7' : '', rep, opsPerSec: base + (rep - 1) * 1e6 });
+  }
+}
+const texts = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+
+describe('report chart specs', () => {
+  it('reduces repetitions to medians with the ratio to system, sizes ascending then mixed', () => {
+    const points = throughputPoints(rows);
+    const hakmem16 = points.find((p) => p.series === 'hakmem' && p.size === '16');
+    assert.equal(hakmem16?.mops, 60);
+    assert.equal(hakmem16?.ratioLabel, '0.75×');
+    assert.equal(points.find((p) => p.series === 'system')?.ratio, null);
+    assert.deepEqual(sizeOrder(points), ['16', '1024', 'mixed']);
+  });
+
+  it('throughputBySize: bars per allocator and size, ratio labels, axis titles', async () => {
+    const svg = await renderSvg(throughputBySize(rows));
+    assert.ok((svg.match(/<path[^>]*aria-roledescription="bar"/g) ?? []).length === 6, 'one bar per (size, allocator)');
+    const t = texts(svg);
+    assert.equal(t.filter((s) => s === '0.75×').length, 3, 'a ratio label over each hakmem bar');
+    for (const label of ['16', '1024', 'mixed', 'system', 'hakmem', 'block size (bytes)', 'M ops/s (median)']) assert.ok(t.includes(label), label);
+  });
+
+  it('throughputBySize: one panel per bench when there are several', async () => {
+    const svg = await renderSvg(throughputBySize([...rows, ...rows.map((r) => ({ ...r, bench: 'fixed-size' }))]));
+    const t = texts(svg);
+    assert.ok(t.includes('random-mixed') && t.includes('fixed-size'));
+  });
+
+  it('ratioToSystem: ratio bars for the non-baseline series and the 1.00x line', async () => {
+    const t = texts(await renderSvg(ratioToSystem(rows)));
+    assert.ok(t.includes('system = 1.00×'));
+    assert.equal(t.filter((s) => s === '0.75×').length, 3);
+    assert.ok(!t.includes('system'), 'the baseline is the line, not a bar series');
+  });
+
+  it('routeShares: 100% bars per preset with percentage labels', async () => {
+    const t = texts(await renderSvg(routeShares([
+      { preset: 'phase7', route: 'header_fast', count: 90 },
+      { preset: 'phase7', route: 'ss_hit', count: 10 },
+      { preset: 'phase6', route: 'ss_hit', count: 50 },
+    ])));
+    for (const label of ['90%', '10%', '100%', 'header_fast', 'ss_hit', 'phase6', 'phase7']) assert.ok(t.includes(label), label);
+  });
+
+  it('scaling: one line per allocator over the thread counts', async () => {
+    const svg = await renderSvg(scaling([1, 2, 4].flatMap((threads) => [
+      { allocator: 'system', threads, opsPerSec: threads * 1e7 },
+      { allocator: 'hakmem', threads, opsPerSec: threads * 8e6 },
+    ])));
+    assert.equal((svg.match(/aria-roledescription="line mark"/g) ?? []).length, 2);
+    const t = texts(svg);
+    for (const label of ['1', '2', '4', 'threads']) assert.ok(t.includes(label), label);
+  });
+
+  it('heapMap: a square per slab, labelled with its class', async () => {
+    const svg = await renderSvg(heapMap([
+      { superslab: 0, slab: 0, cls: 3, used: 5, capacity: 10 },
+      { superslab: 0, slab: 1, cls: null, used: 0, capacity: 0 },
+      { superslab: 1, slab: 0, cls: 7, used: 10, capacity: 10 },
+    ]));
+    const rects = /class="mark-rect role-mark[^"]*"[^>]*>([\s\S]*?)<\/g>/.exec(svg)?.[1] ?? '';
+    assert.equal((rects.match(/<path/g) ?? []).length, 3);
+    const t = texts(svg);
+    assert.ok(t.includes('C3') && t.includes('C7') && t.includes('SuperSlab'));
+  });
+
+  it('plot() outside a notebook returns the SVG', async () => {
+    const svg = await plot(heapMap([{ superslab: 0, slab: 0, cls: 1, used: 1, capacity: 2 }]));
+    assert.match(svg ?? '', /^<svg[\s\S]*<\/svg>$/);
+  });
+});
