@@ -23,6 +23,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { createHeap, PRESET_NAMES, type BuildMode, type Heap, type HeapOptions, type PresetName } from "../lib";
+import { Xorshift32 } from "../lib/bench/rng";
 
 const OPS = Number(process.env.HAKMEM_MODEL_OPS ?? 100000);
 const SEED = Number(process.env.HAKMEM_MODEL_SEED ?? 20251122) >>> 0;
@@ -31,15 +32,10 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const MAX_LARGE = 256 * KiB;
 
-/** xorshift32 as the project's workloads use it (seed 0 means 1); each draw is the top 31 bits. */
+/** The workloads' xorshift32 (lib/bench/rng.ts) as a draw function. */
 function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) >>> 1;
-  };
+  const g = new Xorshift32(seed);
+  return () => g.draw();
 }
 
 /** Block contents: byte i of a block with pattern s is (s + i) & 255, so shifted copies are caught too. */
