@@ -59,6 +59,7 @@ describe('random-mixed loop', () => {
       malloc: () => next++,
       free: () => {},
       touch: (p, size, value) => writes.push([p, size, value]),
+      newSlots: (n) => new Int32Array(n),
     };
     const r = randomMixedLoop(recorder, 1000, 16, 7, 1, 9);
     assert.equal(writes.length, r.fingerprint.mallocs);

@@ -34,6 +34,7 @@ const uint8Arrays: BenchAllocator<Uint8Array | null> = {
     p![0] = value;
     p![size - 1] = value;
   },
+  newSlots: (n) => Array.from({ length: n }, () => null),
 };
 
 /** A run with glibc malloc, which must not be skipped here. */

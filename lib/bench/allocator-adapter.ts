@@ -1,3 +1,6 @@
+/** A benchmark's working set: one pointer per slot, `empty` where none. */
+export type Slots<P> = { [index: number]: P };
+
 /** What a benchmark loop needs from an allocator. P is the pointer type: a byte offset for heaps, an object for the JS engine. */
 export interface BenchAllocator<P> {
   readonly name: string;
@@ -7,4 +10,9 @@ export interface BenchAllocator<P> {
   free(ptr: P): void;
   /** Write `value` into the first and last byte of a fresh block of `size` bytes. */
   touch(ptr: P, size: number, value: number): void;
+  /**
+   * `n` empty slots. Byte-offset pointers go in an Int32Array, as C's loop keeps them in a `void *`
+   * array: a typed array has no elements kind for V8 to check on every access.
+   */
+  newSlots(n: number): Slots<P>;
 }

@@ -1,10 +1,11 @@
 /**
  * The random-mixed loop of lib/bench/WORKLOADS.md (and `fixed`, which is this
  * loop with min = max). It is what gets compared with the C harness compiled
- * -O2, so it stays lean: the RNG state is a local, slots are a packed JS array,
- * `%` only sees 31-bit values, and nothing is allocated inside the loop.
+ * -O2, so it stays lean: the RNG state is a local, slots are the allocator's
+ * own slot array (an Int32Array for byte-offset pointers), `%` only sees
+ * unsigned 31-bit values, and nothing is allocated inside the loop.
  */
-import type { BenchAllocator } from './allocator-adapter';
+import type { BenchAllocator, Slots } from './allocator-adapter';
 import { xorshift32Draw, xorshift32Next, xorshift32Seed } from './rng';
 
 /** Proof of which requests a run made: equal fingerprints mean the same work. */
@@ -24,14 +25,20 @@ export interface LoopResult {
 }
 
 /**
- * The loop runs as calls of this many cycles. A single long call would spend
- * its run in the code V8 compiles on-stack (OSR) from partial feedback, which
- * measured 20% slower than the regular optimised code; with chunks, every call
- * after the first few enters the regular code. The warm-up is a dozen calls of
- * this size, so the measured run starts in the regular code (checked with
- * --trace-opt --trace-deopt: no deopts of runCycles in the measured run).
+ * The measured loop runs as calls of this many cycles, so that every call
+ * enters runCycles' regular optimised code (see WARMUP_CHUNK_CYCLES).
  */
 const CHUNK_CYCLES = 1 << 14;
+
+/**
+ * The warm-up runs as calls of this many cycles. A call that loops long while
+ * V8 compiles runCycles can have the loop compiled on-stack (OSR) instead; the
+ * calls after it then enter that OSR code from the loop and never ask for the
+ * regular code, which measured 10-20% slower. With calls this short, V8 asks
+ * for and installs the regular code before OSR comes into play (checked with
+ * --trace-opt over repeated runs: regular code every time, no OSR).
+ */
+const WARMUP_CHUNK_CYCLES = 128;
 
 // Loop state carried between chunks: the RNG state, then the fingerprint sums.
 const X = 0;
@@ -52,7 +59,7 @@ export function warmupCycles(cycles: number): number {
 /** Cycles `from` .. `to`-1 of the loop: the measured code. */
 function runCycles<P>(
   a: BenchAllocator<P>,
-  slots: P[],
+  slots: Slots<P>,
   state: Float64Array,
   from: number,
   to: number,
@@ -60,6 +67,9 @@ function runCycles<P>(
   min: number,
   span: number,
 ): void {
+  // Typed unsigned, `%` compiles to one unsigned division, as in C.
+  ws >>>= 0;
+  span >>>= 0;
   const empty = a.empty;
   let x = state[X] | 0;
   let mallocs = state[MALLOCS];
@@ -90,7 +100,10 @@ function runCycles<P>(
   state[HASH] = hash;
 }
 
-/** One run of the loop; only the cycles are timed, not the setup or the final frees. */
+/**
+ * One run of the loop; only the cycles are timed, not the setup or the final frees.
+ * `chunkCycles`: cycles per call of the inner loop (the warm-up uses short calls).
+ */
 export function randomMixedLoop<P>(
   a: BenchAllocator<P>,
   cycles: number,
@@ -98,18 +111,17 @@ export function randomMixedLoop<P>(
   seed: number,
   min: number,
   max: number,
+  chunkCycles = CHUNK_CYCLES,
 ): LoopResult {
   const empty = a.empty;
-  // Filled by push, not new Array(ws).fill(): keeps the elements kind packed.
-  const slots: P[] = [];
-  for (let s = 0; s < ws; s++) slots.push(empty);
+  const slots = a.newSlots(ws);
   const state = new Float64Array(4);
   state[X] = xorshift32Seed(seed);
   const span = max - min + 1;
 
   const start = process.hrtime.bigint();
-  for (let from = 0; from < cycles; from += CHUNK_CYCLES) {
-    runCycles(a, slots, state, from, Math.min(cycles, from + CHUNK_CYCLES), ws, min, span);
+  for (let from = 0; from < cycles; from += chunkCycles) {
+    runCycles(a, slots, state, from, Math.min(cycles, from + chunkCycles), ws, min, span);
   }
   const end = process.hrtime.bigint();
 
@@ -125,7 +137,12 @@ export function randomMixedLoop<P>(
   };
 }
 
-/** The benchmark: a warm-up run (see `warmupCycles`), then the measured run. */
+/** The untimed warm-up run (see `warmupCycles` and `WARMUP_CHUNK_CYCLES`). */
+export function warmUpRandomMixed<P>(a: BenchAllocator<P>, cycles: number, ws: number, seed: number, min: number, max: number): void {
+  randomMixedLoop(a, warmupCycles(cycles), ws, seed, min, max, WARMUP_CHUNK_CYCLES);
+}
+
+/** The benchmark: the warm-up run, then the measured run. */
 export function benchRandomMixed<P>(
   a: BenchAllocator<P>,
   cycles: number,
@@ -134,7 +151,7 @@ export function benchRandomMixed<P>(
   min: number,
   max: number,
 ): LoopResult {
-  randomMixedLoop(a, warmupCycles(cycles), ws, seed, min, max);
+  warmUpRandomMixed(a, cycles, ws, seed, min, max);
   return randomMixedLoop(a, cycles, ws, seed, min, max);
 }
 

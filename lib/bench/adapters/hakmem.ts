@@ -24,4 +24,8 @@ export class HakmemAllocator implements BenchAllocator<number> {
     this.u8[ptr] = value;
     this.u8[ptr + size - 1] = value;
   }
+
+  newSlots(n: number): Int32Array {
+    return new Int32Array(n);
+  }
 }

@@ -17,4 +17,11 @@ export class V8Allocator implements BenchAllocator<Uint8Array | null> {
     block[0] = value;
     block[size - 1] = value;
   }
+
+  newSlots(n: number): Array<Uint8Array | null> {
+    // Filled by push, not new Array(n).fill(): keeps the elements kind packed.
+    const slots: Array<Uint8Array | null> = [];
+    for (let s = 0; s < n; s++) slots.push(null);
+    return slots;
+  }
 }

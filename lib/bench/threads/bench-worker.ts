@@ -9,7 +9,7 @@ import { attachHeap } from '../../alloc/create-heap';
 import { HakmemAllocator } from '../adapters/hakmem';
 import { chainFingerprint, newChainTotals, runGeneration } from '../larson';
 import { Lran2 } from '../lran2';
-import { benchRandomMixed, randomMixedLoop } from '../random-mixed';
+import { randomMixedLoop, warmUpRandomMixed } from '../random-mixed';
 import { CONTROL_START, type LarsonJob, type RandomMixedJob, type WorkerJob, type WorkerMessage } from './protocol';
 
 const job = workerData as WorkerJob;
@@ -26,7 +26,7 @@ function runRandomMixed(j: RandomMixedJob): void {
   const a = new HakmemAllocator(heap);
   const seed = (j.seed + j.index) >>> 0;
   // Warm up before the barrier so every copy starts its measured loop optimised.
-  benchRandomMixed(a, Math.min(j.cycles, 200_000), j.ws, seed, j.min, j.max);
+  warmUpRandomMixed(a, j.cycles, j.ws, seed, j.min, j.max);
   waitForStart();
   const r = randomMixedLoop(a, j.cycles, j.ws, seed, j.min, j.max);
   heap.detach();
