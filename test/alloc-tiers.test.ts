@@ -150,7 +150,8 @@ describe("tiny tier", () => {
 describe("mid tier", () => {
   it("classes 2 KiB .. 52 KiB: size + 1 picks the class, header 0xB0 | class, usableSize S - 1, 2 KiB aligned blocks", () => {
     const heap = createHeap({ bytes: 32 * MiB });
-    let prevTop = 1024; // the first size past every tiny class (1024 + 1 > 1024)
+    // The first size past every tiny class: it needs one byte more than the last class holds.
+    let prevTop = FINE_TINY_CLASSES[FINE_TINY_CLASSES.length - 1];
     MID_CLASSES.forEach((s, c) => {
       for (const size of [prevTop, prevTop + 1, Math.floor((prevTop + s) / 2), s - 2, s - 1]) {
         const p = heap.malloc(size);
@@ -481,12 +482,13 @@ describe("stats", () => {
     assert.equal(heap.stats().superslabs, 0);
     const ptrs = [heap.malloc(8)];
     assert.equal(heap.stats().superslabs, 1);
-    // 2 MiB SuperSlab = 32 slabs of 64 KiB; 1023-byte requests use 1 KiB blocks, 64 to a slab.
+    // 2 MiB SuperSlab = 32 slabs of 64 KiB; 1000-byte requests use 1032-byte blocks, 63 to a slab.
+    const perSlab = Math.floor(64 * KiB / 1032);
     while (heap.stats().superslabs < 2) {
       ptrs.push(heap.malloc(1000));
-      assert.ok(ptrs.length < 32 * 64 + 64);
+      assert.ok(ptrs.length < 32 * perSlab + perSlab);
     }
-    assert.ok(ptrs.length >= 31 * 64, `a second SuperSlab after ${ptrs.length} blocks`);
+    assert.ok(ptrs.length >= 31 * perSlab, `a second SuperSlab after ${ptrs.length} blocks`);
     const s = heap.stats();
     assert.equal(s.peakSuperslabs, 2);
     for (const p of ptrs) heap.free(p);

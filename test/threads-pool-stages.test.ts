@@ -6,7 +6,7 @@
  *
  * The scenarios run with the front cache off (every free goes straight back to its slab, every
  * malloc takes one block), 1 MiB SuperSlabs (16 slabs of 64 KiB) and two tiny classes:
- * malloc(1000) is class 15 (1024-byte blocks, 64 per slab), malloc(700) is class 14 (768-byte
+ * malloc(1000) is class 15 (1032-byte blocks, 63 per slab), malloc(700) is class 14 (768-byte
  * blocks, 85 per slab).
  */
 import assert from 'node:assert/strict';
@@ -18,8 +18,8 @@ import type { PoolWorkerJob, PoolWorkerMessage } from './fixtures/threads-pool-w
 const MiB = 1 << 20;
 const SLAB_SHIFT = 16; // 64 KiB slabs
 const SS_SHIFT = 20; // 1 MiB SuperSlabs
-const C15 = 1000; // class 15: 1024-byte blocks, 64 per slab
-const C15_PER_SLAB = 64;
+const C15 = 1000; // class 15: 1032-byte blocks, 63 per slab
+const C15_PER_SLAB = 63;
 const C14 = 700; // class 14: 768-byte blocks, 85 per slab
 const C14_PER_SLAB = 85;
 

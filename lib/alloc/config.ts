@@ -1,13 +1,13 @@
 import { HeapError } from "./errors";
 import { PRESETS, PRESET_NAMES, isPresetName, type PresetName } from "./presets";
-import { MAX_CLASSES } from "./size-classes";
+import { MAX_CLASSES, MID_CLASSES } from "./size-classes";
 
 export type BuildMode = "release" | "debug";
 export type FreeRoute = "header" | "lookup";
 
 /** The knobs a preset sets and a user may override. */
 export interface TuningOptions {
-  /** Tiny block sizes (header included), ascending, at most 16, the last <= 1024. */
+  /** Tiny block sizes (header included), ascending, at most 16, all below the smallest mid class. */
   tinyClasses: readonly number[];
   /** Highest tiny class index in use; larger requests go to the mid tier. */
   tinyMaxClass: number;
@@ -171,8 +171,8 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (!Array.isArray(cls) || cls.length < 1 || cls.length > MAX_CLASSES)
     throw bad("tinyClasses", cls, `1 to ${MAX_CLASSES} block sizes`);
   cls.forEach((s, i) => {
-    if (!isCount(s, 8, 1024) || s % 8 !== 0 || (i > 0 && s <= cls[i - 1]))
-      throw bad("tinyClasses", cls, "ascending multiples of 8 between 8 and 1024");
+    if (!isCount(s, 8, MID_CLASSES[0] - 8) || s % 8 !== 0 || (i > 0 && s <= cls[i - 1]))
+      throw bad("tinyClasses", cls, `ascending multiples of 8 between 8 and ${MID_CLASSES[0] - 8} (below the smallest mid class)`);
   });
   if (!isCount(c.tinyMaxClass, 0, MAX_CLASSES - 1)) throw bad("tinyMaxClass", c.tinyMaxClass, "an integer 0..15");
   if (!isCount(c.frontCapacity, 1, 1 << 16)) throw bad("frontCapacity", c.frontCapacity, "an integer 1..65536");

@@ -7,12 +7,13 @@
 export const SEED_TINY_CLASSES: readonly number[] = [8, 16, 32, 64, 128, 256, 512, 1024];
 
 /**
- * This project's tiny classes: at most 1.5x apart (1.33x above 64 B), so a uniform size mix wastes
+ * This project's tiny classes: at most 1.5x apart (1.35x above 64 B), so a uniform size mix wastes
  * about 12% inside blocks instead of the ~30% of power-of-two classes. Sixteen fit the header's
- * 4-bit class field exactly.
+ * 4-bit class field exactly. The last is 1032, not 1024, so that a 1024-byte request (1025 bytes
+ * with its header) stays tiny instead of taking a 2 KiB mid block.
  */
 export const FINE_TINY_CLASSES: readonly number[] = [
-  8, 16, 32, 48, 64, 96, 128, 160, 192, 256, 320, 384, 512, 640, 768, 1024,
+  8, 16, 32, 48, 64, 96, 128, 160, 192, 256, 320, 384, 512, 640, 768, 1032,
 ];
 
 /** The seed's mid ("Pool TLS") classes, header `0xB0 | class`. */
