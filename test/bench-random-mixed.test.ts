@@ -56,8 +56,7 @@ describe('random-mixed loop', () => {
     const recorder: BenchAllocator<number> = {
       name: 'recorder',
       empty: 0,
-      malloc: () => next++,
-      free: () => {},
+      target: { malloc: () => next++, free: () => {} },
       touch: (p, size, value) => writes.push([p, size, value]),
       newSlots: (n) => new Int32Array(n),
     };

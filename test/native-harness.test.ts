@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { BenchAllocator } from '../lib/bench/allocator-adapter';
+import { V8Allocator } from '../lib/bench/adapters/v8';
 import { larson, type LarsonParams } from '../lib/bench/larson';
 import {
   buildNative,
@@ -25,17 +26,7 @@ const scratch = mkdtempSync(path.join(os.tmpdir(), 'hakmem-native-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** A real allocator, the JS engine's: every block a fresh Uint8Array, dropped for GC. */
-const uint8Arrays: BenchAllocator<Uint8Array | null> = {
-  name: 'uint8array',
-  empty: null,
-  malloc: (size) => new Uint8Array(size),
-  free: () => {},
-  touch: (p, size, value) => {
-    p![0] = value;
-    p![size - 1] = value;
-  },
-  newSlots: (n) => Array.from({ length: n }, () => null),
-};
+const uint8Arrays = new V8Allocator();
 
 /** A run with glibc malloc, which must not be skipped here. */
 async function run(bench: NativeBench, args: (string | number)[]): Promise<NativeResult> {
@@ -102,15 +93,19 @@ describe('replayRandomMixed', () => {
     let live = 0;
     let peak = 0;
     const measuring: BenchAllocator<Uint8Array | null> = {
-      ...uint8Arrays,
       name: 'measuring',
-      malloc: (size) => {
-        live += size;
-        peak = Math.max(peak, live);
-        return new Uint8Array(size);
-      },
-      free: (p) => {
-        live -= p!.length;
+      empty: null,
+      touch: uint8Arrays.touch,
+      newSlots: uint8Arrays.newSlots,
+      target: {
+        malloc: (size) => {
+          live += size;
+          peak = Math.max(peak, live);
+          return new Uint8Array(size);
+        },
+        free: (p) => {
+          live -= p!.length;
+        },
       },
     };
     const r = randomMixedLoop(measuring, 100_000, 50, 5, 16, 1024);

@@ -5,7 +5,7 @@
  * Lean like the C loop: the RNG is a monomorphic class V8 inlines, slots are
  * a packed array, and nothing is allocated inside the loop.
  */
-import type { BenchAllocator } from './allocator-adapter';
+import type { BenchAllocator, Slots } from './allocator-adapter';
 import { Lran2 } from './lran2';
 import type { Fingerprint, LoopResult } from './random-mixed';
 
@@ -57,7 +57,7 @@ export function larson<P>(a: BenchAllocator<P>, params: LarsonParams): LarsonRes
   }
   const seconds = (performance.now() - start) / 1000;
 
-  for (let s = 0; s < chunks; s++) a.free(slots[s]);
+  for (let s = 0; s < chunks; s++) a.target.free(slots[s]);
   return { ops: acc[MALLOCS], seconds, fingerprint: chainFingerprint(acc), threads };
 }
 
@@ -80,7 +80,7 @@ export function chainFingerprint(acc: Float64Array): Fingerprint {
  */
 export function runGeneration<P>(
   a: BenchAllocator<P>,
-  slots: { [index: number]: P },
+  slots: Slots<P>,
   rng: Lran2,
   chunks: number,
   rounds: number,
@@ -89,6 +89,7 @@ export function runGeneration<P>(
   acc: Float64Array,
   deadline: number,
 ): boolean {
+  const m = a.target;
   const empty = a.empty;
   let mallocs = acc[MALLOCS];
   let bytes = acc[BYTES];
@@ -98,9 +99,9 @@ export function runGeneration<P>(
   for (let r = 0; r < rounds && !stopped; r++) {
     for (let c = 0; c < chunks; c++) {
       const victim = rng.next() % chunks;
-      a.free(slots[victim]);
+      m.free(slots[victim]);
       const size = range === 0 ? min : min + (rng.next() % range);
-      const p = a.malloc(size);
+      const p = m.malloc(size);
       if (p === empty) throw outOfMemory(a.name, size, chunks, min + range);
       a.touch(p, size, value);
       value = (value + 1) & 255;
@@ -120,11 +121,11 @@ export function runGeneration<P>(
 }
 
 /** Larson's warm-up, untimed: allocate every slot, shuffle, churn 4x. */
-export function warmUp<P>(a: BenchAllocator<P>, n: number, min: number, range: number, g: Lran2): P[] {
-  const slots: P[] = [];
+export function warmUp<P>(a: BenchAllocator<P>, n: number, min: number, range: number, g: Lran2): Slots<P> {
+  const slots = a.newSlots(n);
   for (let i = 0; i < n; i++) {
     const size = range === 0 ? min : min + (g.next() % range);
-    slots.push(mallocChecked(a, size, n, min + range));
+    slots[i] = mallocChecked(a, size, n, min + range);
     a.touch(slots[i], size, i & 255);
   }
   for (let i = n; i > 0; i--) {
@@ -135,7 +136,7 @@ export function warmUp<P>(a: BenchAllocator<P>, n: number, min: number, range: n
   }
   for (let i = 0; i < 4 * n; i++) {
     const victim = g.next() % n;
-    a.free(slots[victim]);
+    a.target.free(slots[victim]);
     const size = range === 0 ? min : min + (g.next() % range);
     slots[victim] = mallocChecked(a, size, n, min + range);
     a.touch(slots[victim], size, i & 255);
@@ -144,7 +145,7 @@ export function warmUp<P>(a: BenchAllocator<P>, n: number, min: number, range: n
 }
 
 function mallocChecked<P>(a: BenchAllocator<P>, size: number, chunks: number, max: number): P {
-  const p = a.malloc(size);
+  const p = a.target.malloc(size);
   if (p === a.empty) throw outOfMemory(a.name, size, chunks, max);
   return p;
 }

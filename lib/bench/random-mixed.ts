@@ -70,6 +70,7 @@ function runCycles<P>(
   // Typed unsigned, `%` compiles to one unsigned division, as in C.
   ws >>>= 0;
   span >>>= 0;
+  const m = a.target;
   const empty = a.empty;
   let x = state[X] | 0;
   let mallocs = state[MALLOCS];
@@ -80,12 +81,12 @@ function runCycles<P>(
     const s = xorshift32Draw(x) % ws;
     const p = slots[s];
     if (p !== empty) {
-      a.free(p);
+      m.free(p);
       slots[s] = empty;
     } else {
       x = xorshift32Next(x);
       const size = min + (xorshift32Draw(x) % span);
-      const q = a.malloc(size);
+      const q = m.malloc(size);
       if (q === empty) throw outOfMemory(a.name, i, size, ws, min + span - 1);
       a.touch(q, size, i & 255);
       slots[s] = q;
@@ -127,7 +128,7 @@ export function randomMixedLoop<P>(
 
   for (let s = 0; s < ws; s++) {
     const p = slots[s];
-    if (p !== empty) a.free(p);
+    if (p !== empty) a.target.free(p);
   }
   const mallocs = state[MALLOCS];
   return {

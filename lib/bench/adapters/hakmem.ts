@@ -8,16 +8,8 @@ export class HakmemAllocator implements BenchAllocator<number> {
   // A heap's buffer has a fixed size (HeapOptions.bytes), so its view never changes.
   private readonly u8: Uint8Array;
 
-  constructor(readonly heap: Heap) {
-    this.u8 = heap.u8;
-  }
-
-  malloc(size: number): number {
-    return this.heap.malloc(size);
-  }
-
-  free(ptr: number): void {
-    this.heap.free(ptr);
+  constructor(readonly target: Heap) {
+    this.u8 = target.u8;
   }
 
   touch(ptr: number, size: number, value: number): void {

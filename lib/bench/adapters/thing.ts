@@ -17,22 +17,14 @@ export function thingPoolBytes(ws: number, maxSize: number): number {
 export class ThingAllocator implements BenchAllocator<number> {
   readonly name = 'thing';
   readonly empty = 0;
-  private readonly pool: MemPool;
+  readonly target: MemPool;
   // MemPool keeps its own byte view protected; this one covers the same buffer.
   private readonly u8: Uint8Array;
 
   constructor(poolBytes: number) {
     const buf = new ArrayBuffer(poolBytes);
-    this.pool = new MemPool({ buf });
+    this.target = new MemPool({ buf });
     this.u8 = new Uint8Array(buf);
-  }
-
-  malloc(size: number): number {
-    return this.pool.malloc(size);
-  }
-
-  free(ptr: number): void {
-    this.pool.free(ptr);
   }
 
   touch(ptr: number, size: number, value: number): void {

@@ -1,9 +1,10 @@
 /** The JS engine's own allocation: a fresh Uint8Array per block, dropped for the GC on free. */
-import type { BenchAllocator } from '../allocator-adapter';
+import type { BenchAllocator, MallocFree } from '../allocator-adapter';
 
-export class V8Allocator implements BenchAllocator<Uint8Array | null> {
+export class V8Allocator implements BenchAllocator<Uint8Array | null>, MallocFree<Uint8Array | null> {
   readonly name = 'v8';
   readonly empty = null;
+  readonly target = this;
 
   malloc(size: number): Uint8Array {
     return new Uint8Array(size);
