@@ -157,7 +157,7 @@ describe('larson', () => {
   test('TS refuses threads > 1 with a clear error', () => {
     assert.throws(
       () => larson(uint8Arrays, { min: 8, max: 100, chunks: 10, rounds: 1, seed: 1, threads: 2, stop: { generations: 1 } }),
-      /threads = 2.*one thread/,
+      /threads = 2.*one chain on this thread/,
     );
   });
 });

@@ -1,9 +1,10 @@
 /**
  * The larson loop of lib/bench/WORKLOADS.md, the same work as
- * scripts/native/larson.c. Single-threaded for now: one chain, whose
- * generations run one after another on this thread (see WORKLOADS.md).
+ * scripts/native/larson.c. `larson` runs one chain on this thread, its
+ * generations one after another; hakmem's threaded runs use `runGeneration`
+ * and `warmUp` from worker threads (lib/bench/threads).
  * Lean like the C loop: the RNG is a monomorphic class V8 inlines, slots are
- * a packed array, and nothing is allocated inside the loop.
+ * the allocator's slot array, and nothing is allocated inside the loop.
  */
 import type { BenchAllocator, Slots } from './allocator-adapter';
 import { Lran2 } from './lran2';
@@ -36,8 +37,8 @@ export function larson<P>(a: BenchAllocator<P>, params: LarsonParams): LarsonRes
   checkParams(params);
   if (threads !== 1) {
     throw new Error(
-      `larson: threads = ${threads}, but the TypeScript harness runs one thread until the ` +
-        `worker-thread heap exists; use threads = 1 here (the native harness runs real threads)`,
+      `larson: threads = ${threads}, but larson() runs one chain on this thread; threaded runs ` +
+        `need a shared hakmem heap (lib/bench/threads) or the native harness`,
     );
   }
   const range = max - min;
