@@ -9,9 +9,9 @@ import * as lab from '../lib/lab';
 
 const HELP = `hakmem-ts REPL: TypeScript, with lib/lab.ts in scope. Try:
 
-  const heap = createHeap({ preset: "current" })     // also: shared, bytes, build: "debug"
+  const heap = createHeap({ fastStats: true })       // also: preset, shared, bytes, build: "debug"
   const p = heap.malloc(100); heap.u8[p] = 1; heap.free(p)
-  heap.stats().routes                                 // free routes: header_fast, ss_hit, ...
+  heap.stats().routes                                 // free routes: header_fast (counted with fastStats), ss_hit, ...
   heap.occupancy().filter(c => c.state === "active")  // the heap map
   PRESET_NAMES                                        // phase6-2 ... current
   await benchInFreshProcess(["fixed", 2e6, 400, 1, "--size", 128, "--allocator", "system"])

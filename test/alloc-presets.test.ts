@@ -77,7 +77,7 @@ describe("presets on the same workload", () => {
 
   for (const preset of PRESET_NAMES) {
     it(`${preset}: random frees/mallocs keep every block intact, check() passes, no OOM in 64 MiB`, () => {
-      const heap = createHeap({ preset, bytes: 64 * MiB });
+      const heap = createHeap({ preset, bytes: 64 * MiB, fastStats: true });
       const r = randomMixed(heap, 100_000);
       assert.equal(r.oom, 0);
       assert.equal(r.stats.preset, preset);
@@ -88,16 +88,16 @@ describe("presets on the same workload", () => {
 
   for (const preset of HEADER_ROUTE) {
     it(`${preset}: ~100% of tiny frees take header_fast, none ss_hit`, () => {
-      const r = randomMixed(createHeap({ preset, bytes: 64 * MiB }), 100_000);
+      const r = randomMixed(createHeap({ preset, bytes: 64 * MiB, fastStats: true }), 100_000);
       assert.equal(r.stats.routes.ss_hit, 0);
       assert.equal(r.stats.routes.header_fast, r.tinyFrees);
-      assert.ok(r.stats.routes.header_fast / (r.stats.routes.header_fast + r.stats.routes.ss_hit) >= 0.99);
+      assert.ok(r.stats.routes.header_fast! / (r.stats.routes.header_fast! + r.stats.routes.ss_hit) >= 0.99);
     });
   }
 
   for (const preset of LOOKUP_ROUTE) {
     it(`${preset}: 100% of tiny frees take ss_hit (the SuperSlab lookup), none header_fast`, () => {
-      const r = randomMixed(createHeap({ preset, bytes: 64 * MiB }), 100_000);
+      const r = randomMixed(createHeap({ preset, bytes: 64 * MiB, fastStats: true }), 100_000);
       assert.equal(r.stats.routes.header_fast, 0);
       assert.equal(r.stats.routes.ss_hit, r.tinyFrees);
     });
@@ -184,7 +184,7 @@ describe("environment overrides", () => {
 
   it("HAKMEM_FREE_ROUTE=lookup through createHeap while process.env has it, restored afterwards", () => {
     const before = process.env.HAKMEM_FREE_ROUTE;
-    const heap = withEnv({ HAKMEM_FREE_ROUTE: "lookup" }, () => createHeap({ bytes: 4 * MiB }));
+    const heap = withEnv({ HAKMEM_FREE_ROUTE: "lookup" }, () => createHeap({ bytes: 4 * MiB, fastStats: true }));
     assert.equal(process.env.HAKMEM_FREE_ROUTE, before, "process.env restored");
     assert.equal(heap.config.freeRoute, "lookup");
     const ptrs = Array.from({ length: 100 }, (_, i) => heap.malloc(i));
@@ -222,7 +222,7 @@ describe("environment overrides", () => {
     assert.equal(c.sfcEnable, false);
     // An option given as undefined does not hide the variable.
     assert.equal(resolveConfig({ freeRoute: undefined } as HeapOptions, env).freeRoute, "lookup");
-    const heap = withEnv({ HAKMEM_FREE_ROUTE: "lookup" }, () => createHeap({ bytes: 4 * MiB, freeRoute: "header" }));
+    const heap = withEnv({ HAKMEM_FREE_ROUTE: "lookup" }, () => createHeap({ bytes: 4 * MiB, freeRoute: "header", fastStats: true }));
     heap.free(heap.malloc(10));
     assert.equal(heap.stats().routes.header_fast, 1);
   });

@@ -417,13 +417,13 @@ describe("realloc", () => {
   });
 
   it("realloc(p, 0) frees p and returns 0", () => {
-    const heap = createHeap({ bytes: 16 * MiB });
+    const heap = createHeap({ bytes: 16 * MiB, fastStats: true });
     for (const n of [50, 5000, 100_000]) {
       const p = heap.malloc(n);
       const before = heap.stats().routes;
       assert.equal(heap.realloc(p, 0), 0);
       const after = heap.stats().routes;
-      const frees = (r: typeof before) => r.header_fast + r.ss_hit + r.mid + r.large;
+      const frees = (r: typeof before) => r.header_fast! + r.ss_hit + r.mid! + r.large;
       assert.equal(frees(after), frees(before) + 1, `realloc(malloc(${n}), 0) counts one free`);
       assert.throws(() => heap.free(p), { code: "DOUBLE_FREE" });
       assert.notEqual(heap.malloc(n), 0);
@@ -500,7 +500,7 @@ describe("stats", () => {
 
   it("route counters count each free once, by tier and route", () => {
     for (const preset of ["current", "phase7-ss-lookup"] as const) {
-      const heap = createHeap({ preset, bytes: 16 * MiB });
+      const heap = createHeap({ preset, bytes: 16 * MiB, fastStats: true });
       const tiny = Array.from({ length: 300 }, (_, i) => heap.malloc(i % 1000));
       const mid = Array.from({ length: 30 }, (_, i) => heap.malloc(2000 + i * 1500));
       const large = Array.from({ length: 5 }, (_, i) => heap.malloc(60_000 + i * 100_000));
@@ -510,6 +510,19 @@ describe("stats", () => {
       assert.deepEqual(r, { header_fast: preset === "current" ? 300 : 0, ss_hit: preset === "current" ? 0 : 300, mid: 30, large: 5, remote: 0 }, `${preset}: tiny frees go ${tinyRoute}`);
       heap.check();
     }
+  });
+
+  it("counts the fast routes only when asked (fastStats) or in the debug build", () => {
+    const run = (options: HeapOptions) => {
+      const heap = createHeap({ bytes: 16 * MiB, ...options });
+      const ptrs = [...Array.from({ length: 50 }, (_, i) => heap.malloc(i * 10)), heap.malloc(3000), heap.malloc(200_000)];
+      for (const p of ptrs) heap.free(p);
+      return heap.stats().routes;
+    };
+    assert.deepEqual(run({}), { header_fast: null, ss_hit: 0, mid: null, large: 1, remote: 0 }, "release: fast routes uncounted");
+    assert.deepEqual(run({ fastStats: true }), { header_fast: 50, ss_hit: 0, mid: 1, large: 1, remote: 0 });
+    assert.deepEqual(run({ build: "debug" }), { header_fast: 50, ss_hit: 0, mid: 1, large: 1, remote: 0 });
+    assert.deepEqual(run({ statsAtExit: true, log: () => {} }), { header_fast: 50, ss_hit: 0, mid: 1, large: 1, remote: 0 }, "stats at exit count them");
   });
 });
 

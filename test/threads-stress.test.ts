@@ -161,7 +161,8 @@ function assertNoOverlap(heap: Heap, live: Live[]): void {
 
 async function stress(run: Run): Promise<void> {
   const name = `seed ${run.seed}, ${run.workers} workers, ${run.preset}/${run.build}${run.label ? `, ${run.label}` : ''}`;
-  const heap = createHeap({ ...run.options, shared: true, bytes: 64 * MiB, preset: run.preset, build: run.build });
+  // fastStats: every route is counted, so the merged counters can account for every free.
+  const heap = createHeap({ ...run.options, shared: true, bytes: 64 * MiB, preset: run.preset, build: run.build, fastStats: true });
   const registry = new SharedArrayBuffer(registryBytes(run.workers));
   const rings = new SharedArrayBuffer(ringsBytes(run.workers));
   const control = new SharedArrayBuffer(CTL.WORDS * 4);
@@ -210,7 +211,7 @@ async function stress(run: Run): Promise<void> {
   assert.ok(st.routes.remote > 0, `${name}: remote frees happened (routes ${JSON.stringify(st.routes)})`);
   assert.ok(st.counters.adopted_slabs > 0, `${name}: orphaned slabs were adopted`);
   // Each free takes exactly one route: the merged counters saw every free of every thread.
-  const routed = st.routes.header_fast + st.routes.ss_hit + st.routes.mid + st.routes.large + st.routes.remote;
+  const routed = st.routes.header_fast! + st.routes.ss_hit + st.routes.mid! + st.routes.large + st.routes.remote;
   assert.equal(routed, sum('frees') + live.length, `${name}: frees counted by the heap's routes ${JSON.stringify(st.routes)} vs frees done`);
   const lost = Object.keys(done[0].own).filter((k) => st.counters[k as keyof typeof st.counters] < done.reduce((a, d) => a + d.own[k], 0));
   assert.deepEqual(lost, [], `${name}: the workers' counters are merged into the heap's`);

@@ -43,7 +43,12 @@ export interface HeapOptions extends Partial<TuningOptions> {
   freeRouteTrace?: boolean;
   /** Debug build: print each shared-pool stage as it happens. */
   poolTrace?: boolean;
-  /** Print stats when the heap is detached or the process exits. */
+  /**
+   * Count the fast paths' hits too: free's header route and mid frees. Off, release builds leave those
+   * two routes uncounted (`stats().routes` reads null for them); debug builds always count.
+   */
+  fastStats?: boolean;
+  /** Print stats when the heap is detached or the process exits (and count the fast paths for them). */
   statsAtExit?: boolean;
   /** Where trace and stats lines go (default: stderr). */
   log?: (line: string) => void;
@@ -56,6 +61,7 @@ export interface HeapConfig extends TuningOptions {
   build: BuildMode;
   freeRouteTrace: boolean;
   poolTrace: boolean;
+  fastStats: boolean;
   statsAtExit: boolean;
 }
 
@@ -77,6 +83,7 @@ const BASE: Omit<HeapConfig, keyof (typeof PRESETS)["current"]> = {
   registryProbes: 8,
   freeRouteTrace: false,
   poolTrace: false,
+  fastStats: false,
   statsAtExit: false,
 };
 

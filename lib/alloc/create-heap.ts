@@ -2,6 +2,7 @@
 import { isMainThread } from "node:worker_threads";
 import { resolveConfig, type HeapConfig, type HeapOptions } from "./config";
 import { debugBuildOf } from "./debug-heap";
+import { countsFastPaths, fastStatsOf } from "./fast-stats";
 import { HeapError } from "./errors";
 import { claimThreadId, Heap, type HeapHandle } from "./heap";
 import { HeapMemory } from "./heap-memory";
@@ -57,6 +58,7 @@ export function attachHeap(handle: HeapHandle, options: { log?: (line: string) =
 function instantiate(mem: HeapMemory, log: (line: string) => void): Heap {
   const c = mem.config;
   const Front = c.layeredFastPath ? LayeredFastPathHeap : c.sfcEnable ? SfcHeap : Heap;
-  const Build = c.build === "debug" ? debugBuildOf(Front) : Front;
+  const Counted = countsFastPaths(c) ? fastStatsOf(Front) : Front;
+  const Build = c.build === "debug" ? debugBuildOf(Counted) : Counted;
   return new Build(mem, claimThreadId(mem), log);
 }

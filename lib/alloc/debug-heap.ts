@@ -8,11 +8,8 @@
  */
 import { HeapError, fmtPtr } from "./errors";
 import { CLASS_MASK, describeHeader, LARGE_FREE, LARGE_LIVE, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } from "./header";
-import type { Heap } from "./heap";
-import type { HeapMemory } from "./heap-memory";
+import type { HeapClass } from "./heap";
 import { P, PAGE_SHIFT } from "./layout";
-
-type HeapClass = new (mem: HeapMemory, tid: number, log: (line: string) => void) => Heap;
 
 const decorated = new Map<HeapClass, HeapClass>();
 

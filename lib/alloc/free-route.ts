@@ -30,7 +30,7 @@ export function freeSlow(heap: Heap, ptr: number): void {
     }
     case MID_LIVE:
       heap.assertAttached();
-      heap.stat[STAT.mid_free]++;
+      heap.countFast(STAT.mid_free);
       return heap.pushFreeMid(ptr - 1, midClassOfPointer(heap.mem, ptr));
     case LARGE_LIVE:
       heap.assertAttached();

@@ -5,15 +5,20 @@
  */
 import type { Heap } from "./heap";
 import { H, PAGE, STAT_NAMES, TOUCH_SHIFT, type StatName } from "./layout";
+import { countsFastPaths } from "./fast-stats";
 import { load } from "./sync";
 
 export interface HeapStats {
   preset: string;
   build: string;
   configHash: string;
+  /** Every counter; header_fast and mid_free stay 0 unless the heap counts its fast paths (see routes). */
   counters: Record<StatName, number>;
-  /** Free-route shares: header_fast (1-byte header), ss_hit (registry lookup), mid, large, remote. */
-  routes: { header_fast: number; ss_hit: number; mid: number; large: number; remote: number };
+  /**
+   * Frees per route: header_fast (1-byte header), ss_hit (registry lookup), mid, large, remote.
+   * header_fast and mid are null unless the heap counts its fast paths (`fastStats`, or the debug build).
+   */
+  routes: { header_fast: number | null; ss_hit: number; mid: number | null; large: number; remote: number };
   pool: {
     stage0_l0: number; stage0_5_empty: number; stage1_lockfree: number; stage2_lockfree: number; stage3_new_superslab: number;
     slot_release: number; slot_freelist: number; superslab_completely_empty: number;
@@ -49,13 +54,15 @@ export function collectStats(heap: Heap): HeapStats {
     const merged = m.shared ? Atomics.load(m.stats64, i) : m.stats64[i];
     c[name] = Number(merged) + heap.stat[i];
   });
+  const fast = countsFastPaths(m.config);
   return {
     preset: m.config.preset,
     build: m.config.build,
     configHash: heap.configHash,
     counters: c,
     routes: {
-      header_fast: c.header_fast, ss_hit: c.ss_hit, mid: c.mid_free, large: c.large_free, remote: c.remote_free,
+      header_fast: fast ? c.header_fast : null, ss_hit: c.ss_hit, mid: fast ? c.mid_free : null,
+      large: c.large_free, remote: c.remote_free,
     },
     pool: {
       stage0_l0: c.stage0_l0, stage0_5_empty: c.stage0_5_empty, stage1_lockfree: c.stage1_lockfree,
