@@ -142,20 +142,19 @@ export async function buildNative(bench: NativeBench, options: NativeOptions = {
   const cc = options.cc ?? process.env.CC ?? 'cc';
   const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
   const source = path.join(SOURCE_DIR, `${bench}.c`);
-  const hash = createHash('sha256')
-    .update([cc, ...CFLAGS].join(' '))
-    .update('\0')
-    .update(await fs.readFile(source))
-    .digest('hex');
+  const hash = createHash('sha256').update([cc, ...CFLAGS].join(' '));
+  // The header both harnesses include is part of what a binary was built from.
+  for (const file of [source, path.join(SOURCE_DIR, 'harness.h')]) hash.update('\0').update(await fs.readFile(file));
+  const digest = hash.digest('hex');
   const binary = path.join(cacheDir, bench);
   const hashFile = `${binary}.sha256`;
   const cached = await fs.readFile(hashFile, 'utf8').catch(() => '');
-  if (cached === hash && existsSync(binary)) return binary;
+  if (cached === digest && existsSync(binary)) return binary;
 
-  const key = `${binary}\0${hash}`;
+  const key = `${binary}\0${digest}`;
   let build = builds.get(key);
   if (!build) {
-    build = compile(cc, source, binary, hashFile, hash);
+    build = compile(cc, source, binary, hashFile, digest);
     builds.set(key, build);
     const settled = () => builds.delete(key);
     build.then(settled, settled);

@@ -23,9 +23,11 @@
 #define MAX_THREADS 1024
 #define MAX_BLOCKS (UINT32_C(1) << 26)
 
-static const char *const USAGE =
-    "usage: larson SECONDS MIN MAX CHUNKS ROUNDS SEED THREADS\n"
-    "       larson --generations G MIN MAX CHUNKS ROUNDS SEED THREADS\n";
+#define HARNESS_NAME "larson"
+#define USAGE                                                   \
+    "usage: larson SECONDS MIN MAX CHUNKS ROUNDS SEED THREADS\n" \
+    "       larson --generations G MIN MAX CHUNKS ROUNDS SEED THREADS\n"
+#include "harness.h"
 
 /* lran2 (Wolfram Gloger): a shuffled linear congruential generator.
    Every value stays below LRAN2_MAX, so IA * x + IC fits in 31 bits. */
@@ -72,30 +74,6 @@ static atomic_int stop;
 static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
 static uint32_t chains_done;
-
-static void usage_error(const char *why) {
-    fprintf(stderr, "larson: %s\n%s", why, USAGE);
-    exit(2);
-}
-
-static uint64_t parse_arg(const char *text, const char *name, uint64_t lo, uint64_t hi) {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno || end == text || *end || text[0] == '-' || v < lo || v > hi) {
-        char why[160];
-        snprintf(why, sizeof why, "%s must be a whole number in [%" PRIu64 ", %" PRIu64 "], got '%s'",
-                 name, lo, hi, text);
-        usage_error(why);
-    }
-    return v;
-}
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void *must_malloc(size_t size) {
     void *p = malloc(size);

@@ -22,7 +22,9 @@
 /* Keeps ops = CYCLES * THREADS below 2^53, exact as a JSON (double) number. */
 #define MAX_CYCLES (UINT64_C(1) << 43)
 
-static const char *const USAGE = "usage: random-mixed CYCLES WS SEED MIN MAX [THREADS]\n";
+#define HARNESS_NAME "random-mixed"
+#define USAGE "usage: random-mixed CYCLES WS SEED MIN MAX [THREADS]\n"
+#include "harness.h"
 
 typedef struct {
     /* inputs */
@@ -36,31 +38,6 @@ typedef struct {
 } job_t;
 
 static pthread_barrier_t start_line;
-
-static void usage_error(const char *why) {
-    fprintf(stderr, "random-mixed: %s\n%s", why, USAGE);
-    exit(2);
-}
-
-/* A whole decimal number in [lo, hi], or a usage error naming the argument. */
-static uint64_t parse_arg(const char *text, const char *name, uint64_t lo, uint64_t hi) {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno || end == text || *end || text[0] == '-' || v < lo || v > hi) {
-        char why[160];
-        snprintf(why, sizeof why, "%s must be a whole number in [%" PRIu64 ", %" PRIu64 "], got '%s'",
-                 name, lo, hi, text);
-        usage_error(why);
-    }
-    return v;
-}
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void run(job_t *job) {
     void **slots = calloc(job->ws, sizeof *slots);

@@ -1,0 +1,41 @@
+/*
+ * What both native harnesses share: argument parsing with usage errors and the
+ * monotonic clock. The including file defines HARNESS_NAME and USAGE first.
+ */
+#ifndef HARNESS_H
+#define HARNESS_H
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* Exit code 2 with the reason and the usage text, as the TypeScript CLI does. */
+static void usage_error(const char *why) {
+    fprintf(stderr, HARNESS_NAME ": %s\n%s", why, USAGE);
+    exit(2);
+}
+
+/* A whole decimal number in [lo, hi], or a usage error naming the argument. */
+static uint64_t parse_arg(const char *text, const char *name, uint64_t lo, uint64_t hi) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || end == text || *end || text[0] == '-' || v < lo || v > hi) {
+        char why[160];
+        snprintf(why, sizeof why, "%s must be a whole number in [%" PRIu64 ", %" PRIu64 "], got '%s'",
+                 name, lo, hi, text);
+        usage_error(why);
+    }
+    return v;
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+#endif
