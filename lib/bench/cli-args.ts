@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import type { BuildMode } from '../alloc/config';
 import { PRESET_NAMES, isPresetName, type PresetName } from '../alloc/presets';
 import { ALLOCATORS, isAllocatorName, type AllocatorName } from './allocators';
+import type { LarsonWorkload } from './larson';
 
 export const BENCHES = ['random-mixed', 'fixed', 'larson'] as const;
 export type BenchName = (typeof BENCHES)[number];
@@ -24,14 +25,8 @@ export interface RandomMixedArgs {
   max: number;
 }
 
-export interface LarsonArgs {
+export interface LarsonArgs extends LarsonWorkload {
   seconds: number;
-  min: number;
-  max: number;
-  chunks: number;
-  rounds: number;
-  seed: number;
-  threads: number;
 }
 
 interface RequestBase {

@@ -14,7 +14,8 @@ import type { Fingerprint, LoopResult } from './random-mixed';
  * `generations` worker generations per chain (a deterministic fingerprint). */
 export type LarsonStop = { seconds: number } | { generations: number };
 
-export interface LarsonParams {
+/** larson's workload, as every form of the benchmark (CLI, loop, threads) takes it. */
+export interface LarsonWorkload {
   /** Block sizes are drawn from [min, max); min = max means always min. */
   min: number;
   max: number;
@@ -24,6 +25,9 @@ export interface LarsonParams {
   rounds: number;
   seed: number;
   threads: number;
+}
+
+export interface LarsonParams extends LarsonWorkload {
   stop: LarsonStop;
 }
 

@@ -10,7 +10,7 @@ import type { HeapOptions } from '../../alloc/config';
 import type { Heap } from '../../alloc/heap';
 import type { HeapStats } from '../../alloc/stats';
 import { HakmemAllocator } from '../adapters/hakmem';
-import { warmUp } from '../larson';
+import { warmUp, type LarsonWorkload } from '../larson';
 import { Lran2 } from '../lran2';
 import type { Fingerprint, LoopResult } from '../random-mixed';
 import { CONTROL_START, CONTROL_WORDS, type WorkerJob, type WorkerMessage } from './protocol';
@@ -46,7 +46,7 @@ export async function randomMixedThreads(
 
 export async function larsonThreads(
   heapOptions: HeapOptions,
-  p: { seconds: number; generations: number; min: number; max: number; chunks: number; rounds: number; seed: number; threads: number },
+  p: LarsonWorkload & { seconds: number; generations: number },
 ): Promise<ThreadedResult> {
   const n = p.threads * p.chunks;
   const heap = createHeap({ ...heapOptions, shared: true, bytes: heapBytes(n, p.max) });
