@@ -9,9 +9,7 @@ import * as header from "./header";
 import { HeapMemory } from "./heap-memory";
 import { largeMalloc } from "./large";
 import * as layout from "./layout";
-import { H, MAX_THREADS, STAT_NAMES, STAT } from "./layout";
 import * as mid from "./mid";
-import { MID_CLASS_BY_2K, MID_MAX_REQUEST, midRefill, midSpill } from "./mid";
 import type { PoolThread } from "./shared-pool";
 import { classTable, MAX_CLASSES, MID_CLASSES } from "./size-classes";
 import { refill, spill } from "./tiny-refill";
@@ -24,14 +22,14 @@ import { cas, fetchAdd, load } from "./sync";
 import { remoteFree } from "./remote-free";
 
 /*
- * The fast paths' constants and helpers, bound in this module. V8 folds a module's own `const`
+ * Constants and helpers of other modules, bound in this one. V8 folds a module's own `const`
  * bindings into the code it inlines; an imported binding is read from the exporting module's object
  * at every use instead (TypeScript's CommonJS output assigns each export twice, so V8 cannot take it
- * for a constant). Measured on random-mixed: 4-5% of the loop.
+ * for a constant). With the `=== true` flag tests below: random-mixed 1.05x.
  */
 const { linkWord, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
-const { MID_CLASS_COUNT, P, PAGE_META_SHIFT, PAGE_SHIFT } = layout;
-const { cacheOwnerWord, MID_CACHE_CAPACITY } = mid;
+const { H, MAX_THREADS, MID_CLASS_COUNT, P, PAGE_META_SHIFT, PAGE_SHIFT, STAT, STAT_NAMES } = layout;
+const { cacheOwnerWord, MID_CACHE_CAPACITY, MID_CLASS_BY_2K, MID_MAX_REQUEST, midRefill, midSpill } = mid;
 const HEADER_FAST = STAT.header_fast;
 const MID_FAST = STAT.mid_free;
 
