@@ -4,6 +4,7 @@
  */
 import { USAGE, UsageError, parseBenchArgs } from '../lib/bench/cli-args';
 import { formatResultLine, runBench } from '../lib/bench/runner';
+import { runMain } from './run-main';
 
 async function main(): Promise<number> {
   let command;
@@ -23,12 +24,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 1;
-  },
-);
+runMain('bench', main);

@@ -8,6 +8,7 @@ import { UsageError } from '../lib/bench/cli-args';
 import { runLabel, runMatrix, type MatrixHooks } from '../lib/bench/matrix';
 import { MATRIX_USAGE, parseMatrixArgs } from '../lib/bench/matrix-args';
 import { formatRate } from '../lib/bench/runner';
+import { runMain } from './run-main';
 
 async function main(): Promise<number> {
   let command;
@@ -76,12 +77,4 @@ function lineHooks(): MatrixHooks {
   };
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    process.stderr.write(`matrix: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 1;
-  },
-);
+runMain('matrix', main);

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import { listNotebooks, runNotebookBatch } from '../lib/notebook/batch';
 import { PROJECT_ROOT } from '../lib/notebook/paths';
+import { runMain } from './run-main';
 
 const USAGE = `usage: npm run notebooks -- [names...] [options]
 
@@ -77,12 +78,4 @@ async function main(): Promise<number> {
   return result.failures.length ? 1 : 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    process.stderr.write(`notebooks: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exitCode = 1;
-  },
-);
+runMain('notebooks', main);
