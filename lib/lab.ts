@@ -5,6 +5,7 @@
 import { benchInFreshProcess } from "./bench/bench-process";
 import type { BenchResult } from "./bench/runner";
 import { progress } from "./report/progress";
+import { seriesName } from "./report/result-rows";
 
 export * from "./index";
 export { table, tableHtml, plot, renderSvg, progress, throughputBySize, ratioToSystem, routeShares, scaling, heapMap } from "./report/index";
@@ -43,7 +44,7 @@ export async function measure(measurements: Measurement[], reps: number, label =
     for (let rep = 1; rep <= reps; rep++) {
       for (const m of measurements) {
         const r = await benchInFreshProcess(m.argv.map(String), m.env);
-        rows.push({ ...r, label: m.label ?? defaultLabel(r), rep });
+        rows.push({ ...r, label: m.label ?? seriesName(r.allocator, r.preset, r.build), rep });
         bar.tick();
       }
     }
@@ -51,8 +52,4 @@ export async function measure(measurements: Measurement[], reps: number, label =
     bar.done();
   }
   return rows;
-}
-
-function defaultLabel(r: BenchResult): string {
-  return r.allocator === "hakmem" ? `hakmem:${r.preset}${r.build === "debug" ? "/debug" : ""}` : r.allocator;
 }

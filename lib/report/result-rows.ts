@@ -5,6 +5,7 @@
 import type { CsvRow } from "../bench/results-csv";
 import type { BenchResult } from "../bench/runner";
 import { median } from "../bench/statistics";
+import { groupBy } from "./specs/aggregate";
 import type { ThroughputRow } from "./specs/rows";
 
 /** The name a result goes by in tables and plots: `hakmem:PRESET` (and `/debug`), else the allocator. */
@@ -55,11 +56,7 @@ export interface SummaryRow {
 
 /** One row per (bench, size, allocator): medians over repetitions and the ratio to `system`. */
 export function summarize(rows: readonly ThroughputRow[], baseline = "system"): SummaryRow[] {
-  const cells = new Map<string, ThroughputRow[]>();
-  for (const r of rows) {
-    const key = `${r.bench}|${r.size}|${r.allocator}`;
-    cells.set(key, [...(cells.get(key) ?? []), r]);
-  }
+  const cells = groupBy(rows, (r) => `${r.bench}|${r.size}|${r.allocator}`);
   const medians = new Map<string, number>();
   for (const [key, cell] of cells) medians.set(key, median(cell.map((r) => r.opsPerSec)));
   return [...cells.entries()].map(([key, cell]) => {
