@@ -68,9 +68,9 @@ function withDebugChecks(Base: HeapClass): HeapClass {
 
     private assertLive(ptr: number, op: string): void {
       const expected = this.live.get(ptr);
-      // Another thread's block of a shared heap is not in this thread's table: the release checks apply.
-      if (expected === undefined && this.mem.shared) return;
       if (expected === undefined) {
+        // Another thread's block of a shared heap is not in this thread's table: the release checks apply.
+        if (this.mem.shared) return;
         const { bytes } = this.mem.config;
         const inBlocks = typeof ptr === "number" && Number.isInteger(ptr) && ptr >= 1 && ptr < bytes && ptr >>> PAGE_SHIFT >= this.mem.layout.metaPages;
         if (!inBlocks) throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): not an offset of this heap's blocks (the metadata ends at ${this.mem.layout.metaPages << PAGE_SHIFT}, the heap at ${bytes})`, ptr);
@@ -85,13 +85,14 @@ function withDebugChecks(Base: HeapClass): HeapClass {
           throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): interior pointer, ${ptr - owner} bytes into the live block at ${fmtPtr(owner)}`, ptr);
         throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): not a live block of this heap`, ptr);
       }
-      if (this.u8[ptr - 1] !== expected && this.mem.shared) {
+      const header = this.u8[ptr - 1];
+      if (header === expected) return;
+      if (this.mem.shared) {
         // Stale: another thread freed this block and it was handed out again since (maybe as another class).
         this.live.delete(ptr);
         return;
       }
-      if (this.u8[ptr - 1] !== expected)
-        throw new HeapError("CORRUPT_HEADER", `${op}(${fmtPtr(ptr)}): header byte is 0x${this.u8[ptr - 1].toString(16)}, was 0x${expected.toString(16)} (written over by a buffer underrun?)`, ptr);
+      throw new HeapError("CORRUPT_HEADER", `${op}(${fmtPtr(ptr)}): header byte is 0x${header.toString(16)}, was 0x${expected.toString(16)} (written over by a buffer underrun?)`, ptr);
     }
 
     /** The live block whose user bytes contain `ptr`, or 0. */
