@@ -128,6 +128,8 @@ export class Kernel {
   }
 
   private async stop(): Promise<void> {
+    // From here on a socket that fails is the shutdown, not news for the log.
+    this.closing = true;
     const exited = () => this.child.exitCode !== null || this.child.signalCode !== null || this.child.pid === undefined;
     const exit = new Promise<void>((resolve) => (exited() ? resolve() : this.child.once("exit", () => resolve())));
     const waitExit = (ms: number) => Promise.race([exit, delay(ms)]);
@@ -137,14 +139,12 @@ export class Kernel {
       } catch {
         // An unresponsive kernel is stopped by signal below.
       }
-      this.closing = true;
       await waitExit(2000);
       if (!exited()) this.child.kill("SIGTERM");
       await waitExit(2000);
       if (!exited()) this.child.kill("SIGKILL");
       await exit;
     }
-    this.closing = true;
     for (const socket of [this.shell, this.iopub, this.control, this.stdin, this.hb]) socket.close();
     fs.rmSync(this.tmpDir, { recursive: true, force: true });
   }
