@@ -139,7 +139,7 @@ export async function nativeAvailability(
 /** The path of the bench's binary, compiled now unless the cached one matches its source. */
 export async function buildNative(bench: NativeBench, options: NativeOptions = {}): Promise<string | Skipped> {
   if (!NATIVE_BENCHES.includes(bench)) throw new Error(`unknown native bench '${bench}'`);
-  const cc = options.cc ?? process.env.CC ?? 'cc';
+  const cc = compilerOf(options);
   const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
   const source = path.join(SOURCE_DIR, `${bench}.c`);
   const hash = createHash('sha256').update([cc, ...CFLAGS].join(' '));
@@ -160,6 +160,11 @@ export async function buildNative(bench: NativeBench, options: NativeOptions = {
     build.then(settled, settled);
   }
   return build;
+}
+
+/** The C compiler: the option, else $CC, else cc. */
+function compilerOf(options: NativeOptions): string {
+  return options.cc ?? process.env.CC ?? 'cc';
 }
 
 /** Builds in flight in this process, so concurrent callers compile once. */
@@ -200,7 +205,7 @@ async function preloadLibrary(allocator: NativeAllocator, options: NativeOptions
       : { skipped: `${allocator}: preload library ${options.library} does not exist` };
   }
   const { soname, debianPackage } = PRELOADS[allocator];
-  const found = await findLibrary(soname, options.cc ?? process.env.CC ?? 'cc');
+  const found = await findLibrary(soname, compilerOf(options));
   return found !== null ? { path: found } : { skipped: `${allocator}: ${soname} not found (install the Debian package ${debianPackage})` };
 }
 
