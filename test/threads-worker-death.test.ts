@@ -61,15 +61,18 @@ function freeBlocks(heap: Heap, blocks: { ptr: number; size: number; key: number
   }
 }
 
-/** Starts a worker and resolves at its first message (with the worker, still running or not). */
-async function untilFirstMessage(j: DeathJob): Promise<{ worker: Worker; first: DeathMessage; outcome: Promise<WorkerOutcome<DeathMessage>> }> {
+type Holding = Extract<DeathMessage, { type: 'holding' }>;
+
+/** Starts a worker and resolves once it reports what it holds (with the worker, still running or not). */
+async function untilHolding(j: DeathJob): Promise<{ worker: Worker; holding: Holding; outcome: Promise<WorkerOutcome<DeathMessage>> }> {
   const worker = startWorker(WORKER, j);
   let resolveFirst!: (m: DeathMessage) => void;
   const firstMessage = new Promise<DeathMessage>((r) => (resolveFirst = r));
   const outcome = settle<DeathMessage>(worker, (m) => resolveFirst(m));
   const first = await Promise.race([firstMessage, outcome.then((o) => messageOf(o, 'holding'))]);
   if (first.type === 'failed') assert.fail(`worker failed: ${first.error}`);
-  return { worker, first, outcome };
+  assert.equal(first.type, 'holding', 'the first message reports what the worker holds');
+  return { worker, holding: first as Holding, outcome };
 }
 
 /** After everything is freed: the heap is consistent, small again, and a new worker can fill all of it. */
@@ -116,9 +119,7 @@ describe('worker death on a shared heap', () => {
   it('a terminated worker holding cached blocks: reclaimThread(tid) recovers them, a new worker can fill the heap', async () => {
     const heap = createHeap(OPTIONS);
     const j = job(heap, 'terminate', 12);
-    const { worker, first, outcome } = await untilFirstMessage(j);
-    assert.equal(first.type, 'holding');
-    const h = first as Extract<DeathMessage, { type: 'holding' }>;
+    const { worker, holding: h, outcome } = await untilHolding(j);
     assert.ok(h.live > 0 && h.cached > 0, `the worker should hold live and cached blocks (live ${h.live}, cached ${h.cached})`);
     const blocks = liveBlocks(j);
     assert.equal(blocks.length, h.live);
@@ -169,11 +170,10 @@ describe('worker death on a shared heap', () => {
   it("a terminated worker's cached mid blocks are reclaimable too", async () => {
     const heap = createHeap(OPTIONS);
     const j = job(heap, 'mid-cache', 14);
-    const { worker, first, outcome } = await untilFirstMessage(j);
-    assert.equal(first.type, 'holding');
+    const { worker, holding, outcome } = await untilHolding(j);
     await worker.terminate();
     await outcome;
-    heap.reclaimThread((first as Extract<DeathMessage, { type: 'holding' }>).tid);
+    heap.reclaimThread(holding.tid);
     heap.check();
     const mapped = heap.stats().mappedBytes;
     // The dead worker freed its 8 mid blocks into its own mid list: the same 8 must be reusable now.
