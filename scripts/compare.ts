@@ -5,8 +5,8 @@
  * Exit codes: 0 compared, 1 a set could not be read, 2 bad command line.
  */
 import { parseArgs } from 'node:util';
-import { compareSets, formatComparison, loadResultSet } from '../lib/bench/compare';
-import { currentCheckout } from '../lib/bench/provenance';
+import { compareSets, formatComparison, loadResultSet } from '../lib/bench/matrix/compare';
+import { currentCheckout } from '../lib/bench/matrix/provenance';
 
 const USAGE = `usage: npm run compare -- A B
 

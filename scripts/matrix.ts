@@ -1,12 +1,12 @@
 /**
  * npm run matrix -- [--profile quick|full] [--out data/NAME] [--allocators a,b] [--reps N]
- * (see lib/bench/matrix-args.ts). Exit codes: 0 done, 1 some runs failed,
+ * (see lib/bench/matrix/matrix-args.ts). Exit codes: 0 done, 1 some runs failed,
  * 2 bad command line, 130 interrupted (rerun the same command to resume).
  */
 import { Presets, SingleBar } from 'cli-progress';
 import { UsageError } from '../lib/bench/cli-args';
-import { runLabel, runMatrix, type MatrixHooks } from '../lib/bench/matrix';
-import { MATRIX_USAGE, parseMatrixArgs } from '../lib/bench/matrix-args';
+import { runLabel, runMatrix, type MatrixHooks } from '../lib/bench/matrix/matrix';
+import { MATRIX_USAGE, parseMatrixArgs } from '../lib/bench/matrix/matrix-args';
 import { formatRate } from '../lib/bench/runner';
 import { runMain } from './run-main';
 

@@ -23,7 +23,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { createHeap, PRESET_NAMES, type BuildMode, type Heap, type HeapOptions, type PresetName } from "../lib";
-import { Xorshift32 } from "../lib/bench/rng";
+import { Xorshift32 } from "../lib/bench/workloads/rng";
 
 const OPS = Number(process.env.HAKMEM_MODEL_OPS ?? 100000);
 const SEED = Number(process.env.HAKMEM_MODEL_SEED ?? 20251122) >>> 0;
@@ -32,7 +32,7 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const MAX_LARGE = 256 * KiB;
 
-/** The workloads' xorshift32 (lib/bench/rng.ts) as a draw function. */
+/** The workloads' xorshift32 (lib/bench/workloads/rng.ts) as a draw function. */
 function rng(seed: number): () => number {
   const g = new Xorshift32(seed);
   return () => g.draw();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkoutMismatch, collectProvenance, currentCheckout, machineOf } from '../lib/bench/provenance';
+import { checkoutMismatch, collectProvenance, currentCheckout, machineOf } from '../lib/bench/matrix/provenance';
 
 describe('provenance', () => {
   it('records code, machine, runtime, configuration, command and date', () => {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BenchAllocator } from '../lib/bench/allocator-adapter';
+import type { BenchAllocator } from '../lib/bench/adapters/allocator-adapter';
 import { HakmemAllocator } from '../lib/bench/adapters/hakmem';
 import { ThingAllocator, thingPoolBytes } from '../lib/bench/adapters/thing';
 import { V8Allocator } from '../lib/bench/adapters/v8';
-import { benchRandomMixed, randomMixedLoop } from '../lib/bench/random-mixed';
-import { Xorshift32, xorshift32Next, xorshift32Seed } from '../lib/bench/rng';
-import { replayRandomMixed } from '../lib/bench/workload';
+import { benchRandomMixed, randomMixedLoop } from '../lib/bench/workloads/random-mixed';
+import { Xorshift32, xorshift32Next, xorshift32Seed } from '../lib/bench/workloads/rng';
+import { replayRandomMixed } from '../lib/bench/workloads/random-mixed-replay';
 import { createHeap } from '../lib/index';
 
 describe('xorshift32', () => {

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { compareSets, formatComparison, type ResultSet } from '../lib/bench/compare';
-import type { Checkout } from '../lib/bench/provenance';
-import { appendRow, COLUMNS, type CsvRow } from '../lib/bench/results-csv';
+import { compareSets, formatComparison, type ResultSet } from '../lib/bench/matrix/compare';
+import type { Checkout } from '../lib/bench/matrix/provenance';
+import { appendRow, COLUMNS, type CsvRow } from '../lib/bench/matrix/results-csv';
 
 const CHECKOUT: Checkout = { commit: 'c0ffee'.padEnd(40, '0'), dirty: false, dirtyDigest: null };
 

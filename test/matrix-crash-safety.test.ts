@@ -4,8 +4,8 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { COLUMNS, readRows } from '../lib/bench/results-csv';
-import type { MatrixRecord } from '../lib/bench/matrix';
+import { COLUMNS, readRows } from '../lib/bench/matrix/results-csv';
+import type { MatrixRecord } from '../lib/bench/matrix/matrix';
 
 const ROOT = path.resolve(__dirname, '..');
 const MATRIX = ['-r', 'ts-node/register/transpile-only', 'scripts/matrix.ts'];

@@ -4,9 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { UsageError } from '../lib/bench/cli-args';
-import { benchArgv, planRuns, PROFILES } from '../lib/bench/matrix';
-import { parseAllocatorSpecs, parseMatrixArgs } from '../lib/bench/matrix-args';
-import { appendRow, COLUMNS, dropPartialTail, readRows, type CsvRow } from '../lib/bench/results-csv';
+import { benchArgv, planRuns, PROFILES } from '../lib/bench/matrix/matrix';
+import { parseAllocatorSpecs, parseMatrixArgs } from '../lib/bench/matrix/matrix-args';
+import { appendRow, COLUMNS, dropPartialTail, readRows, type CsvRow } from '../lib/bench/matrix/results-csv';
 
 describe('matrix plan', () => {
   it('covers allocators x (fixed 128..1024, random-mixed) x reps, a whole pass per repetition', () => {

@@ -8,9 +8,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { BenchAllocator } from '../lib/bench/allocator-adapter';
+import type { BenchAllocator } from '../lib/bench/adapters/allocator-adapter';
 import { V8Allocator } from '../lib/bench/adapters/v8';
-import { larson, type LarsonParams } from '../lib/bench/larson';
+import { larson, type LarsonParams } from '../lib/bench/workloads/larson';
 import {
   buildNative,
   isSkipped,
@@ -18,9 +18,9 @@ import {
   runNative,
   type NativeBench,
   type NativeResult,
-} from '../lib/bench/native';
-import { randomMixedLoop, type Fingerprint } from '../lib/bench/random-mixed';
-import { replayRandomMixed } from '../lib/bench/workload';
+} from '../lib/bench/native/run-native';
+import { randomMixedLoop, type Fingerprint } from '../lib/bench/workloads/random-mixed';
+import { replayRandomMixed } from '../lib/bench/workloads/random-mixed-replay';
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'hakmem-native-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));

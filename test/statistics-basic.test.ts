@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bootstrapMedianRatio, mannWhitneyU, median, normalUpperTail, quantile } from '../lib/bench/statistics';
+import { bootstrapMedianRatio, mannWhitneyU, median, normalUpperTail, quantile } from '../lib/bench/matrix/statistics';
 
 const close = (actual: number, expected: number, tol: number) =>
   assert.ok(Math.abs(actual - expected) <= tol, `${actual} is not within ${tol} of ${expected}`);

@@ -1,7 +1,7 @@
 /**
  * The threaded benchmarks on one shared hakmem heap (lib/bench/threads/run-threads.ts) against the
- * native C harness (lib/bench/native.ts, glibc): the same work proven by equal fingerprints
- * (lib/bench/WORKLOADS.md), larson budgeted by generations with THREADS 1 and 2, random-mixed with
+ * native C harness (lib/bench/native/run-native.ts, glibc): the same work proven by equal fingerprints
+ * (lib/bench/workloads/WORKLOADS.md), larson budgeted by generations with THREADS 1 and 2, random-mixed with
  * THREADS 2; larson's heap stats show its remote frees and thread hand-offs; and the bench CLI runs
  * hakmem larson on 2 threads.
  */
@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { isSkipped, runNative, type NativeBench, type NativeResult } from '../lib/bench/native';
+import { isSkipped, runNative, type NativeBench, type NativeResult } from '../lib/bench/native/run-native';
 import { larsonThreads, randomMixedThreads } from '../lib/bench/threads/run-threads';
 
 const ROOT = path.resolve(__dirname, '..');

@@ -6,8 +6,8 @@
 import { parseArgs } from 'node:util';
 import type { BuildMode } from '../alloc/config';
 import { PRESET_NAMES, isPresetName, type PresetName } from '../alloc/presets';
-import { ALLOCATORS, isAllocatorName, type AllocatorName } from './allocators';
-import type { LarsonWorkload } from './larson';
+import { ALLOCATORS, isAllocatorName, type AllocatorName } from './adapters/allocators';
+import type { LarsonWorkload } from './workloads/larson';
 
 export const BENCHES = ['random-mixed', 'fixed', 'larson'] as const;
 export type BenchName = (typeof BENCHES)[number];

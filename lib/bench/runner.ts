@@ -4,12 +4,12 @@
  * BenchResult: the shape of `npm run bench -- ... --json`, one matrix row.
  */
 import { createTsAllocator, type HakmemConfig } from './adapters/index';
-import { isNativeAllocator, type AllocatorName } from './allocators';
+import { isNativeAllocator, type AllocatorName } from './adapters/allocators';
 import type { BenchName, BenchRequest, LarsonArgs, RandomMixedArgs } from './cli-args';
-import { larson } from './larson';
-import { isSkipped, runNative } from './native';
-import { benchRandomMixed, type Fingerprint, type LoopResult } from './random-mixed';
-import { replayRandomMixed } from './workload';
+import { larson } from './workloads/larson';
+import { isSkipped, runNative } from './native/run-native';
+import { benchRandomMixed, type Fingerprint, type LoopResult } from './workloads/random-mixed';
+import { replayRandomMixed } from './workloads/random-mixed-replay';
 
 export interface BenchResult {
   bench: BenchName;

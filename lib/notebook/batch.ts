@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { collectProvenance } from "../bench/provenance";
+import { collectProvenance } from "../bench/matrix/provenance";
 import { CellExecutionError } from "./cell-error";
 import { notebookToHtml, reportIndexHtml, type ProvenanceFooter } from "./export-html";
 import { joinText, readNotebook } from "./nbformat";

@@ -2,9 +2,9 @@
  * Benchmark results as the tidy rows the plots take, and their per-cell summary (median, spread,
  * ratio to the system baseline): from live measurements or from a saved result set.
  */
-import type { CsvRow } from "../bench/results-csv";
+import type { CsvRow } from "../bench/matrix/results-csv";
 import type { BenchResult } from "../bench/runner";
-import { median } from "../bench/statistics";
+import { median } from "../bench/matrix/statistics";
 import { groupBy } from "./specs/aggregate";
 import type { ThroughputRow } from "./specs/rows";
 

@@ -1,5 +1,5 @@
 /*
- * larson: the native side of lib/bench/WORKLOADS.md "larson", after Paul
+ * larson: the native side of lib/bench/workloads/WORKLOADS.md "larson", after Paul
  * Larson's server benchmark as mimalloc-bench runs it (own implementation).
  *
  *   larson SECONDS MIN MAX CHUNKS ROUNDS SEED THREADS

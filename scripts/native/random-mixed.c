@@ -1,5 +1,5 @@
 /*
- * random-mixed: the native side of lib/bench/WORKLOADS.md "random-mixed"
+ * random-mixed: the native side of lib/bench/workloads/WORKLOADS.md "random-mixed"
  * (and "fixed", which is random-mixed with MIN = MAX).
  *
  *   random-mixed CYCLES WS SEED MIN MAX [THREADS]

@@ -1,5 +1,5 @@
 /** The hakmem heap under test: pointers are byte offsets into its buffer, 0 is null. */
-import type { BenchAllocator } from '../allocator-adapter';
+import type { BenchAllocator } from './allocator-adapter';
 import type { Heap } from '../../index';
 
 export class HakmemAllocator implements BenchAllocator<number> {

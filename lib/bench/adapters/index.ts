@@ -1,8 +1,8 @@
 /** The TypeScript allocators' adapters, created by name for a workload. */
 import type { BuildMode } from '../../alloc/config';
 import type { PresetName } from '../../alloc/presets';
-import type { BenchAllocator } from '../allocator-adapter';
-import type { TsAllocatorName } from '../allocators';
+import type { BenchAllocator } from './allocator-adapter';
+import type { TsAllocatorName } from './allocators';
 import { HakmemAllocator } from './hakmem';
 import { ThingAllocator, thingPoolBytes } from './thing';
 import { V8Allocator } from './v8';

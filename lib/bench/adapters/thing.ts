@@ -1,6 +1,6 @@
 /** @thi.ng/malloc's MemPool (first-fit free list with block merging) over one ArrayBuffer. */
 import { MemPool } from '@thi.ng/malloc';
-import type { BenchAllocator } from '../allocator-adapter';
+import type { BenchAllocator } from './allocator-adapter';
 
 /**
  * Pool size for a workload of `ws` live blocks of at most `maxSize` bytes:

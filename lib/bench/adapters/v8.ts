@@ -1,5 +1,5 @@
 /** The JS engine's own allocation: a fresh Uint8Array per block, dropped for the GC on free. */
-import type { BenchAllocator, MallocFree } from '../allocator-adapter';
+import type { BenchAllocator, MallocFree } from './allocator-adapter';
 
 export class V8Allocator implements BenchAllocator<Uint8Array | null>, MallocFree<Uint8Array | null> {
   readonly name = 'v8';

@@ -7,9 +7,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { attachHeap } from '../../alloc/create-heap';
 import { HakmemAllocator } from '../adapters/hakmem';
-import { chainFingerprint, newChainTotals, runGeneration } from '../larson';
-import { Lran2 } from '../lran2';
-import { randomMixedLoop, warmUpRandomMixed } from '../random-mixed';
+import { chainFingerprint, newChainTotals, runGeneration } from '../workloads/larson';
+import { Lran2 } from '../workloads/lran2';
+import { randomMixedLoop, warmUpRandomMixed } from '../workloads/random-mixed';
 import { CONTROL_START, type LarsonJob, type RandomMixedJob, type WorkerJob, type WorkerMessage } from './protocol';
 
 const job = workerData as WorkerJob;

@@ -1,6 +1,6 @@
 /**
  * Multi-threaded benchmarks on one shared hakmem heap: random-mixed with independent per-thread
- * working sets, and larson with its remote frees and thread hand-offs (lib/bench/WORKLOADS.md).
+ * working sets, and larson with its remote frees and thread hand-offs (lib/bench/workloads/WORKLOADS.md).
  * Workers start before the clock; the clock runs from the start barrier until the last report.
  */
 import path from 'node:path';
@@ -10,9 +10,9 @@ import type { HeapOptions } from '../../alloc/config';
 import type { Heap } from '../../alloc/heap';
 import type { HeapStats } from '../../alloc/stats';
 import { HakmemAllocator } from '../adapters/hakmem';
-import { warmUp, type LarsonWorkload } from '../larson';
-import { Lran2 } from '../lran2';
-import type { Fingerprint, LoopResult } from '../random-mixed';
+import { warmUp, type LarsonWorkload } from '../workloads/larson';
+import { Lran2 } from '../workloads/lran2';
+import type { Fingerprint, LoopResult } from '../workloads/random-mixed';
 import { CONTROL_START, CONTROL_WORDS, type WorkerJob, type WorkerMessage } from './protocol';
 
 export interface ThreadedResult extends LoopResult {

@@ -3,7 +3,7 @@
 /** The baseline allocator every ratio is taken against. */
 export const SYSTEM = "system";
 
-export { median } from "../../bench/statistics";
+export { median } from "../../bench/matrix/statistics";
 
 export function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();

@@ -1,6 +1,6 @@
 /**
  * Facts about a workload that depend only on its parameters, computed by
- * replaying its RNG without allocating (lib/bench/WORKLOADS.md): the
+ * replaying its RNG without allocating (lib/bench/workloads/WORKLOADS.md): the
  * reference fingerprint every harness must reproduce, and the peak live bytes
  * a heap must hold to run it.
  */

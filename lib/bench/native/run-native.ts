@@ -10,11 +10,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import type { Fingerprint } from './random-mixed';
+import type { Fingerprint } from '../workloads/random-mixed';
 
 const execFileAsync = promisify(execFile);
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = path.resolve(__dirname, '..', '..', '..');
 const SOURCE_DIR = path.join(ROOT, 'scripts', 'native');
 const DEFAULT_CACHE_DIR = path.join(ROOT, '.cache', 'native');
 const CFLAGS = ['-std=c11', '-O2', '-pthread'];

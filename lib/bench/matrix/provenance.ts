@@ -9,10 +9,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { configHash, resolveConfig, type BuildMode } from '../alloc/config';
-import type { PresetName } from '../alloc/presets';
+import { configHash, resolveConfig, type BuildMode } from '../../alloc/config';
+import type { PresetName } from '../../alloc/presets';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /** The files whose changes change a measurement (tests, notebooks and data do not). */
 const MEASURED_PATHS = ['lib', 'scripts', 'package.json', 'package-lock.json', 'tsconfig.json'];

@@ -1,11 +1,11 @@
 /**
- * The random-mixed loop of lib/bench/WORKLOADS.md (and `fixed`, which is this
+ * The random-mixed loop of lib/bench/workloads/WORKLOADS.md (and `fixed`, which is this
  * loop with min = max). It is what gets compared with the C harness compiled
  * -O2, so it stays lean: the RNG state is a local, slots are the allocator's
  * own slot array (an Int32Array for byte-offset pointers), `%` only sees
  * unsigned 31-bit values, and nothing is allocated inside the loop.
  */
-import type { BenchAllocator, Slots } from './allocator-adapter';
+import type { BenchAllocator, Slots } from '../adapters/allocator-adapter';
 import { xorshift32Draw, xorshift32Next, xorshift32Seed } from './rng';
 
 /** Proof of which requests a run made: equal fingerprints mean the same work. */

@@ -3,7 +3,7 @@
  * bootstrap confidence interval for a ratio of medians, and the Mann-Whitney
  * rank-sum test. Small samples (3-10 repetitions) are the normal case here.
  */
-import { Xorshift32 } from './rng';
+import { Xorshift32 } from '../workloads/rng';
 
 /** Sorted copy, ascending; rejects empty samples and non-finite values. */
 function sorted(xs: readonly number[], what: string): number[] {

@@ -9,7 +9,7 @@ import type { MatrixRecord } from './matrix';
 import { checkoutMismatch, machineOf, type Checkout } from './provenance';
 import { readRows, type CsvRow } from './results-csv';
 import { bootstrapMedianRatio, mannWhitneyU, median } from './statistics';
-import { formatRate } from './runner';
+import { formatRate } from '../runner';
 
 /** The significance level of the verdicts. */
 export const ALPHA = 0.05;

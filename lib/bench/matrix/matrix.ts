@@ -4,20 +4,20 @@
  * process running `scripts/bench.ts --json` (the warm-up happens inside it),
  * so V8's type feedback and the heap start clean and stay monomorphic.
  *
- * Rows go to OUT.csv as each run finishes (lib/bench/results-csv.ts), so an
+ * Rows go to OUT.csv as each run finishes (lib/bench/matrix/results-csv.ts), so an
  * interrupted matrix keeps what it measured and the same command resumes it;
  * OUT.json holds the provenance of every session that wrote to the set.
  */
 import type { ChildProcess } from 'node:child_process';
-import { runBenchProcess } from './bench-process';
+import { runBenchProcess } from '../bench-process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { BuildMode } from '../alloc/config';
-import type { PresetName } from '../alloc/presets';
-import type { AllocatorName } from './allocators';
+import type { BuildMode } from '../../alloc/config';
+import type { PresetName } from '../../alloc/presets';
+import type { AllocatorName } from '../adapters/allocators';
 import { collectProvenance, currentCheckout, checkoutMismatch, type Provenance } from './provenance';
 import { appendRow, dropPartialTail, readRows, type CsvRow } from './results-csv';
-import type { BenchResult } from './runner';
+import type { BenchResult } from '../runner';
 
 export const PROFILES = {
   /** Under 5 minutes on 2 cores for all seven allocators. Five reps: with three, a rank-sum test can never reach p < 0.05. */

@@ -1,9 +1,9 @@
 /**
  * The names of every allocator a benchmark can run on: the TypeScript ones
  * run in-process through an adapter (lib/bench/adapters), the native ones in
- * the C harness (lib/bench/native.ts).
+ * the C harness (lib/bench/native/run-native.ts).
  */
-import { NATIVE_ALLOCATORS, type NativeAllocator } from './native';
+import { NATIVE_ALLOCATORS, type NativeAllocator } from '../native/run-native';
 
 export const TS_ALLOCATORS = ['hakmem', 'v8', 'thing'] as const;
 export type TsAllocatorName = (typeof TS_ALLOCATORS)[number];

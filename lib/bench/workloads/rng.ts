@@ -1,5 +1,5 @@
 /**
- * xorshift32, the one RNG every harness uses (lib/bench/WORKLOADS.md).
+ * xorshift32, the one RNG every harness uses (lib/bench/workloads/WORKLOADS.md).
  *
  * The state is kept as a signed int32 so V8 holds it in a register as a small
  * integer; only its bits matter. Hot loops call `xorshift32Next` on a local and

@@ -3,9 +3,9 @@
  * into MatrixOptions; mistakes become a UsageError (exit 2).
  */
 import { parseArgs } from 'node:util';
-import { PRESET_NAMES, isPresetName } from '../alloc/presets';
-import { ALLOCATORS, isAllocatorName } from './allocators';
-import { UsageError } from './cli-args';
+import { PRESET_NAMES, isPresetName } from '../../alloc/presets';
+import { ALLOCATORS, isAllocatorName } from '../adapters/allocators';
+import { UsageError } from '../cli-args';
 import { PROFILES, type AllocatorSpec, type MatrixOptions, type ProfileName } from './matrix';
 
 export const MATRIX_USAGE = `usage: npm run matrix -- [options]

@@ -15,7 +15,7 @@
  *   peakLiveBytes, peakHeapBytes   empty where unknown
  *   fingerprint  mallocs/frees/bytes/hash: equal fingerprints, same work
  *   skipped      why the baseline could not run here (empty when it ran)
- *   commit, dirty   the code it was measured with (lib/bench/provenance.ts)
+ *   commit, dirty   the code it was measured with (lib/bench/matrix/provenance.ts)
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
 

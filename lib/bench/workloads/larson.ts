@@ -1,12 +1,12 @@
 /**
- * The larson loop of lib/bench/WORKLOADS.md, the same work as
+ * The larson loop of lib/bench/workloads/WORKLOADS.md, the same work as
  * scripts/native/larson.c. `larson` runs one chain on this thread, its
  * generations one after another; hakmem's threaded runs use `runGeneration`
  * and `warmUp` from worker threads (lib/bench/threads).
  * Lean like the C loop: the RNG is a monomorphic class V8 inlines, slots are
  * the allocator's slot array, and nothing is allocated inside the loop.
  */
-import type { BenchAllocator, Slots } from './allocator-adapter';
+import type { BenchAllocator, Slots } from '../adapters/allocator-adapter';
 import { Lran2 } from './lran2';
 import type { Fingerprint, LoopResult } from './random-mixed';
 
