@@ -40,10 +40,4 @@ export class IdTable {
       this.sparse.delete(id);
     }
   }
-
-  /** Each ID with an entry, and its value. */
-  *entries(): IterableIterator<[number, number]> {
-    for (let id = 0; id < this.dense.length; id++) if (!Number.isNaN(this.dense[id])) yield [id, this.dense[id]];
-    yield* this.sparse.entries();
-  }
 }
