@@ -24,6 +24,8 @@ export interface RecordOptions {
   command: string;
   args: readonly string[];
   cwd?: string;
+  /** Variables added to the command's environment (shown in the `command:` comment). */
+  env?: Readonly<Record<string, string>>;
   /** The command's stdin/stdout/stderr; default inherited. */
   stdio?: 'inherit' | 'ignore';
   /** The C compiler for the shim; default $CC, else cc. */
@@ -73,7 +75,7 @@ export async function recordTrace(options: RecordOptions): Promise<RecordResult>
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'hakmem-record-'));
   try {
     const raw = path.join(scratch, 'raw.hktrace');
-    const env = { ...process.env, LD_PRELOAD: shim, HAKMEM_TRACE_OUT: raw };
+    const env = { ...process.env, ...options.env, LD_PRELOAD: shim, HAKMEM_TRACE_OUT: raw };
     const date = new Date().toISOString();
     const { exitCode, signal } = await run(program, options, env);
 
@@ -94,7 +96,10 @@ export async function recordTrace(options: RecordOptions): Promise<RecordResult>
     const trace: Trace = {
       ...recorded,
       comments: [
-        `command: ${[options.command, ...options.args].map(shellQuote).join(' ')}`,
+        `command: ${[
+          ...Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)}`),
+          ...[options.command, ...options.args].map(shellQuote),
+        ].join(' ')}`,
         `date: ${date}`,
         `program: ${program}${version ? ` ${version}` : ''}`,
         `recorder: ${RECORDER_COMMENT}`,
