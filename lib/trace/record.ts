@@ -85,7 +85,9 @@ export async function recordTrace(options: RecordOptions): Promise<RecordResult>
           '(LD_PRELOAD does not apply to a statically linked or setuid program)',
       );
     }
-    const recorded = await readTrace(raw);
+    const recorded = await readTrace(raw).catch((e: Error) => {
+      throw new RecordError(`the recording is inconsistent (a recorder bug, or a program that closed its file): ${e.message}`);
+    });
     if (recorded.length === 0) {
       throw new RecordError(
         `no allocations recorded: ${program} made no malloc-family calls through the dynamic linker ` +
