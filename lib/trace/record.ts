@@ -77,7 +77,7 @@ export async function recordTrace(options: RecordOptions): Promise<RecordResult>
     const raw = path.join(scratch, 'raw.hktrace');
     const env = { ...process.env, ...options.env, LD_PRELOAD: shim, HAKMEM_TRACE_OUT: raw };
     const date = new Date().toISOString();
-    const { exitCode, signal } = await run(program, options, env);
+    const { exitCode, signal } = await run(options, env);
 
     if (!(await fs.stat(raw).catch(() => null))) {
       throw new RecordError(
@@ -114,14 +114,11 @@ export async function recordTrace(options: RecordOptions): Promise<RecordResult>
   }
 }
 
-function run(
-  program: string,
-  options: RecordOptions,
-  env: NodeJS.ProcessEnv,
-): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }> {
+/** Runs the command as given (some programs look at the name they are called by). */
+function run(options: RecordOptions, env: NodeJS.ProcessEnv): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, options.args, { cwd: options.cwd, env, stdio: options.stdio ?? 'inherit' });
-    child.on('error', (e) => reject(new RecordError(`cannot run ${program}: ${e.message}`)));
+    const child = spawn(options.command, options.args, { cwd: options.cwd, env, stdio: options.stdio ?? 'inherit' });
+    child.on('error', (e) => reject(new RecordError(`cannot run ${options.command}: ${e.message}`)));
     child.on('close', (exitCode, signal) => resolve({ exitCode, signal }));
   });
 }
