@@ -60,7 +60,12 @@ export function loadResultSet(pathArg: string): ResultSet {
 }
 
 function cellKey(r: CsvRow): string {
-  return [r.bench, r.size, r.allocator, r.preset, r.build, r.threads].join('|');
+  return [r.bench, r.size, r.allocator, r.preset, r.build, r.threads, r.engine].join('|');
+}
+
+/** A row's allocator as tables name it: hakmem:PRESET (and /debug), else the allocator. */
+export function allocatorLabel(r: Pick<CsvRow, 'allocator' | 'preset' | 'build'>): string {
+  return `${r.allocator}${r.preset ? `:${r.preset}` : ''}${r.build === 'debug' ? '/debug' : ''}`;
 }
 
 function groupByCell(rows: readonly CsvRow[]): Map<string, CsvRow[]> {
@@ -83,7 +88,7 @@ export function compareSets(a: ResultSet, b: ResultSet, checkout: Checkout): Com
     const label = {
       bench: sample.bench,
       size: sample.size,
-      allocator: `${sample.allocator}${sample.preset ? `:${sample.preset}` : ''}${sample.build === 'debug' ? '/debug' : ''}`,
+      allocator: allocatorLabel(sample),
       threads: sample.threads,
     };
     const fingerprints = (rows: CsvRow[]) => [...new Set(rows.map((r) => r.fingerprint).filter(Boolean))].join(' ');
