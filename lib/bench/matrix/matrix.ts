@@ -60,6 +60,8 @@ export interface MatrixOptions {
   engines: readonly string[];
   /** Run only this slice of the plan (shards.ts); null: all of it. */
   shard: Shard | null;
+  /** Where pinned engines are installed (default .cache/engines). */
+  engineCache?: string;
 }
 
 /** One repetition of one cell. */
@@ -246,7 +248,7 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
     warn(`shard ${shardLabel(options.shard)}: ${cells} of ${all} cells, ${runs.length} runs`);
   }
   if (existing.rows.length > 0) warn(`resuming ${csv}: ${runs.length - todo.length} of ${runs.length} runs already there`);
-  const engines = resolveEngines(options.engines, warn);
+  const engines = resolveEngines(options.engines, options.engineCache, warn);
 
   const hakmemPresets = [
     ...new Set(options.allocators.filter((s) => s.allocator === 'hakmem').map((s) => s.preset ?? 'current')),
@@ -329,10 +331,11 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
 type EngineOutcome = { engine: Engine } | { skipped: string };
 
 /** Each engine ready to run (installed on first use), or why it cannot: its runs become skipped rows. */
-function resolveEngines(names: readonly string[], warn: (m: string) => void): Map<string, EngineOutcome> {
+function resolveEngines(names: readonly string[], cacheDir: string | undefined, warn: (m: string) => void): Map<string, EngineOutcome> {
   const engines = new Map<string, EngineOutcome>();
   for (const name of names) {
     const r = resolveEngine(name, {
+      cacheDir,
       onInstall: (pin) => warn(`installing ${pin.name} (${pin.package}@${pin.version}) into .cache/engines`),
     });
     if ('skipped' in r) warn(`engine ${name} is not available, its runs are skipped: ${r.skipped}`);
