@@ -134,7 +134,7 @@ export function planRuns(
       }
     }
   }
-  return options.shard ? shardItems(runs, cellOf, options.shard) : runs;
+  return options.shard ? shardItems<Run>(runs, cellOf, options.shard) : runs;
 }
 
 /** A cell: what every allocator is measured on side by side, the system baseline included. */
