@@ -9,6 +9,8 @@ import { UsageError } from '../lib/bench/cli-args';
 import { runLabel, runMatrix, type MatrixHooks } from '../lib/bench/matrix/matrix';
 import { MATRIX_USAGE, parseMatrixArgs, type MergeCommand } from '../lib/bench/matrix/matrix-args';
 import { MergeError, mergeShards } from '../lib/bench/matrix/merge';
+import { cellRatios, type CellRatio } from '../lib/bench/matrix/cell-ratios';
+import { readRows } from '../lib/bench/matrix/results-csv';
 import { formatRate } from '../lib/bench/runner';
 import { runMain } from './run-main';
 
@@ -36,6 +38,11 @@ async function main(): Promise<number> {
       `; provenance in ${summary.json}\n`,
   );
   for (const f of summary.failures) process.stderr.write(`matrix: failed: ${f}\n`);
+  const ratios = cellRatios(readRows(summary.csv).rows);
+  if (ratios.length) {
+    process.stdout.write(`${summary.csv}: median throughput and ratio to system per cell\n`);
+    printRatios(ratios);
+  }
   if (summary.interrupted) {
     process.stderr.write('matrix: interrupted; the rows above are kept: run the same command to resume\n');
     return 130;
@@ -55,9 +62,17 @@ function merge({ merge: { out, sources } }: MergeCommand): number {
   process.stderr.write(`matrix merge: ${summary.shards} shards, ${summary.rows} rows into ${summary.csv}; provenance in ${summary.json}\n`);
   for (const m of summary.machines) {
     process.stdout.write(`\n${m.machine} (shard${m.shards.length > 1 ? 's' : ''} ${m.shards.join(', ')}): median ratio to system per cell\n`);
-    for (const r of m.ratios) process.stdout.write(`  ${r.cell.padEnd(36)} ${r.series.padEnd(26)} ${r.ratio.toFixed(2)}x\n`);
+    printRatios(m.ratios);
   }
   return 0;
+}
+
+function printRatios(ratios: readonly CellRatio[]): void {
+  for (const r of ratios) {
+    process.stdout.write(
+      `  ${r.cell.padEnd(34)} ${r.series.padEnd(24)} ${formatRate(r.median).padStart(7)} vs ${formatRate(r.systemMedian).padStart(7)} ops/s = ${r.ratio.toFixed(2)}x (n=${r.reps})\n`,
+    );
+  }
 }
 
 function outcomeText(outcome: Parameters<NonNullable<MatrixHooks['finished']>>[1]): string {

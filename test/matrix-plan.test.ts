@@ -43,6 +43,18 @@ describe('matrix plan', () => {
     }
   });
 
+  it('measures the benches asked for, on every engine asked for', () => {
+    const parsed = parseMatrixArgs(['--benches', 'random-mixed', '--engines', 'node,bun', '--allocators', 'hakmem,system', '--reps', '15']);
+    assert.ok('benches' in parsed);
+    const runs = planRuns(parsed);
+    assert.equal(runs.length, 2 * 2 * 15);
+    assert.ok(runs.every((r) => r.bench === 'random-mixed'));
+    // Repetition-major: each repetition runs every engine and allocator once, in fresh processes, alternating.
+    assert.deepEqual(runs.slice(0, 4).map((r) => `${r.engine}:${r.spec.allocator}:${r.rep}`), ['node:hakmem:1', 'node:system:1', 'bun:hakmem:1', 'bun:system:1']);
+    assert.throws(() => parseMatrixArgs(['--benches', 'larson']), /unknown bench 'larson' in --benches \(expected fixed, random-mixed\)/);
+    assert.throws(() => parseMatrixArgs(['--engines', 'node,node']), /names an engine twice/);
+  });
+
   it('parses its command line with profile defaults', () => {
     const quick = parseMatrixArgs([]);
     assert.ok('out' in quick);

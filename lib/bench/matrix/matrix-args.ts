@@ -8,7 +8,7 @@ import { ALLOCATORS, isAllocatorName } from '../adapters/allocators';
 import { UsageError } from '../cli-args';
 import { ENGINES, RUNNING_NODE, isEngineName } from '../engines/engines';
 import { defaultOut } from './locations';
-import { PROFILES, type AllocatorSpec, type MatrixOptions, type ProfileName } from './matrix';
+import { FIXED_SIZES, MATRIX_BENCHES, MIXED_MAX, MIXED_MIN, PROFILES, type AllocatorSpec, type MatrixBench, type MatrixOptions, type ProfileName } from './matrix';
 import { SHARD_INDEX_VARIABLES, parseShard } from './shards';
 
 const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];
@@ -36,6 +36,7 @@ options:
                       x threads x engine, every allocator of it), dealt round-robin, so each ratio
                       to system is measured on one machine; merge the N sets with 'merge'.
                       auto/N takes K from ${SHARD_INDEX_VARIABLES.map((v) => `${v.name} (${v.first}-based)`).join(' or ')}
+  --benches LIST      fixed (${FIXED_SIZES.join('/')}), random-mixed (${MIXED_MIN}..${MIXED_MAX}), or both (default)
   --reps N            repetitions per cell (default: the profile's)
   --cycles N          cycles per run (default: the profile's)
   --build MODE        hakmem build: release (default) or debug
@@ -73,6 +74,7 @@ export function parseMatrixArgs(argv: readonly string[], env: Record<string, str
         build: { type: 'string' },
         threads: { type: 'string' },
         engines: { type: 'string' },
+        benches: { type: 'string' },
         shard: { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -100,6 +102,7 @@ export function parseMatrixArgs(argv: readonly string[], env: Record<string, str
     build,
     threads: parseThreadList(o.threads ?? '1'),
     engines: parseEngineList(o.engines ?? RUNNING_NODE),
+    benches: parseBenchList(o.benches ?? MATRIX_BENCHES.join(',')),
     shard,
   };
 }
@@ -116,6 +119,13 @@ function parseMergeArgs(argv: readonly string[]): MergeCommand {
   const flag = argv.find((a) => a.startsWith('-'));
   if (flag !== undefined) throw new UsageError(`merge takes no options, got '${flag}'`);
   return { merge: { out: out.replace(/\.(csv|json)$/, ''), sources: [...sources] } };
+}
+
+function parseBenchList(list: string): MatrixBench[] {
+  const names = list.split(',').map((s) => s.trim());
+  const bad = names.find((n) => !(MATRIX_BENCHES as readonly string[]).includes(n));
+  if (bad !== undefined) throw new UsageError(`unknown bench '${bad}' in --benches (expected ${MATRIX_BENCHES.join(', ')})`);
+  return [...new Set(names)] as MatrixBench[];
 }
 
 /** `node20,bun` -> names; unknown and repeated names are errors. */

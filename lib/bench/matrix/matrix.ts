@@ -38,6 +38,8 @@ export const MATRIX_SEED = 1;
 export const FIXED_SIZES = [128, 256, 512, 1024] as const;
 export const MIXED_MIN = 16;
 export const MIXED_MAX = 1024;
+export const MATRIX_BENCHES = ['fixed', 'random-mixed'] as const;
+export type MatrixBench = (typeof MATRIX_BENCHES)[number];
 
 /** An allocator, with a hakmem preset (`hakmem:phase7`; plain `hakmem` is `current`). */
 export interface AllocatorSpec {
@@ -58,6 +60,8 @@ export interface MatrixOptions {
   threads: readonly number[];
   /** JS engines (lib/bench/engines): each cell runs on every one. */
   engines: readonly string[];
+  /** The benches measured (default both): fixed at each of FIXED_SIZES, random-mixed MIXED_MIN..MIXED_MAX. */
+  benches?: readonly MatrixBench[];
   /** Run only this slice of the plan (shards.ts); null: all of it. */
   shard: Shard | null;
   /** Where pinned engines are installed (default .cache/engines). */
@@ -115,12 +119,13 @@ export function specLabel(spec: AllocatorSpec): string {
  * Engines default to the running node; a shard keeps its cells' runs (shards.ts).
  */
 export function planRuns(
-  options: Pick<MatrixOptions, 'reps' | 'allocators' | 'threads'> & Partial<Pick<MatrixOptions, 'engines' | 'shard'>>,
+  options: Pick<MatrixOptions, 'reps' | 'allocators' | 'threads'> & Partial<Pick<MatrixOptions, 'engines' | 'shard' | 'benches'>>,
 ): Run[] {
+  const wanted = options.benches ?? MATRIX_BENCHES;
   const benches: Array<Pick<Run, 'bench' | 'min' | 'max'>> = [
     ...FIXED_SIZES.map((size) => ({ bench: 'fixed' as const, min: size, max: size })),
-    { bench: 'random-mixed', min: MIXED_MIN, max: MIXED_MAX },
-  ];
+    { bench: 'random-mixed' as const, min: MIXED_MIN, max: MIXED_MAX },
+  ].filter((b) => wanted.includes(b.bench));
   const runs: Run[] = [];
   const engines = options.engines ?? [RUNNING_NODE];
   for (let rep = 1; rep <= options.reps; rep++) {
@@ -193,6 +198,7 @@ export interface SessionRecord {
   allocators: string[];
   /** Absent in sets written before engines and shards: node, build release, no shard. */
   engines?: string[];
+  benches?: MatrixBench[];
   build?: BuildMode;
   shard?: Shard | null;
   startedAt: string;
@@ -260,6 +266,7 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
     allocators: options.allocators.map(specLabel),
     threads: [...options.threads],
     engines: [...options.engines],
+    benches: [...(options.benches ?? MATRIX_BENCHES)],
     build: options.build,
     shard: options.shard,
     startedAt: new Date().toISOString(),

@@ -7,12 +7,11 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseAllocatorSpecs } from './matrix-args';
-import { cellOf, planRuns, rowKey, runKey, runLabel, type MatrixRecord, type SessionRecord } from './matrix';
-import { allocatorLabel } from './compare';
+import { MATRIX_BENCHES, cellOf, planRuns, rowKey, runKey, runLabel, type MatrixRecord, type SessionRecord } from './matrix';
+import { cellRatios, type CellRatio } from './cell-ratios';
 import { machineOf } from './provenance';
 import { readRows, writeRows, type CsvRow } from './results-csv';
 import { shardLabel, type Shard } from './shards';
-import { median } from './statistics';
 
 export class MergeError extends Error {}
 
@@ -30,7 +29,7 @@ export interface MachineRatios {
   machine: string;
   shards: number[];
   /** Each measured allocator's median over the system baseline's in the same cell. */
-  ratios: { cell: string; series: string; ratio: number }[];
+  ratios: CellRatio[];
 }
 
 export interface MergeSummary {
@@ -123,6 +122,7 @@ function planKey(s: SessionRecord): string {
     allocators: s.allocators,
     threads: s.threads,
     engines: s.engines ?? ['node'],
+    benches: s.benches ?? MATRIX_BENCHES,
     build: s.build ?? 'release',
     shards: s.shard?.count ?? null,
   });
@@ -176,6 +176,7 @@ function checkRuns(sets: ShardSet[]): void {
     allocators: parseAllocatorSpecs(s0.allocators.join(',')),
     threads: s0.threads,
     engines: s0.engines ?? ['node'],
+    benches: s0.benches ?? MATRIX_BENCHES,
   };
   const build = s0.build ?? 'release';
   for (const s of sets) {
@@ -213,31 +214,4 @@ function machineRatios(sets: ShardSet[]): MachineRatios[] {
     shards: shards.map((s) => s.shard.index).sort((a, b) => a - b),
     ratios: cellRatios(shards.flatMap((s) => s.rows)),
   }));
-}
-
-function cellRatios(rows: readonly CsvRow[]): MachineRatios['ratios'] {
-  const medians = new Map<string, Map<string, number>>();
-  const groups = new Map<string, number[]>();
-  for (const r of rows) {
-    if (r.skipped !== '') continue;
-    const key = `${cellOf(r)}\0${allocatorLabel(r)}`;
-    groups.set(key, [...(groups.get(key) ?? []), Number(r.opsPerSec)]);
-  }
-  for (const [key, rates] of groups) {
-    const [cell, series] = key.split('\0');
-    medians.set(cell, (medians.get(cell) ?? new Map()).set(series, median(rates)));
-  }
-  const ratios: MachineRatios['ratios'] = [];
-  for (const [cell, series] of medians) {
-    const system = series.get('system');
-    if (system === undefined) continue;
-    for (const [name, m] of series) if (name !== 'system') ratios.push({ cell: cellLabel(cell), series: name, ratio: m / system });
-  }
-  return ratios;
-}
-
-/** `fixed|128|2|bun` -> `fixed 128, 2 threads, bun`. */
-function cellLabel(cell: string): string {
-  const [bench, size, threads, engine] = cell.split('|');
-  return `${bench} ${size}${threads === '1' ? '' : `, ${threads} threads`}, ${engine}`;
 }
