@@ -58,7 +58,7 @@ describe('which results notebooks show', () => {
     assert.deepEqual(newestResultSet('full', root), {
       path: 'data/quick',
       kind: 'reference',
-      note: 'no results under results/full/ yet: the committed reference set data/quick.csv (run npm run matrix -- --profile full to measure here)',
+      note: 'showing the committed reference set data/quick.csv: no results under results/full/ yet (npm run matrix -- --profile full measures here)',
     });
     touch('data/full.csv', 1000);
     assert.equal(newestResultSet('full', root).path, 'data/full');
@@ -69,7 +69,7 @@ describe('which results notebooks show', () => {
     assert.deepEqual(newestResultSet('full', root), {
       path: 'results/full/engines',
       kind: 'results',
-      note: 'the newest results for profile full: results/full/engines.csv',
+      note: 'showing the newest results for profile full: results/full/engines.csv',
     });
   });
 });

@@ -44,7 +44,7 @@ export function newestResultSet(profile: string, root: string = ROOT): LocatedSe
         .sort((a, b) => b.mtime - a.mtime)
     : [];
   if (fresh.length) {
-    return { path: fresh[0].path, kind: 'results', note: `the newest results for profile ${profile}: ${fresh[0].path}.csv` };
+    return { path: fresh[0].path, kind: 'results', note: `showing the newest results for profile ${profile}: ${fresh[0].path}.csv` };
   }
   for (const name of [profile, 'quick']) {
     const reference = path.join(REFERENCE_DIR, name);
@@ -52,7 +52,7 @@ export function newestResultSet(profile: string, root: string = ROOT): LocatedSe
       return {
         path: reference,
         kind: 'reference',
-        note: `no results under ${dir}/ yet: the committed reference set ${reference}.csv (run npm run matrix -- --profile ${profile} to measure here)`,
+        note: `showing the committed reference set ${reference}.csv: no results under ${dir}/ yet (npm run matrix -- --profile ${profile} measures here)`,
       };
     }
   }
