@@ -55,7 +55,7 @@ describe('engines', () => {
     for (const [tarball, message] of [
       [fakePackage(pin.package, '0.0.1', pin.bin, pin.version), /the package is @oven\/bun-linux-x64@0\.0\.1, engines\.json pins @oven\/bun-linux-x64@/],
       [fakePackage('other', pin.version, pin.bin, pin.version), /the package is other@/],
-      [fakePackage(pin.package, pin.version, pin.bin, '9.9.9'), /its binary says version 9\.9\.9, engines\.json pins/],
+      [fakePackage(pin.package, pin.version, pin.bin, '9.9.9'), /bin\/bun says version 9\.9\.9, engines\.json pins/],
       [fakePackage(pin.package, pin.version, pin.bin, null), /does not run here/],
     ] as const) {
       assert.throws(() => unpackEngine(pin, tarball, cache), (e: unknown) => e instanceof EngineUnavailable && message.test(e.message), message.source);
@@ -67,6 +67,11 @@ describe('engines', () => {
     // The next resolution is a cache hit: no download (the registry is unreachable).
     assert.deepEqual(resolveEngine('bun', { cacheDir: cache, env: OFFLINE(dir) }), { engine });
     assert.deepEqual(cachedEngine(PINNED.node22, cache), null);
+    // A cached binary that no longer runs (or says another version) is skipped with the reason.
+    writeFileSync(engine.executable, '#!/bin/sh\nexit 3\n');
+    const broken = resolveEngine('bun', { cacheDir: cache, env: OFFLINE(dir) });
+    assert.ok('skipped' in broken);
+    assert.match(broken.skipped, /^bun: .*bin\/bun does not run here: /);
   });
 
   it('are skipped with the reason when the registry cannot be reached, leaving nothing half-installed', () => {

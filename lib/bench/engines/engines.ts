@@ -67,6 +67,15 @@ export function scriptCommand(engine: Engine, script: string, argv: readonly str
   return { command: engine.executable, args: [...loader, script, ...argv] };
 }
 
+/**
+ * The execArgv of a worker thread running a TypeScript file on this runtime: ts-node's hook on node
+ * (a worker starts without its parent's loaders), nothing on Bun. Both have process.hrtime.bigint,
+ * Atomics and SharedArrayBuffer, which is all the loops and the shared heap need.
+ */
+export function workerExecArgv(): string[] {
+  return currentRuntime().runtime === 'node' ? ['-r', require.resolve('ts-node/register/transpile-only')] : [];
+}
+
 function readPins(file: string): Record<string, PinnedEngine> {
   const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Omit<PinnedEngine, 'name'>>;
   const pins: Record<string, PinnedEngine> = {};

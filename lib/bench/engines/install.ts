@@ -35,7 +35,7 @@ export function resolveEngine(name: string, options: ResolveOptions = {}): Resol
   try {
     const pin = pinOf(name);
     const cached = cachedEngine(pin, options.cacheDir);
-    if (cached) return { engine: cached };
+    if (cached) return { engine: checkRuns(cached) };
     if (options.install === false) throw new EngineUnavailable(`${name} ${pin.version} is not installed (npm run engines -- install ${name})`);
     return { engine: installEngine(pin, options) };
   } catch (e) {
@@ -62,6 +62,15 @@ export function cachedEngine(pin: PinnedEngine, cacheDir = ENGINE_CACHE): Engine
   const executable = path.join(dir, pin.bin);
   if (!existsSync(executable)) return null;
   return { name: pin.name, runtime: pin.runtime, version: pin.version, executable };
+}
+
+/** The engine when its binary runs here and says its pinned version (a CPU it was not built for fails). */
+function checkRuns(engine: Engine): Engine {
+  const reported = binaryVersion(engine.executable, engine.name);
+  if (reported !== engine.version) {
+    throw new EngineUnavailable(`${engine.name}: ${engine.executable} says version ${reported}, engines.json pins ${engine.version}`);
+  }
+  return engine;
 }
 
 /** Downloads the pinned package with npm and unpacks it into the cache. */
@@ -110,10 +119,7 @@ export function unpackEngine(pin: PinnedEngine, tarball: string, cacheDir = ENGI
         `${pin.name}: the package is ${manifest.name}@${manifest.version}, engines.json pins ${pin.package}@${pin.version}`,
       );
     }
-    const reported = binaryVersion(path.join(staging, pin.bin), pin.name);
-    if (reported !== pin.version) {
-      throw new EngineUnavailable(`${pin.name}: its binary says version ${reported}, engines.json pins ${pin.version}`);
-    }
+    checkRuns({ name: pin.name, runtime: pin.runtime, version: pin.version, executable: path.join(staging, pin.bin) });
     const dir = engineDir(pin, cacheDir);
     rmSync(dir, { recursive: true, force: true });
     renameSync(staging, dir);
