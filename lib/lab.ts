@@ -15,7 +15,6 @@ export { median, quantile, bootstrapMedianRatio, mannWhitneyU } from "./bench/ma
 export { benchInFreshProcess } from "./bench/bench-process";
 export { loadResultSet, compareSets, formatComparison } from "./bench/matrix/compare";
 export { newestResultSet } from "./bench/matrix/locations";
-export { PINNED as PINNED_ENGINES } from "./bench/engines/engines";
 export { collectProvenance, currentCheckout } from "./bench/matrix/provenance";
 export { larsonThreads, randomMixedThreads } from "./bench/threads/run-threads";
 export type { BenchResult } from "./bench/runner";

@@ -1,7 +1,8 @@
 /**
  * The benchmark matrix: allocators x benchmarks (fixed 128/256/512/1024 and
- * random-mixed 16..1024) x thread counts x JS engines x repetitions, or one shard of it. Each repetition is a fresh child
- * process running `scripts/bench.ts --json` (the warm-up happens inside it),
+ * random-mixed 16..1024) x thread counts x JS engines x repetitions, or one
+ * shard of it (shards.ts). Each repetition is a fresh child process of its
+ * engine running `scripts/bench.ts --json` (the warm-up happens inside it),
  * so V8's type feedback and the heap start clean and stay monomorphic.
  *
  * Rows go to OUT.csv as each run finishes (lib/bench/matrix/results-csv.ts), so an
