@@ -231,7 +231,7 @@ describe('GNU parallel recipe', () => {
     assert.equal(merge.status, 0, merge.stderr);
     assert.match(merge.stderr, /3 shards, 10 rows into/);
     assert.match(merge.stdout, /\(shards 1, 2, 3\): median ratio to system per cell/);
-    assert.match(merge.stdout, /random-mixed 16\.\.1024, node\s+hakmem:current\s+\d+\.\d\dx/);
+    assert.match(merge.stdout, /random-mixed 16\.\.1024, node\s+hakmem:current\s+[\d.]+[MK]? vs\s+[\d.]+[MK]? ops\/s = \d+\.\d\dx \(n=1\)/);
     const cells = (runs: { bench: string; size: string; threads: string | number; engine: string }[]) => [...new Set(runs.map(cellOf))].sort();
     const unsharded = planRuns({ reps: PROFILES.tiny.reps, allocators: parseAllocatorSpecs(PROFILES.tiny.allocators as string), threads: [1] });
     const merged = readRows(`${out}.csv`).rows;
