@@ -26,7 +26,7 @@ export type Verdict = 'faster' | 'slower' | 'no difference' | 'too few reps' | '
 
 export interface CellComparison {
   /** bench, size, allocator (with :preset and /debug), threads. */
-  label: { bench: string; size: string; allocator: string; threads: string };
+  label: { bench: string; size: string; allocator: string; threads: string; engine: string };
   a: number[];
   b: number[];
   medianA: number | null;
@@ -90,6 +90,7 @@ export function compareSets(a: ResultSet, b: ResultSet, checkout: Checkout): Com
       size: sample.size,
       allocator: allocatorLabel(sample),
       threads: sample.threads,
+      engine: sample.engine,
     };
     const fingerprints = (rows: CsvRow[]) => [...new Set(rows.map((r) => r.fingerprint).filter(Boolean))].join(' ');
     const [fa, fb] = [fingerprints(rowsA), fingerprints(rowsB)];
@@ -185,7 +186,7 @@ export function formatComparison(c: Comparison): string {
   const body = c.cells.map((cell) => [
     cell.label.bench,
     cell.label.size,
-    cell.label.allocator + (cell.label.threads !== '1' ? ` x${cell.label.threads}` : ''),
+    cell.label.allocator + (cell.label.threads !== '1' ? ` x${cell.label.threads}` : '') + (cell.label.engine && cell.label.engine !== 'node' ? ` on ${cell.label.engine}` : ''),
     `${cell.a.length}/${cell.b.length}`,
     cell.medianA === null ? '-' : formatRate(cell.medianA),
     cell.medianB === null ? '-' : formatRate(cell.medianB),
