@@ -2,8 +2,11 @@
  * npm run bench -- <bench> <args...> [options]   (see lib/bench/cli-args.ts)
  * Exit codes: 0 ran or skipped, 1 the run failed, 2 bad command line.
  */
-import { USAGE, UsageError, parseBenchArgs } from '../lib/bench/cli-args';
-import { formatResultLine, runBench } from '../lib/bench/runner';
+import { USAGE, UsageError, parseBenchArgs, type BenchRequest } from '../lib/bench/cli-args';
+import { benchInFreshProcess } from '../lib/bench/bench-process';
+import { RUNNING_NODE } from '../lib/bench/engines/engines';
+import { pinOf, resolveEngine } from '../lib/bench/engines/install';
+import { formatResultLine, runBench, skippedResult, type BenchResult } from '../lib/bench/runner';
 import { runMain } from './run-main';
 
 async function main(): Promise<number> {
@@ -19,9 +22,27 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const result = await runBench(command);
+  const result = command.engine === RUNNING_NODE ? await runBench(command) : await runOnEngine(command);
   process.stdout.write(command.json ? `${JSON.stringify(result)}\n` : `${formatResultLine(result)}\n`);
   return 0;
+}
+
+/** The same command, without --engine, in a fresh process of that engine (installed on first use). */
+async function runOnEngine(request: BenchRequest): Promise<BenchResult> {
+  const resolved = resolveEngine(request.engine, {
+    onInstall: (pin) => process.stderr.write(`bench: installing ${pin.name} (${pin.package}@${pin.version}) into .cache/engines\n`),
+  });
+  if ('skipped' in resolved) return skippedResult(request, request.engine, pinOf(request.engine).version, resolved.skipped);
+  return benchInFreshProcess(withoutEngine(process.argv.slice(2)), {}, resolved.engine);
+}
+
+function withoutEngine(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--engine') i++;
+    else if (!argv[i].startsWith('--engine=') && argv[i] !== '--json') out.push(argv[i]);
+  }
+  return out;
 }
 
 runMain('bench', main);

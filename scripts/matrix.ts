@@ -1,12 +1,16 @@
 /**
- * npm run matrix -- [--profile quick|full] [--out data/NAME] [--allocators a,b] [--reps N]
- * (see lib/bench/matrix/matrix-args.ts). Exit codes: 0 done, 1 some runs failed,
- * 2 bad command line, 130 interrupted (rerun the same command to resume).
+ * npm run matrix -- [--profile quick|full|tiny] [--out PATH] [--allocators a,b] [--engines e,f] [--shard K/N] ...
+ * npm run matrix -- merge OUT SHARD...
+ * (see lib/bench/matrix/matrix-args.ts). Exit codes: 0 done, 1 some runs failed or a merge was
+ * refused, 2 bad command line, 130 interrupted (rerun the same command to resume).
  */
 import { Presets, SingleBar } from 'cli-progress';
 import { UsageError } from '../lib/bench/cli-args';
 import { runLabel, runMatrix, type MatrixHooks } from '../lib/bench/matrix/matrix';
-import { MATRIX_USAGE, parseMatrixArgs } from '../lib/bench/matrix/matrix-args';
+import { MATRIX_USAGE, parseMatrixArgs, type MergeCommand } from '../lib/bench/matrix/matrix-args';
+import { MergeError, mergeShards } from '../lib/bench/matrix/merge';
+import { cellRatios, type CellRatio } from '../lib/bench/matrix/cell-ratios';
+import { readRows } from '../lib/bench/matrix/results-csv';
 import { formatRate } from '../lib/bench/runner';
 import { runMain } from './run-main';
 
@@ -23,6 +27,7 @@ async function main(): Promise<number> {
     process.stdout.write(MATRIX_USAGE);
     return 0;
   }
+  if ('merge' in command) return merge(command);
 
   const started = Date.now();
   const summary = await runMatrix(command, process.stderr.isTTY ? barHooks() : lineHooks());
@@ -33,11 +38,41 @@ async function main(): Promise<number> {
       `; provenance in ${summary.json}\n`,
   );
   for (const f of summary.failures) process.stderr.write(`matrix: failed: ${f}\n`);
+  const ratios = cellRatios(readRows(summary.csv).rows);
+  if (ratios.length) {
+    process.stdout.write(`${summary.csv}: median throughput and ratio to system per cell\n`);
+    printRatios(ratios);
+  }
   if (summary.interrupted) {
     process.stderr.write('matrix: interrupted; the rows above are kept: run the same command to resume\n');
     return 130;
   }
   return summary.failures.length ? 1 : 0;
+}
+
+function merge({ merge: { out, sources } }: MergeCommand): number {
+  let summary;
+  try {
+    summary = mergeShards(out, sources);
+  } catch (e) {
+    if (!(e instanceof MergeError)) throw e;
+    process.stderr.write(`matrix merge: ${e.message}\n`);
+    return 1;
+  }
+  process.stderr.write(`matrix merge: ${summary.shards} shards, ${summary.rows} rows into ${summary.csv}; provenance in ${summary.json}\n`);
+  for (const m of summary.machines) {
+    process.stdout.write(`\n${m.machine} (shard${m.shards.length > 1 ? 's' : ''} ${m.shards.join(', ')}): median ratio to system per cell\n`);
+    printRatios(m.ratios);
+  }
+  return 0;
+}
+
+function printRatios(ratios: readonly CellRatio[]): void {
+  for (const r of ratios) {
+    process.stdout.write(
+      `  ${r.cell.padEnd(34)} ${r.series.padEnd(24)} ${formatRate(r.median).padStart(7)} vs ${formatRate(r.systemMedian).padStart(7)} ops/s = ${r.ratio.toFixed(2)}x (n=${r.reps})\n`,
+    );
+  }
 }
 
 function outcomeText(outcome: Parameters<NonNullable<MatrixHooks['finished']>>[1]): string {

@@ -1,15 +1,20 @@
 /**
  * npm run reproduce [-- --profile quick|full]: the main job. Runs the benchmark matrix into
- * data/PROFILE (an older set of that name is moved aside, not mixed in), executes every notebook on
- * that data and exports the HTML reports, then says where they are. Needs Node alone.
+ * results/PROFILE/matrix (git-ignored; an older set there is moved aside beside it, not mixed in),
+ * executes every notebook on that data and exports the HTML reports, then says where they are.
+ * The committed reference sets in data/ are left alone. Needs Node alone.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { defaultOut, previousOut } from '../lib/bench/matrix/locations';
 
 const ROOT = path.resolve(__dirname, '..');
 const USAGE = `usage: npm run reproduce [-- --profile quick|full]
+
+Writes the matrix to ${defaultOut('PROFILE')}.csv (git-ignored) and the reports to reports/;
+the committed reference sets in data/ change only through npm run matrix -- --out data/NAME.
 
   quick (default): 2M cycles, 5 repetitions, 1 thread; notebooks with small runs (about 6 minutes on 2 cores)
   full:            20M cycles, 7 repetitions, 1 and 2 threads; notebooks at the seed's run lengths (about 25 minutes)
@@ -41,14 +46,14 @@ function main(): number {
     process.stderr.write(`reproduce: unknown profile '${profile}'\n\n${USAGE}`);
     return 2;
   }
-  const out = path.join('data', profile);
+  const out = defaultOut(profile);
   if (existsSync(path.join(ROOT, `${out}.csv`))) {
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const previous = previousOut(out);
     for (const ext of ['csv', 'json']) {
       const file = path.join(ROOT, `${out}.${ext}`);
-      if (existsSync(file)) renameSync(file, path.join(ROOT, `${out}.before-${stamp}.${ext}`));
+      if (existsSync(file)) renameSync(file, path.join(ROOT, `${previous}.${ext}`));
     }
-    process.stderr.write(`reproduce: the previous ${out}.csv was moved to ${out}.before-${stamp}.csv\n`);
+    process.stderr.write(`reproduce: the previous ${out}.csv was moved to ${previous}.csv\n`);
   }
   const threads = profile === 'full' ? '1,2' : '1';
   const matrix = step(`benchmark matrix (${profile})`, 'matrix.ts', ['--profile', profile, '--out', out, '--threads', threads]);

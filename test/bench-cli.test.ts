@@ -125,7 +125,7 @@ describe('scripts/bench.ts', () => {
     assert.equal(r.code, 0, r.stderr);
     const o = JSON.parse(r.stdout);
     assert.deepEqual(Object.keys(o), [
-      'bench', 'allocator', 'preset', 'build', 'configHash', 'args', 'threads',
+      'bench', 'allocator', 'preset', 'build', 'configHash', 'args', 'threads', 'engine', 'engineVersion',
       'ops', 'seconds', 'opsPerSec', 'fingerprint', 'peakLiveBytes', 'peakHeapBytes', 'skipped',
     ]);
     assert.equal(o.bench, 'random-mixed');
@@ -139,6 +139,7 @@ describe('scripts/bench.ts', () => {
     assert.deepEqual(Object.keys(o.fingerprint), ['mallocs', 'frees', 'bytes', 'hash']);
     assert.ok(o.peakLiveBytes > 0 && o.peakHeapBytes >= o.peakLiveBytes);
     assert.equal(o.skipped, null);
+    assert.deepEqual([o.engine, o.engineVersion], ['node', process.versions.node]);
   });
 
   it('--json reports a baseline that cannot run as skipped, with null numbers, exit 0', () => {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { UsageError } from '../lib/bench/cli-args';
 import { benchArgv, planRuns, PROFILES } from '../lib/bench/matrix/matrix';
 import { parseAllocatorSpecs, parseMatrixArgs } from '../lib/bench/matrix/matrix-args';
-import { appendRow, COLUMNS, dropPartialTail, readRows, type CsvRow } from '../lib/bench/matrix/results-csv';
+import { appendRow, COLUMNS, dropPartialTail, readRows, writeRows, type CsvRow } from '../lib/bench/matrix/results-csv';
 
 describe('matrix plan', () => {
   it('covers allocators x (fixed 128..1024, random-mixed) x reps, a whole pass per repetition', () => {
@@ -36,22 +36,34 @@ describe('matrix plan', () => {
     assert.ok(two.every((r) => r.spec.allocator === 'hakmem'));
     assert.deepEqual(benchArgv(two[0], { cycles: 9, build: 'release' }).slice(-2), ['--threads', '2']);
     const parsed = parseMatrixArgs(['--threads', '1,2']);
-    assert.ok(!('help' in parsed));
+    assert.ok('threads' in parsed);
     assert.deepEqual(parsed.threads, [1, 2]);
     for (const bad of ['0', '1,x', '2,2', '65']) {
       assert.throws(() => parseMatrixArgs(['--threads', bad]), (e: unknown) => e instanceof UsageError && /--threads/.test(e.message), bad);
     }
   });
 
+  it('measures the benches asked for, on every engine asked for', () => {
+    const parsed = parseMatrixArgs(['--benches', 'random-mixed', '--engines', 'node,bun', '--allocators', 'hakmem,system', '--reps', '15']);
+    assert.ok('benches' in parsed);
+    const runs = planRuns(parsed);
+    assert.equal(runs.length, 2 * 2 * 15);
+    assert.ok(runs.every((r) => r.bench === 'random-mixed'));
+    // Repetition-major: each repetition runs every engine and allocator once, in fresh processes, alternating.
+    assert.deepEqual(runs.slice(0, 4).map((r) => `${r.engine}:${r.spec.allocator}:${r.rep}`), ['node:hakmem:1', 'node:system:1', 'bun:hakmem:1', 'bun:system:1']);
+    assert.throws(() => parseMatrixArgs(['--benches', 'larson']), /unknown bench 'larson' in --benches \(expected fixed, random-mixed\)/);
+    assert.throws(() => parseMatrixArgs(['--engines', 'node,node']), /names an engine twice/);
+  });
+
   it('parses its command line with profile defaults', () => {
     const quick = parseMatrixArgs([]);
-    assert.ok(!('help' in quick));
-    assert.equal(quick.out, 'data/quick');
+    assert.ok('out' in quick);
+    assert.equal(quick.out, 'results/quick/matrix');
     assert.equal(quick.cycles, PROFILES.quick.cycles);
     assert.equal(quick.reps, PROFILES.quick.reps);
     assert.equal(quick.allocators.length, 7);
     const full = parseMatrixArgs(['--profile', 'full', '--out', 'data/x.csv', '--reps', '2', '--allocators', 'hakmem,hakmem:phase6-2']);
-    assert.ok(!('help' in full));
+    assert.ok('out' in full);
     assert.deepEqual([full.out, full.cycles, full.reps], ['data/x', PROFILES.full.cycles, 2]);
     assert.deepEqual(full.allocators, [{ allocator: 'hakmem', preset: 'current' }, { allocator: 'hakmem', preset: 'phase6-2' }]);
     for (const [args, message] of [
@@ -91,6 +103,20 @@ describe('result set CSV', () => {
     assert.equal(readRows(file).rows.length, 1);
     dropPartialTail(file);
     assert.equal(readRows(file).partialTail, false);
+  });
+
+  it('reads a set written before the engine columns as run on node, and rewrites it with them', () => {
+    const file = path.join(dir, 'legacy.csv');
+    const old = COLUMNS.filter((c) => c !== 'engine' && c !== 'engineVersion');
+    writeFileSync(file, `${old.join(',')}\n${old.map((c) => (c === 'bench' ? 'fixed' : c === 'rep' ? '3' : '')).join(',')}\n`);
+    const before = readRows(file);
+    assert.equal(before.legacy, true);
+    assert.deepEqual(before.rows, [row({ bench: 'fixed', rep: '3', engine: 'node' })]);
+    writeRows(file, before.rows);
+    const after = readRows(file);
+    assert.equal(after.legacy, false);
+    assert.deepEqual(after.rows, before.rows);
+    assert.equal(readFileSync(file, 'utf8').split('\n')[0], COLUMNS.join(','));
   });
 
   it('refuses a file with other columns', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { heapMap, plot, ratioToSystem, renderSvg, routeShares, scaling, throughputBySize, type ThroughputRow } from '../lib/report';
+import { engineRatios, heapMap, plot, ratioToSystem, renderSvg, routeShares, scaling, throughputBySize, type ThroughputRow } from '../lib/report';
 import { sizeOrder, throughputPoints } from '../lib/report/specs/throughput-points';
 
 // system 80M, hakmem 60M (0.75x) at every size; 3 repetitions each.
@@ -41,6 +41,18 @@ describe('report chart specs', () => {
     assert.ok(t.includes('system = 1.00×'));
     assert.equal(t.filter((s) => s === '0.75×').length, 3);
     assert.ok(!t.includes('system'), 'the baseline is the line, not a bar series');
+  });
+
+  it('engineRatios: one bar per engine and workload, each ratio to the system baseline of its own engine', async () => {
+    // On bun the baseline runs at 40M and hakmem at 50M: 1.25x there, 0.75x on node.
+    const bun = rows.map((r) => ({ ...r, engine: 'bun', allocator: r.allocator === 'hakmem' ? 'hakmem:current' : r.allocator, opsPerSec: r.allocator === 'system' ? 40e6 : 50e6 }));
+    const node = rows.map((r) => ({ ...r, engine: 'node', allocator: r.allocator === 'hakmem' ? 'hakmem:current' : r.allocator }));
+    const svg = await renderSvg(engineRatios([...bun, ...node]));
+    assert.equal((svg.match(/<path[^>]*aria-roledescription="bar"/g) ?? []).length, 6, 'one bar per (workload, engine)');
+    const t = texts(svg);
+    assert.equal(t.filter((s) => s === '0.75×').length, 3);
+    assert.equal(t.filter((s) => s === '1.25×').length, 3);
+    for (const label of ['node', 'bun', '16 B', '1024 B', 'mixed 16..1024', 'engine']) assert.ok(t.includes(label), label);
   });
 
   it('routeShares: 100% bars per preset with percentage labels', async () => {

@@ -1,10 +1,11 @@
 /**
- * One benchmark run in a fresh node process (scripts/bench.ts --json): every measured repetition
- * starts with a clean JIT, so no allocator's type feedback leaks into another's loop. The matrix
- * and the notebooks measure through this.
+ * One benchmark run in a fresh process (scripts/bench.ts --json) on a JS engine: every measured
+ * repetition starts with a clean JIT, so no allocator's type feedback leaks into another's loop.
+ * The bench command (--engine), the matrix and the notebooks measure through this.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { runningNode, scriptCommand, type Engine } from './engines/engines';
 import type { BenchResult } from './runner';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -12,12 +13,18 @@ const BENCH_SCRIPT = path.join(ROOT, 'scripts', 'bench.ts');
 
 export type ChildOutcome = { result: BenchResult } | { error: string };
 
-/** scripts/bench.ts in a fresh node process; resolves with its JSON result or its error. */
+/**
+ * scripts/bench.ts in a fresh process of `engine` (default: the running node); resolves with its JSON
+ * result, labelled with the engine's name, or its error. A child that reports another runtime or
+ * version than the engine's is an error: a result is never silently from another engine.
+ */
 export function runBenchProcess(
   argv: readonly string[],
   env: Record<string, string> = {},
+  engine: Engine = runningNode(),
 ): { process: ChildProcess; done: Promise<ChildOutcome> } {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', BENCH_SCRIPT, ...argv, '--json'], {
+  const { command, args } = scriptCommand(engine, BENCH_SCRIPT, [...argv, '--json']);
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -35,7 +42,7 @@ export function runBenchProcess(
         return;
       }
       try {
-        resolve({ result: parseResult(stdout) });
+        resolve({ result: asEngine(parseResult(stdout), engine) });
       } catch (e) {
         resolve({ error: (e as Error).message });
       }
@@ -59,12 +66,23 @@ function parseResult(stdout: string): BenchResult {
   return v as BenchResult;
 }
 
+function asEngine(r: BenchResult, engine: Engine): BenchResult {
+  if (r.engine !== engine.runtime || r.engineVersion !== engine.version) {
+    throw new Error(`engine ${engine.name} (${engine.runtime} ${engine.version}) was asked for, but the bench ran on ${r.engine} ${r.engineVersion}`);
+  }
+  return { ...r, engine: engine.name };
+}
+
 /**
  * Runs `npm run bench -- ARGV --json` in a fresh process (with `env` added to this process's
  * environment, e.g. HAKMEM_* switches) and returns its result; rejects on failure.
  */
-export async function benchInFreshProcess(argv: readonly string[], env: Record<string, string> = {}): Promise<BenchResult> {
-  const outcome = await runBenchProcess(argv, env).done;
+export async function benchInFreshProcess(
+  argv: readonly string[],
+  env: Record<string, string> = {},
+  engine: Engine = runningNode(),
+): Promise<BenchResult> {
+  const outcome = await runBenchProcess(argv, env, engine).done;
   if ('error' in outcome) throw new Error(`bench ${argv.join(' ')}: ${outcome.error}`);
   return outcome.result;
 }

@@ -8,6 +8,7 @@ import type { BuildMode } from '../alloc/config';
 import { PRESET_NAMES, isPresetName, type PresetName } from '../alloc/presets';
 import { ALLOCATORS, isAllocatorName, type AllocatorName } from './adapters/allocators';
 import type { LarsonWorkload } from './workloads/larson';
+import { ENGINES, RUNNING_NODE, isEngineName } from './engines/engines';
 
 export const BENCHES = ['random-mixed', 'fixed', 'larson'] as const;
 export type BenchName = (typeof BENCHES)[number];
@@ -35,6 +36,8 @@ interface RequestBase {
   preset?: PresetName;
   build?: BuildMode;
   threads: number;
+  /** The JS engine to run on: `node` (the running one) or a pinned engine (engines.json). */
+  engine: string;
   json: boolean;
 }
 
@@ -72,6 +75,10 @@ options:
   --min N, --max N   random-mixed block sizes
   --size N           fixed block size
   --threads N        random-mixed/fixed copies run at once, each in its own thread (default 1)
+  --engine NAME      JS engine: ${ENGINES.join(', ')} (default ${RUNNING_NODE}, the node
+                     running this command); a pinned engine (engines.json) is installed from
+                     the npm registry into .cache/engines on first use; one that cannot be
+                     installed or run is reported as skipped, with the reason
   --json             print one JSON object instead of a line
   --help             this text
 `;
@@ -98,6 +105,7 @@ const OPTIONS = {
   max: { type: 'string' },
   size: { type: 'string' },
   threads: { type: 'string' },
+  engine: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
@@ -140,8 +148,11 @@ export function parseBenchArgs(
   if (o.build !== undefined && o.build !== 'release' && o.build !== 'debug') {
     throw new UsageError(`unknown build '${o.build}' (expected release or debug)`);
   }
+  const engine = o.engine ?? RUNNING_NODE;
+  if (!isEngineName(engine)) throw new UsageError(`unknown engine '${engine}' (expected one of ${ENGINES.join(', ')})`);
   const base = {
     allocator,
+    engine,
     preset: o.preset as PresetName | undefined,
     build: o.build as BuildMode | undefined,
     json: o.json ?? false,

@@ -10,6 +10,7 @@ import { larson } from './workloads/larson';
 import { isSkipped, runNative } from './native/run-native';
 import { benchRandomMixed, type Fingerprint, type LoopResult } from './workloads/random-mixed';
 import { replayRandomMixed } from './workloads/random-mixed-replay';
+import { RUNNING_NODE, currentRuntime } from './engines/engines';
 
 export interface BenchResult {
   bench: BenchName;
@@ -20,6 +21,9 @@ export interface BenchResult {
   configHash: string | null;
   args: RandomMixedArgs | LarsonArgs;
   threads: number;
+  /** The JS engine the bench ran on (`node`, `bun`; a pinned engine's name once its launcher labels it) and its version. */
+  engine: string;
+  engineVersion: string;
   /** null when skipped. */
   ops: number | null;
   seconds: number | null;
@@ -35,6 +39,7 @@ export interface BenchResult {
 
 export async function runBench(request: BenchRequest): Promise<BenchResult> {
   const { allocator, threads } = request;
+  const runtime = currentRuntime();
   // Field order as printed: what ran, with which configuration, then what it measured.
   const base = (h: HakmemConfig | null) => ({
     bench: request.bench,
@@ -44,6 +49,8 @@ export async function runBench(request: BenchRequest): Promise<BenchResult> {
     configHash: h?.configHash ?? null,
     args: request.args,
     threads,
+    engine: runtime.runtime,
+    engineVersion: runtime.version,
   });
 
   if (isNativeAllocator(allocator)) {
@@ -129,6 +136,15 @@ function measured(r: LoopResult, peakLiveBytes: number | null, peakHeapBytes: nu
   };
 }
 
+/** A request that could not run at all (its engine is missing), as a skipped result. */
+export function skippedResult(request: BenchRequest, engine: string, engineVersion: string, reason: string): BenchResult {
+  const { bench, allocator, preset, build, args, threads } = request;
+  return {
+    bench, allocator, preset: preset ?? null, build: build ?? null, configHash: null, args, threads, engine, engineVersion,
+    ...skippedFields(reason),
+  };
+}
+
 function skippedFields(reason: string) {
   return {
     ops: null,
@@ -156,9 +172,10 @@ function withHeapHint<T>(hakmem: HakmemConfig | null, f: () => T): T {
 /** The readable line, as the seed printed it: `random-mixed hakmem/current: Throughput = 49.1M ops/s (...)`. */
 export function formatResultLine(r: BenchResult): string {
   const what = r.bench === 'fixed' ? `fixed ${(r.args as RandomMixedArgs).min} B` : r.bench;
-  const who =
+  let who =
     r.allocator === 'hakmem' ? `hakmem/${r.preset}${r.build === 'debug' ? '/debug' : ''}` : r.allocator;
   const threads = r.threads > 1 ? `, ${r.threads} threads` : '';
+  if (r.engine !== RUNNING_NODE) who += ` on ${r.engine} ${r.engineVersion}`;
   if (r.skipped !== null) return `${what} ${who}: skipped (${r.skipped})`;
   return (
     `${what} ${who}: Throughput = ${formatRate(r.opsPerSec as number)} ops/s ` +

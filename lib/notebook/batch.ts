@@ -1,14 +1,16 @@
 /**
  * The batch job behind `npm run notebooks`: execute notebooks headlessly with a profile's parameters,
  * save them with their outputs under reports/executed/, export each as a standalone HTML report, and
- * write reports/index.html linking them all.
+ * write reports/index.html linking them all, each with its key figure and the provenance of the data
+ * it read (a notebook's reportSummary output; one without read nothing saved: it measured live).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { collectProvenance } from "../bench/matrix/provenance";
+import { REPORT_SUMMARY_MIME, describeData, liveProvenance, type ReportSummary } from "../report/report-summary";
 import { CellExecutionError } from "./cell-error";
 import { notebookToHtml, reportIndexHtml, type ProvenanceFooter } from "./export-html";
-import { joinText, readNotebook } from "./nbformat";
+import { joinText, readNotebook, type Notebook } from "./nbformat";
 import { PROJECT_ROOT } from "./paths";
 import { runNotebookFile } from "./run";
 
@@ -43,7 +45,7 @@ export async function runNotebookBatch(options: BatchOptions): Promise<BatchResu
   const provenance = footerOf(options.profile);
   const reports: string[] = [];
   const failures: CellExecutionError[] = [];
-  const entries: { title: string; file: string; summary?: string }[] = [];
+  const entries: IndexEntry[] = [];
   fs.mkdirSync(path.join(options.out, "executed"), { recursive: true });
   for (const [i, name] of options.names.entries()) {
     options.onNotebook?.(name, i, options.names.length);
@@ -63,11 +65,34 @@ export async function runNotebookBatch(options: BatchOptions): Promise<BatchResu
     const file = `${name}.html`;
     fs.writeFileSync(path.join(options.out, file), notebookToHtml(nb, title, provenance));
     reports.push(path.join(options.out, file));
-    entries.push({ title, file, summary: failures.some((f) => f.notebook === `${name}.ipynb`) ? "FAILED, see the report" : undefined });
+    const summary = summaryOf(nb);
+    entries.push({
+      title,
+      file,
+      summary: failures.some((f) => f.notebook === `${name}.ipynb`) ? "FAILED, see the report" : undefined,
+      keyFigure: summary?.keyFigure,
+      data: describeData(summary?.data ?? liveProvenance()),
+    });
   }
   const index = path.join(options.out, "index.html");
   fs.writeFileSync(index, reportIndexHtml(entries, provenance));
   return { reports, index, failures };
+}
+
+type IndexEntry = Parameters<typeof reportIndexHtml>[0][number];
+
+/** The last report summary a notebook's cells displayed, if any. */
+export function summaryOf(nb: Notebook): ReportSummary | null {
+  let found: ReportSummary | null = null;
+  for (const cell of nb.cells) {
+    if (cell.cell_type !== "code") continue;
+    for (const o of cell.outputs) {
+      if ((o.output_type === "display_data" || o.output_type === "execute_result") && o.data[REPORT_SUMMARY_MIME] !== undefined) {
+        found = o.data[REPORT_SUMMARY_MIME] as unknown as ReportSummary;
+      }
+    }
+  }
+  return found;
 }
 
 function titleOf(source: string | string[] | undefined, fallback: string): string {

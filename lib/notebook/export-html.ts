@@ -33,6 +33,9 @@ caption { caption-side: top; font-weight: 600; text-align: left; padding: 4px 0;
 footer { margin-top: 3em; border-top: 1px solid #ddd; color: #666; font-size: 12px; }
 footer td, footer th { text-align: left; }
 nav a { margin-right: 1em; }
+li { margin-bottom: .6em; }
+.key-figure { font-weight: 600; }
+.data-provenance { color: #666; font-size: 12px; }
 `;
 
 /** One output as HTML: the richest type a static page can show. */
@@ -71,9 +74,20 @@ export function notebookToHtml(nb: Notebook, title: string, provenance: Provenan
 }
 
 /** The index page linking every report. */
-export function reportIndexHtml(reports: { title: string; file: string; summary?: string }[], provenance: ProvenanceFooter = {}): string {
+/** The index page linking every report, with its key figure and the data it read when known. */
+export function reportIndexHtml(
+  reports: { title: string; file: string; summary?: string; keyFigure?: string; data?: string }[],
+  provenance: ProvenanceFooter = {},
+): string {
   const items = reports
-    .map((r) => `<li><a href="${escapeHtml(r.file)}">${escapeHtml(r.title)}</a>${r.summary ? ` — ${escapeHtml(r.summary)}` : ""}</li>`)
+    .map((r) => {
+      const link = `<a href="${escapeHtml(r.file)}">${escapeHtml(r.title)}</a>${r.summary ? ` — ${escapeHtml(r.summary)}` : ""}`;
+      const details = [
+        r.keyFigure ? `<div class="key-figure">${escapeHtml(r.keyFigure)}</div>` : "",
+        r.data ? `<div class="data-provenance">data: ${escapeHtml(r.data)}</div>` : "",
+      ].join("");
+      return `<li>${link}${details}</li>`;
+    })
     .join("\n");
   return page("hakmem-ts reports", `<h1>hakmem-ts reports</h1>\n<ul>\n${items}\n</ul>\n${footer(provenance)}`);
 }

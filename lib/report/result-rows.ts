@@ -25,18 +25,29 @@ export function throughputRows(rows: ReadonlyArray<BenchResult & { label: string
     });
 }
 
-/** A saved result set's rows (data/NAME.csv) as throughput rows, one thread count. */
-export function resultSetRows(rows: readonly CsvRow[], threads = 1): ThroughputRow[] {
+/**
+ * A saved result set's rows (results/PROFILE/matrix.csv, data/NAME.csv) as throughput rows, one thread
+ * count and one engine: by default the running node's rows (else the first engine's), so charts never
+ * mix engines; `engine: null` keeps every engine (engineRatios).
+ */
+export function resultSetRows(rows: readonly CsvRow[], threads = 1, engine: string | null = mainEngine(rows)): ThroughputRow[] {
   return rows
-    .filter((r) => r.skipped === "" && Number(r.threads) === threads)
+    .filter((r) => r.skipped === "" && Number(r.threads) === threads && (engine === null || r.engine === engine))
     .map((r) => ({
       bench: r.bench,
       size: r.bench === "fixed" ? Number(r.size) : "mixed",
       allocator: seriesName(r.allocator, r.preset, r.build),
       preset: r.preset,
+      engine: r.engine,
       rep: Number(r.rep),
       opsPerSec: Number(r.opsPerSec),
     }));
+}
+
+/** The engine a set's ordinary charts show: the running node when it has rows, else the first engine in it. */
+export function mainEngine(rows: readonly Pick<CsvRow, "engine">[]): string | null {
+  const engines = [...new Set(rows.map((r) => r.engine))];
+  return engines.includes("node") ? "node" : (engines[0] ?? null);
 }
 
 export interface SummaryRow {

@@ -26,7 +26,7 @@ export type Verdict = 'faster' | 'slower' | 'no difference' | 'too few reps' | '
 
 export interface CellComparison {
   /** bench, size, allocator (with :preset and /debug), threads. */
-  label: { bench: string; size: string; allocator: string; threads: string };
+  label: { bench: string; size: string; allocator: string; threads: string; engine: string };
   a: number[];
   b: number[];
   medianA: number | null;
@@ -60,7 +60,12 @@ export function loadResultSet(pathArg: string): ResultSet {
 }
 
 function cellKey(r: CsvRow): string {
-  return [r.bench, r.size, r.allocator, r.preset, r.build, r.threads].join('|');
+  return [r.bench, r.size, r.allocator, r.preset, r.build, r.threads, r.engine].join('|');
+}
+
+/** A row's allocator as tables name it: hakmem:PRESET (and /debug), else the allocator. */
+export function allocatorLabel(r: Pick<CsvRow, 'allocator' | 'preset' | 'build'>): string {
+  return `${r.allocator}${r.preset ? `:${r.preset}` : ''}${r.build === 'debug' ? '/debug' : ''}`;
 }
 
 function groupByCell(rows: readonly CsvRow[]): Map<string, CsvRow[]> {
@@ -83,8 +88,9 @@ export function compareSets(a: ResultSet, b: ResultSet, checkout: Checkout): Com
     const label = {
       bench: sample.bench,
       size: sample.size,
-      allocator: `${sample.allocator}${sample.preset ? `:${sample.preset}` : ''}${sample.build === 'debug' ? '/debug' : ''}`,
+      allocator: allocatorLabel(sample),
       threads: sample.threads,
+      engine: sample.engine,
     };
     const fingerprints = (rows: CsvRow[]) => [...new Set(rows.map((r) => r.fingerprint).filter(Boolean))].join(' ');
     const [fa, fb] = [fingerprints(rowsA), fingerprints(rowsB)];
@@ -180,7 +186,7 @@ export function formatComparison(c: Comparison): string {
   const body = c.cells.map((cell) => [
     cell.label.bench,
     cell.label.size,
-    cell.label.allocator + (cell.label.threads !== '1' ? ` x${cell.label.threads}` : ''),
+    cell.label.allocator + (cell.label.threads !== '1' ? ` x${cell.label.threads}` : '') + (cell.label.engine && cell.label.engine !== 'node' ? ` on ${cell.label.engine}` : ''),
     `${cell.a.length}/${cell.b.length}`,
     cell.medianA === null ? '-' : formatRate(cell.medianA),
     cell.medianB === null ? '-' : formatRate(cell.medianB),

@@ -6,30 +6,61 @@ import { parseArgs } from 'node:util';
 import { PRESET_NAMES, isPresetName } from '../../alloc/presets';
 import { ALLOCATORS, isAllocatorName } from '../adapters/allocators';
 import { UsageError } from '../cli-args';
-import { PROFILES, type AllocatorSpec, type MatrixOptions, type ProfileName } from './matrix';
+import { ENGINES, RUNNING_NODE, isEngineName } from '../engines/engines';
+import { defaultOut } from './locations';
+import { FIXED_SIZES, MATRIX_BENCHES, MIXED_MAX, MIXED_MIN, PROFILES, type AllocatorSpec, type MatrixBench, type MatrixOptions, type ProfileName } from './matrix';
+import { SHARD_INDEX_VARIABLES, parseShard } from './shards';
+
+const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];
 
 export const MATRIX_USAGE = `usage: npm run matrix -- [options]
+       npm run matrix -- merge OUT SHARD...
 
-Runs allocators x (fixed 128/256/512/1024, random-mixed 16..1024) x repetitions,
-each repetition a fresh process; rows are appended to OUT.csv as they finish, and
-the same command resumes an interrupted run.
+Runs allocators x (fixed 128/256/512/1024, random-mixed 16..1024) x thread counts
+x engines x repetitions, each repetition a fresh process; rows are appended to
+OUT.csv as they finish, and the same command resumes an interrupted run.
 
 options:
-  --profile NAME      quick (${PROFILES.quick.cycles} cycles, ${PROFILES.quick.reps} reps) or full (${PROFILES.full.cycles} cycles, ${PROFILES.full.reps} reps); default quick
-  --out PATH          result set, written as PATH.csv and PATH.json (default data/PROFILE)
-  --allocators LIST   comma-separated, default all: ${ALLOCATORS.join(',')};
+  --profile NAME      ${PROFILE_NAMES.map((p) => `${p} (${PROFILES[p].cycles} cycles, ${PROFILES[p].reps} reps${PROFILES[p].allocators ? `, ${PROFILES[p].allocators}` : ''})`).join(',\n                      ')}; default quick
+  --out PATH          result set, written as PATH.csv and PATH.json (default results/PROFILE/matrix,
+                      with --shard K/N results/PROFILE/shards/K-of-N);
+                      results/ is git-ignored, data/ holds the committed reference sets
+  --allocators LIST   comma-separated, default all (tiny: hakmem,system): ${ALLOCATORS.join(',')};
                       hakmem:PRESET picks a preset (${PRESET_NAMES.join(', ')})
+  --engines LIST      JS engines, e.g. node20,node22,node24,bun (default ${RUNNING_NODE}, the node running
+                      this); known: ${ENGINES.join(', ')}. Pinned engines (engines.json) are installed
+                      into .cache/engines on first use; one that cannot be installed or run gives
+                      skipped rows with the reason. Native allocators run under every engine, as each
+                      cell's baseline
+  --shard K/N         run the K-th of N slices of the plan (K from 1 to N): whole cells (bench x size
+                      x threads x engine, every allocator of it), dealt round-robin, so each ratio
+                      to system is measured on one machine; merge the N sets with 'merge'.
+                      auto/N takes K from ${SHARD_INDEX_VARIABLES.map((v) => `${v.name} (${v.first}-based)`).join(' or ')}
+  --benches LIST      fixed (${FIXED_SIZES.join('/')}), random-mixed (${MIXED_MIN}..${MIXED_MAX}), or both (default)
   --reps N            repetitions per cell (default: the profile's)
   --cycles N          cycles per run (default: the profile's)
   --build MODE        hakmem build: release (default) or debug
   --threads LIST      thread counts, e.g. 1,2 (default 1); runs with more than one thread
                       skip v8 and thing, which have no heap threads can share
   --help              this text
+
+merge OUT SHARD...    joins the N shard sets of one plan (each SHARD a set's path or a folder of
+                      them, e.g. results/quick/shards) into OUT.csv/OUT.json: refuses shards of
+                      different commits, profiles or plans, missing or repeated shards or runs,
+                      a cut-off CSV, and an OUT that already exists; keeps each shard's machine
+                      in the provenance and prints each cell's ratios to system per machine
+
+job runners (GNU parallel, Slurm, Kubernetes): see docs/distributed.md
 `;
 
-export type MatrixCommand = MatrixOptions | { help: true };
+export interface MergeCommand {
+  merge: { out: string; sources: string[] };
+}
 
-export function parseMatrixArgs(argv: readonly string[]): MatrixCommand {
+export type MatrixCommand = MatrixOptions | MergeCommand | { help: true };
+
+export function parseMatrixArgs(argv: readonly string[], env: Record<string, string | undefined> = process.env): MatrixCommand {
+  if (argv[0] === 'merge') return parseMergeArgs(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({
@@ -42,6 +73,9 @@ export function parseMatrixArgs(argv: readonly string[]): MatrixCommand {
         cycles: { type: 'string' },
         build: { type: 'string' },
         threads: { type: 'string' },
+        engines: { type: 'string' },
+        benches: { type: 'string' },
+        shard: { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -53,20 +87,54 @@ export function parseMatrixArgs(argv: readonly string[]): MatrixCommand {
   const o = parsed.values;
   if (o.help) return { help: true };
   const profile = o.profile ?? 'quick';
-  if (profile !== 'quick' && profile !== 'full') throw new UsageError(`unknown profile '${profile}' (expected quick or full)`);
+  if (!isProfileName(profile)) throw new UsageError(`unknown profile '${profile}' (expected ${PROFILE_NAMES.join(', ')})`);
   const build = o.build ?? 'release';
   if (build !== 'release' && build !== 'debug') throw new UsageError(`unknown build '${build}' (expected release or debug)`);
-  const out = (o.out ?? `data/${profile}`).replace(/\.(csv|json)$/, '');
+  const shard = o.shard === undefined ? null : parseShard(o.shard, env);
+  const out = (o.out ?? defaultOut(profile, shard)).replace(/\.(csv|json)$/, '');
   if (out === '') throw new UsageError('--out needs a path');
   return {
-    profile: profile as ProfileName,
+    profile,
     out,
-    allocators: parseAllocatorSpecs(o.allocators ?? ALLOCATORS.join(',')),
+    allocators: parseAllocatorSpecs(o.allocators ?? PROFILES[profile].allocators ?? ALLOCATORS.join(',')),
     reps: o.reps === undefined ? PROFILES[profile].reps : positive('--reps', o.reps),
     cycles: o.cycles === undefined ? PROFILES[profile].cycles : positive('--cycles', o.cycles),
     build,
     threads: parseThreadList(o.threads ?? '1'),
+    engines: parseEngineList(o.engines ?? RUNNING_NODE),
+    benches: parseBenchList(o.benches ?? MATRIX_BENCHES.join(',')),
+    shard,
   };
+}
+
+function isProfileName(name: string): name is ProfileName {
+  return (PROFILE_NAMES as string[]).includes(name);
+}
+
+function parseMergeArgs(argv: readonly string[]): MergeCommand {
+  const [out, ...sources] = argv;
+  if (out === undefined || sources.length === 0) {
+    throw new UsageError('merge needs OUT and at least one shard set or folder: merge OUT SHARD...');
+  }
+  const flag = argv.find((a) => a.startsWith('-'));
+  if (flag !== undefined) throw new UsageError(`merge takes no options, got '${flag}'`);
+  return { merge: { out: out.replace(/\.(csv|json)$/, ''), sources: [...sources] } };
+}
+
+function parseBenchList(list: string): MatrixBench[] {
+  const names = list.split(',').map((s) => s.trim());
+  const bad = names.find((n) => !(MATRIX_BENCHES as readonly string[]).includes(n));
+  if (bad !== undefined) throw new UsageError(`unknown bench '${bad}' in --benches (expected ${MATRIX_BENCHES.join(', ')})`);
+  return [...new Set(names)] as MatrixBench[];
+}
+
+/** `node20,bun` -> names; unknown and repeated names are errors. */
+function parseEngineList(list: string): string[] {
+  const names = list.split(',').map((s) => s.trim());
+  const unknown = names.find((n) => !isEngineName(n));
+  if (unknown !== undefined) throw new UsageError(`unknown engine '${unknown}' in --engines (expected ${ENGINES.join(', ')})`);
+  if (new Set(names).size !== names.length) throw new UsageError(`--engines: '${list}' names an engine twice`);
+  return names;
 }
 
 /** `1,2` -> [1, 2]: distinct whole numbers from 1 to 64. */

@@ -1,7 +1,8 @@
 /**
  * The benchmark matrix: allocators x benchmarks (fixed 128/256/512/1024 and
- * random-mixed 16..1024) x repetitions. Each repetition is a fresh child
- * process running `scripts/bench.ts --json` (the warm-up happens inside it),
+ * random-mixed 16..1024) x thread counts x JS engines x repetitions, or one
+ * shard of it (shards.ts). Each repetition is a fresh child process of its
+ * engine running `scripts/bench.ts --json` (the warm-up happens inside it),
  * so V8's type feedback and the heap start clean and stay monomorphic.
  *
  * Rows go to OUT.csv as each run finishes (lib/bench/matrix/results-csv.ts), so an
@@ -9,22 +10,27 @@
  * OUT.json holds the provenance of every session that wrote to the set.
  */
 import type { ChildProcess } from 'node:child_process';
-import { runBenchProcess } from '../bench-process';
+import { runBenchProcess, type ChildOutcome } from '../bench-process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { BuildMode } from '../../alloc/config';
 import type { PresetName } from '../../alloc/presets';
 import type { AllocatorName } from '../adapters/allocators';
 import { collectProvenance, currentCheckout, checkoutMismatch, type Provenance } from './provenance';
-import { appendRow, dropPartialTail, readRows, type CsvRow } from './results-csv';
-import type { BenchResult } from '../runner';
+import { appendRow, dropPartialTail, readRows, writeRows, type CsvRow } from './results-csv';
+import { shardItems, shardLabel, type Shard } from './shards';
+import { skippedResult, type BenchResult } from '../runner';
+import { RUNNING_NODE, type Engine } from '../engines/engines';
+import { pinOf, resolveEngine } from '../engines/install';
 
-export const PROFILES = {
+export const PROFILES: Readonly<Record<'quick' | 'full' | 'tiny', { cycles: number; reps: number; allocators?: string }>> = {
   /** Under 5 minutes on 2 cores for all seven allocators. Five reps: with three, a rank-sum test can never reach p < 0.05. */
   quick: { cycles: 2_000_000, reps: 5 },
   /** The seed's standard run length (10M-20M cycles: short runs measure cold start). */
   full: { cycles: 20_000_000, reps: 7 },
-} as const;
+  /** Seconds, not a measurement: for trying a command, a job-runner recipe or a test. */
+  tiny: { cycles: 20_000, reps: 1, allocators: 'hakmem,system' },
+};
 export type ProfileName = keyof typeof PROFILES;
 
 /** The seed's standard workload. */
@@ -33,6 +39,8 @@ export const MATRIX_SEED = 1;
 export const FIXED_SIZES = [128, 256, 512, 1024] as const;
 export const MIXED_MIN = 16;
 export const MIXED_MAX = 1024;
+export const MATRIX_BENCHES = ['fixed', 'random-mixed'] as const;
+export type MatrixBench = (typeof MATRIX_BENCHES)[number];
 
 /** An allocator, with a hakmem preset (`hakmem:phase7`; plain `hakmem` is `current`). */
 export interface AllocatorSpec {
@@ -51,6 +59,14 @@ export interface MatrixOptions {
   build: BuildMode;
   /** Thread counts: each cell runs with every count (allocators without a shared heap only with 1). */
   threads: readonly number[];
+  /** JS engines (lib/bench/engines): each cell runs on every one. */
+  engines: readonly string[];
+  /** The benches measured (default both): fixed at each of FIXED_SIZES, random-mixed MIXED_MIN..MIXED_MAX. */
+  benches?: readonly MatrixBench[];
+  /** Run only this slice of the plan (shards.ts); null: all of it. */
+  shard: Shard | null;
+  /** Where pinned engines are installed (default .cache/engines). */
+  engineCache?: string;
 }
 
 /** One repetition of one cell. */
@@ -60,6 +76,7 @@ export interface Run {
   max: number;
   spec: AllocatorSpec;
   threads: number;
+  engine: string;
   rep: number;
 }
 
@@ -90,30 +107,46 @@ export function sizeLabel(min: number, max: number): string {
 export function runLabel(run: Run): string {
   const what = run.bench === 'fixed' ? `fixed ${run.min} B` : `random-mixed ${sizeLabel(run.min, run.max)}`;
   const threads = run.threads > 1 ? ` ${run.threads} threads` : '';
-  return `${what} ${specLabel(run.spec)}${threads} rep ${run.rep}`;
+  const engine = run.engine !== RUNNING_NODE ? ` on ${run.engine}` : '';
+  return `${what} ${specLabel(run.spec)}${threads}${engine} rep ${run.rep}`;
 }
 
 export function specLabel(spec: AllocatorSpec): string {
   return spec.preset ? `${spec.allocator}:${spec.preset}` : spec.allocator;
 }
 
-/** Every run, repetition-major: each pass measures every cell once, so drift over time hits all cells alike. */
-export function planRuns(options: Pick<MatrixOptions, 'reps' | 'allocators' | 'threads'>): Run[] {
+/**
+ * Every run, repetition-major: each pass measures every cell once, so drift over time hits all cells alike.
+ * Engines default to the running node; a shard keeps its cells' runs (shards.ts).
+ */
+export function planRuns(
+  options: Pick<MatrixOptions, 'reps' | 'allocators' | 'threads'> & Partial<Pick<MatrixOptions, 'engines' | 'shard' | 'benches'>>,
+): Run[] {
+  const wanted = options.benches ?? MATRIX_BENCHES;
   const benches: Array<Pick<Run, 'bench' | 'min' | 'max'>> = [
     ...FIXED_SIZES.map((size) => ({ bench: 'fixed' as const, min: size, max: size })),
-    { bench: 'random-mixed', min: MIXED_MIN, max: MIXED_MAX },
-  ];
+    { bench: 'random-mixed' as const, min: MIXED_MIN, max: MIXED_MAX },
+  ].filter((b) => wanted.includes(b.bench));
   const runs: Run[] = [];
+  const engines = options.engines ?? [RUNNING_NODE];
   for (let rep = 1; rep <= options.reps; rep++) {
     for (const threads of options.threads) {
-      for (const b of benches) {
-        for (const spec of options.allocators) {
-          if (threads === 1 || hasSharedHeap(spec.allocator)) runs.push({ ...b, spec, threads, rep });
+      for (const engine of engines) {
+        for (const b of benches) {
+          for (const spec of options.allocators) {
+            if (threads === 1 || hasSharedHeap(spec.allocator)) runs.push({ ...b, spec, threads, engine, rep });
+          }
         }
       }
     }
   }
-  return runs;
+  return options.shard ? shardItems<Run>(runs, cellOf, options.shard) : runs;
+}
+
+/** A cell: what every allocator is measured on side by side, the system baseline included. */
+export function cellOf(r: { bench: string; size: string; threads: string | number; engine: string } | Run): string {
+  const size = 'spec' in r ? sizeLabel(r.min, r.max) : r.size;
+  return [r.bench, size, r.threads, r.engine].join('|');
 }
 
 /** The JS engine's allocation and @thi.ng/malloc have no heap that worker threads can share. */
@@ -121,12 +154,12 @@ export function hasSharedHeap(allocator: AllocatorName): boolean {
   return allocator !== 'v8' && allocator !== 'thing';
 }
 
-/** What identifies a run in the CSV: its cell and repetition. */
-function rowKey(r: Pick<CsvRow, 'bench' | 'size' | 'allocator' | 'preset' | 'build' | 'threads' | 'rep'>): string {
-  return [r.bench, r.size, r.allocator, r.preset, r.build, r.threads, r.rep].join('|');
+/** What identifies a run in the CSV: its cell, allocator and repetition. */
+export function rowKey(r: Pick<CsvRow, 'bench' | 'size' | 'allocator' | 'preset' | 'build' | 'threads' | 'engine' | 'rep'>): string {
+  return [r.bench, r.size, r.allocator, r.preset, r.build, r.threads, r.engine, r.rep].join('|');
 }
 
-function runKey(run: Run, build: BuildMode): string {
+export function runKey(run: Run, build: BuildMode): string {
   const hakmem = run.spec.allocator === 'hakmem';
   return rowKey({
     bench: run.bench,
@@ -135,6 +168,7 @@ function runKey(run: Run, build: BuildMode): string {
     preset: hakmem ? (run.spec.preset ?? 'current') : '',
     build: hakmem ? build : '',
     threads: String(run.threads),
+    engine: run.engine,
     rep: String(run.rep),
   });
 }
@@ -163,6 +197,11 @@ export interface SessionRecord {
   cycles: number;
   reps: number;
   allocators: string[];
+  /** Absent in sets written before engines and shards: node, build release, no shard. */
+  engines?: string[];
+  benches?: MatrixBench[];
+  build?: BuildMode;
+  shard?: Shard | null;
   startedAt: string;
   finishedAt: string | null;
   status: 'running' | 'complete' | 'interrupted' | 'failed';
@@ -176,6 +215,8 @@ export interface MatrixRecord {
   csv: string;
   workload: { ws: number; seed: number; fixedSizes: number[]; mixed: { min: number; max: number } };
   sessions: SessionRecord[];
+  /** A merged set (merge.ts): each shard, where it came from and the machine that measured it. */
+  merged?: { shard: Shard; source: string; machine: string }[];
 }
 
 export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {}): Promise<MatrixSummary> {
@@ -192,6 +233,11 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
   checkSameWorkload(csv, existing.rows, options.cycles);
   const checkout = currentCheckout();
   const record = readRecord(json, csv);
+  checkSameShard(json, record, options.shard);
+  if (existing.legacy) {
+    warn(`${csv}: written before the engine columns; rewriting it with them (its rows ran on node)`);
+    writeRows(csv, existing.rows);
+  }
   const mismatches = new Set(
     record.sessions
       .filter((s) => s.rowsWritten > 0)
@@ -203,7 +249,13 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
   const done = new Set(existing.rows.map(rowKey));
   const runs = planRuns(options);
   const todo = runs.filter((r) => !done.has(runKey(r, options.build)));
+  if (options.shard) {
+    const cells = new Set(runs.map(cellOf)).size;
+    const all = new Set(planRuns({ ...options, shard: null }).map(cellOf)).size;
+    warn(`shard ${shardLabel(options.shard)}: ${cells} of ${all} cells, ${runs.length} runs`);
+  }
   if (existing.rows.length > 0) warn(`resuming ${csv}: ${runs.length - todo.length} of ${runs.length} runs already there`);
+  const engines = resolveEngines(options.engines, options.engineCache, warn);
 
   const hakmemPresets = [
     ...new Set(options.allocators.filter((s) => s.allocator === 'hakmem').map((s) => s.preset ?? 'current')),
@@ -214,12 +266,22 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
     reps: options.reps,
     allocators: options.allocators.map(specLabel),
     threads: [...options.threads],
+    engines: [...options.engines],
+    benches: [...(options.benches ?? MATRIX_BENCHES)],
+    build: options.build,
+    shard: options.shard,
     startedAt: new Date().toISOString(),
     finishedAt: null,
     status: 'running',
     rowsWritten: 0,
     failures: [],
-    provenance: collectProvenance({ presets: hakmemPresets, build: hakmemPresets.length ? options.build : null }),
+    provenance: collectProvenance({
+      presets: hakmemPresets,
+      build: hakmemPresets.length ? options.build : null,
+      engines: Object.fromEntries(
+        [...engines].map(([name, e]) => [name, 'engine' in e ? `${e.engine.runtime} ${e.engine.version}` : `skipped: ${e.skipped}`]),
+      ),
+    }),
   };
   record.sessions.push(session);
   writeRecord(json, record);
@@ -231,14 +293,20 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
     current?.kill('SIGINT');
   };
   process.on('SIGINT', onSigint);
+  const runChild = async (run: Run, engine: Engine): Promise<ChildOutcome> => {
+    const child = runBenchProcess(benchArgv(run, options), {}, engine);
+    current = child.process;
+    const outcome = await child.done;
+    current = null;
+    return outcome;
+  };
   hooks.start?.(runs.length, runs.length - todo.length);
   try {
     for (const run of todo) {
       if (interrupted) break;
-      const child = runBenchProcess(benchArgv(run, options));
-      current = child.process;
-      const outcome = await child.done;
-      current = null;
+      const engine = engines.get(run.engine) as EngineOutcome;
+      const outcome: ChildOutcome =
+        'skipped' in engine ? { result: engineSkipped(run, options, engine.skipped) } : await runChild(run, engine.engine);
       if (interrupted) break; // the run was cut short: it is not a result
       if ('error' in outcome) {
         session.failures.push(`${runLabel(run)}: ${outcome.error}`);
@@ -268,6 +336,45 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
   };
 }
 
+type EngineOutcome = { engine: Engine } | { skipped: string };
+
+/** Each engine ready to run (installed on first use), or why it cannot: its runs become skipped rows. */
+function resolveEngines(names: readonly string[], cacheDir: string | undefined, warn: (m: string) => void): Map<string, EngineOutcome> {
+  const engines = new Map<string, EngineOutcome>();
+  for (const name of names) {
+    const r = resolveEngine(name, {
+      cacheDir,
+      onInstall: (pin) => warn(`installing ${pin.name} (${pin.package}@${pin.version}) into .cache/engines`),
+    });
+    if ('skipped' in r) warn(`engine ${name} is not available, its runs are skipped: ${r.skipped}`);
+    engines.set(name, r);
+  }
+  return engines;
+}
+
+/** The row of a run whose engine cannot run here. */
+function engineSkipped(run: Run, options: Pick<MatrixOptions, 'cycles' | 'build'>, reason: string): BenchResult {
+  const hakmem = run.spec.allocator === 'hakmem';
+  const request = {
+    bench: run.bench,
+    allocator: run.spec.allocator,
+    preset: hakmem ? (run.spec.preset ?? 'current') : undefined,
+    build: hakmem ? options.build : undefined,
+    threads: run.threads,
+    engine: run.engine,
+    json: true,
+    args: { cycles: options.cycles, ws: MATRIX_WS, seed: MATRIX_SEED, min: run.min, max: run.max },
+  };
+  return skippedResult(request, run.engine, pinOf(run.engine).version, reason);
+}
+
+/** A shard's set holds that shard alone: another slice's runs would not be recognised as done. */
+function checkSameShard(json: string, record: MatrixRecord, shard: Shard | null): void {
+  const label = (s: Shard | null | undefined) => (s ? `shard ${shardLabel(s)}` : 'the whole plan');
+  const other = record.sessions.find((s) => s.rowsWritten > 0 && label(s.shard) !== label(shard));
+  if (other) throw new Error(`${json} holds ${label(other.shard)}; this matrix runs ${label(shard)}: choose another --out`);
+}
+
 /** A set holds one workload: resuming with another run length would mix incomparable rows. */
 function checkSameWorkload(csv: string, rows: readonly CsvRow[], cycles: number): void {
   const other = rows.find((r) => r.cycles !== String(cycles) || r.ws !== String(MATRIX_WS) || r.seed !== String(MATRIX_SEED));
@@ -295,6 +402,8 @@ function toRow(r: BenchResult, run: Run, cycles: number, checkout: ReturnType<ty
     build: cell(r.build),
     configHash: cell(r.configHash),
     threads: String(r.threads),
+    engine: run.engine,
+    engineVersion: r.engineVersion,
     rep: String(run.rep),
     ops: cell(r.ops),
     seconds: cell(r.seconds),

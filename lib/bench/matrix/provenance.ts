@@ -40,6 +40,8 @@ export interface Provenance extends Checkout {
   build: BuildMode | null;
   /** Each hakmem preset measured -> the hash of its resolved configuration. */
   presets: Record<string, string>;
+  /** Each JS engine the runs were asked to use -> its runtime and version, or why it was skipped. */
+  engines: Record<string, string>;
   /** HAKMEM_* variables set in the environment: they change the configuration. */
   env: Record<string, string>;
   /** The command, with paths relative to the project. */
@@ -49,10 +51,11 @@ export interface Provenance extends Checkout {
 export interface ProvenanceOptions {
   presets?: readonly PresetName[];
   build?: BuildMode | null;
+  engines?: Record<string, string>;
   argv?: readonly string[];
 }
 
-export function collectProvenance({ presets = [], build = null, argv = process.argv }: ProvenanceOptions = {}): Provenance {
+export function collectProvenance({ presets = [], build = null, engines = {}, argv = process.argv }: ProvenanceOptions = {}): Provenance {
   const cpus = os.cpus();
   const env = Object.fromEntries(
     Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('HAKMEM_') && e[1] !== undefined),
@@ -70,6 +73,7 @@ export function collectProvenance({ presets = [], build = null, argv = process.a
     presets: Object.fromEntries(
       presets.map((preset) => [preset, configHash(resolveConfig({ preset, build: build ?? undefined }))]),
     ),
+    engines,
     env,
     command: commandLine(argv),
   };

@@ -10,14 +10,18 @@
  *   cycles, ws, seed   the workload (WORKLOADS.md)
  *   allocator    hakmem, system, mimalloc, jemalloc, tcmalloc, v8, thing
  *   preset, build, configHash   hakmem's resolved configuration (empty otherwise)
- *   threads, rep repetition number from 1
+ *   threads      thread count
+ *   engine, engineVersion   the JS engine (node = the node running the matrix; node20, bun, ...
+ *                pinned in engines.json) and its version; sets written before engines had
+ *                columns read as engine node, version '' (the node in their provenance record)
+ *   rep          repetition number from 1
  *   ops, seconds, opsPerSec     the measurement (empty when skipped)
  *   peakLiveBytes, peakHeapBytes   empty where unknown
  *   fingerprint  mallocs/frees/bytes/hash: equal fingerprints, same work
  *   skipped      why the baseline could not run here (empty when it ran)
  *   commit, dirty   the code it was measured with (lib/bench/matrix/provenance.ts)
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 
 export const COLUMNS = [
   'bench',
@@ -32,6 +36,8 @@ export const COLUMNS = [
   'build',
   'configHash',
   'threads',
+  'engine',
+  'engineVersion',
   'rep',
   'ops',
   'seconds',
@@ -50,6 +56,10 @@ export type Column = (typeof COLUMNS)[number];
 export type CsvRow = Record<Column, string>;
 
 const HEADER = COLUMNS.join(',');
+
+/** Columns added since the first result sets, and what an older set's rows read for them. */
+const ADDED_COLUMNS: Partial<CsvRow> = { engine: 'node', engineVersion: '' };
+const LEGACY_HEADER = COLUMNS.filter((c) => !(c in ADDED_COLUMNS)).join(',');
 
 /**
  * Appends one row and makes it durable before returning (fsync): a crash or
@@ -71,28 +81,44 @@ export interface ReadResult {
   rows: CsvRow[];
   /** A last line cut short (the writer died mid-line); it is not in `rows`. */
   partialTail: boolean;
+  /** Written before the engine columns: appending needs upgradeColumns first. */
+  legacy: boolean;
 }
 
 /** Reads a result set; an absent file is an empty one. Rejects a file with other columns. */
 export function readRows(file: string): ReadResult {
-  if (!existsSync(file)) return { rows: [], partialTail: false };
+  if (!existsSync(file)) return { rows: [], partialTail: false, legacy: false };
   const text = readFileSync(file, 'utf8');
-  if (text === '') return { rows: [], partialTail: false };
+  if (text === '') return { rows: [], partialTail: false, legacy: false };
   const partialTail = !text.endsWith('\n');
   const records = parseCsv(partialTail ? text.slice(0, text.lastIndexOf('\n') + 1) : text);
   const [header, ...body] = records;
-  if (header === undefined || header.join(',') !== HEADER) {
+  const legacy = header?.join(',') === LEGACY_HEADER;
+  if (header === undefined || !(legacy || header.join(',') === HEADER)) {
     throw new Error(
       `${file}: its columns are not those of a result set (${HEADER}); ` + `found ${header?.join(',') ?? 'nothing'}`,
     );
   }
   const rows = body.map((fields, i) => {
-    if (fields.length !== COLUMNS.length) {
-      throw new Error(`${file}: row ${i + 2} has ${fields.length} fields, expected ${COLUMNS.length}`);
+    if (fields.length !== header.length) {
+      throw new Error(`${file}: row ${i + 2} has ${fields.length} fields, expected ${header.length}`);
     }
-    return Object.fromEntries(COLUMNS.map((c, j) => [c, fields[j]])) as CsvRow;
+    return { ...ADDED_COLUMNS, ...Object.fromEntries(header.map((c, j) => [c, fields[j]])) } as CsvRow;
   });
-  return { rows, partialTail };
+  return { rows, partialTail, legacy };
+}
+
+/** Writes a whole set (aside, then renamed over `file`): an older set gets today's columns, a merge its rows. */
+export function writeRows(file: string, rows: readonly CsvRow[]): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, [HEADER, ...rows.map((row) => COLUMNS.map((c) => quote(row[c])).join(','))].join('\n') + '\n');
+  const fd = openSync(tmp, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
 }
 
 /** Cuts a last line that a dead writer left unfinished, so appends start on a fresh line. */

@@ -13,6 +13,7 @@ import { HakmemAllocator } from '../adapters/hakmem';
 import { warmUp, type LarsonWorkload } from '../workloads/larson';
 import { Lran2 } from '../workloads/lran2';
 import type { Fingerprint, LoopResult } from '../workloads/random-mixed';
+import { workerExecArgv } from '../engines/engines';
 import { CONTROL_START, CONTROL_WORDS, type WorkerJob, type WorkerMessage } from './protocol';
 
 export interface ThreadedResult extends LoopResult {
@@ -23,7 +24,6 @@ export interface ThreadedResult extends LoopResult {
 
 // By path, not require.resolve: in a notebook kernel no .ts loader is registered in this thread.
 const WORKER = path.join(__dirname, 'bench-worker.ts');
-const TS_NODE = require.resolve('ts-node/register/transpile-only');
 
 /** Room for `blocks` blocks of up to `maxSize` bytes per thread, with slack for caches. */
 function heapBytes(blocks: number, maxSize: number): number {
@@ -78,7 +78,7 @@ async function runWorkers(jobs: WorkerJob[], control: SharedArrayBuffer): Promis
   let ready = 0;
   let done = 0;
   let start = 0n;
-  const workers = jobs.map((job) => new Worker(WORKER, { workerData: job, execArgv: ['-r', TS_NODE] }));
+  const workers = jobs.map((job) => new Worker(WORKER, { workerData: job, execArgv: workerExecArgv() }));
   try {
     const end = await new Promise<bigint>((resolve, reject) => {
       for (const w of workers) {

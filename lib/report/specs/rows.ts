@@ -9,6 +9,8 @@ export interface ThroughputRow {
   allocator: string;
   /** The allocator preset (hakmem); baselines may leave it empty. */
   preset?: string;
+  /** The JS engine it ran on (node, node22, bun, ...); unset: the running node. */
+  engine?: string;
   rep?: number;
   opsPerSec: number;
 }
