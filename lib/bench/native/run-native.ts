@@ -23,7 +23,7 @@ export const NATIVE_ALLOCATORS = ['system', 'mimalloc', 'jemalloc', 'tcmalloc'] 
 export type NativeAllocator = (typeof NATIVE_ALLOCATORS)[number];
 
 /** One binary each; `fixed` is random-mixed with MIN = MAX. */
-export const NATIVE_BENCHES = ['random-mixed', 'larson'] as const;
+export const NATIVE_BENCHES = ['random-mixed', 'larson', 'replay'] as const;
 export type NativeBench = (typeof NATIVE_BENCHES)[number];
 
 const PRELOADS: Record<Exclude<NativeAllocator, 'system'>, { soname: string; debianPackage: string }> = {
@@ -52,6 +52,8 @@ export interface NativeResult {
   threads: number;
   /** The preloaded library, null for `system`. */
   library: string | null;
+  /** The harness's whole JSON line, for the fields one bench adds (replay: footprint, timeline, latency). */
+  line: Record<string, unknown>;
 }
 
 export interface Skipped {
@@ -94,7 +96,8 @@ export async function runNative(
   if (library !== null) env.LD_PRELOAD = library;
   let out: { stdout: string; stderr: string };
   try {
-    out = await execFileAsync(binary, argv, { env, maxBuffer: 1 << 20 });
+    // Room for a replay's timeline and latency buckets.
+    out = await execFileAsync(binary, argv, { env, maxBuffer: 1 << 28 });
   } catch (e) {
     const err = e as { code?: unknown; stderr?: string };
     throw new Error(
@@ -107,6 +110,7 @@ export async function runNative(
   if (ignored) return { skipped: `${allocator}: ${ignored.trim()}` };
 
   const line = parseHarnessLine(out.stdout, bench);
+  if ('outOfMemory' in line) return { skipped: `${allocator}: ${line.outOfMemory}` };
   return {
     allocator,
     bench,
@@ -117,6 +121,7 @@ export async function runNative(
     fingerprint: line.fingerprint,
     threads: line.threads,
     library,
+    line: line.line,
   };
 }
 
@@ -143,8 +148,9 @@ export async function buildNative(bench: NativeBench, options: NativeOptions = {
   const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
   const source = path.join(SOURCE_DIR, `${bench}.c`);
   const hash = createHash('sha256').update([cc, ...CFLAGS].join(' '));
-  // The header both harnesses include is part of what a binary was built from.
-  for (const file of [source, path.join(SOURCE_DIR, 'harness.h')]) hash.update('\0').update(await fs.readFile(file));
+  // The headers the harnesses include are part of what a binary was built from.
+  const headers = (await fs.readdir(SOURCE_DIR)).filter((f) => f.endsWith('.h')).sort();
+  for (const file of [source, ...headers.map((h) => path.join(SOURCE_DIR, h))]) hash.update('\0').update(await fs.readFile(file));
   const digest = hash.digest('hex');
   const binary = path.join(cacheDir, bench);
   const hashFile = `${binary}.sha256`;
@@ -253,10 +259,11 @@ interface HarnessLine {
   seconds: number;
   fingerprint: Fingerprint;
   threads: number;
+  line: Record<string, unknown>;
 }
 
-/** The harness's one JSON line, checked field by field. */
-function parseHarnessLine(stdout: string, bench: NativeBench): HarnessLine {
+/** The harness's one JSON line, checked field by field; or the op where the allocator ran out of memory. */
+function parseHarnessLine(stdout: string, bench: NativeBench): HarnessLine | { outOfMemory: string } {
   const text = stdout.trim();
   const fail = (why: string) => new Error(`native ${bench}: ${why} in output ${JSON.stringify(text)}`);
   let v: unknown;
@@ -266,6 +273,7 @@ function parseHarnessLine(stdout: string, bench: NativeBench): HarnessLine {
     throw fail('no JSON line');
   }
   const o = v as Record<string, unknown>;
+  if (o?.bench === bench && typeof o.outOfMemory === 'string') return { outOfMemory: o.outOfMemory };
   const f = (o?.fingerprint ?? {}) as Record<string, unknown>;
   const numbers = [o?.ops, o?.seconds, o?.threads, f.mallocs, f.frees, f.bytes, f.hash];
   if (o?.bench !== bench || !numbers.every((n) => typeof n === 'number')) throw fail('unexpected fields');
@@ -279,5 +287,6 @@ function parseHarnessLine(stdout: string, bench: NativeBench): HarnessLine {
       hash: f.hash as number,
     },
     threads: o.threads as number,
+    line: o,
   };
 }
