@@ -11,4 +11,6 @@ export { ratioToSystem } from "./specs/ratio-to-system";
 export { routeShares } from "./specs/route-shares";
 export { scaling } from "./specs/scaling";
 export { heapMap } from "./specs/heap-map";
-export type { HeapCell, RouteShareRow, ScalingRow, ThroughputRow } from "./specs/rows";
+export { footprintTimeline } from "./specs/footprint-timeline";
+export { latencyPercentiles } from "./specs/latency-percentiles";
+export type { HeapCell, LatencyRow, RouteShareRow, ScalingRow, ThroughputRow, TimelineRow } from "./specs/rows";

@@ -370,7 +370,7 @@ int main(int argc, char **argv) {
 
     uint64_t baseline = resident_bytes();
     int64_t peak = footprint_pass(every, samples, &n_samples, baseline);
-    timed_passes(1); /* warm-up */
+    if (loops) timed_passes(1); /* warm-up */
     double seconds = timed_passes(loops);
     uint64_t timer_ns = 0;
     if (latency) {
