@@ -7,7 +7,9 @@
  * Release builds construct the undecorated classes: none of this is on their path.
  */
 import { HeapError, fmtPtr } from "./errors";
-import { CLASS_MASK, describeHeader, LARGE_FREE, LARGE_LIVE, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } from "./header";
+import {
+  ALIGNED_FREE, ALIGNED_LIVE, CLASS_MASK, describeHeader, LARGE_FREE, LARGE_LIVE, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE,
+} from "./header";
 import type { HeapClass } from "./heap";
 import { P, PAGE_SHIFT } from "./layout";
 
@@ -28,14 +30,24 @@ function withDebugChecks(Base: HeapClass): HeapClass {
     /** Live user pointer -> its header byte at malloc time. */
     private readonly live = new Map<number, number>();
 
-    /** Nesting of malloc calls: an out-of-memory retry calls malloc again from inside. */
+    /** Nesting of allocations: an out-of-memory retry calls malloc again from inside, alignedAlloc calls it for its carrier. */
     private depth = 0;
 
     override malloc(size: number): number {
+      return this.track(() => super.malloc(size), size);
+    }
+
+    /** The aligned pointer is the live block; its carrier, malloc'd inside, is not one the program may free. */
+    override alignedAlloc(alignment: number, size: number): number {
+      return this.track(() => super.alignedAlloc(alignment, size), size);
+    }
+
+    /** Runs an allocation and records the block it returns, unless it is nested in another. */
+    private track(allocate: () => number, size: number): number {
       this.depth++;
       let p: number;
       try {
-        p = super.malloc(size);
+        p = allocate();
       } finally {
         this.depth--;
       }
@@ -76,7 +88,7 @@ function withDebugChecks(Base: HeapClass): HeapClass {
         if (!inBlocks) throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): not an offset of this heap's blocks (the metadata ends at ${this.mem.layout.metaPages << PAGE_SHIFT}, the heap at ${bytes})`, ptr);
         const h = this.u8[ptr - 1];
         const m = h & MAGIC_MASK;
-        if (m === TINY_FREE || m === MID_FREE || m === LARGE_FREE) {
+        if (m === TINY_FREE || m === MID_FREE || m === LARGE_FREE || m === ALIGNED_FREE) {
           if (op === "free") throw new HeapError("DOUBLE_FREE", `free(${fmtPtr(ptr)}): block is not live (header says ${describeHeader(h)})`, ptr);
           throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): block is free (use after free)`, ptr);
         }
@@ -111,6 +123,7 @@ function withDebugChecks(Base: HeapClass): HeapClass {
         }
         case MID_LIVE: return "mid";
         case LARGE_LIVE: return "large";
+        case ALIGNED_LIVE: return "aligned";
         default: return "invalid";
       }
     }

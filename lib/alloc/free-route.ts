@@ -1,10 +1,14 @@
 /**
  * Where free decides its route when the fast path (a live tiny header, owner's own block) does not
- * apply: the registry route (`ss_hit`, the header-less lookup), the mid and large tiers, and every
- * refusal (null, double free, pointers that are not blocks, corrupt headers).
+ * apply: the registry route (`ss_hit`, the header-less lookup), the mid and large tiers, aligned blocks
+ * (their carrier goes back), and every refusal (null, double free, pointers that are not blocks,
+ * corrupt headers).
  */
 import { HeapError, fmtPtr } from "./errors";
-import { CLASS_MASK, describeHeader, LARGE_FREE, LARGE_LIVE, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } from "./header";
+import { alignedCarrierOf, badCarrier } from "./aligned-alloc";
+import {
+  ALIGNED_FREE, ALIGNED_LIVE, CLASS_MASK, describeHeader, LARGE_FREE, LARGE_LIVE, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE,
+} from "./header";
 import type { Heap } from "./heap";
 import { KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT, SLOT_ACTIVE, STAT } from "./layout";
 import { MID_CLASSES } from "./size-classes";
@@ -36,6 +40,14 @@ export function freeSlow(heap: Heap, ptr: number): void {
       heap.assertAttached();
       heap.stat[STAT.large_free]++;
       return largeFree(heap.mem, ptr);
+    case ALIGNED_LIVE: {
+      const carrier = liveCarrier(heap, ptr, h, "free");
+      heap.u8[ptr - 1] = ALIGNED_FREE;
+      return heap.releaseFree(carrier);
+    }
+    case ALIGNED_FREE:
+      notOverATierBlock(heap, ptr, h, "free");
+    // fall through
     case TINY_FREE:
     case MID_FREE:
     case LARGE_FREE:
@@ -43,6 +55,26 @@ export function freeSlow(heap: Heap, ptr: number): void {
     default:
       throw notABlock(heap, ptr, h, "free");
   }
+}
+
+/**
+ * Refuses an aligned-block header where a tiny, mid or large block starts: no aligned pointer is ever
+ * a block start of a tier (it is at least 2-aligned, those are 1 mod 8 or 16 past a page), so that
+ * header was written over the block's own (0xff and such).
+ */
+function notOverATierBlock(heap: Heap, ptr: number, h: number, op: string): void {
+  if (expectedHeaderAt(heap, ptr - 1) >= 0) throw notABlock(heap, ptr, h, op);
+}
+
+/** The live carrier block of the aligned block at `ptr`, after checking that it holds the whole block's header. */
+function liveCarrier(heap: Heap, ptr: number, h: number, op: string): number {
+  notOverATierBlock(heap, ptr, h, op);
+  const carrier = alignedCarrierOf(heap, ptr);
+  if (carrier < 0) throw badCarrier(op, ptr, "the offset to its carrier block is out of range");
+  const kind = heap.u8[carrier - 1] & MAGIC_MASK;
+  if (kind !== TINY_LIVE && kind !== MID_LIVE && kind !== LARGE_LIVE) throw badCarrier(op, ptr, `its carrier ${fmtPtr(carrier)} is no live block`);
+  if (usableSize(heap, carrier, op) < ptr - carrier) throw badCarrier(op, ptr, `its carrier ${fmtPtr(carrier)} ends before it`);
+  return carrier;
 }
 
 /** Reads the header byte of `ptr` after checking that `ptr` can be a user pointer of this heap. */
@@ -119,6 +151,13 @@ export function usableSize(heap: Heap, ptr: number, op = "usableSize"): number {
       return midUsableSize(heap.mem, ptr);
     case LARGE_LIVE:
       return largeUsableSize(heap.mem, ptr);
+    case ALIGNED_LIVE: {
+      const carrier = liveCarrier(heap, ptr, h, op);
+      return usableSize(heap, carrier, op) - (ptr - carrier);
+    }
+    case ALIGNED_FREE:
+      notOverATierBlock(heap, ptr, h, op);
+    // fall through
     case TINY_FREE:
     case MID_FREE:
     case LARGE_FREE:

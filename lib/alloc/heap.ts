@@ -20,6 +20,7 @@ import { occupancy, type SlabCell } from "./occupancy";
 import { detachThread, reclaimThread, trimThread } from "./thread-exit";
 import { cas, fetchAdd, load } from "./sync";
 import { remoteFree } from "./remote-free";
+import { checkAlignedRequest, headerAlignedAlloc } from "./aligned-alloc";
 
 /*
  * Constants and helpers of other modules, bound in this one. V8 folds a module's own `const`
@@ -251,6 +252,24 @@ export class Heap implements PoolThread {
   /** Sends a block owned by another thread to that thread's remote queue. */
   freeRemoteBlock(b: number, cls: number): void {
     remoteFree(this, b, cls);
+  }
+
+  /**
+   * As C's aligned_alloc: `size` bytes at a multiple of `alignment` (a power of two up to 64 KiB), or 0
+   * when out of memory. The block is freed, sized and reallocated like any other.
+   */
+  alignedAlloc(alignment: number, size: number): number {
+    checkAlignedRequest("alignedAlloc", alignment, size);
+    this.assertAttached();
+    return headerAlignedAlloc(this, alignment, size);
+  }
+
+  /**
+   * Frees `ptr` by the release route, past any build's decoration of free: the carrier block of an
+   * aligned block, once the build's checks ran on the aligned pointer itself.
+   */
+  releaseFree(ptr: number): void {
+    Heap.prototype.free.call(this, ptr);
   }
 
   calloc(count: number, size: number): number {

@@ -36,3 +36,10 @@ export interface Trace {
 export function requestBytes(t: Trace, i: number): number {
   return t.kind[i] === OP_CALLOC ? t.aux[i] * t.size[i] : t.size[i];
 }
+
+/** The text form's required first line. */
+export const TEXT_VERSION_LINE = '# hakmem-trace v1';
+/** The binary form's first bytes (TRACE_MAGIC in trace-format.h), then a u32 comment byte count. */
+export const BINARY_MAGIC = 'HKTRACE1';
+/** Bytes per binary record (trace_record_t). */
+export const BINARY_RECORD_BYTES = 24;

@@ -107,10 +107,7 @@ static inline void replay_op(uint64_t i) {
         }
         break;
     case OP_REALLOC:
-        if (!blocks[id]) {
-            p = malloc(b);
-            break;
-        }
+        if (!blocks[id]) fail(i, id, "r of an ID that holds no block");
         check_block(i, id, "before realloc");
         p = realloc(blocks[id], b);
         if (p && ((volatile unsigned char *)p)[0] != tags[id]) fail(i, id, "realloc lost the block's first byte");

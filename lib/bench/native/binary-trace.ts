@@ -6,12 +6,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Trace } from '../../trace/trace';
+import { BINARY_MAGIC, type Trace } from '../../trace/trace';
 import { writeTrace } from '../../trace/write';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const DEFAULT_CACHE_DIR = path.join(ROOT, '.cache', 'traces');
-const MAGIC = 'HKTRACE1';
 
 /** `file` itself when it is an uncompressed binary trace; else its cached binary copy, written from `trace`. */
 export async function binaryTraceFile(file: string, trace: Trace, cacheDir = DEFAULT_CACHE_DIR): Promise<string> {
@@ -24,23 +23,16 @@ export async function cachedBinaryTrace(key: string, trace: Trace, cacheDir = DE
   const target = path.join(cacheDir, `${key}.hktrace`);
   if (existsSync(target)) return target;
   await fs.mkdir(cacheDir, { recursive: true });
-  // Written aside and renamed: another process may be reading the same key.
-  const tmp = path.join(cacheDir, `${key}.${process.pid}.tmp.hktrace`);
-  try {
-    await writeTrace(trace, tmp);
-    await fs.rename(tmp, target);
-  } finally {
-    await fs.rm(tmp, { force: true });
-  }
+  await writeTrace(trace, target); // written aside and renamed: a reader never sees half a file
   return target;
 }
 
 async function startsWithMagic(file: string): Promise<boolean> {
   const handle = await fs.open(file, 'r');
   try {
-    const head = Buffer.alloc(MAGIC.length);
+    const head = Buffer.alloc(BINARY_MAGIC.length);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    return bytesRead === head.length && head.toString('latin1') === MAGIC;
+    return bytesRead === head.length && head.toString('latin1') === BINARY_MAGIC;
   } finally {
     await handle.close();
   }

@@ -144,15 +144,41 @@ export async function nativeAvailability(
 /** The path of the bench's binary, compiled now unless the cached one matches its source. */
 export async function buildNative(bench: NativeBench, options: NativeOptions = {}): Promise<string | Skipped> {
   if (!NATIVE_BENCHES.includes(bench)) throw new Error(`unknown native bench '${bench}'`);
+  return buildC({ source: `${bench}.c`, headers: NATIVE_HEADERS[bench], output: bench }, options);
+}
+
+/** The headers each harness includes: part of what its binary was built from. */
+const NATIVE_HEADERS: Record<NativeBench, readonly string[]> = {
+  'random-mixed': ['harness.h'],
+  larson: ['harness.h'],
+  replay: ['harness.h', 'hdr.h', 'trace-format.h'],
+};
+
+/** A C source in scripts/native and what to build from it into the cache folder. */
+export interface NativeTarget {
+  source: string;
+  /** Headers in scripts/native it includes: a change to them rebuilds it. */
+  headers: readonly string[];
+  /** The file name in the cache folder. */
+  output: string;
+  /** Compiler flags besides the common ones, e.g. ['-shared', '-fPIC'] for a shared object. */
+  flags?: readonly string[];
+  /** Libraries to link, after the source, e.g. ['-ldl']. */
+  libs?: readonly string[];
+}
+
+/** The path of the target's output, compiled now unless the cached one matches its sources and flags. */
+export async function buildC(target: NativeTarget, options: Omit<NativeOptions, 'library'> = {}): Promise<string | Skipped> {
   const cc = compilerOf(options);
   const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
-  const source = path.join(SOURCE_DIR, `${bench}.c`);
-  const hash = createHash('sha256').update([cc, ...CFLAGS].join(' '));
-  // The headers the harnesses include are part of what a binary was built from.
-  const headers = (await fs.readdir(SOURCE_DIR)).filter((f) => f.endsWith('.h')).sort();
-  for (const file of [source, ...headers.map((h) => path.join(SOURCE_DIR, h))]) hash.update('\0').update(await fs.readFile(file));
+  const source = path.join(SOURCE_DIR, target.source);
+  const argv = [...CFLAGS, ...(target.flags ?? []), source, ...(target.libs ?? [])];
+  const hash = createHash('sha256').update([cc, ...argv].join(' '));
+  for (const file of [source, ...target.headers.map((h) => path.join(SOURCE_DIR, h))]) {
+    hash.update('\0').update(await fs.readFile(file));
+  }
   const digest = hash.digest('hex');
-  const binary = path.join(cacheDir, bench);
+  const binary = path.join(cacheDir, target.output);
   const hashFile = `${binary}.sha256`;
   const cached = await fs.readFile(hashFile, 'utf8').catch(() => '');
   if (cached === digest && existsSync(binary)) return binary;
@@ -160,7 +186,7 @@ export async function buildNative(bench: NativeBench, options: NativeOptions = {
   const key = `${binary}\0${digest}`;
   let build = builds.get(key);
   if (!build) {
-    build = compile(cc, source, binary, hashFile, digest);
+    build = compile(cc, argv, binary, hashFile, digest);
     builds.set(key, build);
     const settled = () => builds.delete(key);
     build.then(settled, settled);
@@ -178,7 +204,7 @@ const builds = new Map<string, Promise<string | Skipped>>();
 
 async function compile(
   cc: string,
-  source: string,
+  argv: readonly string[],
   binary: string,
   hashFile: string,
   hash: string,
@@ -187,11 +213,11 @@ async function compile(
   // Written aside and renamed: other processes may be running the old binary.
   const tmp = `${binary}.${process.pid}.tmp`;
   try {
-    await execFileAsync(cc, [...CFLAGS, '-o', tmp, source]);
+    await execFileAsync(cc, [...argv, '-o', tmp]);
   } catch (e) {
     const err = e as { code?: unknown; stderr?: string };
     if (err.code === 'ENOENT') return { skipped: `no C compiler: '${cc}' is not installed` };
-    throw new Error(`compiling ${source} with ${cc} failed: ${(err.stderr ?? String(e)).trim()}`);
+    throw new Error(`compiling ${argv.join(' ')} with ${cc} failed: ${(err.stderr ?? String(e)).trim()}`);
   }
   await fs.rename(tmp, binary);
   await fs.writeFile(`${hashFile}.${process.pid}.tmp`, hash);

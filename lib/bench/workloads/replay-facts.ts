@@ -2,8 +2,8 @@
  * Facts about a trace replay that depend only on the trace (lib/bench/workloads/WORKLOADS.md
  * "replay"), computed by walking it as bookkeeping, before anything is timed: the fingerprint every
  * replayer must reproduce, the peak live bytes, the largest ID (the replayers' ID -> pointer arrays
- * are sized by it). The walk also rejects a trace no replayer could run (an ID allocated twice, a
- * free of an ID that holds no block).
+ * are sized by it). The walk also rejects a trace no replayer could run (an ID allocated twice, an
+ * r or f of an ID that holds no block), as lib/trace's reader does for files.
  */
 import { OP_ALIGNED, OP_FREE, OP_REALLOC, OP_LETTERS, requestBytes, type Trace } from '../../trace/trace';
 import type { Fingerprint } from './random-mixed';
@@ -67,11 +67,9 @@ export function replayFacts(t: Trace): ReplayFacts {
     }
     const n = requestBytes(t, i);
     if (k === OP_REALLOC) {
-      // realloc of an ID without a block is realloc(NULL, SIZE): a malloc.
-      if (live[id] >= 0) {
-        liveBytes -= live[id];
-        liveBlocks--;
-      }
+      if (live[id] < 0) throw new ReplayError(i, id, 'r of an ID that holds no block');
+      liveBytes -= live[id];
+      liveBlocks--;
     } else if (live[id] >= 0) {
       throw new ReplayError(i, id, `${OP_LETTERS[k]} of an ID that already holds a block (no f since its allocation)`);
     }

@@ -133,10 +133,7 @@ function replayOp<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, i: num
       break;
     case OP_REALLOC: {
       const old = blocks[id];
-      if (old === empty) {
-        p = a.target.malloc(b);
-        break;
-      }
+      if (old === empty) throw new ReplayError(i, id, 'r of an ID that holds no block');
       checkBlock(a, st, old, id, i, 'before realloc');
       const was = st.sizes[id];
       p = a.realloc(old, was > 0 ? was : 1, b, st.aligned[id] === 1);

@@ -1,0 +1,485 @@
+/*
+ * The allocation trace recorder: an LD_PRELOAD shim that records every
+ * malloc-family call of one process as binary trace records (trace-format.h),
+ * each block named by a small ID instead of its address.
+ *
+ * HAKMEM_TRACE_OUT names the raw output. The first process that loads the shim
+ * with it set records; its constructor removes HAKMEM_TRACE_OUT and LD_PRELOAD
+ * from the environment, so programs it starts run unrecorded and without the
+ * shim, and a forked child stops recording (pthread_atfork). Records are
+ * buffered and written with write(2) when the buffer fills, at exit (a
+ * destructor) and in _exit/_Exit; a process killed by a signal loses its last
+ * buffer, and one that replaces itself with exec loses what it buffered since
+ * the last write.
+ *
+ * Built by lib/bench/native/run-native.ts (buildC) as a shared object.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "trace-format.h"
+
+#define TLS __thread __attribute__((tls_model("initial-exec")))
+
+/* ---- the real allocator, found with dlsym(RTLD_NEXT) ---------------------- */
+
+static void *(*real_malloc)(size_t);
+static void *(*real_calloc)(size_t, size_t);
+static void *(*real_realloc)(void *, size_t);
+static void *(*real_reallocarray)(void *, size_t, size_t);
+static void (*real_free)(void *);
+static int (*real_posix_memalign)(void **, size_t, size_t);
+static void *(*real_aligned_alloc)(size_t, size_t);
+static void *(*real_memalign)(size_t, size_t);
+static void *(*real_valloc)(size_t);
+static void *(*real_pvalloc)(size_t);
+static void (*real_exit)(int) __attribute__((noreturn));
+static void (*real_Exit)(int) __attribute__((noreturn));
+
+/*
+ * dlsym itself may allocate (its error buffer); while resolving, those calls
+ * are served from this buffer, never recorded and never handed to libc's free.
+ */
+static _Alignas(16) char bootstrap[64 * 1024];
+static size_t bootstrap_used;
+static int resolving;
+
+static int in_bootstrap(const void *p) {
+    return (const char *)p >= bootstrap && (const char *)p < bootstrap + sizeof bootstrap;
+}
+
+/* At most how many bytes a bootstrap block starting at p can hold. */
+static size_t bootstrap_bytes_from(const void *p) {
+    return (size_t)(bootstrap + bootstrap_used - (const char *)p);
+}
+
+static void *bootstrap_alloc(size_t size) {
+    size_t need = (size + 15) & ~(size_t)15;
+    if (bootstrap_used + need > sizeof bootstrap) return NULL;
+    void *p = bootstrap + bootstrap_used;
+    bootstrap_used += need;
+    return p; /* zeroed: the buffer is static and never reused */
+}
+
+static void resolve(void) {
+    if (real_malloc || resolving) return;
+    resolving = 1;
+    real_calloc = dlsym(RTLD_NEXT, "calloc");
+    real_realloc = dlsym(RTLD_NEXT, "realloc");
+    real_reallocarray = dlsym(RTLD_NEXT, "reallocarray");
+    real_free = dlsym(RTLD_NEXT, "free");
+    real_posix_memalign = dlsym(RTLD_NEXT, "posix_memalign");
+    real_aligned_alloc = dlsym(RTLD_NEXT, "aligned_alloc");
+    real_memalign = dlsym(RTLD_NEXT, "memalign");
+    real_valloc = dlsym(RTLD_NEXT, "valloc");
+    real_pvalloc = dlsym(RTLD_NEXT, "pvalloc");
+    real_exit = dlsym(RTLD_NEXT, "_exit");
+    real_Exit = dlsym(RTLD_NEXT, "_Exit");
+    real_malloc = dlsym(RTLD_NEXT, "malloc"); /* last: it marks the others as resolved */
+    resolving = 0;
+}
+
+/* ---- recording state ------------------------------------------------------ */
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static volatile int recording;   /* this process records (set by the constructor) */
+static int out_fd = -1;
+static int finished;             /* the destructor ran: write every record at once */
+
+/* Set while a thread is inside the shim, so allocations made beneath it are not recorded. */
+static TLS int inside;
+static TLS int thread_tag = -1;
+static int next_thread_tag;
+
+#define BUFFER_RECORDS 65536
+static trace_record_t *buffer;   /* mmap'd */
+static size_t buffered;
+
+/* pointer -> ID: open addressing, linear probing, deletion by backward shift; mmap'd. */
+typedef struct {
+    uintptr_t key; /* 0 = empty */
+    uint32_t id;
+} slot_t;
+static slot_t *table;
+static size_t table_mask;        /* capacity - 1, capacity a power of two */
+static size_t table_count;
+
+/* Freed IDs, reused last-in first-out so IDs stay small. */
+static uint32_t *free_ids;
+static size_t free_ids_count, free_ids_capacity;
+static uint32_t next_id;
+
+static void *map_pages(size_t bytes) {
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void write_all(const void *data, size_t bytes) {
+    const char *p = data;
+    while (bytes > 0) {
+        ssize_t n = write(out_fd, p, bytes);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) { recording = 0; return; } /* disk full or closed: stop, keep what was written */
+        p += n;
+        bytes -= (size_t)n;
+    }
+}
+
+static void flush_locked(void) {
+    if (buffered > 0 && out_fd >= 0) write_all(buffer, buffered * sizeof(trace_record_t));
+    buffered = 0;
+}
+
+static size_t slot_of(uintptr_t key) {
+    uint64_t h = (uint64_t)key * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 20) & table_mask;
+}
+
+static void table_insert(uintptr_t key, uint32_t id);
+
+static int table_grow(void) {
+    slot_t *old = table;
+    size_t old_capacity = table_mask + 1;
+    slot_t *grown = map_pages(2 * old_capacity * sizeof(slot_t));
+    if (!grown) return 0;
+    table = grown;
+    table_mask = 2 * old_capacity - 1;
+    table_count = 0;
+    for (size_t i = 0; i < old_capacity; i++)
+        if (old[i].key) table_insert(old[i].key, old[i].id);
+    munmap(old, old_capacity * sizeof(slot_t));
+    return 1;
+}
+
+static void table_insert(uintptr_t key, uint32_t id) {
+    size_t i = slot_of(key);
+    while (table[i].key) i = (i + 1) & table_mask;
+    table[i].key = key;
+    table[i].id = id;
+    table_count++;
+}
+
+/* Removes key; returns its ID, or -1 when it is not there. */
+static int64_t table_remove(uintptr_t key) {
+    size_t i = slot_of(key);
+    while (table[i].key != key) {
+        if (!table[i].key) return -1;
+        i = (i + 1) & table_mask;
+    }
+    uint32_t id = table[i].id;
+    /* Backward shift: move later entries of the run into the hole when their home allows it. */
+    size_t hole = i;
+    for (size_t j = (i + 1) & table_mask; table[j].key; j = (j + 1) & table_mask) {
+        size_t home = slot_of(table[j].key);
+        if (((j - home) & table_mask) >= ((j - hole) & table_mask)) {
+            table[hole] = table[j];
+            hole = j;
+        }
+    }
+    table[hole].key = 0;
+    table_count--;
+    return id;
+}
+
+static uint32_t take_id(void) {
+    return free_ids_count > 0 ? free_ids[--free_ids_count] : next_id++;
+}
+
+static void give_back_id(uint32_t id) {
+    if (free_ids_count == free_ids_capacity) {
+        uint32_t *grown = map_pages(2 * free_ids_capacity * sizeof(uint32_t));
+        if (!grown) return; /* the ID is simply not reused */
+        memcpy(grown, free_ids, free_ids_count * sizeof(uint32_t));
+        munmap(free_ids, free_ids_capacity * sizeof(uint32_t));
+        free_ids = grown;
+        free_ids_capacity *= 2;
+    }
+    free_ids[free_ids_count++] = id;
+}
+
+static void append_locked(uint8_t op, uint32_t id, uint64_t size, uint64_t aux) {
+    if (thread_tag < 0) thread_tag = next_thread_tag++;
+    trace_record_t *r = &buffer[buffered++];
+    r->op = op;
+    r->reserved = 0;
+    r->thread = (uint16_t)thread_tag;
+    r->id = id;
+    r->size = size;
+    r->aux = aux;
+    if (buffered == BUFFER_RECORDS || finished) flush_locked();
+}
+
+/* A new block p: give it an ID and record the op. */
+static void record_new(void *p, uint8_t op, uint64_t size, uint64_t aux) {
+    pthread_mutex_lock(&lock);
+    if (recording && ((table_count + 1) * 2 <= table_mask + 1 || table_grow())) {
+        uint32_t id = take_id();
+        table_insert((uintptr_t)p, id);
+        append_locked(op, id, size, aux);
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+/* Block p leaves the map before libc may hand its address out again; returns its ID or -1. */
+static int64_t forget(void *p) {
+    pthread_mutex_lock(&lock);
+    int64_t id = recording ? table_remove((uintptr_t)p) : -1;
+    pthread_mutex_unlock(&lock);
+    return id;
+}
+
+static void record_free(uint32_t id) {
+    pthread_mutex_lock(&lock);
+    if (recording) append_locked(OP_FREE, id, 0, 0);
+    give_back_id(id);
+    pthread_mutex_unlock(&lock);
+}
+
+static void record_resized(void *q, uint32_t id, uint64_t size) {
+    pthread_mutex_lock(&lock);
+    if (recording && ((table_count + 1) * 2 <= table_mask + 1 || table_grow())) {
+        table_insert((uintptr_t)q, id);
+        append_locked(OP_REALLOC, id, size, 0);
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+static void restore(void *p, uint32_t id) {
+    pthread_mutex_lock(&lock);
+    if (recording) table_insert((uintptr_t)p, id);
+    pthread_mutex_unlock(&lock);
+}
+
+/* ---- start and end -------------------------------------------------------- */
+
+static void stop_in_child(void) {
+    recording = 0;
+    out_fd = -1; /* the parent's: O_CLOEXEC, but a forked child must not write to it */
+}
+
+__attribute__((constructor)) static void start(void) {
+    resolve();
+    const char *out = getenv("HAKMEM_TRACE_OUT");
+    if (!out || !*out) return;
+    inside = 1;
+    int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* Only this process records: what it starts runs without the shim. */
+    unsetenv("HAKMEM_TRACE_OUT");
+    unsetenv("LD_PRELOAD");
+    table_mask = (1u << 16) - 1;
+    table = map_pages((table_mask + 1) * sizeof(slot_t));
+    free_ids_capacity = 1u << 14;
+    free_ids = map_pages(free_ids_capacity * sizeof(uint32_t));
+    buffer = map_pages(BUFFER_RECORDS * sizeof(trace_record_t));
+    if (fd >= 0 && table && free_ids && buffer) {
+        out_fd = fd;
+        uint32_t comment_bytes = 0; /* the driver adds the comments */
+        write_all(TRACE_MAGIC, TRACE_MAGIC_BYTES);
+        write_all(&comment_bytes, sizeof comment_bytes);
+        pthread_atfork(NULL, NULL, stop_in_child);
+        recording = 1;
+    } else if (fd >= 0) {
+        close(fd);
+    }
+    inside = 0;
+}
+
+__attribute__((destructor)) static void finish(void) {
+    pthread_mutex_lock(&lock);
+    flush_locked();
+    finished = 1; /* allocations after this (later destructors) are written one by one */
+    pthread_mutex_unlock(&lock);
+}
+
+static void flush_now(void) {
+    if (!recording) return;
+    pthread_mutex_lock(&lock);
+    flush_locked();
+    pthread_mutex_unlock(&lock);
+}
+
+void _exit(int status) {
+    resolve();
+    flush_now();
+    real_exit(status);
+}
+
+void _Exit(int status) {
+    resolve();
+    flush_now();
+    real_Exit(status);
+}
+
+/* ---- the interposed functions --------------------------------------------- */
+
+/* Whether this call is the program's own, to be recorded: sets `inside` when so. */
+static int enter(void) {
+    if (!recording || inside) return 0;
+    inside = 1;
+    return 1;
+}
+
+void *malloc(size_t size) {
+    if (!real_malloc) {
+        if (resolving) return bootstrap_alloc(size);
+        resolve();
+    }
+    if (!enter()) return real_malloc(size);
+    void *p = real_malloc(size);
+    if (p) record_new(p, OP_MALLOC, size, 0);
+    inside = 0;
+    return p;
+}
+
+void *calloc(size_t n, size_t size) {
+    if (!real_malloc) {
+        if (resolving) return n && size > SIZE_MAX / n ? NULL : bootstrap_alloc(n * size);
+        resolve();
+    }
+    if (!enter()) return real_calloc(n, size);
+    void *p = real_calloc(n, size);
+    if (p) record_new(p, OP_CALLOC, size, n);
+    inside = 0;
+    return p;
+}
+
+void free(void *p) {
+    if (!p || in_bootstrap(p)) return;
+    if (!real_malloc) resolve();
+    if (!enter()) {
+        real_free(p);
+        return;
+    }
+    int64_t id = forget(p); /* -1: allocated before recording began */
+    real_free(p);
+    if (id >= 0) record_free((uint32_t)id);
+    inside = 0;
+}
+
+/* realloc and reallocarray: `size` is the new size in bytes (for reallocarray, n * size, checked). */
+static void *resize(void *p, size_t size, void *(*call)(void *, size_t, size_t), size_t n, size_t elem) {
+    int64_t id = forget(p);
+    void *q = call(p, n, elem);
+    if (q) {
+        if (id >= 0) record_resized(q, (uint32_t)id, size);
+        else record_new(q, OP_MALLOC, size, 0); /* a block from before recording began */
+    } else if (size == 0 && id >= 0) {
+        record_free((uint32_t)id); /* realloc(p, 0) freed p and returned NULL */
+    } else if (id >= 0) {
+        restore(p, (uint32_t)id); /* failed: p is still the program's */
+    }
+    return q;
+}
+
+static void *call_realloc(void *p, size_t n, size_t elem) {
+    (void)elem;
+    return real_realloc(p, n);
+}
+
+static void *call_reallocarray(void *p, size_t n, size_t elem) {
+    return real_reallocarray(p, n, elem);
+}
+
+void *realloc(void *p, size_t size) {
+    if (!real_malloc && !resolving) resolve();
+    if (resolving || (p && in_bootstrap(p))) {
+        /* A bootstrap block (or one made while resolving): copied, never recorded. */
+        void *q = resolving ? bootstrap_alloc(size) : malloc(size);
+        if (q && p) memmove(q, p, bootstrap_bytes_from(p) < size ? bootstrap_bytes_from(p) : size);
+        return q;
+    }
+    if (!enter()) return real_realloc(p, size);
+    void *q;
+    if (!p) {
+        q = real_realloc(NULL, size);
+        if (q) record_new(q, OP_MALLOC, size, 0);
+    } else {
+        q = resize(p, size, call_realloc, size, 0);
+    }
+    inside = 0;
+    return q;
+}
+
+void *reallocarray(void *p, size_t n, size_t size) {
+    if (!real_malloc) resolve();
+    if (!enter()) return real_reallocarray(p, n, size);
+    void *q;
+    if (n && size > SIZE_MAX / n) {
+        q = real_reallocarray(p, n, size); /* fails with ENOMEM: nothing to record */
+    } else if (!p) {
+        q = real_reallocarray(NULL, n, size);
+        if (q) record_new(q, OP_MALLOC, n * size, 0);
+    } else {
+        q = resize(p, n * size, call_reallocarray, n, size);
+    }
+    inside = 0;
+    return q;
+}
+
+/* glibc rounds an alignment that is not a power of two up to one; the trace says what was used. */
+static uint64_t power_of_two_at_least(size_t align) {
+    uint64_t a = 1;
+    while (a < align) a <<= 1;
+    return a;
+}
+
+int posix_memalign(void **out, size_t align, size_t size) {
+    if (!real_malloc) resolve();
+    if (!enter()) return real_posix_memalign(out, align, size);
+    int rc = real_posix_memalign(out, align, size);
+    if (rc == 0) record_new(*out, OP_ALIGNED, size, align);
+    inside = 0;
+    return rc;
+}
+
+void *aligned_alloc(size_t align, size_t size) {
+    if (!real_malloc) resolve();
+    if (!enter()) return real_aligned_alloc(align, size);
+    void *p = real_aligned_alloc(align, size);
+    if (p) record_new(p, OP_ALIGNED, size, power_of_two_at_least(align));
+    inside = 0;
+    return p;
+}
+
+void *memalign(size_t align, size_t size) {
+    if (!real_malloc) resolve();
+    if (!enter()) return real_memalign(align, size);
+    void *p = real_memalign(align, size);
+    if (p) record_new(p, OP_ALIGNED, size, power_of_two_at_least(align));
+    inside = 0;
+    return p;
+}
+
+void *valloc(size_t size) {
+    if (!real_malloc) resolve();
+    if (!enter()) return real_valloc(size);
+    void *p = real_valloc(size);
+    if (p) record_new(p, OP_ALIGNED, size, (uint64_t)sysconf(_SC_PAGESIZE));
+    inside = 0;
+    return p;
+}
+
+void *pvalloc(size_t size) {
+    if (!real_malloc) resolve();
+    if (!real_pvalloc) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (!enter()) return real_pvalloc(size);
+    void *p = real_pvalloc(size);
+    if (p) {
+        uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+        record_new(p, OP_ALIGNED, (size + page - 1) / page * page, page);
+    }
+    inside = 0;
+    return p;
+}
