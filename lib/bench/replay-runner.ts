@@ -67,8 +67,7 @@ export async function runReplay(request: ReplayRequest, base: Base): Promise<Ben
     };
   } catch (e) {
     if (!(e instanceof ReplayOutOfMemory)) throw e;
-    const hint = ts.hakmem ? ' (set HAKMEM_HEAP_BYTES for a larger heap)' : '';
-    return { ...base(ts.hakmem), ...skippedFields(`${allocator}: ${e.message}${hint}`) };
+    return { ...base(ts.hakmem), ...skippedFields(`${allocator}: ${e.message}`) }; // withHeapHint added the hint
   }
 }
 

@@ -68,7 +68,14 @@ export class ThingAllocator implements ReplayAllocator<number> {
   }
 
   realloc(ptr: number, oldSize: number, size: number, aligned: boolean): number {
-    if (!aligned || !this.alignedBases.has(ptr)) return this.target.realloc(ptr, size);
+    if (!aligned || !this.alignedBases.has(ptr)) {
+      const q = this.target.realloc(ptr, size);
+      // MemPool.realloc (6.1.150, the latest) leaks the old block when it moves one: it frees the
+      // block's header address as if it were a data address, which free does not find. The copy is
+      // done by then, so the old block is freed here (a no-op should a later version free it).
+      if (q !== 0 && q !== ptr) this.target.free(ptr);
+      return q;
+    }
     const q = this.target.malloc(size);
     if (q === 0) return 0;
     this.u8.copyWithin(q, ptr, ptr + Math.min(oldSize, size));

@@ -22,7 +22,11 @@ import type { Fingerprint } from './random-mixed';
 import { fingerprintStep, ReplayError, type ReplayFacts } from './replay-facts';
 
 /** The allocator had no memory for a request: a result (the run is reported as not done), not a bug. */
-export class ReplayOutOfMemory extends ReplayError {}
+export class ReplayOutOfMemory extends Error {
+  constructor(op: number, blockId: number, bytes: number) {
+    super(`out of memory at op ${op} (ID ${blockId}, ${bytes} bytes)`); // as the C replayer says it
+  }
+}
 
 export interface ReplayOptions {
   loops: number;
@@ -147,7 +151,7 @@ function replayOp<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, i: num
     default:
       throw new ReplayError(i, id, `unknown op kind ${k}`);
   }
-  if (p === empty) throw new ReplayOutOfMemory(i, id, `out of memory allocating ${b} bytes`);
+  if (p === empty) throw new ReplayOutOfMemory(i, id, b);
   if (k !== OP_REALLOC && blocks[id] !== empty) throw new ReplayError(i, id, 'allocation of an ID that already holds a block');
   blocks[id] = p;
   st.sizes[id] = n;
