@@ -140,6 +140,7 @@ describe('replay facts', () => {
     assert.equal(f.endLiveBytes, 60);
     assert.equal(f.endLiveBlocks, 3);
     assert.equal(f.maxId, 2);
+    assert.equal(f.recordedThreads, 1);
     assert.equal(f.fingerprint.mallocs, 6);
     assert.equal(f.fingerprint.frees, 2);
     assert.equal(f.fingerprint.bytes, 100 + 100 + 300 + 50 + 0 + 10);
@@ -290,6 +291,21 @@ describe('TypeScript and C replay the same requests', () => {
     assert.deepEqual(c.fingerprint, facts.fingerprint);
     assert.equal(c.ops, 2 * trace.length);
     assert.deepEqual(replayTrace(hakmem(), trace, facts, { loops: 1 }).fingerprint, c.fingerprint);
+  });
+
+  test('a text trace recorded on two threads: replayed serialized, in recorded order, by both', async () => {
+    const trace = mixedTrace(4_000, 80, 9);
+    for (let i = 0; i < trace.length; i++) (trace.thread as Uint16Array)[i] = trace.id[i] % 2; // IDs split between two threads
+    const file = path.join(scratch, 'threads.trace');
+    await writeTrace(trace, file);
+    const facts = replayFacts(await readTrace(file));
+    assert.equal(facts.recordedThreads, 2);
+    for (const allocator of ['hakmem', 'system'] as const) {
+      const r = await runBench({ bench: 'replay', allocator, threads: 1, json: true, timeline: null, latency: false, args: { file, loops: 1 } });
+      assert.deepEqual(r.fingerprint, facts.fingerprint, allocator);
+      assert.equal(r.threads, 1);
+      assert.equal(r.recordedThreads, 2);
+    }
   });
 
   // Every bundled trace (data/traces/*.trace.gz, as npm run trace -- bundle writes them): one pass each.

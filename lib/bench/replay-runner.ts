@@ -39,7 +39,7 @@ export async function runReplay(request: ReplayRequest, base: Base): Promise<Ben
     return {
       ...base(null),
       ...measured(r, facts.peakLiveBytes, null),
-      ...memory(facts, line.peakFootprintBytes, line.footprintMethod),
+      ...replayFields(facts, line.peakFootprintBytes, line.footprintMethod),
       ...(timeline ? { timeline: nativeTimeline(line) } : {}),
       ...(line.latency ? { latency: nativeLatency(line.latency) } : {}),
     };
@@ -61,7 +61,7 @@ export async function runReplay(request: ReplayRequest, base: Base): Promise<Ben
     return {
       ...base(ts.hakmem),
       ...measured(r, facts.peakLiveBytes, ts.peakHeapBytes()),
-      ...memory(facts, r.peakFootprintBytes, r.footprintMethod),
+      ...replayFields(facts, r.peakFootprintBytes, r.footprintMethod),
       ...(r.timeline ? { timeline: r.timeline } : {}),
       ...(r.latency ? { latency: r.latency } : {}),
     };
@@ -96,8 +96,10 @@ function checkFingerprint(allocator: AllocatorName, got: Fingerprint, facts: Rep
   }
 }
 
-function memory(facts: ReplayFacts, peakFootprintBytes: number | null, footprintMethod: string) {
+/** What a replay result adds: the trace's threads, the footprint and utilization. */
+function replayFields(facts: ReplayFacts, peakFootprintBytes: number | null, footprintMethod: string) {
   return {
+    recordedThreads: facts.recordedThreads,
     peakFootprintBytes,
     utilization: peakFootprintBytes ? facts.peakLiveBytes / peakFootprintBytes : null,
     footprintMethod,

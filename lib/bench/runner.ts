@@ -35,6 +35,8 @@ export interface BenchResult {
   skipped: string | null;
   /** replay: the most memory the allocator held in the footprint pass; null where it cannot tell (footprintMethod says why). */
   peakFootprintBytes?: number | null;
+  /** replay: the trace's thread tags; they are replayed serialized, in recorded order, on one thread. */
+  recordedThreads?: number;
   /** replay: peakLiveBytes / peakFootprintBytes. */
   utilization?: number | null;
   footprintMethod?: string;

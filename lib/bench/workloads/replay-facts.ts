@@ -20,8 +20,8 @@ export interface ReplayFacts {
   endLiveBlocks: number;
   /** The largest ID the trace names (0 for an empty trace). */
   maxId: number;
-  /** Whether any op carries a thread tag other than 0 (replayed serialized, in recorded order). */
-  threaded: boolean;
+  /** How many thread tags the trace has (replayed serialized, in recorded order, on one thread). */
+  recordedThreads: number;
 }
 
 /** A trace no replayer can run as written: what is wrong and at which op. */
@@ -52,11 +52,15 @@ export function replayFacts(t: Trace): ReplayFacts {
   let liveBlocks = 0;
   let peakLiveBytes = 0;
   let peakLiveBlocks = 0;
-  let threaded = false;
+  const tags = new Uint8Array(1 << 16);
+  let recordedThreads = 0;
   for (let i = 0; i < t.length; i++) {
     const id = t.id[i];
     const k = t.kind[i];
-    if (t.thread[i] !== 0) threaded = true;
+    if (tags[t.thread[i]] === 0) {
+      tags[t.thread[i]] = 1;
+      recordedThreads++;
+    }
     if (k === OP_FREE) {
       if (live[id] < 0) throw new ReplayError(i, id, 'f of an ID that holds no block');
       liveBytes -= live[id];
@@ -95,6 +99,6 @@ export function replayFacts(t: Trace): ReplayFacts {
     endLiveBytes: liveBytes,
     endLiveBlocks: liveBlocks,
     maxId,
-    threaded,
+    recordedThreads,
   };
 }
