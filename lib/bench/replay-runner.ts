@@ -13,16 +13,15 @@ import { histogramFromBuckets, LATENCY_OPS, opLatency, type LatencyReport } from
 import type { TimelineSample } from './measures/timeline';
 import { binaryTraceFile, cachedBinaryTrace } from './native/binary-trace';
 import { isSkipped, runNative } from './native/run-native';
-import { measured, skippedFields, withHeapHint, type BenchResult } from './runner';
+import { measured, skippedFields, withHeapHint, type BenchResult, type ResultBase } from './runner';
 import type { Fingerprint } from './workloads/random-mixed';
 import { randomMixedTrace } from './workloads/random-mixed-trace';
 import { replayFootprint, replayTrace, ReplayOutOfMemory } from './workloads/replay';
 import { replayFacts, type ReplayFacts } from './workloads/replay-facts';
 
 type ReplayRequest = Extract<BenchRequest, { bench: 'replay' }>;
-type Base = (h: HakmemConfig | null) => Omit<BenchResult, 'ops' | 'seconds' | 'opsPerSec' | 'fingerprint' | 'peakLiveBytes' | 'peakHeapBytes' | 'skipped'>;
 
-export async function runReplay(request: ReplayRequest, base: Base): Promise<BenchResult> {
+export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig | null) => ResultBase): Promise<BenchResult> {
   const { allocator } = request;
   const { file, loops } = request.args;
   const trace = await readTrace(file);

@@ -47,7 +47,7 @@ export interface BenchResult {
 }
 
 /** The request's common fields, as a result prints them first: what ran, with which configuration. */
-type ResultBase = Pick<BenchResult, 'bench' | 'allocator' | 'preset' | 'build' | 'configHash' | 'args' | 'threads'>;
+export type ResultBase = Pick<BenchResult, 'bench' | 'allocator' | 'preset' | 'build' | 'configHash' | 'args' | 'threads'>;
 
 export async function runBench(request: BenchRequest): Promise<BenchResult> {
   const { allocator, threads } = request;
