@@ -7,6 +7,7 @@
 import type { Histogram } from 'hdr-histogram-js';
 import { OP_ALIGNED, OP_CALLOC, OP_FREE, OP_MALLOC, OP_REALLOC, type Trace } from '../../trace/trace';
 import type { ReplayAllocator, Slots } from '../adapters/allocator-adapter';
+import type { HakmemShape } from '../adapters/hakmem';
 import {
   CLOCK,
   LATENCY_OPS,
@@ -34,7 +35,7 @@ export interface ReplayOptions {
   timeline?: number;
   latency?: boolean;
   /** hakmem: its heap's SuperSlabs and slabs at each timeline sample. */
-  shape?: () => { superslabs: number; activeSlabs: number; emptySlabs: number };
+  shape?: () => HakmemShape;
 }
 
 export interface ReplayRun extends ReplayFootprint {
