@@ -117,7 +117,7 @@ async function bundle(argv: string[]): Promise<number> {
   const { positionals } = parseArgs({ args: argv, options: {}, allowPositionals: true });
   const known = BUNDLED_TRACES.map((b) => b.name);
   const unknown = positionals.filter((n) => !known.includes(n));
-  if (unknown.length) throw new UsageError(`unknown bundled trace(s): ${unknown.join(', ')}`);
+  if (unknown.length) throw new UsageError(`unknown bundled trace(s): ${unknown.join(', ')} (known: ${known.join(', ')})`);
   await recordBundle(undefined, positionals, (line) => process.stderr.write(`${line}\n`));
   return 0;
 }

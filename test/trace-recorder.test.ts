@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { buildNative, isSkipped } from '../lib/bench/native/run-native';
 import { readTrace } from '../lib/trace/read';
 import { recordTrace } from '../lib/trace/record';
 import { OP_LETTERS, type Trace } from '../lib/trace/trace';
@@ -96,6 +97,33 @@ describe('recording a known program', () => {
     assert.match(date, /^date: \d{4}-\d\d-\d\dT/);
     assert.equal(prog, `program: ${program}`);
     assert.equal(recorder, 'recorder: hakmem-ts trace-recorder');
+  });
+});
+
+describe('recording under threads and at _exit', () => {
+  test('larson with 2 threads handing blocks over: one consistent order of ops', async () => {
+    const larson = await buildNative('larson');
+    if (isSkipped(larson)) assert.fail(larson.skipped);
+    // Every op is checked when the trace is read: a free recorded after another thread reused
+    // the address would show up as an allocation of a live ID or a free of a dead one.
+    const r = await recordTrace({
+      out: file('larson.hktrace'),
+      command: larson,
+      args: ['--generations', '20', '16', '256', '200', '20', '1', '2'],
+      stdio: 'ignore',
+    });
+    assert.equal(r.exitCode, 0);
+    const t = await readTrace(file('larson.hktrace'));
+    assert.ok(t.length > 100_000, `${t.length} ops`);
+    assert.ok(new Set(t.thread).size > 2, 'larson hands its work to new threads');
+  });
+
+  test('a program that ends with _exit keeps its buffered ops', async () => {
+    const source = file('quick-exit.c');
+    writeFileSync(source, '#include <stdlib.h>\n#include <unistd.h>\nint main(void) { free(malloc(77)); malloc(88); _exit(0); }\n');
+    execFileSync('cc', ['-O0', '-fno-builtin', '-o', file('quick-exit'), source]);
+    await recordTrace({ out: file('quick-exit.trace'), command: file('quick-exit'), args: [], stdio: 'ignore' });
+    assert.deepEqual(lines(await readTrace(file('quick-exit.trace'))), ['m 0 77', 'f 0', 'm 0 88']);
   });
 });
 

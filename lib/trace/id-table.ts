@@ -3,7 +3,7 @@
  * reuses freed ones), so small IDs index a typed array grown by doubling and the rare large ones go to
  * a Map. NaN means "no entry".
  */
-const DENSE_LIMIT = 1 << 24;
+const DENSE_LIMIT = 1 << 20;
 
 export class IdTable {
   private dense = new Float64Array(1024).fill(NaN);

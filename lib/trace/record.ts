@@ -24,6 +24,8 @@ export interface RecordOptions {
   command: string;
   args: readonly string[];
   cwd?: string;
+  /** Variables added to the command's environment (shown in the `command:` comment). */
+  env?: Readonly<Record<string, string>>;
   /** The command's stdin/stdout/stderr; default inherited. */
   stdio?: 'inherit' | 'ignore';
   /** The C compiler for the shim; default $CC, else cc. */
@@ -73,9 +75,9 @@ export async function recordTrace(options: RecordOptions): Promise<RecordResult>
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'hakmem-record-'));
   try {
     const raw = path.join(scratch, 'raw.hktrace');
-    const env = { ...process.env, LD_PRELOAD: shim, HAKMEM_TRACE_OUT: raw };
+    const env = { ...process.env, ...options.env, LD_PRELOAD: shim, HAKMEM_TRACE_OUT: raw };
     const date = new Date().toISOString();
-    const { exitCode, signal } = await run(program, options, env);
+    const { exitCode, signal } = await run(options, env);
 
     if (!(await fs.stat(raw).catch(() => null))) {
       throw new RecordError(
@@ -83,7 +85,9 @@ export async function recordTrace(options: RecordOptions): Promise<RecordResult>
           '(LD_PRELOAD does not apply to a statically linked or setuid program)',
       );
     }
-    const recorded = await readTrace(raw);
+    const recorded = await readTrace(raw).catch((e: Error) => {
+      throw new RecordError(`the recording is inconsistent (a recorder bug, or a program that closed its file): ${e.message}`);
+    });
     if (recorded.length === 0) {
       throw new RecordError(
         `no allocations recorded: ${program} made no malloc-family calls through the dynamic linker ` +
@@ -94,7 +98,10 @@ export async function recordTrace(options: RecordOptions): Promise<RecordResult>
     const trace: Trace = {
       ...recorded,
       comments: [
-        `command: ${[options.command, ...options.args].map(shellQuote).join(' ')}`,
+        `command: ${[
+          ...Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)}`),
+          ...[options.command, ...options.args].map(shellQuote),
+        ].join(' ')}`,
         `date: ${date}`,
         `program: ${program}${version ? ` ${version}` : ''}`,
         `recorder: ${RECORDER_COMMENT}`,
@@ -107,14 +114,11 @@ export async function recordTrace(options: RecordOptions): Promise<RecordResult>
   }
 }
 
-function run(
-  program: string,
-  options: RecordOptions,
-  env: NodeJS.ProcessEnv,
-): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }> {
+/** Runs the command as given (some programs look at the name they are called by). */
+function run(options: RecordOptions, env: NodeJS.ProcessEnv): Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, options.args, { cwd: options.cwd, env, stdio: options.stdio ?? 'inherit' });
-    child.on('error', (e) => reject(new RecordError(`cannot run ${program}: ${e.message}`)));
+    const child = spawn(options.command, options.args, { cwd: options.cwd, env, stdio: options.stdio ?? 'inherit' });
+    child.on('error', (e) => reject(new RecordError(`cannot run ${options.command}: ${e.message}`)));
     child.on('close', (exitCode, signal) => resolve({ exitCode, signal }));
   });
 }

@@ -207,7 +207,8 @@ static void give_back_id(uint32_t id) {
 }
 
 static void append_locked(uint8_t op, uint32_t id, uint64_t size, uint64_t aux) {
-    if (thread_tag < 0) thread_tag = next_thread_tag++;
+    /* Tags are u16: a program's 65,536th thread and later ones share the last tag. */
+    if (thread_tag < 0) thread_tag = next_thread_tag < 0xffff ? next_thread_tag++ : 0xffff;
     trace_record_t *r = &buffer[buffered++];
     r->op = op;
     r->reserved = 0;
@@ -272,6 +273,12 @@ __attribute__((constructor)) static void start(void) {
     if (!out || !*out) return;
     inside = 1;
     int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* Moved out of the way, so the program's own files get the numbers they get unrecorded. */
+    int high = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 500) : -1;
+    if (high >= 0) {
+        close(fd);
+        fd = high;
+    }
     /* Only this process records: what it starts runs without the shim. */
     unsetenv("HAKMEM_TRACE_OUT");
     unsetenv("LD_PRELOAD");

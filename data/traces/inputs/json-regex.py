@@ -12,7 +12,7 @@ records = [
         "text": " ".join(WORDS[(i + k) % len(WORDS)] for k in range(3 + i % 17)),
         "score": (i * 7919) % 1000 / 10,
     }
-    for i in range(20000)
+    for i in range(4000)
 ]
 decoded = json.loads(json.dumps(records))
 
