@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { engineRatios, heapMap, plot, ratioToSystem, renderSvg, routeShares, scaling, throughputBySize, type ThroughputRow } from '../lib/report';
+import { engineRatios, footprintTimeline, heapMap, latencyPercentiles, plot, ratioToSystem, renderSvg, routeShares, scaling, throughputBySize, type ThroughputRow } from '../lib/report';
+import { latencyRows, timelineRows } from '../lib/report/result-rows';
+import type { BenchResult } from '../lib/bench/runner';
 import { sizeOrder, throughputPoints } from '../lib/report/specs/throughput-points';
 
 // system 80M, hakmem 60M (0.75x) at every size; 3 repetitions each.
@@ -84,6 +86,36 @@ describe('report chart specs', () => {
     assert.equal((rects.match(/<path/g) ?? []).length, 3);
     const t = texts(svg);
     assert.ok(t.includes('C3') && t.includes('C7') && t.includes('SuperSlab'));
+  });
+
+  it('footprintTimeline: a live and a footprint line per allocator; none for a footprint that is null', async () => {
+    const result = (allocator: string, footprint: number | null) =>
+      ({ allocator, preset: allocator === 'hakmem' ? 'current' : null, build: 'release',
+         timeline: [1000, 2000, 3000].map((op) => ({ op, liveBytes: op << 10, footprintBytes: footprint === null ? null : footprint * op << 10 })) }) as unknown as BenchResult;
+    const rows = timelineRows([result('hakmem', 2), result('system', 1.5), result('v8', null)]);
+    assert.equal(rows.length, 9);
+    assert.equal(rows[0].allocator, 'hakmem:current');
+    const svg = await renderSvg(footprintTimeline(rows));
+    assert.equal((svg.match(/aria-roledescription="line mark"/g) ?? []).length, 5, 'live x 3 allocators, footprint x 2');
+    const t = texts(svg);
+    for (const label of ['ops', 'MiB', 'live', 'footprint', 'hakmem:current', 'system', 'v8']) assert.ok(t.includes(label), label);
+  });
+
+  it('latencyPercentiles: per op kind a panel, a line per allocator over p50 .. max on a log axis', async () => {
+    const ops = { malloc: { count: 10, p50: 20, p90: 30, p99: 100, 'p99.9': 1000, 'p99.99': 5000, max: 20000 },
+                  free: { count: 10, p50: 0, p90: 15, p99: 50, 'p99.9': 400, 'p99.99': 900, max: 3000 } };
+    const rows = latencyRows([
+      { allocator: 'system', preset: null, build: null, latency: { clock: 'c', timerCostNs: 20, ops } },
+      { allocator: 'hakmem', preset: 'current', build: 'release', latency: { clock: 'c', timerCostNs: 40, ops: { malloc: ops.malloc } } },
+    ] as unknown as BenchResult[]);
+    assert.equal(rows.length, 3 * 6);
+    assert.deepEqual(rows.slice(0, 6).map((r) => r.percentile), ['p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max']);
+    const spec = latencyPercentiles(rows) as { spec: { encoding: { y: { scale: { type: string } } } } };
+    assert.equal(spec.spec.encoding.y.scale.type, 'log');
+    const svg = await renderSvg(latencyPercentiles(rows));
+    assert.equal((svg.match(/aria-roledescription="line mark"/g) ?? []).length, 3);
+    const t = texts(svg);
+    for (const label of ['malloc', 'free', 'p50', 'p99.99', 'max', 'ns', '1,000']) assert.ok(t.includes(label), label);
   });
 
   it('plot() outside a notebook returns the SVG', async () => {

@@ -10,7 +10,7 @@ import { ALLOCATORS, isAllocatorName, type AllocatorName } from './adapters/allo
 import type { LarsonWorkload } from './workloads/larson';
 import { ENGINES, RUNNING_NODE, isEngineName } from './engines/engines';
 
-export const BENCHES = ['random-mixed', 'fixed', 'larson'] as const;
+export const BENCHES = ['random-mixed', 'fixed', 'larson', 'replay'] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 export function isBenchName(name: string): name is BenchName {
@@ -30,6 +30,12 @@ export interface LarsonArgs extends LarsonWorkload {
   seconds: number;
 }
 
+/** replay FILE: an allocation trace (text or binary, gzipped or not), replayed `loops` times. */
+export interface ReplayArgs {
+  file: string;
+  loops: number;
+}
+
 interface RequestBase {
   allocator: AllocatorName;
   /** hakmem only; unset means the heap's default. */
@@ -39,11 +45,16 @@ interface RequestBase {
   /** The JS engine to run on: `node` (the running one) or a pinned engine (engines.json). */
   engine: string;
   json: boolean;
+  /** random-mixed, fixed, replay: sample memory every this many ops, in a pass of its own; null = no timeline. */
+  timeline: number | null;
+  /** replay: time every op, in passes of their own. */
+  latency: boolean;
 }
 
 export type BenchRequest =
   | (RequestBase & { bench: 'random-mixed' | 'fixed'; args: RandomMixedArgs })
-  | (RequestBase & { bench: 'larson'; args: LarsonArgs });
+  | (RequestBase & { bench: 'larson'; args: LarsonArgs })
+  | (RequestBase & { bench: 'replay'; args: ReplayArgs });
 
 export type BenchCommand = BenchRequest | { help: true };
 
@@ -54,6 +65,9 @@ export class UsageError extends Error {
 /** Sizes when neither --min/--max nor the environment says otherwise (the seed's). */
 export const DEFAULT_MIN_SIZE = 16;
 export const DEFAULT_MAX_SIZE = 1024;
+
+/** random-mixed's timeline replays its ops as a trace held in memory (24 bytes an op). */
+export const MAX_TIMELINE_CYCLES = 2 ** 24;
 
 export const USAGE = `usage: npm run bench -- <bench> <args...> [options]
 
@@ -66,6 +80,10 @@ benches:
                                      larson's hand-off to a new thread is modelled as a new
                                      thread identity (detach + attach) in the same pooled
                                      worker, since a Worker takes milliseconds to start
+  replay FILE [--loops N]            replays an allocation trace (text or binary .hktrace, gzipped
+                                     or not) N times (default 1), timed; first a footprint pass
+                                     (peak footprint, whole blocks written) and a warm-up pass.
+                                     JSON adds peakLiveBytes, peakFootprintBytes, utilization
 
 options:
   --allocator NAME   ${ALLOCATORS.join(', ')} (default hakmem)
@@ -79,6 +97,10 @@ options:
                      running this command); a pinned engine (engines.json) is installed from
                      the npm registry into .cache/engines on first use; one that cannot be
                      installed or run is reported as skipped, with the reason
+  --loops N          replay: passes over the trace, timed (default 1)
+  --timeline K       random-mixed, fixed, replay: live bytes and footprint every K ops, in a pass
+                     of its own (random-mixed/fixed: CYCLES at most ${MAX_TIMELINE_CYCLES})
+  --latency          replay: also time every op (own passes) and report p50..p99.99 and max per op kind
   --json             print one JSON object instead of a line
   --help             this text
 `;
@@ -94,8 +116,11 @@ const LIMITS = {
   CHUNKS: [1, 2 ** 26],
   ROUNDS: [1, 2 ** 32 - 1],
   LARSON_SEED: [0, 2 ** 31 - 1],
+  TIMELINE: [1, 2 ** 53 - 1],
 } as const;
 const MAX_LARSON_SECONDS = 1e6;
+/** The C replayer's bound. */
+const MAX_LOOPS = 1_000_000;
 
 const OPTIONS = {
   allocator: { type: 'string' },
@@ -106,6 +131,9 @@ const OPTIONS = {
   size: { type: 'string' },
   threads: { type: 'string' },
   engine: { type: 'string' },
+  loops: { type: 'string' },
+  timeline: { type: 'string' },
+  latency: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
@@ -150,16 +178,32 @@ export function parseBenchArgs(
   }
   const engine = o.engine ?? RUNNING_NODE;
   if (!isEngineName(engine)) throw new UsageError(`unknown engine '${engine}' (expected one of ${ENGINES.join(', ')})`);
+  const onlyFor = (flag: 'min' | 'max' | 'size' | 'threads' | 'loops' | 'timeline' | 'latency', benches: string) => {
+    if (o[flag] !== undefined) throw new UsageError(`--${flag} applies to ${benches} only`);
+  };
+  if (bench !== 'replay') {
+    onlyFor('loops', 'replay');
+    onlyFor('latency', 'replay');
+  }
+  if (bench === 'larson') onlyFor('timeline', 'random-mixed, fixed and replay');
   const base = {
     allocator,
     engine,
     preset: o.preset as PresetName | undefined,
     build: o.build as BuildMode | undefined,
     json: o.json ?? false,
+    timeline: o.timeline === undefined ? null : whole('--timeline K', o.timeline, LIMITS.TIMELINE),
+    latency: o.latency ?? false,
   };
-  const onlyFor = (flag: 'min' | 'max' | 'size' | 'threads', benches: string) => {
-    if (o[flag] !== undefined) throw new UsageError(`--${flag} applies to ${benches} only`);
-  };
+
+  if (bench === 'replay') {
+    for (const flag of ['min', 'max', 'size', 'threads'] as const) onlyFor(flag, 'random-mixed and fixed');
+    if (rest.length !== 1) {
+      throw new UsageError(`replay takes 1 argument (FILE), got ${rest.length}` + (rest.length ? `: ${rest.join(' ')}` : ''));
+    }
+    const loops = o.loops === undefined ? 1 : whole('--loops', o.loops, [1, MAX_LOOPS]);
+    return { ...base, bench, threads: 1, args: { file: rest[0], loops } };
+  }
 
   if (bench === 'larson') {
     for (const flag of ['min', 'max', 'size'] as const) onlyFor(flag, 'random-mixed and fixed');
@@ -207,8 +251,9 @@ export function parseBenchArgs(
   }
   const threads = o.threads === undefined ? 1 : whole('--threads', o.threads, LIMITS.THREADS);
   checkThreads(allocator, threads, `${bench} with --threads > 1`);
+  if (base.timeline !== null && threads > 1) throw new UsageError('--timeline runs one copy of the loop: not with --threads > 1');
   const args: RandomMixedArgs = {
-    cycles: whole('CYCLES', rest[0], LIMITS.CYCLES),
+    cycles: whole('CYCLES', rest[0], base.timeline === null ? LIMITS.CYCLES : [1, MAX_TIMELINE_CYCLES]),
     ws: whole('WS', rest[1], LIMITS.WS),
     seed: whole('SEED', rest[2], LIMITS.SEED),
     min,

@@ -5,7 +5,9 @@
  */
 import { createTsAllocator, type HakmemConfig } from './adapters/index';
 import { isNativeAllocator, type AllocatorName } from './adapters/allocators';
-import type { BenchName, BenchRequest, LarsonArgs, RandomMixedArgs } from './cli-args';
+import type { BenchName, BenchRequest, LarsonArgs, RandomMixedArgs, ReplayArgs } from './cli-args';
+import type { LatencyReport } from './measures/latency';
+import type { TimelineSample } from './measures/timeline';
 import { larson } from './workloads/larson';
 import { isSkipped, runNative } from './native/run-native';
 import { benchRandomMixed, type Fingerprint, type LoopResult } from './workloads/random-mixed';
@@ -19,7 +21,7 @@ export interface BenchResult {
   preset: string | null;
   build: string | null;
   configHash: string | null;
-  args: RandomMixedArgs | LarsonArgs;
+  args: RandomMixedArgs | LarsonArgs | ReplayArgs;
   threads: number;
   /** The JS engine the bench ran on (`node`, `bun`; a pinned engine's name once its launcher labels it) and its version. */
   engine: string;
@@ -33,15 +35,32 @@ export interface BenchResult {
   peakLiveBytes: number | null;
   /** The most memory the allocator's heap used; null where unknown. */
   peakHeapBytes: number | null;
-  /** Why this baseline could not run on this machine; null when it ran. */
+  /** Why this baseline could not run on this machine (or, for replay, where it ran out of memory); null when it ran. */
   skipped: string | null;
+  /** replay: the most memory the allocator held in the footprint pass; null where it cannot tell (footprintMethod says why). */
+  peakFootprintBytes?: number | null;
+  /** replay: the trace's thread tags; they are replayed serialized, in recorded order, on one thread. */
+  recordedThreads?: number;
+  /** replay: peakLiveBytes / peakFootprintBytes. */
+  utilization?: number | null;
+  footprintMethod?: string;
+  /** --timeline K: memory every K ops, from a pass of its own. */
+  timeline?: TimelineSample[];
+  /** replay --latency: per-op latency percentiles, from passes of their own. */
+  latency?: LatencyReport;
 }
+
+/** The request's common fields, as a result prints them first: what ran, with which configuration. */
+export type ResultBase = Pick<
+  BenchResult,
+  'bench' | 'allocator' | 'preset' | 'build' | 'configHash' | 'args' | 'threads' | 'engine' | 'engineVersion'
+>;
 
 export async function runBench(request: BenchRequest): Promise<BenchResult> {
   const { allocator, threads } = request;
   const runtime = currentRuntime();
   // Field order as printed: what ran, with which configuration, then what it measured.
-  const base = (h: HakmemConfig | null) => ({
+  const base = (h: HakmemConfig | null): ResultBase => ({
     bench: request.bench,
     allocator,
     preset: h?.preset ?? null,
@@ -53,14 +72,19 @@ export async function runBench(request: BenchRequest): Promise<BenchResult> {
     engineVersion: runtime.version,
   });
 
+  if (request.bench === 'replay') {
+    const { runReplay } = await import('./replay-runner');
+    return runReplay(request, base);
+  }
   if (isNativeAllocator(allocator)) {
     const r =
       request.bench === 'larson'
         ? await runNative(allocator, 'larson', larsonArgv(request.args))
         : await runNative(allocator, 'random-mixed', [...randomMixedArgv(request.args), threads]);
     if (isSkipped(r)) return { ...base(null), ...skippedFields(r.skipped) };
-    const peakLiveBytes = request.bench === 'larson' ? null : checkedPeakLive(request.args, threads, r, allocator);
-    return { ...base(null), ...measured(r, peakLiveBytes, null) };
+    if (request.bench === 'larson') return { ...base(null), ...measured(r, null, null) };
+    const peakLiveBytes = checkedPeakLive(request.args, threads, r, allocator);
+    return { ...base(null), ...measured(r, peakLiveBytes, null), ...(await timelineOf(request)) };
   }
 
   const hakmemOptions = { preset: request.preset, build: request.build };
@@ -78,20 +102,27 @@ export async function runBench(request: BenchRequest): Promise<BenchResult> {
   const ts = await createTsAllocator(allocator, { ...hakmemOptions, slots: ws, maxSize: max });
   const r = withHeapHint(ts.hakmem, () => benchRandomMixed(ts.allocator, cycles, ws, seed, min, max));
   const peakLiveBytes = checkedPeakLive(request.args, threads, r, allocator);
-  return { ...base(ts.hakmem), ...measured(r, peakLiveBytes, ts.peakHeapBytes()) };
+  return { ...base(ts.hakmem), ...measured(r, peakLiveBytes, ts.peakHeapBytes()), ...(await timelineOf(request)) };
+}
+
+/** random-mixed/fixed --timeline K: the loop's requests replayed as a trace on a fresh allocator, sampled. */
+async function timelineOf(request: BenchRequest): Promise<{ timeline?: TimelineSample[] }> {
+  if (request.timeline === null || request.bench === 'larson' || request.bench === 'replay') return {};
+  const { randomMixedTimeline } = await import('./replay-runner');
+  return { timeline: await randomMixedTimeline(request, request.args, request.timeline) };
 }
 
 /**
  * hakmem on a shared heap with worker threads: larson always (its remote frees and hand-offs are the
  * point, also with one thread), random-mixed/fixed with --threads > 1.
  */
-async function runHakmemThreads(request: BenchRequest, base: (h: HakmemConfig | null) => object): Promise<BenchResult> {
+async function runHakmemThreads(request: BenchRequest, base: (h: HakmemConfig | null) => ResultBase): Promise<BenchResult> {
   const { larsonThreads, randomMixedThreads } = await import('./threads/run-threads');
   const options = { preset: request.preset, build: request.build };
   const r =
     request.bench === 'larson'
       ? await larsonThreads(options, { ...request.args, generations: Infinity })
-      : await randomMixedThreads(options, { ...request.args, threads: request.threads });
+      : await randomMixedThreads(options, { ...(request.args as RandomMixedArgs), threads: request.threads });
   const h = { preset: r.stats.preset, build: r.stats.build, configHash: r.stats.configHash };
   return { ...base(h), ...measured(r, null, r.stats.peakHeapBytes) } as BenchResult;
 }
@@ -124,7 +155,7 @@ function checkedPeakLive(a: RandomMixedArgs, threads: number, r: LoopResult, all
   return replay.peakLiveBytes;
 }
 
-function measured(r: LoopResult, peakLiveBytes: number | null, peakHeapBytes: number | null) {
+export function measured(r: LoopResult, peakLiveBytes: number | null, peakHeapBytes: number | null) {
   return {
     ops: r.ops,
     seconds: r.seconds,
@@ -145,7 +176,7 @@ export function skippedResult(request: BenchRequest, engine: string, engineVersi
   };
 }
 
-function skippedFields(reason: string) {
+export function skippedFields(reason: string) {
   return {
     ops: null,
     seconds: null,
@@ -158,7 +189,7 @@ function skippedFields(reason: string) {
 }
 
 /** Runs `f`; an out-of-memory error from a hakmem heap gets told how to enlarge it. */
-function withHeapHint<T>(hakmem: HakmemConfig | null, f: () => T): T {
+export function withHeapHint<T>(hakmem: HakmemConfig | null, f: () => T): T {
   try {
     return f();
   } catch (e) {
@@ -171,16 +202,31 @@ function withHeapHint<T>(hakmem: HakmemConfig | null, f: () => T): T {
 
 /** The readable line, as the seed printed it: `random-mixed hakmem/current: Throughput = 49.1M ops/s (...)`. */
 export function formatResultLine(r: BenchResult): string {
-  const what = r.bench === 'fixed' ? `fixed ${(r.args as RandomMixedArgs).min} B` : r.bench;
+  const what =
+    r.bench === 'fixed'
+      ? `fixed ${(r.args as RandomMixedArgs).min} B`
+      : r.bench === 'replay'
+        ? `replay ${(r.args as ReplayArgs).file}`
+        : r.bench;
   let who =
     r.allocator === 'hakmem' ? `hakmem/${r.preset}${r.build === 'debug' ? '/debug' : ''}` : r.allocator;
   const threads = r.threads > 1 ? `, ${r.threads} threads` : '';
   if (r.engine !== RUNNING_NODE) who += ` on ${r.engine} ${r.engineVersion}`;
   if (r.skipped !== null) return `${what} ${who}: skipped (${r.skipped})`;
+  const memory =
+    r.peakFootprintBytes === undefined
+      ? ''
+      : `; peak live ${formatBytes(r.peakLiveBytes)}, footprint ${formatBytes(r.peakFootprintBytes)}` +
+        (r.utilization ? `, utilization ${r.utilization.toFixed(2)}` : '');
   return (
     `${what} ${who}: Throughput = ${formatRate(r.opsPerSec as number)} ops/s ` +
-    `(${r.ops} ops in ${(r.seconds as number).toFixed(2)} s${threads})`
+    `(${r.ops} ops in ${(r.seconds as number).toFixed(2)} s${threads})${memory}`
   );
+}
+
+function formatBytes(bytes: number | null): string {
+  if (bytes === null) return 'n/a';
+  return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
 /** 49.1M, 870.2K: one decimal in the largest fitting unit. */

@@ -6,7 +6,8 @@ import type { CsvRow } from "../bench/matrix/results-csv";
 import type { BenchResult } from "../bench/runner";
 import { median } from "../bench/matrix/statistics";
 import { groupBy } from "./specs/aggregate";
-import type { ThroughputRow } from "./specs/rows";
+import type { LatencyRow, ThroughputRow, TimelineRow } from "./specs/rows";
+import { PERCENTILES } from "../bench/measures/latency";
 
 /** The name a result goes by in tables and plots: `hakmem:PRESET` (and `/debug`), else the allocator. */
 export function seriesName(allocator: string, preset: string | null, build: string | null): string {
@@ -82,4 +83,23 @@ export function summarize(rows: readonly ThroughputRow[], baseline = "system"): 
       vsSystem: base === undefined ? null : m / base,
     };
   });
+}
+
+/** The timelines of results (`--timeline K`) as rows, one per sample, named by seriesName. */
+export function timelineRows(results: readonly BenchResult[]): TimelineRow[] {
+  return results.flatMap((r) => (r.timeline ?? []).map((s) => ({ ...s, allocator: seriesName(r.allocator, r.preset, r.build) })));
+}
+
+/** The latency percentiles of results (`replay --latency`) as rows: one per allocator, op kind and percentile. */
+export function latencyRows(results: readonly BenchResult[]): LatencyRow[] {
+  return results.flatMap((r) =>
+    Object.entries(r.latency?.ops ?? {}).flatMap(([op, l]) =>
+      [...PERCENTILES.map(([name]) => name), "max" as const].map((percentile) => ({
+        allocator: seriesName(r.allocator, r.preset, r.build),
+        op,
+        percentile,
+        ns: l[percentile],
+      })),
+    ),
+  );
 }

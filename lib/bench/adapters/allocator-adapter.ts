@@ -26,3 +26,33 @@ export interface BenchAllocator<P> {
    */
   newSlots(n: number): Slots<P>;
 }
+
+/** How much memory an allocator holds, in bytes, where it can tell. */
+export interface FootprintProbe {
+  /** What this figure is, for the result (e.g. "bytes of heap written, 4 KiB pages"). */
+  readonly method: string;
+  /** Bytes held now. */
+  current(): number;
+  /** The most bytes held since the allocator was created. */
+  peak(): number;
+  /** true when peak() only knows what current() saw: the caller must call current() after every op. */
+  readonly peakNeedsSampling: boolean;
+}
+
+/** What a trace replay needs beyond malloc and free (lib/bench/workloads/replay.ts). */
+export interface ReplayAllocator<P> extends BenchAllocator<P> {
+  /** A block of n * size zero bytes. */
+  calloc(n: number, size: number): P;
+  /** The block resized to `size`, its first min(oldSize, size) bytes kept; `aligned`: ptr came from alignedAlloc. */
+  realloc(ptr: P, oldSize: number, size: number, aligned: boolean): P;
+  /** A block whose address is a multiple of `alignment` (a power of two). */
+  alignedAlloc(alignment: number, size: number): P;
+  /** Frees a block from alignedAlloc. */
+  freeAligned(ptr: P): void;
+  isAligned(ptr: P, alignment: number): boolean;
+  byteAt(ptr: P, offset: number): number;
+  /** Writes `value` into every byte of the block (resident memory counts written pages only). */
+  fill(ptr: P, size: number, value: number): void;
+  /** The footprint, or why there is none. */
+  readonly footprint: FootprintProbe | { unavailable: string };
+}

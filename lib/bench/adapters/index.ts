@@ -1,9 +1,9 @@
 /** The TypeScript allocators' adapters, created by name for a workload. */
 import type { BuildMode } from '../../alloc/config';
 import type { PresetName } from '../../alloc/presets';
-import type { BenchAllocator } from './allocator-adapter';
+import type { ReplayAllocator } from './allocator-adapter';
 import type { TsAllocatorName } from './allocators';
-import { HakmemAllocator } from './hakmem';
+import { HakmemAllocator, type HakmemShape } from './hakmem';
 import { ThingAllocator, thingPoolBytes } from './thing';
 import { V8Allocator } from './v8';
 
@@ -14,6 +14,8 @@ export interface TsAllocatorOptions {
   /** The workload's size: at most `slots` live blocks of at most `maxSize` bytes. */
   slots: number;
   maxSize: number;
+  /** thing: the pool's size, when known better than from slots and maxSize (a trace's peak). */
+  thingPoolBytes?: number;
 }
 
 /** The resolved hakmem configuration a result was measured with. */
@@ -24,11 +26,13 @@ export interface HakmemConfig {
 }
 
 export interface TsAllocator {
-  allocator: BenchAllocator<unknown>;
+  allocator: ReplayAllocator<unknown>;
   /** null for allocators other than hakmem. */
   hakmem: HakmemConfig | null;
   /** The most heap memory the allocator has used, where it can tell. */
   peakHeapBytes(): number | null;
+  /** hakmem: its SuperSlabs and slabs by state, for timeline samples. */
+  shape?: () => HakmemShape;
 }
 
 export async function createTsAllocator(name: TsAllocatorName, options: TsAllocatorOptions): Promise<TsAllocator> {
@@ -37,8 +41,10 @@ export async function createTsAllocator(name: TsAllocatorName, options: TsAlloca
       // Loaded on demand: a baseline's run must not depend on the allocator under test.
       const { createHeap } = await import('../../index');
       const heap = createHeap({ preset: options.preset, build: options.build });
+      const allocator = new HakmemAllocator(heap);
       return {
-        allocator: new HakmemAllocator(heap),
+        allocator,
+        shape: () => allocator.shape(),
         hakmem: { preset: heap.config.preset, build: heap.config.build, configHash: heap.configHash },
         peakHeapBytes: () => heap.stats().peakHeapBytes,
       };
@@ -47,7 +53,7 @@ export async function createTsAllocator(name: TsAllocatorName, options: TsAlloca
       return { allocator: new V8Allocator(), hakmem: null, peakHeapBytes: () => null };
     case 'thing':
       return {
-        allocator: new ThingAllocator(thingPoolBytes(options.slots, options.maxSize)),
+        allocator: new ThingAllocator(options.thingPoolBytes ?? thingPoolBytes(options.slots, options.maxSize)),
         hakmem: null,
         peakHeapBytes: () => null,
       };

@@ -363,6 +363,8 @@ function engineSkipped(run: Run, options: Pick<MatrixOptions, 'cycles' | 'build'
     threads: run.threads,
     engine: run.engine,
     json: true,
+    timeline: null,
+    latency: false,
     args: { cycles: options.cycles, ws: MATRIX_WS, seed: MATRIX_SEED, min: run.min, max: run.max },
   };
   return skippedResult(request, run.engine, pinOf(run.engine).version, reason);

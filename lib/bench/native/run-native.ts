@@ -23,7 +23,7 @@ export const NATIVE_ALLOCATORS = ['system', 'mimalloc', 'jemalloc', 'tcmalloc'] 
 export type NativeAllocator = (typeof NATIVE_ALLOCATORS)[number];
 
 /** One binary each; `fixed` is random-mixed with MIN = MAX. */
-export const NATIVE_BENCHES = ['random-mixed', 'larson'] as const;
+export const NATIVE_BENCHES = ['random-mixed', 'larson', 'replay'] as const;
 export type NativeBench = (typeof NATIVE_BENCHES)[number];
 
 const PRELOADS: Record<Exclude<NativeAllocator, 'system'>, { soname: string; debianPackage: string }> = {
@@ -52,6 +52,8 @@ export interface NativeResult {
   threads: number;
   /** The preloaded library, null for `system`. */
   library: string | null;
+  /** The harness's whole JSON line, for the fields one bench adds (replay: footprint, timeline, latency). */
+  line: Record<string, unknown>;
 }
 
 export interface Skipped {
@@ -94,7 +96,8 @@ export async function runNative(
   if (library !== null) env.LD_PRELOAD = library;
   let out: { stdout: string; stderr: string };
   try {
-    out = await execFileAsync(binary, argv, { env, maxBuffer: 1 << 20 });
+    // Room for a replay's timeline and latency buckets.
+    out = await execFileAsync(binary, argv, { env, maxBuffer: 1 << 28 });
   } catch (e) {
     const err = e as { code?: unknown; stderr?: string };
     throw new Error(
@@ -107,6 +110,7 @@ export async function runNative(
   if (ignored) return { skipped: `${allocator}: ${ignored.trim()}` };
 
   const line = parseHarnessLine(out.stdout, bench);
+  if ('outOfMemory' in line) return { skipped: `${allocator}: ${line.outOfMemory}` };
   return {
     allocator,
     bench,
@@ -117,6 +121,7 @@ export async function runNative(
     fingerprint: line.fingerprint,
     threads: line.threads,
     library,
+    line: line.line,
   };
 }
 
@@ -139,9 +144,15 @@ export async function nativeAvailability(
 /** The path of the bench's binary, compiled now unless the cached one matches its source. */
 export async function buildNative(bench: NativeBench, options: NativeOptions = {}): Promise<string | Skipped> {
   if (!NATIVE_BENCHES.includes(bench)) throw new Error(`unknown native bench '${bench}'`);
-  // The header both harnesses include is part of what a binary was built from.
-  return buildC({ source: `${bench}.c`, headers: ['harness.h'], output: bench }, options);
+  return buildC({ source: `${bench}.c`, headers: NATIVE_HEADERS[bench], output: bench }, options);
 }
+
+/** The headers each harness includes: part of what its binary was built from. */
+const NATIVE_HEADERS: Record<NativeBench, readonly string[]> = {
+  'random-mixed': ['harness.h'],
+  larson: ['harness.h'],
+  replay: ['harness.h', 'hdr.h', 'trace-format.h'],
+};
 
 /** A C source in scripts/native and what to build from it into the cache folder. */
 export interface NativeTarget {
@@ -274,10 +285,11 @@ interface HarnessLine {
   seconds: number;
   fingerprint: Fingerprint;
   threads: number;
+  line: Record<string, unknown>;
 }
 
-/** The harness's one JSON line, checked field by field. */
-function parseHarnessLine(stdout: string, bench: NativeBench): HarnessLine {
+/** The harness's one JSON line, checked field by field; or the op where the allocator ran out of memory. */
+function parseHarnessLine(stdout: string, bench: NativeBench): HarnessLine | { outOfMemory: string } {
   const text = stdout.trim();
   const fail = (why: string) => new Error(`native ${bench}: ${why} in output ${JSON.stringify(text)}`);
   let v: unknown;
@@ -287,6 +299,7 @@ function parseHarnessLine(stdout: string, bench: NativeBench): HarnessLine {
     throw fail('no JSON line');
   }
   const o = v as Record<string, unknown>;
+  if (o?.bench === bench && typeof o.outOfMemory === 'string') return { outOfMemory: o.outOfMemory };
   const f = (o?.fingerprint ?? {}) as Record<string, unknown>;
   const numbers = [o?.ops, o?.seconds, o?.threads, f.mallocs, f.frees, f.bytes, f.hash];
   if (o?.bench !== bench || !numbers.every((n) => typeof n === 'number')) throw fail('unexpected fields');
@@ -300,5 +313,6 @@ function parseHarnessLine(stdout: string, bench: NativeBench): HarnessLine {
       hash: f.hash as number,
     },
     threads: o.threads as number,
+    line: o,
   };
 }

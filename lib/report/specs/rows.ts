@@ -1,4 +1,5 @@
 // The tidy result rows the spec builders take.
+import type { TimelineSample } from "../../bench/measures/timeline";
 
 /** One measured repetition of a throughput benchmark. */
 export interface ThroughputRow {
@@ -38,4 +39,17 @@ export interface HeapCell {
   cls: number | null;
   used: number;
   capacity: number;
+}
+
+/** One timeline sample of one allocator's run (a BenchResult's `timeline`, with who ran it). */
+export type TimelineRow = TimelineSample & { allocator: string };
+
+/** One latency percentile of one op kind on one allocator. */
+export interface LatencyRow {
+  allocator: string;
+  /** malloc, calloc, realloc, aligned, free. */
+  op: string;
+  /** p50 .. p99.99, or max. */
+  percentile: string;
+  ns: number;
 }

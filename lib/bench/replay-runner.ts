@@ -1,0 +1,131 @@
+/**
+ * `bench replay FILE`: reads and checks the trace (untimed), replays it on one allocator (in this
+ * process for the TypeScript ones, in scripts/native/replay.c for the native ones) and reports a
+ * BenchResult with the footprint, and on request the timeline and latency percentiles. Also the
+ * timeline of random-mixed/fixed, which is a replay of that loop's requests.
+ */
+import { readTrace } from '../trace/read';
+import { createTsAllocator, type HakmemConfig } from './adapters/index';
+import { isNativeAllocator, type AllocatorName } from './adapters/allocators';
+import { thingPoolBytesFor } from './adapters/thing';
+import type { BenchRequest, RandomMixedArgs } from './cli-args';
+import { histogramFromBuckets, LATENCY_OPS, opLatency, type LatencyReport } from './measures/latency';
+import type { TimelineSample } from './measures/timeline';
+import { binaryTraceFile, cachedBinaryTrace } from './native/binary-trace';
+import { isSkipped, runNative } from './native/run-native';
+import { measured, skippedFields, withHeapHint, type BenchResult, type ResultBase } from './runner';
+import type { Fingerprint } from './workloads/random-mixed';
+import { randomMixedTrace } from './workloads/random-mixed-trace';
+import { replayFootprint, replayTrace, ReplayOutOfMemory } from './workloads/replay';
+import { replayFacts, type ReplayFacts } from './workloads/replay-facts';
+
+type ReplayRequest = Extract<BenchRequest, { bench: 'replay' }>;
+
+export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig | null) => ResultBase): Promise<BenchResult> {
+  const { allocator } = request;
+  const { file, loops } = request.args;
+  const trace = await readTrace(file);
+  const facts = replayFacts(trace);
+  const timeline = request.timeline ?? undefined;
+
+  if (isNativeAllocator(allocator)) {
+    const binary = await binaryTraceFile(file, trace);
+    const argv = [binary, loops, ...(timeline ? ['--timeline', timeline] : []), ...(request.latency ? ['--latency'] : [])];
+    const r = await runNative(allocator, 'replay', argv);
+    if (isSkipped(r)) return { ...base(null), ...skippedFields(r.skipped) };
+    checkFingerprint(allocator, r.fingerprint, facts);
+    const line = r.line as unknown as NativeReplayLine;
+    return {
+      ...base(null),
+      ...measured(r, facts.peakLiveBytes, null),
+      ...replayFields(facts, line.peakFootprintBytes, line.footprintMethod),
+      ...(timeline ? { timeline: nativeTimeline(line) } : {}),
+      ...(line.latency ? { latency: nativeLatency(line.latency) } : {}),
+    };
+  }
+
+  const ts = await createTsAllocator(allocator, {
+    preset: request.preset,
+    build: request.build,
+    // thing's pool is sized from the trace's peak instead of a working set's shape.
+    slots: facts.peakLiveBlocks,
+    maxSize: 0,
+    thingPoolBytes: thingPoolBytesFor(facts.peakLiveBlocks, facts.peakLiveBytes),
+  });
+  try {
+    const r = withHeapHint(ts.hakmem, () =>
+      replayTrace(ts.allocator, trace, facts, { loops, timeline, latency: request.latency, shape: ts.shape }),
+    );
+    checkFingerprint(allocator, r.fingerprint, facts);
+    return {
+      ...base(ts.hakmem),
+      ...measured(r, facts.peakLiveBytes, ts.peakHeapBytes()),
+      ...replayFields(facts, r.peakFootprintBytes, r.footprintMethod),
+      ...(r.timeline ? { timeline: r.timeline } : {}),
+      ...(r.latency ? { latency: r.latency } : {}),
+    };
+  } catch (e) {
+    if (!(e instanceof ReplayOutOfMemory)) throw e;
+    return { ...base(ts.hakmem), ...skippedFields(`${allocator}: ${e.message}`) }; // withHeapHint added the hint
+  }
+}
+
+/** The timeline of random-mixed/fixed: its requests as a trace, replayed once with samples every `every` ops. */
+export async function randomMixedTimeline(request: BenchRequest, a: RandomMixedArgs, every: number): Promise<TimelineSample[]> {
+  const trace = randomMixedTrace(a.cycles, a.ws, a.seed, a.min, a.max);
+  const facts = replayFacts(trace);
+  const { allocator } = request;
+  if (isNativeAllocator(allocator)) {
+    const key = `random-mixed-${a.cycles}-${a.ws}-${a.seed}-${a.min}-${a.max}`;
+    const r = await runNative(allocator, 'replay', [await cachedBinaryTrace(key, trace), 0, '--timeline', every]);
+    if (isSkipped(r)) throw new Error(`timeline: ${r.skipped}`);
+    return nativeTimeline(r.line as unknown as NativeReplayLine);
+  }
+  const ts = await createTsAllocator(allocator, { preset: request.preset, build: request.build, slots: a.ws, maxSize: a.max });
+  return replayFootprint(ts.allocator, trace, facts, { timeline: every, shape: ts.shape }).timeline as TimelineSample[];
+}
+
+/** The replayer did the trace's requests, as the trace says: else its figures measure something else. */
+function checkFingerprint(allocator: AllocatorName, got: Fingerprint, facts: ReplayFacts): void {
+  const want = facts.fingerprint;
+  if (got.mallocs !== want.mallocs || got.frees !== want.frees || got.bytes !== want.bytes || got.hash !== want.hash) {
+    throw new Error(
+      `${allocator}: the replay's fingerprint ${JSON.stringify(got)} differs from the trace's ${JSON.stringify(want)}`,
+    );
+  }
+}
+
+/** What a replay result adds: the trace's threads, the footprint and utilization. */
+function replayFields(facts: ReplayFacts, peakFootprintBytes: number | null, footprintMethod: string) {
+  return {
+    recordedThreads: facts.recordedThreads,
+    peakFootprintBytes,
+    utilization: peakFootprintBytes ? facts.peakLiveBytes / peakFootprintBytes : null,
+    footprintMethod,
+  };
+}
+
+/** What scripts/native/replay.c adds to the harness line. */
+interface NativeReplayLine {
+  peakFootprintBytes: number | null;
+  footprintMethod: string;
+  /** [op, live bytes, resident growth] */
+  timeline: [number, number, number][];
+  latency?: {
+    timerCostNs: number;
+    ops: Record<string, { count: number; max: number; buckets: [number, number][] }>;
+  };
+}
+
+function nativeTimeline(line: NativeReplayLine): TimelineSample[] {
+  return line.timeline.map(([op, liveBytes, footprintBytes]) => ({ op, liveBytes, footprintBytes }));
+}
+
+function nativeLatency(l: NonNullable<NativeReplayLine['latency']>): LatencyReport {
+  const ops: LatencyReport['ops'] = {};
+  for (const name of LATENCY_OPS) {
+    const kind = l.ops[name];
+    if (kind) ops[name] = opLatency(histogramFromBuckets(kind.buckets), kind.max);
+  }
+  return { clock: 'clock_gettime(CLOCK_MONOTONIC)', timerCostNs: l.timerCostNs, ops };
+}

@@ -1,0 +1,28 @@
+// Memory over time: live bytes against the allocator's footprint, every K ops of one pass, per allocator.
+import type { VegaLiteSpec } from "../plot";
+import { seriesOrder } from "./aggregate";
+import type { TimelineRow } from "./rows";
+import { SCHEMA, seriesColors } from "./style";
+
+export function footprintTimeline(rows: readonly TimelineRow[], title = "Live bytes and footprint over the run"): VegaLiteSpec {
+  const points = rows.flatMap((r) => [
+    { allocator: r.allocator, op: r.op, measure: "footprint", mib: r.footprintBytes === null ? null : r.footprintBytes / 2 ** 20 },
+    { allocator: r.allocator, op: r.op, measure: "live", mib: r.liveBytes / 2 ** 20 },
+  ]).filter((p) => p.mib !== null);
+  const series = seriesOrder(points.map((p) => p.allocator));
+  return {
+    $schema: SCHEMA,
+    title,
+    data: { values: points },
+    width: 420,
+    height: 240,
+    mark: { type: "line" },
+    encoding: {
+      x: { field: "op", type: "quantitative", title: "ops" },
+      y: { field: "mib", type: "quantitative", title: "MiB" },
+      color: { field: "allocator", type: "nominal", scale: seriesColors(series), title: "allocator" },
+      strokeDash: { field: "measure", type: "nominal", sort: ["footprint", "live"], title: "measure" },
+      tooltip: [{ field: "allocator" }, { field: "measure" }, { field: "op", format: "," }, { field: "mib", format: ".2f", title: "MiB" }],
+    },
+  } satisfies VegaLiteSpec;
+}

@@ -1,0 +1,450 @@
+/**
+ * Trace replay: the facts a trace fixes (fingerprint, peak live bytes), the TS and C replayers
+ * against them and each other, the first/last-byte check against a broken allocator, the footprint
+ * timeline's invariants, the latency histograms (TS and C bucketing) and the command line.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { createHeap } from '../lib';
+import { HakmemAllocator } from '../lib/bench/adapters/hakmem';
+import { ThingAllocator } from '../lib/bench/adapters/thing';
+import { V8Allocator } from '../lib/bench/adapters/v8';
+import { parseBenchArgs, UsageError } from '../lib/bench/cli-args';
+import {
+  histogramFromBuckets,
+  LATENCY_HISTOGRAM,
+  newLatencyHistogram,
+  opLatency,
+  recordLatency,
+} from '../lib/bench/measures/latency';
+import type { TimelineSample } from '../lib/bench/measures/timeline';
+import { binaryTraceFile } from '../lib/bench/native/binary-trace';
+import { buildNative, isSkipped, runNative, type NativeResult } from '../lib/bench/native/run-native';
+import { runBench } from '../lib/bench/runner';
+import { replayFootprint, replayTrace, ReplayOutOfMemory } from '../lib/bench/workloads/replay';
+import { ReplayError, replayFacts } from '../lib/bench/workloads/replay-facts';
+import { readTrace } from '../lib/trace/read';
+import { OP_ALIGNED, OP_CALLOC, OP_FREE, OP_MALLOC, OP_REALLOC, type Trace } from '../lib/trace/trace';
+import { writeTrace } from '../lib/trace/write';
+
+const ROOT = path.resolve(__dirname, '..');
+const TRACES = path.join(ROOT, 'data', 'traces');
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'hakmem-replay-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+type Op = ['m' | 'r', number, number] | ['c', number, number, number] | ['a', number, number, number] | ['f', number];
+
+/** A Trace from ops written as in the text form: ['m', ID, SIZE], ['c', ID, N, SIZE], ['a', ID, ALIGN, SIZE], ['f', ID]. */
+function traceOf(ops: readonly Op[]): Trace {
+  const n = ops.length;
+  const t = {
+    length: n,
+    kind: new Uint8Array(n),
+    id: new Uint32Array(n),
+    size: new Float64Array(n),
+    aux: new Float64Array(n),
+    thread: new Uint16Array(n),
+    comments: [],
+  };
+  ops.forEach((op, i) => {
+    t.id[i] = op[1];
+    switch (op[0]) {
+      case 'm':
+        t.kind[i] = OP_MALLOC;
+        t.size[i] = op[2];
+        break;
+      case 'r':
+        t.kind[i] = OP_REALLOC;
+        t.size[i] = op[2];
+        break;
+      case 'c':
+        t.kind[i] = OP_CALLOC;
+        t.aux[i] = op[2];
+        t.size[i] = op[3];
+        break;
+      case 'a':
+        t.kind[i] = OP_ALIGNED;
+        t.aux[i] = op[2];
+        t.size[i] = op[3];
+        break;
+      case 'f':
+        t.kind[i] = OP_FREE;
+        break;
+    }
+  });
+  return t;
+}
+
+/** Every op kind, IDs reused, blocks left live at the end, 0-byte requests, sizes past the tiny and mid tiers. */
+function mixedTrace(ops: number, ids: number, seed: number): Trace {
+  let x = seed;
+  const rand = (n: number) => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return (x >>> 8) % n;
+  };
+  const live = new Set<number>();
+  const out: Op[] = [];
+  for (let i = 0; i < ops; i++) {
+    const id = rand(ids);
+    if (live.has(id)) {
+      if (rand(5) === 0) out.push(['r', id, rand(3000)]);
+      else {
+        out.push(['f', id]);
+        live.delete(id);
+      }
+      continue;
+    }
+    const r = rand(20);
+    if (r === 0) out.push(['c', id, rand(8), 1 + rand(64)]);
+    else if (r === 1) out.push(['a', id, 1 << rand(13), 1 + rand(3000)]);
+    else if (r === 2) out.push(['m', id, 60_000 + rand(200_000)]);
+    else out.push(['m', id, rand(2048)]);
+    live.add(id);
+  }
+  return traceOf(out);
+}
+
+async function binaryFile(trace: Trace, name: string): Promise<string> {
+  const file = path.join(scratch, `${name}.hktrace`);
+  await writeTrace(trace, file);
+  return file;
+}
+
+async function nativeReplay(args: (string | number)[]): Promise<NativeResult> {
+  const r = await runNative('system', 'replay', args);
+  if (isSkipped(r)) assert.fail(`system replay skipped: ${r.skipped}`);
+  return r;
+}
+
+const hakmem = () => new HakmemAllocator(createHeap({ bytes: 64 << 20 }));
+
+describe('replay facts', () => {
+  test('peak live bytes, end state and fingerprint of a hand-made trace', () => {
+    const t = traceOf([
+      ['m', 0, 100],
+      ['c', 1, 4, 25], // 100 bytes: 200 live
+      ['r', 0, 300], // 400 live
+      ['f', 1], // 300
+      ['a', 1, 64, 50], // 350
+      ['m', 2, 0], // a 0-byte request: 350
+      ['f', 0], // 50
+      ['m', 0, 10], // 60
+    ]);
+    const f = replayFacts(t);
+    assert.equal(f.peakLiveBytes, 400);
+    assert.equal(f.peakLiveBlocks, 3);
+    assert.equal(f.endLiveBytes, 60);
+    assert.equal(f.endLiveBlocks, 3);
+    assert.equal(f.maxId, 2);
+    assert.equal(f.recordedThreads, 1);
+    assert.equal(f.fingerprint.mallocs, 6);
+    assert.equal(f.fingerprint.frees, 2);
+    assert.equal(f.fingerprint.bytes, 100 + 100 + 300 + 50 + 0 + 10);
+    // hash = (hash * 31 + kind) * 31 + bytes, unsigned 32-bit, over the allocation ops in order
+    let h = 0;
+    for (const [k, b] of [[0, 100], [1, 100], [2, 300], [3, 50], [0, 0], [0, 10]]) h = ((h * 31 + k) * 31 + b) % 2 ** 32;
+    assert.equal(f.fingerprint.hash, h);
+  });
+
+  test('rejects a free of an empty ID and an allocation over a live one, naming the op', () => {
+    assert.throws(() => replayFacts(traceOf([['m', 0, 8], ['f', 1]])), { message: 'op 1 (ID 1): f of an ID that holds no block' });
+    assert.throws(() => replayFacts(traceOf([['m', 3, 8], ['m', 3, 8]])), (e: Error) => e instanceof ReplayError && /op 1 \(ID 3\): m of an ID that already holds/.test(e.message));
+    assert.throws(() => replayFacts(traceOf([['a', 0, 48, 8]])), /op 0 \(ID 0\): alignment 48 is not a power of two/);
+  });
+});
+
+describe('replay on the TypeScript allocators', () => {
+  const trace = mixedTrace(20_000, 300, 7);
+  const facts = replayFacts(trace);
+
+  for (const [name, make] of [
+    ['hakmem', hakmem],
+    ['v8', () => new V8Allocator()],
+    ['thing', () => new ThingAllocator(64 << 20)],
+  ] as const) {
+    test(`${name}: the trace's fingerprint, loops N = N x ops`, () => {
+      const r = replayTrace(make() as never, trace, facts, { loops: 3 });
+      assert.deepEqual(r.fingerprint, facts.fingerprint);
+      assert.equal(r.ops, 3 * trace.length);
+      assert.ok(r.seconds > 0);
+    });
+  }
+
+  test("thing: every block back in the pool after the passes (MemPool.realloc's moved blocks included)", () => {
+    const a = new ThingAllocator(64 << 20);
+    replayTrace(a, trace, facts, { loops: 1 });
+    assert.deepEqual(a.target.stats().used, { count: 0, size: 0 });
+  });
+
+  test('blocks the trace never frees are freed at the end of every pass', () => {
+    let mallocs = 0;
+    let frees = 0;
+    class Counting extends V8Allocator {
+      malloc(size: number) {
+        mallocs++;
+        return super.malloc(size);
+      }
+      free() {
+        frees++;
+      }
+    }
+    const t = traceOf([['m', 0, 10], ['m', 1, 20], ['f', 0], ['m', 0, 30], ['m', 2, 40]]); // 3 left live
+    const r = replayTrace(new Counting(), t, replayFacts(t), { loops: 2 });
+    // footprint pass + warm-up + 2 timed: 4 passes of 4 mallocs and 1 free in the trace, 3 at the end
+    assert.equal(mallocs, 4 * 4);
+    assert.equal(frees, 4 * (1 + 3));
+    assert.equal(r.ops, 2 * t.length);
+  });
+
+  test('a broken allocator (blocks overlapping by one byte) is caught by the first/last byte check', () => {
+    class Overlapping extends ThingAllocator {
+      private next = 64;
+      constructor() {
+        super(1 << 20);
+        const self = this;
+        (this as { target: unknown }).target = {
+          malloc(size: number) {
+            const p = self.next;
+            self.next += size - 1; // the next block starts on this one's last byte
+            return p;
+          },
+          free() {},
+        };
+      }
+    }
+    const t = traceOf([['m', 0, 100], ['m', 1, 100], ['f', 0], ['f', 1]]);
+    assert.throws(() => replayTrace(new Overlapping(), t, replayFacts(t), { loops: 1 }), {
+      message: 'op 2 (ID 0): before free: first/last byte 0/1, written 0: another block overlaps this one',
+    });
+  });
+
+  test('a request larger than the heap is an out-of-memory result naming the op', () => {
+    const t = traceOf([['m', 0, 16], ['m', 1, 2 ** 40]]);
+    assert.throws(
+      () => replayTrace(hakmem(), t, replayFacts(t), { loops: 1 }),
+      (e: Error) => e instanceof ReplayOutOfMemory && e.message === `out of memory at op 1 (ID 1, ${2 ** 40} bytes)`,
+    );
+  });
+});
+
+/** live <= footprint at every sample, one sample every K ops, the last one after the last op with the end state. */
+function checkTimeline(samples: readonly TimelineSample[], trace: Trace, every: number): void {
+  const facts = replayFacts(trace);
+  assert.equal(samples.length, Math.ceil(trace.length / every));
+  samples.forEach((s, k) => assert.equal(s.op, Math.min((k + 1) * every, trace.length)));
+  for (const s of samples) {
+    assert.ok(s.footprintBytes !== null && s.liveBytes <= s.footprintBytes, `live ${s.liveBytes} > footprint ${s.footprintBytes} at op ${s.op}`);
+  }
+  const last = samples[samples.length - 1];
+  assert.equal(last.op, trace.length);
+  assert.equal(last.liveBytes, facts.endLiveBytes);
+  assert.ok(Math.max(...samples.map((s) => s.liveBytes)) <= facts.peakLiveBytes);
+}
+
+// Megabytes live, so resident growth dwarfs what the allocator had resident before the pass.
+const bigTrace = mixedTrace(30_000, 2_000, 3);
+
+describe('footprint timeline', () => {
+  test('hakmem: live <= footprint at every sample, the last at the end state, SuperSlabs and slabs counted', () => {
+    const a = hakmem();
+    const r = replayFootprint(a, bigTrace, replayFacts(bigTrace), { timeline: 1000, shape: () => a.shape() });
+    const samples = r.timeline as TimelineSample[];
+    checkTimeline(samples, bigTrace, 1000);
+    assert.ok(samples.every((s) => (s.superslabs ?? 0) >= 1 && (s.activeSlabs ?? 0) >= 1));
+    assert.ok(r.peakFootprintBytes !== null && r.peakFootprintBytes >= Math.max(...samples.map((s) => s.footprintBytes as number)));
+  });
+
+  test('thing: the pool top bounds the live bytes', () => {
+    const r = replayFootprint(new ThingAllocator(256 << 20), bigTrace, replayFacts(bigTrace), { timeline: 997 });
+    checkTimeline(r.timeline as TimelineSample[], bigTrace, 997);
+  });
+
+  test('v8: no footprint, and the reason', () => {
+    const r = replayFootprint(new V8Allocator(), bigTrace, replayFacts(bigTrace), { timeline: 5000 });
+    assert.equal(r.peakFootprintBytes, null);
+    assert.match(r.footprintMethod, /^unavailable: /);
+    assert.ok(r.timeline?.every((s) => s.footprintBytes === null));
+  });
+
+  test('native (glibc): resident growth bounds the live bytes at every sample and at the peak', async () => {
+    const file = await binaryFile(bigTrace, 'big');
+    const r = await nativeReplay([file, 1, '--timeline', 1000]);
+    const line = r.line as { timeline: [number, number, number][]; peakFootprintBytes: number | null };
+    const samples = line.timeline.map(([op, liveBytes, footprintBytes]) => ({ op, liveBytes, footprintBytes }));
+    checkTimeline(samples, bigTrace, 1000);
+    const peak = line.peakFootprintBytes as number;
+    assert.ok(peak >= Math.max(...samples.map((s) => s.footprintBytes)));
+    assert.ok(peak >= replayFacts(bigTrace).peakLiveBytes, `peak resident growth ${peak} under the peak live bytes`);
+  });
+});
+
+describe('TypeScript and C replay the same requests', () => {
+  test('a small mixed trace: equal fingerprints, ops = loops x length', async () => {
+    const trace = mixedTrace(5_000, 100, 11);
+    const file = await binaryFile(trace, 'small');
+    const facts = replayFacts(trace);
+    const c = await nativeReplay([file, 2]);
+    assert.deepEqual(c.fingerprint, facts.fingerprint);
+    assert.equal(c.ops, 2 * trace.length);
+    assert.deepEqual(replayTrace(hakmem(), trace, facts, { loops: 1 }).fingerprint, c.fingerprint);
+  });
+
+  test('a text trace recorded on two threads: replayed serialized, in recorded order, by both', async () => {
+    const trace = mixedTrace(4_000, 80, 9);
+    for (let i = 0; i < trace.length; i++) (trace.thread as Uint16Array)[i] = trace.id[i] % 2; // IDs split between two threads
+    const file = path.join(scratch, 'threads.trace');
+    await writeTrace(trace, file);
+    const facts = replayFacts(await readTrace(file));
+    assert.equal(facts.recordedThreads, 2);
+    for (const allocator of ['hakmem', 'system'] as const) {
+      const r = await runBench({ bench: 'replay', allocator, threads: 1, engine: 'node', json: true, timeline: null, latency: false, args: { file, loops: 1 } });
+      assert.deepEqual(r.fingerprint, facts.fingerprint, allocator);
+      assert.equal(r.threads, 1);
+      assert.equal(r.recordedThreads, 2);
+    }
+  });
+
+  // Every bundled trace (data/traces/*.trace.gz, as npm run trace -- bundle writes them): one pass each.
+  const bundled = existsSync(TRACES) ? readdirSync(TRACES).filter((f) => /\.(hktrace|trace)(\.gz)?$/.test(f)) : [];
+  for (const name of bundled) {
+    test(`bundled trace ${name}: hakmem (TS) and glibc (C) replay the trace's fingerprint`, async () => {
+      const file = path.join(TRACES, name);
+      const trace = await readTrace(file);
+      const facts = replayFacts(trace);
+      const c = await nativeReplay([await binaryTraceFile(file, trace), 0]);
+      assert.deepEqual(c.fingerprint, facts.fingerprint);
+      const bytes = Math.max(64, Math.ceil((4 * facts.peakLiveBytes) / 2 ** 20)) * 2 ** 20;
+      const ts = replayTrace(new HakmemAllocator(createHeap({ bytes })), trace, facts, { loops: 0 });
+      assert.deepEqual(ts.fingerprint, facts.fingerprint);
+    });
+  }
+});
+
+describe('latency histograms', () => {
+  test('percentiles of 1..100000 ns, each once, within the bucket resolution', () => {
+    const h = newLatencyHistogram();
+    for (let v = 1; v <= 100_000; v++) recordLatency(h, v);
+    const l = opLatency(h);
+    assert.equal(l.count, 100_000);
+    assert.equal(l.max, 100_000);
+    for (const [name, want] of [['p50', 50_000], ['p90', 90_000], ['p99', 99_000], ['p99.9', 99_900], ['p99.99', 99_990]] as const) {
+      assert.ok(Math.abs(l[name] - want) <= want * 1e-3, `${name} ${l[name]}, want ${want}`);
+    }
+  });
+
+  test('values past the trackable range count as its highest', () => {
+    const h = newLatencyHistogram();
+    recordLatency(h, 1e12);
+    assert.ok(opLatency(h).max <= LATENCY_HISTOGRAM.highestTrackableValue);
+  });
+
+  test('the C bucketing is hdr-histogram-js bucketing: same bucket for every value, same percentiles', async () => {
+    const bin = await buildNative('replay');
+    if (isSkipped(bin)) assert.fail(bin.skipped);
+    const values: number[] = [0, 1, 2, 1023, 1024, 2047, 2048, 2049, 4095, 4096, 4097, 123_456_789, 1e10 - 1, 1e10];
+    let x = 12345;
+    for (let k = 0; k < 3000; k++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      values.push(Math.floor(2 ** ((x / 2 ** 32) * 33))); // spread over 1 ns .. 8.6 s, log-uniform
+    }
+    const out = spawnSync(bin, ['--buckets', ...values.map(String)], { encoding: 'utf8' });
+    assert.equal(out.status, 0, out.stderr);
+    const buckets = out.stdout.trim().split('\n').map(Number);
+    const direct = newLatencyHistogram();
+    values.forEach((v, k) => {
+      assert.equal(buckets[k], (direct as unknown as { lowestEquivalentValue(v: number): number }).lowestEquivalentValue(v), `bucket of ${v}`);
+      recordLatency(direct, v);
+    });
+    const counts = new Map<number, number>();
+    for (const b of buckets) counts.set(b, (counts.get(b) ?? 0) + 1);
+    const fromC = opLatency(histogramFromBuckets([...counts]), Math.max(...values));
+    assert.deepEqual(fromC, opLatency(direct));
+  });
+
+  test('replay --latency (TS and C): every op kind the trace has, percentiles in order, the timer cost', async () => {
+    const trace = mixedTrace(3_000, 100, 5);
+    const file = await binaryFile(trace, 'latency');
+    const ts = await runBench({ bench: 'replay', allocator: 'hakmem', threads: 1, engine: 'node', json: true, timeline: null, latency: true, args: { file, loops: 2 } });
+    const c = await runBench({ bench: 'replay', allocator: 'system', threads: 1, engine: 'node', json: true, timeline: null, latency: true, args: { file, loops: 2 } });
+    for (const r of [ts, c]) {
+      const l = r.latency;
+      assert.ok(l && l.timerCostNs >= 0 && l.timerCostNs < 10_000);
+      assert.deepEqual(Object.keys(l.ops).sort(), ['aligned', 'calloc', 'free', 'malloc', 'realloc']);
+      const total = Object.values(l.ops).reduce((s, o) => s + (o?.count ?? 0), 0);
+      assert.equal(total, 2 * trace.length);
+      for (const o of Object.values(l.ops)) {
+        if (!o) continue;
+        assert.ok(o.p50 <= o.p90 && o.p90 <= o.p99 && o.p99 <= o['p99.9'] && o['p99.9'] <= o['p99.99'], JSON.stringify(o));
+        assert.ok(o['p99.99'] <= o.max * 1.001 + 1, JSON.stringify(o));
+      }
+    }
+  });
+});
+
+describe('replay command line', () => {
+  const bench = (args: string[]) =>
+    spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/bench.ts', ...args], { cwd: ROOT, encoding: 'utf8' });
+
+  test('usage errors: no FILE, --loops 0, a bad --timeline K, flags of other benches', () => {
+    const usage = (args: string[], message: string) =>
+      assert.throws(() => parseBenchArgs(args, {}), (e: Error) => e instanceof UsageError && e.message === message);
+    usage(['replay'], 'replay takes 1 argument (FILE), got 0');
+    usage(['replay', 'a', 'b'], 'replay takes 1 argument (FILE), got 2: a b');
+    usage(['replay', 'f', '--loops', '0'], "--loops must be a whole number from 1 to 1000000, got '0'");
+    usage(['replay', 'f', '--timeline', '0'], `--timeline K must be a whole number from 1 to ${2 ** 53 - 1}, got '0'`);
+    usage(['replay', 'f', '--timeline', 'x'], `--timeline K must be a whole number from 1 to ${2 ** 53 - 1}, got 'x'`);
+    usage(['random-mixed', '10', '4', '1', '--loops', '2'], '--loops applies to replay only');
+    usage(['fixed', '10', '4', '1', '--size', '8', '--latency'], '--latency applies to replay only');
+    usage(['larson', '1', '8', '64', '10', '1', '1', '1', '--timeline', '5'], '--timeline applies to random-mixed, fixed and replay only');
+    usage(['replay', 'f', '--threads', '2'], '--threads applies to random-mixed and fixed only');
+    const r = parseBenchArgs(['replay', 'f.hktrace', '--timeline', '100', '--latency'], {});
+    assert.ok(!('help' in r) && r.bench === 'replay');
+    assert.deepEqual(r.args, { file: 'f.hktrace', loops: 1 });
+    assert.equal(r.timeline, 100);
+    assert.equal(r.latency, true);
+  });
+
+  test('exit 2 with usage for a bad command line; non-zero and the file named for a missing or broken trace', () => {
+    const none = bench(['replay']);
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /replay takes 1 argument/);
+    const missing = path.join(scratch, 'no-such.trace');
+    const r = bench(['replay', missing, '--json']);
+    assert.notEqual(r.status, 0);
+    assert.ok(r.stderr.includes(missing), r.stderr);
+    assert.equal(r.stdout, '');
+    const broken = path.join(scratch, 'broken.trace');
+    writeFileSync(broken, readFileSync(path.join(ROOT, 'package.json')));
+    const b = bench(['replay', broken, '--json']);
+    assert.notEqual(b.status, 0);
+    assert.ok(b.stderr.includes(broken), b.stderr);
+  });
+
+  test('an out-of-memory trace is a skipped row naming the op (hakmem and glibc)', async () => {
+    const file = await binaryFile(traceOf([['m', 0, 16], ['m', 1, 2 ** 45]]), 'oom');
+    for (const allocator of ['hakmem', 'system'] as const) {
+      const r = await runBench({ bench: 'replay', allocator, threads: 1, engine: 'node', json: true, timeline: null, latency: false, args: { file, loops: 1 } });
+      assert.match(r.skipped ?? '', new RegExp(`^${allocator}: out of memory at op 1 \\(ID 1, ${2 ** 45} bytes\\)`));
+      assert.equal(r.opsPerSec, null);
+    }
+  });
+
+  test('replay --json: footprint, utilization and the timeline; random-mixed --timeline too', async () => {
+    const file = await binaryFile(bigTrace, 'json');
+    const facts = replayFacts(bigTrace);
+    for (const allocator of ['hakmem', 'system', 'thing'] as const) {
+      const r = await runBench({ bench: 'replay', allocator, threads: 1, engine: 'node', json: true, timeline: 5000, latency: false, args: { file, loops: 1 } });
+      assert.equal(r.peakLiveBytes, facts.peakLiveBytes);
+      assert.ok(r.peakFootprintBytes && r.peakFootprintBytes >= facts.peakLiveBytes * 0.9, `${allocator} ${r.peakFootprintBytes}`);
+      assert.equal(r.utilization, facts.peakLiveBytes / (r.peakFootprintBytes as number));
+      assert.equal(r.timeline?.length, Math.ceil(bigTrace.length / 5000));
+    }
+    const rm = await runBench({ bench: 'fixed', allocator: 'system', threads: 1, engine: 'node', json: true, timeline: 2000, latency: false, args: { cycles: 10_000, ws: 400, seed: 1, min: 4096, max: 4096 } });
+    assert.equal(rm.timeline?.length, 5);
+    assert.ok(rm.timeline?.every((s) => s.footprintBytes !== null && s.liveBytes <= s.footprintBytes));
+  });
+});
