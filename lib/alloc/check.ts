@@ -7,7 +7,7 @@ import { linkWord, LARGE_LIVE, MID_FREE, TINY_FREE } from "./header";
 import type { Heap } from "./heap";
 import {
   FLAG_IN_PARTIAL, H, KIND_FREE, KIND_LARGE, KIND_LARGE_TAIL, KIND_META, KIND_MID, KIND_SLAB, P, PAGE, PAGE_SHIFT, S,
-  SLOT_ACTIVE, SLOT_EMPTY, SLOT_UNUSED,
+  SLOT_ACTIVE, SLOT_EMPTY, SLOT_UNUSED, MAX_THREADS, THREAD_FREE,
 } from "./layout";
 import { lookupSuperSlab } from "./registry";
 import { isPartialOf } from "./slab-lists";
@@ -40,6 +40,7 @@ export function checkHeap(heap: Heap): void {
   }
   if (live !== i32[H.SUPERSLABS]) corrupt(`${i32[H.SUPERSLABS]} SuperSlabs counted, ${live} live`);
   checkSlotLists(heap);
+  checkPendingStacks(heap);
   checkFrontLists(heap);
   checkMidLists(heap);
   checkLargeRuns(heap);
@@ -108,6 +109,16 @@ function checkSlotLists(heap: Heap): void {
       if (++n > m.layout.pages) corrupt(`class ${cls} slot list has a cycle`);
       prev = page;
     }
+  }
+}
+
+/** A free thread id has no pending slabs: their remote frees would wait for an owner that is gone. */
+function checkPendingStacks(heap: Heap): void {
+  const i32 = heap.mem.i32;
+  for (let tid = 1; tid < MAX_THREADS; tid++) {
+    const page = i32[H.THREAD_REMOTE + tid];
+    if (i32[H.THREAD_LIVE + tid] === THREAD_FREE && page !== 0)
+      corrupt(`thread id ${tid} is free, but slab ${page} waits on its pending stack (its remote frees reach no owner)`);
   }
 }
 

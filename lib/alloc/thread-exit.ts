@@ -8,10 +8,10 @@ import { HeapError } from "./errors";
 import { linkWord, TINY_FREE } from "./header";
 import type { Heap } from "./heap";
 import { formatStats, mergeThreadStats } from "./stats";
-import { H, KIND_SLAB, MAX_THREADS, P, PAGE_SHIFT, SLOT_ACTIVE } from "./layout";
+import { H, KIND_SLAB, MAX_THREADS, P, PAGE_SHIFT, SLOT_ACTIVE, THREAD_ATTACHED, THREAD_FREE, THREAD_LEAVING } from "./layout";
 import { releaseEmptySuperSlabs, releaseSlot } from "./shared-pool";
 import { reclaimMidCache, releaseEmptyMidSpans } from "./mid";
-import { adoptOrphans, drainPendingStack, drainRemoteFrees, drainSlab } from "./remote-free";
+import { adoptOrphans, drainPendingStack, drainRemoteFrees, drainSlab, forwardToOrphans } from "./remote-free";
 import { slabGotBlocksBack } from "./slab-lists";
 import { cas, fetchAdd, load, store } from "./sync";
 
@@ -40,6 +40,9 @@ export function detachThread(heap: Heap): void {
   const m = heap.mem;
   heap.flushFrontCaches();
   if (m.config.statsAtExit) heap.logLine(formatStats(heap.stats()));
+  // Marked first: a remote free that reaches this thread's pending stack after the drain below sees
+  // the mark and sends the slab to the orphans itself (remote-free.ts).
+  if (m.shared) store(m, H.THREAD_LIVE + heap.tid, THREAD_LEAVING);
   drainRemoteFrees(heap);
   const mine: number[] = [];
   for (let page = m.layout.metaPages; page < m.layout.pages; page++) {
@@ -55,11 +58,11 @@ export function detachThread(heap: Heap): void {
     if (m.i32[meta + P.USED] === 0) releaseSlot(m, heap, page, false);
     else store(m, meta + P.OWNER, 0);
   }
-  // A remote free that read this thread as owner just before the hand-over may still land on its
-  // pending stack: the next thread to get this id drains it and adopts those slabs (owner 0).
+  // Slabs pushed since the drain by remote frees that read this thread as their owner: orphans now.
+  forwardToOrphans(heap, heap.tid);
   mergeThreadStats(heap);
   if (m.shared) {
-    store(m, H.THREAD_LIVE + heap.tid, 0);
+    store(m, H.THREAD_LIVE + heap.tid, THREAD_FREE);
     fetchAdd(m, H.LIVE_THREADS, -1);
   }
 }
@@ -75,7 +78,8 @@ export function reclaimThread(heap: Heap, tid: number): number {
   const m = heap.mem;
   if (!Number.isInteger(tid) || tid < 1 || tid >= MAX_THREADS || tid === heap.tid)
     throw new HeapError("INVALID_OPTION", `reclaimThread(${tid}): not the id of another thread (1..${MAX_THREADS - 1})`);
-  if (load(m, H.THREAD_LIVE + tid) === 0) return 0;
+  // LEAVING from here: remote frees that still reach its pending stack send the slabs to the orphans.
+  if (cas(m, H.THREAD_LIVE + tid, THREAD_ATTACHED, THREAD_LEAVING) !== THREAD_ATTACHED) return 0;
   let recovered = 0;
   for (let page = m.layout.metaPages; page < m.layout.pages; page++) {
     const meta = m.meta(page);
@@ -88,7 +92,7 @@ export function reclaimThread(heap: Heap, tid: number): number {
   }
   drainPendingStack(heap, H.THREAD_REMOTE + tid);
   recovered += reclaimMidCache(m, tid);
-  store(m, H.THREAD_LIVE + tid, 0);
+  store(m, H.THREAD_LIVE + tid, THREAD_FREE);
   fetchAdd(m, H.LIVE_THREADS, -1);
   return recovered;
 }
