@@ -142,11 +142,17 @@ function checkFrontLists(heap: Heap): void {
   // Every slab flagged as partial must be on its class's list (stale entries are skipped by refill).
   const listed = new Set<number>();
   heap.partial.forEach((list, cls) => list.forEach((page) => { if (isPartialOf(heap, page, cls)) listed.add(page); }));
+  let owned = 0;
   for (let page = m.layout.metaPages; page < m.layout.pages; page++) {
     const meta = m.meta(page);
-    if (m.i32[meta + P.KIND] === KIND_SLAB && m.i32[meta + P.OWNER] === heap.tid && (m.i32[meta + P.FLAGS] & FLAG_IN_PARTIAL) !== 0 && !listed.has(page))
-      corrupt(`slab ${page} is flagged partial but on no partial list of its class`);
+    if (m.i32[meta + P.KIND] !== KIND_SLAB || m.i32[meta + P.OWNER] !== heap.tid) continue;
+    if ((m.i32[meta + P.FLAGS] & FLAG_IN_PARTIAL) !== 0 && !listed.has(page)) corrupt(`slab ${page} is flagged partial but on no partial list of its class`);
+    if (m.i32[meta + P.STATE] === SLOT_ACTIVE) {
+      if (!heap.ownedSlabs.has(page)) corrupt(`slab ${page} is owned by thread ${heap.tid} but not in its list of slabs (detach would miss it)`);
+      owned++;
+    }
   }
+  if (owned !== heap.ownedSlabs.size) corrupt(`thread ${heap.tid} lists ${heap.ownedSlabs.size} slabs as its own, owns ${owned}`);
 }
 
 function checkMidLists(heap: Heap): void {

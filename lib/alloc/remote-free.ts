@@ -80,7 +80,10 @@ export function drainPendingStack(heap: Heap, word: number): void {
     const ownerWord = m.meta(page) + P.OWNER;
     const owner = load(m, ownerWord);
     if (owner === heap.tid || (owner === 0 && cas(m, ownerWord, 0, heap.tid) === 0)) {
-      if (owner === 0) heap.stat[STAT.adopted_slabs]++;
+      if (owner === 0) {
+        heap.stat[STAT.adopted_slabs]++;
+        heap.ownedSlabs.add(page);
+      }
       drainSlab(heap, page);
     } else {
       // Pushed while its owner was changing hands: it is still pending exactly once, now with its owner.
