@@ -5,7 +5,7 @@
  */
 import { createTsAllocator, type HakmemConfig } from './adapters/index';
 import { isNativeAllocator, type AllocatorName } from './adapters/allocators';
-import type { BenchName, BenchRequest, LarsonArgs, RandomMixedArgs } from './cli-args';
+import type { BenchName, BenchRequest, CrossThreadArgs, LarsonArgs, RandomMixedArgs } from './cli-args';
 import { larson } from './workloads/larson';
 import { isSkipped, runNative } from './native/run-native';
 import { benchRandomMixed, type Fingerprint, type LoopResult } from './workloads/random-mixed';
@@ -18,7 +18,7 @@ export interface BenchResult {
   preset: string | null;
   build: string | null;
   configHash: string | null;
-  args: RandomMixedArgs | LarsonArgs;
+  args: RandomMixedArgs | LarsonArgs | CrossThreadArgs;
   threads: number;
   /** null when skipped. */
   ops: number | null;
@@ -50,14 +50,20 @@ export async function runBench(request: BenchRequest): Promise<BenchResult> {
     const r =
       request.bench === 'larson'
         ? await runNative(allocator, 'larson', larsonArgv(request.args))
-        : await runNative(allocator, 'random-mixed', [...randomMixedArgv(request.args), threads]);
+        : request.bench === 'cross-thread'
+          ? await runNative(allocator, 'cross-thread', crossThreadArgv(request.args))
+          : await runNative(allocator, 'random-mixed', [...randomMixedArgv(request.args), threads]);
     if (isSkipped(r)) return { ...base(null), ...skippedFields(r.skipped) };
-    const peakLiveBytes = request.bench === 'larson' ? null : checkedPeakLive(request.args, threads, r, allocator);
+    const peakLiveBytes =
+      request.bench === 'larson' || request.bench === 'cross-thread' ? null : checkedPeakLive(request.args, threads, r, allocator);
     return { ...base(null), ...measured(r, peakLiveBytes, null) };
   }
 
   const hakmemOptions = { preset: request.preset, build: request.build };
-  if (allocator === 'hakmem' && (request.bench === 'larson' || threads > 1)) return runHakmemThreads(request, base);
+  if (allocator === 'hakmem' && (request.bench === 'larson' || request.bench === 'cross-thread' || threads > 1)) {
+    return runHakmemThreads(request, base);
+  }
+  if (request.bench === 'cross-thread') throw new Error(`cross-thread needs a heap worker threads share; ${allocator} has none`);
   if (request.bench === 'larson') {
     const { min, max, chunks, rounds, seed, seconds } = request.args;
     const ts = await createTsAllocator(allocator, { ...hakmemOptions, slots: chunks, maxSize: max });
@@ -76,15 +82,17 @@ export async function runBench(request: BenchRequest): Promise<BenchResult> {
 
 /**
  * hakmem on a shared heap with worker threads: larson always (its remote frees and hand-offs are the
- * point, also with one thread), random-mixed/fixed with --threads > 1.
+ * point, also with one thread), cross-thread always, random-mixed/fixed with --threads > 1.
  */
 async function runHakmemThreads(request: BenchRequest, base: (h: HakmemConfig | null) => object): Promise<BenchResult> {
-  const { larsonThreads, randomMixedThreads } = await import('./threads/run-threads');
+  const { crossThreadThreads, larsonThreads, randomMixedThreads } = await import('./threads/run-threads');
   const options = { preset: request.preset, build: request.build };
   const r =
     request.bench === 'larson'
       ? await larsonThreads(options, { ...request.args, generations: Infinity })
-      : await randomMixedThreads(options, { ...request.args, threads: request.threads });
+      : request.bench === 'cross-thread'
+        ? await crossThreadThreads(options, request.args)
+        : await randomMixedThreads(options, { ...request.args, threads: request.threads });
   const h = { preset: r.stats.preset, build: r.stats.build, configHash: r.stats.configHash };
   return { ...base(h), ...measured(r, null, r.stats.peakHeapBytes) } as BenchResult;
 }
@@ -92,6 +100,10 @@ async function runHakmemThreads(request: BenchRequest, base: (h: HakmemConfig | 
 /** The harness's command line for random-mixed (also fixed), as WORKLOADS.md orders it. */
 function randomMixedArgv(a: RandomMixedArgs): number[] {
   return [a.cycles, a.ws, a.seed, a.min, a.max];
+}
+
+function crossThreadArgv(a: CrossThreadArgs): number[] {
+  return [a.cycles, a.ws, a.seed, a.min, a.max, a.threads];
 }
 
 function larsonArgv(a: LarsonArgs): number[] {

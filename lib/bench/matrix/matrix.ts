@@ -1,6 +1,7 @@
 /**
  * The benchmark matrix: allocators x benchmarks (fixed 128/256/512/1024 and
- * random-mixed 16..1024) x repetitions. Each repetition is a fresh child
+ * random-mixed 16..1024; with more than one thread also cross-thread 16..1024,
+ * where every free is remote) x thread counts x repetitions. Each repetition is a fresh child
  * process running `scripts/bench.ts --json` (the warm-up happens inside it),
  * so V8's type feedback and the heap start clean and stay monomorphic.
  *
@@ -55,7 +56,7 @@ export interface MatrixOptions {
 
 /** One repetition of one cell. */
 export interface Run {
-  bench: 'fixed' | 'random-mixed';
+  bench: 'fixed' | 'random-mixed' | 'cross-thread';
   min: number;
   max: number;
   spec: AllocatorSpec;
@@ -88,7 +89,7 @@ export function sizeLabel(min: number, max: number): string {
 }
 
 export function runLabel(run: Run): string {
-  const what = run.bench === 'fixed' ? `fixed ${run.min} B` : `random-mixed ${sizeLabel(run.min, run.max)}`;
+  const what = run.bench === 'fixed' ? `fixed ${run.min} B` : `${run.bench} ${sizeLabel(run.min, run.max)}`;
   const threads = run.threads > 1 ? ` ${run.threads} threads` : '';
   return `${what} ${specLabel(run.spec)}${threads} rep ${run.rep}`;
 }
@@ -103,10 +104,12 @@ export function planRuns(options: Pick<MatrixOptions, 'reps' | 'allocators' | 't
     ...FIXED_SIZES.map((size) => ({ bench: 'fixed' as const, min: size, max: size })),
     { bench: 'random-mixed', min: MIXED_MIN, max: MIXED_MAX },
   ];
+  // A ring needs two workers: cross-thread runs in the cells of more than one thread.
+  const threaded: typeof benches = [...benches, { bench: 'cross-thread', min: MIXED_MIN, max: MIXED_MAX }];
   const runs: Run[] = [];
   for (let rep = 1; rep <= options.reps; rep++) {
     for (const threads of options.threads) {
-      for (const b of benches) {
+      for (const b of threads > 1 ? threaded : benches) {
         for (const spec of options.allocators) {
           if (threads === 1 || hasSharedHeap(spec.allocator)) runs.push({ ...b, spec, threads, rep });
         }
@@ -144,16 +147,19 @@ export function benchArgv(run: Run, options: Pick<MatrixOptions, 'cycles' | 'bui
   const sizes = run.bench === 'fixed' ? ['--size', String(run.min)] : ['--min', String(run.min), '--max', String(run.max)];
   const hakmem =
     run.spec.allocator === 'hakmem' ? ['--preset', run.spec.preset ?? 'current', '--build', options.build] : [];
+  // cross-thread takes its workers as THREADS (each allocates CYCLES blocks); the others as --threads.
+  const ring = run.bench === 'cross-thread';
   return [
     run.bench,
     String(options.cycles),
     String(MATRIX_WS),
     String(MATRIX_SEED),
+    ...(ring ? [String(run.threads)] : []),
     ...sizes,
     '--allocator',
     run.spec.allocator,
     ...hakmem,
-    ...(run.threads > 1 ? ['--threads', String(run.threads)] : []),
+    ...(run.threads > 1 && !ring ? ['--threads', String(run.threads)] : []),
   ];
 }
 

@@ -23,7 +23,7 @@ export const NATIVE_ALLOCATORS = ['system', 'mimalloc', 'jemalloc', 'tcmalloc'] 
 export type NativeAllocator = (typeof NATIVE_ALLOCATORS)[number];
 
 /** One binary each; `fixed` is random-mixed with MIN = MAX. */
-export const NATIVE_BENCHES = ['random-mixed', 'larson'] as const;
+export const NATIVE_BENCHES = ['random-mixed', 'larson', 'cross-thread'] as const;
 export type NativeBench = (typeof NATIVE_BENCHES)[number];
 
 const PRELOADS: Record<Exclude<NativeAllocator, 'system'>, { soname: string; debianPackage: string }> = {
