@@ -1,9 +1,12 @@
 /**
  * The contention model's arithmetic (lib/bench/threads/contention-model.ts): from two synthetic runs
  * made with known lambda, sigma and kappa it recovers them, and its predictions are the Universal
- * Scalability Law's, with the lock's utilisation and M/M/1 wait; bad input is refused.
+ * Scalability Law's, with the lock's utilisation and M/M/1 wait; bad input is refused. And its
+ * command (`npm run contention`) on a small measured run: 1 and 2 workers, predictions for 4, 8, 16.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { STAT_NAMES, type StatName } from '../lib/alloc/layout';
 import { fitContention, predict, sharedWork, type MeasuredRun } from '../lib/bench/threads/contention-model';
@@ -74,5 +77,23 @@ describe('contention model', () => {
   it('refuses runs that cannot be fitted', () => {
     assert.throws(() => fitContention(two, one, cs), /needs a run with more workers than the base run \(got 2 and 1\)/);
     assert.throws(() => fitContention(one, { ...two, opsPerSec: 0 }, cs), /throughputs must be positive/);
+  });
+
+  it('npm run contention: measures 1 and 2 workers and prints predictions; a bad workload is a usage error', { timeout: 60_000 }, () => {
+    const run = (args: string[]) =>
+      spawnSync('npm', ['run', '-s', 'contention', '--', ...args], { cwd: path.resolve(__dirname, '..'), encoding: 'utf8', timeout: 55_000 });
+    const r = run(['cross-thread', '3000', '16', '1', '--reps', '1', '--cs', '150', '--predict', '4,16', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.runs.map((x: MeasuredRun) => x.threads), [1, 2]);
+    assert.deepEqual(out.runs.map((x: MeasuredRun) => x.ops), [3000, 6000]);
+    assert.equal(out.runs[0].counters.remote_free, 0, 'one worker: its ring leads to itself, no remote frees');
+    assert.ok(out.runs[1].shared.sharedRmwPerOp > 1.8, `two workers: two RMWs per remote free, nearly every free remote (${out.runs[1].shared.sharedRmwPerOp})`);
+    assert.equal(out.model.criticalSectionNs, 150);
+    assert.deepEqual(out.predictions.map((p: { threads: number }) => p.threads), [4, 16]);
+    assert.ok(out.predictions.every((p: { opsPerSec: number }) => p.opsPerSec > 0));
+    const bad = run(['random-mixed', '1', '2', '3']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /contention: expected larson or cross-thread, got 'random-mixed'/);
   });
 });

@@ -68,9 +68,10 @@ export function detachThread(heap: Heap): void {
 /**
  * Takes over the heap state of a thread that died without detaching (a terminated worker): the
  * calling thread adopts its slabs (found by a page scan: their list died with the thread), drains
- * their remote frees, and recovers the blocks that sat in the dead thread's front caches (tiny: marked free in their header but on no freelist; mid: marked as
- * held by that thread). Call it once no other thread is still freeing blocks into the dead thread's
- * slabs. Its counters were in the dead thread's own memory and are lost.
+ * their remote frees, and recovers the blocks that sat in the dead thread's front caches (tiny:
+ * marked free in their header but on no freelist; mid: marked as held by that thread). Call it once
+ * no other thread is still freeing blocks into the dead thread's slabs. Its counters were in the
+ * dead thread's own memory and are lost.
  */
 export function reclaimThread(heap: Heap, tid: number): number {
   const m = heap.mem;
