@@ -46,6 +46,11 @@ export function ringOf(buffer: SharedArrayBuffer, t: number, ws: number): Int32A
   return new Int32Array(buffer, t * ringWords(ws) * 4, ringWords(ws));
 }
 
+/** Cycles of the TypeScript warm-up: a worker's untimed run on a ring of its own before the start. */
+export function crossThreadWarmupCycles(cycles: number): number {
+  return Math.min(cycles, 100_000);
+}
+
 /** Fruitless tries (nothing to push, nothing to free) before a worker sleeps; and for how long. */
 const SPINS_BEFORE_SLEEP = 64;
 const SLEEP_MS = 0.05;
