@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { UsageError } from '../lib/bench/cli-args';
+import { parseBenchArgs, UsageError } from '../lib/bench/cli-args';
 import { benchArgv, planRuns, PROFILES } from '../lib/bench/matrix/matrix';
 import { parseAllocatorSpecs, parseMatrixArgs } from '../lib/bench/matrix/matrix-args';
 import { appendRow, COLUMNS, dropPartialTail, readRows, writeRows, type CsvRow } from '../lib/bench/matrix/results-csv';
@@ -28,13 +28,23 @@ describe('matrix plan', () => {
     ]);
   });
 
-  it('adds a threads dimension, leaving out allocators without a shared heap', () => {
+  it('adds a threads dimension, leaving out allocators without a shared heap; cross-thread in its cells above 1 thread', () => {
     const runs = planRuns({ reps: 1, allocators: parseAllocatorSpecs('hakmem,v8'), threads: [1, 2] });
     assert.equal(runs.filter((r) => r.threads === 1).length, 2 * 5);
+    assert.ok(runs.filter((r) => r.threads === 1).every((r) => r.bench !== 'cross-thread'));
     const two = runs.filter((r) => r.threads === 2);
-    assert.equal(two.length, 5);
+    assert.equal(two.length, 6);
     assert.ok(two.every((r) => r.spec.allocator === 'hakmem'));
     assert.deepEqual(benchArgv(two[0], { cycles: 9, build: 'release' }).slice(-2), ['--threads', '2']);
+    const ring = two.filter((r) => r.bench === 'cross-thread');
+    assert.equal(ring.length, 1);
+    assert.deepEqual(benchArgv(ring[0], { cycles: 9, build: 'release' }), [
+      'cross-thread', '9', '400', '1', '2', '--min', '16', '--max', '1024', '--allocator', 'hakmem', '--preset', 'current', '--build', 'release',
+    ]);
+    const c = parseBenchArgs(benchArgv(ring[0], { cycles: 9, build: 'release' }), {});
+    assert.ok(!('help' in c));
+    assert.equal(c.bench, 'cross-thread');
+    assert.equal(c.threads, 2);
     const parsed = parseMatrixArgs(['--threads', '1,2']);
     assert.ok('threads' in parsed);
     assert.deepEqual(parsed.threads, [1, 2]);
@@ -51,7 +61,7 @@ describe('matrix plan', () => {
     assert.ok(runs.every((r) => r.bench === 'random-mixed'));
     // Repetition-major: each repetition runs every engine and allocator once, in fresh processes, alternating.
     assert.deepEqual(runs.slice(0, 4).map((r) => `${r.engine}:${r.spec.allocator}:${r.rep}`), ['node:hakmem:1', 'node:system:1', 'bun:hakmem:1', 'bun:system:1']);
-    assert.throws(() => parseMatrixArgs(['--benches', 'larson']), /unknown bench 'larson' in --benches \(expected fixed, random-mixed\)/);
+    assert.throws(() => parseMatrixArgs(['--benches', 'larson']), /unknown bench 'larson' in --benches \(expected fixed, random-mixed, cross-thread\)/);
     assert.throws(() => parseMatrixArgs(['--engines', 'node,node']), /names an engine twice/);
   });
 

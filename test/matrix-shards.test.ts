@@ -20,7 +20,8 @@ describe('matrix shards', () => {
   const all = planRuns(plan);
 
   it('partition the runs exactly, whole cells to a shard, every shard in repetition-major order', () => {
-    assert.equal(new Set(all.map(cellOf)).size, 5 * 2 * 2);
+    // (5 benches at 1 and 2 threads, cross-thread at 2) x 2 engines
+    assert.equal(new Set(all.map(cellOf)).size, (5 * 2 + 1) * 2);
     for (const count of [1, 2, 3, 4, 7, 20, 25]) {
       const shards = Array.from({ length: count }, (_, i) => planRuns({ ...plan, shard: { index: i + 1, count } }));
       const keys = shards.flat().map(key);

@@ -1,8 +1,8 @@
 /**
  * The threaded benchmarks on one shared hakmem heap (lib/bench/threads/run-threads.ts) against the
  * native C harness (lib/bench/native/run-native.ts, glibc): the same work proven by equal fingerprints
- * (lib/bench/workloads/WORKLOADS.md), larson budgeted by generations with THREADS 1 and 2, random-mixed with
- * THREADS 2; larson's heap stats show its remote frees and thread hand-offs; and the bench CLI runs
+ * (lib/bench/workloads/WORKLOADS.md), larson budgeted by generations with THREADS 1, 2 and 8, random-mixed with
+ * THREADS 2 and 8; larson's heap stats show its remote frees and thread hand-offs; and the bench CLI runs
  * hakmem larson on 2 threads.
  */
 import assert from 'node:assert/strict';
@@ -42,6 +42,21 @@ describe('threaded benchmarks on a shared heap: same work as the native harness'
       assert.equal(st.liveThreads, 1, 'every generation detached');
     });
   }
+
+  it(`larson --generations 2 ${L.min} ${L.max} 64 1 ${L.seed} 8 and random-mixed 5000 100 1 16 1024 with THREADS 8: same fingerprints as the native harness`, T, async () => {
+    const l = { ...L, chunks: 64, rounds: 1, threads: 8 };
+    const ts = await larsonThreads({}, { seconds: 1e6, generations: 2, ...l });
+    const c = await native('larson', ['--generations', 2, l.min, l.max, l.chunks, l.rounds, l.seed, l.threads]);
+    assert.deepEqual(ts.fingerprint, c.fingerprint);
+    assert.equal(ts.ops, 8 * 2 * l.chunks);
+    assert.equal(ts.stats.liveThreads, 1);
+    const p = { cycles: 5_000, ws: 100, seed: 1, min: 16, max: 1024 };
+    const rm = await randomMixedThreads({}, { ...p, threads: 8 });
+    const rc = await native('random-mixed', [p.cycles, p.ws, p.seed, p.min, p.max, 8]);
+    assert.deepEqual(rm.fingerprint, rc.fingerprint);
+    assert.equal(rm.ops, 8 * p.cycles);
+    assert.equal(rm.stats.liveThreads, 1);
+  });
 
   it('random-mixed 60000 400 1 16 1024 with THREADS 2: same fingerprint as the native harness', T, async () => {
     const p = { cycles: 60_000, ws: 400, seed: 1, min: 16, max: 1024 };

@@ -7,7 +7,7 @@ import { linkWord, LARGE_LIVE, MID_FREE, TINY_FREE } from "./header";
 import type { Heap } from "./heap";
 import {
   FLAG_IN_PARTIAL, H, KIND_FREE, KIND_LARGE, KIND_LARGE_TAIL, KIND_META, KIND_MID, KIND_SLAB, P, PAGE, PAGE_SHIFT, S,
-  SLOT_ACTIVE, SLOT_EMPTY, SLOT_UNUSED,
+  SLOT_ACTIVE, SLOT_EMPTY, SLOT_UNUSED, MAX_THREADS, THREAD_FREE,
 } from "./layout";
 import { lookupSuperSlab } from "./registry";
 import { isPartialOf } from "./slab-lists";
@@ -40,6 +40,7 @@ export function checkHeap(heap: Heap): void {
   }
   if (live !== i32[H.SUPERSLABS]) corrupt(`${i32[H.SUPERSLABS]} SuperSlabs counted, ${live} live`);
   checkSlotLists(heap);
+  checkPendingStacks(heap);
   checkFrontLists(heap);
   checkMidLists(heap);
   checkLargeRuns(heap);
@@ -111,6 +112,16 @@ function checkSlotLists(heap: Heap): void {
   }
 }
 
+/** A free thread id has no pending slabs: their remote frees would wait for an owner that is gone. */
+function checkPendingStacks(heap: Heap): void {
+  const i32 = heap.mem.i32;
+  for (let tid = 1; tid < MAX_THREADS; tid++) {
+    const page = i32[H.THREAD_REMOTE + tid];
+    if (i32[H.THREAD_LIVE + tid] === THREAD_FREE && page !== 0)
+      corrupt(`thread id ${tid} is free, but slab ${page} waits on its pending stack (its remote frees reach no owner)`);
+  }
+}
+
 function checkFrontLists(heap: Heap): void {
   const m = heap.mem;
   for (const list of heap.frontLists()) {
@@ -131,11 +142,17 @@ function checkFrontLists(heap: Heap): void {
   // Every slab flagged as partial must be on its class's list (stale entries are skipped by refill).
   const listed = new Set<number>();
   heap.partial.forEach((list, cls) => list.forEach((page) => { if (isPartialOf(heap, page, cls)) listed.add(page); }));
+  let owned = 0;
   for (let page = m.layout.metaPages; page < m.layout.pages; page++) {
     const meta = m.meta(page);
-    if (m.i32[meta + P.KIND] === KIND_SLAB && m.i32[meta + P.OWNER] === heap.tid && (m.i32[meta + P.FLAGS] & FLAG_IN_PARTIAL) !== 0 && !listed.has(page))
-      corrupt(`slab ${page} is flagged partial but on no partial list of its class`);
+    if (m.i32[meta + P.KIND] !== KIND_SLAB || m.i32[meta + P.OWNER] !== heap.tid) continue;
+    if ((m.i32[meta + P.FLAGS] & FLAG_IN_PARTIAL) !== 0 && !listed.has(page)) corrupt(`slab ${page} is flagged partial but on no partial list of its class`);
+    if (m.i32[meta + P.STATE] === SLOT_ACTIVE) {
+      if (!heap.ownedSlabs.has(page)) corrupt(`slab ${page} is owned by thread ${heap.tid} but not in its list of slabs (detach would miss it)`);
+      owned++;
+    }
   }
+  if (owned !== heap.ownedSlabs.size) corrupt(`thread ${heap.tid} lists ${heap.ownedSlabs.size} slabs as its own, owns ${owned}`);
 }
 
 function checkMidLists(heap: Heap): void {

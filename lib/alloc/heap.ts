@@ -72,6 +72,7 @@ export class Heap implements PoolThread {
   // Shared-pool thread state.
   l0Slab = 0;
   readonly hintSS = new Int32Array(MAX_CLASSES).fill(-1);
+  readonly ownedSlabs = new Set<number>();
   readonly stat = new Float64Array(STAT_NAMES.length);
   readonly trace: ((line: string) => void) | null;
   private readonly log: (line: string) => void;

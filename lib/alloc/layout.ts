@@ -25,10 +25,18 @@ export const H = {
   MID_FREE: 16 + MAX_CLASSES,
   /** Per thread id: head of its pending-remote slab stack (slab page index, 0 = none). */
   THREAD_REMOTE: 64,
-  /** Per thread id: 1 while attached. */
+  /** Per thread id: THREAD_FREE, THREAD_ATTACHED or THREAD_LEAVING. */
   THREAD_LIVE: 64 + MAX_THREADS,
   WORDS: 64 + 2 * MAX_THREADS,
 } as const;
+
+/**
+ * Thread id states (H.THREAD_LIVE). LEAVING covers a detach or a reclaim in progress: the id is not
+ * free to claim yet, and a remote free that finds its owner not ATTACHED sends the slab to the orphans.
+ */
+export const THREAD_FREE = 0;
+export const THREAD_ATTACHED = 1;
+export const THREAD_LEAVING = 2;
 
 /** Per-page metadata words; for slab pages these are the slab's metadata. */
 export const P = {

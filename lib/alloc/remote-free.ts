@@ -4,10 +4,16 @@
  * its owner's pending stack, so the owner finds it in O(1) when it next refills and drains it into
  * the slab freelist. Slabs of a detached thread have owner 0: their pending stack is the orphans',
  * drained by whichever thread adopts them.
+ *
+ * Detach and remote free agree through the owner's state word (H.THREAD_LIVE): a detaching thread
+ * marks itself LEAVING before it drains and gives its slabs up, and a remote free that pushed onto an
+ * owner's pending stack reads that word afterwards; if the owner is no longer ATTACHED, the pusher
+ * moves the owner's whole stack to the orphans' itself. Either the owner's last drain (after its
+ * mark) sees the push, or the pusher sees the mark: no slab waits on the stack of a thread that is gone.
  */
 import type { Heap } from "./heap";
 import { linkWord, TINY_FREE } from "./header";
-import { H, P, PAGE_SHIFT, STAT } from "./layout";
+import { H, P, PAGE_SHIFT, STAT, THREAD_ATTACHED } from "./layout";
 import { slabGotBlocksBack } from "./slab-lists";
 import { cas, exchange, fetchAdd, load, store } from "./sync";
 
@@ -25,15 +31,38 @@ export function remoteFree(heap: Heap, b: number, cls: number): void {
   if (old === 0) pushPending(heap, b >>> PAGE_SHIFT, load(m, meta + P.OWNER));
 }
 
-/** Puts slab `page` on thread `owner`'s pending stack (owner 0: the orphans'). */
+/**
+ * Puts slab `page` on thread `owner`'s pending stack (owner 0: the orphans'). The owner was read
+ * before the push and may have left since: then the stack goes to the orphans (see the top).
+ */
 export function pushPending(heap: Heap, page: number, owner: number): void {
   const m = heap.mem;
-  const word = H.THREAD_REMOTE + owner;
+  pushOnto(heap, H.THREAD_REMOTE + owner, page);
+  if (owner !== 0 && load(m, H.THREAD_LIVE + owner) !== THREAD_ATTACHED) forwardToOrphans(heap, owner);
+}
+
+function pushOnto(heap: Heap, word: number, page: number): void {
+  const m = heap.mem;
   let head: number;
   do {
     head = load(m, word);
     store(m, m.meta(page) + P.REMOTE_NEXT, head);
   } while (cas(m, word, head, page) !== head);
+}
+
+/**
+ * Moves thread `tid`'s whole pending stack onto the orphans': run by a thread leaving, and by a
+ * remote free that finds the owner it pushed to leaving or gone. Each slab moves once (the stack is
+ * taken whole); an orphan drain sends a slab whose owner is still set back to that owner.
+ */
+export function forwardToOrphans(heap: Heap, tid: number): void {
+  const m = heap.mem;
+  let page = exchange(m, H.THREAD_REMOTE + tid, 0);
+  while (page !== 0) {
+    const next = load(m, m.meta(page) + P.REMOTE_NEXT);
+    pushOnto(heap, H.THREAD_REMOTE, page);
+    page = next;
+  }
 }
 
 /** Drains every slab on this thread's pending stack into its freelist. */
@@ -51,7 +80,10 @@ export function drainPendingStack(heap: Heap, word: number): void {
     const ownerWord = m.meta(page) + P.OWNER;
     const owner = load(m, ownerWord);
     if (owner === heap.tid || (owner === 0 && cas(m, ownerWord, 0, heap.tid) === 0)) {
-      if (owner === 0) heap.stat[STAT.adopted_slabs]++;
+      if (owner === 0) {
+        heap.stat[STAT.adopted_slabs]++;
+        heap.ownedSlabs.add(page);
+      }
       drainSlab(heap, page);
     } else {
       // Pushed while its owner was changing hands: it is still pending exactly once, now with its owner.

@@ -26,6 +26,11 @@ export interface PoolThread {
   l0Slab: number;
   /** Per class: the SuperSlab it last got a slot from (-1 = none). */
   readonly hintSS: Int32Array;
+  /**
+   * The slabs this thread owns (owner = tid): added when it acquires or adopts one, removed when it
+   * gives one back; detach walks these instead of every page.
+   */
+  readonly ownedSlabs: Set<number>;
   /** This thread's counters (merged into the heap's when it detaches). */
   readonly stat: Float64Array;
   readonly trace: ((line: string) => void) | null;
@@ -36,8 +41,22 @@ function hit(t: PoolThread, stat: StatName, tag: string, page: number, cls: numb
   if (t.trace !== null) t.trace(`[${tag}] tid=${t.tid} class=${cls} slab=${page}`);
 }
 
-/** A slab page for class `cls`, not yet formatted; 0 when the heap is out of memory. */
+/** A slab page for class `cls`, not yet formatted, now the thread's; 0 when the heap is out of memory. */
 export function acquireSlot(m: HeapMemory, t: PoolThread, cls: number): number {
+  return owned(t, takeSlotFor(m, t, cls));
+}
+
+/** STAGE2 then STAGE3 only: a never-used slot, never a reused one, now the thread's; 0 when out of memory. */
+export function acquireFreshSlot(m: HeapMemory, t: PoolThread, cls: number): number {
+  return owned(t, claimFreshSlot(m, t, cls));
+}
+
+function owned(t: PoolThread, page: number): number {
+  if (page !== 0) t.ownedSlabs.add(page);
+  return page;
+}
+
+function takeSlotFor(m: HeapMemory, t: PoolThread, cls: number): number {
   if (t.l0Slab !== 0) {
     const page = t.l0Slab;
     t.l0Slab = 0;
@@ -65,12 +84,11 @@ export function acquireSlot(m: HeapMemory, t: PoolThread, cls: number): number {
       unlock(m, H.POOL_LOCK);
     }
   }
-  const page = acquireFreshSlot(m, t, cls);
+  const page = claimFreshSlot(m, t, cls);
   return page !== 0 ? page : takeAnyEmpty(m, t, cls);
 }
 
-/** STAGE2 then STAGE3 only: a never-used slot, never a reused one; 0 when out of memory. */
-export function acquireFreshSlot(m: HeapMemory, t: PoolThread, cls: number): number {
+function claimFreshSlot(m: HeapMemory, t: PoolThread, cls: number): number {
   const hint = t.hintSS[cls];
   let page = hint >= 0 ? claimUnused(m, hint) : 0;
   for (let ss = 0; page === 0 && ss < m.layout.superslabs; ss++) page = claimUnused(m, ss);
@@ -200,6 +218,7 @@ export function releaseSlot(m: HeapMemory, t: PoolThread, page: number, allowL0 
   const meta = m.meta(page);
   const cls = m.i32[meta + P.CLASS];
   store(m, meta + P.OWNER, 0);
+  t.ownedSlabs.delete(page);
   lock(m, H.POOL_LOCK);
   try {
     store(m, meta + P.STATE, SLOT_EMPTY);

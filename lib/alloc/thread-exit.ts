@@ -8,12 +8,12 @@ import { HeapError } from "./errors";
 import { linkWord, TINY_FREE } from "./header";
 import type { Heap } from "./heap";
 import { formatStats, mergeThreadStats } from "./stats";
-import { H, KIND_SLAB, MAX_THREADS, P, PAGE_SHIFT, SLOT_ACTIVE } from "./layout";
+import { H, KIND_SLAB, MAX_THREADS, P, PAGE_SHIFT, SLOT_ACTIVE, THREAD_ATTACHED, THREAD_FREE, THREAD_LEAVING } from "./layout";
 import { releaseEmptySuperSlabs, releaseSlot } from "./shared-pool";
 import { reclaimMidCache, releaseEmptyMidSpans } from "./mid";
-import { adoptOrphans, drainPendingStack, drainRemoteFrees, drainSlab } from "./remote-free";
+import { adoptOrphans, drainRemoteFrees, drainSlab, forwardToOrphans } from "./remote-free";
 import { slabGotBlocksBack } from "./slab-lists";
-import { cas, fetchAdd, load, store } from "./sync";
+import { cas, exchange, fetchAdd, store } from "./sync";
 
 /** `heap.trim()`: see there. */
 export function trimThread(heap: Heap): void {
@@ -40,12 +40,13 @@ export function detachThread(heap: Heap): void {
   const m = heap.mem;
   heap.flushFrontCaches();
   if (m.config.statsAtExit) heap.logLine(formatStats(heap.stats()));
+  // Marked first: a remote free that reaches this thread's pending stack after the drain below sees
+  // the mark and sends the slab to the orphans itself (remote-free.ts).
+  if (m.shared) store(m, H.THREAD_LIVE + heap.tid, THREAD_LEAVING);
   drainRemoteFrees(heap);
-  const mine: number[] = [];
-  for (let page = m.layout.metaPages; page < m.layout.pages; page++) {
-    const meta = m.meta(page);
-    if (m.i32[meta + P.KIND] === KIND_SLAB && m.i32[meta + P.STATE] === SLOT_ACTIVE && load(m, meta + P.OWNER) === heap.tid) mine.push(page);
-  }
+  // This thread's slabs, also those the drain just adopted: no page scan.
+  const mine = [...heap.ownedSlabs];
+  heap.ownedSlabs.clear();
   heap.current.fill(0);
   for (const list of heap.partial) list.length = 0;
   heap.l0Slab = 0;
@@ -55,40 +56,45 @@ export function detachThread(heap: Heap): void {
     if (m.i32[meta + P.USED] === 0) releaseSlot(m, heap, page, false);
     else store(m, meta + P.OWNER, 0);
   }
-  // A remote free that read this thread as owner just before the hand-over may still land on its
-  // pending stack: the next thread to get this id drains it and adopts those slabs (owner 0).
+  // Slabs pushed since the drain by remote frees that read this thread as their owner: orphans now.
+  forwardToOrphans(heap, heap.tid);
   mergeThreadStats(heap);
   if (m.shared) {
-    store(m, H.THREAD_LIVE + heap.tid, 0);
+    store(m, H.THREAD_LIVE + heap.tid, THREAD_FREE);
     fetchAdd(m, H.LIVE_THREADS, -1);
   }
 }
 
 /**
  * Takes over the heap state of a thread that died without detaching (a terminated worker): the
- * calling thread adopts its slabs, drains their remote frees, and recovers the blocks that sat in the
- * dead thread's front caches (tiny: marked free in their header but on no freelist; mid: marked as
- * held by that thread). Call it once no other thread is still freeing blocks into the dead thread's
- * slabs. Its counters were in the dead thread's own memory and are lost.
+ * calling thread adopts its slabs (found by a page scan: their list died with the thread), drains
+ * their remote frees, and recovers the blocks that sat in the dead thread's front caches (tiny:
+ * marked free in their header but on no freelist; mid: marked as held by that thread). Call it once
+ * no other thread is still freeing blocks into the dead thread's slabs. Its counters were in the
+ * dead thread's own memory and are lost.
  */
 export function reclaimThread(heap: Heap, tid: number): number {
   const m = heap.mem;
   if (!Number.isInteger(tid) || tid < 1 || tid >= MAX_THREADS || tid === heap.tid)
     throw new HeapError("INVALID_OPTION", `reclaimThread(${tid}): not the id of another thread (1..${MAX_THREADS - 1})`);
-  if (load(m, H.THREAD_LIVE + tid) === 0) return 0;
+  // LEAVING from here: remote frees that still reach its pending stack send the slabs to the orphans.
+  if (cas(m, H.THREAD_LIVE + tid, THREAD_ATTACHED, THREAD_LEAVING) !== THREAD_ATTACHED) return 0;
+  // Its pending slabs are its own (it never detached), each drained below: the stack is dropped
+  // first, so that no slab drained (and maybe released) here is left on it as a stale entry.
+  exchange(m, H.THREAD_REMOTE + tid, 0);
   let recovered = 0;
   for (let page = m.layout.metaPages; page < m.layout.pages; page++) {
     const meta = m.meta(page);
     if (m.i32[meta + P.KIND] !== KIND_SLAB || m.i32[meta + P.STATE] !== SLOT_ACTIVE) continue;
     if (cas(m, meta + P.OWNER, tid, heap.tid) !== tid) continue;
+    heap.ownedSlabs.add(page);
     m.i32[meta + P.FLAGS] = 0;
     drainSlab(heap, page);
     recovered += recoverCachedBlocks(heap, page);
     slabGotBlocksBack(heap, page, m.i32[meta + P.CLASS], m.i32[meta + P.USED]);
   }
-  drainPendingStack(heap, H.THREAD_REMOTE + tid);
   recovered += reclaimMidCache(m, tid);
-  store(m, H.THREAD_LIVE + tid, 0);
+  store(m, H.THREAD_LIVE + tid, THREAD_FREE);
   fetchAdd(m, H.LIVE_THREADS, -1);
   return recovered;
 }

@@ -7,10 +7,11 @@ import { parseArgs } from 'node:util';
 import type { BuildMode } from '../alloc/config';
 import { PRESET_NAMES, isPresetName, type PresetName } from '../alloc/presets';
 import { ALLOCATORS, isAllocatorName, type AllocatorName } from './adapters/allocators';
+import type { CrossThreadParams } from './workloads/cross-thread';
 import type { LarsonWorkload } from './workloads/larson';
 import { ENGINES, RUNNING_NODE, isEngineName } from './engines/engines';
 
-export const BENCHES = ['random-mixed', 'fixed', 'larson', 'replay'] as const;
+export const BENCHES = ['random-mixed', 'fixed', 'larson', 'cross-thread', 'replay'] as const;
 export type BenchName = (typeof BENCHES)[number];
 
 export function isBenchName(name: string): name is BenchName {
@@ -51,9 +52,12 @@ interface RequestBase {
   latency: boolean;
 }
 
+export type CrossThreadArgs = CrossThreadParams;
+
 export type BenchRequest =
   | (RequestBase & { bench: 'random-mixed' | 'fixed'; args: RandomMixedArgs })
   | (RequestBase & { bench: 'larson'; args: LarsonArgs })
+  | (RequestBase & { bench: 'cross-thread'; args: CrossThreadArgs })
   | (RequestBase & { bench: 'replay'; args: ReplayArgs });
 
 export type BenchCommand = BenchRequest | { help: true };
@@ -80,6 +84,10 @@ benches:
                                      larson's hand-off to a new thread is modelled as a new
                                      thread identity (detach + attach) in the same pooled
                                      worker, since a Worker takes milliseconds to start
+  cross-thread CYCLES WS SEED THREADS
+                                     THREADS (>= 2) workers in a ring: each allocates CYCLES
+                                     blocks (sizes --min..--max) and hands every one to the
+                                     next through a ring of WS blocks; every free is remote
   replay FILE [--loops N]            replays an allocation trace (text or binary .hktrace, gzipped
                                      or not) N times (default 1), timed; first a footprint pass
                                      (peak footprint, whole blocks written) and a warm-up pass.
@@ -90,7 +98,7 @@ options:
   --preset NAME      hakmem preset: ${PRESET_NAMES.join(', ')}
                      (default: HAKMEM_PRESET, else current)
   --build MODE       hakmem build: release or debug (default: HAKMEM_BUILD, else release)
-  --min N, --max N   random-mixed block sizes
+  --min N, --max N   random-mixed and cross-thread block sizes
   --size N           fixed block size
   --threads N        random-mixed/fixed copies run at once, each in its own thread (default 1)
   --engine NAME      JS engine: ${ENGINES.join(', ')} (default ${RUNNING_NODE}, the node
@@ -113,6 +121,8 @@ const LIMITS = {
   SEED: [0, 2 ** 32 - 1],
   SIZE: [1, MAX_SIZE],
   THREADS: [1, 1024],
+  RING_THREADS: [2, 1024],
+  RING_WS: [1, 2 ** 24],
   CHUNKS: [1, 2 ** 26],
   ROUNDS: [1, 2 ** 32 - 1],
   LARSON_SEED: [0, 2 ** 31 - 1],
@@ -206,7 +216,8 @@ export function parseBenchArgs(
   }
 
   if (bench === 'larson') {
-    for (const flag of ['min', 'max', 'size'] as const) onlyFor(flag, 'random-mixed and fixed');
+    for (const flag of ['min', 'max'] as const) onlyFor(flag, 'random-mixed and cross-thread');
+    onlyFor('size', 'fixed');
     if (o.threads !== undefined) {
       throw new UsageError('larson takes its thread count as THREADS, its 7th argument, not --threads');
     }
@@ -228,26 +239,35 @@ export function parseBenchArgs(
     return { ...base, bench, threads: args.threads, args };
   }
 
+  if (bench === 'cross-thread') {
+    onlyFor('size', 'fixed');
+    if (o.threads !== undefined) {
+      throw new UsageError('cross-thread takes its thread count as THREADS, its 4th argument, not --threads');
+    }
+    expectCount(bench, rest, ['CYCLES', 'WS', 'SEED', 'THREADS']);
+    const threads = whole('THREADS', rest[3], LIMITS.RING_THREADS);
+    checkThreads(allocator, threads, 'cross-thread');
+    const args: CrossThreadArgs = {
+      cycles: whole('CYCLES', rest[0], LIMITS.CYCLES),
+      ws: whole('WS', rest[1], LIMITS.RING_WS),
+      seed: whole('SEED', rest[2], LIMITS.SEED),
+      ...sizeRange(o, env),
+      threads,
+    };
+    return { ...base, bench, threads, args };
+  }
+
   expectCount(bench, rest, ['CYCLES', 'WS', 'SEED']);
   let min: number;
   let max: number;
   if (bench === 'fixed') {
-    onlyFor('min', 'random-mixed');
-    onlyFor('max', 'random-mixed');
+    onlyFor('min', 'random-mixed and cross-thread');
+    onlyFor('max', 'random-mixed and cross-thread');
     if (o.size === undefined) throw new UsageError('fixed needs --size N');
     min = max = whole('--size', o.size, LIMITS.SIZE);
   } else {
     onlyFor('size', 'fixed');
-    min = whole(
-      o.min !== undefined ? '--min' : 'HAKMEM_BENCH_MIN_SIZE',
-      o.min ?? env.HAKMEM_BENCH_MIN_SIZE ?? String(DEFAULT_MIN_SIZE),
-      LIMITS.SIZE,
-    );
-    max = whole(
-      o.max !== undefined ? '--max' : 'HAKMEM_BENCH_MAX_SIZE',
-      o.max ?? env.HAKMEM_BENCH_MAX_SIZE ?? String(DEFAULT_MAX_SIZE),
-      [min, MAX_SIZE],
-    );
+    ({ min, max } = sizeRange(o, env));
   }
   const threads = o.threads === undefined ? 1 : whole('--threads', o.threads, LIMITS.THREADS);
   checkThreads(allocator, threads, `${bench} with --threads > 1`);
@@ -260,6 +280,21 @@ export function parseBenchArgs(
     max,
   };
   return { ...base, bench, threads, args };
+}
+
+/** --min and --max, else the environment, else the defaults. */
+function sizeRange(o: { min?: string; max?: string }, env: Record<string, string | undefined>): { min: number; max: number } {
+  const min = whole(
+    o.min !== undefined ? '--min' : 'HAKMEM_BENCH_MIN_SIZE',
+    o.min ?? env.HAKMEM_BENCH_MIN_SIZE ?? String(DEFAULT_MIN_SIZE),
+    LIMITS.SIZE,
+  );
+  const max = whole(
+    o.max !== undefined ? '--max' : 'HAKMEM_BENCH_MAX_SIZE',
+    o.max ?? env.HAKMEM_BENCH_MAX_SIZE ?? String(DEFAULT_MAX_SIZE),
+    [min, MAX_SIZE],
+  );
+  return { min, max };
 }
 
 function expectCount(bench: string, got: readonly string[], names: readonly string[]): void {

@@ -5,7 +5,7 @@
  */
 import { createTsAllocator, type HakmemConfig } from './adapters/index';
 import { isNativeAllocator, type AllocatorName } from './adapters/allocators';
-import type { BenchName, BenchRequest, LarsonArgs, RandomMixedArgs, ReplayArgs } from './cli-args';
+import type { BenchName, BenchRequest, CrossThreadArgs, LarsonArgs, RandomMixedArgs, ReplayArgs } from './cli-args';
 import type { LatencyReport } from './measures/latency';
 import type { TimelineSample } from './measures/timeline';
 import { larson } from './workloads/larson';
@@ -21,7 +21,7 @@ export interface BenchResult {
   preset: string | null;
   build: string | null;
   configHash: string | null;
-  args: RandomMixedArgs | LarsonArgs | ReplayArgs;
+  args: RandomMixedArgs | LarsonArgs | CrossThreadArgs | ReplayArgs;
   threads: number;
   /** The JS engine the bench ran on (`node`, `bun`; a pinned engine's name once its launcher labels it) and its version. */
   engine: string;
@@ -80,15 +80,20 @@ export async function runBench(request: BenchRequest): Promise<BenchResult> {
     const r =
       request.bench === 'larson'
         ? await runNative(allocator, 'larson', larsonArgv(request.args))
-        : await runNative(allocator, 'random-mixed', [...randomMixedArgv(request.args), threads]);
+        : request.bench === 'cross-thread'
+          ? await runNative(allocator, 'cross-thread', crossThreadArgv(request.args))
+          : await runNative(allocator, 'random-mixed', [...randomMixedArgv(request.args), threads]);
     if (isSkipped(r)) return { ...base(null), ...skippedFields(r.skipped) };
-    if (request.bench === 'larson') return { ...base(null), ...measured(r, null, null) };
+    if (request.bench === 'larson' || request.bench === 'cross-thread') return { ...base(null), ...measured(r, null, null) };
     const peakLiveBytes = checkedPeakLive(request.args, threads, r, allocator);
     return { ...base(null), ...measured(r, peakLiveBytes, null), ...(await timelineOf(request)) };
   }
 
   const hakmemOptions = { preset: request.preset, build: request.build };
-  if (allocator === 'hakmem' && (request.bench === 'larson' || threads > 1)) return runHakmemThreads(request, base);
+  if (allocator === 'hakmem' && (request.bench === 'larson' || request.bench === 'cross-thread' || threads > 1)) {
+    return runHakmemThreads(request, base);
+  }
+  if (request.bench === 'cross-thread') throw new Error(`cross-thread needs a heap worker threads share; ${allocator} has none`);
   if (request.bench === 'larson') {
     const { min, max, chunks, rounds, seed, seconds } = request.args;
     const ts = await createTsAllocator(allocator, { ...hakmemOptions, slots: chunks, maxSize: max });
@@ -114,15 +119,17 @@ async function timelineOf(request: BenchRequest): Promise<{ timeline?: TimelineS
 
 /**
  * hakmem on a shared heap with worker threads: larson always (its remote frees and hand-offs are the
- * point, also with one thread), random-mixed/fixed with --threads > 1.
+ * point, also with one thread), cross-thread always, random-mixed/fixed with --threads > 1.
  */
 async function runHakmemThreads(request: BenchRequest, base: (h: HakmemConfig | null) => ResultBase): Promise<BenchResult> {
-  const { larsonThreads, randomMixedThreads } = await import('./threads/run-threads');
+  const { crossThreadThreads, larsonThreads, randomMixedThreads } = await import('./threads/run-threads');
   const options = { preset: request.preset, build: request.build };
   const r =
     request.bench === 'larson'
       ? await larsonThreads(options, { ...request.args, generations: Infinity })
-      : await randomMixedThreads(options, { ...(request.args as RandomMixedArgs), threads: request.threads });
+      : request.bench === 'cross-thread'
+        ? await crossThreadThreads(options, request.args)
+        : await randomMixedThreads(options, { ...(request.args as RandomMixedArgs), threads: request.threads });
   const h = { preset: r.stats.preset, build: r.stats.build, configHash: r.stats.configHash };
   return { ...base(h), ...measured(r, null, r.stats.peakHeapBytes) } as BenchResult;
 }
@@ -130,6 +137,10 @@ async function runHakmemThreads(request: BenchRequest, base: (h: HakmemConfig | 
 /** The harness's command line for random-mixed (also fixed), as WORKLOADS.md orders it. */
 function randomMixedArgv(a: RandomMixedArgs): number[] {
   return [a.cycles, a.ws, a.seed, a.min, a.max];
+}
+
+function crossThreadArgv(a: CrossThreadArgs): number[] {
+  return [a.cycles, a.ws, a.seed, a.min, a.max, a.threads];
 }
 
 function larsonArgv(a: LarsonArgs): number[] {

@@ -41,7 +41,8 @@ options:
   --cycles N          cycles per run (default: the profile's)
   --build MODE        hakmem build: release (default) or debug
   --threads LIST      thread counts, e.g. 1,2 (default 1); runs with more than one thread
-                      skip v8 and thing, which have no heap threads can share
+                      skip v8 and thing, which have no heap threads can share, and add
+                      cross-thread (that many workers in a ring, CYCLES blocks each)
   --help              this text
 
 merge OUT SHARD...    joins the N shard sets of one plan (each SHARD a set's path or a folder of

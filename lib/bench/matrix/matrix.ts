@@ -1,6 +1,7 @@
 /**
  * The benchmark matrix: allocators x benchmarks (fixed 128/256/512/1024 and
- * random-mixed 16..1024) x thread counts x JS engines x repetitions, or one
+ * random-mixed 16..1024; with more than one thread also cross-thread 16..1024,
+ * where every free is remote) x thread counts x JS engines x repetitions, or one
  * shard of it (shards.ts). Each repetition is a fresh child process of its
  * engine running `scripts/bench.ts --json` (the warm-up happens inside it),
  * so V8's type feedback and the heap start clean and stay monomorphic.
@@ -20,6 +21,7 @@ import { collectProvenance, currentCheckout, checkoutMismatch, type Provenance }
 import { appendRow, dropPartialTail, readRows, writeRows, type CsvRow } from './results-csv';
 import { shardItems, shardLabel, type Shard } from './shards';
 import { skippedResult, type BenchResult } from '../runner';
+import { parseBenchArgs, type BenchRequest } from '../cli-args';
 import { RUNNING_NODE, type Engine } from '../engines/engines';
 import { pinOf, resolveEngine } from '../engines/install';
 
@@ -39,7 +41,7 @@ export const MATRIX_SEED = 1;
 export const FIXED_SIZES = [128, 256, 512, 1024] as const;
 export const MIXED_MIN = 16;
 export const MIXED_MAX = 1024;
-export const MATRIX_BENCHES = ['fixed', 'random-mixed'] as const;
+export const MATRIX_BENCHES = ['fixed', 'random-mixed', 'cross-thread'] as const;
 export type MatrixBench = (typeof MATRIX_BENCHES)[number];
 
 /** An allocator, with a hakmem preset (`hakmem:phase7`; plain `hakmem` is `current`). */
@@ -71,7 +73,7 @@ export interface MatrixOptions {
 
 /** One repetition of one cell. */
 export interface Run {
-  bench: 'fixed' | 'random-mixed';
+  bench: 'fixed' | 'random-mixed' | 'cross-thread';
   min: number;
   max: number;
   spec: AllocatorSpec;
@@ -105,7 +107,7 @@ export function sizeLabel(min: number, max: number): string {
 }
 
 export function runLabel(run: Run): string {
-  const what = run.bench === 'fixed' ? `fixed ${run.min} B` : `random-mixed ${sizeLabel(run.min, run.max)}`;
+  const what = run.bench === 'fixed' ? `fixed ${run.min} B` : `${run.bench} ${sizeLabel(run.min, run.max)}`;
   const threads = run.threads > 1 ? ` ${run.threads} threads` : '';
   const engine = run.engine !== RUNNING_NODE ? ` on ${run.engine}` : '';
   return `${what} ${specLabel(run.spec)}${threads}${engine} rep ${run.rep}`;
@@ -127,12 +129,16 @@ export function planRuns(
     ...FIXED_SIZES.map((size) => ({ bench: 'fixed' as const, min: size, max: size })),
     { bench: 'random-mixed' as const, min: MIXED_MIN, max: MIXED_MAX },
   ].filter((b) => wanted.includes(b.bench));
+  // A ring needs two workers: cross-thread runs in the cells of more than one thread.
+  const threaded: typeof benches = [...benches, { bench: 'cross-thread' as const, min: MIXED_MIN, max: MIXED_MAX }].filter((b) =>
+    wanted.includes(b.bench),
+  );
   const runs: Run[] = [];
   const engines = options.engines ?? [RUNNING_NODE];
   for (let rep = 1; rep <= options.reps; rep++) {
     for (const threads of options.threads) {
       for (const engine of engines) {
-        for (const b of benches) {
+        for (const b of threads > 1 ? threaded : benches) {
           for (const spec of options.allocators) {
             if (threads === 1 || hasSharedHeap(spec.allocator)) runs.push({ ...b, spec, threads, engine, rep });
           }
@@ -178,16 +184,19 @@ export function benchArgv(run: Run, options: Pick<MatrixOptions, 'cycles' | 'bui
   const sizes = run.bench === 'fixed' ? ['--size', String(run.min)] : ['--min', String(run.min), '--max', String(run.max)];
   const hakmem =
     run.spec.allocator === 'hakmem' ? ['--preset', run.spec.preset ?? 'current', '--build', options.build] : [];
+  // cross-thread takes its workers as THREADS (each allocates CYCLES blocks); the others as --threads.
+  const ring = run.bench === 'cross-thread';
   return [
     run.bench,
     String(options.cycles),
     String(MATRIX_WS),
     String(MATRIX_SEED),
+    ...(ring ? [String(run.threads)] : []),
     ...sizes,
     '--allocator',
     run.spec.allocator,
     ...hakmem,
-    ...(run.threads > 1 ? ['--threads', String(run.threads)] : []),
+    ...(run.threads > 1 && !ring ? ['--threads', String(run.threads)] : []),
   ];
 }
 
@@ -354,19 +363,8 @@ function resolveEngines(names: readonly string[], cacheDir: string | undefined, 
 
 /** The row of a run whose engine cannot run here. */
 function engineSkipped(run: Run, options: Pick<MatrixOptions, 'cycles' | 'build'>, reason: string): BenchResult {
-  const hakmem = run.spec.allocator === 'hakmem';
-  const request = {
-    bench: run.bench,
-    allocator: run.spec.allocator,
-    preset: hakmem ? (run.spec.preset ?? 'current') : undefined,
-    build: hakmem ? options.build : undefined,
-    threads: run.threads,
-    engine: run.engine,
-    json: true,
-    timeline: null,
-    latency: false,
-    args: { cycles: options.cycles, ws: MATRIX_WS, seed: MATRIX_SEED, min: run.min, max: run.max },
-  };
+  // The request exactly as the bench would have parsed it, so the row carries its arguments.
+  const request = parseBenchArgs([...benchArgv(run, options), '--engine', run.engine], {}) as BenchRequest;
   return skippedResult(request, run.engine, pinOf(run.engine).version, reason);
 }
 

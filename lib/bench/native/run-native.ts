@@ -23,7 +23,7 @@ export const NATIVE_ALLOCATORS = ['system', 'mimalloc', 'jemalloc', 'tcmalloc'] 
 export type NativeAllocator = (typeof NATIVE_ALLOCATORS)[number];
 
 /** One binary each; `fixed` is random-mixed with MIN = MAX. */
-export const NATIVE_BENCHES = ['random-mixed', 'larson', 'replay'] as const;
+export const NATIVE_BENCHES = ['random-mixed', 'larson', 'cross-thread', 'replay'] as const;
 export type NativeBench = (typeof NATIVE_BENCHES)[number];
 
 const PRELOADS: Record<Exclude<NativeAllocator, 'system'>, { soname: string; debianPackage: string }> = {
@@ -151,6 +151,7 @@ export async function buildNative(bench: NativeBench, options: NativeOptions = {
 const NATIVE_HEADERS: Record<NativeBench, readonly string[]> = {
   'random-mixed': ['harness.h'],
   larson: ['harness.h'],
+  'cross-thread': ['harness.h'],
   replay: ['harness.h', 'hdr.h', 'trace-format.h'],
 };
 

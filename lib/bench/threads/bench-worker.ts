@@ -1,16 +1,17 @@
 /**
  * A benchmark thread: attaches to the shared heap, waits at the start barrier, runs its copy of
- * random-mixed or its larson chain, and reports its fingerprint. A larson generation hand-off is a
- * new thread identity: detach (caches flushed, slabs orphaned) and attach afresh in the same worker,
+ * random-mixed, its larson chain or its place in cross-thread's ring, and reports its fingerprint.
+ * A larson generation hand-off is a new thread identity: detach (caches flushed, slabs orphaned) and attach afresh in the same worker,
  * because starting a Worker costs milliseconds where larson's pthread costs microseconds.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { attachHeap } from '../../alloc/create-heap';
 import { HakmemAllocator } from '../adapters/hakmem';
+import { crossThreadRings, crossThreadWarmupCycles, crossThreadWorker, ringOf } from '../workloads/cross-thread';
 import { chainFingerprint, newChainTotals, runGeneration } from '../workloads/larson';
 import { Lran2 } from '../workloads/lran2';
 import { randomMixedLoop, warmUpRandomMixed } from '../workloads/random-mixed';
-import { CONTROL_START, type LarsonJob, type RandomMixedJob, type WorkerJob, type WorkerMessage } from './protocol';
+import { CONTROL_START, type CrossThreadJob, type LarsonJob, type RandomMixedJob, type WorkerJob, type WorkerMessage } from './protocol';
 
 const job = workerData as WorkerJob;
 const control = new Int32Array(job.control);
@@ -50,5 +51,19 @@ function runLarson(j: LarsonJob): void {
   post({ type: 'done', ...chainFingerprint(acc), generations });
 }
 
+function runCrossThread(j: CrossThreadJob): void {
+  const heap = attachHeap(j.handle);
+  const out = ringOf(j.rings, j.index, j.ws);
+  const inbound = ringOf(j.rings, (j.index + j.threads - 1) % j.threads, j.ws);
+  // Warm-up on a ring of its own (its frees local), so the measured loop starts optimised.
+  const own = ringOf(crossThreadRings(1, j.ws), 0, j.ws);
+  crossThreadWorker(new HakmemAllocator(heap), own, own, j.index, { ...j, cycles: crossThreadWarmupCycles(j.cycles) });
+  waitForStart();
+  const f = crossThreadWorker(new HakmemAllocator(heap), out, inbound, j.index, j);
+  heap.detach();
+  post({ type: 'done', ...f, generations: 1 });
+}
+
 if (job.kind === 'larson') runLarson(job);
+else if (job.kind === 'cross-thread') runCrossThread(job);
 else runRandomMixed(job);

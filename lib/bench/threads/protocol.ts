@@ -1,5 +1,6 @@
 /** Messages between the threaded benchmarks' main thread and their workers. */
 import type { HeapHandle } from '../../alloc/heap';
+import type { CrossThreadParams } from '../workloads/cross-thread';
 
 /** Control words in a shared Int32Array: the start barrier and larson's stop flag. */
 export const CONTROL_START = 0;
@@ -8,7 +9,7 @@ export const CONTROL_WORDS = 1;
 interface JobBase {
   handle: HeapHandle;
   control: SharedArrayBuffer;
-  /** Which copy (random-mixed) or chain (larson) this worker runs. */
+  /** Which copy (random-mixed), chain (larson) or ring position (cross-thread) this worker runs. */
   index: number;
 }
 
@@ -35,7 +36,13 @@ export interface LarsonJob extends JobBase {
   seconds: number;
 }
 
-export type WorkerJob = RandomMixedJob | LarsonJob;
+export interface CrossThreadJob extends JobBase, CrossThreadParams {
+  kind: 'cross-thread';
+  /** Every ring (lib/bench/workloads/cross-thread.ts): this worker sends on ring `index`, receives on the one before. */
+  rings: SharedArrayBuffer;
+}
+
+export type WorkerJob = RandomMixedJob | LarsonJob | CrossThreadJob;
 
 export type WorkerMessage =
   | { type: 'ready' }

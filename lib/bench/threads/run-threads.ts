@@ -1,6 +1,7 @@
 /**
  * Multi-threaded benchmarks on one shared hakmem heap: random-mixed with independent per-thread
- * working sets, and larson with its remote frees and thread hand-offs (lib/bench/workloads/WORKLOADS.md).
+ * working sets, larson with its remote frees and thread hand-offs, and cross-thread, where every
+ * free is remote (lib/bench/workloads/WORKLOADS.md).
  * Workers start before the clock; the clock runs from the start barrier until the last report.
  */
 import path from 'node:path';
@@ -10,6 +11,7 @@ import type { HeapOptions } from '../../alloc/config';
 import type { Heap } from '../../alloc/heap';
 import type { HeapStats } from '../../alloc/stats';
 import { HakmemAllocator } from '../adapters/hakmem';
+import { crossThreadRings, type CrossThreadParams } from '../workloads/cross-thread';
 import { warmUp, type LarsonWorkload } from '../workloads/larson';
 import { Lran2 } from '../workloads/lran2';
 import type { Fingerprint, LoopResult } from '../workloads/random-mixed';
@@ -63,6 +65,18 @@ export async function larsonThreads(
   const r = await runWorkers(jobs, control);
   for (const b of new Int32Array(slots)) heap.free(b);
   return finish(heap, { ...r, ops: r.fingerprint.mallocs }, p.threads);
+}
+
+export async function crossThreadThreads(heapOptions: HeapOptions, p: CrossThreadParams): Promise<ThreadedResult> {
+  // In flight at most: every ring full, plus the block each worker holds while its ring is full.
+  const heap = createHeap({ ...heapOptions, shared: true, bytes: heapBytes(p.threads * (p.ws + 1), p.max) });
+  const control = new SharedArrayBuffer(CONTROL_WORDS * 4);
+  const rings = crossThreadRings(p.threads, p.ws);
+  const jobs: WorkerJob[] = Array.from({ length: p.threads }, (_, index) => ({
+    kind: 'cross-thread', handle: heap.handle(), control, index, rings, ...p,
+  }));
+  const r = await runWorkers(jobs, control);
+  return finish(heap, { ...r, ops: p.cycles * p.threads }, p.threads);
 }
 
 function finish(heap: Heap, r: Omit<LoopResult, 'ops'> & { ops: number }, threads: number): ThreadedResult {
