@@ -32,6 +32,7 @@ export function createHeap(options: HeapOptions = {}): Heap {
   mem.i32[H.VERSION] = LAYOUT_VERSION;
   mem.i32[H.BYTES] = config.bytes;
   mem.i32[H.PAGES] = pages;
+  mem.i32[H.HEAP_ID] = (Math.random() * 2 ** 32) | 0;
   initArena(mem);
   const heap = instantiate(mem, options.log ?? stderrLog);
   if (config.statsAtExit && typeof process !== "undefined")

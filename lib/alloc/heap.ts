@@ -21,6 +21,7 @@ import { detachThread, reclaimThread, trimThread } from "./thread-exit";
 import { cas, fetchAdd, load } from "./sync";
 import { remoteFree } from "./remote-free";
 import { checkAlignedRequest, headerAlignedAlloc } from "./aligned-alloc";
+import { allocArray, callocArray, freeArray, reallocArray, viewOf, type TypedArray, type TypedArrayConstructor } from "./typed-views";
 
 /*
  * Constants and helpers of other modules, bound in this one. V8 folds a module's own `const`
@@ -275,6 +276,31 @@ export class Heap implements PoolThread {
    */
   releaseFree(ptr: number): void {
     Heap.prototype.free.call(this, ptr);
+  }
+
+  /** A typed array of `n` elements over a new element-aligned block (null when out of memory); see typed-views.ts. */
+  allocArray<T extends TypedArray>(Ctor: TypedArrayConstructor<T>, n: number): T | null {
+    return allocArray(this, Ctor, n);
+  }
+
+  /** allocArray, zeroed. */
+  callocArray<T extends TypedArray>(Ctor: TypedArrayConstructor<T>, n: number): T | null {
+    return callocArray(this, Ctor, n);
+  }
+
+  /** A view of `n` elements holding the old view's contents; the old one is no longer valid (null when out of memory: the old stays). */
+  reallocArray<T extends TypedArray>(view: T, n: number): T | null {
+    return reallocArray(this, view, n);
+  }
+
+  /** Frees the block of a view allocArray handed out (not a sub-view, not a view of another buffer). */
+  freeArray(view: TypedArray): void {
+    freeArray(this, view);
+  }
+
+  /** A view of `n` elements over the live block at `ptr`, bounds-checked against its usable size. */
+  view<T extends TypedArray>(ptr: number, Ctor: TypedArrayConstructor<T>, n: number): T {
+    return viewOf(this, ptr, Ctor, n);
   }
 
   calloc(count: number, size: number): number {

@@ -13,13 +13,15 @@ export const TOUCH_SHIFT = 12; // 4 KiB: how touched memory is counted, like RSS
 export const LIVE_GRANULE_SHIFT = 3;
 export const LIVE_WORD_SHIFT = LIVE_GRANULE_SHIFT + 5;
 export const HEAP_MAGIC = 0x48414b4d; // "HAKM"
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 export const MAX_THREADS = 256;
 
 /** Header words (Int32 indices). */
 export const H = {
   MAGIC: 0, VERSION: 1, BYTES: 2, PAGES: 3,
   ARENA_LOCK: 4, POOL_LOCK: 5, MID_LOCK: 6,
+  /** A random id, so a view whose SharedArrayBuffer came through postMessage can be told to be of this heap. */
+  HEAP_ID: 7,
   PAGES_IN_USE: 8, PEAK_PAGES: 9, TOUCHED_4K: 10, PEAK_TOUCHED_4K: 11,
   SUPERSLABS: 12, PEAK_SUPERSLABS: 13, LIVE_THREADS: 14,
   /** Per tiny class: head of the EMPTY-slot list (slab page index, 0 = none). */
