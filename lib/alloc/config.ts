@@ -1,5 +1,5 @@
 import { HeapError } from "./errors";
-import { HEADER_FREE_PRESETS, PRESETS, PRESET_NAMES, isPresetName, type PresetName } from "./presets";
+import { HEADER_FREE_PRESETS, PRESETS, PRESET_NAMES, isPresetName, presetAlign, type PresetName } from "./presets";
 import { HEAP_ALIGNMENTS, MAX_CLASSES, MID_CLASSES, tinyClassesFor, type HeapAlignment } from "./size-classes";
 
 export type BuildMode = "release" | "debug";
@@ -203,7 +203,7 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   const headerFree = HEADER_FREE_PRESETS.includes(c.preset);
   if (c.align !== 1 && !headerFree)
     throw bad("align", c.align, `preset ${c.preset} keeps the seed's 1-byte header, so its blocks are 1 mod 8: only align 1 (presets with align 8 or 16: ${HEADER_FREE_PRESETS.join(", ")})`);
-  if (c.align === 1 && ((PRESETS[c.preset] as Partial<TuningOptions>).align ?? 1) !== 1)
+  if (c.align === 1 && presetAlign(c.preset) !== 1)
     throw bad("align", c.align, `preset ${c.preset} is header-free: align 8 or 16 (align 1 is preset current)`);
   if (c.align !== 1) {
     if (cls.some((size) => size % c.align !== 0)) throw bad("tinyClasses", cls, `multiples of align ${c.align}, so every block is aligned`);

@@ -1,4 +1,4 @@
-import { ALIGN16_TINY_CLASSES, FINE_TINY_CLASSES, SEED_TINY_CLASSES } from "./size-classes";
+import { ALIGN16_TINY_CLASSES, FINE_TINY_CLASSES, SEED_TINY_CLASSES, type HeapAlignment } from "./size-classes";
 import type { TuningOptions } from "./config";
 
 /** Historical variants of the seed system, rebuilt in the same code and switchable per heap. */
@@ -43,6 +43,11 @@ export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
 
 /** Presets whose front end can drop the header (the others reproduce the seed's, header and all). */
 export const HEADER_FREE_PRESETS: readonly PresetName[] = ["current", "aligned"];
+
+/** The block alignment a preset gives unless told otherwise. */
+export function presetAlign(name: PresetName): HeapAlignment {
+  return (PRESETS[name] as Partial<TuningOptions>).align ?? 1;
+}
 
 export function isPresetName(name: string): name is PresetName {
   return Object.prototype.hasOwnProperty.call(PRESETS, name);

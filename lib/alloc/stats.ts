@@ -11,6 +11,8 @@ import { load } from "./sync";
 export interface HeapStats {
   preset: string;
   build: string;
+  /** The block alignment every block has (1: the 1-byte header). */
+  align: number;
   configHash: string;
   /** Every counter; header_fast and mid_free stay 0 unless the heap counts its fast paths (see routes). */
   counters: Record<StatName, number>;
@@ -59,6 +61,7 @@ export function collectStats(heap: Heap): HeapStats {
   return {
     preset: m.config.preset,
     build: m.config.build,
+    align: m.config.align,
     configHash: heap.configHash,
     counters: c,
     routes: {

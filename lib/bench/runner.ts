@@ -17,6 +17,8 @@ export interface BenchResult {
   /** hakmem's resolved preset, build and config hash; null for other allocators. */
   preset: string | null;
   build: string | null;
+  /** hakmem's block alignment (1: the 1-byte header; 8, 16: header-free); null for other allocators. */
+  align: number | null;
   configHash: string | null;
   args: RandomMixedArgs | LarsonArgs;
   threads: number;
@@ -41,6 +43,7 @@ export async function runBench(request: BenchRequest): Promise<BenchResult> {
     allocator,
     preset: h?.preset ?? null,
     build: h?.build ?? null,
+    align: h?.align ?? null,
     configHash: h?.configHash ?? null,
     args: request.args,
     threads,
@@ -56,7 +59,7 @@ export async function runBench(request: BenchRequest): Promise<BenchResult> {
     return { ...base(null), ...measured(r, peakLiveBytes, null) };
   }
 
-  const hakmemOptions = { preset: request.preset, build: request.build };
+  const hakmemOptions = { preset: request.preset, build: request.build, align: request.align };
   if (allocator === 'hakmem' && (request.bench === 'larson' || threads > 1)) return runHakmemThreads(request, base);
   if (request.bench === 'larson') {
     const { min, max, chunks, rounds, seed, seconds } = request.args;
@@ -80,12 +83,12 @@ export async function runBench(request: BenchRequest): Promise<BenchResult> {
  */
 async function runHakmemThreads(request: BenchRequest, base: (h: HakmemConfig | null) => object): Promise<BenchResult> {
   const { larsonThreads, randomMixedThreads } = await import('./threads/run-threads');
-  const options = { preset: request.preset, build: request.build };
+  const options = { preset: request.preset, build: request.build, align: request.align };
   const r =
     request.bench === 'larson'
       ? await larsonThreads(options, { ...request.args, generations: Infinity })
       : await randomMixedThreads(options, { ...request.args, threads: request.threads });
-  const h = { preset: r.stats.preset, build: r.stats.build, configHash: r.stats.configHash };
+  const h = { preset: r.stats.preset, build: r.stats.build, align: r.stats.align, configHash: r.stats.configHash };
   return { ...base(h), ...measured(r, null, r.stats.peakHeapBytes) } as BenchResult;
 }
 
@@ -156,8 +159,9 @@ function withHeapHint<T>(hakmem: HakmemConfig | null, f: () => T): T {
 /** The readable line, as the seed printed it: `random-mixed hakmem/current: Throughput = 49.1M ops/s (...)`. */
 export function formatResultLine(r: BenchResult): string {
   const what = r.bench === 'fixed' ? `fixed ${(r.args as RandomMixedArgs).min} B` : r.bench;
+  const align = r.align !== null && r.align !== 1 ? ` align ${r.align}` : '';
   const who =
-    r.allocator === 'hakmem' ? `hakmem/${r.preset}${r.build === 'debug' ? '/debug' : ''}` : r.allocator;
+    r.allocator === 'hakmem' ? `hakmem/${r.preset}${r.build === 'debug' ? '/debug' : ''}${align}` : r.allocator;
   const threads = r.threads > 1 ? `, ${r.threads} threads` : '';
   if (r.skipped !== null) return `${what} ${who}: skipped (${r.skipped})`;
   return (

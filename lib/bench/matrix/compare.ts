@@ -60,7 +60,7 @@ export function loadResultSet(pathArg: string): ResultSet {
 }
 
 function cellKey(r: CsvRow): string {
-  return [r.bench, r.size, r.allocator, r.preset, r.build, r.threads].join('|');
+  return [r.bench, r.size, r.allocator, r.preset, r.build, r.align, r.threads].join('|');
 }
 
 function groupByCell(rows: readonly CsvRow[]): Map<string, CsvRow[]> {

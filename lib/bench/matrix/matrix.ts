@@ -13,7 +13,8 @@ import { runBenchProcess } from '../bench-process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { BuildMode } from '../../alloc/config';
-import type { PresetName } from '../../alloc/presets';
+import { presetAlign, type PresetName } from '../../alloc/presets';
+import type { HeapAlignment } from '../../alloc/size-classes';
 import type { AllocatorName } from '../adapters/allocators';
 import { collectProvenance, currentCheckout, checkoutMismatch, type Provenance } from './provenance';
 import { appendRow, dropPartialTail, readRows, type CsvRow } from './results-csv';
@@ -34,10 +35,15 @@ export const FIXED_SIZES = [128, 256, 512, 1024] as const;
 export const MIXED_MIN = 16;
 export const MIXED_MAX = 1024;
 
-/** An allocator, with a hakmem preset (`hakmem:phase7`; plain `hakmem` is `current`). */
+/**
+ * An allocator, with a hakmem preset (`hakmem:phase7`; plain `hakmem` is `current`) and maybe a block
+ * alignment other than the preset's (`hakmem:current:align16`).
+ */
 export interface AllocatorSpec {
   allocator: AllocatorName;
   preset: PresetName | null;
+  /** null: the preset's own alignment. */
+  align: HeapAlignment | null;
 }
 
 export interface MatrixOptions {
@@ -94,7 +100,13 @@ export function runLabel(run: Run): string {
 }
 
 export function specLabel(spec: AllocatorSpec): string {
-  return spec.preset ? `${spec.allocator}:${spec.preset}` : spec.allocator;
+  if (!spec.preset) return spec.allocator;
+  return `${spec.allocator}:${spec.preset}${spec.align !== null ? `:align${spec.align}` : ''}`;
+}
+
+/** The alignment a hakmem spec runs with: its own, else its preset's. */
+function specAlign(spec: AllocatorSpec): HeapAlignment {
+  return spec.align ?? presetAlign(spec.preset ?? 'current');
 }
 
 /** Every run, repetition-major: each pass measures every cell once, so drift over time hits all cells alike. */
@@ -122,8 +134,8 @@ export function hasSharedHeap(allocator: AllocatorName): boolean {
 }
 
 /** What identifies a run in the CSV: its cell and repetition. */
-function rowKey(r: Pick<CsvRow, 'bench' | 'size' | 'allocator' | 'preset' | 'build' | 'threads' | 'rep'>): string {
-  return [r.bench, r.size, r.allocator, r.preset, r.build, r.threads, r.rep].join('|');
+function rowKey(r: Pick<CsvRow, 'bench' | 'size' | 'allocator' | 'preset' | 'build' | 'align' | 'threads' | 'rep'>): string {
+  return [r.bench, r.size, r.allocator, r.preset, r.build, r.align, r.threads, r.rep].join('|');
 }
 
 function runKey(run: Run, build: BuildMode): string {
@@ -134,6 +146,7 @@ function runKey(run: Run, build: BuildMode): string {
     allocator: run.spec.allocator,
     preset: hakmem ? (run.spec.preset ?? 'current') : '',
     build: hakmem ? build : '',
+    align: hakmem ? String(specAlign(run.spec)) : '',
     threads: String(run.threads),
     rep: String(run.rep),
   });
@@ -143,7 +156,9 @@ function runKey(run: Run, build: BuildMode): string {
 export function benchArgv(run: Run, options: Pick<MatrixOptions, 'cycles' | 'build'>): string[] {
   const sizes = run.bench === 'fixed' ? ['--size', String(run.min)] : ['--min', String(run.min), '--max', String(run.max)];
   const hakmem =
-    run.spec.allocator === 'hakmem' ? ['--preset', run.spec.preset ?? 'current', '--build', options.build] : [];
+    run.spec.allocator === 'hakmem'
+      ? ['--preset', run.spec.preset ?? 'current', '--build', options.build, '--align', String(specAlign(run.spec))]
+      : [];
   return [
     run.bench,
     String(options.cycles),
@@ -185,6 +200,9 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
   const warn = hooks.warn ?? (() => {});
 
   const existing = readRows(csv);
+  if (existing.legacy) {
+    throw new Error(`${csv} was written before the align column: it still reads (compare, notebooks) but takes no more rows; write to a new --out`);
+  }
   if (existing.partialTail) {
     warn(`${csv}: dropping an unfinished last line left by an interrupted run`);
     dropPartialTail(csv);
@@ -205,9 +223,9 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
   const todo = runs.filter((r) => !done.has(runKey(r, options.build)));
   if (existing.rows.length > 0) warn(`resuming ${csv}: ${runs.length - todo.length} of ${runs.length} runs already there`);
 
-  const hakmemPresets = [
-    ...new Set(options.allocators.filter((s) => s.allocator === 'hakmem').map((s) => s.preset ?? 'current')),
-  ];
+  const hakmemSpecs = options.allocators
+    .filter((s) => s.allocator === 'hakmem')
+    .map((s) => ({ label: specLabel(s).replace(/^hakmem:/, ''), preset: s.preset ?? 'current', align: specAlign(s) }));
   const session: SessionRecord = {
     profile: options.profile,
     cycles: options.cycles,
@@ -219,7 +237,7 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
     status: 'running',
     rowsWritten: 0,
     failures: [],
-    provenance: collectProvenance({ presets: hakmemPresets, build: hakmemPresets.length ? options.build : null }),
+    provenance: collectProvenance({ presets: hakmemSpecs, build: hakmemSpecs.length ? options.build : null }),
   };
   record.sessions.push(session);
   writeRecord(json, record);
@@ -293,6 +311,7 @@ function toRow(r: BenchResult, run: Run, cycles: number, checkout: ReturnType<ty
     allocator: r.allocator,
     preset: cell(r.preset),
     build: cell(r.build),
+    align: cell(r.align),
     configHash: cell(r.configHash),
     threads: String(r.threads),
     rep: String(run.rep),

@@ -9,7 +9,9 @@
  *   min, max     block sizes drawn from min..max
  *   cycles, ws, seed   the workload (WORKLOADS.md)
  *   allocator    hakmem, system, mimalloc, jemalloc, tcmalloc, v8, thing
- *   preset, build, configHash   hakmem's resolved configuration (empty otherwise)
+ *   preset, build, align, configHash   hakmem's resolved configuration (empty otherwise); align is
+ *                the block alignment (1: the 1-byte header; 8, 16: header-free). Sets written before
+ *                that column read with align 1 for hakmem rows, and take no more rows.
  *   threads, rep repetition number from 1
  *   ops, seconds, opsPerSec     the measurement (empty when skipped)
  *   peakLiveBytes, peakHeapBytes   empty where unknown
@@ -30,6 +32,7 @@ export const COLUMNS = [
   'allocator',
   'preset',
   'build',
+  'align',
   'configHash',
   'threads',
   'rep',
@@ -50,6 +53,8 @@ export type Column = (typeof COLUMNS)[number];
 export type CsvRow = Record<Column, string>;
 
 const HEADER = COLUMNS.join(',');
+/** The columns before `align` was one: every hakmem row of such a set had the 1-byte header. */
+const LEGACY_HEADER = COLUMNS.filter((c) => c !== 'align').join(',');
 
 /**
  * Appends one row and makes it durable before returning (fsync): a crash or
@@ -69,30 +74,35 @@ export function appendRow(file: string, row: CsvRow): void {
 
 export interface ReadResult {
   rows: CsvRow[];
+  /** Written before the align column (its rows read with align 1 for hakmem); appends would not fit it. */
+  legacy: boolean;
   /** A last line cut short (the writer died mid-line); it is not in `rows`. */
   partialTail: boolean;
 }
 
 /** Reads a result set; an absent file is an empty one. Rejects a file with other columns. */
 export function readRows(file: string): ReadResult {
-  if (!existsSync(file)) return { rows: [], partialTail: false };
+  if (!existsSync(file)) return { rows: [], partialTail: false, legacy: false };
   const text = readFileSync(file, 'utf8');
-  if (text === '') return { rows: [], partialTail: false };
+  if (text === '') return { rows: [], partialTail: false, legacy: false };
   const partialTail = !text.endsWith('\n');
   const records = parseCsv(partialTail ? text.slice(0, text.lastIndexOf('\n') + 1) : text);
   const [header, ...body] = records;
-  if (header === undefined || header.join(',') !== HEADER) {
+  const legacy = header?.join(',') === LEGACY_HEADER;
+  if (header === undefined || (header.join(',') !== HEADER && !legacy)) {
     throw new Error(
       `${file}: its columns are not those of a result set (${HEADER}); ` + `found ${header?.join(',') ?? 'nothing'}`,
     );
   }
   const rows = body.map((fields, i) => {
-    if (fields.length !== COLUMNS.length) {
-      throw new Error(`${file}: row ${i + 2} has ${fields.length} fields, expected ${COLUMNS.length}`);
+    if (fields.length !== header.length) {
+      throw new Error(`${file}: row ${i + 2} has ${fields.length} fields, expected ${header.length}`);
     }
-    return Object.fromEntries(COLUMNS.map((c, j) => [c, fields[j]])) as CsvRow;
+    const row = Object.fromEntries(header.map((c, j) => [c, fields[j]])) as CsvRow;
+    if (legacy) row.align = row.allocator === 'hakmem' ? '1' : '';
+    return row;
   });
-  return { rows, partialTail };
+  return { rows, partialTail, legacy };
 }
 
 /** Cuts a last line that a dead writer left unfinished, so appends start on a fresh line. */
