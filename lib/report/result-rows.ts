@@ -6,12 +6,19 @@ import type { CsvRow } from "../bench/matrix/results-csv";
 import type { BenchResult } from "../bench/runner";
 import { median } from "../bench/matrix/statistics";
 import { groupBy } from "./specs/aggregate";
+import { isPresetName, presetAlign, type PresetName } from "../alloc/presets";
 import type { ThroughputRow } from "./specs/rows";
 
-/** The name a result goes by in tables and plots: `hakmem:PRESET` (and `/debug`), else the allocator. */
-export function seriesName(allocator: string, preset: string | null, build: string | null): string {
+/**
+ * The name a result goes by in tables and plots: `hakmem:PRESET` (with `:alignN` when the block
+ * alignment is not the preset's own, and `/debug`), else the allocator.
+ */
+export function seriesName(allocator: string, preset: string | null, build: string | null, align: number | string | null = null): string {
   if (allocator !== "hakmem") return allocator;
-  return `hakmem:${preset || "current"}${build === "debug" ? "/debug" : ""}`;
+  const name = isPresetName(preset || "current") ? ((preset || "current") as PresetName) : null;
+  const alignN = align === null || align === "" ? null : Number(align);
+  const alignLabel = name !== null && alignN !== null && alignN !== presetAlign(name) ? `:align${alignN}` : "";
+  return `hakmem:${preset || "current"}${alignLabel}${build === "debug" ? "/debug" : ""}`;
 }
 
 /** Live measurements (lab.measure) as throughput rows; skipped runs are left out. */
@@ -32,7 +39,7 @@ export function resultSetRows(rows: readonly CsvRow[], threads = 1): ThroughputR
     .map((r) => ({
       bench: r.bench,
       size: r.bench === "fixed" ? Number(r.size) : "mixed",
-      allocator: seriesName(r.allocator, r.preset, r.build),
+      allocator: seriesName(r.allocator, r.preset, r.build, r.align),
       preset: r.preset,
       rep: Number(r.rep),
       opsPerSec: Number(r.opsPerSec),
