@@ -7,3 +7,5 @@ export { PRESETS, PRESET_NAMES, isPresetName, type PresetName } from "./alloc/pr
 export { SEED_TINY_CLASSES, FINE_TINY_CLASSES, MID_CLASSES } from "./alloc/size-classes";
 export { formatStats, type HeapStats } from "./alloc/stats";
 export type { SlabCell } from "./alloc/occupancy";
+export type { TypedArray, TypedArrayConstructor } from "./alloc/typed-views";
+export { HEAP_ALIGNMENTS, type HeapAlignment } from "./alloc/size-classes";

@@ -46,7 +46,7 @@ export async function measure(measurements: Measurement[], reps: number, label =
     for (let rep = 1; rep <= reps; rep++) {
       for (const m of measurements) {
         const r = await benchInFreshProcess(m.argv.map(String), m.env);
-        rows.push({ ...r, label: m.label ?? seriesName(r.allocator, r.preset, r.build), rep });
+        rows.push({ ...r, label: m.label ?? seriesName(r.allocator, r.preset, r.build, r.align), rep });
         bar.tick();
       }
     }

@@ -403,7 +403,7 @@ describe("debug free-route trace", () => {
       if (preset === "current") assert.equal(routes[0], `[FREE_ROUTE] header_fast class=${heap.u8[t - 1] & 0x0f} ptr=0x${t.toString(16)}`);
       assert.equal(routes[1], `[FREE_ROUTE] mid ptr=0x${m.toString(16)}`);
       assert.equal(routes[2], `[FREE_ROUTE] large ptr=0x${l.toString(16)}`);
-      assert.deepEqual(heap.stats().routes, { header_fast: preset === "current" ? 1 : 0, ss_hit: preset === "current" ? 0 : 1, mid: 1, large: 1, remote: 0 });
+      assert.deepEqual(heap.stats().routes, { header_fast: preset === "current" ? 1 : 0, page_fast: 0, ss_hit: preset === "current" ? 0 : 1, mid: 1, large: 1, remote: 0 });
     }
   });
 

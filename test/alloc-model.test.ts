@@ -22,7 +22,7 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { createHeap, PRESET_NAMES, type BuildMode, type Heap, type HeapOptions, type PresetName } from "../lib";
+import { createHeap, PRESET_NAMES, type BuildMode, type Heap, type HeapAlignment, type HeapOptions, type PresetName, type TypedArrayConstructor } from "../lib";
 import { Xorshift32 } from "../lib/bench/workloads/rng";
 
 const OPS = Number(process.env.HAKMEM_MODEL_OPS ?? 100000);
@@ -31,6 +31,9 @@ const CHECK_EVERY = 500;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const MAX_LARGE = 256 * KiB;
+const VIEW_TYPES: TypedArrayConstructor[] = [
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+];
 
 /** The workloads' xorshift32 (lib/bench/workloads/rng.ts) as a draw function. */
 function rng(seed: number): () => number {
@@ -160,6 +163,7 @@ const CHURN: Profile = {
 interface RunResult {
   ops: number;
   mallocs: number;
+  alignedAllocs: number;
   frees: number;
   reallocs: number;
   callocs: number;
@@ -177,8 +181,10 @@ interface RunResult {
 
 let totalOps = 0;
 
-function runModel(profile: Profile, preset: PresetName, build: BuildMode, ops: number, seed: number): RunResult {
-  const heap: Heap = createHeap({ preset, build, bytes: profile.bytes, ...profile.options });
+function runModel(profile: Profile, preset: PresetName, build: BuildMode, ops: number, seed: number, align?: HeapAlignment): RunResult {
+  const heap: Heap = createHeap({ preset, build, bytes: profile.bytes, ...profile.options, align });
+  // Bytes of the block's own before the user pointer: the 1-byte header, or nothing on header-free heaps.
+  const headerBytes = heap.config.align === 1 ? 1 : 0;
   const u8 = heap.u8;
   const view = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
   const r = rng(seed);
@@ -200,12 +206,12 @@ function runModel(profile: Profile, preset: PresetName, build: BuildMode, ops: n
 
   const set = new IntervalSet();
   const res: RunResult = {
-    ops: 0, mallocs: 0, frees: 0, reallocs: 0, callocs: 0, oom: 0, peakLiveBlocks: 0, minLiveAtOom: 0,
+    ops: 0, mallocs: 0, alignedAllocs: 0, frees: 0, reallocs: 0, callocs: 0, oom: 0, peakLiveBlocks: 0, minLiveAtOom: 0,
     heapBytesAfter: 0, peakHeapBytes: 0, mappedBytesAfter: 0, superslabsAfter: 0, superslabBytes: heap.config.superslabBytes,
   };
   let liveBytes = 0;
   let op = 0;
-  const where = () => `${profile.name} ${preset}/${build} seed ${seed} op ${op}`;
+  const where = () => `${profile.name} ${preset}/align ${heap.config.align}/${build} seed ${seed} op ${op}`;
 
   const verify = (x: Live, n = x.size) => {
     if (n === 0) return;
@@ -216,6 +222,25 @@ function runModel(profile: Profile, preset: PresetName, build: BuildMode, ops: n
     }
   };
   const fill = (x: Live) => view.set(MASTER.subarray(x.pattern, x.pattern + x.size), x.ptr);
+  /**
+   * heap.view of every element type that fits the block's alignment reads the block's bytes as they
+   * are, and a value written through it lands in the right bytes (then the pattern is put back).
+   */
+  const roundTripViews = (x: Live) => {
+    for (const Ctor of VIEW_TYPES) {
+      const n = Math.floor(x.size / Ctor.BYTES_PER_ELEMENT);
+      if (x.ptr % Ctor.BYTES_PER_ELEMENT !== 0 || n === 0) continue;
+      const v = heap.view(x.ptr, Ctor, n);
+      const bytes = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      assert.ok(bytes.equals(MASTER.subarray(x.pattern, x.pattern + n * Ctor.BYTES_PER_ELEMENT)), `${where()}: ${Ctor.name} view of ${x.ptr} reads other bytes`);
+      const last = n - 1;
+      const old = v[last];
+      v[last] = (typeof old === "bigint" ? 0x0102030405060708n : 77) as never;
+      assert.equal(v[last], typeof old === "bigint" ? 0x0102030405060708n : 77, `${where()}: ${Ctor.name} view of ${x.ptr} lost a value`);
+      v[last] = old as never;
+      verify(x);
+    }
+  };
 
   /** Registers a block just returned for `size` bytes; 0 passes only where the heap may be full. */
   const adopt = (p: number, size: number, what: string): Live | null => {
@@ -226,9 +251,10 @@ function runModel(profile: Profile, preset: PresetName, build: BuildMode, ops: n
       return null;
     }
     assert.ok(Number.isInteger(p) && p > 0, `${where()}: ${what} returned ${p}`);
+    assert.equal(p % heap.config.align, 0, `${where()}: ${what} returned ${p}, not aligned to the heap's ${heap.config.align}`);
     const usable = heap.usableSize(p);
     assert.ok(usable >= size, `${where()}: ${what}: usableSize(${p}) = ${usable} < ${size}`);
-    const x: Live = { ptr: p, size, lo: p - 1, hi: p + usable, pattern: r() & 255 };
+    const x: Live = { ptr: p, size, lo: p - headerBytes, hi: p + usable, pattern: r() & 255 };
     assert.ok(x.lo >= 0 && x.hi <= profile.bytes, `${where()}: ${what} returned block [${x.lo}, ${x.hi}) outside the heap`);
     try {
       set.insert(x);
@@ -262,6 +288,18 @@ function runModel(profile: Profile, preset: PresetName, build: BuildMode, ops: n
         if (y) {
           assert.ok(view.subarray(p, p + y.size).equals(ZEROS.subarray(0, y.size)), `${where()}: calloc(${count}, ${each}) = ${p} is not zeroed`);
           fill(y);
+        }
+        put(s, y);
+      } else if (r() % 8 === 0) {
+        // Aligned blocks (up to 4 KiB, so over-allocation stays within the OOM allowance) and typed views.
+        const alignment = 2 ** (r() % 13);
+        const p = heap.alignedAlloc(alignment, size);
+        res.alignedAllocs++;
+        const y = adopt(p, size, `alignedAlloc(${alignment}, ${size})`);
+        if (y) {
+          assert.equal(p % alignment, 0, `${where()}: alignedAlloc(${alignment}, ${size}) = ${p} is not aligned`);
+          fill(y);
+          roundTripViews(y);
         }
         put(s, y);
       } else {
@@ -337,29 +375,34 @@ function runModel(profile: Profile, preset: PresetName, build: BuildMode, ops: n
 
 const PROFILES = [MIXED, PRESSURE, CHURN];
 
-const runSeed = (profile: Profile, preset: PresetName, build: BuildMode) =>
-  (SEED ^ Math.imul(PRESET_NAMES.indexOf(preset) + 1, 0x9e3779b1) ^ (build === "debug" ? 0x5bd1e995 : 0) ^ Math.imul(PROFILES.indexOf(profile), 0x27d4eb2f)) >>> 0;
+/** Every preset at its own alignment (1, or 16 for aligned), and the header-free front end at align 8. */
+const VARIANTS: { preset: PresetName; align?: HeapAlignment }[] = [...PRESET_NAMES.map((preset) => ({ preset })), { preset: "aligned", align: 8 }];
+const variantName = (v: (typeof VARIANTS)[number]) => (v.align === undefined ? v.preset : `${v.preset} align ${v.align}`);
+
+const runSeed = (profile: Profile, variant: number, build: BuildMode) =>
+  (SEED ^ Math.imul(variant + 1, 0x9e3779b1) ^ (build === "debug" ? 0x5bd1e995 : 0) ^ Math.imul(PROFILES.indexOf(profile), 0x27d4eb2f)) >>> 0;
 
 describe(`model-based random operations (${OPS} ops per preset, build and profile; seed ${SEED})`, () => {
   const results: { name: string; res: RunResult }[] = [];
   after(() => console.log(`alloc-model: ${totalOps} operations in total (${OPS} per run x ${results.length} runs, seed ${SEED})`));
 
   for (const profile of PROFILES) {
-    for (const preset of PRESET_NAMES) {
+    VARIANTS.forEach((variant, v) => {
       for (const build of ["release", "debug"] as const) {
-        it(`${profile.name} / ${preset} / ${build}: no overlap, contents kept, usableSize >= size, check() passes`, () => {
-          const res = runModel(profile, preset, build, OPS, runSeed(profile, preset, build));
-          results.push({ name: `${profile.name} ${preset}/${build}`, res });
-          if (process.env.HAKMEM_MODEL_VERBOSE) console.log(JSON.stringify({ name: `${profile.name} ${preset}/${build}`, ...res }));
-          assert.ok(res.mallocs > 0 && res.frees > 0 && res.reallocs > 0 && res.callocs > 0);
+        const name = `${profile.name} ${variantName(variant)}/${build}`;
+        it(`${profile.name} / ${variantName(variant)} / ${build}: aligned blocks, no overlap, contents kept (also through typed views), usableSize >= size, check() passes`, () => {
+          const res = runModel(profile, variant.preset, build, OPS, runSeed(profile, v, build), variant.align);
+          results.push({ name, res });
+          if (process.env.HAKMEM_MODEL_VERBOSE) console.log(JSON.stringify({ name, ...res }));
+          assert.ok(res.mallocs > 0 && res.alignedAllocs > 0 && res.frees > 0 && res.reallocs > 0 && res.callocs > 0);
           if (profile === PRESSURE && OPS >= 4 * PHASE) assert.ok(res.oom > 0, "the pressure profile should run the heap out of memory");
         });
       }
-    }
+    });
   }
 
   it("after freeing everything and trim(), heapBytes returns to a small value (every run above)", () => {
-    assert.equal(results.length, PRESET_NAMES.length * 2 * PROFILES.length, "every run above must have finished");
+    assert.equal(results.length, VARIANTS.length * 2 * PROFILES.length, "every run above must have finished");
     // With nothing live the heap may keep one SuperSlab (its smallest SuperSlab cache) and a little more.
     const allowed = (res: RunResult) => res.superslabBytes + 256 * KiB;
     assert.deepEqual(

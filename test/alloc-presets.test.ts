@@ -69,10 +69,11 @@ function randomMixed(heap: Heap, cycles: number, seed = 1, ws = 400): WorkloadRe
 
 const HEADER_ROUTE: PresetName[] = ["current", "phase7"];
 const LOOKUP_ROUTE: PresetName[] = ["phase7-ss-lookup", "phase6-2", "phase6-3-integrated", "phase6-3-fastpath"];
+const PAGE_ROUTE: PresetName[] = ["aligned"];
 
 describe("presets on the same workload", () => {
   it("every preset name is covered by exactly one route group", () => {
-    assert.deepEqual([...HEADER_ROUTE, ...LOOKUP_ROUTE].sort(), [...PRESET_NAMES].sort());
+    assert.deepEqual([...HEADER_ROUTE, ...LOOKUP_ROUTE, ...PAGE_ROUTE].sort(), [...PRESET_NAMES].sort());
   });
 
   for (const preset of PRESET_NAMES) {
@@ -100,6 +101,15 @@ describe("presets on the same workload", () => {
       const r = randomMixed(createHeap({ preset, bytes: 64 * MiB, fastStats: true }), 100_000);
       assert.equal(r.stats.routes.header_fast, 0);
       assert.equal(r.stats.routes.ss_hit, r.tinyFrees);
+    });
+  }
+
+  for (const preset of PAGE_ROUTE) {
+    it(`${preset}: 100% of tiny frees find their class through the page metadata (page_fast), none header_fast or ss_hit`, () => {
+      const r = randomMixed(createHeap({ preset, bytes: 64 * MiB, fastStats: true }), 100_000);
+      assert.equal(r.stats.routes.header_fast, 0);
+      assert.equal(r.stats.routes.ss_hit, 0);
+      assert.equal(r.stats.routes.page_fast, r.tinyFrees);
     });
   }
 

@@ -499,15 +499,15 @@ describe("stats", () => {
   });
 
   it("route counters count each free once, by tier and route", () => {
-    for (const preset of ["current", "phase7-ss-lookup"] as const) {
+    for (const [preset, tinyRoute] of [["current", "header_fast"], ["phase7-ss-lookup", "ss_hit"], ["aligned", "page_fast"]] as const) {
       const heap = createHeap({ preset, bytes: 16 * MiB, fastStats: true });
       const tiny = Array.from({ length: 300 }, (_, i) => heap.malloc(i % 1000));
       const mid = Array.from({ length: 30 }, (_, i) => heap.malloc(2000 + i * 1500));
       const large = Array.from({ length: 5 }, (_, i) => heap.malloc(60_000 + i * 100_000));
       for (const p of [...tiny, ...mid, ...large]) heap.free(p);
       const r = heap.stats().routes;
-      const tinyRoute = preset === "current" ? "header_fast" : "ss_hit";
-      assert.deepEqual(r, { header_fast: preset === "current" ? 300 : 0, ss_hit: preset === "current" ? 0 : 300, mid: 30, large: 5, remote: 0 }, `${preset}: tiny frees go ${tinyRoute}`);
+      const expected = { header_fast: 0, page_fast: 0, ss_hit: 0, mid: 30, large: 5, remote: 0, [tinyRoute]: 300 };
+      assert.deepEqual(r, expected, `${preset}: tiny frees go ${tinyRoute}`);
       heap.check();
     }
   });
@@ -519,10 +519,12 @@ describe("stats", () => {
       for (const p of ptrs) heap.free(p);
       return heap.stats().routes;
     };
-    assert.deepEqual(run({}), { header_fast: null, ss_hit: 0, mid: null, large: 1, remote: 0 }, "release: fast routes uncounted");
-    assert.deepEqual(run({ fastStats: true }), { header_fast: 50, ss_hit: 0, mid: 1, large: 1, remote: 0 });
-    assert.deepEqual(run({ build: "debug" }), { header_fast: 50, ss_hit: 0, mid: 1, large: 1, remote: 0 });
-    assert.deepEqual(run({ statsAtExit: true, log: () => {} }), { header_fast: 50, ss_hit: 0, mid: 1, large: 1, remote: 0 }, "stats at exit count them");
+    assert.deepEqual(run({}), { header_fast: null, page_fast: null, ss_hit: 0, mid: null, large: 1, remote: 0 }, "release: fast routes uncounted");
+    assert.deepEqual(run({ fastStats: true }), { header_fast: 50, page_fast: 0, ss_hit: 0, mid: 1, large: 1, remote: 0 });
+    assert.deepEqual(run({ build: "debug" }), { header_fast: 50, page_fast: 0, ss_hit: 0, mid: 1, large: 1, remote: 0 });
+    assert.deepEqual(run({ statsAtExit: true, log: () => {} }), { header_fast: 50, page_fast: 0, ss_hit: 0, mid: 1, large: 1, remote: 0 }, "stats at exit count them");
+    assert.deepEqual(run({ preset: "aligned" }), { header_fast: null, page_fast: null, ss_hit: 0, mid: null, large: 1, remote: 0 }, "aligned, release: fast routes uncounted");
+    assert.deepEqual(run({ preset: "aligned", fastStats: true }), { header_fast: 0, page_fast: 50, ss_hit: 0, mid: 1, large: 1, remote: 0 });
   });
 });
 

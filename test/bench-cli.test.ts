@@ -52,6 +52,23 @@ describe('bench command line', () => {
     const r = request(['random-mixed', '1', '1', '1', '--preset', 'phase7', '--build', 'debug']);
     assert.equal(r.preset, 'phase7');
     assert.equal(r.build, 'debug');
+    assert.equal(r.align, undefined, "unset: the preset's alignment");
+    assert.equal(request(['fixed', '1', '1', '1', '--size', '128', '--align', '16']).align, 16);
+  });
+
+  it('--align 16 runs the header-free heap: 16-aligned blocks, its own configuration hash', () => {
+    const run = (extra: string[]) => {
+      const r = bench(['fixed', '20000', '40', '1', '--size', '128', '--json', ...extra]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout);
+    };
+    const plain = run([]);
+    const aligned = run(['--align', '16']);
+    assert.deepEqual([plain.preset, plain.align, aligned.preset, aligned.align], ['current', 1, 'current', 16]);
+    assert.notEqual(plain.configHash, aligned.configHash);
+    // 128-byte blocks on the header-free heap, 160-byte ones (128 + header) on current: never more memory.
+    assert.ok(aligned.peakHeapBytes <= plain.peakHeapBytes, `peak heap ${aligned.peakHeapBytes} vs ${plain.peakHeapBytes}`);
+    assert.equal(run(['--preset', 'aligned']).align, 16);
   });
 
   const errors: Array<[string[], RegExp]> = [
@@ -71,6 +88,9 @@ describe('bench command line', () => {
     [['fixed', '1', '2', '3'], /fixed needs --size N/],
     [['fixed', '1', '2', '3', '--size', '0'], /--size must be a whole number from 1/],
     [['random-mixed', '1', '2', '3', '--allocator', 'v8', '--preset', 'current'], /--preset applies to --allocator hakmem only/],
+    [['random-mixed', '1', '2', '3', '--allocator', 'system', '--align', '16'], /--align applies to --allocator hakmem only/],
+    [['random-mixed', '1', '2', '3', '--align', '4'], /--align must be 1, 8 or 16, got '4'/],
+    [['random-mixed', '1', '2', '3', '--align', 'x16'], /--align must be 1, 8 or 16, got 'x16'/],
     [['random-mixed', '1', '2', '3', '--frobnicate'], /Unknown option '--frobnicate'/],
     [['larson', '1', '8', '128', '1024', '1', '1'], /larson takes 7 arguments/],
     [['larson', '0', '8', '128', '1024', '1', '1', '1'], /SECONDS must be a number above 0/],
@@ -125,13 +145,14 @@ describe('scripts/bench.ts', () => {
     assert.equal(r.code, 0, r.stderr);
     const o = JSON.parse(r.stdout);
     assert.deepEqual(Object.keys(o), [
-      'bench', 'allocator', 'preset', 'build', 'configHash', 'args', 'threads', 'engine', 'engineVersion',
+      'bench', 'allocator', 'preset', 'build', 'align', 'configHash', 'args', 'threads', 'engine', 'engineVersion',
       'ops', 'seconds', 'opsPerSec', 'fingerprint', 'peakLiveBytes', 'peakHeapBytes', 'skipped',
     ]);
     assert.equal(o.bench, 'random-mixed');
     assert.equal(o.allocator, 'hakmem');
     assert.equal(o.preset, 'phase7');
     assert.equal(o.build, 'release');
+    assert.equal(o.align, 1);
     assert.match(o.configHash, /^[0-9a-f]{8}$/);
     assert.deepEqual(o.args, { cycles: 20000, ws: 40, seed: 1, min: 16, max: 1024 });
     assert.equal(o.ops, 20000);

@@ -5,7 +5,11 @@ import { checkoutMismatch, collectProvenance, currentCheckout, machineOf } from 
 describe('provenance', () => {
   it('records code, machine, runtime, configuration, command and date', () => {
     const p = collectProvenance({
-      presets: ['current', 'phase7'],
+      presets: [
+        { label: 'current', preset: 'current', align: 1 },
+        { label: 'phase7', preset: 'phase7', align: 1 },
+        { label: 'current:align16', preset: 'current', align: 16 },
+      ],
       build: 'release',
       argv: [process.execPath, `${__dirname}/../scripts/matrix.ts`, '--profile', 'quick'],
     });
@@ -18,9 +22,10 @@ describe('provenance', () => {
     assert.equal(p.loadAverage.length, 3);
     assert.ok(!Number.isNaN(Date.parse(p.date)));
     assert.equal(p.build, 'release');
-    assert.deepEqual(Object.keys(p.presets), ['current', 'phase7']);
+    assert.deepEqual(Object.keys(p.presets), ['current', 'phase7', 'current:align16']);
     for (const h of Object.values(p.presets)) assert.match(h, /^[0-9a-f]{8}$/);
     assert.notEqual(p.presets.current, p.presets.phase7);
+    assert.notEqual(p.presets.current, p.presets['current:align16'], 'the alignment changes the configuration hash');
     // Paths are project-relative: a record names no machine's folders.
     assert.deepEqual(p.command, ['node', 'scripts/matrix.ts', '--profile', 'quick']);
     assert.match(machineOf(p), /x\d+, .* node v/);

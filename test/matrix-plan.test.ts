@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseBenchArgs, UsageError } from '../lib/bench/cli-args';
-import { benchArgv, planRuns, PROFILES } from '../lib/bench/matrix/matrix';
+import { benchArgv, planRuns, PROFILES, specLabel } from '../lib/bench/matrix/matrix';
 import { parseAllocatorSpecs, parseMatrixArgs } from '../lib/bench/matrix/matrix-args';
 import { appendRow, COLUMNS, dropPartialTail, readRows, writeRows, type CsvRow } from '../lib/bench/matrix/results-csv';
 
@@ -24,8 +24,29 @@ describe('matrix plan', () => {
   it('runs each repetition as a bench command with the seed workload (WS 400, seed 1)', () => {
     const [run] = planRuns({ reps: 1, allocators: parseAllocatorSpecs('hakmem:phase7'), threads: [1] });
     assert.deepEqual(benchArgv(run, { cycles: 123, build: 'debug' }), [
-      'fixed', '123', '400', '1', '--size', '128', '--allocator', 'hakmem', '--preset', 'phase7', '--build', 'debug',
+      'fixed', '123', '400', '1', '--size', '128', '--allocator', 'hakmem', '--preset', 'phase7', '--build', 'debug', '--align', '1',
     ]);
+  });
+
+  it('takes a block alignment in a hakmem spec (hakmem:PRESET:alignN) and passes it to the bench', () => {
+    const specs = parseAllocatorSpecs('hakmem,hakmem:current:align16,hakmem:aligned,hakmem:aligned:align8,system');
+    assert.deepEqual(specs.map(specLabel), ['hakmem:current', 'hakmem:current:align16', 'hakmem:aligned', 'hakmem:aligned:align8', 'system']);
+    const runs = planRuns({ reps: 1, allocators: specs, threads: [1] });
+    const argvOf = (label: string) => benchArgv(runs.find((r) => specLabel(r.spec) === label)!, { cycles: 5, build: 'release' });
+    assert.deepEqual(argvOf('hakmem:current').slice(-2), ['--align', '1']);
+    assert.deepEqual(argvOf('hakmem:current:align16').slice(-4), ['--build', 'release', '--align', '16']);
+    assert.deepEqual(argvOf('hakmem:aligned').slice(-2), ['--align', '16'], "the preset's own alignment");
+    assert.deepEqual(argvOf('hakmem:aligned:align8').slice(-2), ['--align', '8']);
+    for (const [list, message] of [
+      ['hakmem:phase7:align16', /'hakmem:phase7:align16': preset phase7 keeps the 1-byte header, so only align1/],
+      ['hakmem:current:align4', /'align4' is not an alignment \(expected align1, align8 or align16\)/],
+      ['hakmem:current:16', /'16' is not an alignment/],
+      ['hakmem:aligned:align1', /preset aligned is header-free: align8 or align16/],
+      ['hakmem:aligned,hakmem:aligned:align16', /listed twice/],
+      ['system:current:align16', /only hakmem takes a preset and an alignment/],
+    ] as const) {
+      assert.throws(() => parseAllocatorSpecs(list), (e: unknown) => e instanceof UsageError && message.test(e.message), list);
+    }
   });
 
   it('adds a threads dimension, leaving out allocators without a shared heap; cross-thread in its cells above 1 thread', () => {
@@ -75,7 +96,7 @@ describe('matrix plan', () => {
     const full = parseMatrixArgs(['--profile', 'full', '--out', 'data/x.csv', '--reps', '2', '--allocators', 'hakmem,hakmem:phase6-2']);
     assert.ok('out' in full);
     assert.deepEqual([full.out, full.cycles, full.reps], ['data/x', PROFILES.full.cycles, 2]);
-    assert.deepEqual(full.allocators, [{ allocator: 'hakmem', preset: 'current' }, { allocator: 'hakmem', preset: 'phase6-2' }]);
+    assert.deepEqual(full.allocators, [{ allocator: 'hakmem', preset: 'current', align: null }, { allocator: 'hakmem', preset: 'phase6-2', align: null }]);
     for (const [args, message] of [
       [['--profile', 'huge'], /unknown profile 'huge'/],
       [['--allocators', 'v8,nope'], /unknown allocator 'nope'/],
@@ -127,6 +148,20 @@ describe('result set CSV', () => {
     assert.equal(after.legacy, false);
     assert.deepEqual(after.rows, before.rows);
     assert.equal(readFileSync(file, 'utf8').split('\n')[0], COLUMNS.join(','));
+  });
+
+  it('reads a set written before the align column (hakmem rows: align 1) and before both added column groups', () => {
+    const file = path.join(dir, 'd.csv');
+    for (const dropped of [['align'], ['align', 'engine', 'engineVersion']]) {
+      const old = COLUMNS.filter((c) => !dropped.includes(c));
+      const values = (over: Partial<CsvRow>) => old.map((c) => over[c] ?? '').join(',');
+      writeFileSync(file, `${old.join(',')}\n${values({ allocator: 'hakmem', preset: 'current', opsPerSec: '2', engine: 'bun' })}\n${values({ allocator: 'system', opsPerSec: '3', engine: 'bun' })}\n`);
+      const { rows, legacy } = readRows(file);
+      assert.equal(legacy, true, dropped.join());
+      const engine = dropped.includes('engine') ? 'node' : 'bun';
+      assert.deepEqual(rows.map((r) => [r.allocator, r.align, r.engine, r.opsPerSec]), [['hakmem', '1', engine, '2'], ['system', '', engine, '3']]);
+    }
+    assert.equal(readRows(path.join(dir, 'a.csv')).legacy, false);
   });
 
   it('refuses a file with other columns', () => {

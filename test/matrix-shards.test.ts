@@ -11,6 +11,7 @@ import { MergeError, mergeShards } from '../lib/bench/matrix/merge';
 import { collectProvenance } from '../lib/bench/matrix/provenance';
 import { COLUMNS, appendRow, readRows, type CsvRow } from '../lib/bench/matrix/results-csv';
 import { parseShard, type Shard } from '../lib/bench/matrix/shards';
+import type { HeapAlignment } from '../lib/alloc/size-classes';
 
 const ROOT = path.resolve(__dirname, '..');
 const key = (r: Run) => runKey(r, 'release');
@@ -205,7 +206,11 @@ describe('matrix merge', () => {
 function rowRun(r: CsvRow): Run {
   return {
     bench: r.bench as Run['bench'], min: Number(r.min), max: Number(r.max), threads: Number(r.threads), engine: r.engine,
-    rep: Number(r.rep), spec: { allocator: r.allocator as Run['spec']['allocator'], preset: (r.preset || null) as Run['spec']['preset'] },
+    rep: Number(r.rep), spec: {
+      allocator: r.allocator as Run['spec']['allocator'],
+      preset: (r.preset || null) as Run['spec']['preset'],
+      align: r.align ? (Number(r.align) as HeapAlignment) : null,
+    },
   };
 }
 

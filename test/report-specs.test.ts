@@ -123,3 +123,15 @@ describe('report chart specs', () => {
     assert.match(svg ?? '', /^<svg[\s\S]*<\/svg>$/);
   });
 });
+
+describe('series names', () => {
+  it("names hakmem by preset, with the block alignment when it is not the preset's own", async () => {
+    const { seriesName } = await import('../lib/report/result-rows');
+    assert.equal(seriesName('hakmem', 'current', 'release', '1'), 'hakmem:current');
+    assert.equal(seriesName('hakmem', 'current', 'release', '16'), 'hakmem:current:align16');
+    assert.equal(seriesName('hakmem', 'aligned', 'release', 16), 'hakmem:aligned');
+    assert.equal(seriesName('hakmem', 'aligned', 'debug', 8), 'hakmem:aligned:align8/debug');
+    assert.equal(seriesName('hakmem', 'phase7', 'release', null), 'hakmem:phase7');
+    assert.equal(seriesName('system', '', '', ''), 'system');
+  });
+});

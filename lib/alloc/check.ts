@@ -6,13 +6,16 @@ import { HeapError } from "./errors";
 import { linkWord, LARGE_LIVE, MID_FREE, TINY_FREE } from "./header";
 import type { Heap } from "./heap";
 import {
-  FLAG_IN_PARTIAL, H, KIND_FREE, KIND_LARGE, KIND_LARGE_TAIL, KIND_META, KIND_MID, KIND_SLAB, P, PAGE, PAGE_SHIFT, S,
-  SLOT_ACTIVE, SLOT_EMPTY, SLOT_UNUSED, MAX_THREADS, THREAD_FREE,
+  FLAG_IN_PARTIAL, H, KIND_FREE, KIND_LARGE, KIND_LARGE_TAIL, KIND_META, KIND_MID, KIND_SLAB, LIVE_GRANULE_SHIFT, LIVE_WORD_SHIFT, P,
+  PAGE, PAGE_SHIFT, S, SLOT_ACTIVE, SLOT_EMPTY, SLOT_UNUSED, MAX_THREADS, THREAD_FREE,
 } from "./layout";
 import { lookupSuperSlab } from "./registry";
 import { isPartialOf } from "./slab-lists";
 import { MID_CLASSES } from "./size-classes";
 import { ssFirstPage, ssWord } from "./superslab";
+import { isLive } from "./live-bitmap";
+import { largePrefix } from "./large";
+import { spanPages } from "./mid";
 
 function corrupt(what: string): never {
   throw new HeapError("HEAP_CORRUPT", what);
@@ -44,6 +47,7 @@ export function checkHeap(heap: Heap): void {
   checkFrontLists(heap);
   checkMidLists(heap);
   checkLargeRuns(heap);
+  if (m.liveBits >= 0) checkLiveBits(heap);
 }
 
 function checkSuperSlab(heap: Heap, ss: number): void {
@@ -94,6 +98,7 @@ function checkTinyBlock(heap: Heap, b: number, page: number, cls: number, where:
   if (b >>> PAGE_SHIFT !== page || (b - base) % heap.blockSize[cls] !== 0 || (b - base) / heap.blockSize[cls] >= m.i32[m.meta(page) + P.CARVED])
     corrupt(`${where}: block ${b} is not a carved block of class ${cls}`);
   if (m.u8[b] !== (TINY_FREE | cls)) corrupt(`${where}: free block ${b} has header 0x${m.u8[b].toString(16)}`);
+  if (isLive(m, b)) corrupt(`${where}: free block ${b} is marked live in the live bitmap`);
 }
 
 function checkSlotLists(heap: Heap): void {
@@ -161,7 +166,7 @@ function checkMidLists(heap: Heap): void {
     let n = 0;
     for (let b = m.i32[H.MID_FREE + cls]; b !== 0; b = m.i32[linkWord(b)]) {
       const meta = m.meta(b >>> PAGE_SHIFT);
-      if (m.i32[meta + P.KIND] !== KIND_MID || m.i32[meta + P.CLASS] !== cls || m.u8[b] !== (MID_FREE | cls))
+      if (m.i32[meta + P.KIND] !== KIND_MID || m.i32[meta + P.CLASS] !== cls || m.u8[b] !== (MID_FREE | cls) || isLive(m, b))
         corrupt(`mid class ${cls} freelist: block ${b} is not a free block of that class`);
       if (++n > m.layout.pages * (PAGE / MID_CLASSES[0])) corrupt(`mid class ${cls} freelist has a cycle`);
     }
@@ -175,10 +180,34 @@ function checkLargeRuns(heap: Heap): void {
     const meta = m.meta(p);
     if (i32[meta + P.KIND] === KIND_LARGE) {
       const span = i32[meta + P.SPAN];
-      if (m.u8[(p << PAGE_SHIFT) + 15] !== LARGE_LIVE) corrupt(`large block at page ${p}: header overwritten`);
+      const prefix = largePrefix(m);
+      if (prefix !== 0 ? m.u8[(p << PAGE_SHIFT) + prefix - 1] !== LARGE_LIVE : !isLive(m, p << PAGE_SHIFT))
+        corrupt(`large block at page ${p}: ${prefix !== 0 ? "header overwritten" : "not marked live"}`);
       for (let t = p + 1; t < p + span; t++) {
         if (i32[m.meta(t) + P.KIND] !== KIND_LARGE_TAIL || i32[m.meta(t) + P.SPAN] !== p) corrupt(`large block at page ${p}: page ${t} is not its tail`);
       }
+    }
+  }
+}
+
+/** Header-free heaps: every live bit marks the start of a block of its page's tier and class. */
+function checkLiveBits(heap: Heap): void {
+  const m = heap.mem;
+  const i32 = m.i32;
+  const words = (m.layout.pages << PAGE_SHIFT) >>> LIVE_WORD_SHIFT;
+  for (let w = 0; w < words; w++) {
+    for (let bits = i32[m.liveBits + w]; bits !== 0; bits &= bits - 1) {
+      const b = (w << LIVE_WORD_SHIFT) + (Math.clz32(bits & -bits) ^ 31) * (1 << LIVE_GRANULE_SHIFT);
+      const page = b >>> PAGE_SHIFT;
+      const meta = m.meta(page);
+      const offset = b - (page << PAGE_SHIFT);
+      const kind = i32[meta + P.KIND];
+      const cls = i32[meta + P.CLASS];
+      const ok =
+        kind === KIND_SLAB ? i32[meta + P.STATE] === SLOT_ACTIVE && cls >= 0 && offset % heap.blockSize[cls] === 0 && offset / heap.blockSize[cls] < i32[meta + P.CARVED]
+        : kind === KIND_MID ? (b - (i32[meta + P.SPAN] << PAGE_SHIFT)) % MID_CLASSES[cls] === 0 && b + MID_CLASSES[cls] <= (i32[meta + P.SPAN] + spanPages(cls)) << PAGE_SHIFT
+        : kind === KIND_LARGE && offset === 0;
+      if (!ok) corrupt(`live bitmap marks ${b} live, but no block of its page (kind ${kind}) starts there`);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { HeapError } from "./errors";
-import { PRESETS, PRESET_NAMES, isPresetName, type PresetName } from "./presets";
-import { MAX_CLASSES, MID_CLASSES } from "./size-classes";
+import { HEADER_FREE_PRESETS, PRESETS, PRESET_NAMES, isPresetName, presetAlign, type PresetName } from "./presets";
+import { HEAP_ALIGNMENTS, MAX_CLASSES, MID_CLASSES, tinyClassesFor, type HeapAlignment } from "./size-classes";
 
 export type BuildMode = "release" | "debug";
 export type FreeRoute = "header" | "lookup";
@@ -30,6 +30,11 @@ export interface TuningOptions {
   /** Registry hash slots (power of two) and the longest probe. */
   registrySlots: number;
   registryProbes: number;
+  /**
+   * Alignment of every block: 1 keeps the 1-byte header (user pointers 1 mod 8); 8 or 16 drops it and
+   * free finds the class through the page metadata (aligned-heap.ts).
+   */
+  align: HeapAlignment;
 }
 
 export interface HeapOptions extends Partial<TuningOptions> {
@@ -81,6 +86,7 @@ const BASE: Omit<HeapConfig, keyof (typeof PRESETS)["current"]> = {
   superslabBytes: 2 * MiB,
   registrySlots: 4096,
   registryProbes: 8,
+  align: 1,
   freeRouteTrace: false,
   poolTrace: false,
   fastStats: false,
@@ -111,6 +117,7 @@ const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
   HAKMEM_FREE_ROUTE_TRACE: { key: "freeRouteTrace", kind: "bool" },
   HAKMEM_SP_TRACE: { key: "poolTrace", kind: "bool" },
   HAKMEM_TINY_FAST_STATS: { key: "statsAtExit", kind: "bool" },
+  HAKMEM_ALIGN: { key: "align", kind: "int" },
 };
 
 export const ENV_VARIABLES = Object.keys(ENV);
@@ -192,6 +199,17 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (!isCount(c.registryProbes, 1, c.registrySlots)) throw bad("registryProbes", c.registryProbes, "1..registrySlots");
   if (c.build !== "release" && c.build !== "debug") throw bad("build", c.build, '"release" or "debug"');
   if (c.freeRoute !== "header" && c.freeRoute !== "lookup") throw bad("freeRoute", c.freeRoute, '"header" or "lookup"');
+  if (!(HEAP_ALIGNMENTS as readonly unknown[]).includes(c.align)) throw bad("align", c.align, "1, 8 or 16");
+  const headerFree = HEADER_FREE_PRESETS.includes(c.preset);
+  if (c.align !== 1 && !headerFree)
+    throw bad("align", c.align, `preset ${c.preset} keeps the seed's 1-byte header, so its blocks are 1 mod 8: only align 1 (presets with align 8 or 16: ${HEADER_FREE_PRESETS.join(", ")})`);
+  if (c.align === 1 && presetAlign(c.preset) !== 1)
+    throw bad("align", c.align, `preset ${c.preset} is header-free: align 8 or 16 (align 1 is preset current)`);
+  if (c.align !== 1) {
+    if (cls.some((size) => size % c.align !== 0)) throw bad("tinyClasses", cls, `multiples of align ${c.align}, so every block is aligned`);
+    if (c.sfcEnable || c.layeredFastPath)
+      throw bad(c.sfcEnable ? "sfcEnable" : "layeredFastPath", true, `align ${c.align}: the header-free front end has one list per class (no SFC, no layered fast path)`);
+  }
 }
 
 /**
@@ -204,6 +222,9 @@ export function resolveConfig(options: HeapOptions = {}, env: Record<string, str
   if (!isPresetName(presetName)) throw invalid("preset", presetName, `one of ${PRESET_NAMES.join(", ")}`);
   const explicit = Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== "log"));
   const config = { ...BASE, ...PRESETS[presetName], ...fromEnv, ...explicit, preset: presetName } as HeapConfig;
+  // A header-free heap takes the class set of its alignment unless the classes were given.
+  if ((config.align === 8 || config.align === 16) && !("tinyClasses" in explicit) && fromEnv.tinyClasses === undefined)
+    config.tinyClasses = tinyClassesFor(config.align);
   validate(config, (option) => {
     const name = option in explicit ? undefined : ENV_NAME_OF[option];
     return name !== undefined && option in fromEnv ? `environment variable ${name}` : `option ${option}`;

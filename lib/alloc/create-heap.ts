@@ -10,6 +10,7 @@ import { LayeredFastPathHeap } from "./layered-fast-path-heap";
 import { H, HEAP_MAGIC, LAYOUT_VERSION } from "./layout";
 import { initArena } from "./page-arena";
 import { SfcHeap } from "./sfc-heap";
+import { AlignedHeap } from "./aligned-heap";
 import { formatStats } from "./stats";
 
 const stderrLog = (line: string) => process.stderr.write(line + "\n");
@@ -31,6 +32,7 @@ export function createHeap(options: HeapOptions = {}): Heap {
   mem.i32[H.VERSION] = LAYOUT_VERSION;
   mem.i32[H.BYTES] = config.bytes;
   mem.i32[H.PAGES] = pages;
+  mem.i32[H.HEAP_ID] = (Math.random() * 2 ** 32) | 0;
   initArena(mem);
   const heap = instantiate(mem, options.log ?? stderrLog);
   if (config.statsAtExit && typeof process !== "undefined")
@@ -57,7 +59,7 @@ export function attachHeap(handle: HeapHandle, options: { log?: (line: string) =
 
 function instantiate(mem: HeapMemory, log: (line: string) => void): Heap {
   const c = mem.config;
-  const Front = c.layeredFastPath ? LayeredFastPathHeap : c.sfcEnable ? SfcHeap : Heap;
+  const Front = c.align !== 1 ? AlignedHeap : c.layeredFastPath ? LayeredFastPathHeap : c.sfcEnable ? SfcHeap : Heap;
   const Counted = countsFastPaths(c) ? fastStatsOf(Front) : Front;
   const Build = c.build === "debug" ? debugBuildOf(Counted) : Counted;
   return new Build(mem, claimThreadId(mem), log);

@@ -7,11 +7,9 @@
  * Release builds construct the undecorated classes: none of this is on their path.
  */
 import { HeapError, fmtPtr } from "./errors";
-import {
-  ALIGNED_FREE, ALIGNED_LIVE, CLASS_MASK, describeHeader, LARGE_FREE, LARGE_LIVE, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE,
-} from "./header";
+import { ALIGNED_LIVE, CLASS_MASK, describeHeader, LARGE_LIVE, MAGIC_MASK, MID_LIVE, TINY_LIVE } from "./header";
 import type { HeapClass } from "./heap";
-import { P, PAGE_SHIFT } from "./layout";
+import { KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT } from "./layout";
 
 const decorated = new Map<HeapClass, HeapClass>();
 
@@ -55,7 +53,7 @@ function withDebugChecks(Base: HeapClass): HeapClass {
         // On a shared heap another thread may have freed this thread's block, unseen by this table.
         if (this.live.has(p) && !this.mem.shared)
           throw new HeapError("HEAP_CORRUPT", `malloc(${size}) returned ${fmtPtr(p)}, which is already live`, p);
-        this.live.set(p, this.u8[p - 1]);
+        this.live.set(p, this.blockHeader(p));
       }
       return p;
     }
@@ -86,10 +84,9 @@ function withDebugChecks(Base: HeapClass): HeapClass {
         const { bytes } = this.mem.config;
         const inBlocks = typeof ptr === "number" && Number.isInteger(ptr) && ptr >= 1 && ptr < bytes && ptr >>> PAGE_SHIFT >= this.mem.layout.metaPages;
         if (!inBlocks) throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): not an offset of this heap's blocks (the metadata ends at ${this.mem.layout.metaPages << PAGE_SHIFT}, the heap at ${bytes})`, ptr);
-        const h = this.u8[ptr - 1];
-        const m = h & MAGIC_MASK;
-        if (m === TINY_FREE || m === MID_FREE || m === LARGE_FREE || m === ALIGNED_FREE) {
-          if (op === "free") throw new HeapError("DOUBLE_FREE", `free(${fmtPtr(ptr)}): block is not live (header says ${describeHeader(h)})`, ptr);
+        if (this.isFreedBlock(ptr)) {
+          const says = this.config.align === 1 ? `header says ${describeHeader(this.u8[ptr - 1])}` : "its live bit is clear";
+          if (op === "free") throw new HeapError("DOUBLE_FREE", `free(${fmtPtr(ptr)}): block is not live (${says})`, ptr);
           throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): block is free (use after free)`, ptr);
         }
         const owner = this.containingBlock(ptr);
@@ -97,7 +94,7 @@ function withDebugChecks(Base: HeapClass): HeapClass {
           throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): interior pointer, ${ptr - owner} bytes into the live block at ${fmtPtr(owner)}`, ptr);
         throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): not a live block of this heap`, ptr);
       }
-      const header = this.u8[ptr - 1];
+      const header = this.blockHeader(ptr);
       if (header === expected) return;
       if (this.mem.shared) {
         // Stale: another thread freed this block and it was handed out again since (maybe as another class).
@@ -114,6 +111,7 @@ function withDebugChecks(Base: HeapClass): HeapClass {
     }
 
     private routeOf(ptr: number): string {
+      if (this.config.align !== 1) return this.pageRouteOf(ptr);
       const h = this.u8[ptr - 1];
       switch (h & MAGIC_MASK) {
         case TINY_LIVE: {
@@ -124,6 +122,19 @@ function withDebugChecks(Base: HeapClass): HeapClass {
         case MID_LIVE: return "mid";
         case LARGE_LIVE: return "large";
         case ALIGNED_LIVE: return "aligned";
+        default: return "invalid";
+      }
+    }
+
+    /** The route of a header-free heap's free: by the kind of the block's page. */
+    private pageRouteOf(ptr: number): string {
+      const meta = this.mem.meta(ptr >>> PAGE_SHIFT);
+      switch (this.mem.i32[meta + P.KIND]) {
+        case KIND_SLAB:
+          if (this.mem.shared && this.mem.i32[meta + P.OWNER] !== this.tid) return "remote";
+          return `page_fast class=${this.mem.i32[meta + P.CLASS]}`;
+        case KIND_MID: return "mid";
+        case KIND_LARGE: return "large";
         default: return "invalid";
       }
     }

@@ -2,6 +2,7 @@
 export type HeapErrorCode =
   | "INVALID_SIZE"
   | "INVALID_POINTER"
+  | "INVALID_TYPE"
   | "DOUBLE_FREE"
   | "CORRUPT_HEADER"
   | "HEAP_CORRUPT"

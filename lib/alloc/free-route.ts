@@ -79,11 +79,16 @@ function liveCarrier(heap: Heap, ptr: number, h: number, op: string): number {
 
 /** Reads the header byte of `ptr` after checking that `ptr` can be a user pointer of this heap. */
 function headerOf(heap: Heap, ptr: number, op: string): number {
+  checkUserPointer(heap, ptr, op);
+  return heap.u8[ptr - 1];
+}
+
+/** Refuses what cannot be a user pointer of this heap: no integer offset, outside, or in the metadata. */
+export function checkUserPointer(heap: Heap, ptr: number, op: string): void {
   if (typeof ptr !== "number" || !Number.isInteger(ptr) || ptr < 1 || ptr >= heap.mem.config.bytes)
     throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): not an offset inside this heap (1..${heap.mem.config.bytes - 1})`, ptr);
   if ((ptr >>> PAGE_SHIFT) < heap.mem.layout.metaPages)
     throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): points into the heap's metadata, not a block`, ptr);
-  return heap.u8[ptr - 1];
 }
 
 /**

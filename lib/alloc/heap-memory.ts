@@ -19,6 +19,8 @@ export class HeapMemory {
   readonly ssTable: number;
   readonly registry: number;
   readonly bitmap: number;
+  /** Int32 index of the live bitmap (header-free heaps), -1 when the blocks carry headers. */
+  readonly liveBits: number;
 
   constructor(buffer: ArrayBuffer | SharedArrayBuffer, config: HeapConfig) {
     this.buffer = buffer;
@@ -32,6 +34,7 @@ export class HeapMemory {
     this.ssTable = this.layout.ssTableAt >> 2;
     this.registry = this.layout.registryAt >> 2;
     this.bitmap = this.layout.bitmapAt >> 2;
+    this.liveBits = this.layout.liveBitsAt < 0 ? -1 : this.layout.liveBitsAt >> 2;
   }
 
   /** Int32 index of a page's metadata word 0. */

@@ -21,6 +21,7 @@ import { detachThread, reclaimThread, trimThread } from "./thread-exit";
 import { cas, fetchAdd, load } from "./sync";
 import { remoteFree } from "./remote-free";
 import { checkAlignedRequest, headerAlignedAlloc } from "./aligned-alloc";
+import { allocArray, callocArray, freeArray, reallocArray, viewOf, type TypedArray, type TypedArrayConstructor } from "./typed-views";
 
 /*
  * Constants and helpers of other modules, bound in this one. V8 folds a module's own `const`
@@ -28,7 +29,7 @@ import { checkAlignedRequest, headerAlignedAlloc } from "./aligned-alloc";
  * at every use instead (TypeScript's CommonJS output assigns each export twice, so V8 cannot take it
  * for a constant). With the `=== true` flag tests below: random-mixed 1.05x.
  */
-const { linkWord, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
+const { ALIGNED_FREE, LARGE_FREE, linkWord, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
 const { H, MAX_THREADS, MID_CLASS_COUNT, P, PAGE_META_SHIFT, PAGE_SHIFT, STAT, STAT_NAMES } = layout;
 const { cacheOwnerWord, MID_CACHE_CAPACITY, MID_CLASS_BY_2K, MID_MAX_REQUEST, midRefill, midSpill } = mid;
 const HEADER_FAST = STAT.header_fast;
@@ -67,7 +68,7 @@ export class Heap implements PoolThread {
   protected headerFree: boolean;
   /** Shared heaps must send another thread's block to its owner. */
   protected readonly checkOwner: boolean;
-  private readonly pageMeta: number;
+  protected readonly pageMeta: number;
 
   // Shared-pool thread state.
   l0Slab = 0;
@@ -88,7 +89,7 @@ export class Heap implements PoolThread {
     this.log = log;
     const c = mem.config;
     const classes = c.tinyClasses.slice(0, c.tinyMaxClass + 1);
-    this.classOf = classTable(classes);
+    this.classOf = classTable(classes, c.align === 1 ? 1 : 0);
     this.tinyLimit = this.classOf.length;
     this.blockSize = Int32Array.from(classes);
     this.capacity = c.frontCache ? c.frontCapacity : 0;
@@ -225,6 +226,11 @@ export class Heap implements PoolThread {
       this.u8[b] = MID_LIVE | cls;
       return b + 1;
     }
+    return this.mallocLarge(size);
+  }
+
+  /** Validation of a size no front list serves, then the large tier. */
+  protected mallocLarge(size: number): number {
     if (typeof size !== "number" || !Number.isInteger(size) || size < 0)
       throw new HeapError("INVALID_SIZE", `malloc(${fmtValue(size)}): size must be a non-negative integer`);
     this.assertAttached();
@@ -273,6 +279,31 @@ export class Heap implements PoolThread {
     Heap.prototype.free.call(this, ptr);
   }
 
+  /** A typed array of `n` elements over a new element-aligned block (null when out of memory); see typed-views.ts. */
+  allocArray<T extends TypedArray>(Ctor: TypedArrayConstructor<T>, n: number): T | null {
+    return allocArray(this, Ctor, n);
+  }
+
+  /** allocArray, zeroed. */
+  callocArray<T extends TypedArray>(Ctor: TypedArrayConstructor<T>, n: number): T | null {
+    return callocArray(this, Ctor, n);
+  }
+
+  /** A view of `n` elements holding the old view's contents; the old one is no longer valid (null when out of memory: the old stays). */
+  reallocArray<T extends TypedArray>(view: T, n: number): T | null {
+    return reallocArray(this, view, n);
+  }
+
+  /** Frees the block of a view allocArray handed out (not a sub-view, not a view of another buffer). */
+  freeArray(view: TypedArray): void {
+    freeArray(this, view);
+  }
+
+  /** A view of `n` elements over the live block at `ptr`, bounds-checked against its usable size. */
+  view<T extends TypedArray>(ptr: number, Ctor: TypedArrayConstructor<T>, n: number): T {
+    return viewOf(this, ptr, Ctor, n);
+  }
+
   calloc(count: number, size: number): number {
     for (const [name, v] of [["count", count], ["size", size]] as const) {
       if (typeof v !== "number" || !Number.isInteger(v) || v < 0)
@@ -292,7 +323,7 @@ export class Heap implements PoolThread {
     if (ptr === 0) return this.malloc(size);
     if (typeof size !== "number" || !Number.isInteger(size) || size < 0)
       throw new HeapError("INVALID_SIZE", `realloc(${fmtPtr(ptr)}, ${fmtValue(size)}): size must be a non-negative integer`);
-    const old = usableSize(this, ptr, "realloc");
+    const old = this.blockUsable(ptr, "realloc");
     if (size === 0) {
       this.free(ptr);
       return 0;
@@ -306,7 +337,23 @@ export class Heap implements PoolThread {
   }
 
   usableSize(ptr: number): number {
-    return usableSize(this, ptr);
+    return this.blockUsable(ptr, "usableSize");
+  }
+
+  /** The usable size of the live block at `ptr`, refusing anything else with a message naming `op`. */
+  protected blockUsable(ptr: number, op: string): number {
+    return usableSize(this, ptr, op);
+  }
+
+  /** The header byte of the block at `ptr` that the debug build watches for changes; -1 where blocks have none. */
+  blockHeader(ptr: number): number {
+    return this.u8[ptr - 1];
+  }
+
+  /** Whether `ptr` (inside the heap's blocks) is the start of a block that is free: what a second free would find. */
+  isFreedBlock(ptr: number): boolean {
+    const m = this.u8[ptr - 1] & MAGIC_MASK;
+    return m === TINY_FREE || m === MID_FREE || m === LARGE_FREE || m === ALIGNED_FREE;
   }
 
   stats(): HeapStats {

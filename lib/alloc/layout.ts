@@ -9,14 +9,19 @@ import { MAX_CLASSES, MID_CLASSES } from "./size-classes";
 export const PAGE_SHIFT = 16; // 64 KiB: the arena's unit and the slab size
 export const PAGE = 1 << PAGE_SHIFT;
 export const TOUCH_SHIFT = 12; // 4 KiB: how touched memory is counted, like RSS
+/** Header-free heaps: one live bit per 8 bytes (the smallest block), 32 of them per Int32 word. */
+export const LIVE_GRANULE_SHIFT = 3;
+export const LIVE_WORD_SHIFT = LIVE_GRANULE_SHIFT + 5;
 export const HEAP_MAGIC = 0x48414b4d; // "HAKM"
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 export const MAX_THREADS = 256;
 
 /** Header words (Int32 indices). */
 export const H = {
   MAGIC: 0, VERSION: 1, BYTES: 2, PAGES: 3,
   ARENA_LOCK: 4, POOL_LOCK: 5, MID_LOCK: 6,
+  /** A random id, so a view whose SharedArrayBuffer came through postMessage can be told to be of this heap. */
+  HEAP_ID: 7,
   PAGES_IN_USE: 8, PEAK_PAGES: 9, TOUCHED_4K: 10, PEAK_TOUCHED_4K: 11,
   SUPERSLABS: 12, PEAK_SUPERSLABS: 13, LIVE_THREADS: 14,
   /** Per tiny class: head of the EMPTY-slot list (slab page index, 0 = none). */
@@ -71,7 +76,7 @@ export const STAT_NAMES = [
   "header_fast", "ss_hit", "mid_free", "large_free", "remote_free", "remote_drained",
   "refills", "refill_blocks", "spills", "spill_blocks", "sfc_refills", "fast_refills", "fast_refill_failures",
   "stage0_l0", "stage0_5_empty", "stage1_lockfree", "stage2_lockfree", "stage3_new_superslab",
-  "slot_release", "slot_freelist", "superslab_completely_empty", "adopted_slabs", "oom",
+  "slot_release", "slot_freelist", "superslab_completely_empty", "adopted_slabs", "oom", "page_fast",
 ] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 export const STAT: Record<StatName, number> = Object.fromEntries(STAT_NAMES.map((n, i) => [n, i])) as Record<StatName, number>;
@@ -87,6 +92,8 @@ export interface Layout {
   registryAt: number;
   pageMetaAt: number;
   bitmapAt: number;
+  /** The live bitmap of header-free heaps (aligned-heap.ts); -1 on header heaps. */
+  liveBitsAt: number;
   /** Pages the metadata occupies at the start of the buffer. */
   metaPages: number;
 }
@@ -108,9 +115,14 @@ export function computeLayout(config: HeapConfig): Layout {
   at = pageMetaAt + pages * P.WORDS * 4;
   const bitmapAt = align(at, 8);
   at = bitmapAt + Math.ceil(pages / 32) * 4;
+  let liveBitsAt = -1;
+  if (config.align !== 1) {
+    liveBitsAt = align(at, 8);
+    at = liveBitsAt + ((pages << PAGE_SHIFT) >>> LIVE_WORD_SHIFT) * 4;
+  }
   return {
     pages, superslabs, ssShift, pagesPerSS: 1 << (ssShift - PAGE_SHIFT),
-    statsAt, ssTableAt, registryAt, pageMetaAt, bitmapAt,
+    statsAt, ssTableAt, registryAt, pageMetaAt, bitmapAt, liveBitsAt,
     metaPages: Math.ceil(at / PAGE),
   };
 }

@@ -13,6 +13,7 @@ import { H, KIND_MID, P, PAGE, PAGE_SHIFT, TOUCH_SHIFT } from "./layout";
 import { addTouched, allocPages, freePages } from "./page-arena";
 import { MID_CLASSES } from "./size-classes";
 import { lock, unlock } from "./sync";
+import { isLive } from "./live-bitmap";
 
 const BLOCKS_PER_SPAN = 8;
 
@@ -82,7 +83,7 @@ export function midSpill(m: HeapMemory, heads: Int32Array, counts: Int32Array, c
 }
 
 /** Pages of one span of class `cls`. */
-function spanPages(cls: number): number {
+export function spanPages(cls: number): number {
   return Math.ceil((BLOCKS_PER_SPAN * MID_CLASSES[cls]) / PAGE);
 }
 
@@ -184,7 +185,7 @@ export function reclaimMidCache(m: HeapMemory, tid: number): number {
       const size = MID_CLASSES[cls];
       const base = page << PAGE_SHIFT;
       for (let b = base; b + size <= base + spanPages(cls) * PAGE; b += size) {
-        if (m.u8[b] !== (MID_FREE | cls) || m.i32[cacheOwnerWord(b)] !== tid) continue;
+        if (m.u8[b] !== (MID_FREE | cls) || m.i32[cacheOwnerWord(b)] !== tid || isLive(m, b)) continue;
         m.i32[cacheOwnerWord(b)] = 0;
         m.i32[linkWord(b)] = m.i32[H.MID_FREE + cls];
         m.i32[H.MID_FREE + cls] = b;

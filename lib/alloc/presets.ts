@@ -1,4 +1,4 @@
-import { FINE_TINY_CLASSES, SEED_TINY_CLASSES } from "./size-classes";
+import { ALIGN16_TINY_CLASSES, FINE_TINY_CLASSES, SEED_TINY_CLASSES, type HeapAlignment } from "./size-classes";
 import type { TuningOptions } from "./config";
 
 /** Historical variants of the seed system, rebuilt in the same code and switchable per heap. */
@@ -28,11 +28,26 @@ export const PRESETS = {
   "current": {
     tinyClasses: FINE_TINY_CLASSES, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
   },
+  /**
+   * `current` without the header: every block 16-aligned (or 8 with align 8), classes that fit powers of
+   * two, free finds the class through the page metadata and a live bitmap (aligned-heap.ts).
+   */
+  "aligned": {
+    tinyClasses: ALIGN16_TINY_CLASSES, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header", align: 16,
+  },
 } satisfies Record<string, Partial<TuningOptions>>;
 
 export type PresetName = keyof typeof PRESETS;
 
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+/** Presets whose front end can drop the header (the others reproduce the seed's, header and all). */
+export const HEADER_FREE_PRESETS: readonly PresetName[] = ["current", "aligned"];
+
+/** The block alignment a preset gives unless told otherwise. */
+export function presetAlign(name: PresetName): HeapAlignment {
+  return (PRESETS[name] as Partial<TuningOptions>).align ?? 1;
+}
 
 export function isPresetName(name: string): name is PresetName {
   return Object.prototype.hasOwnProperty.call(PRESETS, name);

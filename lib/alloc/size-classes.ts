@@ -1,6 +1,7 @@
 /**
- * Size classes of the tiny and mid tiers. A class is chosen from `size + 1`: every block carries a
- * 1-byte header in front of the user bytes, so a block of class size S serves requests up to S - 1.
+ * Size classes of the tiny and mid tiers. On header heaps (align 1) a class is chosen from `size + 1`:
+ * every block carries a 1-byte header in front of the user bytes, so a block of class size S serves
+ * requests up to S - 1. Header-free heaps (align 8 or 16) serve requests up to S.
  */
 
 /** The seed's eight tiny classes C0..C7 (Phase 7). */
@@ -16,6 +17,26 @@ export const FINE_TINY_CLASSES: readonly number[] = [
   8, 16, 32, 48, 64, 96, 128, 160, 192, 256, 320, 384, 512, 640, 768, 1032,
 ];
 
+/**
+ * Tiny classes of header-free heaps: multiples of the alignment, so every block is aligned, and every
+ * power of two up to 1 KiB is a class of its own (a 128-byte request takes a 128-byte block).
+ */
+export const ALIGN8_TINY_CLASSES: readonly number[] = [
+  8, 16, 24, 32, 48, 64, 80, 96, 128, 160, 192, 256, 384, 512, 768, 1024,
+];
+export const ALIGN16_TINY_CLASSES: readonly number[] = [
+  16, 32, 48, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512, 640, 768, 1024,
+];
+
+/** Block alignments a heap can promise: 1 (the 1-byte header), 8 or 16 (header-free blocks). */
+export const HEAP_ALIGNMENTS = [1, 8, 16] as const;
+export type HeapAlignment = (typeof HEAP_ALIGNMENTS)[number];
+
+/** The tiny classes a header-free heap of this alignment uses unless told otherwise. */
+export function tinyClassesFor(align: 8 | 16): readonly number[] {
+  return align === 8 ? ALIGN8_TINY_CLASSES : ALIGN16_TINY_CLASSES;
+}
+
 /** The seed's mid ("Pool TLS") classes, header `0xB0 | class`. */
 export const MID_CLASSES: readonly number[] = [
   2048, 4096, 8192, 16384, 32768, 40960, 53248,
@@ -25,16 +46,16 @@ export const MID_CLASSES: readonly number[] = [
 export const MAX_CLASSES = 16;
 
 /**
- * A lookup table from request size to class index, for sizes 0 .. classes[last] - 1 (its length is
- * the first size that is not tiny). Built once per heap; the fast path indexes it instead of
- * branching on size.
+ * A lookup table from request size to class index, for sizes 0 .. classes[last] - headerBytes (its
+ * length is the first size that is not tiny). Built once per heap; the fast path indexes it instead
+ * of branching on size.
  */
-export function classTable(classes: readonly number[]): Uint8Array {
-  const limit = classes[classes.length - 1];
+export function classTable(classes: readonly number[], headerBytes: 0 | 1 = 1): Uint8Array {
+  const limit = classes[classes.length - 1] + 1 - headerBytes;
   const table = new Uint8Array(limit);
   let cls = 0;
   for (let size = 0; size < limit; size++) {
-    while (size + 1 > classes[cls]) cls++;
+    while (size + headerBytes > classes[cls]) cls++;
     table[size] = cls;
   }
   return table;

@@ -11,14 +11,17 @@ import { load } from "./sync";
 export interface HeapStats {
   preset: string;
   build: string;
+  /** The block alignment every block has (1: the 1-byte header). */
+  align: number;
   configHash: string;
   /** Every counter; header_fast and mid_free stay 0 unless the heap counts its fast paths (see routes). */
   counters: Record<StatName, number>;
   /**
-   * Frees per route: header_fast (1-byte header), ss_hit (registry lookup), mid, large, remote.
-   * header_fast and mid are null unless the heap counts its fast paths (`fastStats`, or the debug build).
+   * Frees per route: header_fast (1-byte header), page_fast (header-free heaps: page metadata and live
+   * bit), ss_hit (registry lookup), mid, large, remote. header_fast, page_fast and mid are null unless
+   * the heap counts its fast paths (`fastStats`, or the debug build).
    */
-  routes: { header_fast: number | null; ss_hit: number; mid: number | null; large: number; remote: number };
+  routes: { header_fast: number | null; page_fast: number | null; ss_hit: number; mid: number | null; large: number; remote: number };
   pool: {
     stage0_l0: number; stage0_5_empty: number; stage1_lockfree: number; stage2_lockfree: number; stage3_new_superslab: number;
     slot_release: number; slot_freelist: number; superslab_completely_empty: number;
@@ -58,10 +61,11 @@ export function collectStats(heap: Heap): HeapStats {
   return {
     preset: m.config.preset,
     build: m.config.build,
+    align: m.config.align,
     configHash: heap.configHash,
     counters: c,
     routes: {
-      header_fast: fast ? c.header_fast : null, ss_hit: c.ss_hit, mid: fast ? c.mid_free : null,
+      header_fast: fast ? c.header_fast : null, page_fast: fast ? c.page_fast : null, ss_hit: c.ss_hit, mid: fast ? c.mid_free : null,
       large: c.large_free, remote: c.remote_free,
     },
     pool: {

@@ -14,6 +14,7 @@ import { reclaimMidCache, releaseEmptyMidSpans } from "./mid";
 import { adoptOrphans, drainRemoteFrees, drainSlab, forwardToOrphans } from "./remote-free";
 import { slabGotBlocksBack } from "./slab-lists";
 import { cas, exchange, fetchAdd, store } from "./sync";
+import { isLive } from "./live-bitmap";
 
 /** `heap.trim()`: see there. */
 export function trimThread(heap: Heap): void {
@@ -69,9 +70,9 @@ export function detachThread(heap: Heap): void {
  * Takes over the heap state of a thread that died without detaching (a terminated worker): the
  * calling thread adopts its slabs (found by a page scan: their list died with the thread), drains
  * their remote frees, and recovers the blocks that sat in the dead thread's front caches (tiny:
- * marked free in their header but on no freelist; mid: marked as held by that thread). Call it once
- * no other thread is still freeing blocks into the dead thread's slabs. Its counters were in the
- * dead thread's own memory and are lost.
+ * marked free in their first byte, not live, and on no freelist; mid: marked as held by that
+ * thread). Call it once no other thread is still freeing blocks into the dead thread's slabs. Its
+ * counters were in the dead thread's own memory and are lost.
  */
 export function reclaimThread(heap: Heap, tid: number): number {
   const m = heap.mem;
@@ -111,7 +112,7 @@ function recoverCachedBlocks(heap: Heap, page: number): number {
   let n = 0;
   for (let k = 0; k < m.i32[meta + P.CARVED]; k++) {
     const b = base + k * size;
-    if (m.u8[b] !== (TINY_FREE | cls) || onFreelist.has(b)) continue;
+    if (m.u8[b] !== (TINY_FREE | cls) || isLive(m, b) || onFreelist.has(b)) continue;
     m.i32[linkWord(b)] = m.i32[meta + P.FREELIST];
     m.i32[meta + P.FREELIST] = b;
     m.i32[meta + P.USED]--;

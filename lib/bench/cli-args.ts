@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import type { BuildMode } from '../alloc/config';
 import { PRESET_NAMES, isPresetName, type PresetName } from '../alloc/presets';
+import { HEAP_ALIGNMENTS, type HeapAlignment } from '../alloc/size-classes';
 import { ALLOCATORS, isAllocatorName, type AllocatorName } from './adapters/allocators';
 import type { CrossThreadParams } from './workloads/cross-thread';
 import type { LarsonWorkload } from './workloads/larson';
@@ -42,6 +43,8 @@ interface RequestBase {
   /** hakmem only; unset means the heap's default. */
   preset?: PresetName;
   build?: BuildMode;
+  /** hakmem only: the heap's block alignment; unset means the preset's (HAKMEM_ALIGN, else 1; aligned: 16). */
+  align?: HeapAlignment;
   threads: number;
   /** The JS engine to run on: `node` (the running one) or a pinned engine (engines.json). */
   engine: string;
@@ -98,6 +101,9 @@ options:
   --preset NAME      hakmem preset: ${PRESET_NAMES.join(', ')}
                      (default: HAKMEM_PRESET, else current)
   --build MODE       hakmem build: release or debug (default: HAKMEM_BUILD, else release)
+  --align N          hakmem block alignment: 1 (the 1-byte header), 8 or 16 (header-free
+                     blocks; presets current and aligned) (default: HAKMEM_ALIGN, else the
+                     preset's: 16 for aligned, 1 for the others)
   --min N, --max N   random-mixed and cross-thread block sizes
   --size N           fixed block size
   --threads N        random-mixed/fixed copies run at once, each in its own thread (default 1)
@@ -136,6 +142,7 @@ const OPTIONS = {
   allocator: { type: 'string' },
   preset: { type: 'string' },
   build: { type: 'string' },
+  align: { type: 'string' },
   min: { type: 'string' },
   max: { type: 'string' },
   size: { type: 'string' },
@@ -176,7 +183,7 @@ export function parseBenchArgs(
     throw new UsageError(`unknown allocator '${allocator}' (expected one of ${ALLOCATORS.join(', ')})`);
   }
   if (allocator !== 'hakmem') {
-    for (const flag of ['preset', 'build'] as const) {
+    for (const flag of ['preset', 'build', 'align'] as const) {
       if (o[flag] !== undefined) throw new UsageError(`--${flag} applies to --allocator hakmem only`);
     }
   }
@@ -196,11 +203,15 @@ export function parseBenchArgs(
     onlyFor('latency', 'replay');
   }
   if (bench === 'larson') onlyFor('timeline', 'random-mixed, fixed and replay');
+  if (o.align !== undefined && !(HEAP_ALIGNMENTS as readonly number[]).includes(Number(o.align))) {
+    throw new UsageError(`--align must be 1, 8 or 16, got '${o.align}'`);
+  }
   const base = {
     allocator,
     engine,
     preset: o.preset as PresetName | undefined,
     build: o.build as BuildMode | undefined,
+    align: o.align === undefined ? undefined : (Number(o.align) as HeapAlignment),
     json: o.json ?? false,
     timeline: o.timeline === undefined ? null : whole('--timeline K', o.timeline, LIMITS.TIMELINE),
     latency: o.latency ?? false,

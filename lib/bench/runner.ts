@@ -20,6 +20,8 @@ export interface BenchResult {
   /** hakmem's resolved preset, build and config hash; null for other allocators. */
   preset: string | null;
   build: string | null;
+  /** hakmem's block alignment (1: the 1-byte header; 8, 16: header-free); null for other allocators. */
+  align: number | null;
   configHash: string | null;
   args: RandomMixedArgs | LarsonArgs | CrossThreadArgs | ReplayArgs;
   threads: number;
@@ -53,7 +55,7 @@ export interface BenchResult {
 /** The request's common fields, as a result prints them first: what ran, with which configuration. */
 export type ResultBase = Pick<
   BenchResult,
-  'bench' | 'allocator' | 'preset' | 'build' | 'configHash' | 'args' | 'threads' | 'engine' | 'engineVersion'
+  'bench' | 'allocator' | 'preset' | 'build' | 'align' | 'configHash' | 'args' | 'threads' | 'engine' | 'engineVersion'
 >;
 
 export async function runBench(request: BenchRequest): Promise<BenchResult> {
@@ -65,6 +67,7 @@ export async function runBench(request: BenchRequest): Promise<BenchResult> {
     allocator,
     preset: h?.preset ?? null,
     build: h?.build ?? null,
+    align: h?.align ?? null,
     configHash: h?.configHash ?? null,
     args: request.args,
     threads,
@@ -89,7 +92,7 @@ export async function runBench(request: BenchRequest): Promise<BenchResult> {
     return { ...base(null), ...measured(r, peakLiveBytes, null), ...(await timelineOf(request)) };
   }
 
-  const hakmemOptions = { preset: request.preset, build: request.build };
+  const hakmemOptions = { preset: request.preset, build: request.build, align: request.align };
   if (allocator === 'hakmem' && (request.bench === 'larson' || request.bench === 'cross-thread' || threads > 1)) {
     return runHakmemThreads(request, base);
   }
@@ -123,14 +126,14 @@ async function timelineOf(request: BenchRequest): Promise<{ timeline?: TimelineS
  */
 async function runHakmemThreads(request: BenchRequest, base: (h: HakmemConfig | null) => ResultBase): Promise<BenchResult> {
   const { crossThreadThreads, larsonThreads, randomMixedThreads } = await import('./threads/run-threads');
-  const options = { preset: request.preset, build: request.build };
+  const options = { preset: request.preset, build: request.build, align: request.align };
   const r =
     request.bench === 'larson'
       ? await larsonThreads(options, { ...request.args, generations: Infinity })
       : request.bench === 'cross-thread'
         ? await crossThreadThreads(options, request.args)
         : await randomMixedThreads(options, { ...(request.args as RandomMixedArgs), threads: request.threads });
-  const h = { preset: r.stats.preset, build: r.stats.build, configHash: r.stats.configHash };
+  const h = { preset: r.stats.preset, build: r.stats.build, align: r.stats.align, configHash: r.stats.configHash };
   return { ...base(h), ...measured(r, null, r.stats.peakHeapBytes) } as BenchResult;
 }
 
@@ -180,9 +183,9 @@ export function measured(r: LoopResult, peakLiveBytes: number | null, peakHeapBy
 
 /** A request that could not run at all (its engine is missing), as a skipped result. */
 export function skippedResult(request: BenchRequest, engine: string, engineVersion: string, reason: string): BenchResult {
-  const { bench, allocator, preset, build, args, threads } = request;
+  const { bench, allocator, preset, build, align, args, threads } = request;
   return {
-    bench, allocator, preset: preset ?? null, build: build ?? null, configHash: null, args, threads, engine, engineVersion,
+    bench, allocator, preset: preset ?? null, build: build ?? null, align: align ?? null, configHash: null, args, threads, engine, engineVersion,
     ...skippedFields(reason),
   };
 }
@@ -219,8 +222,9 @@ export function formatResultLine(r: BenchResult): string {
       : r.bench === 'replay'
         ? `replay ${(r.args as ReplayArgs).file}`
         : r.bench;
+  const align = r.align !== null && r.align !== 1 ? ` align ${r.align}` : '';
   let who =
-    r.allocator === 'hakmem' ? `hakmem/${r.preset}${r.build === 'debug' ? '/debug' : ''}` : r.allocator;
+    r.allocator === 'hakmem' ? `hakmem/${r.preset}${r.build === 'debug' ? '/debug' : ''}${align}` : r.allocator;
   const threads = r.threads > 1 ? `, ${r.threads} threads` : '';
   if (r.engine !== RUNNING_NODE) who += ` on ${r.engine} ${r.engineVersion}`;
   if (r.skipped !== null) return `${what} ${who}: skipped (${r.skipped})`;

@@ -6,14 +6,11 @@ import type { CsvRow } from "../bench/matrix/results-csv";
 import type { BenchResult } from "../bench/runner";
 import { median } from "../bench/matrix/statistics";
 import { groupBy } from "./specs/aggregate";
+import { seriesName } from "../bench/matrix/series-name";
 import type { LatencyRow, ThroughputRow, TimelineRow } from "./specs/rows";
 import { PERCENTILES } from "../bench/measures/latency";
 
-/** The name a result goes by in tables and plots: `hakmem:PRESET` (and `/debug`), else the allocator. */
-export function seriesName(allocator: string, preset: string | null, build: string | null): string {
-  if (allocator !== "hakmem") return allocator;
-  return `hakmem:${preset || "current"}${build === "debug" ? "/debug" : ""}`;
-}
+export { seriesName };
 
 /** Live measurements (lab.measure) as throughput rows; skipped runs are left out. */
 export function throughputRows(rows: ReadonlyArray<BenchResult & { label: string; rep: number }>): ThroughputRow[] {
@@ -37,7 +34,7 @@ export function resultSetRows(rows: readonly CsvRow[], threads = 1, engine: stri
     .map((r) => ({
       bench: r.bench,
       size: r.bench === "fixed" ? Number(r.size) : "mixed",
-      allocator: seriesName(r.allocator, r.preset, r.build),
+      allocator: seriesName(r.allocator, r.preset, r.build, r.align),
       preset: r.preset,
       engine: r.engine,
       rep: Number(r.rep),
@@ -87,7 +84,7 @@ export function summarize(rows: readonly ThroughputRow[], baseline = "system"): 
 
 /** The timelines of results (`--timeline K`) as rows, one per sample, named by seriesName. */
 export function timelineRows(results: readonly BenchResult[]): TimelineRow[] {
-  return results.flatMap((r) => (r.timeline ?? []).map((s) => ({ ...s, allocator: seriesName(r.allocator, r.preset, r.build) })));
+  return results.flatMap((r) => (r.timeline ?? []).map((s) => ({ ...s, allocator: seriesName(r.allocator, r.preset, r.build, r.align) })));
 }
 
 /** The latency percentiles of results (`replay --latency`) as rows: one per allocator, op kind and percentile. */
@@ -95,7 +92,7 @@ export function latencyRows(results: readonly BenchResult[]): LatencyRow[] {
   return results.flatMap((r) =>
     Object.entries(r.latency?.ops ?? {}).flatMap(([op, l]) =>
       [...PERCENTILES.map(([name]) => name), "max" as const].map((percentile) => ({
-        allocator: seriesName(r.allocator, r.preset, r.build),
+        allocator: seriesName(r.allocator, r.preset, r.build, r.align),
         op,
         percentile,
         ns: l[percentile],

@@ -1,6 +1,7 @@
 /** The TypeScript allocators' adapters, created by name for a workload. */
 import type { BuildMode } from '../../alloc/config';
 import type { PresetName } from '../../alloc/presets';
+import type { HeapAlignment } from '../../alloc/size-classes';
 import type { ReplayAllocator } from './allocator-adapter';
 import type { TsAllocatorName } from './allocators';
 import { HakmemAllocator, type HakmemShape } from './hakmem';
@@ -11,6 +12,7 @@ export interface TsAllocatorOptions {
   /** hakmem only; unset means the heap's default (HAKMEM_PRESET or `current`). */
   preset?: PresetName;
   build?: BuildMode;
+  align?: HeapAlignment;
   /** The workload's size: at most `slots` live blocks of at most `maxSize` bytes. */
   slots: number;
   maxSize: number;
@@ -22,6 +24,8 @@ export interface TsAllocatorOptions {
 export interface HakmemConfig {
   preset: string;
   build: string;
+  /** The heap's block alignment. */
+  align: number;
   configHash: string;
 }
 
@@ -40,12 +44,12 @@ export async function createTsAllocator(name: TsAllocatorName, options: TsAlloca
     case 'hakmem': {
       // Loaded on demand: a baseline's run must not depend on the allocator under test.
       const { createHeap } = await import('../../index');
-      const heap = createHeap({ preset: options.preset, build: options.build });
+      const heap = createHeap({ preset: options.preset, build: options.build, align: options.align });
       const allocator = new HakmemAllocator(heap);
       return {
         allocator,
         shape: () => allocator.shape(),
-        hakmem: { preset: heap.config.preset, build: heap.config.build, configHash: heap.configHash },
+        hakmem: { preset: heap.config.preset, build: heap.config.build, align: heap.config.align, configHash: heap.configHash },
         peakHeapBytes: () => heap.stats().peakHeapBytes,
       };
     }

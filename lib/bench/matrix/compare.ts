@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { MatrixRecord } from './matrix';
 import { checkoutMismatch, machineOf, type Checkout } from './provenance';
 import { readRows, type CsvRow } from './results-csv';
+import { seriesName } from './series-name';
 import { bootstrapMedianRatio, mannWhitneyU, median } from './statistics';
 import { formatRate } from '../runner';
 
@@ -60,12 +61,12 @@ export function loadResultSet(pathArg: string): ResultSet {
 }
 
 function cellKey(r: CsvRow): string {
-  return [r.bench, r.size, r.allocator, r.preset, r.build, r.threads, r.engine].join('|');
+  return [r.bench, r.size, r.allocator, r.preset, r.build, r.align, r.threads, r.engine].join('|');
 }
 
-/** A row's allocator as tables name it: hakmem:PRESET (and /debug), else the allocator. */
-export function allocatorLabel(r: Pick<CsvRow, 'allocator' | 'preset' | 'build'>): string {
-  return `${r.allocator}${r.preset ? `:${r.preset}` : ''}${r.build === 'debug' ? '/debug' : ''}`;
+/** A row's allocator as tables name it: hakmem:PRESET (with :alignN off the preset's own, and /debug), else the allocator. */
+export function allocatorLabel(r: Pick<CsvRow, 'allocator' | 'preset' | 'build' | 'align'>): string {
+  return seriesName(r.allocator, r.preset, r.build, r.align);
 }
 
 function groupByCell(rows: readonly CsvRow[]): Map<string, CsvRow[]> {

@@ -3,7 +3,8 @@
  * into MatrixOptions; mistakes become a UsageError (exit 2).
  */
 import { parseArgs } from 'node:util';
-import { PRESET_NAMES, isPresetName } from '../../alloc/presets';
+import { HEADER_FREE_PRESETS, PRESET_NAMES, isPresetName, presetAlign } from '../../alloc/presets';
+import { HEAP_ALIGNMENTS, type HeapAlignment } from '../../alloc/size-classes';
 import { ALLOCATORS, isAllocatorName } from '../adapters/allocators';
 import { UsageError } from '../cli-args';
 import { ENGINES, RUNNING_NODE, isEngineName } from '../engines/engines';
@@ -26,7 +27,9 @@ options:
                       with --shard K/N results/PROFILE/shards/K-of-N);
                       results/ is git-ignored, data/ holds the committed reference sets
   --allocators LIST   comma-separated, default all (tiny: hakmem,system): ${ALLOCATORS.join(',')};
-                      hakmem:PRESET picks a preset (${PRESET_NAMES.join(', ')})
+                      hakmem:PRESET picks a preset (${PRESET_NAMES.join(', ')}),
+                      hakmem:PRESET:alignN a block alignment N = 1, 8 or 16 (8 and 16:
+                      presets ${HEADER_FREE_PRESETS.join(', ')}), e.g. hakmem:current:align16
   --engines LIST      JS engines, e.g. node20,node22,node24,bun (default ${RUNNING_NODE}, the node running
                       this); known: ${ENGINES.join(', ')}. Pinned engines (engines.json) are installed
                       into .cache/engines on first use; one that cannot be installed or run gives
@@ -148,28 +151,44 @@ function parseThreadList(list: string): number[] {
   return values;
 }
 
-/** `hakmem,hakmem:phase7,system` -> specs; duplicates and unknown names are errors. */
+/** `hakmem,hakmem:phase7,hakmem:current:align16,system` -> specs; duplicates and unknown names are errors. */
 export function parseAllocatorSpecs(list: string): AllocatorSpec[] {
   const specs: AllocatorSpec[] = [];
   const seen = new Set<string>();
   for (const item of list.split(',').map((s) => s.trim())) {
-    const [name, preset, ...extra] = item.split(':');
+    const [name, preset, alignText, ...extra] = item.split(':');
     if (!isAllocatorName(name)) {
       throw new UsageError(`unknown allocator '${name}' in --allocators (expected ${ALLOCATORS.join(', ')})`);
     }
     if (extra.length > 0 || (preset !== undefined && name !== 'hakmem')) {
-      throw new UsageError(`'${item}': only hakmem takes a preset, as hakmem:PRESET`);
+      throw new UsageError(`'${item}': only hakmem takes a preset and an alignment, as hakmem:PRESET or hakmem:PRESET:alignN`);
     }
     if (preset !== undefined && !isPresetName(preset)) {
       throw new UsageError(`unknown preset '${preset}' in --allocators (expected ${PRESET_NAMES.join(', ')})`);
     }
-    const spec: AllocatorSpec = { allocator: name, preset: name === 'hakmem' ? (preset ?? 'current') : null };
-    const key = `${spec.allocator}:${spec.preset}`;
+    const align = alignText === undefined ? null : parseAlign(item, alignText);
+    if (align !== null && align !== 1 && !HEADER_FREE_PRESETS.includes(preset!)) {
+      throw new UsageError(`'${item}': preset ${preset} keeps the 1-byte header, so only align1 (align8 and align16: presets ${HEADER_FREE_PRESETS.join(', ')})`);
+    }
+    if (align === 1 && preset !== undefined && presetAlign(preset) !== 1) {
+      throw new UsageError(`'${item}': preset ${preset} is header-free: align8 or align16`);
+    }
+    const spec: AllocatorSpec = { allocator: name, preset: name === 'hakmem' ? (preset ?? 'current') : null, align };
+    const key = `${spec.allocator}:${spec.preset}:${align ?? (spec.preset ? presetAlign(spec.preset) : '')}`;
     if (seen.has(key)) throw new UsageError(`'${item}' is listed twice in --allocators`);
     seen.add(key);
     specs.push(spec);
   }
   return specs;
+}
+
+/** `align16` -> 16. */
+function parseAlign(item: string, text: string): HeapAlignment {
+  const n = Number(/^align(\d+)$/.exec(text)?.[1]);
+  if (!(HEAP_ALIGNMENTS as readonly number[]).includes(n)) {
+    throw new UsageError(`'${item}': '${text}' is not an alignment (expected align1, align8 or align16)`);
+  }
+  return n as HeapAlignment;
 }
 
 function positive(name: string, text: string): number {

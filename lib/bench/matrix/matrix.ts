@@ -15,7 +15,8 @@ import { runBenchProcess, type ChildOutcome } from '../bench-process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { BuildMode } from '../../alloc/config';
-import type { PresetName } from '../../alloc/presets';
+import { presetAlign, type PresetName } from '../../alloc/presets';
+import type { HeapAlignment } from '../../alloc/size-classes';
 import type { AllocatorName } from '../adapters/allocators';
 import { collectProvenance, currentCheckout, checkoutMismatch, type Provenance } from './provenance';
 import { appendRow, dropPartialTail, readRows, writeRows, type CsvRow } from './results-csv';
@@ -44,10 +45,15 @@ export const MIXED_MAX = 1024;
 export const MATRIX_BENCHES = ['fixed', 'random-mixed', 'cross-thread'] as const;
 export type MatrixBench = (typeof MATRIX_BENCHES)[number];
 
-/** An allocator, with a hakmem preset (`hakmem:phase7`; plain `hakmem` is `current`). */
+/**
+ * An allocator, with a hakmem preset (`hakmem:phase7`; plain `hakmem` is `current`) and maybe a block
+ * alignment other than the preset's (`hakmem:current:align16`).
+ */
 export interface AllocatorSpec {
   allocator: AllocatorName;
   preset: PresetName | null;
+  /** null: the preset's own alignment. */
+  align: HeapAlignment | null;
 }
 
 export interface MatrixOptions {
@@ -114,7 +120,13 @@ export function runLabel(run: Run): string {
 }
 
 export function specLabel(spec: AllocatorSpec): string {
-  return spec.preset ? `${spec.allocator}:${spec.preset}` : spec.allocator;
+  if (!spec.preset) return spec.allocator;
+  return `${spec.allocator}:${spec.preset}${spec.align !== null ? `:align${spec.align}` : ''}`;
+}
+
+/** The alignment a hakmem spec runs with: its own, else its preset's. */
+function specAlign(spec: AllocatorSpec): HeapAlignment {
+  return spec.align ?? presetAlign(spec.preset ?? 'current');
 }
 
 /**
@@ -161,8 +173,10 @@ export function hasSharedHeap(allocator: AllocatorName): boolean {
 }
 
 /** What identifies a run in the CSV: its cell, allocator and repetition. */
-export function rowKey(r: Pick<CsvRow, 'bench' | 'size' | 'allocator' | 'preset' | 'build' | 'threads' | 'engine' | 'rep'>): string {
-  return [r.bench, r.size, r.allocator, r.preset, r.build, r.threads, r.engine, r.rep].join('|');
+export function rowKey(
+  r: Pick<CsvRow, 'bench' | 'size' | 'allocator' | 'preset' | 'build' | 'align' | 'threads' | 'engine' | 'rep'>,
+): string {
+  return [r.bench, r.size, r.allocator, r.preset, r.build, r.align, r.threads, r.engine, r.rep].join('|');
 }
 
 export function runKey(run: Run, build: BuildMode): string {
@@ -173,6 +187,7 @@ export function runKey(run: Run, build: BuildMode): string {
     allocator: run.spec.allocator,
     preset: hakmem ? (run.spec.preset ?? 'current') : '',
     build: hakmem ? build : '',
+    align: hakmem ? String(specAlign(run.spec)) : '',
     threads: String(run.threads),
     engine: run.engine,
     rep: String(run.rep),
@@ -183,7 +198,9 @@ export function runKey(run: Run, build: BuildMode): string {
 export function benchArgv(run: Run, options: Pick<MatrixOptions, 'cycles' | 'build'>): string[] {
   const sizes = run.bench === 'fixed' ? ['--size', String(run.min)] : ['--min', String(run.min), '--max', String(run.max)];
   const hakmem =
-    run.spec.allocator === 'hakmem' ? ['--preset', run.spec.preset ?? 'current', '--build', options.build] : [];
+    run.spec.allocator === 'hakmem'
+      ? ['--preset', run.spec.preset ?? 'current', '--build', options.build, '--align', String(specAlign(run.spec))]
+      : [];
   // cross-thread takes its workers as THREADS (each allocates CYCLES blocks); the others as --threads.
   const ring = run.bench === 'cross-thread';
   return [
@@ -244,7 +261,7 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
   const record = readRecord(json, csv);
   checkSameShard(json, record, options.shard);
   if (existing.legacy) {
-    warn(`${csv}: written before the engine columns; rewriting it with them (its rows ran on node)`);
+    warn(`${csv}: written before the align or engine columns; rewriting it with them (its hakmem rows had align 1, its rows ran on node)`);
     writeRows(csv, existing.rows);
   }
   const mismatches = new Set(
@@ -266,9 +283,9 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
   if (existing.rows.length > 0) warn(`resuming ${csv}: ${runs.length - todo.length} of ${runs.length} runs already there`);
   const engines = resolveEngines(options.engines, options.engineCache, warn);
 
-  const hakmemPresets = [
-    ...new Set(options.allocators.filter((s) => s.allocator === 'hakmem').map((s) => s.preset ?? 'current')),
-  ];
+  const hakmemSpecs = options.allocators
+    .filter((s) => s.allocator === 'hakmem')
+    .map((s) => ({ label: specLabel(s).replace(/^hakmem:/, ''), preset: s.preset ?? 'current', align: specAlign(s) }));
   const session: SessionRecord = {
     profile: options.profile,
     cycles: options.cycles,
@@ -285,8 +302,8 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
     rowsWritten: 0,
     failures: [],
     provenance: collectProvenance({
-      presets: hakmemPresets,
-      build: hakmemPresets.length ? options.build : null,
+      presets: hakmemSpecs,
+      build: hakmemSpecs.length ? options.build : null,
       engines: Object.fromEntries(
         [...engines].map(([name, e]) => [name, 'engine' in e ? `${e.engine.runtime} ${e.engine.version}` : `skipped: ${e.skipped}`]),
       ),
@@ -400,6 +417,7 @@ function toRow(r: BenchResult, run: Run, cycles: number, checkout: ReturnType<ty
     allocator: r.allocator,
     preset: cell(r.preset),
     build: cell(r.build),
+    align: cell(r.align),
     configHash: cell(r.configHash),
     threads: String(r.threads),
     engine: run.engine,

@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { configHash, resolveConfig, type BuildMode } from '../../alloc/config';
 import type { PresetName } from '../../alloc/presets';
+import type { HeapAlignment } from '../../alloc/size-classes';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -38,7 +39,7 @@ export interface Provenance extends Checkout {
   loadAverage: number[];
   /** hakmem build mode, null when no hakmem result is in the set. */
   build: BuildMode | null;
-  /** Each hakmem preset measured -> the hash of its resolved configuration. */
+  /** Each hakmem preset measured (`current`, `current:align16`) -> the hash of its resolved configuration. */
   presets: Record<string, string>;
   /** Each JS engine the runs were asked to use -> its runtime and version, or why it was skipped. */
   engines: Record<string, string>;
@@ -49,7 +50,8 @@ export interface Provenance extends Checkout {
 }
 
 export interface ProvenanceOptions {
-  presets?: readonly PresetName[];
+  /** The hakmem configurations measured: a label (`current`, `current:align16`), its preset and its block alignment. */
+  presets?: readonly { label: string; preset: PresetName; align: HeapAlignment }[];
   build?: BuildMode | null;
   engines?: Record<string, string>;
   argv?: readonly string[];
@@ -71,7 +73,7 @@ export function collectProvenance({ presets = [], build = null, engines = {}, ar
     loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
     build,
     presets: Object.fromEntries(
-      presets.map((preset) => [preset, configHash(resolveConfig({ preset, build: build ?? undefined }))]),
+      presets.map(({ label, preset, align }) => [label, configHash(resolveConfig({ preset, align, build: build ?? undefined }))]),
     ),
     engines,
     env,

@@ -9,12 +9,14 @@
  *   min, max     block sizes drawn from min..max
  *   cycles, ws, seed   the workload (WORKLOADS.md)
  *   allocator    hakmem, system, mimalloc, jemalloc, tcmalloc, v8, thing
- *   preset, build, configHash   hakmem's resolved configuration (empty otherwise)
+ *   preset, build, align, configHash   hakmem's resolved configuration (empty otherwise); align is
+ *                the block alignment (1: the 1-byte header; 8, 16: header-free)
  *   threads      thread count
  *   engine, engineVersion   the JS engine (node = the node running the matrix; node20, bun, ...
- *                pinned in engines.json) and its version; sets written before engines had
- *                columns read as engine node, version '' (the node in their provenance record)
+ *                pinned in engines.json) and its version
  *   rep          repetition number from 1
+ * Sets written before the align or engine columns still read: their hakmem rows as align 1 (every
+ * block had the 1-byte header), every row as engine node, version '' (the node in their record).
  *   ops, seconds, opsPerSec     the measurement (empty when skipped)
  *   peakLiveBytes, peakHeapBytes   empty where unknown
  *   fingerprint  mallocs/frees/bytes/hash: equal fingerprints, same work
@@ -34,6 +36,7 @@ export const COLUMNS = [
   'allocator',
   'preset',
   'build',
+  'align',
   'configHash',
   'threads',
   'engine',
@@ -58,8 +61,11 @@ export type CsvRow = Record<Column, string>;
 const HEADER = COLUMNS.join(',');
 
 /** Columns added since the first result sets, and what an older set's rows read for them. */
-const ADDED_COLUMNS: Partial<CsvRow> = { engine: 'node', engineVersion: '' };
-const LEGACY_HEADER = COLUMNS.filter((c) => !(c in ADDED_COLUMNS)).join(',');
+const ADDED_COLUMNS: Partial<Record<Column, (row: CsvRow) => string>> = {
+  align: (row) => (row.allocator === 'hakmem' ? '1' : ''),
+  engine: () => 'node',
+  engineVersion: () => '',
+};
 
 /**
  * Appends one row and makes it durable before returning (fsync): a crash or
@@ -81,7 +87,7 @@ export interface ReadResult {
   rows: CsvRow[];
   /** A last line cut short (the writer died mid-line); it is not in `rows`. */
   partialTail: boolean;
-  /** Written before the engine columns: appending needs upgradeColumns first. */
+  /** Written before some of today's columns: appending needs the set rewritten first (writeRows). */
   legacy: boolean;
 }
 
@@ -93,7 +99,13 @@ export function readRows(file: string): ReadResult {
   const partialTail = !text.endsWith('\n');
   const records = parseCsv(partialTail ? text.slice(0, text.lastIndexOf('\n') + 1) : text);
   const [header, ...body] = records;
-  const legacy = header?.join(',') === LEGACY_HEADER;
+  // A set from before some added columns has today's columns in order, less some of those.
+  const missing = COLUMNS.filter((c) => !header?.includes(c));
+  const legacy =
+    header !== undefined &&
+    missing.length > 0 &&
+    missing.every((c) => c in ADDED_COLUMNS) &&
+    header.join(',') === COLUMNS.filter((c) => !missing.includes(c)).join(',');
   if (header === undefined || !(legacy || header.join(',') === HEADER)) {
     throw new Error(
       `${file}: its columns are not those of a result set (${HEADER}); ` + `found ${header?.join(',') ?? 'nothing'}`,
@@ -103,7 +115,9 @@ export function readRows(file: string): ReadResult {
     if (fields.length !== header.length) {
       throw new Error(`${file}: row ${i + 2} has ${fields.length} fields, expected ${header.length}`);
     }
-    return { ...ADDED_COLUMNS, ...Object.fromEntries(header.map((c, j) => [c, fields[j]])) } as CsvRow;
+    const row = Object.fromEntries(header.map((c, j) => [c, fields[j]])) as CsvRow;
+    for (const c of missing) row[c] = ADDED_COLUMNS[c]!(row);
+    return row;
   });
   return { rows, partialTail, legacy };
 }
