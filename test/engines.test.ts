@@ -93,7 +93,7 @@ describe('engines', () => {
     try {
       summary = await runMatrix({
         out, profile: 'tiny', cycles: 1000, reps: 1, allocators: parseAllocatorSpecs('hakmem,system'), build: 'release',
-        threads: [1], engines: ['node24'], shard: null, engineCache: path.join(dir, 'matrix-cache'),
+        threads: [1], engines: ['node24'], traces: [], loops: 1, shard: null, engineCache: path.join(dir, 'matrix-cache'),
       });
     } finally {
       keys.forEach((k, i) => (saved[i] === undefined ? delete process.env[k] : (process.env[k] = saved[i])));

@@ -10,7 +10,7 @@ import type { MatrixRecord } from '../lib/bench/matrix/matrix';
 const ROOT = path.resolve(__dirname, '..');
 const MATRIX = ['-r', 'ts-node/register/transpile-only', 'scripts/matrix.ts'];
 // 2 allocators x 5 benches x 3 reps = 30 runs of 20000 cycles.
-const TINY = ['--allocators', 'v8,system', '--cycles', '20000', '--reps', '3'];
+const TINY = ['--allocators', 'v8,system', '--benches', 'fixed,random-mixed', '--cycles', '20000', '--reps', '3'];
 const TOTAL = 30;
 
 const dataLines = (csv: string) => {

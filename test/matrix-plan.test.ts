@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseBenchArgs, UsageError } from '../lib/bench/cli-args';
-import { benchArgv, planRuns, PROFILES, specLabel } from '../lib/bench/matrix/matrix';
+import { benchArgv, planRuns, PROFILES, runSize, specLabel, traceFile } from '../lib/bench/matrix/matrix';
+import { readManifest } from '../lib/trace/bundle';
 import { parseAllocatorSpecs, parseMatrixArgs } from '../lib/bench/matrix/matrix-args';
 import { appendRow, COLUMNS, dropPartialTail, readRows, writeRows, type CsvRow } from '../lib/bench/matrix/results-csv';
 
@@ -23,7 +24,7 @@ describe('matrix plan', () => {
 
   it('runs each repetition as a bench command with the seed workload (WS 400, seed 1)', () => {
     const [run] = planRuns({ reps: 1, allocators: parseAllocatorSpecs('hakmem:phase7'), threads: [1] });
-    assert.deepEqual(benchArgv(run, { cycles: 123, build: 'debug' }), [
+    assert.deepEqual(benchArgv(run, { cycles: 123, build: 'debug', loops: 1 }), [
       'fixed', '123', '400', '1', '--size', '128', '--allocator', 'hakmem', '--preset', 'phase7', '--build', 'debug', '--align', '1',
     ]);
   });
@@ -32,7 +33,7 @@ describe('matrix plan', () => {
     const specs = parseAllocatorSpecs('hakmem,hakmem:current:align16,hakmem:aligned,hakmem:aligned:align8,system');
     assert.deepEqual(specs.map(specLabel), ['hakmem:current', 'hakmem:current:align16', 'hakmem:aligned', 'hakmem:aligned:align8', 'system']);
     const runs = planRuns({ reps: 1, allocators: specs, threads: [1] });
-    const argvOf = (label: string) => benchArgv(runs.find((r) => specLabel(r.spec) === label)!, { cycles: 5, build: 'release' });
+    const argvOf = (label: string) => benchArgv(runs.find((r) => specLabel(r.spec) === label)!, { cycles: 5, build: 'release', loops: 1 });
     assert.deepEqual(argvOf('hakmem:current').slice(-2), ['--align', '1']);
     assert.deepEqual(argvOf('hakmem:current:align16').slice(-4), ['--build', 'release', '--align', '16']);
     assert.deepEqual(argvOf('hakmem:aligned').slice(-2), ['--align', '16'], "the preset's own alignment");
@@ -49,6 +50,29 @@ describe('matrix plan', () => {
     }
   });
 
+  it('replays each trace asked for, on one thread, with the loops in the bench command', () => {
+    const runs = planRuns({ reps: 2, allocators: parseAllocatorSpecs('hakmem,system,thing'), threads: [1, 2], traces: ['git-log', 'gcc-cc1'] });
+    const replays = runs.filter((r) => r.bench === 'replay');
+    assert.equal(replays.length, 2 * 2 * 2, 'traces x allocators but thing x reps');
+    assert.ok(replays.every((r) => r.threads === 1 && r.trace !== null));
+    assert.deepEqual([...new Set(replays.map(runSize))], ['git-log', 'gcc-cc1']);
+    const argv = benchArgv(replays[0], { cycles: 9, build: 'release', loops: 4 });
+    assert.deepEqual(argv.slice(2), ['--loops', '4', '--allocator', 'hakmem', '--preset', 'current', '--build', 'release', '--align', '1']);
+    assert.equal(argv[1], traceFile('git-log'));
+    const c = parseBenchArgs(argv, {});
+    assert.ok(!('help' in c) && c.bench === 'replay');
+    assert.deepEqual(c.args, { file: traceFile('git-log'), loops: 4 });
+    const parsed = parseMatrixArgs(['--traces', 'git-log', '--loops', '2']);
+    assert.ok('traces' in parsed);
+    assert.deepEqual([parsed.traces, parsed.loops], [['git-log'], 2]);
+    const defaults = parseMatrixArgs([]);
+    assert.ok('traces' in defaults);
+    assert.equal(defaults.traces.length, readManifest().length, 'all bundled traces by default');
+    assert.throws(() => parseMatrixArgs(['--traces', 'git-log,nope']), /unknown trace 'nope' in --traces \(bundled: gcc-cc1, /);
+    assert.throws(() => parseMatrixArgs(['--traces', 'git-log,git-log']), /names a trace twice/);
+    assert.throws(() => parseMatrixArgs(['--loops', '0']), /--loops/);
+  });
+
   it('adds a threads dimension, leaving out allocators without a shared heap; cross-thread in its cells above 1 thread', () => {
     const runs = planRuns({ reps: 1, allocators: parseAllocatorSpecs('hakmem,v8'), threads: [1, 2] });
     assert.equal(runs.filter((r) => r.threads === 1).length, 2 * 5);
@@ -56,13 +80,13 @@ describe('matrix plan', () => {
     const two = runs.filter((r) => r.threads === 2);
     assert.equal(two.length, 6);
     assert.ok(two.every((r) => r.spec.allocator === 'hakmem'));
-    assert.deepEqual(benchArgv(two[0], { cycles: 9, build: 'release' }).slice(-2), ['--threads', '2']);
+    assert.deepEqual(benchArgv(two[0], { cycles: 9, build: 'release', loops: 1 }).slice(-2), ['--threads', '2']);
     const ring = two.filter((r) => r.bench === 'cross-thread');
     assert.equal(ring.length, 1);
-    assert.deepEqual(benchArgv(ring[0], { cycles: 9, build: 'release' }), [
-      'cross-thread', '9', '400', '1', '2', '--min', '16', '--max', '1024', '--allocator', 'hakmem', '--preset', 'current', '--build', 'release',
+    assert.deepEqual(benchArgv(ring[0], { cycles: 9, build: 'release', loops: 1 }), [
+      'cross-thread', '9', '400', '1', '2', '--min', '16', '--max', '1024', '--allocator', 'hakmem', '--preset', 'current', '--build', 'release', '--align', '1',
     ]);
-    const c = parseBenchArgs(benchArgv(ring[0], { cycles: 9, build: 'release' }), {});
+    const c = parseBenchArgs(benchArgv(ring[0], { cycles: 9, build: 'release', loops: 1 }), {});
     assert.ok(!('help' in c));
     assert.equal(c.bench, 'cross-thread');
     assert.equal(c.threads, 2);
@@ -82,7 +106,7 @@ describe('matrix plan', () => {
     assert.ok(runs.every((r) => r.bench === 'random-mixed'));
     // Repetition-major: each repetition runs every engine and allocator once, in fresh processes, alternating.
     assert.deepEqual(runs.slice(0, 4).map((r) => `${r.engine}:${r.spec.allocator}:${r.rep}`), ['node:hakmem:1', 'node:system:1', 'bun:hakmem:1', 'bun:system:1']);
-    assert.throws(() => parseMatrixArgs(['--benches', 'larson']), /unknown bench 'larson' in --benches \(expected fixed, random-mixed, cross-thread\)/);
+    assert.throws(() => parseMatrixArgs(['--benches', 'larson']), /unknown bench 'larson' in --benches \(expected fixed, random-mixed, cross-thread, replay\)/);
     assert.throws(() => parseMatrixArgs(['--engines', 'node,node']), /names an engine twice/);
   });
 

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { UsageError } from '../lib/bench/cli-args';
-import { cellOf, planRuns, PROFILES, runKey, sizeLabel, specLabel, type MatrixRecord, type Run, type SessionRecord } from '../lib/bench/matrix/matrix';
+import { cellOf, planRuns, PROFILES, runKey, runSize, specLabel, type MatrixRecord, type Run, type SessionRecord } from '../lib/bench/matrix/matrix';
 import { parseAllocatorSpecs, parseMatrixArgs } from '../lib/bench/matrix/matrix-args';
 import { MergeError, mergeShards } from '../lib/bench/matrix/merge';
 import { collectProvenance } from '../lib/bench/matrix/provenance';
@@ -98,8 +98,8 @@ describe('matrix merge', () => {
       const hakmem = run.spec.allocator === 'hakmem';
       const row = Object.fromEntries(COLUMNS.map((c) => [c, ''])) as CsvRow;
       Object.assign(row, {
-        bench: run.bench, size: sizeLabel(run.min, run.max), min: String(run.min), max: String(run.max), cycles: '20000',
-        ws: '400', seed: '1', allocator: run.spec.allocator, preset: hakmem ? 'current' : '', build: hakmem ? 'release' : '',
+        bench: run.bench, size: runSize(run), min: String(run.min), max: String(run.max), cycles: '20000',
+        ws: '400', seed: '1', allocator: run.spec.allocator, preset: hakmem ? 'current' : '', build: hakmem ? 'release' : '', align: hakmem ? '1' : '',
         threads: String(run.threads), engine: run.engine, engineVersion: '20.0.0', rep: String(run.rep),
         opsPerSec: String(over.rate?.(run) ?? (hakmem ? 2e6 : 1e6)), commit, dirty: 'false',
       });
@@ -205,7 +205,7 @@ describe('matrix merge', () => {
 /** A row's run, enough for runKey. */
 function rowRun(r: CsvRow): Run {
   return {
-    bench: r.bench as Run['bench'], min: Number(r.min), max: Number(r.max), threads: Number(r.threads), engine: r.engine,
+    bench: r.bench as Run['bench'], min: Number(r.min), max: Number(r.max), trace: r.bench === 'replay' ? r.size : null, threads: Number(r.threads), engine: r.engine,
     rep: Number(r.rep), spec: {
       allocator: r.allocator as Run['spec']['allocator'],
       preset: (r.preset || null) as Run['spec']['preset'],
@@ -235,13 +235,16 @@ describe('GNU parallel recipe', () => {
     const out = path.join(dir, 'merged');
     const merge = spawnSync('npm', ['run', '-s', 'matrix', '--', 'merge', out, shards], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(merge.status, 0, merge.stderr);
-    assert.match(merge.stderr, /3 shards, 10 rows into/);
+    // (5 synthetic cells + the tiny profile's one trace) x hakmem and system
+    assert.match(merge.stderr, /3 shards, 12 rows into/);
     assert.match(merge.stdout, /\(shards 1, 2, 3\): median ratio to system per cell/);
     assert.match(merge.stdout, /random-mixed 16\.\.1024, node\s+hakmem:current\s+[\d.]+[MK]? vs\s+[\d.]+[MK]? ops\/s = \d+\.\d\dx \(n=1\)/);
     const cells = (runs: { bench: string; size: string; threads: string | number; engine: string }[]) => [...new Set(runs.map(cellOf))].sort();
-    const unsharded = planRuns({ reps: PROFILES.tiny.reps, allocators: parseAllocatorSpecs(PROFILES.tiny.allocators as string), threads: [1] });
+    const unsharded = planRuns({
+      reps: PROFILES.tiny.reps, allocators: parseAllocatorSpecs(PROFILES.tiny.allocators as string), threads: [1], traces: PROFILES.tiny.traces,
+    });
     const merged = readRows(`${out}.csv`).rows;
-    assert.deepEqual(cells(merged), cells(unsharded.map((r) => ({ ...r, size: sizeLabel(r.min, r.max) }))));
+    assert.deepEqual(cells(merged), cells(unsharded.map((r) => ({ ...r, size: runSize(r) }))));
     assert.deepEqual(merged.map((r) => runKey(rowRun(r), 'release')).sort(), unsharded.map(key).sort());
     assert.ok(merged.every((r) => r.skipped === '' && Number(r.opsPerSec) > 0));
     // The CLI says why it refuses, and exits 1.

@@ -24,13 +24,14 @@ export function throughputRows(rows: ReadonlyArray<BenchResult & { label: string
 }
 
 /**
- * A saved result set's rows (results/PROFILE/matrix.csv, data/NAME.csv) as throughput rows, one thread
- * count and one engine: by default the running node's rows (else the first engine's), so charts never
- * mix engines; `engine: null` keeps every engine (engineRatios).
+ * A saved result set's rows (results/PROFILE/matrix.csv, data/NAME.csv) as throughput rows of the synthetic
+ * loops (fixed, random-mixed), one thread count and one engine: by default the running node's rows (else the
+ * first engine's), so charts never mix engines; `engine: null` keeps every engine (engineRatios).
  */
 export function resultSetRows(rows: readonly CsvRow[], threads = 1, engine: string | null = mainEngine(rows)): ThroughputRow[] {
+  const loops = new Set(["fixed", "random-mixed"]);
   return rows
-    .filter((r) => r.skipped === "" && Number(r.threads) === threads && (engine === null || r.engine === engine))
+    .filter((r) => loops.has(r.bench) && r.skipped === "" && Number(r.threads) === threads && (engine === null || r.engine === engine))
     .map((r) => ({
       bench: r.bench,
       size: r.bench === "fixed" ? Number(r.size) : "mixed",

@@ -5,7 +5,7 @@
  * rewrites data/traces/manifest.json.
  */
 import { execFile } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { recordTrace } from './record';
@@ -86,6 +86,13 @@ export interface ManifestEntry {
   counts: TraceStats['counts'];
   peakLiveBytes: number;
   threads: number;
+}
+
+/** The traces in a bundle's manifest (default: the committed data/traces), with each file's path. */
+export function readManifest(dir = BUNDLE_DIR): Array<ManifestEntry & { path: string }> {
+  const manifestFile = path.join(dir, 'manifest.json');
+  const { traces } = JSON.parse(readFileSync(manifestFile, 'utf8')) as { traces: ManifestEntry[] };
+  return traces.map((t) => ({ ...t, path: path.join(dir, t.file) }));
 }
 
 /** Records the bundled traces (all, or those named: names from BUNDLED_TRACES) into `dir`, updating its manifest.json. */

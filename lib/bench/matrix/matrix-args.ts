@@ -11,18 +11,20 @@ import { ENGINES, RUNNING_NODE, isEngineName } from '../engines/engines';
 import { defaultOut } from './locations';
 import { FIXED_SIZES, MATRIX_BENCHES, MIXED_MAX, MIXED_MIN, PROFILES, type AllocatorSpec, type MatrixBench, type MatrixOptions, type ProfileName } from './matrix';
 import { SHARD_INDEX_VARIABLES, parseShard } from './shards';
+import { readManifest } from '../../trace/bundle';
 
 const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];
 
 export const MATRIX_USAGE = `usage: npm run matrix -- [options]
        npm run matrix -- merge OUT SHARD...
 
-Runs allocators x (fixed 128/256/512/1024, random-mixed 16..1024) x thread counts
-x engines x repetitions, each repetition a fresh process; rows are appended to
-OUT.csv as they finish, and the same command resumes an interrupted run.
+Runs allocators x (fixed 128/256/512/1024, random-mixed 16..1024, replay of each
+bundled trace; cross-thread above 1 thread) x thread counts x engines x
+repetitions, each repetition a fresh process; rows are appended to OUT.csv as they
+finish, and the same command resumes an interrupted run.
 
 options:
-  --profile NAME      ${PROFILE_NAMES.map((p) => `${p} (${PROFILES[p].cycles} cycles, ${PROFILES[p].reps} reps${PROFILES[p].allocators ? `, ${PROFILES[p].allocators}` : ''})`).join(',\n                      ')}; default quick
+  --profile NAME      ${PROFILE_NAMES.map(profileLine).join(',\n                      ')}; default quick
   --out PATH          result set, written as PATH.csv and PATH.json (default results/PROFILE/matrix,
                       with --shard K/N results/PROFILE/shards/K-of-N);
                       results/ is git-ignored, data/ holds the committed reference sets
@@ -39,7 +41,11 @@ options:
                       x threads x engine, every allocator of it), dealt round-robin, so each ratio
                       to system is measured on one machine; merge the N sets with 'merge'.
                       auto/N takes K from ${SHARD_INDEX_VARIABLES.map((v) => `${v.name} (${v.first}-based)`).join(' or ')}
-  --benches LIST      fixed (${FIXED_SIZES.join('/')}), random-mixed (${MIXED_MIN}..${MIXED_MAX}), or both (default)
+  --benches LIST      any of fixed (${FIXED_SIZES.join('/')}), random-mixed (${MIXED_MIN}..${MIXED_MAX}),
+                      cross-thread (${MIXED_MIN}..${MIXED_MAX}, above 1 thread), replay (1 thread; every
+                      allocator but thing, see README); default all
+  --traces LIST       replay: bundled traces (data/traces/manifest.json), default all (tiny: ${PROFILES.tiny.traces?.join(',')})
+  --loops N           replay: timed passes over each trace (default: the profile's)
   --reps N            repetitions per cell (default: the profile's)
   --cycles N          cycles per run (default: the profile's)
   --build MODE        hakmem build: release (default) or debug
@@ -79,6 +85,8 @@ export function parseMatrixArgs(argv: readonly string[], env: Record<string, str
         threads: { type: 'string' },
         engines: { type: 'string' },
         benches: { type: 'string' },
+        traces: { type: 'string' },
+        loops: { type: 'string' },
         shard: { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -107,8 +115,29 @@ export function parseMatrixArgs(argv: readonly string[], env: Record<string, str
     threads: parseThreadList(o.threads ?? '1'),
     engines: parseEngineList(o.engines ?? RUNNING_NODE),
     benches: parseBenchList(o.benches ?? MATRIX_BENCHES.join(',')),
+    traces: parseTraceList(o.traces ?? (PROFILES[profile].traces ?? bundledTraceNames()).join(',')),
+    loops: o.loops === undefined ? PROFILES[profile].loops : positive('--loops', o.loops),
     shard,
   };
+}
+
+function profileLine(p: ProfileName): string {
+  const { cycles, reps, loops, allocators, traces } = PROFILES[p];
+  return `${p} (${cycles} cycles, ${reps} reps, ${loops} loops${allocators ? `, ${allocators}` : ''}${traces ? `, trace ${traces.join(',')}` : ''})`;
+}
+
+function bundledTraceNames(): string[] {
+  return readManifest().map((t) => t.name);
+}
+
+/** Names of bundled traces; unknown and repeated names are errors. */
+function parseTraceList(list: string): string[] {
+  const known = bundledTraceNames();
+  const names = list.split(',').map((s) => s.trim());
+  const unknown = names.find((n) => !known.includes(n));
+  if (unknown !== undefined) throw new UsageError(`unknown trace '${unknown}' in --traces (bundled: ${known.join(', ')})`);
+  if (new Set(names).size !== names.length) throw new UsageError(`--traces: '${list}' names a trace twice`);
+  return names;
 }
 
 function isProfileName(name: string): name is ProfileName {

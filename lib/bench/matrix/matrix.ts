@@ -25,14 +25,25 @@ import { skippedResult, type BenchResult } from '../runner';
 import { parseBenchArgs, type BenchRequest } from '../cli-args';
 import { RUNNING_NODE, type Engine } from '../engines/engines';
 import { pinOf, resolveEngine } from '../engines/install';
+import { readManifest } from '../../trace/bundle';
 
-export const PROFILES: Readonly<Record<'quick' | 'full' | 'tiny', { cycles: number; reps: number; allocators?: string }>> = {
-  /** Under 5 minutes on 2 cores for all seven allocators. Five reps: with three, a rank-sum test can never reach p < 0.05. */
-  quick: { cycles: 2_000_000, reps: 5 },
-  /** The seed's standard run length (10M-20M cycles: short runs measure cold start). */
-  full: { cycles: 20_000_000, reps: 7 },
+interface Profile {
+  cycles: number;
+  reps: number;
+  /** replay: timed passes over each trace (--loops). */
+  loops: number;
+  allocators?: string;
+  /** replay: the bundled traces replayed (default all of data/traces). */
+  traces?: readonly string[];
+}
+
+export const PROFILES: Readonly<Record<'quick' | 'full' | 'tiny', Profile>> = {
+  /** About 10 minutes on 2 cores for all seven allocators. Five reps: with three, a rank-sum test can never reach p < 0.05. */
+  quick: { cycles: 2_000_000, reps: 5, loops: 3 },
+  /** The seed's standard run length (10M-20M cycles: short runs measure cold start); replays of about a second. */
+  full: { cycles: 20_000_000, reps: 7, loops: 20 },
   /** Seconds, not a measurement: for trying a command, a job-runner recipe or a test. */
-  tiny: { cycles: 20_000, reps: 1, allocators: 'hakmem,system' },
+  tiny: { cycles: 20_000, reps: 1, loops: 1, allocators: 'hakmem,system', traces: ['git-log'] },
 };
 export type ProfileName = keyof typeof PROFILES;
 
@@ -42,7 +53,7 @@ export const MATRIX_SEED = 1;
 export const FIXED_SIZES = [128, 256, 512, 1024] as const;
 export const MIXED_MIN = 16;
 export const MIXED_MAX = 1024;
-export const MATRIX_BENCHES = ['fixed', 'random-mixed', 'cross-thread'] as const;
+export const MATRIX_BENCHES = ['fixed', 'random-mixed', 'cross-thread', 'replay'] as const;
 export type MatrixBench = (typeof MATRIX_BENCHES)[number];
 
 /**
@@ -69,8 +80,14 @@ export interface MatrixOptions {
   threads: readonly number[];
   /** JS engines (lib/bench/engines): each cell runs on every one. */
   engines: readonly string[];
-  /** The benches measured (default both): fixed at each of FIXED_SIZES, random-mixed MIXED_MIN..MIXED_MAX. */
+  /**
+   * The benches measured (default all): fixed at each of FIXED_SIZES, random-mixed MIXED_MIN..MIXED_MAX,
+   * cross-thread (above 1 thread), replay of each trace (1 thread).
+   */
   benches?: readonly MatrixBench[];
+  /** replay: the traces (names in data/traces/manifest.json) and the timed passes over each. */
+  traces: readonly string[];
+  loops: number;
   /** Run only this slice of the plan (shards.ts); null: all of it. */
   shard: Shard | null;
   /** Where pinned engines are installed (default .cache/engines). */
@@ -79,9 +96,12 @@ export interface MatrixOptions {
 
 /** One repetition of one cell. */
 export interface Run {
-  bench: 'fixed' | 'random-mixed' | 'cross-thread';
+  bench: MatrixBench;
+  /** Block sizes; replay: 0, its sizes are the trace's. */
   min: number;
   max: number;
+  /** replay: the bundled trace's name; null for the other benches. */
+  trace: string | null;
   spec: AllocatorSpec;
   threads: number;
   engine: string;
@@ -112,8 +132,13 @@ export function sizeLabel(min: number, max: number): string {
   return min === max ? String(min) : `${min}..${max}`;
 }
 
+/** A run's size column: the block size, the size range, or replay's trace. */
+export function runSize(run: Run): string {
+  return run.trace ?? sizeLabel(run.min, run.max);
+}
+
 export function runLabel(run: Run): string {
-  const what = run.bench === 'fixed' ? `fixed ${run.min} B` : `${run.bench} ${sizeLabel(run.min, run.max)}`;
+  const what = run.bench === 'fixed' ? `fixed ${run.min} B` : `${run.bench} ${runSize(run)}`;
   const threads = run.threads > 1 ? ` ${run.threads} threads` : '';
   const engine = run.engine !== RUNNING_NODE ? ` on ${run.engine}` : '';
   return `${what} ${specLabel(run.spec)}${threads}${engine} rep ${run.rep}`;
@@ -134,24 +159,28 @@ function specAlign(spec: AllocatorSpec): HeapAlignment {
  * Engines default to the running node; a shard keeps its cells' runs (shards.ts).
  */
 export function planRuns(
-  options: Pick<MatrixOptions, 'reps' | 'allocators' | 'threads'> & Partial<Pick<MatrixOptions, 'engines' | 'shard' | 'benches'>>,
+  options: Pick<MatrixOptions, 'reps' | 'allocators' | 'threads'> &
+    Partial<Pick<MatrixOptions, 'engines' | 'shard' | 'benches' | 'traces'>>,
 ): Run[] {
   const wanted = options.benches ?? MATRIX_BENCHES;
-  const benches: Array<Pick<Run, 'bench' | 'min' | 'max'>> = [
-    ...FIXED_SIZES.map((size) => ({ bench: 'fixed' as const, min: size, max: size })),
-    { bench: 'random-mixed' as const, min: MIXED_MIN, max: MIXED_MAX },
-  ].filter((b) => wanted.includes(b.bench));
-  // A ring needs two workers: cross-thread runs in the cells of more than one thread.
-  const threaded: typeof benches = [...benches, { bench: 'cross-thread' as const, min: MIXED_MIN, max: MIXED_MAX }].filter((b) =>
-    wanted.includes(b.bench),
-  );
+  const common: Array<Pick<Run, 'bench' | 'min' | 'max' | 'trace'>> = [
+    ...FIXED_SIZES.map((size) => ({ bench: 'fixed' as const, min: size, max: size, trace: null })),
+    { bench: 'random-mixed' as const, min: MIXED_MIN, max: MIXED_MAX, trace: null },
+  ];
+  // A ring needs two workers: cross-thread runs in the cells of more than one thread. Traces are
+  // replayed serialized on one thread: replay runs in the cells of one.
+  const single = [...common, ...(options.traces ?? []).map((trace) => ({ bench: 'replay' as const, min: 0, max: 0, trace }))];
+  const threaded = [...common, { bench: 'cross-thread' as const, min: MIXED_MIN, max: MIXED_MAX, trace: null }];
+  const benches = single.filter((b) => wanted.includes(b.bench));
+  const ring = threaded.filter((b) => wanted.includes(b.bench));
   const runs: Run[] = [];
   const engines = options.engines ?? [RUNNING_NODE];
   for (let rep = 1; rep <= options.reps; rep++) {
     for (const threads of options.threads) {
       for (const engine of engines) {
-        for (const b of threads > 1 ? threaded : benches) {
+        for (const b of threads > 1 ? ring : benches) {
           for (const spec of options.allocators) {
+            if (b.bench === 'replay' && !replaysInMatrix(spec.allocator)) continue;
             if (threads === 1 || hasSharedHeap(spec.allocator)) runs.push({ ...b, spec, threads, engine, rep });
           }
         }
@@ -163,13 +192,22 @@ export function planRuns(
 
 /** A cell: what every allocator is measured on side by side, the system baseline included. */
 export function cellOf(r: { bench: string; size: string; threads: string | number; engine: string } | Run): string {
-  const size = 'spec' in r ? sizeLabel(r.min, r.max) : r.size;
+  const size = 'spec' in r ? runSize(r) : r.size;
   return [r.bench, size, r.threads, r.engine].join('|');
 }
 
 /** The JS engine's allocation and @thi.ng/malloc have no heap that worker threads can share. */
 export function hasSharedHeap(allocator: AllocatorName): boolean {
   return allocator !== 'v8' && allocator !== 'thing';
+}
+
+/**
+ * @thi.ng/malloc is left out of the matrix's replay cells: its first-fit search makes one pass over a
+ * 1M-op trace take some 30 s, and on python3-json-regex it hands out a block overlapping a live one
+ * (the replay's byte checks stop it). `npm run bench -- replay FILE --allocator thing` still runs it.
+ */
+export function replaysInMatrix(allocator: AllocatorName): boolean {
+  return allocator !== 'thing';
 }
 
 /** What identifies a run in the CSV: its cell, allocator and repetition. */
@@ -183,7 +221,7 @@ export function runKey(run: Run, build: BuildMode): string {
   const hakmem = run.spec.allocator === 'hakmem';
   return rowKey({
     bench: run.bench,
-    size: sizeLabel(run.min, run.max),
+    size: runSize(run),
     allocator: run.spec.allocator,
     preset: hakmem ? (run.spec.preset ?? 'current') : '',
     build: hakmem ? build : '',
@@ -194,13 +232,23 @@ export function runKey(run: Run, build: BuildMode): string {
   });
 }
 
+/** A bundled trace's file, by its name in data/traces/manifest.json. */
+export function traceFile(name: string): string {
+  const trace = readManifest().find((t) => t.name === name);
+  if (!trace) throw new Error(`no trace '${name}' in data/traces/manifest.json`);
+  return trace.path;
+}
+
 /** The bench command line of a run (scripts/bench.ts; bench-process adds --json). */
-export function benchArgv(run: Run, options: Pick<MatrixOptions, 'cycles' | 'build'>): string[] {
-  const sizes = run.bench === 'fixed' ? ['--size', String(run.min)] : ['--min', String(run.min), '--max', String(run.max)];
+export function benchArgv(run: Run, options: Pick<MatrixOptions, 'cycles' | 'build' | 'loops'>): string[] {
   const hakmem =
     run.spec.allocator === 'hakmem'
       ? ['--preset', run.spec.preset ?? 'current', '--build', options.build, '--align', String(specAlign(run.spec))]
       : [];
+  if (run.trace !== null) {
+    return ['replay', traceFile(run.trace), '--loops', String(options.loops), '--allocator', run.spec.allocator, ...hakmem];
+  }
+  const sizes = run.bench === 'fixed' ? ['--size', String(run.min)] : ['--min', String(run.min), '--max', String(run.max)];
   // cross-thread takes its workers as THREADS (each allocates CYCLES blocks); the others as --threads.
   const ring = run.bench === 'cross-thread';
   return [
@@ -226,6 +274,9 @@ export interface SessionRecord {
   /** Absent in sets written before engines and shards: node, build release, no shard. */
   engines?: string[];
   benches?: MatrixBench[];
+  /** Absent in sets written before replay was in the matrix: no traces. */
+  traces?: string[];
+  loops?: number;
   build?: BuildMode;
   shard?: Shard | null;
   startedAt: string;
@@ -239,7 +290,7 @@ export interface SessionRecord {
 /** OUT.json: the workload, and one record per session that wrote rows. */
 export interface MatrixRecord {
   csv: string;
-  workload: { ws: number; seed: number; fixedSizes: number[]; mixed: { min: number; max: number } };
+  workload: { ws: number; seed: number; fixedSizes: number[]; mixed: { min: number; max: number }; replayLoops?: number };
   sessions: SessionRecord[];
   /** A merged set (merge.ts): each shard, where it came from and the machine that measured it. */
   merged?: { shard: Shard; source: string; machine: string }[];
@@ -256,9 +307,9 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
     warn(`${csv}: dropping an unfinished last line left by an interrupted run`);
     dropPartialTail(csv);
   }
-  checkSameWorkload(csv, existing.rows, options.cycles);
+  checkSameWorkload(csv, existing.rows, options);
   const checkout = currentCheckout();
-  const record = readRecord(json, csv);
+  const record = readRecord(json, csv, options.loops);
   checkSameShard(json, record, options.shard);
   if (existing.legacy) {
     warn(`${csv}: written before the align or engine columns; rewriting it with them (its hakmem rows had align 1, its rows ran on node)`);
@@ -294,6 +345,8 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
     threads: [...options.threads],
     engines: [...options.engines],
     benches: [...(options.benches ?? MATRIX_BENCHES)],
+    traces: [...options.traces],
+    loops: options.loops,
     build: options.build,
     shard: options.shard,
     startedAt: new Date().toISOString(),
@@ -339,7 +392,7 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
         hooks.finished?.(run, outcome);
         continue;
       }
-      const row = toRow(outcome.result, run, options.cycles, checkout);
+      const row = toRow(outcome.result, run, options, checkout);
       appendRow(csv, row);
       session.rowsWritten++;
       writeRecord(json, record); // so a crashed session still counts its rows
@@ -379,7 +432,7 @@ function resolveEngines(names: readonly string[], cacheDir: string | undefined, 
 }
 
 /** The row of a run whose engine cannot run here. */
-function engineSkipped(run: Run, options: Pick<MatrixOptions, 'cycles' | 'build'>, reason: string): BenchResult {
+function engineSkipped(run: Run, options: Pick<MatrixOptions, 'cycles' | 'build' | 'loops'>, reason: string): BenchResult {
   // The request exactly as the bench would have parsed it, so the row carries its arguments.
   const request = parseBenchArgs([...benchArgv(run, options), '--engine', run.engine], {}) as BenchRequest;
   return skippedResult(request, run.engine, pinOf(run.engine).version, reason);
@@ -392,28 +445,40 @@ function checkSameShard(json: string, record: MatrixRecord, shard: Shard | null)
   if (other) throw new Error(`${json} holds ${label(other.shard)}; this matrix runs ${label(shard)}: choose another --out`);
 }
 
+/** The workload columns of a run's row: replay's loops go in `cycles`; it has no WS or seed. */
+function workloadCells(bench: string, options: Pick<MatrixOptions, 'cycles' | 'loops'>): Pick<CsvRow, 'cycles' | 'ws' | 'seed'> {
+  return bench === 'replay'
+    ? { cycles: String(options.loops), ws: '', seed: '' }
+    : { cycles: String(options.cycles), ws: String(MATRIX_WS), seed: String(MATRIX_SEED) };
+}
+
 /** A set holds one workload: resuming with another run length would mix incomparable rows. */
-function checkSameWorkload(csv: string, rows: readonly CsvRow[], cycles: number): void {
-  const other = rows.find((r) => r.cycles !== String(cycles) || r.ws !== String(MATRIX_WS) || r.seed !== String(MATRIX_SEED));
-  if (other) {
-    throw new Error(
-      `${csv} holds runs of ${other.cycles} cycles, WS ${other.ws}, seed ${other.seed}; ` +
-        `this matrix runs ${cycles} cycles, WS ${MATRIX_WS}, seed ${MATRIX_SEED}: choose another --out`,
-    );
+function checkSameWorkload(csv: string, rows: readonly CsvRow[], options: Pick<MatrixOptions, 'cycles' | 'loops'>): void {
+  const describe = (bench: string, w: Pick<CsvRow, 'cycles' | 'ws' | 'seed'>) =>
+    bench === 'replay' ? `replays of ${w.cycles} loops` : `runs of ${w.cycles} cycles, WS ${w.ws}, seed ${w.seed}`;
+  for (const r of rows) {
+    const want = workloadCells(r.bench, options);
+    if (r.cycles !== want.cycles || r.ws !== want.ws || r.seed !== want.seed) {
+      throw new Error(`${csv} holds ${describe(r.bench, r)}; this matrix runs ${describe(r.bench, want)}: choose another --out`);
+    }
   }
 }
 
-function toRow(r: BenchResult, run: Run, cycles: number, checkout: ReturnType<typeof currentCheckout>): CsvRow {
+function toRow(
+  r: BenchResult,
+  run: Run,
+  options: Pick<MatrixOptions, 'cycles' | 'loops'>,
+  checkout: ReturnType<typeof currentCheckout>,
+): CsvRow {
   const f = r.fingerprint;
-  const cell = (v: number | string | null) => (v === null ? '' : String(v));
+  const cell = (v: number | string | null | undefined) => (v === null || v === undefined ? '' : String(v));
+  const replay = run.trace !== null;
   return {
     bench: r.bench,
-    size: sizeLabel(run.min, run.max),
-    min: String(run.min),
-    max: String(run.max),
-    cycles: String(cycles),
-    ws: String(MATRIX_WS),
-    seed: String(MATRIX_SEED),
+    size: runSize(run),
+    min: replay ? '' : String(run.min),
+    max: replay ? '' : String(run.max),
+    ...workloadCells(run.bench, options),
     allocator: r.allocator,
     preset: cell(r.preset),
     build: cell(r.build),
@@ -428,6 +493,8 @@ function toRow(r: BenchResult, run: Run, cycles: number, checkout: ReturnType<ty
     opsPerSec: cell(r.opsPerSec),
     peakLiveBytes: cell(r.peakLiveBytes),
     peakHeapBytes: cell(r.peakHeapBytes),
+    peakFootprintBytes: cell(r.peakFootprintBytes),
+    utilization: cell(r.utilization),
     fingerprint: f ? `${f.mallocs}/${f.frees}/${f.bytes}/${f.hash}` : '',
     skipped: cell(r.skipped),
     commit: checkout.commit ?? '',
@@ -435,7 +502,7 @@ function toRow(r: BenchResult, run: Run, cycles: number, checkout: ReturnType<ty
   };
 }
 
-function readRecord(json: string, csv: string): MatrixRecord {
+function readRecord(json: string, csv: string, loops: number): MatrixRecord {
   if (existsSync(json)) {
     const record = JSON.parse(readFileSync(json, 'utf8')) as MatrixRecord;
     if (!Array.isArray(record.sessions)) throw new Error(`${json}: not a matrix provenance record`);
@@ -443,7 +510,13 @@ function readRecord(json: string, csv: string): MatrixRecord {
   }
   return {
     csv: path.basename(csv),
-    workload: { ws: MATRIX_WS, seed: MATRIX_SEED, fixedSizes: [...FIXED_SIZES], mixed: { min: MIXED_MIN, max: MIXED_MAX } },
+    workload: {
+      ws: MATRIX_WS,
+      seed: MATRIX_SEED,
+      fixedSizes: [...FIXED_SIZES],
+      mixed: { min: MIXED_MIN, max: MIXED_MAX },
+      replayLoops: loops,
+    },
     sessions: [],
   };
 }

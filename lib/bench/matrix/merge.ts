@@ -123,6 +123,8 @@ function planKey(s: SessionRecord): string {
     threads: s.threads,
     engines: s.engines ?? ['node'],
     benches: s.benches ?? MATRIX_BENCHES,
+    traces: s.traces ?? [],
+    loops: s.loops ?? null,
     build: s.build ?? 'release',
     shards: s.shard?.count ?? null,
   });
@@ -177,6 +179,7 @@ function checkRuns(sets: ShardSet[]): void {
     threads: s0.threads,
     engines: s0.engines ?? ['node'],
     benches: s0.benches ?? MATRIX_BENCHES,
+    traces: s0.traces ?? [],
   };
   const build = s0.build ?? 'release';
   for (const s of sets) {

@@ -4,10 +4,11 @@
  * interrupted run keeps everything it measured.
  *
  * Columns:
- *   bench        random-mixed | fixed
- *   size         the size label: "128" for fixed, "16..1024" for random-mixed
- *   min, max     block sizes drawn from min..max
- *   cycles, ws, seed   the workload (WORKLOADS.md)
+ *   bench        fixed | random-mixed | cross-thread | replay
+ *   size         the size label: "128" for fixed, "16..1024" for random-mixed and cross-thread,
+ *                the trace's name for replay
+ *   min, max     block sizes drawn from min..max (empty for replay)
+ *   cycles, ws, seed   the workload (WORKLOADS.md); replay: cycles holds --loops, ws and seed are empty
  *   allocator    hakmem, system, mimalloc, jemalloc, tcmalloc, v8, thing
  *   preset, build, align, configHash   hakmem's resolved configuration (empty otherwise); align is
  *                the block alignment (1: the 1-byte header; 8, 16: header-free)
@@ -15,13 +16,17 @@
  *   engine, engineVersion   the JS engine (node = the node running the matrix; node20, bun, ...
  *                pinned in engines.json) and its version
  *   rep          repetition number from 1
- * Sets written before the align or engine columns still read: their hakmem rows as align 1 (every
- * block had the 1-byte header), every row as engine node, version '' (the node in their record).
  *   ops, seconds, opsPerSec     the measurement (empty when skipped)
  *   peakLiveBytes, peakHeapBytes   empty where unknown
+ *   peakFootprintBytes, utilization   replay: the memory the allocator held at most, and peak live
+ *                bytes over it (empty for the other benches and where unknown: v8)
  *   fingerprint  mallocs/frees/bytes/hash: equal fingerprints, same work
  *   skipped      why the baseline could not run here (empty when it ran)
  *   commit, dirty   the code it was measured with (lib/bench/matrix/provenance.ts)
+ *
+ * Sets written before the align, engine or footprint columns still read: their hakmem rows as align 1
+ * (every block had the 1-byte header), every row as engine node, version '' (the node in their
+ * record), no footprint.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 
@@ -47,6 +52,8 @@ export const COLUMNS = [
   'opsPerSec',
   'peakLiveBytes',
   'peakHeapBytes',
+  'peakFootprintBytes',
+  'utilization',
   'fingerprint',
   'skipped',
   'commit',
@@ -65,6 +72,8 @@ const ADDED_COLUMNS: Partial<Record<Column, (row: CsvRow) => string>> = {
   align: (row) => (row.allocator === 'hakmem' ? '1' : ''),
   engine: () => 'node',
   engineVersion: () => '',
+  peakFootprintBytes: () => '',
+  utilization: () => '',
 };
 
 /**
