@@ -18,6 +18,11 @@ export { newestResultSet } from "./bench/matrix/locations";
 export { collectProvenance, currentCheckout } from "./bench/matrix/provenance";
 export { larsonThreads, randomMixedThreads } from "./bench/threads/run-threads";
 export type { BenchResult } from "./bench/runner";
+export { BUNDLED_TRACES, BUNDLE_DIR, readManifest, type ManifestEntry } from "./trace/bundle";
+export { recordTrace, RecordError, type RecordResult } from "./trace/record";
+export { readTrace } from "./trace/read";
+export { traceStats, formatStats as formatTraceStats, type TraceStats } from "./trace/stats";
+export { parseCommandLine, CommandLineError, type CommandLine } from "./trace/command-line";
 export { throughputRows, resultSetRows, mainEngine, summarize, timelineRows, latencyRows, type SummaryRow } from "./report/result-rows";
 
 /** One measurement: a `npm run bench` command line (without --json) and extra environment. */

@@ -5,7 +5,7 @@
  * rewrites data/traces/manifest.json.
  */
 import { execFile } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { recordTrace } from './record';
@@ -86,6 +86,11 @@ export interface ManifestEntry {
   counts: TraceStats['counts'];
   peakLiveBytes: number;
   threads: number;
+}
+
+/** The manifest's entries (data/traces/manifest.json, or `dir`'s), in the order BUNDLED_TRACES lists them. */
+export function readManifest(dir = BUNDLE_DIR): ManifestEntry[] {
+  return (JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { traces: ManifestEntry[] }).traces;
 }
 
 /** Records the bundled traces (all, or those named: names from BUNDLED_TRACES) into `dir`, updating its manifest.json. */
