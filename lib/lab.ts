@@ -8,9 +8,9 @@ import { progress } from "./report/progress";
 import { seriesName } from "./report/result-rows";
 
 export * from "./index";
-export { table, tableHtml, plot, renderSvg, progress, throughputBySize, ratioToSystem, engineRatios, routeShares, scaling, heapMap, footprintTimeline, latencyPercentiles } from "./report/index";
+export { table, tableHtml, plot, renderSvg, progress, throughputBySize, ratioToSystem, engineRatios, routeShares, scaling, heapMap, footprintTimeline, latencyPercentiles, replayRatios, replayUtilization } from "./report/index";
 export { reportSummary, setProvenance, liveProvenance } from "./report/index";
-export type { ThroughputRow, ScalingRow, RouteShareRow, HeapCell, TimelineRow, LatencyRow } from "./report/index";
+export type { ThroughputRow, ScalingRow, RouteShareRow, HeapCell, TimelineRow, LatencyRow, ReplayRow } from "./report/index";
 export { median, quantile, bootstrapMedianRatio, mannWhitneyU } from "./bench/matrix/statistics";
 export { benchInFreshProcess } from "./bench/bench-process";
 export { loadResultSet, compareSets, formatComparison } from "./bench/matrix/compare";
@@ -18,7 +18,12 @@ export { newestResultSet } from "./bench/matrix/locations";
 export { collectProvenance, currentCheckout } from "./bench/matrix/provenance";
 export { larsonThreads, randomMixedThreads } from "./bench/threads/run-threads";
 export type { BenchResult } from "./bench/runner";
-export { throughputRows, resultSetRows, mainEngine, summarize, timelineRows, latencyRows, type SummaryRow } from "./report/result-rows";
+export { BUNDLED_TRACES, BUNDLE_DIR, readManifest, type ManifestEntry } from "./trace/bundle";
+export { recordTrace, RecordError, type RecordResult } from "./trace/record";
+export { readTrace } from "./trace/read";
+export { traceStats, formatStats as formatTraceStats, type TraceStats } from "./trace/stats";
+export { parseCommandLine, CommandLineError, type CommandLine } from "./trace/command-line";
+export { throughputRows, resultSetRows, mainEngine, summarize, timelineRows, latencyRows, replayRows, traceName, type SummaryRow } from "./report/result-rows";
 
 /** One measurement: a `npm run bench` command line (without --json) and extra environment. */
 export interface Measurement {

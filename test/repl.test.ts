@@ -10,7 +10,7 @@ describe('npm run repl', () => {
     const input = [
       'const h = createHeap({ preset: "phase7-ss-lookup" }); const p: number = h.malloc(100); h.free(p);',
       'JSON.stringify(h.stats().routes)',
-      'const sum = await Promise.resolve(PRESET_NAMES.length * 7); sum',
+      'const sum = await Promise.resolve(PRESET_NAMES.includes("current") ? 6 * 7 : 0); sum',
       '.exit',
       '',
     ].join('\n');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { engineRatios, footprintTimeline, heapMap, latencyPercentiles, plot, ratioToSystem, renderSvg, routeShares, scaling, throughputBySize, type ThroughputRow } from '../lib/report';
-import { latencyRows, timelineRows } from '../lib/report/result-rows';
+import { engineRatios, footprintTimeline, heapMap, latencyPercentiles, plot, ratioToSystem, renderSvg, replayRatios, replayUtilization, routeShares, scaling, throughputBySize, type ThroughputRow } from '../lib/report';
+import { latencyRows, replayRows, timelineRows, traceName } from '../lib/report/result-rows';
 import type { BenchResult } from '../lib/bench/runner';
 import { sizeOrder, throughputPoints } from '../lib/report/specs/throughput-points';
 
@@ -116,6 +116,39 @@ describe('report chart specs', () => {
     assert.equal((svg.match(/aria-roledescription="line mark"/g) ?? []).length, 3);
     const t = texts(svg);
     for (const label of ['malloc', 'free', 'p50', 'p99.99', 'max', 'ns', '1,000']) assert.ok(t.includes(label), label);
+  });
+
+  it('replayRows, replayRatios, replayUtilization: per trace a bar per allocator, medians over repetitions', async () => {
+    // git-log: system 100M, hakmem 50M (0.50x); gcc-cc1: system 80M, hakmem 60M (0.75x); mimalloc skipped.
+    const run = (file: string, allocator: string, rep: number, mops: number, footprint: number | null) =>
+      ({ bench: 'replay', allocator, preset: allocator === 'hakmem' ? 'current' : null, build: allocator === 'hakmem' ? 'release' : null,
+         align: allocator === 'hakmem' ? 1 : null, args: { file, loops: 1 }, rep, opsPerSec: mops === 0 ? null : mops * 1e6,
+         peakLiveBytes: 600, peakFootprintBytes: footprint, utilization: footprint === null ? null : 600 / footprint }) as unknown as BenchResult & { rep: number };
+    const results = [1, 2, 3].flatMap((rep) => [
+      run('data/traces/git-log.trace.gz', 'system', rep, 100 + rep - 2, 800),
+      run('data/traces/git-log.trace.gz', 'hakmem', rep, 50 + rep - 2, 1000),
+      run('data/traces/git-log.trace.gz', 'mimalloc', rep, 0, null),
+      run('/tmp/gcc-cc1.hktrace', 'system', rep, 80, 800),
+      run('/tmp/gcc-cc1.hktrace', 'hakmem', rep, 60, rep === 3 ? 2000 : 1000),
+    ]);
+    const rows = replayRows(results);
+    assert.equal(rows.length, 12, 'skipped runs are left out');
+    assert.deepEqual([...new Set(rows.map((r) => r.trace))], ['git-log', 'gcc-cc1']);
+    assert.deepEqual([...new Set(rows.map((r) => r.allocator))], ['system', 'hakmem:current']);
+    assert.equal(traceName('x/y/mine.hktrace.gz'), 'mine');
+    assert.equal(traceName('trace.txt'), 'trace.txt');
+
+    const ratios = await renderSvg(replayRatios(rows));
+    assert.equal((ratios.match(/<path[^>]*aria-roledescription="bar"/g) ?? []).length, 2, 'one bar per trace for hakmem; glibc is the line');
+    let t = texts(ratios);
+    for (const label of ['0.50×', '0.75×', 'glibc = 1.00×', 'git-log', 'gcc-cc1', 'trace', '× glibc (median)']) assert.ok(t.includes(label), label);
+
+    const util = await renderSvg(replayUtilization(rows));
+    assert.equal((util.match(/<path[^>]*aria-roledescription="bar"/g) ?? []).length, 4, 'a bar per allocator and trace, glibc included');
+    t = texts(util);
+    for (const label of ['75%', '60%', 'system', 'hakmem:current', '1.0 = no overhead']) assert.ok(t.includes(label), label);
+    const bars = (replayUtilization(rows) as unknown as { layer: [{ data: { values: { trace: string; series: string; utilization: number }[] } }] }).layer[0].data.values;
+    assert.deepEqual(bars.filter((b) => b.series === 'hakmem:current').map((b) => [b.trace, b.utilization]), [['git-log', 0.6], ['gcc-cc1', 0.6]], 'the median leaves out the one 30% run');
   });
 
   it('plot() outside a notebook returns the SVG', async () => {

@@ -14,6 +14,7 @@ export { scaling } from "./specs/scaling";
 export { heapMap } from "./specs/heap-map";
 export { footprintTimeline } from "./specs/footprint-timeline";
 export { latencyPercentiles } from "./specs/latency-percentiles";
-export type { HeapCell, LatencyRow, RouteShareRow, ScalingRow, ThroughputRow, TimelineRow } from "./specs/rows";
+export { replayRatios, replayUtilization } from "./specs/replay-bars";
+export type { HeapCell, LatencyRow, ReplayRow, RouteShareRow, ScalingRow, ThroughputRow, TimelineRow } from "./specs/rows";
 export { reportSummary, setProvenance, liveProvenance, describeData, REPORT_SUMMARY_MIME } from "./report-summary";
 export type { ReportSummary, DataProvenance } from "./report-summary";

@@ -7,7 +7,7 @@ import type { BenchResult } from "../bench/runner";
 import { median } from "../bench/matrix/statistics";
 import { groupBy } from "./specs/aggregate";
 import { seriesName } from "../bench/matrix/series-name";
-import type { LatencyRow, ThroughputRow, TimelineRow } from "./specs/rows";
+import type { LatencyRow, ReplayRow, ThroughputRow, TimelineRow } from "./specs/rows";
 import { PERCENTILES } from "../bench/measures/latency";
 
 export { seriesName };
@@ -100,4 +100,27 @@ export function latencyRows(results: readonly BenchResult[]): LatencyRow[] {
       })),
     ),
   );
+}
+
+/** A trace's name from its file: the base name without .gz, .trace, .hktrace (data/traces/git-log.trace.gz: git-log). */
+export function traceName(file: string): string {
+  return (file.split("/").pop() ?? file).replace(/\.gz$/, "").replace(/\.(trace|hktrace)$/, "");
+}
+
+/**
+ * Replay results as rows, one per run that ran (skipped runs are left out), named like the other
+ * rows: a measurement's label (lab.measure) where there is one, else by seriesName.
+ */
+export function replayRows(results: ReadonlyArray<BenchResult & { label?: string; rep?: number }>): ReplayRow[] {
+  return results
+    .filter((r) => r.bench === "replay" && r.opsPerSec !== null)
+    .map((r) => ({
+      trace: traceName((r.args as { file: string }).file),
+      allocator: r.label ?? seriesName(r.allocator, r.preset, r.build, r.align),
+      rep: r.rep,
+      opsPerSec: r.opsPerSec as number,
+      peakLiveBytes: r.peakLiveBytes ?? 0,
+      peakFootprintBytes: r.peakFootprintBytes ?? null,
+      utilization: r.utilization ?? null,
+    }));
 }

@@ -53,3 +53,17 @@ export interface LatencyRow {
   percentile: string;
   ns: number;
 }
+
+/** One run of the replay bench: a trace on one allocator. */
+export interface ReplayRow {
+  /** The trace's file name without its extensions (git-log for data/traces/git-log.trace.gz). */
+  trace: string;
+  allocator: string;
+  rep?: number;
+  opsPerSec: number;
+  peakLiveBytes: number;
+  /** The most memory the allocator held in the footprint pass; null where unknown (v8). */
+  peakFootprintBytes: number | null;
+  /** peakLiveBytes / peakFootprintBytes; null without a footprint. */
+  utilization: number | null;
+}
