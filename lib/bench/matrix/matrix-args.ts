@@ -32,7 +32,7 @@ options:
                       hakmem:PRESET picks a preset (${PRESET_NAMES.join(', ')}),
                       hakmem:PRESET:alignN a block alignment N = 1, 8 or 16 (8 and 16:
                       presets ${HEADER_FREE_PRESETS.join(', ')}), e.g. hakmem:current:align16
-  --engines LIST      JS engines, e.g. node20,node22,node24,bun (default ${RUNNING_NODE}, the node running
+  --engines LIST      JS engines, e.g. node20,node22,node24,node26,bun (default ${RUNNING_NODE}, the node running
                       this); known: ${ENGINES.join(', ')}. Pinned engines (engines.json) are installed
                       into .cache/engines on first use; one that cannot be installed or run gives
                       skipped rows with the reason. Native allocators run under every engine, as each
