@@ -7,7 +7,7 @@ import { linkWord, LARGE_LIVE, MID_FREE, TINY_FREE } from "./header";
 import type { Heap } from "./heap";
 import {
   FLAG_IN_PARTIAL, H, KIND_FREE, KIND_LARGE, KIND_LARGE_TAIL, KIND_META, KIND_MID, KIND_SLAB, LIVE_GRANULE_SHIFT, LIVE_WORD_SHIFT, P,
-  PAGE, PAGE_SHIFT, S, SLOT_ACTIVE, SLOT_EMPTY, SLOT_UNUSED, MAX_THREADS, THREAD_FREE,
+  PAGE, PAGE_SHIFT, pendingWord, S, SLOT_ACTIVE, SLOT_EMPTY, SLOT_UNUSED, MAX_THREADS, THREAD_FREE,
 } from "./layout";
 import { lookupSuperSlab } from "./registry";
 import { isPartialOf } from "./slab-lists";
@@ -121,7 +121,7 @@ function checkSlotLists(heap: Heap): void {
 function checkPendingStacks(heap: Heap): void {
   const i32 = heap.mem.i32;
   for (let tid = 1; tid < MAX_THREADS; tid++) {
-    const page = i32[H.THREAD_REMOTE + tid];
+    const page = i32[pendingWord(tid)];
     if (i32[H.THREAD_LIVE + tid] === THREAD_FREE && page !== 0)
       corrupt(`thread id ${tid} is free, but slab ${page} waits on its pending stack (its remote frees reach no owner)`);
   }

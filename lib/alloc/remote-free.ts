@@ -13,7 +13,7 @@
  */
 import type { Heap } from "./heap";
 import { linkWord, TINY_FREE } from "./header";
-import { H, P, PAGE_SHIFT, STAT, THREAD_ATTACHED } from "./layout";
+import { H, P, PAGE_SHIFT, pendingWord, STAT, THREAD_ATTACHED } from "./layout";
 import { slabGotBlocksBack } from "./slab-lists";
 import { cas, exchange, fetchAdd, load, store } from "./sync";
 
@@ -37,7 +37,7 @@ export function remoteFree(heap: Heap, b: number, cls: number): void {
  */
 export function pushPending(heap: Heap, page: number, owner: number): void {
   const m = heap.mem;
-  pushOnto(heap, H.THREAD_REMOTE + owner, page);
+  pushOnto(heap, pendingWord(owner), page);
   if (owner !== 0 && load(m, H.THREAD_LIVE + owner) !== THREAD_ATTACHED) forwardToOrphans(heap, owner);
 }
 
@@ -57,7 +57,7 @@ function pushOnto(heap: Heap, word: number, page: number): void {
  */
 export function forwardToOrphans(heap: Heap, tid: number): void {
   const m = heap.mem;
-  let page = exchange(m, H.THREAD_REMOTE + tid, 0);
+  let page = exchange(m, pendingWord(tid), 0);
   while (page !== 0) {
     const next = load(m, m.meta(page) + P.REMOTE_NEXT);
     pushOnto(heap, H.THREAD_REMOTE, page);
@@ -67,7 +67,7 @@ export function forwardToOrphans(heap: Heap, tid: number): void {
 
 /** Drains every slab on this thread's pending stack into its freelist. */
 export function drainRemoteFrees(heap: Heap): void {
-  drainPendingStack(heap, H.THREAD_REMOTE + heap.tid);
+  drainPendingStack(heap, pendingWord(heap.tid));
 }
 
 /** Takes a whole pending stack and drains each slab on it. */
