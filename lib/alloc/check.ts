@@ -87,9 +87,13 @@ function checkSlab(heap: Heap, page: number): void {
     checkTinyBlock(heap, b, page, cls, `slab ${page} freelist`);
     if (++n > carved) corrupt(`slab ${page}: freelist longer than the blocks carved (cycle?)`);
   }
-  const remote = i32[meta + P.REMOTE_COUNT];
-  if (n + used !== carved && !(m.shared && n + used <= carved + remote))
-    corrupt(`slab ${page}: ${n} blocks on the freelist + ${used} used != ${carved} carved`);
+  // Blocks on the remote stack stay counted in USED until their owner drains them.
+  let remote = 0;
+  for (let b = i32[meta + P.REMOTE_HEAD]; b !== 0; b = i32[linkWord(b)]) {
+    checkTinyBlock(heap, b, page, cls, `slab ${page} remote stack`);
+    if (++remote > used) corrupt(`slab ${page}: remote stack longer than the ${used} blocks in use (cycle?)`);
+  }
+  if (n + used !== carved) corrupt(`slab ${page}: ${n} blocks on the freelist + ${used} used != ${carved} carved`);
 }
 
 function checkTinyBlock(heap: Heap, b: number, page: number, cls: number, where: string): void {

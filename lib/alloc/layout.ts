@@ -75,7 +75,7 @@ export const P = {
   STATE: 7, NEXT: 8, PREV: 9,
   /** Large: span length in pages; mid: first page of the span. */
   SPAN: 10, FLAGS: 11, TOUCHED: 12,
-  REMOTE_HEAD: 16, REMOTE_COUNT: 17, REMOTE_NEXT: 18,
+  REMOTE_HEAD: 16, REMOTE_NEXT: 17,
   WORDS: 32,
 } as const;
 export const PAGE_META_SHIFT = 5; // log2(P.WORDS)

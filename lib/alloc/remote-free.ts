@@ -15,7 +15,7 @@ import type { Heap } from "./heap";
 import { linkWord, TINY_FREE } from "./header";
 import { H, P, PAGE_SHIFT, pendingWord, STAT, THREAD_ATTACHED } from "./layout";
 import { slabGotBlocksBack } from "./slab-lists";
-import { cas, exchange, fetchAdd, load, store } from "./sync";
+import { cas, exchange, load } from "./sync";
 
 export function remoteFree(heap: Heap, b: number, cls: number): void {
   const m = heap.mem;
@@ -26,7 +26,6 @@ export function remoteFree(heap: Heap, b: number, cls: number): void {
     old = load(m, meta + P.REMOTE_HEAD);
     m.i32[linkWord(b)] = old;
   } while (cas(m, meta + P.REMOTE_HEAD, old, b) !== old);
-  fetchAdd(m, meta + P.REMOTE_COUNT, 1);
   heap.stat[STAT.remote_free]++;
   if (old === 0) pushPending(heap, b >>> PAGE_SHIFT, load(m, meta + P.OWNER));
 }
@@ -46,7 +45,7 @@ function pushOnto(heap: Heap, word: number, page: number): void {
   let head: number;
   do {
     head = load(m, word);
-    store(m, m.meta(page) + P.REMOTE_NEXT, head);
+    m.i32[m.meta(page) + P.REMOTE_NEXT] = head; // published by the CAS below
   } while (cas(m, word, head, page) !== head);
 }
 
@@ -115,7 +114,6 @@ export function drainSlab(heap: Heap, page: number): void {
     n++;
   }
   i32[meta + P.FREELIST] = free;
-  fetchAdd(m, meta + P.REMOTE_COUNT, -n);
   heap.stat[STAT.remote_drained] += n;
   slabGotBlocksBack(heap, page, i32[meta + P.CLASS], (i32[meta + P.USED] -= n));
 }
