@@ -19,15 +19,21 @@ import { cas, exchange, load } from "./sync";
 
 export function remoteFree(heap: Heap, b: number, cls: number): void {
   const m = heap.mem;
+  const i32 = m.i32;
   const meta = m.meta(b >>> PAGE_SHIFT);
   m.u8[b] = TINY_FREE | cls;
-  let old: number;
-  do {
-    old = load(m, meta + P.REMOTE_HEAD);
-    m.i32[linkWord(b)] = old;
-  } while (cas(m, meta + P.REMOTE_HEAD, old, b) !== old);
+  // The first guess is a plain read (a stale one only fails the CAS); each retry takes the value the
+  // failed CAS found. One Atomics call per push where nothing contends (V8 does not inline them).
+  let old = i32[meta + P.REMOTE_HEAD];
+  for (;;) {
+    i32[linkWord(b)] = old; // published by the CAS
+    const found = cas(m, meta + P.REMOTE_HEAD, old, b);
+    if (found === old) break;
+    old = found;
+  }
   heap.stat[STAT.remote_free]++;
-  if (old === 0) pushPending(heap, b >>> PAGE_SHIFT, load(m, meta + P.OWNER));
+  // The owner as the free path read it (plain): it changes only by adoption, which drains first.
+  if (old === 0) pushPending(heap, b >>> PAGE_SHIFT, i32[meta + P.OWNER]);
 }
 
 /**
@@ -42,11 +48,13 @@ export function pushPending(heap: Heap, page: number, owner: number): void {
 
 function pushOnto(heap: Heap, word: number, page: number): void {
   const m = heap.mem;
-  let head: number;
-  do {
-    head = load(m, word);
-    m.i32[m.meta(page) + P.REMOTE_NEXT] = head; // published by the CAS below
-  } while (cas(m, word, head, page) !== head);
+  let head = m.i32[word];
+  for (;;) {
+    m.i32[m.meta(page) + P.REMOTE_NEXT] = head; // published by the CAS
+    const found = cas(m, word, head, page);
+    if (found === head) return;
+    head = found;
+  }
 }
 
 /**
