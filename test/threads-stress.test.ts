@@ -89,10 +89,17 @@ function activeSlabs(heap: Heap): RunResult['activeSlabs'] {
   for (let page = m.layout.metaPages; page < m.layout.pages; page++) {
     const meta = m.meta(page);
     if (m.i32[meta + P.KIND] === KIND_SLAB && m.i32[meta + P.STATE] === SLOT_ACTIVE) {
-      out.push({ page, owner: m.i32[meta + P.OWNER], used: m.i32[meta + P.USED], remote: m.i32[meta + P.REMOTE_COUNT] });
+      out.push({ page, owner: m.i32[meta + P.OWNER], used: m.i32[meta + P.USED], remote: remoteStackLength(m.i32, m.i32[meta + P.REMOTE_HEAD]) });
     }
   }
   return out;
+}
+
+/** Blocks on a slab's remote stack (link word at byte 4 of each block). */
+function remoteStackLength(i32: Int32Array, head: number): number {
+  let n = 0;
+  for (let b = head; b !== 0 && n < 1 << 16; b = i32[(b >> 2) + 1]) n++;
+  return n;
 }
 
 /** Diagnostics: the heap's touched bytes by the kind of page holding them (read from its page metadata). */

@@ -7,7 +7,7 @@ import { linkWord, LARGE_LIVE, MID_FREE, TINY_FREE } from "./header";
 import type { Heap } from "./heap";
 import {
   FLAG_IN_PARTIAL, H, KIND_FREE, KIND_LARGE, KIND_LARGE_TAIL, KIND_META, KIND_MID, KIND_SLAB, LIVE_GRANULE_SHIFT, LIVE_WORD_SHIFT, P,
-  PAGE, PAGE_SHIFT, S, SLOT_ACTIVE, SLOT_EMPTY, SLOT_UNUSED, MAX_THREADS, THREAD_FREE,
+  PAGE, PAGE_SHIFT, pendingWord, S, SLOT_ACTIVE, SLOT_EMPTY, SLOT_UNUSED, MAX_THREADS, THREAD_FREE,
 } from "./layout";
 import { lookupSuperSlab } from "./registry";
 import { isPartialOf } from "./slab-lists";
@@ -87,9 +87,13 @@ function checkSlab(heap: Heap, page: number): void {
     checkTinyBlock(heap, b, page, cls, `slab ${page} freelist`);
     if (++n > carved) corrupt(`slab ${page}: freelist longer than the blocks carved (cycle?)`);
   }
-  const remote = i32[meta + P.REMOTE_COUNT];
-  if (n + used !== carved && !(m.shared && n + used <= carved + remote))
-    corrupt(`slab ${page}: ${n} blocks on the freelist + ${used} used != ${carved} carved`);
+  // Blocks on the remote stack stay counted in USED until their owner drains them.
+  let remote = 0;
+  for (let b = i32[meta + P.REMOTE_HEAD]; b !== 0; b = i32[linkWord(b)]) {
+    checkTinyBlock(heap, b, page, cls, `slab ${page} remote stack`);
+    if (++remote > used) corrupt(`slab ${page}: remote stack longer than the ${used} blocks in use (cycle?)`);
+  }
+  if (n + used !== carved) corrupt(`slab ${page}: ${n} blocks on the freelist + ${used} used != ${carved} carved`);
 }
 
 function checkTinyBlock(heap: Heap, b: number, page: number, cls: number, where: string): void {
@@ -121,7 +125,7 @@ function checkSlotLists(heap: Heap): void {
 function checkPendingStacks(heap: Heap): void {
   const i32 = heap.mem.i32;
   for (let tid = 1; tid < MAX_THREADS; tid++) {
-    const page = i32[H.THREAD_REMOTE + tid];
+    const page = i32[pendingWord(tid)];
     if (i32[H.THREAD_LIVE + tid] === THREAD_FREE && page !== 0)
       corrupt(`thread id ${tid} is free, but slab ${page} waits on its pending stack (its remote frees reach no owner)`);
   }

@@ -30,7 +30,7 @@ import { allocArray, callocArray, freeArray, reallocArray, viewOf, type TypedArr
  * for a constant). With the `=== true` flag tests below: random-mixed 1.05x.
  */
 const { ALIGNED_FREE, LARGE_FREE, linkWord, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
-const { H, MAX_THREADS, MID_CLASS_COUNT, P, PAGE_META_SHIFT, PAGE_SHIFT, STAT, STAT_NAMES } = layout;
+const { H, MAX_THREADS, MID_CLASS_COUNT, P, PAGE_META_SHIFT, PAGE_SHIFT, pendingWord, STAT, STAT_NAMES } = layout;
 const { cacheOwnerWord, MID_CACHE_CAPACITY, MID_CLASS_BY_2K, MID_MAX_REQUEST, midRefill, midSpill } = mid;
 const HEADER_FAST = STAT.header_fast;
 const MID_FAST = STAT.mid_free;
@@ -181,7 +181,7 @@ export class Heap implements PoolThread {
 
   /** True when another thread has freed blocks of this thread's slabs since the last drain. */
   remotePending(): boolean {
-    return this.mem.shared && Atomics.load(this.i32, H.THREAD_REMOTE + this.tid) !== 0;
+    return this.mem.shared && Atomics.load(this.i32, pendingWord(this.tid)) !== 0;
   }
 
   protected refillAndPop(cls: number, size: number): number {

@@ -13,27 +13,47 @@ export const TOUCH_SHIFT = 12; // 4 KiB: how touched memory is counted, like RSS
 export const LIVE_GRANULE_SHIFT = 3;
 export const LIVE_WORD_SHIFT = LIVE_GRANULE_SHIFT + 5;
 export const HEAP_MAGIC = 0x48414b4d; // "HAKM"
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 export const MAX_THREADS = 256;
+/** Int32 words per 64-byte cache line. */
+export const LINE_WORDS = 16;
 
-/** Header words (Int32 indices). */
+/**
+ * Header words (Int32 indices). Words different threads write at different times sit on different
+ * 64-byte lines: each lock on its own line (a spinner's CAS does not bounce another lock or a
+ * counter), the touched-memory counters (lock-free adds from any carving thread) on their own, and
+ * each thread's pending-remote stack head on a line of its own (a remote free's CAS onto one
+ * thread's stack does not invalidate the word every other thread reads on each refill).
+ */
 export const H = {
   MAGIC: 0, VERSION: 1, BYTES: 2, PAGES: 3,
-  ARENA_LOCK: 4, POOL_LOCK: 5, MID_LOCK: 6,
   /** A random id, so a view whose SharedArrayBuffer came through postMessage can be told to be of this heap. */
   HEAP_ID: 7,
-  PAGES_IN_USE: 8, PEAK_PAGES: 9, TOUCHED_4K: 10, PEAK_TOUCHED_4K: 11,
-  SUPERSLABS: 12, PEAK_SUPERSLABS: 13, LIVE_THREADS: 14,
+  /** Written under the arena lock (pages), the pool lock (SuperSlabs), at attach and detach (threads). */
+  PAGES_IN_USE: 8, PEAK_PAGES: 9, SUPERSLABS: 12, PEAK_SUPERSLABS: 13, LIVE_THREADS: 14,
+  ARENA_LOCK: 1 * LINE_WORDS, POOL_LOCK: 2 * LINE_WORDS, MID_LOCK: 3 * LINE_WORDS,
+  TOUCHED_4K: 4 * LINE_WORDS, PEAK_TOUCHED_4K: 4 * LINE_WORDS + 1,
   /** Per tiny class: head of the EMPTY-slot list (slab page index, 0 = none). */
-  CLASS_SLOTS: 16,
+  CLASS_SLOTS: 5 * LINE_WORDS,
   /** Per mid class: head of the free-block list. */
-  MID_FREE: 16 + MAX_CLASSES,
-  /** Per thread id: head of its pending-remote slab stack (slab page index, 0 = none). */
-  THREAD_REMOTE: 64,
-  /** Per thread id: THREAD_FREE, THREAD_ATTACHED or THREAD_LEAVING. */
-  THREAD_LIVE: 64 + MAX_THREADS,
-  WORDS: 64 + 2 * MAX_THREADS,
+  MID_FREE: 6 * LINE_WORDS,
+  /** Per thread id: THREAD_FREE, THREAD_ATTACHED or THREAD_LEAVING (written at attach and detach only). */
+  THREAD_LIVE: 8 * LINE_WORDS,
+  /**
+   * Per thread id, one line each (see pendingWord): head of its pending-remote slab stack (slab page
+   * index, 0 = none); id 0 is the orphans'.
+   */
+  THREAD_REMOTE: 8 * LINE_WORDS + MAX_THREADS,
+  WORDS: 8 * LINE_WORDS + MAX_THREADS + MAX_THREADS * LINE_WORDS,
 } as const;
+
+// CLASS_SLOTS and MID_FREE hold a word per class on one line each.
+if (MAX_CLASSES > LINE_WORDS || MID_CLASSES.length > LINE_WORDS) throw new Error("layout: more classes than words in a line");
+
+/** Int32 index of thread `tid`'s pending-remote stack head (tid 0: the orphans'). */
+export function pendingWord(tid: number): number {
+  return H.THREAD_REMOTE + tid * LINE_WORDS;
+}
 
 /**
  * Thread id states (H.THREAD_LIVE). LEAVING covers a detach or a reclaim in progress: the id is not
@@ -43,15 +63,22 @@ export const THREAD_FREE = 0;
 export const THREAD_ATTACHED = 1;
 export const THREAD_LEAVING = 2;
 
-/** Per-page metadata words; for slab pages these are the slab's metadata. */
+/**
+ * Per-page metadata words, two lines per page; for slab pages these are the slab's metadata. The
+ * first line holds what the owner writes (freelist, counts, list links) and what is read-mostly
+ * (kind, class, owner); the second what other threads write: the remote-free stack (CAS by every
+ * remote free) and the slab's link on a pending stack. So a remote free into a slab does not
+ * invalidate the line its owner refills from and reads on every free.
+ */
 export const P = {
   KIND: 0, CLASS: 1, FREELIST: 2, USED: 3, CARVED: 4, CAPACITY: 5, OWNER: 6,
-  REMOTE_HEAD: 7, REMOTE_COUNT: 8, STATE: 9, NEXT: 10, PREV: 11,
+  STATE: 7, NEXT: 8, PREV: 9,
   /** Large: span length in pages; mid: first page of the span. */
-  SPAN: 12, FLAGS: 13, TOUCHED: 14, REMOTE_NEXT: 15,
-  WORDS: 16,
+  SPAN: 10, FLAGS: 11, TOUCHED: 12,
+  REMOTE_HEAD: 16, REMOTE_NEXT: 17,
+  WORDS: 32,
 } as const;
-export const PAGE_META_SHIFT = 4; // log2(P.WORDS)
+export const PAGE_META_SHIFT = 5; // log2(P.WORDS)
 /** P.FLAGS bits. */
 export const FLAG_IN_PARTIAL = 1;
 
@@ -68,8 +95,8 @@ export const SLOT_UNUSED = 0;
 export const SLOT_ACTIVE = 1;
 export const SLOT_EMPTY = 2;
 
-/** Per-SuperSlab words. */
-export const S = { LIVE: 0, ACTIVE: 1, EMPTY: 2, CURSOR: 3, WORDS: 4 } as const;
+/** Per-SuperSlab words: a line each, so claims in neighbouring SuperSlabs do not share one. */
+export const S = { LIVE: 0, ACTIVE: 1, EMPTY: 2, CURSOR: 3, WORDS: LINE_WORDS } as const;
 
 /** Shared stats counters (BigInt64 slots). */
 export const STAT_NAMES = [
@@ -105,9 +132,9 @@ export function computeLayout(config: HeapConfig): Layout {
   const ssShift = Math.log2(config.superslabBytes);
   const superslabs = Math.max(1, config.bytes >>> ssShift);
   let at = H.WORDS * 4;
-  const statsAt = align(at, 8);
+  const statsAt = align(at, 64);
   at = statsAt + STAT_NAMES.length * 8;
-  const ssTableAt = align(at, 8);
+  const ssTableAt = align(at, 64);
   at = ssTableAt + superslabs * S.WORDS * 4;
   const registryAt = align(at, 8);
   at = registryAt + config.registrySlots * 4;

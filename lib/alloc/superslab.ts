@@ -71,7 +71,6 @@ export function formatSlab(m: HeapMemory, page: number, cls: number, blockSize: 
   i32[meta + P.USED] = 0;
   i32[meta + P.CARVED] = 0;
   i32[meta + P.CAPACITY] = Math.floor(PAGE / blockSize);
-  i32[meta + P.REMOTE_COUNT] = 0;
   i32[meta + P.FLAGS] = 0;
   i32[meta + P.NEXT] = 0;
   i32[meta + P.PREV] = 0;

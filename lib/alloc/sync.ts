@@ -6,19 +6,35 @@ import type { HeapMemory } from "./heap-memory";
 
 const SPINS_BEFORE_WAIT = 64;
 
+/** Lock word states: free; held; held, and a thread may be asleep on it (its unlock must wake one). */
+export const UNLOCKED = 0;
+export const LOCKED = 1;
+export const LOCKED_WAITERS = 2;
+
+/**
+ * A three-state lock (Drepper, "Futexes Are Tricky", mutex 2): taken by a CAS 0 -> 1; a thread that
+ * spun for a while marks the word 2 before it sleeps, so only an unlock that finds 2 calls
+ * Atomics.notify. A notify is far from free in V8 (a runtime call that takes a process-wide mutex and
+ * touches the buffer's shared reference count), so an unlock with no sleeper must not make one.
+ */
 export function lock(m: HeapMemory, word: number): void {
   if (!m.shared) return;
   const i32 = m.i32;
-  let spins = 0;
-  while (Atomics.compareExchange(i32, word, 0, 1) !== 0) {
-    if (++spins > SPINS_BEFORE_WAIT) Atomics.wait(i32, word, 1, 1);
+  let c = Atomics.compareExchange(i32, word, UNLOCKED, LOCKED);
+  if (c === UNLOCKED) return;
+  for (let spins = 0; spins < SPINS_BEFORE_WAIT; spins++) {
+    if (c === UNLOCKED && (c = Atomics.compareExchange(i32, word, UNLOCKED, LOCKED)) === UNLOCKED) return;
+    if (c === LOCKED_WAITERS) break;
+    c = Atomics.load(i32, word);
   }
+  // From here the word says 2 whenever this thread may sleep; whoever takes it from here leaves 2,
+  // so the unlock after it wakes the next sleeper (at worst one notify too many, never one too few).
+  while (Atomics.exchange(i32, word, LOCKED_WAITERS) !== UNLOCKED) Atomics.wait(i32, word, LOCKED_WAITERS);
 }
 
 export function unlock(m: HeapMemory, word: number): void {
   if (!m.shared) return;
-  Atomics.store(m.i32, word, 0);
-  Atomics.notify(m.i32, word, 1);
+  if (Atomics.exchange(m.i32, word, UNLOCKED) === LOCKED_WAITERS) Atomics.notify(m.i32, word, 1);
 }
 
 /** Compare-and-swap; returns the value found. */

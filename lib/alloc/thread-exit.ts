@@ -8,7 +8,7 @@ import { HeapError } from "./errors";
 import { linkWord, TINY_FREE } from "./header";
 import type { Heap } from "./heap";
 import { formatStats, mergeThreadStats } from "./stats";
-import { H, KIND_SLAB, MAX_THREADS, P, PAGE_SHIFT, SLOT_ACTIVE, THREAD_ATTACHED, THREAD_FREE, THREAD_LEAVING } from "./layout";
+import { H, KIND_SLAB, MAX_THREADS, P, PAGE_SHIFT, pendingWord, SLOT_ACTIVE, THREAD_ATTACHED, THREAD_FREE, THREAD_LEAVING } from "./layout";
 import { releaseEmptySuperSlabs, releaseSlot } from "./shared-pool";
 import { reclaimMidCache, releaseEmptyMidSpans } from "./mid";
 import { adoptOrphans, drainRemoteFrees, drainSlab, forwardToOrphans } from "./remote-free";
@@ -82,7 +82,7 @@ export function reclaimThread(heap: Heap, tid: number): number {
   if (cas(m, H.THREAD_LIVE + tid, THREAD_ATTACHED, THREAD_LEAVING) !== THREAD_ATTACHED) return 0;
   // Its pending slabs are its own (it never detached), each drained below: the stack is dropped
   // first, so that no slab drained (and maybe released) here is left on it as a stale entry.
-  exchange(m, H.THREAD_REMOTE + tid, 0);
+  exchange(m, pendingWord(tid), 0);
   let recovered = 0;
   for (let page = m.layout.metaPages; page < m.layout.pages; page++) {
     const meta = m.meta(page);

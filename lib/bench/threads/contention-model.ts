@@ -33,7 +33,10 @@ export interface SharedWork {
    * tier's lock is not counted (no counter): the model is for tiny-block workloads.
    */
   lockPerOp: number;
-  /** Atomic read-modify-writes on lines other threads write, per op: two per remote free (slab stack, count). */
+  /**
+   * Atomic read-modify-writes on lines other threads write, per op: one per remote free (the CAS onto the
+   * slab's remote stack). The pending-stack push and the owner's drain come once per batch, not counted.
+   */
   sharedRmwPerOp: number;
 }
 
@@ -66,7 +69,7 @@ export function sharedWork(run: MeasuredRun): SharedWork {
   const c = run.counters;
   const pool = c.stage0_5_empty + c.stage1_lockfree + c.stage2_lockfree + c.stage3_new_superslab + c.slot_release;
   const arena = c.stage3_new_superslab + c.superslab_completely_empty;
-  return { lockPerOp: (pool + arena) / run.ops, sharedRmwPerOp: (2 * c.remote_free) / run.ops };
+  return { lockPerOp: (pool + arena) / run.ops, sharedRmwPerOp: c.remote_free / run.ops };
 }
 
 /** Fits the model to a run with fewer workers (`base`, lambda and sigma) and one with more (`more`, kappa). */
