@@ -186,7 +186,7 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
     r.units++;
     const touched = i32[meta + P.TOUCHED] << TOUCH_SHIFT;
     r.touched += touched;
-    r.uncarved += touched - Math.floor(touched / r.blockSize!) * r.blockSize!;
+    r.uncarved += touched - i32[meta + P.CARVED] * r.blockSize!;
   }
   for (let c = 0; c < MID_CLASSES.length; c++) {
     const r = midRows[c];

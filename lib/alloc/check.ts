@@ -15,7 +15,7 @@ import { MID_CLASSES } from "./size-classes";
 import { ssFirstPage, ssWord } from "./superslab";
 import { isLive } from "./live-bitmap";
 import { largePrefix } from "./large";
-import { spanPages } from "./mid";
+import { midCarved, spanPages } from "./mid";
 
 function corrupt(what: string): never {
   throw new HeapError("HEAP_CORRUPT", what);
@@ -166,7 +166,7 @@ function checkMidLists(heap: Heap): void {
     let n = 0;
     for (let b = m.i32[H.MID_FREE + cls]; b !== 0; b = m.i32[linkWord(b)]) {
       const meta = m.meta(b >>> PAGE_SHIFT);
-      if (m.i32[meta + P.KIND] !== KIND_MID || m.i32[meta + P.CLASS] !== cls || m.u8[b] !== (MID_FREE | cls) || isLive(m, b))
+      if (m.i32[meta + P.KIND] !== KIND_MID || m.i32[meta + P.CLASS] !== cls || m.u8[b] !== (MID_FREE | cls) || isLive(m, b) || !midCarved(m, b, cls))
         corrupt(`mid class ${cls} freelist: block ${b} is not a free block of that class`);
       if (++n > m.layout.pages * (PAGE / MID_CLASSES[0])) corrupt(`mid class ${cls} freelist has a cycle`);
     }

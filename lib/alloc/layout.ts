@@ -28,6 +28,8 @@ export const H = {
   CLASS_SLOTS: 16,
   /** Per mid class: head of the free-block list. */
   MID_FREE: 16 + MAX_CLASSES,
+  /** Per mid class: the span its fresh blocks are carved from (first page, 0 = none). */
+  MID_SPAN: 16 + 2 * MAX_CLASSES,
   /** Per thread id: head of its pending-remote slab stack (slab page index, 0 = none). */
   THREAD_REMOTE: 64,
   /** Per thread id: THREAD_FREE, THREAD_ATTACHED or THREAD_LEAVING. */

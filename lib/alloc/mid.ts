@@ -1,8 +1,9 @@
 /**
  * The mid tier ("Pool TLS" in the seed): classes of 2 to 52 KiB with their own header `0xB0 | class`.
  * Each thread keeps a small list per class (up to MID_CACHE_BYTES); behind it each class has a
- * freelist in the buffer (under the mid lock when the heap is shared) that grows by spans of whole
- * pages holding at least 8 blocks. Mid blocks have no owner: any thread may cache any of them. A
+ * freelist in the buffer (under the mid lock when the heap is shared) and a span of whole pages
+ * (at least 8 blocks) that fresh blocks are carved from as the freelist runs dry, so a span is
+ * written (touched) only as far as blocks were handed out of it. Mid blocks have no owner: any thread may cache any of them. A
  * free block records the thread whose list holds it (0: the class freelist), so the blocks of a
  * thread that died with a full list can be found again (reclaimMidCache).
  */
@@ -40,14 +41,15 @@ export const MID_CLASS_BY_2K = Uint8Array.from({ length: (MID_MAX_REQUEST + 2048
 });
 
 /**
- * Moves up to `want` blocks of class `cls` from the class freelist onto a thread's list
- * (`heads`/`counts`), growing the class when it is empty. Returns how many; 0 = out of memory.
+ * Moves up to `want` blocks of class `cls` onto a thread's list (`heads`/`counts`): from the class
+ * freelist, then fresh ones carved off the class's span, then off a new span when both were empty.
+ * Returns how many; 0 = out of memory. Blocks come in the order a span threaded whole onto the
+ * freelist behind the freed ones would give.
  */
 export function midRefill(m: HeapMemory, heads: Int32Array, counts: Int32Array, cls: number, want: number, tid: number): number {
   lock(m, H.MID_LOCK);
   try {
     let b = m.i32[H.MID_FREE + cls];
-    if (b === 0) b = growClass(m, cls);
     let n = 0;
     while (b !== 0 && n < want) {
       const next = m.i32[linkWord(b)];
@@ -58,11 +60,47 @@ export function midRefill(m: HeapMemory, heads: Int32Array, counts: Int32Array, 
       n++;
     }
     m.i32[H.MID_FREE + cls] = b;
+    if (n < want) {
+      let got = carveMid(m, heads, cls, want - n, tid);
+      if (got === 0 && n === 0 && growClass(m, cls)) got = carveMid(m, heads, cls, want, tid);
+      n += got;
+    }
     counts[cls] += n;
     return n;
   } finally {
     unlock(m, H.MID_LOCK);
   }
+}
+
+/**
+ * Carves up to `want` fresh blocks off the class's span onto a thread's list, as the tiny tier's
+ * carve does: at least one, and no more than reach the 4 KiB page the first one ends in (what is
+ * written ahead of use stays under a page). Counts the bytes they reach as touched.
+ */
+function carveMid(m: HeapMemory, heads: Int32Array, cls: number, want: number, tid: number): number {
+  const span = m.i32[H.MID_SPAN + cls];
+  if (span === 0) return 0;
+  const meta = m.meta(span);
+  const carved = m.i32[meta + P.CARVED];
+  const size = MID_CLASSES[cls];
+  const end = carved * size;
+  const pageEnd = Math.max(m.i32[meta + P.TOUCHED] << TOUCH_SHIFT, ((end + size + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT) << TOUCH_SHIFT);
+  const n = Math.min(want, m.i32[meta + P.CAPACITY] - carved, Math.max(1, Math.floor((pageEnd - end) / size)));
+  const base = span << PAGE_SHIFT;
+  for (let k = carved; k < carved + n; k++) {
+    const b = base + k * size;
+    m.u8[b] = MID_FREE | cls;
+    m.i32[linkWord(b)] = heads[cls];
+    m.i32[cacheOwnerWord(b)] = tid;
+    heads[cls] = b;
+  }
+  m.i32[meta + P.CARVED] = carved + n;
+  const units = ((carved + n) * size + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT;
+  if (units > m.i32[meta + P.TOUCHED]) {
+    addTouched(m, units - m.i32[meta + P.TOUCHED]);
+    m.i32[meta + P.TOUCHED] = units;
+  }
+  return n;
 }
 
 /** Moves `n` blocks from a thread's list back to the class freelist. */
@@ -87,31 +125,29 @@ export function spanPages(cls: number): number {
   return Math.ceil((BLOCKS_PER_SPAN * MID_CLASSES[cls]) / PAGE);
 }
 
-/** Maps a new span for `cls` and threads its blocks onto the class freelist; returns the new head. */
-function growClass(m: HeapMemory, cls: number): number {
-  const size = MID_CLASSES[cls];
+/** Maps a new span for `cls` (nothing carved or touched yet) and makes it the class's span; false when out of memory. */
+function growClass(m: HeapMemory, cls: number): boolean {
   const pages = spanPages(cls);
   const first = allocPages(m, pages);
-  if (first === 0) return 0;
+  if (first === 0) return false;
   for (let p = first; p < first + pages; p++) {
     const meta = m.meta(p);
     m.i32[meta + P.KIND] = KIND_MID;
     m.i32[meta + P.CLASS] = cls;
     m.i32[meta + P.SPAN] = first;
   }
-  m.i32[m.meta(first) + P.TOUCHED] = (pages * PAGE) >> TOUCH_SHIFT;
-  addTouched(m, (pages * PAGE) >> TOUCH_SHIFT);
-  const base = first << PAGE_SHIFT;
-  const count = Math.floor((pages * PAGE) / size);
-  let head = 0;
-  for (let k = count - 1; k >= 0; k--) {
-    const b = base + k * size;
-    m.u8[b] = MID_FREE | cls;
-    m.i32[linkWord(b)] = head;
-    m.i32[cacheOwnerWord(b)] = 0;
-    head = b;
-  }
-  return head;
+  const head = m.meta(first);
+  m.i32[head + P.TOUCHED] = 0;
+  m.i32[head + P.CARVED] = 0;
+  m.i32[head + P.CAPACITY] = Math.floor((pages * PAGE) / MID_CLASSES[cls]);
+  m.i32[H.MID_SPAN + cls] = first;
+  return true;
+}
+
+/** Whether the mid block starting at `b` was ever handed out of its span (carved). */
+export function midCarved(m: HeapMemory, b: number, cls: number): boolean {
+  const span = m.i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN];
+  return (b - (span << PAGE_SHIFT)) / MID_CLASSES[cls] < m.i32[m.meta(span) + P.CARVED];
 }
 
 /** Checks that `ptr` is the user pointer of a mid block and returns its class. */
@@ -120,7 +156,7 @@ export function midClassOfPointer(m: HeapMemory, ptr: number): number {
   const cls = m.u8[b] & CLASS_MASK;
   const meta = m.meta(b >>> PAGE_SHIFT);
   const spanBase = m.i32[meta + P.SPAN] << PAGE_SHIFT;
-  if (m.i32[meta + P.KIND] !== KIND_MID || m.i32[meta + P.CLASS] !== cls || (b - spanBase) % MID_CLASSES[cls] !== 0)
+  if (m.i32[meta + P.KIND] !== KIND_MID || m.i32[meta + P.CLASS] !== cls || (b - spanBase) % MID_CLASSES[cls] !== 0 || !midCarved(m, b, cls))
     throw new HeapError("INVALID_POINTER", `${fmtPtr(ptr)} has a mid-block header but is not the start of a mid block`, ptr);
   return cls;
 }
@@ -139,13 +175,15 @@ export function releaseEmptyMidSpans(m: HeapMemory): number {
   try {
     for (let cls = 0; cls < MID_CLASSES.length; cls++) {
       const pages = spanPages(cls);
-      const perSpan = Math.floor((pages * PAGE) / MID_CLASSES[cls]);
       const freeIn = new Map<number, number>();
       for (let b = m.i32[H.MID_FREE + cls]; b !== 0; b = m.i32[linkWord(b)]) {
         const span = m.i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN];
         freeIn.set(span, (freeIn.get(span) ?? 0) + 1);
       }
-      const empty = new Set([...freeIn].filter(([, n]) => n === perSpan).map(([span]) => span));
+      // The class's span with nothing carved yet is empty too.
+      const carving = m.i32[H.MID_SPAN + cls];
+      if (carving !== 0 && m.i32[m.meta(carving) + P.CARVED] === 0) freeIn.set(carving, 0);
+      const empty = new Set([...freeIn].filter(([span, n]) => n === m.i32[m.meta(span) + P.CARVED]).map(([span]) => span));
       if (empty.size === 0) continue;
       // Rebuild the list without the empty spans' blocks, keeping the others' order.
       let head = 0;
@@ -158,6 +196,7 @@ export function releaseEmptyMidSpans(m: HeapMemory): number {
       }
       if (tail !== 0) m.i32[linkWord(tail)] = 0;
       m.i32[H.MID_FREE + cls] = head;
+      if (empty.has(carving)) m.i32[H.MID_SPAN + cls] = 0;
       for (const span of empty) {
         addTouched(m, -m.i32[m.meta(span) + P.TOUCHED]);
         freePages(m, span, pages);
@@ -184,7 +223,7 @@ export function reclaimMidCache(m: HeapMemory, tid: number): number {
       const cls = m.i32[meta + P.CLASS];
       const size = MID_CLASSES[cls];
       const base = page << PAGE_SHIFT;
-      for (let b = base; b + size <= base + spanPages(cls) * PAGE; b += size) {
+      for (let b = base; b < base + m.i32[meta + P.CARVED] * size; b += size) {
         if (m.u8[b] !== (MID_FREE | cls) || m.i32[cacheOwnerWord(b)] !== tid || isLive(m, b)) continue;
         m.i32[cacheOwnerWord(b)] = 0;
         m.i32[linkWord(b)] = m.i32[H.MID_FREE + cls];
