@@ -4,7 +4,7 @@
  * Exit codes: 0 done, 1 failed, 2 bad command line.
  */
 import { parseArgs } from 'node:util';
-import { createHeap, isPresetName, MID_CLASSES, type Heap, type PresetName } from '../lib/index';
+import { createHeap, isPresetName, type Heap, type PresetName } from '../lib/index';
 import { ALIGNED_LIVE, CLASS_MASK, linkWord, MAGIC_MASK } from '../lib/alloc/header';
 import {
   H, KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT, S, SLOT_ACTIVE, SLOT_EMPTY, TOUCH_SHIFT,
@@ -116,7 +116,7 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
   const u8 = m.u8;
   const tiny = heap.blockSize.length;
   const tinyRows = Array.from(heap.blockSize, (s, c) => newRow('tiny', c, s));
-  const midRows = MID_CLASSES.map((s, c) => newRow('mid', c, s));
+  const midRows = Array.from(m.midSizes, (s, c) => newRow('mid', c, s));
   const large = newRow('large', null, null);
   const emptyRow = newRow('empty slabs', null, null);
   // Live blocks, by the tier of their block (an aligned block: its carrier's).
@@ -188,7 +188,7 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
     r.touched += touched;
     r.uncarved += touched - i32[meta + P.CARVED] * r.blockSize!;
   }
-  for (let c = 0; c < MID_CLASSES.length; c++) {
+  for (let c = 0; c < m.midSizes.length; c++) {
     const r = midRows[c];
     r.cached = heap.midCounts[c] * r.blockSize!;
     let n = 0;

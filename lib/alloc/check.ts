@@ -11,11 +11,10 @@ import {
 } from "./layout";
 import { lookupSuperSlab } from "./registry";
 import { isPartialOf } from "./slab-lists";
-import { MID_CLASSES } from "./size-classes";
 import { ssFirstPage, ssWord } from "./superslab";
 import { isLive } from "./live-bitmap";
 import { largePrefix } from "./large";
-import { midCarved, spanPages } from "./mid";
+import { midCarved } from "./mid";
 
 function corrupt(what: string): never {
   throw new HeapError("HEAP_CORRUPT", what);
@@ -162,13 +161,13 @@ function checkFrontLists(heap: Heap): void {
 
 function checkMidLists(heap: Heap): void {
   const m = heap.mem;
-  for (let cls = 0; cls < MID_CLASSES.length; cls++) {
+  for (let cls = 0; cls < m.midSizes.length; cls++) {
     let n = 0;
     for (let b = m.i32[H.MID_FREE + cls]; b !== 0; b = m.i32[linkWord(b)]) {
       const meta = m.meta(b >>> PAGE_SHIFT);
       if (m.i32[meta + P.KIND] !== KIND_MID || m.i32[meta + P.CLASS] !== cls || m.u8[b] !== (MID_FREE | cls) || isLive(m, b) || !midCarved(m, b, cls))
         corrupt(`mid class ${cls} freelist: block ${b} is not a free block of that class`);
-      if (++n > m.layout.pages * (PAGE / MID_CLASSES[0])) corrupt(`mid class ${cls} freelist has a cycle`);
+      if (++n > m.layout.pages * (PAGE / m.midSizes[0])) corrupt(`mid class ${cls} freelist has a cycle`);
     }
   }
 }
@@ -205,7 +204,7 @@ function checkLiveBits(heap: Heap): void {
       const cls = i32[meta + P.CLASS];
       const ok =
         kind === KIND_SLAB ? i32[meta + P.STATE] === SLOT_ACTIVE && cls >= 0 && offset % heap.blockSize[cls] === 0 && offset / heap.blockSize[cls] < i32[meta + P.CARVED]
-        : kind === KIND_MID ? (b - (i32[meta + P.SPAN] << PAGE_SHIFT)) % MID_CLASSES[cls] === 0 && b + MID_CLASSES[cls] <= (i32[meta + P.SPAN] + spanPages(cls)) << PAGE_SHIFT
+        : kind === KIND_MID ? (b - (i32[meta + P.SPAN] << PAGE_SHIFT)) % m.midSizes[cls] === 0 && midCarved(m, b, cls)
         : kind === KIND_LARGE && offset === 0;
       if (!ok) corrupt(`live bitmap marks ${b} live, but no block of its page (kind ${kind}) starts there`);
     }

@@ -1,6 +1,6 @@
 import { HeapError } from "./errors";
 import { HEADER_FREE_PRESETS, PRESETS, PRESET_NAMES, isPresetName, presetAlign, type PresetName } from "./presets";
-import { HEAP_ALIGNMENTS, MAX_CLASSES, MID_CLASSES, tinyClassesFor, type HeapAlignment } from "./size-classes";
+import { HEAP_ALIGNMENTS, MAX_CLASSES, MID_CLASSES, MID_GRANULE, tinyClassesFor, type HeapAlignment } from "./size-classes";
 
 export type BuildMode = "release" | "debug";
 export type FreeRoute = "header" | "lookup";
@@ -9,6 +9,11 @@ export type FreeRoute = "header" | "lookup";
 export interface TuningOptions {
   /** Tiny block sizes (header included), ascending, at most 16, all below the smallest mid class. */
   tinyClasses: readonly number[];
+  /**
+   * Mid block sizes, ascending multiples of 512 from the tier's start (2 KiB) to its end (the largest
+   * serves requests up to it, less the header byte; larger ones are large), at most 16.
+   */
+  midClasses: readonly number[];
   /** Highest tiny class index in use; larger requests go to the mid tier. */
   tinyMaxClass: number;
   /** Per-thread singly linked front list per class (the TLS SLL). Off: every malloc/free goes to the slab. */
@@ -73,12 +78,13 @@ export interface HeapConfig extends TuningOptions {
 const MiB = 1 << 20;
 
 /** Defaults below any preset. */
-const BASE: Omit<HeapConfig, keyof (typeof PRESETS)["current"]> = {
+const BASE: Omit<HeapConfig, keyof (typeof PRESETS)["current"]> & Pick<HeapConfig, "midClasses"> = {
   bytes: 64 * MiB,
   shared: false,
   preset: "current",
   build: "release",
   tinyMaxClass: MAX_CLASSES - 1,
+  midClasses: MID_CLASSES,
   frontCapacity: 1024,
   refillCount: 32,
   sfcCapacity: 256,
@@ -103,6 +109,7 @@ const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
   HAKMEM_BUILD: { key: "build", kind: "build" },
   HAKMEM_TINY_CLASSES: { key: "tinyClasses", kind: "classes" },
   HAKMEM_TINY_MAX_CLASS: { key: "tinyMaxClass", kind: "int" },
+  HAKMEM_MID_CLASSES: { key: "midClasses", kind: "classes" },
   HAKMEM_TINY_FRONT_CACHE: { key: "frontCache", kind: "bool" },
   HAKMEM_TINY_SLL_CAPACITY: { key: "frontCapacity", kind: "int" },
   HAKMEM_TINY_REFILL_COUNT: { key: "refillCount", kind: "int" },
@@ -188,6 +195,11 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
     if (!isCount(s, 8, MID_CLASSES[0] - 8) || s % 8 !== 0 || (i > 0 && s <= cls[i - 1]))
       throw bad("tinyClasses", cls, `ascending multiples of 8 between 8 and ${MID_CLASSES[0] - 8} (below the smallest mid class)`);
   });
+  const mids = c.midClasses;
+  const midTop = MID_CLASSES[MID_CLASSES.length - 1];
+  if (!Array.isArray(mids) || mids.length < 1 || mids.length > MAX_CLASSES || mids[0] !== MID_CLASSES[0] || mids[mids.length - 1] !== midTop ||
+      mids.some((s, i) => !Number.isInteger(s) || s % MID_GRANULE !== 0 || (i > 0 && s <= mids[i - 1]) || (c.align !== 1 && s % c.align !== 0)))
+    throw bad("midClasses", mids, `at most ${MAX_CLASSES} ascending multiples of ${MID_GRANULE} from ${MID_CLASSES[0]} to ${midTop}`);
   if (!isCount(c.tinyMaxClass, 0, MAX_CLASSES - 1)) throw bad("tinyMaxClass", c.tinyMaxClass, "an integer 0..15");
   if (!isCount(c.frontCapacity, 1, 1 << 16)) throw bad("frontCapacity", c.frontCapacity, "an integer 1..65536");
   if (!isCount(c.refillCount, 1, 1 << 12)) throw bad("refillCount", c.refillCount, "an integer 1..4096");
@@ -244,8 +256,14 @@ function processEnv(): Record<string, string | undefined> {
 
 /** A short stable hash of everything that changes the allocator's behaviour, for provenance. */
 export function configHash(config: HeapConfig): string {
-  const text = JSON.stringify(Object.keys(config).sort().map((k) => [k, config[k as keyof HeapConfig]]));
+  // midClasses came after the hashes of stored results: the seed's classes leave a hash as it was.
+  const keys = Object.keys(config).filter((k) => !(k === "midClasses" && sameClasses(config.midClasses, MID_CLASSES)));
+  const text = JSON.stringify(keys.sort().map((k) => [k, config[k as keyof HeapConfig]]));
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return (h >>> 0).toString(16).padStart(8, "0");
+}
+
+function sameClasses(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((s, i) => s === b[i]);
 }

@@ -12,14 +12,15 @@ import { HeapError, fmtPtr } from "./errors";
 import { CLASS_MASK, linkWord, MID_FREE } from "./header";
 import { H, KIND_MID, P, PAGE, PAGE_SHIFT, TOUCH_SHIFT } from "./layout";
 import { addTouched, allocPages, freePages } from "./page-arena";
-import { MID_CLASSES } from "./size-classes";
 import { lock, unlock } from "./sync";
 import { isLive } from "./live-bitmap";
 
 const BLOCKS_PER_SPAN = 8;
 
-/** Largest request the mid tier serves. */
-export const MID_MAX_REQUEST = MID_CLASSES[MID_CLASSES.length - 1] - 1;
+/** Largest request the mid tier serves on header heaps (header-free ones: one byte more). */
+export function midMaxRequest(m: HeapMemory): number {
+  return m.midSizes[m.midSizes.length - 1] - 1;
+}
 
 /** Int32 index of the word in a free mid block naming the thread whose list holds it (0 = none). */
 export function cacheOwnerWord(b: number): number {
@@ -28,17 +29,10 @@ export function cacheOwnerWord(b: number): number {
 
 /** Bytes of blocks a thread's list of one mid class may hold before half goes back. */
 const MID_CACHE_BYTES = 256 * 1024;
-/** Per class: most blocks in a thread's list. */
-export const MID_CACHE_CAPACITY = Int32Array.from(MID_CLASSES, (size) => Math.max(4, Math.floor(MID_CACHE_BYTES / size)));
-
-/**
- * Mid class of a request by table: every mid class is a multiple of 2 KiB, so the class is a function
- * of ceil((size + 1) / 2048) = (size + 2048) >> 11.
- */
-export const MID_CLASS_BY_2K = Uint8Array.from({ length: (MID_MAX_REQUEST + 2048) / 2048 + 1 }, (_, k) => {
-  const cls = MID_CLASSES.findIndex((size) => size >= k * 2048);
-  return cls < 0 ? MID_CLASSES.length - 1 : cls;
-});
+/** Most blocks of `size` bytes a thread's list may hold. */
+export function midCacheCapacity(size: number): number {
+  return Math.max(4, Math.floor(MID_CACHE_BYTES / size));
+}
 
 /**
  * Moves up to `want` blocks of class `cls` onto a thread's list (`heads`/`counts`): from the class
@@ -82,7 +76,7 @@ function carveMid(m: HeapMemory, heads: Int32Array, cls: number, want: number, t
   if (span === 0) return 0;
   const meta = m.meta(span);
   const carved = m.i32[meta + P.CARVED];
-  const size = MID_CLASSES[cls];
+  const size = m.midSizes[cls];
   const end = carved * size;
   const pageEnd = Math.max(m.i32[meta + P.TOUCHED] << TOUCH_SHIFT, ((end + size + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT) << TOUCH_SHIFT);
   const n = Math.min(want, m.i32[meta + P.CAPACITY] - carved, Math.max(1, Math.floor((pageEnd - end) / size)));
@@ -121,13 +115,13 @@ export function midSpill(m: HeapMemory, heads: Int32Array, counts: Int32Array, c
 }
 
 /** Pages of one span of class `cls`. */
-export function spanPages(cls: number): number {
-  return Math.ceil((BLOCKS_PER_SPAN * MID_CLASSES[cls]) / PAGE);
+export function spanPages(m: HeapMemory, cls: number): number {
+  return Math.ceil((BLOCKS_PER_SPAN * m.midSizes[cls]) / PAGE);
 }
 
 /** Maps a new span for `cls` (nothing carved or touched yet) and makes it the class's span; false when out of memory. */
 function growClass(m: HeapMemory, cls: number): boolean {
-  const pages = spanPages(cls);
+  const pages = spanPages(m, cls);
   const first = allocPages(m, pages);
   if (first === 0) return false;
   for (let p = first; p < first + pages; p++) {
@@ -139,7 +133,7 @@ function growClass(m: HeapMemory, cls: number): boolean {
   const head = m.meta(first);
   m.i32[head + P.TOUCHED] = 0;
   m.i32[head + P.CARVED] = 0;
-  m.i32[head + P.CAPACITY] = Math.floor((pages * PAGE) / MID_CLASSES[cls]);
+  m.i32[head + P.CAPACITY] = Math.floor((pages * PAGE) / m.midSizes[cls]);
   m.i32[H.MID_SPAN + cls] = first;
   return true;
 }
@@ -147,7 +141,7 @@ function growClass(m: HeapMemory, cls: number): boolean {
 /** Whether the mid block starting at `b` was ever handed out of its span (carved). */
 export function midCarved(m: HeapMemory, b: number, cls: number): boolean {
   const span = m.i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN];
-  return (b - (span << PAGE_SHIFT)) / MID_CLASSES[cls] < m.i32[m.meta(span) + P.CARVED];
+  return (b - (span << PAGE_SHIFT)) / m.midSizes[cls] < m.i32[m.meta(span) + P.CARVED];
 }
 
 /** Checks that `ptr` is the user pointer of a mid block and returns its class. */
@@ -156,13 +150,13 @@ export function midClassOfPointer(m: HeapMemory, ptr: number): number {
   const cls = m.u8[b] & CLASS_MASK;
   const meta = m.meta(b >>> PAGE_SHIFT);
   const spanBase = m.i32[meta + P.SPAN] << PAGE_SHIFT;
-  if (m.i32[meta + P.KIND] !== KIND_MID || m.i32[meta + P.CLASS] !== cls || (b - spanBase) % MID_CLASSES[cls] !== 0 || !midCarved(m, b, cls))
+  if (m.i32[meta + P.KIND] !== KIND_MID || m.i32[meta + P.CLASS] !== cls || (b - spanBase) % m.midSizes[cls] !== 0 || !midCarved(m, b, cls))
     throw new HeapError("INVALID_POINTER", `${fmtPtr(ptr)} has a mid-block header but is not the start of a mid block`, ptr);
   return cls;
 }
 
 export function midUsableSize(m: HeapMemory, ptr: number): number {
-  return MID_CLASSES[midClassOfPointer(m, ptr)] - 1;
+  return m.midSizes[midClassOfPointer(m, ptr)] - 1;
 }
 
 /**
@@ -173,8 +167,8 @@ export function releaseEmptyMidSpans(m: HeapMemory): number {
   let released = 0;
   lock(m, H.MID_LOCK);
   try {
-    for (let cls = 0; cls < MID_CLASSES.length; cls++) {
-      const pages = spanPages(cls);
+    for (let cls = 0; cls < m.midSizes.length; cls++) {
+      const pages = spanPages(m, cls);
       const freeIn = new Map<number, number>();
       for (let b = m.i32[H.MID_FREE + cls]; b !== 0; b = m.i32[linkWord(b)]) {
         const span = m.i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN];
@@ -221,7 +215,7 @@ export function reclaimMidCache(m: HeapMemory, tid: number): number {
       const meta = m.meta(page);
       if (m.i32[meta + P.KIND] !== KIND_MID || m.i32[meta + P.SPAN] !== page) continue;
       const cls = m.i32[meta + P.CLASS];
-      const size = MID_CLASSES[cls];
+      const size = m.midSizes[cls];
       const base = page << PAGE_SHIFT;
       for (let b = base; b < base + m.i32[meta + P.CARVED] * size; b += size) {
         if (m.u8[b] !== (MID_FREE | cls) || m.i32[cacheOwnerWord(b)] !== tid || isLive(m, b)) continue;

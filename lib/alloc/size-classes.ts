@@ -42,6 +42,28 @@ export const MID_CLASSES: readonly number[] = [
   2048, 4096, 8192, 16384, 32768, 40960, 53248,
 ];
 
+/**
+ * This project's mid classes: sixteen (the header's 4-bit class field), multiples of 512 bytes from
+ * 2 to 52 KiB, at most 1.45x apart (the seed's are 2x apart up to 32 KiB), with a class 512 bytes
+ * above 2, 4, 8, 16 and 32 KiB: a request of a power of two plus the header byte takes that class
+ * instead of one up to twice its size.
+ */
+export const FINE_MID_CLASSES: readonly number[] = [
+  2048, 2560, 3072, 4096, 4608, 5632, 6656, 8192, 8704, 12288, 16896, 24576, 33280, 40960, 47104, 53248,
+];
+
+/** Mid blocks start on multiples of this (every mid class of every heap is a multiple of it). */
+export const MID_GRANULE = 512;
+
+/**
+ * Mid class by table: entry k is the smallest class of at least k * MID_GRANULE bytes, so a request
+ * of `size` bytes takes entry ceil((size + 1) / 512) = (size + 512) >> 9 with a header byte, and
+ * (size + 511) >> 9 without.
+ */
+export function midClassTable(classes: readonly number[]): Uint8Array {
+  return Uint8Array.from({ length: classes[classes.length - 1] / MID_GRANULE + 1 }, (_, k) => classes.findIndex((size) => size >= k * MID_GRANULE));
+}
+
 /** Most classes a 4-bit header field can name. */
 export const MAX_CLASSES = 16;
 
