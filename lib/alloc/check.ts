@@ -161,14 +161,22 @@ function checkFrontLists(heap: Heap): void {
 
 function checkMidLists(heap: Heap): void {
   const m = heap.mem;
+  const freeIn = new Map<number, number>();
   for (let cls = 0; cls < m.midSizes.length; cls++) {
     let n = 0;
     for (let b = m.i32[H.MID_FREE + cls]; b !== 0; b = m.i32[linkWord(b)]) {
       const meta = m.meta(b >>> PAGE_SHIFT);
+      freeIn.set(m.i32[meta + P.SPAN], (freeIn.get(m.i32[meta + P.SPAN]) ?? 0) + 1);
       if (m.i32[meta + P.KIND] !== KIND_MID || m.i32[meta + P.CLASS] !== cls || m.u8[b] !== (MID_FREE | cls) || isLive(m, b) || !midCarved(m, b, cls))
         corrupt(`mid class ${cls} freelist: block ${b} is not a free block of that class`);
       if (++n > m.layout.pages * (PAGE / m.midSizes[0])) corrupt(`mid class ${cls} freelist has a cycle`);
     }
+  }
+  for (let page = m.layout.metaPages; page < m.layout.pages; page++) {
+    const meta = m.meta(page);
+    if (m.i32[meta + P.KIND] !== KIND_MID || m.i32[meta + P.SPAN] !== page) continue;
+    const used = m.i32[meta + P.CARVED] - (freeIn.get(page) ?? 0);
+    if (m.i32[meta + P.USED] !== used) corrupt(`mid span ${page} counts ${m.i32[meta + P.USED]} blocks in use, has ${used} off its class freelist`);
   }
 }
 

@@ -47,7 +47,7 @@ export class HeapMemory {
     this.liveBits = this.layout.liveBitsAt < 0 ? -1 : this.layout.liveBitsAt >> 2;
     this.midSizes = Int32Array.from(config.midClasses);
     this.midClassOf = midClassTable(config.midClasses);
-    this.midCacheCapacity = Int32Array.from(config.midClasses, midCacheCapacity);
+    this.midCacheCapacity = Int32Array.from(config.midClasses, (size) => midCacheCapacity(size, config.midCacheBytes));
     let align = 2048;
     while (align > MID_GRANULE && config.midClasses.some((s) => s % align !== 0)) align >>= 1;
     this.midAlignMask = align - 1;

@@ -229,7 +229,7 @@ export class Heap implements PoolThread {
   protected mallocSlow(size: number): number {
     if (size <= this.midMaxRequest && size >>> 0 === size && !this.detached) {
       const cls = this.midClassOf[(size + 512) >> 9];
-      if (this.midHeads[cls] === 0 && midRefill(this.mem, this.midHeads, this.midCounts, cls, this.midCacheCapacity[cls] >> 1, this.tid) === 0) {
+      if (this.midHeads[cls] === 0 && midRefill(this.mem, this.midHeads, this.midCounts, cls, (this.midCacheCapacity[cls] >> 1) || 1, this.tid) === 0) {
         return this.outOfMemory(size);
       }
       const b = this.midHeads[cls];
@@ -260,7 +260,7 @@ export class Heap implements PoolThread {
     this.i32[linkWord(b)] = this.midHeads[cls];
     this.i32[cacheOwnerWord(b)] = this.tid;
     this.midHeads[cls] = b;
-    if (++this.midCounts[cls] > this.midCacheCapacity[cls]) midSpill(this.mem, this.midHeads, this.midCounts, cls, this.midCounts[cls] >> 1);
+    if (++this.midCounts[cls] > this.midCacheCapacity[cls]) midSpill(this.mem, this.midHeads, this.midCounts, cls, (this.midCounts[cls] >> 1) || 1);
   }
 
   /** A plain read: the owner of a slab holding a block this thread may free changes only by adoption of orphans. */

@@ -27,11 +27,17 @@ export function cacheOwnerWord(b: number): number {
   return linkWord(b) + 1;
 }
 
-/** Bytes of blocks a thread's list of one mid class may hold before half goes back. */
-const MID_CACHE_BYTES = 256 * 1024;
-/** Most blocks of `size` bytes a thread's list may hold. */
-export function midCacheCapacity(size: number): number {
-  return Math.max(4, Math.floor(MID_CACHE_BYTES / size));
+/**
+ * Most blocks of `size` bytes a thread's list may hold: `bytes` of them (config.midCacheBytes), at
+ * least 2; none with 0 bytes (every free goes to the class freelist, every malloc takes one block).
+ */
+export function midCacheCapacity(size: number, bytes: number): number {
+  return bytes === 0 ? 0 : Math.max(2, Math.floor(bytes / size));
+}
+
+/** Int32 index of the count of blocks of the span holding `b` that are not on the class freelist (live or in a thread's list). */
+function usedWord(m: HeapMemory, b: number): number {
+  return m.meta(m.i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN]) + P.USED;
 }
 
 /**
@@ -49,6 +55,7 @@ export function midRefill(m: HeapMemory, heads: Int32Array, counts: Int32Array, 
       const next = m.i32[linkWord(b)];
       m.i32[linkWord(b)] = heads[cls];
       m.i32[cacheOwnerWord(b)] = tid;
+      m.i32[usedWord(m, b)]++;
       heads[cls] = b;
       b = next;
       n++;
@@ -89,6 +96,7 @@ function carveMid(m: HeapMemory, heads: Int32Array, cls: number, want: number, t
     heads[cls] = b;
   }
   m.i32[meta + P.CARVED] = carved + n;
+  m.i32[meta + P.USED] += n;
   const units = ((carved + n) * size + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT;
   if (units > m.i32[meta + P.TOUCHED]) {
     addTouched(m, units - m.i32[meta + P.TOUCHED]);
@@ -101,14 +109,18 @@ function carveMid(m: HeapMemory, heads: Int32Array, cls: number, want: number, t
 export function midSpill(m: HeapMemory, heads: Int32Array, counts: Int32Array, cls: number, n: number): void {
   lock(m, H.MID_LOCK);
   try {
+    let emptied: number[] | null = null;
     for (let k = 0; k < n; k++) {
       const b = heads[cls];
       heads[cls] = m.i32[linkWord(b)];
       m.i32[linkWord(b)] = m.i32[H.MID_FREE + cls];
       m.i32[cacheOwnerWord(b)] = 0;
       m.i32[H.MID_FREE + cls] = b;
+      const used = usedWord(m, b);
+      if (--m.i32[used] === 0 && m.config.midReleaseSpans) (emptied ??= []).push(m.i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN]);
     }
     counts[cls] -= n;
+    if (emptied !== null) releaseSpans(m, cls, new Set(emptied));
   } finally {
     unlock(m, H.MID_LOCK);
   }
@@ -133,6 +145,7 @@ function growClass(m: HeapMemory, cls: number): boolean {
   const head = m.meta(first);
   m.i32[head + P.TOUCHED] = 0;
   m.i32[head + P.CARVED] = 0;
+  m.i32[head + P.USED] = 0;
   m.i32[head + P.CAPACITY] = Math.floor((pages * PAGE) / m.midSizes[cls]);
   m.i32[H.MID_SPAN + cls] = first;
   return true;
@@ -168,7 +181,6 @@ export function releaseEmptyMidSpans(m: HeapMemory): number {
   lock(m, H.MID_LOCK);
   try {
     for (let cls = 0; cls < m.midSizes.length; cls++) {
-      const pages = spanPages(m, cls);
       const freeIn = new Map<number, number>();
       for (let b = m.i32[H.MID_FREE + cls]; b !== 0; b = m.i32[linkWord(b)]) {
         const span = m.i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN];
@@ -179,28 +191,37 @@ export function releaseEmptyMidSpans(m: HeapMemory): number {
       if (carving !== 0 && m.i32[m.meta(carving) + P.CARVED] === 0) freeIn.set(carving, 0);
       const empty = new Set([...freeIn].filter(([span, n]) => n === m.i32[m.meta(span) + P.CARVED]).map(([span]) => span));
       if (empty.size === 0) continue;
-      // Rebuild the list without the empty spans' blocks, keeping the others' order.
-      let head = 0;
-      let tail = 0;
-      for (let b = m.i32[H.MID_FREE + cls]; b !== 0; b = m.i32[linkWord(b)]) {
-        if (empty.has(m.i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN])) continue;
-        if (tail === 0) head = b;
-        else m.i32[linkWord(tail)] = b;
-        tail = b;
-      }
-      if (tail !== 0) m.i32[linkWord(tail)] = 0;
-      m.i32[H.MID_FREE + cls] = head;
-      if (empty.has(carving)) m.i32[H.MID_SPAN + cls] = 0;
-      for (const span of empty) {
-        addTouched(m, -m.i32[m.meta(span) + P.TOUCHED]);
-        freePages(m, span, pages);
-        released++;
-      }
+      released += releaseSpans(m, cls, empty);
     }
   } finally {
     unlock(m, H.MID_LOCK);
   }
   return released;
+}
+
+/**
+ * Gives spans of class `cls` whose carved blocks are all on the class freelist back to the arena:
+ * the list is rebuilt without their blocks (keeping the others' order). Caller holds the mid lock.
+ * Returns how many.
+ */
+function releaseSpans(m: HeapMemory, cls: number, empty: Set<number>): number {
+  let head = 0;
+  let tail = 0;
+  for (let b = m.i32[H.MID_FREE + cls]; b !== 0; b = m.i32[linkWord(b)]) {
+    if (empty.has(m.i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN])) continue;
+    if (tail === 0) head = b;
+    else m.i32[linkWord(tail)] = b;
+    tail = b;
+  }
+  if (tail !== 0) m.i32[linkWord(tail)] = 0;
+  m.i32[H.MID_FREE + cls] = head;
+  if (empty.has(m.i32[H.MID_SPAN + cls])) m.i32[H.MID_SPAN + cls] = 0;
+  const pages = spanPages(m, cls);
+  for (const span of empty) {
+    addTouched(m, -m.i32[m.meta(span) + P.TOUCHED]);
+    freePages(m, span, pages);
+  }
+  return empty.size;
 }
 
 /**
@@ -220,6 +241,7 @@ export function reclaimMidCache(m: HeapMemory, tid: number): number {
       for (let b = base; b < base + m.i32[meta + P.CARVED] * size; b += size) {
         if (m.u8[b] !== (MID_FREE | cls) || m.i32[cacheOwnerWord(b)] !== tid || isLive(m, b)) continue;
         m.i32[cacheOwnerWord(b)] = 0;
+        m.i32[usedWord(m, b)]--;
         m.i32[linkWord(b)] = m.i32[H.MID_FREE + cls];
         m.i32[H.MID_FREE + cls] = b;
         n++;

@@ -24,9 +24,13 @@ export const PRESETS = {
   "phase7": {
     tinyClasses: SEED_TINY_CLASSES, frontCache: true, sfcEnable: true, layeredFastPath: false, freeRoute: "header",
   },
-  /** This project's best: header free, one per-class front list (the seed's fix #3), 16 finer tiny classes and 16 finer mid classes. */
+  /**
+   * This project's best: header free, one per-class front list (the seed's fix #3), 16 finer tiny
+   * classes and 16 finer mid classes; mid blocks go straight back to their class (no per-thread
+   * list), and a mid span goes back to the arena once empty.
+   */
   "current": {
-    tinyClasses: FINE_TINY_CLASSES, midClasses: FINE_MID_CLASSES, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
+    tinyClasses: FINE_TINY_CLASSES, midClasses: FINE_MID_CLASSES, midCacheBytes: 0, midReleaseSpans: true, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
   },
   /**
    * `current` without the header: every block 16-aligned (or 8 with align 8), classes that fit powers of
