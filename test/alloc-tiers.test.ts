@@ -205,6 +205,27 @@ describe("mid tier", () => {
 });
 
 describe("large tier", () => {
+  it("current: realloc grows a large block in place when the pages after it are free, else moves it (contents kept either way)", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    const p = heap.malloc(100 * KiB);
+    fill(heap, p, 100 * KiB, 7);
+    const touched = heap.stats().heapBytes;
+    assert.equal(heap.realloc(p, 300 * KiB), p, "the pages after it are free: same address");
+    assert.ok(intact(heap, p, 100 * KiB, 7));
+    assert.ok(heap.usableSize(p) >= 300 * KiB);
+    assert.equal(heap.stats().heapBytes - touched, 200 * KiB, "touched grows by what the request reaches");
+    const wall = heap.malloc(100 * KiB); // the next run: no more room after p
+    const q = heap.realloc(p, 600 * KiB);
+    assert.notEqual(q, p, "the pages after it are taken: moved");
+    assert.ok(intact(heap, q, 100 * KiB, 7));
+    heap.free(q);
+    heap.free(wall);
+    heap.check();
+    const seed = createHeap({ bytes: 16 * MiB, preset: "phase7" });
+    const r = seed.malloc(100 * KiB);
+    assert.notEqual(seed.realloc(r, 300 * KiB), r, "the historical presets move it, as the seed did");
+  });
+
   it("requests above 52 KiB - 1: header 0xC0, 16-aligned user pointer, usableSize >= size", () => {
     const heap = createHeap({ bytes: 16 * MiB });
     const blocks = [MID_MAX + 1, 64 * KiB - 16, 64 * KiB - 15, 100_000, 1 * MiB, 3 * MiB + 5].map((size) => {

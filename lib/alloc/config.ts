@@ -21,6 +21,8 @@ export interface TuningOptions {
    * freelist (else only trim() or an out-of-memory does), so its pages can serve any class or tier.
    */
   midReleaseSpans: boolean;
+  /** realloc grows a large block where it is when the pages after it are free (else: malloc, copy, free). */
+  largeReallocInPlace: boolean;
   /** Highest tiny class index in use; larger requests go to the mid tier. */
   tinyMaxClass: number;
   /** Per-thread singly linked front list per class (the TLS SLL). Off: every malloc/free goes to the slab. */
@@ -88,7 +90,7 @@ const MiB = 1 << 20;
  * Options added after results were stored with their config hashes, and their defaults (the seed's
  * behaviour): at these values they leave a configuration's hash as it was.
  */
-const LATE_DEFAULTS = { midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, midReleaseSpans: false };
+const LATE_DEFAULTS = { midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, midReleaseSpans: false, largeReallocInPlace: false };
 type LateOption = keyof typeof LATE_DEFAULTS;
 
 /** Defaults below any preset. */
@@ -126,6 +128,7 @@ const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
   HAKMEM_MID_CLASSES: { key: "midClasses", kind: "classes" },
   HAKMEM_MID_CACHE_BYTES: { key: "midCacheBytes", kind: "int" },
   HAKMEM_MID_RELEASE_SPANS: { key: "midReleaseSpans", kind: "bool" },
+  HAKMEM_LARGE_REALLOC_IN_PLACE: { key: "largeReallocInPlace", kind: "bool" },
   HAKMEM_TINY_FRONT_CACHE: { key: "frontCache", kind: "bool" },
   HAKMEM_TINY_SLL_CAPACITY: { key: "frontCapacity", kind: "int" },
   HAKMEM_TINY_REFILL_COUNT: { key: "refillCount", kind: "int" },
@@ -219,6 +222,7 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (!isCount(c.tinyMaxClass, 0, MAX_CLASSES - 1)) throw bad("tinyMaxClass", c.tinyMaxClass, "an integer 0..15");
   if (!isCount(c.midCacheBytes, 0, 1 << 24)) throw bad("midCacheBytes", c.midCacheBytes, "an integer 0..16777216");
   if (typeof c.midReleaseSpans !== "boolean") throw bad("midReleaseSpans", c.midReleaseSpans, "true or false");
+  if (typeof c.largeReallocInPlace !== "boolean") throw bad("largeReallocInPlace", c.largeReallocInPlace, "true or false");
   if (!isCount(c.frontCapacity, 1, 1 << 16)) throw bad("frontCapacity", c.frontCapacity, "an integer 1..65536");
   if (!isCount(c.refillCount, 1, 1 << 12)) throw bad("refillCount", c.refillCount, "an integer 1..4096");
   if (!isCount(c.sfcCapacity, 1, 1 << 16)) throw bad("sfcCapacity", c.sfcCapacity, "an integer 1..65536");

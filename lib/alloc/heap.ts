@@ -7,7 +7,7 @@ import { configHash, type HeapConfig } from "./config";
 import { HeapError, fmtPtr, fmtValue } from "./errors";
 import * as header from "./header";
 import { HeapMemory } from "./heap-memory";
-import { largeMalloc } from "./large";
+import { largeGrowInPlace, largeMalloc } from "./large";
 import * as layout from "./layout";
 import * as mid from "./mid";
 import type { PoolThread } from "./shared-pool";
@@ -29,7 +29,7 @@ import { allocArray, callocArray, freeArray, reallocArray, viewOf, type TypedArr
  * at every use instead (TypeScript's CommonJS output assigns each export twice, so V8 cannot take it
  * for a constant). With the `=== true` flag tests below: random-mixed 1.05x.
  */
-const { ALIGNED_FREE, LARGE_FREE, linkWord, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
+const { ALIGNED_FREE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
 const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, STAT, STAT_NAMES } = layout;
 const { cacheOwnerWord, midRefill, midSpill } = mid;
 const HEADER_FAST = STAT.header_fast;
@@ -341,6 +341,7 @@ export class Heap implements PoolThread {
       return 0;
     }
     if (size <= old) return ptr;
+    if (this.config.largeReallocInPlace && this.mem.liveBits < 0 && (this.u8[ptr - 1] & MAGIC_MASK) === LARGE_LIVE && largeGrowInPlace(this.mem, ptr, size)) return ptr;
     const q = this.malloc(size);
     if (q === 0) return 0; // the old block stays valid, as in C
     this.u8.copyWithin(q, ptr, ptr + old);

@@ -27,10 +27,10 @@ export const PRESETS = {
   /**
    * This project's best: header free, one per-class front list (the seed's fix #3), 16 finer tiny
    * classes and 16 finer mid classes; mid blocks go straight back to their class (no per-thread
-   * list), and a mid span goes back to the arena once empty.
+   * list), and a mid span goes back to the arena once empty; realloc grows a large block in place.
    */
   "current": {
-    tinyClasses: FINE_TINY_CLASSES, midClasses: FINE_MID_CLASSES, midCacheBytes: 0, midReleaseSpans: true, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
+    tinyClasses: FINE_TINY_CLASSES, midClasses: FINE_MID_CLASSES, midCacheBytes: 0, midReleaseSpans: true, largeReallocInPlace: true, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
   },
   /**
    * `current` without the header: every block 16-aligned (or 8 with align 8), classes that fit powers of
