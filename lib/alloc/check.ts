@@ -172,12 +172,18 @@ function checkMidLists(heap: Heap): void {
       if (++n > m.layout.pages * (PAGE / m.midSizes[0])) corrupt(`mid class ${cls} freelist has a cycle`);
     }
   }
+  let marked = 0;
   for (let page = m.layout.metaPages; page < m.layout.pages; page++) {
     const meta = m.meta(page);
     if (m.i32[meta + P.KIND] !== KIND_MID || m.i32[meta + P.SPAN] !== page) continue;
     const used = m.i32[meta + P.CARVED] - (freeIn.get(page) ?? 0);
     if (m.i32[meta + P.USED] !== used) corrupt(`mid span ${page} counts ${m.i32[meta + P.USED]} blocks in use, has ${used} off its class freelist`);
+    if ((m.i32[meta + P.FLAGS] & 2) !== 0) {
+      marked++;
+      if (used !== 0) corrupt(`mid span ${page} is marked empty with ${used} blocks in use`);
+    }
   }
+  if (marked !== m.i32[H.MID_EMPTY_SPANS]) corrupt(`${marked} mid spans are marked empty, the heap counts ${m.i32[H.MID_EMPTY_SPANS]}`);
 }
 
 function checkLargeRuns(heap: Heap): void {

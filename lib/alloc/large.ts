@@ -10,6 +10,7 @@ import { LARGE_FREE, LARGE_LIVE } from "./header";
 import { KIND_LARGE, KIND_LARGE_TAIL, P, PAGE, PAGE_SHIFT, TOUCH_SHIFT } from "./layout";
 import { addTouched, allocPages, allocPagesAt, freePages } from "./page-arena";
 import { clearLive, setLive } from "./live-bitmap";
+import { releasePendingMidSpans } from "./mid";
 
 /** Bytes before a large block's user pointer on header heaps (its header byte is the last). */
 export const LARGE_PREFIX = 16;
@@ -24,6 +25,7 @@ export function largeMalloc(m: HeapMemory, size: number): number {
   const prefix = largePrefix(m);
   const pages = Math.ceil((size + prefix) / PAGE);
   if (pages > m.layout.pages) return 0;
+  releasePendingMidSpans(m);
   const first = allocPages(m, pages);
   if (first === 0) return 0;
   const head = m.meta(first);
@@ -83,7 +85,9 @@ export function largeGrowInPlace(m: HeapMemory, ptr: number, size: number): bool
   const head = m.meta(first);
   const span = m.i32[head + P.SPAN];
   const pages = Math.ceil((size + LARGE_PREFIX) / PAGE);
-  if (pages <= span || !allocPagesAt(m, first + span, pages - span)) return false;
+  if (pages <= span) return false;
+  releasePendingMidSpans(m);
+  if (!allocPagesAt(m, first + span, pages - span)) return false;
   for (let p = first + span; p < first + pages; p++) {
     m.i32[m.meta(p) + P.KIND] = KIND_LARGE_TAIL;
     m.i32[m.meta(p) + P.SPAN] = first;

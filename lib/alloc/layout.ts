@@ -24,6 +24,8 @@ export const H = {
   HEAP_ID: 7,
   PAGES_IN_USE: 8, PEAK_PAGES: 9, TOUCHED_4K: 10, PEAK_TOUCHED_4K: 11,
   SUPERSLABS: 12, PEAK_SUPERSLABS: 13, LIVE_THREADS: 14,
+  /** Mid spans whose carved blocks are all free, not given back yet (midReleaseSpans). */
+  MID_EMPTY_SPANS: 15,
   /** Per tiny class: head of the EMPTY-slot list (slab page index, 0 = none). */
   CLASS_SLOTS: 16,
   /** Per mid class: head of the free-block list. */

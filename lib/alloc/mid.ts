@@ -16,6 +16,8 @@ import { lock, unlock } from "./sync";
 import { isLive } from "./live-bitmap";
 
 const BLOCKS_PER_SPAN = 8;
+/** P.FLAGS of a span's first page: counted in H.MID_EMPTY_SPANS. */
+const SPAN_EMPTY = 2;
 
 /** Largest request the mid tier serves on header heaps (header-free ones: one byte more). */
 export function midMaxRequest(m: HeapMemory): number {
@@ -33,6 +35,36 @@ export function cacheOwnerWord(b: number): number {
  */
 export function midCacheCapacity(size: number, bytes: number): number {
   return bytes === 0 ? 0 : Math.max(2, Math.floor(bytes / size));
+}
+
+/**
+ * midReleaseSpans: a span whose carved blocks are all back on the class freelist is marked and
+ * counted; the next request for pages from the arena (a span, a large block, a SuperSlab) or for
+ * touching more of a slab gives every marked span back first (releasePendingMidSpans). Until then the
+ * class reuses it, so a class going between no block and a few maps no span at every turn, and the
+ * pages are back before anything else is written.
+ */
+function becameEmpty(m: HeapMemory, meta: number): void {
+  if (!m.config.midReleaseSpans) return;
+  m.i32[meta + P.FLAGS] |= SPAN_EMPTY;
+  m.i32[H.MID_EMPTY_SPANS]++;
+}
+
+function notEmpty(m: HeapMemory, meta: number): void {
+  if ((m.i32[meta + P.FLAGS] & SPAN_EMPTY) === 0) return;
+  m.i32[meta + P.FLAGS] &= ~SPAN_EMPTY;
+  m.i32[H.MID_EMPTY_SPANS]--;
+}
+
+/** Gives the marked empty spans back to the arena (see becameEmpty), if there are any. */
+export function releasePendingMidSpans(m: HeapMemory): void {
+  if (m.i32[H.MID_EMPTY_SPANS] === 0) return;
+  lock(m, H.MID_LOCK);
+  try {
+    releaseEmptySpansLocked(m);
+  } finally {
+    unlock(m, H.MID_LOCK);
+  }
 }
 
 /** Int32 index of the count of blocks of the span holding `b` that are not on the class freelist (live or in a thread's list). */
@@ -55,7 +87,8 @@ export function midRefill(m: HeapMemory, heads: Int32Array, counts: Int32Array, 
       const next = m.i32[linkWord(b)];
       m.i32[linkWord(b)] = heads[cls];
       m.i32[cacheOwnerWord(b)] = tid;
-      m.i32[usedWord(m, b)]++;
+      const used = usedWord(m, b);
+      if (m.i32[used]++ === 0) notEmpty(m, used - P.USED);
       heads[cls] = b;
       b = next;
       n++;
@@ -96,6 +129,7 @@ function carveMid(m: HeapMemory, heads: Int32Array, cls: number, want: number, t
     heads[cls] = b;
   }
   m.i32[meta + P.CARVED] = carved + n;
+  if (m.i32[meta + P.USED] === 0) notEmpty(m, meta);
   m.i32[meta + P.USED] += n;
   const units = ((carved + n) * size + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT;
   if (units > m.i32[meta + P.TOUCHED]) {
@@ -109,7 +143,6 @@ function carveMid(m: HeapMemory, heads: Int32Array, cls: number, want: number, t
 export function midSpill(m: HeapMemory, heads: Int32Array, counts: Int32Array, cls: number, n: number): void {
   lock(m, H.MID_LOCK);
   try {
-    let emptied: number[] | null = null;
     for (let k = 0; k < n; k++) {
       const b = heads[cls];
       heads[cls] = m.i32[linkWord(b)];
@@ -117,10 +150,9 @@ export function midSpill(m: HeapMemory, heads: Int32Array, counts: Int32Array, c
       m.i32[cacheOwnerWord(b)] = 0;
       m.i32[H.MID_FREE + cls] = b;
       const used = usedWord(m, b);
-      if (--m.i32[used] === 0 && m.config.midReleaseSpans) (emptied ??= []).push(m.i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN]);
+      if (--m.i32[used] === 0) becameEmpty(m, used - P.USED);
     }
     counts[cls] -= n;
-    if (emptied !== null) releaseSpans(m, cls, new Set(emptied));
   } finally {
     unlock(m, H.MID_LOCK);
   }
@@ -134,6 +166,7 @@ export function spanPages(m: HeapMemory, cls: number): number {
 /** Maps a new span for `cls` (nothing carved or touched yet) and makes it the class's span; false when out of memory. */
 function growClass(m: HeapMemory, cls: number): boolean {
   const pages = spanPages(m, cls);
+  if (m.i32[H.MID_EMPTY_SPANS] !== 0) releaseEmptySpansLocked(m);
   const first = allocPages(m, pages);
   if (first === 0) return false;
   for (let p = first; p < first + pages; p++) {
@@ -174,28 +207,36 @@ export function midUsableSize(m: HeapMemory, ptr: number): number {
 
 /**
  * Returns to the arena every span whose blocks are all on its class freelist (blocks in threads'
- * lists are not: flush them first). Walks the freelists, so it is for trim and out-of-memory only.
+ * lists are not: flush them first). Walks the freelists: for trim, out-of-memory, and (midReleaseSpans)
+ * when marked empty spans wait.
  */
 export function releaseEmptyMidSpans(m: HeapMemory): number {
-  let released = 0;
   lock(m, H.MID_LOCK);
   try {
-    for (let cls = 0; cls < m.midSizes.length; cls++) {
-      const freeIn = new Map<number, number>();
-      for (let b = m.i32[H.MID_FREE + cls]; b !== 0; b = m.i32[linkWord(b)]) {
-        const span = m.i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN];
-        freeIn.set(span, (freeIn.get(span) ?? 0) + 1);
-      }
-      // The class's span with nothing carved yet is empty too.
-      const carving = m.i32[H.MID_SPAN + cls];
-      if (carving !== 0 && m.i32[m.meta(carving) + P.CARVED] === 0) freeIn.set(carving, 0);
-      const empty = new Set([...freeIn].filter(([span, n]) => n === m.i32[m.meta(span) + P.CARVED]).map(([span]) => span));
-      if (empty.size === 0) continue;
-      released += releaseSpans(m, cls, empty);
-    }
+    return releaseEmptySpansLocked(m);
   } finally {
     unlock(m, H.MID_LOCK);
   }
+}
+
+/** releaseEmptyMidSpans with the mid lock held. */
+function releaseEmptySpansLocked(m: HeapMemory): number {
+  let released = 0;
+  for (let cls = 0; cls < m.midSizes.length; cls++) {
+    const freeIn = new Map<number, number>();
+    for (let b = m.i32[H.MID_FREE + cls]; b !== 0; b = m.i32[linkWord(b)]) {
+      const span = m.i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN];
+      freeIn.set(span, (freeIn.get(span) ?? 0) + 1);
+    }
+    // The class's span with nothing carved yet is empty too.
+    const carving = m.i32[H.MID_SPAN + cls];
+    if (carving !== 0 && m.i32[m.meta(carving) + P.CARVED] === 0) freeIn.set(carving, 0);
+    const empty = new Set([...freeIn].filter(([span, n]) => n === m.i32[m.meta(span) + P.CARVED]).map(([span]) => span));
+    if (empty.size === 0) continue;
+    released += releaseSpans(m, cls, empty);
+  }
+  // Every span with all its carved blocks free is gone now, the marked ones with them.
+  m.i32[H.MID_EMPTY_SPANS] = 0;
   return released;
 }
 
@@ -241,7 +282,8 @@ export function reclaimMidCache(m: HeapMemory, tid: number): number {
       for (let b = base; b < base + m.i32[meta + P.CARVED] * size; b += size) {
         if (m.u8[b] !== (MID_FREE | cls) || m.i32[cacheOwnerWord(b)] !== tid || isLive(m, b)) continue;
         m.i32[cacheOwnerWord(b)] = 0;
-        m.i32[usedWord(m, b)]--;
+        const used = usedWord(m, b);
+        if (--m.i32[used] === 0) becameEmpty(m, used - P.USED);
         m.i32[linkWord(b)] = m.i32[H.MID_FREE + cls];
         m.i32[H.MID_FREE + cls] = b;
         n++;
