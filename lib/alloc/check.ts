@@ -183,7 +183,12 @@ function checkMidLists(heap: Heap): void {
       if (used !== 0) corrupt(`mid span ${page} is marked empty with ${used} blocks in use`);
     }
   }
-  if (marked !== m.i32[H.MID_EMPTY_SPANS]) corrupt(`${marked} mid spans are marked empty, the heap counts ${m.i32[H.MID_EMPTY_SPANS]}`);
+  let listed = 0;
+  for (let s = m.i32[H.MID_EMPTY_SPANS]; s !== 0; s = m.i32[m.meta(s) + P.NEXT]) {
+    if (m.i32[m.meta(s) + P.KIND] !== KIND_MID || (m.i32[m.meta(s) + P.FLAGS] & 2) === 0) corrupt(`page ${s} is on the list of empty mid spans but no marked span`);
+    if (++listed > marked) break;
+  }
+  if (marked !== listed) corrupt(`${marked} mid spans are marked empty, ${listed} on the list of them`);
 }
 
 function checkLargeRuns(heap: Heap): void {

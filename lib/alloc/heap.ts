@@ -31,7 +31,7 @@ import { allocArray, callocArray, freeArray, reallocArray, viewOf, type TypedArr
  */
 const { ALIGNED_FREE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
 const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, STAT, STAT_NAMES } = layout;
-const { cacheOwnerWord, midRefill, midSpill } = mid;
+const { cacheOwnerWord, midPopFree, midPushFree, midRefill, midSpill } = mid;
 const HEADER_FAST = STAT.header_fast;
 const MID_FAST = STAT.mid_free;
 
@@ -64,6 +64,8 @@ export class Heap implements PoolThread {
   protected readonly midAlignMask: number;
   /** Largest request the mid tier serves. */
   protected readonly midMaxRequest: number;
+  /** No per-thread mid lists (midCacheBytes 0) and no other thread: mid blocks go to and from the class freelists directly. */
+  protected readonly midDirect: boolean;
   protected readonly capacity: number;
   protected readonly refillCount: number;
   /**
@@ -109,6 +111,7 @@ export class Heap implements PoolThread {
     this.midClassCount = mem.midSizes.length;
     this.midAlignMask = mem.midAlignMask;
     this.midMaxRequest = mid.midMaxRequest(mem);
+    this.midDirect = c.midCacheBytes === 0 && !c.shared;
     this.trace = c.build === "debug" && c.poolTrace ? log : null;
   }
 
@@ -229,6 +232,13 @@ export class Heap implements PoolThread {
   protected mallocSlow(size: number): number {
     if (size <= this.midMaxRequest && size >>> 0 === size && !this.detached) {
       const cls = this.midClassOf[(size + 512) >> 9];
+      if (this.midDirect === true) {
+        const b = midPopFree(this.mem, cls);
+        if (b !== 0) {
+          this.u8[b] = MID_LIVE | cls;
+          return b + 1;
+        }
+      }
       if (this.midHeads[cls] === 0 && midRefill(this.mem, this.midHeads, this.midCounts, cls, (this.midCacheCapacity[cls] >> 1) || 1, this.tid) === 0) {
         return this.outOfMemory(size);
       }
@@ -257,6 +267,7 @@ export class Heap implements PoolThread {
   /** Puts a freed mid block (checked by the caller) on this thread's mid list. */
   pushFreeMid(b: number, cls: number): void {
     this.u8[b] = MID_FREE | cls;
+    if (this.midDirect === true) return midPushFree(this.mem, b, cls);
     this.i32[linkWord(b)] = this.midHeads[cls];
     this.i32[cacheOwnerWord(b)] = this.tid;
     this.midHeads[cls] = b;

@@ -24,7 +24,10 @@ export const H = {
   HEAP_ID: 7,
   PAGES_IN_USE: 8, PEAK_PAGES: 9, TOUCHED_4K: 10, PEAK_TOUCHED_4K: 11,
   SUPERSLABS: 12, PEAK_SUPERSLABS: 13, LIVE_THREADS: 14,
-  /** Mid spans whose carved blocks are all free, not given back yet (midReleaseSpans). */
+  /**
+   * First page of the first mid span whose carved blocks are all free, not given back yet
+   * (midReleaseSpans; 0 = none): a list doubly linked through the spans' P.NEXT and P.PREV.
+   */
   MID_EMPTY_SPANS: 15,
   /** Per tiny class: head of the EMPTY-slot list (slab page index, 0 = none). */
   CLASS_SLOTS: 16,

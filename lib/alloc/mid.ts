@@ -16,7 +16,7 @@ import { lock, unlock } from "./sync";
 import { isLive } from "./live-bitmap";
 
 const BLOCKS_PER_SPAN = 8;
-/** P.FLAGS of a span's first page: counted in H.MID_EMPTY_SPANS. */
+/** P.FLAGS of a span's first page: on the list at H.MID_EMPTY_SPANS. */
 const SPAN_EMPTY = 2;
 
 /** Largest request the mid tier serves on header heaps (header-free ones: one byte more). */
@@ -46,14 +46,25 @@ export function midCacheCapacity(size: number, bytes: number): number {
  */
 function becameEmpty(m: HeapMemory, meta: number): void {
   if (!m.config.midReleaseSpans) return;
-  m.i32[meta + P.FLAGS] |= SPAN_EMPTY;
-  m.i32[H.MID_EMPTY_SPANS]++;
+  const i32 = m.i32;
+  const span = i32[meta + P.SPAN];
+  const head = i32[H.MID_EMPTY_SPANS];
+  i32[meta + P.FLAGS] |= SPAN_EMPTY;
+  i32[meta + P.NEXT] = head;
+  i32[meta + P.PREV] = 0;
+  if (head !== 0) i32[m.meta(head) + P.PREV] = span;
+  i32[H.MID_EMPTY_SPANS] = span;
 }
 
 function notEmpty(m: HeapMemory, meta: number): void {
-  if ((m.i32[meta + P.FLAGS] & SPAN_EMPTY) === 0) return;
-  m.i32[meta + P.FLAGS] &= ~SPAN_EMPTY;
-  m.i32[H.MID_EMPTY_SPANS]--;
+  const i32 = m.i32;
+  if ((i32[meta + P.FLAGS] & SPAN_EMPTY) === 0) return;
+  i32[meta + P.FLAGS] &= ~SPAN_EMPTY;
+  const next = i32[meta + P.NEXT];
+  const prev = i32[meta + P.PREV];
+  if (prev !== 0) i32[m.meta(prev) + P.NEXT] = next;
+  else i32[H.MID_EMPTY_SPANS] = next;
+  if (next !== 0) i32[m.meta(next) + P.PREV] = prev;
 }
 
 /** Gives the marked empty spans back to the arena (see becameEmpty), if there are any. */
@@ -61,10 +72,43 @@ export function releasePendingMidSpans(m: HeapMemory): void {
   if (m.i32[H.MID_EMPTY_SPANS] === 0) return;
   lock(m, H.MID_LOCK);
   try {
-    releaseEmptySpansLocked(m);
+    releaseMarkedLocked(m);
   } finally {
     unlock(m, H.MID_LOCK);
   }
+}
+
+/**
+ * releasePendingMidSpans with the mid lock held: one walk of the freelist of each class with a
+ * marked span drops the marked spans' blocks, then their pages go back.
+ */
+function releaseMarkedLocked(m: HeapMemory): void {
+  const i32 = m.i32;
+  let classes = 0;
+  for (let s = i32[H.MID_EMPTY_SPANS]; s !== 0; s = i32[m.meta(s) + P.NEXT]) classes |= 1 << i32[m.meta(s) + P.CLASS];
+  for (let cls = 0; cls < m.midSizes.length; cls++) {
+    if ((classes & (1 << cls)) === 0) continue;
+    let head = 0;
+    let tail = 0;
+    for (let b = i32[H.MID_FREE + cls]; b !== 0; b = i32[linkWord(b)]) {
+      if ((i32[m.meta(i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN]) + P.FLAGS] & SPAN_EMPTY) !== 0) continue;
+      if (tail === 0) head = b;
+      else i32[linkWord(tail)] = b;
+      tail = b;
+    }
+    if (tail !== 0) i32[linkWord(tail)] = 0;
+    i32[H.MID_FREE + cls] = head;
+  }
+  for (let s = i32[H.MID_EMPTY_SPANS]; s !== 0; ) {
+    const meta = m.meta(s);
+    const next = i32[meta + P.NEXT];
+    const cls = i32[meta + P.CLASS];
+    if (i32[H.MID_SPAN + cls] === s) i32[H.MID_SPAN + cls] = 0;
+    addTouched(m, -i32[meta + P.TOUCHED]);
+    freePages(m, s, spanPages(m, cls));
+    s = next;
+  }
+  i32[H.MID_EMPTY_SPANS] = 0;
 }
 
 /** Int32 index of the count of blocks of the span holding `b` that are not on the class freelist (live or in a thread's list). */
@@ -139,6 +183,30 @@ function carveMid(m: HeapMemory, heads: Int32Array, cls: number, want: number, t
   return n;
 }
 
+/**
+ * midCacheBytes 0 on an unshared heap: a block of class `cls` off the class freelist for malloc, 0 when
+ * the list is empty (then midRefill carves one).
+ */
+export function midPopFree(m: HeapMemory, cls: number): number {
+  const i32 = m.i32;
+  const b = i32[H.MID_FREE + cls];
+  if (b === 0) return 0;
+  i32[H.MID_FREE + cls] = i32[linkWord(b)];
+  const used = usedWord(m, b);
+  if (i32[used]++ === 0) notEmpty(m, used - P.USED);
+  return b;
+}
+
+/** midCacheBytes 0 on an unshared heap: a freed block (header already free) straight onto the class freelist. */
+export function midPushFree(m: HeapMemory, b: number, cls: number): void {
+  const i32 = m.i32;
+  i32[linkWord(b)] = i32[H.MID_FREE + cls];
+  i32[cacheOwnerWord(b)] = 0;
+  i32[H.MID_FREE + cls] = b;
+  const used = usedWord(m, b);
+  if (--i32[used] === 0) becameEmpty(m, used - P.USED);
+}
+
 /** Moves `n` blocks from a thread's list back to the class freelist. */
 export function midSpill(m: HeapMemory, heads: Int32Array, counts: Int32Array, cls: number, n: number): void {
   lock(m, H.MID_LOCK);
@@ -166,7 +234,7 @@ export function spanPages(m: HeapMemory, cls: number): number {
 /** Maps a new span for `cls` (nothing carved or touched yet) and makes it the class's span; false when out of memory. */
 function growClass(m: HeapMemory, cls: number): boolean {
   const pages = spanPages(m, cls);
-  if (m.i32[H.MID_EMPTY_SPANS] !== 0) releaseEmptySpansLocked(m);
+  if (m.i32[H.MID_EMPTY_SPANS] !== 0) releaseMarkedLocked(m);
   const first = allocPages(m, pages);
   if (first === 0) return false;
   for (let p = first; p < first + pages; p++) {
@@ -179,6 +247,7 @@ function growClass(m: HeapMemory, cls: number): boolean {
   m.i32[head + P.TOUCHED] = 0;
   m.i32[head + P.CARVED] = 0;
   m.i32[head + P.USED] = 0;
+  m.i32[head + P.FLAGS] = 0;
   m.i32[head + P.CAPACITY] = Math.floor((pages * PAGE) / m.midSizes[cls]);
   m.i32[H.MID_SPAN + cls] = first;
   return true;

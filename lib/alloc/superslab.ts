@@ -110,7 +110,6 @@ export function carve(m: HeapMemory, page: number, blockSize: number, freeHeader
   i32[meta + P.CARVED] = carved + n;
   const units = (end + n * blockSize + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT;
   if (units > i32[meta + P.TOUCHED]) {
-    if (i32[H.MID_EMPTY_SPANS] !== 0) releasePendingMidSpans(m);
     addTouched(m, units - i32[meta + P.TOUCHED]);
     i32[meta + P.TOUCHED] = units;
   }
