@@ -31,7 +31,7 @@ import { allocArray, callocArray, freeArray, reallocArray, viewOf, type TypedArr
  */
 const { ALIGNED_FREE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
 const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, STAT, STAT_NAMES } = layout;
-const { cacheOwnerWord, midPopFree, midPushFree, midRefill, midSpill } = mid;
+const { cacheOwnerWord, midCarveOne, midPopFree, midPushFree, midRefill, midSpill } = mid;
 const HEADER_FAST = STAT.header_fast;
 const MID_FAST = STAT.mid_free;
 
@@ -233,11 +233,11 @@ export class Heap implements PoolThread {
     if (size <= this.midMaxRequest && size >>> 0 === size && !this.detached) {
       const cls = this.midClassOf[(size + 512) >> 9];
       if (this.midDirect === true) {
-        const b = midPopFree(this.mem, cls);
-        if (b !== 0) {
-          this.u8[b] = MID_LIVE | cls;
-          return b + 1;
-        }
+        let b = midPopFree(this.mem, cls);
+        if (b === 0) b = midCarveOne(this.mem, cls);
+        if (b === 0) return this.outOfMemory(size);
+        this.u8[b] = MID_LIVE | cls;
+        return b + 1;
       }
       if (this.midHeads[cls] === 0 && midRefill(this.mem, this.midHeads, this.midCounts, cls, (this.midCacheCapacity[cls] >> 1) || 1, this.tid) === 0) {
         return this.outOfMemory(size);

@@ -197,6 +197,31 @@ export function midPopFree(m: HeapMemory, cls: number): number {
   return b;
 }
 
+/**
+ * midCacheBytes 0 on an unshared heap, the class freelist empty: a fresh block carved off the class's
+ * span (a new span when it has none left), 0 when out of memory. The caller writes its header.
+ */
+export function midCarveOne(m: HeapMemory, cls: number): number {
+  const i32 = m.i32;
+  let span = i32[H.MID_SPAN + cls];
+  if (span === 0 || i32[m.meta(span) + P.CARVED] === i32[m.meta(span) + P.CAPACITY]) {
+    if (!growClass(m, cls)) return 0;
+    span = i32[H.MID_SPAN + cls];
+  }
+  const meta = m.meta(span);
+  const carved = i32[meta + P.CARVED];
+  const size = m.midSizes[cls];
+  const b = (span << PAGE_SHIFT) + carved * size;
+  i32[meta + P.CARVED] = carved + 1;
+  if (i32[meta + P.USED]++ === 0) notEmpty(m, meta);
+  const units = ((carved + 1) * size + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT;
+  if (units > i32[meta + P.TOUCHED]) {
+    addTouched(m, units - i32[meta + P.TOUCHED]);
+    i32[meta + P.TOUCHED] = units;
+  }
+  return b;
+}
+
 /** midCacheBytes 0 on an unshared heap: a freed block (header already free) straight onto the class freelist. */
 export function midPushFree(m: HeapMemory, b: number, cls: number): void {
   const i32 = m.i32;
