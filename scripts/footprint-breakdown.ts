@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createHeap, isPresetName, type Heap, type PresetName } from '../lib/index';
-import { ALIGNED_LIVE, CLASS_MASK, linkWord, MAGIC_MASK } from '../lib/alloc/header';
+import { ALIGNED_LIVE, linkWord, MAGIC_MASK } from '../lib/alloc/header';
 import {
   H, KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT, S, SLOT_ACTIVE, SLOT_EMPTY, TOUCH_SHIFT,
 } from '../lib/alloc/layout';
@@ -124,8 +124,10 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
     let p = ptrs[id];
     if (p === 0) continue;
     const n = sizes[id] > 0 ? sizes[id] : 1;
-    if ((u8[p - 1] & MAGIC_MASK) === ALIGNED_LIVE) p = alignedCarrierOf(heap, p);
-    const b = p - 1;
+    // Header heaps: the block starts at its header byte, an aligned block inside a carrier block.
+    const header = heap.config.align === 1;
+    if (header && (u8[p - 1] & MAGIC_MASK) === ALIGNED_LIVE) p = alignedCarrierOf(heap, p);
+    const b = header ? p - 1 : p;
     const meta = m.meta(b >>> PAGE_SHIFT);
     const kind = i32[meta + P.KIND];
     if (kind === KIND_SLAB) {
@@ -134,7 +136,7 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
       r.live += n;
       r.rounding += r.blockSize! - n;
     } else if (kind === KIND_MID) {
-      const r = midRows[u8[b] & CLASS_MASK];
+      const r = midRows[i32[meta + P.CLASS]];
       r.liveBlocks++;
       r.live += n;
       r.rounding += r.blockSize! - n;
@@ -177,7 +179,9 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
       }
     }
   }
-  for (let c = 0; c < tiny; c++) tinyRows[c].cached = heap.counts[c] * heap.blockSize[c];
+  for (const list of heap.frontLists()) {
+    for (let c = 0; c < tiny; c++) tinyRows[c].cached += list.counts[c] * heap.blockSize[c];
+  }
   // Mid spans, their thread lists and class freelists.
   for (let page = m.layout.metaPages; page < m.layout.pages; page++) {
     const meta = m.meta(page);
