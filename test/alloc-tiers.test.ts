@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createHeap, FINE_TINY_CLASSES, MID_CLASSES, SEED_TINY_CLASSES, type Heap, type HeapOptions } from "../lib";
+import { createHeap, FINE_MID_CLASSES, FINE_TINY_CLASSES, MID_CLASSES, SEED_TINY_CLASSES, type Heap, type HeapOptions } from "../lib";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -147,32 +147,41 @@ describe("tiny tier", () => {
   });
 });
 
+/** The seed's mid classes (historical presets) and this project's (preset current). */
+const MID_SETS = [
+  { preset: "phase7", classes: MID_CLASSES, tinyTop: SEED_TINY_CLASSES[SEED_TINY_CLASSES.length - 1], align: 2048 },
+  { preset: "current", classes: FINE_MID_CLASSES, tinyTop: FINE_TINY_CLASSES[FINE_TINY_CLASSES.length - 1], align: 512 },
+] as const;
+
 describe("mid tier", () => {
-  it("classes 2 KiB .. 52 KiB: size + 1 picks the class, header 0xB0 | class, usableSize S - 1, 2 KiB aligned blocks", () => {
-    const heap = createHeap({ bytes: 32 * MiB });
+  for (const { preset, classes, tinyTop, align } of MID_SETS)
+  it(`${preset}: classes 2 KiB .. 52 KiB: size + 1 picks the class, header 0xB0 | class, usableSize S - 1, ${align}-byte aligned blocks`, () => {
+    const heap = createHeap({ bytes: 32 * MiB, preset });
+    assert.deepEqual([...heap.config.midClasses], [...classes]);
     // The first size past every tiny class: it needs one byte more than the last class holds.
-    let prevTop = FINE_TINY_CLASSES[FINE_TINY_CLASSES.length - 1];
-    MID_CLASSES.forEach((s, c) => {
+    let prevTop = tinyTop;
+    classes.forEach((s, c) => {
       for (const size of [prevTop, prevTop + 1, Math.floor((prevTop + s) / 2), s - 2, s - 1]) {
         const p = heap.malloc(size);
         assert.notEqual(p, 0, `malloc(${size})`);
         assert.equal(hex(heap.u8[p - 1]), hex(MID_LIVE | c), `malloc(${size}) header`);
         assert.equal(heap.usableSize(p), s - 1, `usableSize of malloc(${size})`);
-        assert.equal((p - 1) % 2048, 0, `malloc(${size}) = ${p}: a mid block starts on 2 KiB`);
+        assert.equal((p - 1) % align, 0, `malloc(${size}) = ${p}: a mid block starts on ${align} bytes`);
         heap.free(p);
       }
       prevTop = s;
     });
-    assert.equal(MID_CLASSES[MID_CLASSES.length - 1], 52 * KiB);
+    assert.equal(classes[classes.length - 1], 52 * KiB);
     const top = heap.malloc(MID_MAX);
-    assert.equal(heap.u8[top - 1], MID_LIVE | (MID_CLASSES.length - 1));
+    assert.equal(heap.u8[top - 1], MID_LIVE | (classes.length - 1));
     heap.free(top);
     heap.check();
   });
 
-  it("blocks of each class never overlap and keep their contents; freed blocks are reused", () => {
-    const heap = createHeap({ bytes: 32 * MiB });
-    MID_CLASSES.forEach((s, c) => {
+  for (const { preset, classes } of MID_SETS)
+  it(`${preset}: blocks of each class never overlap and keep their contents; freed blocks are reused`, () => {
+    const heap = createHeap({ bytes: 32 * MiB, preset });
+    classes.forEach((s, c) => {
       const ptrs = Array.from({ length: 20 }, (_, i) => {
         const p = heap.malloc(s - 1);
         assert.equal(heap.u8[p - 1], MID_LIVE | c);
@@ -196,6 +205,27 @@ describe("mid tier", () => {
 });
 
 describe("large tier", () => {
+  it("current: realloc grows a large block in place when the pages after it are free, else moves it (contents kept either way)", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    const p = heap.malloc(100 * KiB);
+    fill(heap, p, 100 * KiB, 7);
+    const touched = heap.stats().heapBytes;
+    assert.equal(heap.realloc(p, 300 * KiB), p, "the pages after it are free: same address");
+    assert.ok(intact(heap, p, 100 * KiB, 7));
+    assert.ok(heap.usableSize(p) >= 300 * KiB);
+    assert.equal(heap.stats().heapBytes - touched, 200 * KiB, "touched grows by what the request reaches");
+    const wall = heap.malloc(100 * KiB); // the next run: no more room after p
+    const q = heap.realloc(p, 600 * KiB);
+    assert.notEqual(q, p, "the pages after it are taken: moved");
+    assert.ok(intact(heap, q, 100 * KiB, 7));
+    heap.free(q);
+    heap.free(wall);
+    heap.check();
+    const seed = createHeap({ bytes: 16 * MiB, preset: "phase7" });
+    const r = seed.malloc(100 * KiB);
+    assert.notEqual(seed.realloc(r, 300 * KiB), r, "the historical presets move it, as the seed did");
+  });
+
   it("requests above 52 KiB - 1: header 0xC0, 16-aligned user pointer, usableSize >= size", () => {
     const heap = createHeap({ bytes: 16 * MiB });
     const blocks = [MID_MAX + 1, 64 * KiB - 16, 64 * KiB - 15, 100_000, 1 * MiB, 3 * MiB + 5].map((size) => {

@@ -252,7 +252,7 @@ describe('shared pool: trace output', () => {
     const [s0, s1] = bySlab(a);
     for (const p of s0) heap.free(p); // -> L0
     for (const p of s1) heap.free(p); // SLOT_RELEASE + SLOT_FREELIST
-    const z = heap.malloc(600); // class 13: STAGE0_L0
+    const z = heap.malloc(500); // class 13 (512-byte blocks): STAGE0_L0
     b.push(...mallocN(heap, C15, C15_PER_SLAB - 1));
     const w = heap.malloc(C15); // STAGE1_LOCKFREE (s1)
     for (const p of [...x, x2, ...a.slice(2 * C15_PER_SLAB), z, w]) heap.free(p); // SA holds nothing now

@@ -16,19 +16,16 @@ import type { HeapMemory } from "./heap-memory";
 import * as layout from "./layout";
 import * as mid from "./mid";
 import { isFreedPageBlock, pageFreeSlow, pageUsableSize } from "./page-route";
-import { MID_CLASSES } from "./size-classes";
 import { refill } from "./tiny-refill";
 
 // Bound here so V8 folds them (see heap.ts).
 const { linkWord } = header;
 const { KIND_MID, KIND_SLAB, LIVE_GRANULE_SHIFT, LIVE_WORD_SHIFT, P, PAGE_META_SHIFT, PAGE_SHIFT, STAT } = layout;
-const { MID_CLASS_BY_2K, midRefill, MID_CACHE_CAPACITY } = mid;
+const { midRefill } = mid;
 const PAGE_FAST = STAT.page_fast;
 const MID_FAST = STAT.mid_free;
 const META_CLASS = P.CLASS;
 const META_OWNER = P.OWNER;
-/** Largest mid request: the largest mid class itself (no header to make room for). */
-const MID_MAX_SIZE = MID_CLASSES[MID_CLASSES.length - 1];
 
 export class AlignedHeap extends Heap {
   /** Int32 index of the live bitmap. */
@@ -108,9 +105,10 @@ export class AlignedHeap extends Heap {
   }
 
   protected override mallocSlow(size: number): number {
-    if (size <= MID_MAX_SIZE && size >>> 0 === size && !this.detached) {
-      const cls = MID_CLASS_BY_2K[(size + 2047) >> 11];
-      if (this.midHeads[cls] === 0 && midRefill(this.mem, this.midHeads, this.midCounts, cls, MID_CACHE_CAPACITY[cls] >> 1, this.tid) === 0) {
+    // The largest mid request is the largest mid class itself (no header to make room for).
+    if (size <= this.midMaxRequest + 1 && size >>> 0 === size && !this.detached) {
+      const cls = this.midClassOf[(size + 511) >> 9];
+      if (this.midHeads[cls] === 0 && midRefill(this.mem, this.midHeads, this.midCounts, cls, (this.midCacheCapacity[cls] >> 1) || 1, this.tid) === 0) {
         return this.outOfMemory(size);
       }
       const b = this.midHeads[cls];
@@ -150,7 +148,7 @@ export class AlignedHeap extends Heap {
     this.assertAttached();
     if (alignment <= this.config.align) return this.malloc(size);
     for (const s of this.blockSize) if (s >= size && s % alignment === 0) return this.malloc(s);
-    for (const s of MID_CLASSES) if (s >= size && s % alignment === 0) return this.malloc(s);
-    return this.malloc(Math.max(size, MID_MAX_SIZE + 1));
+    for (const s of this.mem.midSizes) if (s >= size && s % alignment === 0) return this.malloc(s);
+    return this.malloc(Math.max(size, this.midMaxRequest + 2));
   }
 }

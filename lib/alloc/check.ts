@@ -11,11 +11,10 @@ import {
 } from "./layout";
 import { lookupSuperSlab } from "./registry";
 import { isPartialOf } from "./slab-lists";
-import { MID_CLASSES } from "./size-classes";
 import { ssFirstPage, ssWord } from "./superslab";
 import { isLive } from "./live-bitmap";
 import { largePrefix } from "./large";
-import { spanPages } from "./mid";
+import { midCarved } from "./mid";
 
 function corrupt(what: string): never {
   throw new HeapError("HEAP_CORRUPT", what);
@@ -166,15 +165,34 @@ function checkFrontLists(heap: Heap): void {
 
 function checkMidLists(heap: Heap): void {
   const m = heap.mem;
-  for (let cls = 0; cls < MID_CLASSES.length; cls++) {
+  const freeIn = new Map<number, number>();
+  for (let cls = 0; cls < m.midSizes.length; cls++) {
     let n = 0;
     for (let b = m.i32[H.MID_FREE + cls]; b !== 0; b = m.i32[linkWord(b)]) {
       const meta = m.meta(b >>> PAGE_SHIFT);
-      if (m.i32[meta + P.KIND] !== KIND_MID || m.i32[meta + P.CLASS] !== cls || m.u8[b] !== (MID_FREE | cls) || isLive(m, b))
+      freeIn.set(m.i32[meta + P.SPAN], (freeIn.get(m.i32[meta + P.SPAN]) ?? 0) + 1);
+      if (m.i32[meta + P.KIND] !== KIND_MID || m.i32[meta + P.CLASS] !== cls || m.u8[b] !== (MID_FREE | cls) || isLive(m, b) || !midCarved(m, b, cls))
         corrupt(`mid class ${cls} freelist: block ${b} is not a free block of that class`);
-      if (++n > m.layout.pages * (PAGE / MID_CLASSES[0])) corrupt(`mid class ${cls} freelist has a cycle`);
+      if (++n > m.layout.pages * (PAGE / m.midSizes[0])) corrupt(`mid class ${cls} freelist has a cycle`);
     }
   }
+  let marked = 0;
+  for (let page = m.layout.metaPages; page < m.layout.pages; page++) {
+    const meta = m.meta(page);
+    if (m.i32[meta + P.KIND] !== KIND_MID || m.i32[meta + P.SPAN] !== page) continue;
+    const used = m.i32[meta + P.CARVED] - (freeIn.get(page) ?? 0);
+    if (m.i32[meta + P.USED] !== used) corrupt(`mid span ${page} counts ${m.i32[meta + P.USED]} blocks in use, has ${used} off its class freelist`);
+    if ((m.i32[meta + P.FLAGS] & 2) !== 0) {
+      marked++;
+      if (used !== 0) corrupt(`mid span ${page} is marked empty with ${used} blocks in use`);
+    }
+  }
+  let listed = 0;
+  for (let s = m.i32[H.MID_EMPTY_SPANS]; s !== 0; s = m.i32[m.meta(s) + P.NEXT]) {
+    if (m.i32[m.meta(s) + P.KIND] !== KIND_MID || (m.i32[m.meta(s) + P.FLAGS] & 2) === 0) corrupt(`page ${s} is on the list of empty mid spans but no marked span`);
+    if (++listed > marked) break;
+  }
+  if (marked !== listed) corrupt(`${marked} mid spans are marked empty, ${listed} on the list of them`);
 }
 
 function checkLargeRuns(heap: Heap): void {
@@ -209,7 +227,7 @@ function checkLiveBits(heap: Heap): void {
       const cls = i32[meta + P.CLASS];
       const ok =
         kind === KIND_SLAB ? i32[meta + P.STATE] === SLOT_ACTIVE && cls >= 0 && offset % heap.blockSize[cls] === 0 && offset / heap.blockSize[cls] < i32[meta + P.CARVED]
-        : kind === KIND_MID ? (b - (i32[meta + P.SPAN] << PAGE_SHIFT)) % MID_CLASSES[cls] === 0 && b + MID_CLASSES[cls] <= (i32[meta + P.SPAN] + spanPages(cls)) << PAGE_SHIFT
+        : kind === KIND_MID ? (b - (i32[meta + P.SPAN] << PAGE_SHIFT)) % m.midSizes[cls] === 0 && midCarved(m, b, cls)
         : kind === KIND_LARGE && offset === 0;
       if (!ok) corrupt(`live bitmap marks ${b} live, but no block of its page (kind ${kind}) starts there`);
     }

@@ -1,6 +1,6 @@
 import { HeapError } from "./errors";
 import { HEADER_FREE_PRESETS, PRESETS, PRESET_NAMES, isPresetName, presetAlign, type PresetName } from "./presets";
-import { HEAP_ALIGNMENTS, MAX_CLASSES, MID_CLASSES, tinyClassesFor, type HeapAlignment } from "./size-classes";
+import { HEAP_ALIGNMENTS, MAX_CLASSES, MID_CLASSES, MID_GRANULE, tinyClassesFor, type HeapAlignment } from "./size-classes";
 
 export type BuildMode = "release" | "debug";
 export type FreeRoute = "header" | "lookup";
@@ -9,6 +9,20 @@ export type FreeRoute = "header" | "lookup";
 export interface TuningOptions {
   /** Tiny block sizes (header included), ascending, at most 16, all below the smallest mid class. */
   tinyClasses: readonly number[];
+  /**
+   * Mid block sizes, ascending multiples of 512 from the tier's start (2 KiB) to its end (the largest
+   * serves requests up to it, less the header byte; larger ones are large), at most 16.
+   */
+  midClasses: readonly number[];
+  /** Bytes of blocks a thread's list of one mid class may hold before half goes back to the class (at least 2 blocks; 0: no list). */
+  midCacheBytes: number;
+  /**
+   * Give a mid span back to the page arena as soon as every block carved from it is on its class's
+   * freelist (else only trim() or an out-of-memory does), so its pages can serve any class or tier.
+   */
+  midReleaseSpans: boolean;
+  /** realloc grows a large block where it is when the pages after it are free (else: malloc, copy, free). */
+  largeReallocInPlace: boolean;
   /** Highest tiny class index in use; larger requests go to the mid tier. */
   tinyMaxClass: number;
   /** Per-thread singly linked front list per class (the TLS SLL). Off: every malloc/free goes to the slab. */
@@ -72,13 +86,21 @@ export interface HeapConfig extends TuningOptions {
 
 const MiB = 1 << 20;
 
+/**
+ * Options added after results were stored with their config hashes, and their defaults (the seed's
+ * behaviour): at these values they leave a configuration's hash as it was.
+ */
+const LATE_DEFAULTS = { midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, midReleaseSpans: false, largeReallocInPlace: false };
+type LateOption = keyof typeof LATE_DEFAULTS;
+
 /** Defaults below any preset. */
-const BASE: Omit<HeapConfig, keyof (typeof PRESETS)["current"]> = {
+const BASE: Omit<HeapConfig, keyof (typeof PRESETS)["current"]> & Pick<HeapConfig, LateOption> = {
   bytes: 64 * MiB,
   shared: false,
   preset: "current",
   build: "release",
   tinyMaxClass: MAX_CLASSES - 1,
+  ...LATE_DEFAULTS,
   frontCapacity: 1024,
   refillCount: 32,
   sfcCapacity: 256,
@@ -103,6 +125,10 @@ const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
   HAKMEM_BUILD: { key: "build", kind: "build" },
   HAKMEM_TINY_CLASSES: { key: "tinyClasses", kind: "classes" },
   HAKMEM_TINY_MAX_CLASS: { key: "tinyMaxClass", kind: "int" },
+  HAKMEM_MID_CLASSES: { key: "midClasses", kind: "classes" },
+  HAKMEM_MID_CACHE_BYTES: { key: "midCacheBytes", kind: "int" },
+  HAKMEM_MID_RELEASE_SPANS: { key: "midReleaseSpans", kind: "bool" },
+  HAKMEM_LARGE_REALLOC_IN_PLACE: { key: "largeReallocInPlace", kind: "bool" },
   HAKMEM_TINY_FRONT_CACHE: { key: "frontCache", kind: "bool" },
   HAKMEM_TINY_SLL_CAPACITY: { key: "frontCapacity", kind: "int" },
   HAKMEM_TINY_REFILL_COUNT: { key: "refillCount", kind: "int" },
@@ -188,7 +214,15 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
     if (!isCount(s, 8, MID_CLASSES[0] - 8) || s % 8 !== 0 || (i > 0 && s <= cls[i - 1]))
       throw bad("tinyClasses", cls, `ascending multiples of 8 between 8 and ${MID_CLASSES[0] - 8} (below the smallest mid class)`);
   });
+  const mids = c.midClasses;
+  const midTop = MID_CLASSES[MID_CLASSES.length - 1];
+  if (!Array.isArray(mids) || mids.length < 1 || mids.length > MAX_CLASSES || mids[0] !== MID_CLASSES[0] || mids[mids.length - 1] !== midTop ||
+      mids.some((s, i) => !Number.isInteger(s) || s % MID_GRANULE !== 0 || (i > 0 && s <= mids[i - 1]) || (c.align !== 1 && s % c.align !== 0)))
+    throw bad("midClasses", mids, `at most ${MAX_CLASSES} ascending multiples of ${MID_GRANULE} from ${MID_CLASSES[0]} to ${midTop}`);
   if (!isCount(c.tinyMaxClass, 0, MAX_CLASSES - 1)) throw bad("tinyMaxClass", c.tinyMaxClass, "an integer 0..15");
+  if (!isCount(c.midCacheBytes, 0, 1 << 24)) throw bad("midCacheBytes", c.midCacheBytes, "an integer 0..16777216");
+  if (typeof c.midReleaseSpans !== "boolean") throw bad("midReleaseSpans", c.midReleaseSpans, "true or false");
+  if (typeof c.largeReallocInPlace !== "boolean") throw bad("largeReallocInPlace", c.largeReallocInPlace, "true or false");
   if (!isCount(c.frontCapacity, 1, 1 << 16)) throw bad("frontCapacity", c.frontCapacity, "an integer 1..65536");
   if (!isCount(c.refillCount, 1, 1 << 12)) throw bad("refillCount", c.refillCount, "an integer 1..4096");
   if (!isCount(c.sfcCapacity, 1, 1 << 16)) throw bad("sfcCapacity", c.sfcCapacity, "an integer 1..65536");
@@ -244,8 +278,13 @@ function processEnv(): Record<string, string | undefined> {
 
 /** A short stable hash of everything that changes the allocator's behaviour, for provenance. */
 export function configHash(config: HeapConfig): string {
-  const text = JSON.stringify(Object.keys(config).sort().map((k) => [k, config[k as keyof HeapConfig]]));
+  const keys = Object.keys(config).filter((k) => !(k in LATE_DEFAULTS && sameValue(config[k as LateOption], LATE_DEFAULTS[k as LateOption])));
+  const text = JSON.stringify(keys.sort().map((k) => [k, config[k as keyof HeapConfig]]));
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return (h >>> 0).toString(16).padStart(8, "0");
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

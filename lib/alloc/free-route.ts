@@ -11,9 +11,8 @@ import {
 } from "./header";
 import type { Heap } from "./heap";
 import { KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT, SLOT_ACTIVE, STAT } from "./layout";
-import { MID_CLASSES } from "./size-classes";
 import { LARGE_PREFIX, largeFree, largeUsableSize } from "./large";
-import { midClassOfPointer, midUsableSize } from "./mid";
+import { midCarved, midClassOfPointer, midUsableSize } from "./mid";
 import { lookupSuperSlab } from "./registry";
 
 export function freeSlow(heap: Heap, ptr: number): void {
@@ -136,7 +135,7 @@ function expectedHeaderAt(heap: Heap, b: number): number {
     case KIND_MID: {
       const cls = m.i32[meta + P.CLASS];
       const fromSpan = b - (m.i32[meta + P.SPAN] << PAGE_SHIFT);
-      return fromSpan % MID_CLASSES[cls] === 0 ? MID_LIVE | cls : -1;
+      return fromSpan % m.midSizes[cls] === 0 && midCarved(m, b, cls) ? MID_LIVE | cls : -1;
     }
     case KIND_LARGE:
       return offset === LARGE_PREFIX - 1 ? LARGE_LIVE : -1;

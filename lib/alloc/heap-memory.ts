@@ -4,6 +4,8 @@
  */
 import type { HeapConfig } from "./config";
 import { computeLayout, PAGE_META_SHIFT, type Layout } from "./layout";
+import { midCacheCapacity } from "./mid";
+import { MID_GRANULE, midClassTable } from "./size-classes";
 
 export class HeapMemory {
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
@@ -21,6 +23,14 @@ export class HeapMemory {
   readonly bitmap: number;
   /** Int32 index of the live bitmap (header-free heaps), -1 when the blocks carry headers. */
   readonly liveBits: number;
+  /** The mid classes' block sizes (config.midClasses). */
+  readonly midSizes: Int32Array;
+  /** Mid class by request size (midClassTable). */
+  readonly midClassOf: Uint8Array;
+  /** Per mid class: most blocks in a thread's list. */
+  readonly midCacheCapacity: Int32Array;
+  /** Mid blocks start on multiples of this less one's: the largest power of two (up to 2 KiB) dividing every mid class. */
+  readonly midAlignMask: number;
 
   constructor(buffer: ArrayBuffer | SharedArrayBuffer, config: HeapConfig) {
     this.buffer = buffer;
@@ -35,6 +45,12 @@ export class HeapMemory {
     this.registry = this.layout.registryAt >> 2;
     this.bitmap = this.layout.bitmapAt >> 2;
     this.liveBits = this.layout.liveBitsAt < 0 ? -1 : this.layout.liveBitsAt >> 2;
+    this.midSizes = Int32Array.from(config.midClasses);
+    this.midClassOf = midClassTable(config.midClasses);
+    this.midCacheCapacity = Int32Array.from(config.midClasses, (size) => midCacheCapacity(size, config.midCacheBytes));
+    let align = 2048;
+    while (align > MID_GRANULE && config.midClasses.some((s) => s % align !== 0)) align >>= 1;
+    this.midAlignMask = align - 1;
   }
 
   /** Int32 index of a page's metadata word 0. */

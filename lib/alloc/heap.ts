@@ -7,11 +7,11 @@ import { configHash, type HeapConfig } from "./config";
 import { HeapError, fmtPtr, fmtValue } from "./errors";
 import * as header from "./header";
 import { HeapMemory } from "./heap-memory";
-import { largeMalloc } from "./large";
+import { largeGrowInPlace, largeMalloc } from "./large";
 import * as layout from "./layout";
 import * as mid from "./mid";
 import type { PoolThread } from "./shared-pool";
-import { classTable, MAX_CLASSES, MID_CLASSES } from "./size-classes";
+import { classTable, MAX_CLASSES } from "./size-classes";
 import { refill, spill } from "./tiny-refill";
 import { freeSlow, usableSize } from "./free-route";
 import { collectStats, type HeapStats } from "./stats";
@@ -29,9 +29,9 @@ import { allocArray, callocArray, freeArray, reallocArray, viewOf, type TypedArr
  * at every use instead (TypeScript's CommonJS output assigns each export twice, so V8 cannot take it
  * for a constant). With the `=== true` flag tests below: random-mixed 1.05x.
  */
-const { ALIGNED_FREE, LARGE_FREE, linkWord, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
-const { H, MAX_THREADS, MID_CLASS_COUNT, P, PAGE_META_SHIFT, PAGE_SHIFT, pendingWord, STAT, STAT_NAMES } = layout;
-const { cacheOwnerWord, MID_CACHE_CAPACITY, MID_CLASS_BY_2K, MID_MAX_REQUEST, midRefill, midSpill } = mid;
+const { ALIGNED_FREE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
+const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, pendingWord, STAT, STAT_NAMES } = layout;
+const { cacheOwnerWord, midCarveOne, midPopFree, midPushFree, midRefill, midSpill } = mid;
 const HEADER_FAST = STAT.header_fast;
 const MID_FAST = STAT.mid_free;
 
@@ -55,8 +55,17 @@ export class Heap implements PoolThread {
   /** Per class: this thread's slabs with free blocks, other than the current one. */
   readonly partial: number[][] = Array.from({ length: MAX_CLASSES }, () => []);
   // Mid front end (per thread): a list per mid class.
-  readonly midHeads = new Int32Array(MID_CLASSES.length);
-  readonly midCounts = new Int32Array(MID_CLASSES.length);
+  readonly midHeads = new Int32Array(MAX_CLASSES);
+  readonly midCounts = new Int32Array(MAX_CLASSES);
+  /** The heap's mid classes (HeapMemory's tables, bound here for the fast paths). */
+  protected readonly midClassOf: Uint8Array;
+  protected readonly midCacheCapacity: Int32Array;
+  protected readonly midClassCount: number;
+  protected readonly midAlignMask: number;
+  /** Largest request the mid tier serves. */
+  protected readonly midMaxRequest: number;
+  /** No per-thread mid lists (midCacheBytes 0) and no other thread: mid blocks go to and from the class freelists directly. */
+  protected readonly midDirect: boolean;
   protected readonly capacity: number;
   protected readonly refillCount: number;
   /**
@@ -97,6 +106,12 @@ export class Heap implements PoolThread {
     this.headerFree = c.freeRoute === "header";
     this.checkOwner = c.shared;
     this.pageMeta = mem.pageMeta;
+    this.midClassOf = mem.midClassOf;
+    this.midCacheCapacity = mem.midCacheCapacity;
+    this.midClassCount = mem.midSizes.length;
+    this.midAlignMask = mem.midAlignMask;
+    this.midMaxRequest = mid.midMaxRequest(mem);
+    this.midDirect = c.midCacheBytes === 0 && !c.shared;
     this.trace = c.build === "debug" && c.poolTrace ? log : null;
   }
 
@@ -129,8 +144,8 @@ export class Heap implements PoolThread {
       this.pushFree(b, h & 0x0f);
       return;
     }
-    // A live mid block starts on a 2 KiB boundary (every mid class is a multiple of 2 KiB).
-    if ((h & 0xf0) === MID_LIVE && (ptr & 2047) === 1 && (h & 0x0f) < MID_CLASS_COUNT && this.headerFree === true) {
+    // A live mid block starts on a multiple of the largest power of two (512 B .. 2 KiB) dividing every mid class.
+    if ((h & 0xf0) === MID_LIVE && (ptr & this.midAlignMask) === 1 && (h & 0x0f) < this.midClassCount && this.headerFree === true) {
       this.countFast(MID_FAST);
       this.pushFreeMid(ptr - 1, h & 0x0f);
       return;
@@ -170,7 +185,7 @@ export class Heap implements PoolThread {
   /** Returns every block of this thread's front caches to its slab. */
   flushFrontCaches(): void {
     for (let cls = 0; cls < this.blockSize.length; cls++) if (this.counts[cls] > 0) spill(this, cls, this.counts[cls]);
-    for (let cls = 0; cls < MID_CLASSES.length; cls++) {
+    for (let cls = 0; cls < this.midClassCount; cls++) {
       if (this.midCounts[cls] > 0) midSpill(this.mem, this.midHeads, this.midCounts, cls, this.midCounts[cls]);
     }
   }
@@ -215,9 +230,16 @@ export class Heap implements PoolThread {
 
   /** Mid sizes from this thread's mid lists; then validation, and the large tier. */
   protected mallocSlow(size: number): number {
-    if (size <= MID_MAX_REQUEST && size >>> 0 === size && !this.detached) {
-      const cls = MID_CLASS_BY_2K[(size + 2048) >> 11];
-      if (this.midHeads[cls] === 0 && midRefill(this.mem, this.midHeads, this.midCounts, cls, MID_CACHE_CAPACITY[cls] >> 1, this.tid) === 0) {
+    if (size <= this.midMaxRequest && size >>> 0 === size && !this.detached) {
+      const cls = this.midClassOf[(size + 512) >> 9];
+      if (this.midDirect === true) {
+        let b = midPopFree(this.mem, cls);
+        if (b === 0) b = midCarveOne(this.mem, cls);
+        if (b === 0) return this.outOfMemory(size);
+        this.u8[b] = MID_LIVE | cls;
+        return b + 1;
+      }
+      if (this.midHeads[cls] === 0 && midRefill(this.mem, this.midHeads, this.midCounts, cls, (this.midCacheCapacity[cls] >> 1) || 1, this.tid) === 0) {
         return this.outOfMemory(size);
       }
       const b = this.midHeads[cls];
@@ -245,10 +267,11 @@ export class Heap implements PoolThread {
   /** Puts a freed mid block (checked by the caller) on this thread's mid list. */
   pushFreeMid(b: number, cls: number): void {
     this.u8[b] = MID_FREE | cls;
+    if (this.midDirect === true) return midPushFree(this.mem, b, cls);
     this.i32[linkWord(b)] = this.midHeads[cls];
     this.i32[cacheOwnerWord(b)] = this.tid;
     this.midHeads[cls] = b;
-    if (++this.midCounts[cls] > MID_CACHE_CAPACITY[cls]) midSpill(this.mem, this.midHeads, this.midCounts, cls, this.midCounts[cls] >> 1);
+    if (++this.midCounts[cls] > this.midCacheCapacity[cls]) midSpill(this.mem, this.midHeads, this.midCounts, cls, (this.midCounts[cls] >> 1) || 1);
   }
 
   /** A plain read: the owner of a slab holding a block this thread may free changes only by adoption of orphans. */
@@ -329,6 +352,7 @@ export class Heap implements PoolThread {
       return 0;
     }
     if (size <= old) return ptr;
+    if (this.config.largeReallocInPlace && this.mem.liveBits < 0 && (this.u8[ptr - 1] & MAGIC_MASK) === LARGE_LIVE && largeGrowInPlace(this.mem, ptr, size)) return ptr;
     const q = this.malloc(size);
     if (q === 0) return 0; // the old block stays valid, as in C
     this.u8.copyWithin(q, ptr, ptr + old);

@@ -8,8 +8,9 @@ import type { HeapMemory } from "./heap-memory";
 import { HeapError, fmtPtr } from "./errors";
 import { LARGE_FREE, LARGE_LIVE } from "./header";
 import { KIND_LARGE, KIND_LARGE_TAIL, P, PAGE, PAGE_SHIFT, TOUCH_SHIFT } from "./layout";
-import { addTouched, allocPages, freePages } from "./page-arena";
+import { addTouched, allocPages, allocPagesAt, freePages } from "./page-arena";
 import { clearLive, setLive } from "./live-bitmap";
+import { releasePendingMidSpans } from "./mid";
 
 /** Bytes before a large block's user pointer on header heaps (its header byte is the last). */
 export const LARGE_PREFIX = 16;
@@ -24,6 +25,7 @@ export function largeMalloc(m: HeapMemory, size: number): number {
   const prefix = largePrefix(m);
   const pages = Math.ceil((size + prefix) / PAGE);
   if (pages > m.layout.pages) return 0;
+  releasePendingMidSpans(m);
   const first = allocPages(m, pages);
   if (first === 0) return 0;
   const head = m.meta(first);
@@ -71,4 +73,28 @@ export function largeFree(m: HeapMemory, ptr: number): void {
 
 export function largeUsableSize(m: HeapMemory, ptr: number): number {
   return m.i32[m.meta(largeFirstPage(m, ptr)) + P.SPAN] * PAGE - largePrefix(m);
+}
+
+/**
+ * Grows the large block at `ptr` (a header heap's, checked by the caller) to `size` bytes where it
+ * is, when the pages after its run are free: as a native realloc does with mremap, the block keeps
+ * its address and nothing is copied. Returns false, changing nothing, when those pages are taken.
+ */
+export function largeGrowInPlace(m: HeapMemory, ptr: number, size: number): boolean {
+  const first = (ptr - LARGE_PREFIX) >>> PAGE_SHIFT;
+  const head = m.meta(first);
+  const span = m.i32[head + P.SPAN];
+  const pages = Math.ceil((size + LARGE_PREFIX) / PAGE);
+  if (pages <= span) return false;
+  releasePendingMidSpans(m);
+  if (!allocPagesAt(m, first + span, pages - span)) return false;
+  for (let p = first + span; p < first + pages; p++) {
+    m.i32[m.meta(p) + P.KIND] = KIND_LARGE_TAIL;
+    m.i32[m.meta(p) + P.SPAN] = first;
+  }
+  m.i32[head + P.SPAN] = pages;
+  const touched = Math.ceil((size + LARGE_PREFIX) / (1 << TOUCH_SHIFT));
+  addTouched(m, touched - m.i32[head + P.TOUCHED]);
+  m.i32[head + P.TOUCHED] = touched;
+  return true;
 }

@@ -4,7 +4,7 @@
  * worker that attaches to the same SharedArrayBuffer sees the same heap. Per-thread state is not.
  */
 import type { HeapConfig } from "./config";
-import { MAX_CLASSES, MID_CLASSES } from "./size-classes";
+import { MAX_CLASSES } from "./size-classes";
 
 export const PAGE_SHIFT = 16; // 64 KiB: the arena's unit and the slab size
 export const PAGE = 1 << PAGE_SHIFT;
@@ -31,24 +31,31 @@ export const H = {
   HEAP_ID: 7,
   /** Written under the arena lock (pages), the pool lock (SuperSlabs), at attach and detach (threads). */
   PAGES_IN_USE: 8, PEAK_PAGES: 9, SUPERSLABS: 12, PEAK_SUPERSLABS: 13, LIVE_THREADS: 14,
+  /**
+   * First page of the first mid span whose carved blocks are all free, not given back yet
+   * (midReleaseSpans; 0 = none): a list doubly linked through the spans' P.NEXT and P.PREV. Under the mid lock.
+   */
+  MID_EMPTY_SPANS: 15,
   ARENA_LOCK: 1 * LINE_WORDS, POOL_LOCK: 2 * LINE_WORDS, MID_LOCK: 3 * LINE_WORDS,
   TOUCHED_4K: 4 * LINE_WORDS, PEAK_TOUCHED_4K: 4 * LINE_WORDS + 1,
   /** Per tiny class: head of the EMPTY-slot list (slab page index, 0 = none). */
   CLASS_SLOTS: 5 * LINE_WORDS,
   /** Per mid class: head of the free-block list. */
   MID_FREE: 6 * LINE_WORDS,
+  /** Per mid class: the span its fresh blocks are carved from (first page, 0 = none). */
+  MID_SPAN: 7 * LINE_WORDS,
   /** Per thread id: THREAD_FREE, THREAD_ATTACHED or THREAD_LEAVING (written at attach and detach only). */
   THREAD_LIVE: 8 * LINE_WORDS,
   /**
-   * Per thread id, one line each (see pendingWord): head of its pending-remote slab stack (slab page
+   * Per thread id, one line each (see pendingWord): head of its pending-remote stack (slab page
    * index, 0 = none); id 0 is the orphans'.
    */
   THREAD_REMOTE: 8 * LINE_WORDS + MAX_THREADS,
   WORDS: 8 * LINE_WORDS + MAX_THREADS + MAX_THREADS * LINE_WORDS,
 } as const;
 
-// CLASS_SLOTS and MID_FREE hold a word per class on one line each.
-if (MAX_CLASSES > LINE_WORDS || MID_CLASSES.length > LINE_WORDS) throw new Error("layout: more classes than words in a line");
+// CLASS_SLOTS, MID_FREE and MID_SPAN hold a word per class (tiny or mid: at most MAX_CLASSES) on one line each.
+if (MAX_CLASSES > LINE_WORDS) throw new Error("layout: more classes than words in a line");
 
 /** Int32 index of thread `tid`'s pending-remote stack head (tid 0: the orphans'). */
 export function pendingWord(tid: number): number {
@@ -154,4 +161,3 @@ export function computeLayout(config: HeapConfig): Layout {
   };
 }
 
-export const MID_CLASS_COUNT = MID_CLASSES.length;

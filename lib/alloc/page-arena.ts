@@ -47,6 +47,22 @@ export function allocPages(m: HeapMemory, count: number, alignPages = 1): number
   }
 }
 
+/** Takes the `count` pages from `first` on if every one is free (growing a run in place); false otherwise. */
+export function allocPagesAt(m: HeapMemory, first: number, count: number): boolean {
+  lock(m, H.ARENA_LOCK);
+  try {
+    if (first + count > m.layout.pages) return false;
+    for (let p = first; p < first + count; p++) if (!isFree(m, p)) return false;
+    for (let p = first; p < first + count; p++) setFree(m, p, false);
+    const inUse = m.i32[H.PAGES_IN_USE] + count;
+    m.i32[H.PAGES_IN_USE] = inUse;
+    if (inUse > m.i32[H.PEAK_PAGES]) m.i32[H.PEAK_PAGES] = inUse;
+    return true;
+  } finally {
+    unlock(m, H.ARENA_LOCK);
+  }
+}
+
 export function freePages(m: HeapMemory, first: number, count: number): void {
   lock(m, H.ARENA_LOCK);
   try {

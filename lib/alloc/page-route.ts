@@ -12,9 +12,8 @@ import type { Heap } from "./heap";
 import { KIND_FREE, KIND_LARGE, KIND_LARGE_TAIL, KIND_MID, KIND_SLAB, P, PAGE, PAGE_SHIFT, SLOT_ACTIVE, STAT } from "./layout";
 import { largeFree, largeUsableSize } from "./large";
 import { clearLive, isLive } from "./live-bitmap";
-import { spanPages } from "./mid";
+import { midCarved, spanPages } from "./mid";
 import { lookupSuperSlab } from "./registry";
-import { MID_CLASSES } from "./size-classes";
 
 /** A block start found through the page metadata: its tier, class (tiny and mid) and usable size. */
 interface PageBlock {
@@ -60,10 +59,11 @@ function blockAt(heap: Heap, ptr: number, op: string): PageBlock | typeof FREED_
     }
     case KIND_MID: {
       const cls = m.i32[meta + P.CLASS];
-      const size = MID_CLASSES[cls];
+      const size = m.midSizes[cls];
       const fromSpan = ptr - (m.i32[meta + P.SPAN] << PAGE_SHIFT);
       if (fromSpan % size !== 0) throw refuse(`interior pointer, ${fromSpan % size} bytes into a ${size}-byte mid block`);
-      if (fromSpan + size > spanPages(cls) * PAGE) throw refuse("not a block returned by malloc (the end of a mid span)");
+      if (fromSpan + size > spanPages(m, cls) * PAGE) throw refuse("not a block returned by malloc (the end of a mid span)");
+      if (!midCarved(m, ptr, cls)) throw refuse("not a block returned by malloc (never handed out)");
       return { kind: KIND_MID, cls, size };
     }
     case KIND_LARGE:

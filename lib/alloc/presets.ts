@@ -1,4 +1,4 @@
-import { ALIGN16_TINY_CLASSES, FINE_TINY_CLASSES, SEED_TINY_CLASSES, type HeapAlignment } from "./size-classes";
+import { ALIGN16_TINY_CLASSES, FINE_MID_CLASSES, FINE_TINY_CLASSES, SEED_TINY_CLASSES, type HeapAlignment } from "./size-classes";
 import type { TuningOptions } from "./config";
 
 /** Historical variants of the seed system, rebuilt in the same code and switchable per heap. */
@@ -24,9 +24,13 @@ export const PRESETS = {
   "phase7": {
     tinyClasses: SEED_TINY_CLASSES, frontCache: true, sfcEnable: true, layeredFastPath: false, freeRoute: "header",
   },
-  /** This project's best: header free, one per-class front list (the seed's fix #3), 16 finer classes. */
+  /**
+   * This project's best: header free, one per-class front list (the seed's fix #3), 16 finer tiny
+   * classes and 16 finer mid classes; mid blocks go straight back to their class (no per-thread
+   * list), and a mid span goes back to the arena once empty; realloc grows a large block in place.
+   */
   "current": {
-    tinyClasses: FINE_TINY_CLASSES, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
+    tinyClasses: FINE_TINY_CLASSES, midClasses: FINE_MID_CLASSES, midCacheBytes: 0, midReleaseSpans: true, largeReallocInPlace: true, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
   },
   /**
    * `current` without the header: every block 16-aligned (or 8 with align 8), classes that fit powers of

@@ -8,13 +8,15 @@
 export const SEED_TINY_CLASSES: readonly number[] = [8, 16, 32, 64, 128, 256, 512, 1024];
 
 /**
- * This project's tiny classes: at most 1.5x apart (1.35x above 64 B), so a uniform size mix wastes
- * about 12% inside blocks instead of the ~30% of power-of-two classes. Sixteen fit the header's
- * 4-bit class field exactly. The last is 1032, not 1024, so that a 1024-byte request (1025 bytes
- * with its header) stays tiny instead of taking a 2 KiB mid block.
+ * This project's tiny classes: at most 1.5x apart, so a uniform size mix wastes about 12% inside
+ * blocks instead of the ~30% of power-of-two classes. Sixteen fit the header's 4-bit class field
+ * exactly. They are densest where programs' requests are (8 bytes apart from 48 to 64, 16 to 96:
+ * a 56- or 64-byte request with its header takes 64 or 80 bytes, not 64 or 96); a 1..7-byte request
+ * takes 16 (no 8-byte class), 513..767 bytes take 768 (no 640). The last is 1032, not 1024, so
+ * that a 1024-byte request (1025 bytes with its header) stays tiny instead of taking a mid block.
  */
 export const FINE_TINY_CLASSES: readonly number[] = [
-  8, 16, 32, 48, 64, 96, 128, 160, 192, 256, 320, 384, 512, 640, 768, 1032,
+  16, 32, 48, 56, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512, 768, 1032,
 ];
 
 /**
@@ -41,6 +43,28 @@ export function tinyClassesFor(align: 8 | 16): readonly number[] {
 export const MID_CLASSES: readonly number[] = [
   2048, 4096, 8192, 16384, 32768, 40960, 53248,
 ];
+
+/**
+ * This project's mid classes: sixteen (the header's 4-bit class field), multiples of 512 bytes from
+ * 2 to 52 KiB, at most 1.45x apart (the seed's are 2x apart up to 32 KiB), with a class 512 bytes
+ * above 2, 4, 8, 16 and 32 KiB: a request of a power of two plus the header byte takes that class
+ * instead of one up to twice its size.
+ */
+export const FINE_MID_CLASSES: readonly number[] = [
+  2048, 2560, 3072, 4096, 4608, 5632, 6656, 8192, 8704, 12288, 16896, 24576, 33280, 40960, 47104, 53248,
+];
+
+/** Mid blocks start on multiples of this (every mid class of every heap is a multiple of it). */
+export const MID_GRANULE = 512;
+
+/**
+ * Mid class by table: entry k is the smallest class of at least k * MID_GRANULE bytes, so a request
+ * of `size` bytes takes entry ceil((size + 1) / 512) = (size + 512) >> 9 with a header byte, and
+ * (size + 511) >> 9 without.
+ */
+export function midClassTable(classes: readonly number[]): Uint8Array {
+  return Uint8Array.from({ length: classes[classes.length - 1] / MID_GRANULE + 1 }, (_, k) => classes.findIndex((size) => size >= k * MID_GRANULE));
+}
 
 /** Most classes a 4-bit header field can name. */
 export const MAX_CLASSES = 16;

@@ -9,6 +9,7 @@ import { addTouched, allocPages, freePages } from "./page-arena";
 import { linkWord } from "./header";
 import { registerSuperSlab, unregisterSuperSlab } from "./registry";
 import { fetchAdd, raiseTo, store } from "./sync";
+import { releasePendingMidSpans } from "./mid";
 
 /** First page of SuperSlab `ss`. */
 export function ssFirstPage(m: HeapMemory, ss: number): number {
@@ -23,6 +24,7 @@ export function ssWord(m: HeapMemory, ss: number): number {
 /** Maps a new SuperSlab (all slots UNUSED). Returns its index, or -1 when the arena has no aligned room. */
 export function createSuperSlab(m: HeapMemory): number {
   const n = m.layout.pagesPerSS;
+  releasePendingMidSpans(m);
   const first = allocPages(m, n, n);
   if (first === 0) return -1;
   const ss = first / n;
