@@ -3,27 +3,12 @@
 import type { VegaLiteSpec } from "../plot";
 import { groupBy, median, seriesOrder, SYSTEM } from "./aggregate";
 import type { ReplayRow } from "./rows";
-import { OFFSET_STEP, ratioLabel, SCHEMA, seriesColors } from "./style";
-
-type Layers = Extract<VegaLiteSpec, { layer: unknown }>["layer"];
+import { groupedBars } from "./grouped-bars";
+import { ratioLabel } from "./style";
 
 /** Traces in the order they first appear in the rows. */
 function traceOrder(rows: readonly ReplayRow[]): string[] {
   return [...new Set(rows.map((r) => r.trace))];
-}
-
-/** A dashed line at 1.0 with a small label. */
-function unitRule(label: string): Layers[number] {
-  return {
-    data: { values: [{ baseline: 1, label }] },
-    layer: [
-      { mark: { type: "rule", strokeDash: [4, 3], color: "#666" }, encoding: { y: { field: "baseline", type: "quantitative" } } },
-      {
-        mark: { type: "text", align: "left", baseline: "bottom", x: 2, dy: -2, fontSize: 9, color: "#666" },
-        encoding: { y: { field: "baseline", type: "quantitative" }, text: { field: "label" } },
-      },
-    ],
-  };
 }
 
 /** Median throughput over glibc's median on the same trace, a bar per allocator (glibc is the 1.00x line). */
@@ -36,34 +21,19 @@ export function replayRatios(rows: readonly ReplayRow[], title = "Throughput rel
     .filter((c) => c.series !== SYSTEM && base.has(c.trace))
     .map((c) => ({ ...c, ratio: c.mops / base.get(c.trace)!, ratioLabel: ratioLabel(c.mops / base.get(c.trace)!) }));
   const series = seriesOrder(points.map((p) => p.series));
-  const x = { field: "trace", type: "nominal", sort: traceOrder(rows), title: "trace", axis: { labelAngle: 0 } } as const;
-  const xOffset = { field: "series", sort: series } as const;
-  return {
-    $schema: SCHEMA,
+  return groupedBars({
     title,
-    width: OFFSET_STEP,
-    layer: [
-      {
-        data: { values: points },
-        mark: { type: "bar" },
-        encoding: {
-          x, xOffset,
-          y: { field: "ratio", type: "quantitative", title: "× glibc (median)" },
-          color: { field: "series", type: "nominal", scale: seriesColors(series), title: "allocator" },
-          tooltip: [
-            { field: "series", title: "allocator" }, { field: "trace" }, { field: "mops", format: ".1f", title: "M ops/s" },
-            { field: "ratioLabel", title: "vs glibc" }, { field: "reps" },
-          ],
-        },
-      },
-      {
-        data: { values: points },
-        mark: { type: "text", baseline: "bottom", dy: -3, fontSize: 9 },
-        encoding: { x, xOffset, y: { field: "ratio", type: "quantitative" }, text: { field: "ratioLabel" } },
-      },
-      unitRule("glibc = 1.00×"),
+    points,
+    group: { field: "trace", sort: traceOrder(rows), title: "trace" },
+    bars: { field: "series", sort: series, title: "allocator" },
+    value: { field: "ratio", title: "× glibc (median)" },
+    label: "ratioLabel",
+    tooltip: [
+      { field: "series", title: "allocator" }, { field: "trace" }, { field: "mops", format: ".1f", title: "M ops/s" },
+      { field: "ratioLabel", title: "vs glibc" }, { field: "reps" },
     ],
-  } satisfies VegaLiteSpec;
+    unitLabel: "glibc = 1.00×",
+  });
 }
 
 /** Peak live bytes over peak footprint (median over repetitions), a bar per allocator and trace; 1.0 would waste nothing. */
@@ -78,33 +48,18 @@ export function replayUtilization(rows: readonly ReplayRow[], title = "Utilizati
     };
   });
   const series = seriesOrder(points.map((p) => p.series));
-  const x = { field: "trace", type: "nominal", sort: traceOrder(rows), title: "trace", axis: { labelAngle: 0 } } as const;
-  const xOffset = { field: "series", sort: series } as const;
-  return {
-    $schema: SCHEMA,
+  return groupedBars({
     title,
-    width: OFFSET_STEP,
-    layer: [
-      {
-        data: { values: points },
-        mark: { type: "bar" },
-        encoding: {
-          x, xOffset,
-          y: { field: "utilization", type: "quantitative", title: "peak live / peak footprint (median)", axis: { format: ".0%" } },
-          color: { field: "series", type: "nominal", scale: seriesColors(series), title: "allocator" },
-          tooltip: [
-            { field: "series", title: "allocator" }, { field: "trace" }, { field: "label", title: "utilization" },
-            { field: "liveMiB", format: ".2f", title: "peak live MiB" }, { field: "footprintMiB", format: ".2f", title: "peak footprint MiB" },
-            { field: "reps" },
-          ],
-        },
-      },
-      {
-        data: { values: points },
-        mark: { type: "text", baseline: "bottom", dy: -3, fontSize: 9 },
-        encoding: { x, xOffset, y: { field: "utilization", type: "quantitative" }, text: { field: "label" } },
-      },
-      unitRule("1.0 = no overhead"),
+    points,
+    group: { field: "trace", sort: traceOrder(rows), title: "trace" },
+    bars: { field: "series", sort: series, title: "allocator" },
+    value: { field: "utilization", title: "peak live / peak footprint (median)", format: ".0%" },
+    label: "label",
+    tooltip: [
+      { field: "series", title: "allocator" }, { field: "trace" }, { field: "label", title: "utilization" },
+      { field: "liveMiB", format: ".2f", title: "peak live MiB" }, { field: "footprintMiB", format: ".2f", title: "peak footprint MiB" },
+      { field: "reps" },
     ],
-  } satisfies VegaLiteSpec;
+    unitLabel: "1.0 = no overhead",
+  });
 }
