@@ -36,11 +36,7 @@ export function allocPages(m: HeapMemory, count: number, alignPages = 1): number
   lock(m, H.ARENA_LOCK);
   try {
     const first = findRun(m, count, alignPages);
-    if (first === 0) return 0;
-    for (let p = first; p < first + count; p++) setFree(m, p, false);
-    const inUse = m.i32[H.PAGES_IN_USE] + count;
-    m.i32[H.PAGES_IN_USE] = inUse;
-    if (inUse > m.i32[H.PEAK_PAGES]) m.i32[H.PEAK_PAGES] = inUse;
+    if (first !== 0) takePages(m, first, count);
     return first;
   } finally {
     unlock(m, H.ARENA_LOCK);
@@ -53,14 +49,19 @@ export function allocPagesAt(m: HeapMemory, first: number, count: number): boole
   try {
     if (first + count > m.layout.pages) return false;
     for (let p = first; p < first + count; p++) if (!isFree(m, p)) return false;
-    for (let p = first; p < first + count; p++) setFree(m, p, false);
-    const inUse = m.i32[H.PAGES_IN_USE] + count;
-    m.i32[H.PAGES_IN_USE] = inUse;
-    if (inUse > m.i32[H.PEAK_PAGES]) m.i32[H.PEAK_PAGES] = inUse;
+    takePages(m, first, count);
     return true;
   } finally {
     unlock(m, H.ARENA_LOCK);
   }
+}
+
+/** Marks the free run `first`..`first + count - 1` in use and counts it (arena lock held). */
+function takePages(m: HeapMemory, first: number, count: number): void {
+  for (let p = first; p < first + count; p++) setFree(m, p, false);
+  const inUse = m.i32[H.PAGES_IN_USE] + count;
+  m.i32[H.PAGES_IN_USE] = inUse;
+  if (inUse > m.i32[H.PEAK_PAGES]) m.i32[H.PEAK_PAGES] = inUse;
 }
 
 export function freePages(m: HeapMemory, first: number, count: number): void {

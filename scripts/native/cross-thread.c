@@ -164,10 +164,7 @@ int main(int argc, char **argv) {
         bytes += jobs[t].bytes;
         hash += jobs[t].hash;
     }
-    printf("{\"bench\":\"cross-thread\",\"ops\":%" PRIu64 ",\"seconds\":%.9f,"
-           "\"fingerprint\":{\"mallocs\":%" PRIu64 ",\"frees\":%" PRIu64 ",\"bytes\":%" PRIu64
-           ",\"hash\":%" PRIu32 "},\"threads\":%" PRIu32 "}\n",
-           cycles * threads, last_end - first_start, cycles * threads, frees, bytes, hash, threads);
+    print_result(cycles * threads, last_end - first_start, cycles * threads, frees, bytes, hash, threads);
     for (uint32_t t = 0; t < threads; t++) free(rings[t].slot);
     free(rings);
     free(jobs);

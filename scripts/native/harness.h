@@ -1,6 +1,7 @@
 /*
- * What both native harnesses share: argument parsing with usage errors and the
- * monotonic clock. The including file defines HARNESS_NAME and USAGE first.
+ * What the native harnesses share: argument parsing with usage errors, the
+ * monotonic clock and the result line. The including file defines HARNESS_NAME
+ * and USAGE first.
  */
 #ifndef HARNESS_H
 #define HARNESS_H
@@ -36,6 +37,15 @@ static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The result line every harness prints (WORKLOADS.md): ops, seconds, fingerprint, threads. */
+static inline void print_result(uint64_t ops, double seconds, uint64_t mallocs, uint64_t frees, uint64_t bytes,
+                         uint32_t hash, uint32_t threads) {
+    printf("{\"bench\":\"" HARNESS_NAME "\",\"ops\":%" PRIu64 ",\"seconds\":%.9f,"
+           "\"fingerprint\":{\"mallocs\":%" PRIu64 ",\"frees\":%" PRIu64 ",\"bytes\":%" PRIu64
+           ",\"hash\":%" PRIu32 "},\"threads\":%" PRIu32 "}\n",
+           ops, seconds, mallocs, frees, bytes, hash, threads);
 }
 
 #endif

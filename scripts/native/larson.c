@@ -246,10 +246,7 @@ int main(int argc, char **argv) {
         bytes += chains[t].bytes;
         hash += chains[t].hash;
     }
-    printf("{\"bench\":\"larson\",\"ops\":%" PRIu64 ",\"seconds\":%.9f,"
-           "\"fingerprint\":{\"mallocs\":%" PRIu64 ",\"frees\":%" PRIu64 ",\"bytes\":%" PRIu64
-           ",\"hash\":%" PRIu32 "},\"threads\":%" PRIu32 "}\n",
-           mallocs, seconds, mallocs, frees, bytes, hash, threads);
+    print_result(mallocs, seconds, mallocs, frees, bytes, hash, threads);
     for (uint32_t i = 0; i < n; i++) free(blocks[i]);
     free(blocks);
     free(chains);

@@ -131,10 +131,7 @@ int main(int argc, char **argv) {
         bytes += jobs[t].bytes;
         hash += jobs[t].hash;
     }
-    printf("{\"bench\":\"random-mixed\",\"ops\":%" PRIu64 ",\"seconds\":%.9f,"
-           "\"fingerprint\":{\"mallocs\":%" PRIu64 ",\"frees\":%" PRIu64 ",\"bytes\":%" PRIu64
-           ",\"hash\":%" PRIu32 "},\"threads\":%" PRIu32 "}\n",
-           proto.cycles * threads, last_end - first_start, mallocs, frees, bytes, hash, threads);
+    print_result(proto.cycles * threads, last_end - first_start, mallocs, frees, bytes, hash, threads);
     free(jobs);
     free(tids);
     pthread_barrier_destroy(&start_line);
