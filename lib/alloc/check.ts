@@ -6,7 +6,7 @@ import { HeapError } from "./errors";
 import { linkWord, LARGE_LIVE, MID_FREE, TINY_FREE } from "./header";
 import type { Heap } from "./heap";
 import {
-  FLAG_IN_PARTIAL, H, KIND_FREE, KIND_LARGE, KIND_LARGE_TAIL, KIND_META, KIND_MID, KIND_SLAB, LIVE_GRANULE_SHIFT, LIVE_WORD_SHIFT, P,
+  FLAG_ABANDONED, FLAG_IN_PARTIAL, H, KIND_FREE, KIND_LARGE, KIND_LARGE_TAIL, KIND_META, KIND_MID, KIND_SLAB, LIVE_GRANULE_SHIFT, LIVE_WORD_SHIFT, P,
   PAGE, PAGE_SHIFT, pendingWord, S, SLOT_ACTIVE, SLOT_EMPTY, SLOT_UNUSED, MAX_THREADS, THREAD_FREE,
 } from "./layout";
 import { lookupSuperSlab } from "./registry";
@@ -42,6 +42,7 @@ export function checkHeap(heap: Heap): void {
   }
   if (live !== i32[H.SUPERSLABS]) corrupt(`${i32[H.SUPERSLABS]} SuperSlabs counted, ${live} live`);
   checkSlotLists(heap);
+  checkAbandonedLists(heap);
   checkPendingStacks(heap);
   checkFrontLists(heap);
   checkMidLists(heap);
@@ -118,6 +119,32 @@ function checkSlotLists(heap: Heap): void {
       prev = page;
     }
   }
+}
+
+/** Each abandoned list holds exactly the ownerless slabs of its class flagged abandoned (abandoned.ts). */
+function checkAbandonedLists(heap: Heap): void {
+  const m = heap.mem;
+  const i32 = m.i32;
+  let listed = 0;
+  for (let cls = 0; cls < 16; cls++) {
+    let prev = 0;
+    for (let page = i32[H.ABANDONED + cls]; page !== 0; page = i32[m.meta(page) + P.NEXT]) {
+      const meta = m.meta(page);
+      if (i32[meta + P.KIND] !== KIND_SLAB || i32[meta + P.STATE] !== SLOT_ACTIVE || i32[meta + P.CLASS] !== cls)
+        corrupt(`class ${cls} abandoned list holds page ${page}, no active slab of that class`);
+      if (i32[meta + P.OWNER] !== 0) corrupt(`class ${cls} abandoned list holds slab ${page}, owned by thread ${i32[meta + P.OWNER]}`);
+      if ((i32[meta + P.FLAGS] & FLAG_ABANDONED) === 0) corrupt(`class ${cls} abandoned list holds slab ${page}, not flagged abandoned`);
+      if (i32[meta + P.PREV] !== prev) corrupt(`class ${cls} abandoned list: slab ${page} has a wrong back link`);
+      if (++listed > m.layout.pages) corrupt(`class ${cls} abandoned list has a cycle`);
+      prev = page;
+    }
+  }
+  let flagged = 0;
+  for (let page = m.layout.metaPages; page < m.layout.pages; page++) {
+    const meta = m.meta(page);
+    if (i32[meta + P.KIND] === KIND_SLAB && (i32[meta + P.FLAGS] & FLAG_ABANDONED) !== 0) flagged++;
+  }
+  if (flagged !== listed) corrupt(`${flagged} slabs are flagged abandoned, ${listed} are on the abandoned lists`);
 }
 
 /** A free thread id has no pending slabs: their remote frees would wait for an owner that is gone. */

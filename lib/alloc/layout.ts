@@ -13,7 +13,7 @@ export const TOUCH_SHIFT = 12; // 4 KiB: how touched memory is counted, like RSS
 export const LIVE_GRANULE_SHIFT = 3;
 export const LIVE_WORD_SHIFT = LIVE_GRANULE_SHIFT + 5;
 export const HEAP_MAGIC = 0x48414b4d; // "HAKM"
-export const LAYOUT_VERSION = 3;
+export const LAYOUT_VERSION = 4;
 export const MAX_THREADS = 256;
 /** Int32 words per 64-byte cache line. */
 export const LINE_WORDS = 16;
@@ -44,17 +44,22 @@ export const H = {
   MID_FREE: 6 * LINE_WORDS,
   /** Per mid class: the span its fresh blocks are carved from (first page, 0 = none). */
   MID_SPAN: 7 * LINE_WORDS,
+  /**
+   * Per tiny class: head of the list of abandoned slabs (left by a detached thread with blocks still
+   * to give; 0 = none), doubly linked through P.NEXT and P.PREV. Under the pool lock (abandoned.ts).
+   */
+  ABANDONED: 8 * LINE_WORDS,
   /** Per thread id: THREAD_FREE, THREAD_ATTACHED or THREAD_LEAVING (written at attach and detach only). */
-  THREAD_LIVE: 8 * LINE_WORDS,
+  THREAD_LIVE: 9 * LINE_WORDS,
   /**
    * Per thread id, one line each (see pendingWord): head of its pending-remote stack (slab page
    * index, 0 = none); id 0 is the orphans'.
    */
-  THREAD_REMOTE: 8 * LINE_WORDS + MAX_THREADS,
-  WORDS: 8 * LINE_WORDS + MAX_THREADS + MAX_THREADS * LINE_WORDS,
+  THREAD_REMOTE: 9 * LINE_WORDS + MAX_THREADS,
+  WORDS: 9 * LINE_WORDS + MAX_THREADS + MAX_THREADS * LINE_WORDS,
 } as const;
 
-// CLASS_SLOTS, MID_FREE and MID_SPAN hold a word per class (tiny or mid: at most MAX_CLASSES) on one line each.
+// CLASS_SLOTS, MID_FREE, MID_SPAN and ABANDONED hold a word per class (tiny or mid: at most MAX_CLASSES) on one line each.
 if (MAX_CLASSES > LINE_WORDS) throw new Error("layout: more classes than words in a line");
 
 /** Int32 index of thread `tid`'s pending-remote stack head (tid 0: the orphans'). */
@@ -86,8 +91,10 @@ export const P = {
   WORDS: 32,
 } as const;
 export const PAGE_META_SHIFT = 5; // log2(P.WORDS)
-/** P.FLAGS bits. */
+/** P.FLAGS bits of a slab. */
 export const FLAG_IN_PARTIAL = 1;
+/** On its class's abandoned list (set and cleared under the pool lock, while the slab has no owner). */
+export const FLAG_ABANDONED = 4;
 
 /** Page kinds. */
 export const KIND_FREE = 0;
@@ -110,7 +117,7 @@ export const STAT_NAMES = [
   "header_fast", "ss_hit", "mid_free", "large_free", "remote_free", "remote_drained",
   "refills", "refill_blocks", "spills", "spill_blocks", "sfc_refills", "fast_refills", "fast_refill_failures",
   "stage0_l0", "stage0_5_empty", "stage1_lockfree", "stage2_lockfree", "stage3_new_superslab",
-  "slot_release", "slot_freelist", "superslab_completely_empty", "adopted_slabs", "oom", "page_fast",
+  "slot_release", "slot_freelist", "superslab_completely_empty", "adopted_slabs", "oom", "page_fast", "adopted_abandoned",
 ] as const;
 export type StatName = (typeof STAT_NAMES)[number];
 export const STAT: Record<StatName, number> = Object.fromEntries(STAT_NAMES.map((n, i) => [n, i])) as Record<StatName, number>;

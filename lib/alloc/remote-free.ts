@@ -15,6 +15,7 @@ import type { Heap } from "./heap";
 import { linkWord, TINY_FREE } from "./header";
 import { H, P, PAGE_SHIFT, pendingWord, STAT, THREAD_ATTACHED } from "./layout";
 import { slabGotBlocksBack } from "./slab-lists";
+import { leaveAbandonedList } from "./abandoned";
 import { cas, exchange, load } from "./sync";
 
 export function remoteFree(heap: Heap, b: number, cls: number): void {
@@ -90,6 +91,7 @@ export function drainPendingStack(heap: Heap, word: number): void {
       if (owner === 0) {
         heap.stat[STAT.adopted_slabs]++;
         heap.ownedSlabs.add(page);
+        leaveAbandonedList(heap, page);
       }
       drainSlab(heap, page);
     } else {

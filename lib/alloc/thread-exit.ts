@@ -1,7 +1,7 @@
 /**
  * What happens when a thread lets go of a heap (`detach`, also run when a worker exits): its front
- * caches go back to the slabs, its empty slabs back to the pool, its other slabs become orphans
- * (owner 0) that the next thread to free into them adopts, and its counters are merged into the
+ * caches go back to the slabs, its empty slabs back to the pool, its other slabs lose their owner
+ * (abandoned.ts: the next thread that needs a slab of their class, or frees into them, adopts them), and its counters are merged into the
  * heap's, so nothing is lost when a thread ends (the seed lost its thread-local counters at exit).
  */
 import { HeapError } from "./errors";
@@ -12,6 +12,7 @@ import { H, KIND_SLAB, MAX_THREADS, P, PAGE_SHIFT, pendingWord, SLOT_ACTIVE, THR
 import { releaseEmptySuperSlabs, releaseSlot } from "./shared-pool";
 import { reclaimMidCache, releaseEmptyMidSpans } from "./mid";
 import { adoptOrphans, drainRemoteFrees, drainSlab, forwardToOrphans } from "./remote-free";
+import { abandonSlabs } from "./abandoned";
 import { slabGotBlocksBack } from "./slab-lists";
 import { cas, exchange, fetchAdd, store } from "./sync";
 import { isLive } from "./live-bitmap";
@@ -51,12 +52,14 @@ export function detachThread(heap: Heap): void {
   heap.current.fill(0);
   for (const list of heap.partial) list.length = 0;
   heap.l0Slab = 0;
+  const inUse: number[] = [];
   for (const page of mine) {
     const meta = m.meta(page);
     m.i32[meta + P.FLAGS] = 0;
     if (m.i32[meta + P.USED] === 0) releaseSlot(m, heap, page, false);
-    else store(m, meta + P.OWNER, 0);
+    else inUse.push(page);
   }
+  abandonSlabs(heap, inUse);
   // Slabs pushed since the drain by remote frees that read this thread as their owner: orphans now.
   forwardToOrphans(heap, heap.tid);
   mergeThreadStats(heap);

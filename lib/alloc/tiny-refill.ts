@@ -10,6 +10,7 @@ import { acquireSlot, releaseSlot } from "./shared-pool";
 import { isPartialOf, slabGotBlocksBack } from "./slab-lists";
 import { carve, formatSlab } from "./superslab";
 import { adoptOrphans, drainRemoteFrees } from "./remote-free";
+import { adoptAbandoned } from "./abandoned";
 
 /**
  * Pushes up to `want` blocks of class `cls` onto the list (`heap.heads[cls]`, counted in
@@ -65,7 +66,10 @@ function takeFromSlab(heap: Heap, page: number, cls: number, want: number): numb
   return n;
 }
 
-/** The next slab to serve `cls`: one of this thread's partly free slabs, else a slot from the pool. */
+/**
+ * The next slab to serve `cls`: one of this thread's partly free slabs (orphans adopted first), else
+ * one a detached thread abandoned, else a slot from the pool.
+ */
 function nextSlab(heap: Heap, cls: number): number {
   const m = heap.mem;
   const partial = heap.partial[cls];
@@ -77,6 +81,8 @@ function nextSlab(heap: Heap, cls: number): number {
   }
   adoptOrphans(heap);
   if (partial.length > 0) return nextSlab(heap, cls);
+  const adopted = adoptAbandoned(heap, cls);
+  if (adopted !== 0) return adopted;
   const page = acquireSlot(m, heap, cls);
   if (page !== 0) formatSlab(m, page, cls, heap.blockSize[cls], heap.tid);
   return page;
