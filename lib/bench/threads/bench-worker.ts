@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { attachHeap } from '../../alloc/create-heap';
 import { HakmemAllocator } from '../adapters/hakmem';
 import { crossThreadRings, crossThreadWarmupCycles, crossThreadWorker, ringOf } from '../workloads/cross-thread';
-import { chainFingerprint, newChainTotals, runGeneration } from '../workloads/larson';
+import { chainFingerprint, larsonWorkerWarmUp, newChainTotals, runGeneration } from '../workloads/larson';
 import { Lran2 } from '../workloads/lran2';
 import { randomMixedLoop, warmUpRandomMixed } from '../workloads/random-mixed';
 import { CONTROL_START, type CrossThreadJob, type LarsonJob, type RandomMixedJob, type WorkerJob, type WorkerMessage } from './protocol';
@@ -38,6 +38,9 @@ function runLarson(j: LarsonJob): void {
   const slots = new Int32Array(j.slots, j.index * j.chunks * 4, j.chunks);
   const rng = new Lran2(j.chainSeed);
   const acc = newChainTotals();
+  const warm = attachHeap(j.handle);
+  larsonWorkerWarmUp(new HakmemAllocator(warm), { ...j, seed: j.chainSeed, threads: 1 });
+  warm.detach();
   waitForStart();
   const deadline = performance.now() + j.seconds * 1000;
   let generations = 0;
