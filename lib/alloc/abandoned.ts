@@ -7,14 +7,15 @@
  * a remote free makes it an orphan on the pending stack (remote-free.ts), and the next thread carves
  * fresh slabs meanwhile (larson's generations: 3.6x the peak heap of one thread running on).
  *
- * The lists are doubly linked through P.NEXT and P.PREV (free while a slab is ACTIVE: the EMPTY-slot
- * lists use them) and edited under the pool lock. A slab is listed exactly while FLAG_ABANDONED is
+ * The lists are page lists (page-lists.ts: P.NEXT and P.PREV are free while a slab is ACTIVE, the
+ * EMPTY-slot lists use them) edited under the pool lock. A slab is listed exactly while FLAG_ABANDONED is
  * set; the flag is set before the owner word goes to 0, so a thread that adopts the slab through the
  * orphans' pending stack instead (a CAS 0 -> tid, without the lock) sees it and takes the slab off
  * the list (leaveAbandonedList) before it touches the slab's flags.
  */
 import type { Heap } from "./heap";
 import { FLAG_ABANDONED, H, P, STAT } from "./layout";
+import { pushPage, unlinkPage } from "./page-lists";
 import { cas, load, lock, store, unlock } from "./sync";
 
 /** Detach: gives up `pages` (this thread's slabs with blocks in use); those with room are listed. */
@@ -27,14 +28,7 @@ export function abandonSlabs(heap: Heap, pages: readonly number[]): void {
       const meta = m.meta(page);
       const room = i32[meta + P.FREELIST] !== 0 || i32[meta + P.CARVED] < i32[meta + P.CAPACITY];
       i32[meta + P.FLAGS] = room ? FLAG_ABANDONED : 0;
-      if (room) {
-        const word = H.ABANDONED + i32[meta + P.CLASS];
-        const head = i32[word];
-        i32[meta + P.NEXT] = head;
-        i32[meta + P.PREV] = 0;
-        if (head !== 0) i32[m.meta(head) + P.PREV] = page;
-        i32[word] = page;
-      }
+      if (room) pushPage(m, H.ABANDONED + i32[meta + P.CLASS], page);
       store(m, meta + P.OWNER, 0); // last: an adopter that sees no owner sees the flag
     }
   } finally {
@@ -79,14 +73,7 @@ export function leaveAbandonedList(heap: Heap, page: number): void {
 /** Under the pool lock: takes a listed slab off its class's list and clears its flag. */
 function unlink(heap: Heap, page: number): void {
   const m = heap.mem;
-  const i32 = m.i32;
   const meta = m.meta(page);
-  const next = i32[meta + P.NEXT];
-  const prev = i32[meta + P.PREV];
-  if (prev !== 0) i32[m.meta(prev) + P.NEXT] = next;
-  else i32[H.ABANDONED + i32[meta + P.CLASS]] = next;
-  if (next !== 0) i32[m.meta(next) + P.PREV] = prev;
-  i32[meta + P.NEXT] = 0;
-  i32[meta + P.PREV] = 0;
-  i32[meta + P.FLAGS] &= ~FLAG_ABANDONED;
+  unlinkPage(m, H.ABANDONED + m.i32[meta + P.CLASS], page);
+  m.i32[meta + P.FLAGS] &= ~FLAG_ABANDONED;
 }

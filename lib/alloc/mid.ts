@@ -12,6 +12,7 @@ import { HeapError, fmtPtr } from "./errors";
 import { CLASS_MASK, linkWord, MID_FREE } from "./header";
 import { H, KIND_MID, P, PAGE, PAGE_SHIFT, TOUCH_SHIFT } from "./layout";
 import { addTouched, allocPages, freePages } from "./page-arena";
+import { pushPage, unlinkPage } from "./page-lists";
 import { lock, unlock } from "./sync";
 import { isLive } from "./live-bitmap";
 
@@ -46,25 +47,15 @@ export function midCacheCapacity(size: number, bytes: number): number {
  */
 function becameEmpty(m: HeapMemory, meta: number): void {
   if (!m.config.midReleaseSpans) return;
-  const i32 = m.i32;
-  const span = i32[meta + P.SPAN];
-  const head = i32[H.MID_EMPTY_SPANS];
-  i32[meta + P.FLAGS] |= SPAN_EMPTY;
-  i32[meta + P.NEXT] = head;
-  i32[meta + P.PREV] = 0;
-  if (head !== 0) i32[m.meta(head) + P.PREV] = span;
-  i32[H.MID_EMPTY_SPANS] = span;
+  m.i32[meta + P.FLAGS] |= SPAN_EMPTY;
+  pushPage(m, H.MID_EMPTY_SPANS, m.i32[meta + P.SPAN]);
 }
 
 function notEmpty(m: HeapMemory, meta: number): void {
   const i32 = m.i32;
   if ((i32[meta + P.FLAGS] & SPAN_EMPTY) === 0) return;
   i32[meta + P.FLAGS] &= ~SPAN_EMPTY;
-  const next = i32[meta + P.NEXT];
-  const prev = i32[meta + P.PREV];
-  if (prev !== 0) i32[m.meta(prev) + P.NEXT] = next;
-  else i32[H.MID_EMPTY_SPANS] = next;
-  if (next !== 0) i32[m.meta(next) + P.PREV] = prev;
+  unlinkPage(m, H.MID_EMPTY_SPANS, i32[meta + P.SPAN]);
 }
 
 /** Gives the marked empty spans back to the arena (see becameEmpty), if there are any. */

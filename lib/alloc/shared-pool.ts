@@ -17,6 +17,7 @@ import type { HeapMemory } from "./heap-memory";
 import { H, P, S, SLOT_ACTIVE, SLOT_EMPTY, STAT, type StatName } from "./layout";
 import { createSuperSlab, destroySuperSlab, ssFirstPage, ssWord } from "./superslab";
 import { MAX_CLASSES } from "./size-classes";
+import { pushPage, unlinkPage } from "./page-lists";
 import { exchange, fetchAdd, load, lock, store, unlock } from "./sync";
 
 /** What the pool needs of the calling thread. */
@@ -195,15 +196,7 @@ function takeSlot(m: HeapMemory, page: number): void {
 }
 
 function unlinkSlot(m: HeapMemory, page: number): void {
-  const i32 = m.i32;
-  const meta = m.meta(page);
-  const next = i32[meta + P.NEXT];
-  const prev = i32[meta + P.PREV];
-  if (prev !== 0) i32[m.meta(prev) + P.NEXT] = next;
-  else i32[H.CLASS_SLOTS + i32[meta + P.CLASS]] = next;
-  if (next !== 0) i32[m.meta(next) + P.PREV] = prev;
-  i32[meta + P.NEXT] = 0;
-  i32[meta + P.PREV] = 0;
+  unlinkPage(m, H.CLASS_SLOTS + m.i32[m.meta(page) + P.CLASS], page);
 }
 
 /**
@@ -237,11 +230,7 @@ export function releaseSlot(m: HeapMemory, t: PoolThread, page: number, allowL0 
       destroySuperSlab(m, ss);
       return;
     }
-    const head = m.i32[H.CLASS_SLOTS + cls];
-    m.i32[meta + P.NEXT] = head;
-    m.i32[meta + P.PREV] = 0;
-    if (head !== 0) m.i32[m.meta(head) + P.PREV] = page;
-    m.i32[H.CLASS_SLOTS + cls] = page;
+    pushPage(m, H.CLASS_SLOTS + cls, page);
     hit(t, "slot_freelist", "SP_SLOT_FREELIST_LOCKFREE", page, cls);
   } finally {
     unlock(m, H.POOL_LOCK);

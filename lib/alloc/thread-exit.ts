@@ -1,8 +1,9 @@
 /**
  * What happens when a thread lets go of a heap (`detach`, also run when a worker exits): its front
  * caches go back to the slabs, its empty slabs back to the pool, its other slabs lose their owner
- * (abandoned.ts: the next thread that needs a slab of their class, or frees into them, adopts them), and its counters are merged into the
- * heap's, so nothing is lost when a thread ends (the seed lost its thread-local counters at exit).
+ * (abandoned.ts: the next thread that needs a slab of their class, or frees into one, adopts it),
+ * and its counters are merged into the heap's, so nothing is lost when a thread ends (the seed lost
+ * its thread-local counters at exit).
  */
 import { HeapError } from "./errors";
 import { linkWord, TINY_FREE } from "./header";
