@@ -6,12 +6,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { attachHeap } from '../../alloc/create-heap';
+import type { Slots } from '../adapters/allocator-adapter';
 import { HakmemAllocator } from '../adapters/hakmem';
 import { crossThreadRings, crossThreadWarmupCycles, crossThreadWorker, ringOf } from '../workloads/cross-thread';
-import { chainFingerprint, larsonWorkerWarmUp, newChainTotals, runGeneration } from '../workloads/larson';
+import { chainFingerprint, newChainTotals, runGeneration, warmUp } from '../workloads/larson';
 import { Lran2 } from '../workloads/lran2';
 import { randomMixedLoop, warmUpRandomMixed } from '../workloads/random-mixed';
-import { CONTROL_START, type CrossThreadJob, type LarsonJob, type RandomMixedJob, type WorkerJob, type WorkerMessage } from './protocol';
+import { CONTROL_START, LARSON_WARMUP_SLOTS, type CrossThreadJob, type LarsonJob, type RandomMixedJob, type WorkerJob, type WorkerMessage } from './protocol';
 
 const job = workerData as WorkerJob;
 const control = new Int32Array(job.control);
@@ -38,20 +39,41 @@ function runLarson(j: LarsonJob): void {
   const slots = new Int32Array(j.slots, j.index * j.chunks * 4, j.chunks);
   const rng = new Lran2(j.chainSeed);
   const acc = newChainTotals();
-  const warm = attachHeap(j.handle);
-  larsonWorkerWarmUp(new HakmemAllocator(warm), { ...j, seed: j.chainSeed, threads: 1 });
-  warm.detach();
+  warmUpLarson(j);
   waitForStart();
-  const deadline = performance.now() + j.seconds * 1000;
-  let generations = 0;
-  let stopped = false;
-  while (!stopped && generations < j.generations) {
-    const heap = attachHeap(j.handle);
-    stopped = runGeneration(new HakmemAllocator(heap), slots, rng, j.chunks, j.rounds, j.min, j.max - j.min, acc, deadline);
-    heap.detach();
-    generations++;
-  }
+  const generations = runChain(j, slots, rng, acc, j.generations, performance.now() + j.seconds * 1000);
   post({ type: 'done', ...chainFingerprint(acc), generations });
+}
+
+/** Generations of a chain, each on a new thread identity, until `generations` ran or the deadline passed; returns how many ran. */
+function runChain(j: LarsonJob, slots: Slots<number>, rng: Lran2, acc: Float64Array, generations: number, deadline: number): number {
+  let n = 0;
+  let stopped = false;
+  while (!stopped && n < generations) {
+    const heap = attachHeap(j.handle);
+    stopped = runGeneration(new HakmemAllocator(heap), slots, rng, slots.length, j.rounds, j.min, j.max - j.min, acc, deadline);
+    heap.detach();
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Untimed, before the start: a chain of its own (LARSON_WARMUP_SLOTS slots, allocated by one identity,
+ * then three generations with their hand-offs), freed again. Without it the loop and the allocator
+ * calls in it would be compiled from the first round of the first generation, where most frees are
+ * remote; with it they are compiled from the same mix of local and remote frees as the timed
+ * generations, and compiled whole, as the random-mixed and cross-thread workers are.
+ */
+function warmUpLarson(j: LarsonJob): void {
+  const rng = new Lran2(j.chainSeed);
+  const owner = attachHeap(j.handle);
+  const slots = warmUp(new HakmemAllocator(owner), Math.min(j.chunks, LARSON_WARMUP_SLOTS), j.min, j.max - j.min, rng);
+  owner.detach();
+  runChain(j, slots, rng, newChainTotals(), 3, Infinity);
+  const last = attachHeap(j.handle);
+  for (let s = 0; s < slots.length; s++) last.free(slots[s]);
+  last.detach();
 }
 
 function runCrossThread(j: CrossThreadJob): void {

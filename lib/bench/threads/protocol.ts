@@ -6,6 +6,9 @@ import type { CrossThreadParams } from '../workloads/cross-thread';
 export const CONTROL_START = 0;
 export const CONTROL_WORDS = 1;
 
+/** Slots of a larson worker's warm-up chain (bench-worker.ts): few, so the heap needs little room for them. */
+export const LARSON_WARMUP_SLOTS = 256;
+
 interface JobBase {
   handle: HeapHandle;
   control: SharedArrayBuffer;

@@ -12,11 +12,11 @@ import type { Heap } from '../../alloc/heap';
 import type { HeapStats } from '../../alloc/stats';
 import { HakmemAllocator } from '../adapters/hakmem';
 import { crossThreadRings, type CrossThreadParams } from '../workloads/cross-thread';
-import { warmUp, WORKER_WARMUP_SLOTS, type LarsonWorkload } from '../workloads/larson';
+import { warmUp, type LarsonWorkload } from '../workloads/larson';
 import { Lran2 } from '../workloads/lran2';
 import type { Fingerprint, LoopResult } from '../workloads/random-mixed';
 import { workerExecArgv } from '../engines/engines';
-import { CONTROL_START, CONTROL_WORDS, type WorkerJob, type WorkerMessage } from './protocol';
+import { CONTROL_START, CONTROL_WORDS, LARSON_WARMUP_SLOTS, type WorkerJob, type WorkerMessage } from './protocol';
 
 export interface ThreadedResult extends LoopResult {
   threads: number;
@@ -51,7 +51,7 @@ export async function larsonThreads(
   p: LarsonWorkload & { seconds: number; generations: number },
 ): Promise<ThreadedResult> {
   const n = p.threads * p.chunks;
-  const heap = createHeap({ ...heapOptions, shared: true, bytes: heapBytes(n + p.threads * WORKER_WARMUP_SLOTS, p.max) });
+  const heap = createHeap({ ...heapOptions, shared: true, bytes: heapBytes(n + p.threads * LARSON_WARMUP_SLOTS, p.max) });
   // The main thread allocates every block (larson's warm-up): the workers' first frees are remote.
   const g = new Lran2(p.seed);
   const blocks = warmUp(new HakmemAllocator(heap), n, p.min, p.max - p.min, g);

@@ -149,26 +149,6 @@ export function warmUp<P>(a: BenchAllocator<P>, n: number, min: number, range: n
   return slots;
 }
 
-/** Slots of a worker's JIT warm-up (larsonWorkerWarmUp): few, so the heap needs little room for them. */
-export const WORKER_WARMUP_SLOTS = 256;
-
-/**
- * Before the start of a threaded run: a few generations on private slots, freed again, untimed. A
- * worker gets no blocks of its own before the start (the main thread allocates the chains'), so
- * without this its loop and the allocator calls in it would be compiled from the first round's
- * feedback, where most frees are remote; with it they start optimised from local work, as the
- * random-mixed and cross-thread workers do. Three calls, so the loop is compiled whole (its exit
- * included), not only on-stack.
- */
-export function larsonWorkerWarmUp<P>(a: BenchAllocator<P>, w: LarsonWorkload): void {
-  const n = Math.min(w.chunks, WORKER_WARMUP_SLOTS);
-  const range = w.max - w.min;
-  const g = new Lran2(w.seed);
-  const slots = warmUp(a, n, w.min, range, g);
-  for (let k = 0; k < 3; k++) runGeneration(a, slots, g, n, w.rounds, w.min, range, newChainTotals(), Infinity);
-  for (let s = 0; s < n; s++) a.target.free(slots[s]);
-}
-
 function mallocChecked<P>(a: BenchAllocator<P>, size: number, chunks: number, max: number): P {
   const p = a.target.malloc(size);
   if (p === a.empty) throw outOfMemory(a.name, size, chunks, max);
