@@ -32,6 +32,8 @@ describe('contention model', () => {
 
   it('reads lock acquisitions and shared RMWs per op from the counters', () => {
     assert.deepEqual(sharedWork(one), { lockPerOp: 0.01, sharedRmwPerOp: 0 });
+    // An adoption from an abandoned list holds the pool lock too.
+    assert.deepEqual(sharedWork({ ...one, counters: { ...one.counters, adopted_abandoned: 2000 } }), { lockPerOp: 0.012, sharedRmwPerOp: 0 });
     // pool: stage2 + stage3 = 15000; arena: stage3 + completely empty = 10000; one RMW per remote free.
     assert.deepEqual(sharedWork(two), { lockPerOp: 25_000 / 2e6, sharedRmwPerOp: 1 });
   });

@@ -67,7 +67,7 @@ export interface Prediction {
 
 export function sharedWork(run: MeasuredRun): SharedWork {
   const c = run.counters;
-  const pool = c.stage0_5_empty + c.stage1_lockfree + c.stage2_lockfree + c.stage3_new_superslab + c.slot_release;
+  const pool = c.stage0_5_empty + c.stage1_lockfree + c.stage2_lockfree + c.stage3_new_superslab + c.slot_release + c.adopted_abandoned;
   const arena = c.stage3_new_superslab + c.superslab_completely_empty;
   return { lockPerOp: (pool + arena) / run.ops, sharedRmwPerOp: c.remote_free / run.ops };
 }
