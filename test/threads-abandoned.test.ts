@@ -48,9 +48,7 @@ describe('abandoned slabs', () => {
   it('a full slab is not listed: it has nothing to give', () => {
     const heap = createHeap({ shared: true, bytes: 16 * MiB });
     const t = attachHeap(heap.handle());
-    const first = t.malloc(1000);
-    const page = pageOf(first);
-    const blocks = [first];
+    const page = pageOf(t.malloc(1000));
     // Fill the slab: every block carved and handed out (the rest of the refill batch sits in t's cache).
     for (;;) {
       const q = t.malloc(1000);
@@ -58,7 +56,6 @@ describe('abandoned slabs', () => {
         t.free(q);
         break;
       }
-      blocks.push(q);
     }
     const cls = heap.mem.i32[heap.mem.meta(page) + P.CLASS];
     t.detach();

@@ -109,14 +109,9 @@ function checkSlotLists(heap: Heap): void {
   const m = heap.mem;
   const i32 = m.i32;
   for (let cls = 0; cls < 16; cls++) {
-    let prev = 0;
-    let n = 0;
-    for (let page = i32[H.CLASS_SLOTS + cls]; page !== 0; page = i32[m.meta(page) + P.NEXT]) {
+    for (const page of pageListPages(heap, H.CLASS_SLOTS + cls, `class ${cls} slot list`)) {
       const meta = m.meta(page);
       if (i32[meta + P.STATE] !== SLOT_EMPTY || i32[meta + P.CLASS] !== cls) corrupt(`class ${cls} slot list holds slab ${page} in state ${i32[meta + P.STATE]}`);
-      if (i32[meta + P.PREV] !== prev) corrupt(`class ${cls} slot list: slab ${page} has a wrong back link`);
-      if (++n > m.layout.pages) corrupt(`class ${cls} slot list has a cycle`);
-      prev = page;
     }
   }
 }
@@ -127,16 +122,13 @@ function checkAbandonedLists(heap: Heap): void {
   const i32 = m.i32;
   let listed = 0;
   for (let cls = 0; cls < 16; cls++) {
-    let prev = 0;
-    for (let page = i32[H.ABANDONED + cls]; page !== 0; page = i32[m.meta(page) + P.NEXT]) {
+    for (const page of pageListPages(heap, H.ABANDONED + cls, `class ${cls} abandoned list`)) {
       const meta = m.meta(page);
       if (i32[meta + P.KIND] !== KIND_SLAB || i32[meta + P.STATE] !== SLOT_ACTIVE || i32[meta + P.CLASS] !== cls)
         corrupt(`class ${cls} abandoned list holds page ${page}, no active slab of that class`);
       if (i32[meta + P.OWNER] !== 0) corrupt(`class ${cls} abandoned list holds slab ${page}, owned by thread ${i32[meta + P.OWNER]}`);
       if ((i32[meta + P.FLAGS] & FLAG_ABANDONED) === 0) corrupt(`class ${cls} abandoned list holds slab ${page}, not flagged abandoned`);
-      if (i32[meta + P.PREV] !== prev) corrupt(`class ${cls} abandoned list: slab ${page} has a wrong back link`);
-      if (++listed > m.layout.pages) corrupt(`class ${cls} abandoned list has a cycle`);
-      prev = page;
+      listed++;
     }
   }
   let flagged = 0;
@@ -145,6 +137,20 @@ function checkAbandonedLists(heap: Heap): void {
     if (i32[meta + P.KIND] === KIND_SLAB && (i32[meta + P.FLAGS] & FLAG_ABANDONED) !== 0) flagged++;
   }
   if (flagged !== listed) corrupt(`${flagged} slabs are flagged abandoned, ${listed} are on the abandoned lists`);
+}
+
+/** The pages of a page list (page-lists.ts) headed by header word `head`, its back links and length checked. */
+function pageListPages(heap: Heap, head: number, what: string): number[] {
+  const m = heap.mem;
+  const i32 = m.i32;
+  const pages: number[] = [];
+  let prev = 0;
+  for (let page = i32[head]; page !== 0; page = i32[m.meta(page) + P.NEXT]) {
+    if (i32[m.meta(page) + P.PREV] !== prev) corrupt(`${what}: slab ${page} has a wrong back link`);
+    if (pages.push(page) > m.layout.pages) corrupt(`${what} has a cycle`);
+    prev = page;
+  }
+  return pages;
 }
 
 /** A free thread id has no pending slabs: their remote frees would wait for an owner that is gone. */
