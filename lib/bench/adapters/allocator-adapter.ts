@@ -39,6 +39,14 @@ export interface FootprintProbe {
   readonly peakNeedsSampling: boolean;
 }
 
+/**
+ * How the replay's oracle (WORKLOADS.md "replay") stands in for an allocator: it hands back, op by op,
+ * the blocks the allocator gave in its footprint pass, in a worker of its own.
+ * `offsets`: pointers are byte offsets into one memory, of memoryBytes() bytes once the pass is done;
+ * `objects`: every block is an object of its own (v8's Uint8Arrays), made anew by the oracle.
+ */
+export type OracleShape = { readonly pointers: 'offsets'; memoryBytes(): number } | { readonly pointers: 'objects' };
+
 /** What a trace replay needs beyond malloc and free (lib/bench/workloads/replay.ts). */
 export interface ReplayAllocator<P> extends BenchAllocator<P> {
   /** A block of n * size zero bytes. */
@@ -55,4 +63,5 @@ export interface ReplayAllocator<P> extends BenchAllocator<P> {
   fill(ptr: P, size: number, value: number): void;
   /** The footprint, or why there is none. */
   readonly footprint: FootprintProbe | { unavailable: string };
+  readonly oracle: OracleShape;
 }
