@@ -9,7 +9,7 @@ import { constants, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { buildC, isSkipped } from '../bench/native/run-native';
+import { buildC, HOST_CFLAGS, hostCompiler, isSkipped, NATIVE_CACHE, NATIVE_SOURCES } from '../build/build-c';
 import { readTrace } from './read';
 import type { Trace } from './trace';
 import { writeTrace } from './write';
@@ -50,16 +50,14 @@ export class RecordError extends Error {}
 
 /** The recorder shim's path, compiled now unless the cached one is current. */
 export async function buildRecorder(options: Pick<RecordOptions, 'cc' | 'cacheDir'> = {}): Promise<string> {
-  const built = await buildC(
-    {
-      source: 'trace-recorder.c',
-      headers: ['trace-format.h'],
-      output: 'trace-recorder.so',
-      flags: ['-shared', '-fPIC'],
-      libs: ['-ldl'],
-    },
-    options,
-  );
+  const built = await buildC({
+    compiler: hostCompiler(options.cc),
+    sources: [path.join(NATIVE_SOURCES, 'trace-recorder.c')],
+    headers: [path.join(NATIVE_SOURCES, 'trace-format.h')],
+    flags: [...HOST_CFLAGS, '-shared', '-fPIC'],
+    libs: ['-ldl'],
+    output: path.join(options.cacheDir ?? NATIVE_CACHE, 'trace-recorder.so'),
+  });
   if (isSkipped(built)) throw new RecordError(`cannot build the recorder: ${built.skipped}`);
   return built;
 }

@@ -1,23 +1,22 @@
 /**
  * The native baselines: the C harnesses in scripts/native, compiled on first
- * use with the machine's C compiler into .cache/native (rebuilt when the
- * source or the flags change), run with glibc malloc (`system`) or with
+ * use with the machine's C compiler into .cache/native (lib/build: rebuilt when
+ * the source, the flags or the compiler change), run with glibc malloc (`system`) or with
  * mimalloc / jemalloc / tcmalloc preloaded from their Debian packages.
  * Whatever cannot run here is returned as `{ skipped: reason }`, never faked.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { buildC, HOST_CFLAGS, hostCompiler, isSkipped, NATIVE_CACHE, NATIVE_SOURCES, type Skipped } from '../../build/build-c';
 import type { Fingerprint } from '../workloads/random-mixed';
+
+// The runners take the skipped result from here, with the runs that produce it.
+export { isSkipped, type Skipped } from '../../build/build-c';
 
 const execFileAsync = promisify(execFile);
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const SOURCE_DIR = path.join(ROOT, 'scripts', 'native');
-const DEFAULT_CACHE_DIR = path.join(ROOT, '.cache', 'native');
-const CFLAGS = ['-std=c11', '-O2', '-pthread'];
 
 export const NATIVE_ALLOCATORS = ['system', 'mimalloc', 'jemalloc', 'tcmalloc'] as const;
 export type NativeAllocator = (typeof NATIVE_ALLOCATORS)[number];
@@ -56,20 +55,12 @@ export interface NativeResult {
   line: Record<string, unknown>;
 }
 
-export interface Skipped {
-  skipped: string;
-}
-
 export interface NativeAvailability {
   allocator: NativeAllocator;
   available: boolean;
   /** Why not, when not available. */
   reason?: string;
   library: string | null;
-}
-
-export function isSkipped<T>(r: T | Skipped): r is Skipped {
-  return typeof r === 'object' && r !== null && 'skipped' in r;
 }
 
 /**
@@ -144,7 +135,13 @@ export async function nativeAvailability(
 /** The path of the bench's binary, compiled now unless the cached one matches its source. */
 export async function buildNative(bench: NativeBench, options: NativeOptions = {}): Promise<string | Skipped> {
   if (!NATIVE_BENCHES.includes(bench)) throw new Error(`unknown native bench '${bench}'`);
-  return buildC({ source: `${bench}.c`, headers: NATIVE_HEADERS[bench], output: bench }, options);
+  return buildC({
+    compiler: hostCompiler(options.cc),
+    sources: [path.join(NATIVE_SOURCES, `${bench}.c`)],
+    headers: NATIVE_HEADERS[bench].map((h) => path.join(NATIVE_SOURCES, h)),
+    flags: HOST_CFLAGS,
+    output: path.join(options.cacheDir ?? NATIVE_CACHE, bench),
+  });
 }
 
 /** The headers each harness includes: part of what its binary was built from. */
@@ -154,77 +151,6 @@ const NATIVE_HEADERS: Record<NativeBench, readonly string[]> = {
   'cross-thread': ['harness.h'],
   replay: ['harness.h', 'hdr.h', 'trace-format.h'],
 };
-
-/** A C source in scripts/native and what to build from it into the cache folder. */
-export interface NativeTarget {
-  source: string;
-  /** Headers in scripts/native it includes: a change to them rebuilds it. */
-  headers: readonly string[];
-  /** The file name in the cache folder. */
-  output: string;
-  /** Compiler flags besides the common ones, e.g. ['-shared', '-fPIC'] for a shared object. */
-  flags?: readonly string[];
-  /** Libraries to link, after the source, e.g. ['-ldl']. */
-  libs?: readonly string[];
-}
-
-/** The path of the target's output, compiled now unless the cached one matches its sources and flags. */
-export async function buildC(target: NativeTarget, options: Omit<NativeOptions, 'library'> = {}): Promise<string | Skipped> {
-  const cc = compilerOf(options);
-  const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
-  const source = path.join(SOURCE_DIR, target.source);
-  const argv = [...CFLAGS, ...(target.flags ?? []), source, ...(target.libs ?? [])];
-  const hash = createHash('sha256').update([cc, ...argv].join(' '));
-  for (const file of [source, ...target.headers.map((h) => path.join(SOURCE_DIR, h))]) {
-    hash.update('\0').update(await fs.readFile(file));
-  }
-  const digest = hash.digest('hex');
-  const binary = path.join(cacheDir, target.output);
-  const hashFile = `${binary}.sha256`;
-  const cached = await fs.readFile(hashFile, 'utf8').catch(() => '');
-  if (cached === digest && existsSync(binary)) return binary;
-
-  const key = `${binary}\0${digest}`;
-  let build = builds.get(key);
-  if (!build) {
-    build = compile(cc, argv, binary, hashFile, digest);
-    builds.set(key, build);
-    const settled = () => builds.delete(key);
-    build.then(settled, settled);
-  }
-  return build;
-}
-
-/** The C compiler: the option, else $CC, else cc. */
-function compilerOf(options: NativeOptions): string {
-  return options.cc ?? process.env.CC ?? 'cc';
-}
-
-/** Builds in flight in this process, so concurrent callers compile once. */
-const builds = new Map<string, Promise<string | Skipped>>();
-
-async function compile(
-  cc: string,
-  argv: readonly string[],
-  binary: string,
-  hashFile: string,
-  hash: string,
-): Promise<string | Skipped> {
-  await fs.mkdir(path.dirname(binary), { recursive: true });
-  // Written aside and renamed: other processes may be running the old binary.
-  const tmp = `${binary}.${process.pid}.tmp`;
-  try {
-    await execFileAsync(cc, [...argv, '-o', tmp]);
-  } catch (e) {
-    const err = e as { code?: unknown; stderr?: string };
-    if (err.code === 'ENOENT') return { skipped: `no C compiler: '${cc}' is not installed` };
-    throw new Error(`compiling ${argv.join(' ')} with ${cc} failed: ${(err.stderr ?? String(e)).trim()}`);
-  }
-  await fs.rename(tmp, binary);
-  await fs.writeFile(`${hashFile}.${process.pid}.tmp`, hash);
-  await fs.rename(`${hashFile}.${process.pid}.tmp`, hashFile);
-  return binary;
-}
 
 /** The library to preload (path null for `system`), or why there is none. */
 async function preloadLibrary(allocator: NativeAllocator, options: NativeOptions): Promise<{ path: string | null } | Skipped> {
@@ -238,7 +164,7 @@ async function preloadLibrary(allocator: NativeAllocator, options: NativeOptions
       : { skipped: `${allocator}: preload library ${options.library} does not exist` };
   }
   const { soname, debianPackage } = PRELOADS[allocator];
-  const found = await findLibrary(soname, compilerOf(options));
+  const found = await findLibrary(soname, hostCompiler(options.cc).command);
   return found !== null ? { path: found } : { skipped: `${allocator}: ${soname} not found (install the Debian package ${debianPackage})` };
 }
 
