@@ -7,18 +7,25 @@
  *   replay --buckets V...        the latency bucket of each value (for tests against hdr-histogram-js)
  *
  * Passes, each starting with no block live and ending with the blocks the trace never frees freed
- * (untimed): one footprint pass (whole blocks written; peak resident growth, and with --timeline
- * live bytes and resident growth every K ops), one untimed warm-up pass, LOOPS timed passes, and
- * with --latency LOOPS more passes with every op timed. Multi-threaded recordings are replayed
+ * (untimed): one footprint pass (whole blocks written; peak resident growth and the allocator's own
+ * statistics, with --timeline live bytes and resident growth every K ops; each block's address is
+ * recorded), then one untimed warm-up pass of the allocator and one of the oracle, LOOPS timed passes
+ * of each, alternating, and with --latency LOOPS more allocator passes with every op timed. The oracle
+ * is the same op loop with no allocator work: every allocation returns the footprint pass's address of
+ * that op, copied into a mirror of the replayer's own. Multi-threaded recordings are replayed
  * serialized, in recorded order, on this one thread. Prints one JSON line on stdout.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,15 +43,26 @@ static const char *const OP_NAMES[OP_KINDS] = {"malloc", "calloc", "realloc", "a
 
 static const trace_record_t *ops;
 static uint64_t n_ops;
-/* Per ID: the block, its requested bytes, the byte written into its first and last byte, whether
-   it came from posix_memalign. */
+/* Per ID: the block, its requested bytes, the byte written into its first and last byte. */
 static void **blocks;
 static uint64_t *sizes;
 static unsigned char *tags;
 static uint32_t max_id;
+/* The largest ALIGN of the trace's aligned ops (0: none). */
+static uint64_t max_align;
+/* Per op: the block the allocator returned in the footprint pass (NULL for a free); once the mirror is
+   built, that block's place in the mirror, which the oracle hands out. */
+static void **recorded;
+
+typedef struct {
+    uint64_t mallocs, frees, bytes;
+    uint32_t hash;
+} fingerprint_t;
 /* The fingerprint of the last pass. */
-static uint64_t fp_mallocs, fp_frees, fp_bytes;
-static uint32_t fp_hash;
+static fingerprint_t fp;
+
+/* What a pass replays on. Every call of replay_op passes a constant, so each loop is compiled for one. */
+enum { ALLOCATOR, ORACLE };
 
 static void fail(uint64_t op, uint32_t id, const char *what) {
     fprintf(stderr, "replay: op %" PRIu64 " (ID %" PRIu32 "): %s\n", op, id, what);
@@ -82,26 +100,29 @@ static void tag_block(uint32_t id, unsigned char tag) {
     p[n - 1] = tag;
 }
 
-/* One op of the trace (WORKLOADS.md "replay"); a 0-byte request is made for 1 byte. */
-static inline void replay_op(uint64_t i) {
+/* One op of the trace (WORKLOADS.md "replay"); a 0-byte request is made for 1 byte. The oracle makes the
+   same checks and writes but no allocator call: an allocation takes the op's recorded block (calloc
+   zeroes it, realloc moves the kept bytes when the block moved) and free only forgets the block. */
+static inline __attribute__((always_inline)) void replay_op(uint64_t i, const int on) {
     const trace_record_t *r = &ops[i];
     uint32_t id = r->id;
     if (r->op == OP_FREE) {
         if (!blocks[id]) fail(i, id, "f of an ID that holds no block");
         check_block(i, id, "before free");
-        free(blocks[id]);
+        if (on == ALLOCATOR) free(blocks[id]);
         blocks[id] = NULL;
-        fp_frees++;
+        fp.frees++;
         return;
     }
     uint64_t n = request_bytes(r), b = n ? n : 1;
     void *p;
     switch (r->op) {
     case OP_MALLOC:
-        p = malloc(b);
+        p = on == ORACLE ? recorded[i] : malloc(b);
         break;
     case OP_CALLOC:
-        p = n ? calloc(r->aux, r->size) : calloc(1, 1);
+        if (on == ORACLE) p = memset(recorded[i], 0, b);
+        else p = n ? calloc(r->aux, r->size) : calloc(1, 1);
         if (p && (((volatile unsigned char *)p)[0] || ((volatile unsigned char *)p)[b - 1])) {
             fail(i, id, "calloc returned a block that is not zeroed");
         }
@@ -109,13 +130,20 @@ static inline void replay_op(uint64_t i) {
     case OP_REALLOC:
         if (!blocks[id]) fail(i, id, "r of an ID that holds no block");
         check_block(i, id, "before realloc");
-        p = realloc(blocks[id], b);
+        if (on == ORACLE) {
+            uint64_t kept = sizes[id] ? sizes[id] : 1;
+            p = recorded[i];
+            if (p != blocks[id]) memmove(p, blocks[id], kept < b ? kept : b);
+        } else {
+            p = realloc(blocks[id], b);
+        }
         if (p && ((volatile unsigned char *)p)[0] != tags[id]) fail(i, id, "realloc lost the block's first byte");
         break;
     case OP_ALIGNED: {
         if (!r->aux || (r->aux & (r->aux - 1))) fail(i, id, "alignment is not a power of two");
         size_t align = r->aux < sizeof(void *) ? sizeof(void *) : (size_t)r->aux;
-        if (posix_memalign(&p, align, b)) p = NULL;
+        if (on == ORACLE) p = recorded[i];
+        else if (posix_memalign(&p, align, b)) p = NULL;
         if (p && (uintptr_t)p % r->aux) {
             char why[160];
             snprintf(why, sizeof why, "posix_memalign(%zu, %" PRIu64 ") returned %p, not a multiple of %" PRIu64,
@@ -133,56 +161,75 @@ static inline void replay_op(uint64_t i) {
     blocks[id] = p;
     sizes[id] = n;
     tag_block(id, (unsigned char)i);
-    fp_mallocs++;
-    fp_bytes += n;
-    fp_hash = (fp_hash * 31u + r->op) * 31u + (uint32_t)n;
+    fp.mallocs++;
+    fp.bytes += n;
+    fp.hash = (fp.hash * 31u + r->op) * 31u + (uint32_t)n;
 }
 
 static void begin_pass(void) {
-    fp_mallocs = fp_frees = fp_bytes = 0;
-    fp_hash = 0;
+    fp = (fingerprint_t){0, 0, 0, 0};
 }
 
 /* Frees what the trace left live (untimed), checking each block first. */
-static void end_pass(void) {
+static inline __attribute__((always_inline)) void end_pass(const int on) {
     for (uint32_t id = 0; id <= max_id; id++) {
         if (blocks[id]) {
             check_block(n_ops, id, "at the pass end");
-            free(blocks[id]);
+            if (on == ALLOCATOR) free(blocks[id]);
             blocks[id] = NULL;
         }
     }
+}
+
+/* ---- the replayer's own memory ---- */
+
+/* Mapped here, not taken from the allocator under test, so none of it is the allocator's; populated
+   (MAP_POPULATE faults every page in for writing), so it is all resident before the footprint baseline. */
+static void *own_array(uint64_t n, size_t size) {
+    size_t bytes = (n ? n : 1) * size;
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (p == MAP_FAILED) {
+        fprintf(stderr, "replay: cannot map %zu bytes for the replayer's own arrays (%" PRIu64 " entries): %s\n",
+                bytes, n, strerror(errno));
+        exit(1);
+    }
+    return p;
 }
 
 /* ---- footprint: resident memory, from /proc ---- */
 
 static uint64_t page_bytes;
 
-static uint64_t resident_bytes(void) {
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long long total = 0, resident = 0;
-    if (!f || fscanf(f, "%llu %llu", &total, &resident) != 2) {
-        fprintf(stderr, "replay: cannot read /proc/self/statm\n");
+/* A /proc file's text, read without stdio, whose buffers would come from the allocator under test. */
+static void read_proc(const char *file, char *text, size_t size) {
+    int fd = open(file, O_RDONLY);
+    ssize_t got = fd < 0 ? -1 : read(fd, text, size - 1);
+    if (fd >= 0) close(fd);
+    if (got < 0) {
+        fprintf(stderr, "replay: cannot read %s: %s\n", file, strerror(errno));
         exit(1);
     }
-    fclose(f);
+    text[got] = 0;
+}
+
+static uint64_t resident_bytes(void) {
+    char text[256];
+    unsigned long long total = 0, resident = 0;
+    read_proc("/proc/self/statm", text, sizeof text);
+    if (sscanf(text, "%llu %llu", &total, &resident) != 2) {
+        fprintf(stderr, "replay: /proc/self/statm does not start with two numbers\n");
+        exit(1);
+    }
     return resident * page_bytes;
 }
 
 /* VmHWM, the resident high-water mark, in bytes. */
 static uint64_t resident_peak(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
+    char text[8192];
     unsigned long long kib = 0;
-    int found = 0;
-    while (f && fgets(line, sizeof line, f)) {
-        if (sscanf(line, "VmHWM: %llu kB", &kib) == 1) {
-            found = 1;
-            break;
-        }
-    }
-    if (f) fclose(f);
-    if (!found) {
+    read_proc("/proc/self/status", text, sizeof text);
+    const char *line = strstr(text, "VmHWM:");
+    if (!line || sscanf(line, "VmHWM: %llu kB", &kib) != 1) {
         fprintf(stderr, "replay: no VmHWM in /proc/self/status\n");
         exit(1);
     }
@@ -198,14 +245,117 @@ static int reset_resident_peak(void) {
     return ok;
 }
 
+/* ---- footprint: the allocator's own statistics ---- */
+
+/* The allocator's bytes now by its statistics call `fn`, or -1 when the call fails. */
+typedef int64_t (*stats_reader_t)(void *fn);
+
+/* mimalloc's mi_heap_area_t: one page of a heap and its blocks. */
+typedef struct {
+    void *blocks;
+    size_t reserved, committed, used, block_size, full_block_size;
+} mi_area_t;
+
+static _Bool add_committed(const void *heap, const mi_area_t *area, void *block, size_t block_size, void *sum) {
+    (void)heap, (void)block, (void)block_size;
+    *(int64_t *)sum += (int64_t)area->committed;
+    return 1;
+}
+
+static int64_t mimalloc_pages(void *fn) {
+    _Bool (*visit)(const void *, _Bool, _Bool (*)(const void *, const mi_area_t *, void *, size_t, void *), void *) = fn;
+    static void *(*default_heap)(void);
+    int64_t sum = 0;
+    if (!default_heap && !(default_heap = (void *(*)(void))dlsym(RTLD_DEFAULT, "mi_heap_get_default"))) return -1;
+    /* pages only, not their blocks: one call per page in use */
+    if (!visit(default_heap(), 0, add_committed, &sum)) return -1;
+    return sum;
+}
+
+static int64_t jemalloc_resident(void *fn) {
+    int (*mallctl)(const char *, void *, size_t *, void *, size_t) = fn;
+    uint64_t epoch = 1;
+    size_t resident, bytes = sizeof epoch;
+    /* jemalloc's statistics are a snapshot, refreshed by advancing the epoch */
+    if (mallctl("epoch", &epoch, &bytes, &epoch, bytes)) return -1;
+    bytes = sizeof resident;
+    if (mallctl("stats.resident", &resident, &bytes, NULL, 0)) return -1;
+    return (int64_t)resident;
+}
+
+static int64_t tcmalloc_mapped(void *fn) {
+    int (*property)(const char *, size_t *) = fn;
+    size_t heap, unmapped;
+    if (!property("generic.heap_size", &heap) || !property("tcmalloc.pageheap_unmapped_bytes", &unmapped)) return -1;
+    return (int64_t)(heap - unmapped);
+}
+
+static int64_t glibc_arena(void *fn) {
+    struct mallinfo2 (*info)(void) = fn;
+    struct mallinfo2 m = info();
+    return (int64_t)(m.arena + m.hblkhd);
+}
+
+/* Looked up in the running process, so one binary serves every preload. glibc's mallinfo2 is always
+   there (a preloaded allocator replaces malloc, not it), so it comes last. */
+static const struct {
+    const char *symbol;
+    stats_reader_t read;
+    const char *method;
+} STATS_SOURCES[] = {
+    {"mi_heap_visit_blocks", mimalloc_pages,
+     "mimalloc's committed bytes of the pages its heap uses (mi_heap_visit_blocks over the areas; its "
+     "process-wide commit counter moves in whole 32 MiB arenas)"},
+    {"mallctl", jemalloc_resident,
+     "jemalloc's stats.resident after an epoch refresh: the pages of data and metadata it holds resident"},
+    {"MallocExtension_GetNumericProperty", tcmalloc_mapped,
+     "tcmalloc's generic.heap_size minus tcmalloc.pageheap_unmapped_bytes: the page heap it holds mapped"},
+    {"mallinfo2", glibc_arena,
+     "glibc's mallinfo2 arena + hblkhd: the heap bytes from sbrk plus the mmap'd chunks"},
+};
+#define STATS_SOURCE_COUNT (sizeof STATS_SOURCES / sizeof STATS_SOURCES[0])
+/* mallinfo2 walks the free lists, so the pass samples at most this many times, evenly spaced, plus its end. */
+#define STATS_SAMPLES 1000
+
+typedef struct {
+    int source; /* index into STATS_SOURCES, -1 when none resolves */
+    void *fn;
+    int64_t base, growth; /* growth: the largest sample minus base; -1 once a call failed */
+} stats_peak_t;
+
+static stats_peak_t stats_begin(void) {
+    stats_peak_t s = {-1, NULL, 0, 0};
+    for (int k = 0; k < (int)STATS_SOURCE_COUNT && s.source < 0; k++) {
+        if ((s.fn = dlsym(RTLD_DEFAULT, STATS_SOURCES[k].symbol))) s.source = k;
+    }
+    if (s.source >= 0) s.base = STATS_SOURCES[s.source].read(s.fn);
+    if (s.base < 0) s.growth = -1;
+    return s;
+}
+
+static void stats_sample(stats_peak_t *s) {
+    if (s->source < 0 || s->growth < 0) return;
+    int64_t now = STATS_SOURCES[s->source].read(s->fn);
+    if (now < 0) s->growth = -1;
+    else if (now - s->base > s->growth) s->growth = now - s->base;
+}
+
 /* ---- the passes ---- */
 
 typedef struct {
     uint64_t op, live, resident;
 } sample_t;
 
-/* Returns the peak resident growth, or -1 when the high-water mark cannot be reset here. */
-static int64_t footprint_pass(uint64_t every, sample_t *samples, uint64_t *n_samples, uint64_t baseline) {
+typedef struct {
+    int64_t resident; /* peak growth, -1 when unavailable */
+    stats_peak_t by_stats;
+} footprint_t;
+
+/* Every block written whole, its address recorded for the oracle, resident growth (the peak, and
+   with `every` a timeline) and the allocator's statistics sampled. */
+static footprint_t footprint_pass(uint64_t every, sample_t *samples, uint64_t *n_samples, uint64_t baseline) {
+    footprint_t f = {-1, stats_begin()};
+    uint64_t stats_every = n_ops / STATS_SAMPLES + 1;
     int can_reset = reset_resident_peak();
     uint64_t live = 0;
     begin_pass();
@@ -213,11 +363,12 @@ static int64_t footprint_pass(uint64_t every, sample_t *samples, uint64_t *n_sam
         const trace_record_t *r = &ops[i];
         uint32_t id = r->id;
         uint64_t before = blocks[id] ? sizes[id] : 0;
-        replay_op(i);
+        replay_op(i, ALLOCATOR);
         if (r->op != OP_FREE) {
             /* the whole block written, so all its pages are resident */
             memset(blocks[id], tags[id], sizes[id] ? sizes[id] : 1);
             live += sizes[id];
+            recorded[i] = blocks[id];
         }
         live -= before;
         if (every && ((i + 1) % every == 0 || i + 1 == n_ops)) {
@@ -225,31 +376,127 @@ static int64_t footprint_pass(uint64_t every, sample_t *samples, uint64_t *n_sam
             samples[*n_samples] = (sample_t){i + 1, live, rss > baseline ? rss - baseline : 0};
             ++*n_samples;
         }
+        if ((i + 1) % stats_every == 0 && i + 1 < n_ops) stats_sample(&f.by_stats);
     }
-    int64_t peak = -1;
+    stats_sample(&f.by_stats);
     if (can_reset) {
         /* The kernel's resident counters are per-CPU approximations: VmHWM and a statm read taken
            at the same moment can differ by some 100 KiB. The peak is the larger of the two. */
         uint64_t hwm = resident_peak();
-        peak = hwm > baseline ? (int64_t)(hwm - baseline) : 0;
+        f.resident = hwm > baseline ? (int64_t)(hwm - baseline) : 0;
         for (uint64_t s = 0; s < *n_samples; s++) {
-            if ((int64_t)samples[s].resident > peak) peak = (int64_t)samples[s].resident;
+            if ((int64_t)samples[s].resident > f.resident) f.resident = (int64_t)samples[s].resident;
         }
     }
-    end_pass();
-    return peak;
+    end_pass(ALLOCATOR);
+    return f;
 }
 
-static double timed_passes(uint64_t loops) {
-    double seconds = 0;
-    for (uint64_t l = 0; l < loops; l++) {
-        begin_pass();
-        double start = now_seconds();
-        for (uint64_t i = 0; i < n_ops; i++) replay_op(i);
-        seconds += now_seconds() - start;
-        end_pass();
+/* ---- the oracle's mirror ---- */
+
+/* Recorded blocks less than this apart share one region of the mirror, at their true distances. The
+   mirror is not populated, so a gap costs address space only: an allocator's heap, free pages
+   between its blocks included, stays in one piece, while the space between separate mappings (glibc's
+   mmap'd chunks, other arenas) is left out. */
+#define MIRROR_GAP (UINT64_C(1) << 20)
+
+typedef struct {
+    uintptr_t lo, hi; /* recorded addresses */
+    uint64_t at;      /* offset in the mirror */
+} region_t;
+
+static int by_start(const void *a, const void *b) {
+    uintptr_t x = ((const region_t *)a)->lo, y = ((const region_t *)b)->lo;
+    return x < y ? -1 : x > y;
+}
+
+/* Copies the footprint pass's layout into memory of the replayer's own and points every recorded block
+   there: the allocator may have unmapped recorded addresses since (glibc's mmap'd chunks). Each region
+   keeps its offset modulo the page size (or the trace's largest alignment, if larger), so the oracle's
+   blocks lie within pages as the allocator's did and keep their alignment. */
+static void build_mirror(void) {
+    uint64_t n = 0, m = 0, at = 0;
+    for (uint64_t i = 0; i < n_ops; i++) n += recorded[i] != NULL;
+    region_t *regions = own_array(n, sizeof *regions);
+    for (uint64_t i = 0, k = 0; i < n_ops; i++) {
+        uint64_t bytes = request_bytes(&ops[i]);
+        if (recorded[i]) regions[k++] = (region_t){(uintptr_t)recorded[i], (uintptr_t)recorded[i] + (bytes ? bytes : 1), 0};
+    }
+    qsort(regions, n, sizeof *regions, by_start);
+    for (uint64_t k = 0; k < n; k++) {
+        if (m && regions[k].lo <= regions[m - 1].hi + MIRROR_GAP) {
+            if (regions[k].hi > regions[m - 1].hi) regions[m - 1].hi = regions[k].hi;
+        } else {
+            regions[m++] = regions[k];
+        }
+    }
+    uint64_t unit = max_align > page_bytes ? max_align : page_bytes;
+    for (uint64_t k = 0; k < m; k++) {
+        at += (regions[k].lo - at) & (unit - 1);
+        regions[k].at = at;
+        at += regions[k].hi - regions[k].lo;
+    }
+    unsigned char *map = mmap(NULL, at + unit, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (map == MAP_FAILED) {
+        fprintf(stderr, "replay: cannot map the oracle's mirror of %" PRIu64 " bytes: %s\n", at + unit, strerror(errno));
+        exit(1);
+    }
+    unsigned char *base = map + ((unit - (uintptr_t)map % unit) % unit);
+    for (uint64_t i = 0; i < n_ops; i++) {
+        if (!recorded[i]) continue;
+        uintptr_t p = (uintptr_t)recorded[i];
+        uint64_t lo = 0, hi = m; /* the last region starting at or below p */
+        while (hi - lo > 1) {
+            uint64_t mid = lo + (hi - lo) / 2;
+            if (regions[mid].lo <= p) lo = mid;
+            else hi = mid;
+        }
+        recorded[i] = base + regions[lo].at + (p - regions[lo].lo);
+    }
+    munmap(regions, (n ? n : 1) * sizeof *regions);
+}
+
+/* One timed pass, compiled once for each target through the two functions below; its seconds. */
+static inline __attribute__((always_inline)) double timed_pass(const int on) {
+    begin_pass();
+    double start = now_seconds();
+    for (uint64_t i = 0; i < n_ops; i++) replay_op(i, on);
+    double seconds = now_seconds() - start;
+    end_pass(on);
+    return seconds;
+}
+
+static __attribute__((noinline)) double allocator_pass(void) {
+    return timed_pass(ALLOCATOR);
+}
+
+static __attribute__((noinline)) double oracle_pass(void) {
+    return timed_pass(ORACLE);
+}
+
+/* An oracle pass, after an allocator pass: the same work, so the same fingerprint, else the run fails. */
+static double checked_oracle_pass(void) {
+    fingerprint_t a = fp;
+    double seconds = oracle_pass();
+    if (fp.mallocs != a.mallocs || fp.frees != a.frees || fp.bytes != a.bytes || fp.hash != a.hash) {
+        fprintf(stderr,
+                "replay: the oracle's fingerprint (mallocs %" PRIu64 ", frees %" PRIu64 ", bytes %" PRIu64 ", hash %" PRIu32
+                ") differs from the allocator's (mallocs %" PRIu64 ", frees %" PRIu64 ", bytes %" PRIu64 ", hash %" PRIu32 ")\n",
+                fp.mallocs, fp.frees, fp.bytes, fp.hash, a.mallocs, a.frees, a.bytes, a.hash);
+        exit(1);
     }
     return seconds;
+}
+
+/* A warm-up pass of each, then `loops` timed passes of each, alternating, so both see the same machine
+   noise. */
+static void timed_passes(uint64_t loops, double *seconds, double *harness_seconds) {
+    allocator_pass();
+    checked_oracle_pass();
+    for (uint64_t l = 0; l < loops; l++) {
+        *seconds += allocator_pass();
+        *harness_seconds += checked_oracle_pass();
+    }
 }
 
 static inline uint64_t now_ns(void) {
@@ -280,27 +527,16 @@ static void latency_passes(uint64_t loops, uint64_t (*counts)[HDR_COUNTS], uint6
         begin_pass();
         for (uint64_t i = 0; i < n_ops; i++) {
             uint64_t t0 = now_ns();
-            replay_op(i);
+            replay_op(i, ALLOCATOR);
             uint64_t ns = now_ns() - t0;
             counts[ops[i].op][hdr_index(ns)]++;
             if (ns > max_ns[ops[i].op]) max_ns[ops[i].op] = ns;
         }
-        end_pass();
+        end_pass(ALLOCATOR);
     }
 }
 
 /* ---- input ---- */
-
-static void *xcalloc(uint64_t n, size_t size) {
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fprintf(stderr, "replay: out of memory for the replayer's own arrays (%" PRIu64 " entries)\n", n);
-        exit(1);
-    }
-    /* written, so its pages are resident before the footprint baseline */
-    memset(p, 0, (n ? n : 1) * size);
-    return p;
-}
 
 static void read_trace(const char *file) {
     FILE *f = fopen(file, "rb");
@@ -323,7 +559,7 @@ static void read_trace(const char *file) {
         exit(2);
     }
     n_ops = (uint64_t)(end - start) / sizeof(trace_record_t);
-    trace_record_t *records = xcalloc(n_ops, sizeof *records);
+    trace_record_t *records = own_array(n_ops, sizeof *records);
     fseek(f, start, SEEK_SET);
     if (fread(records, sizeof *records, n_ops, f) != n_ops) {
         fprintf(stderr, "replay: cannot read %s\n", file);
@@ -334,6 +570,22 @@ static void read_trace(const char *file) {
     for (uint64_t i = 0; i < n_ops; i++) {
         if (ops[i].op >= OP_KINDS) fail(i, ops[i].id, "unknown op kind");
         if (ops[i].id > max_id) max_id = ops[i].id;
+        if (ops[i].op == OP_ALIGNED && ops[i].aux > max_align) max_align = ops[i].aux;
+    }
+}
+
+/* "footprintByStats": the peak growth by the allocator's statistics, or null and why. */
+static void print_stats_footprint(const stats_peak_t *s) {
+    if (s->source < 0) {
+        printf(",\"footprintByStats\":{\"bytes\":null,\"method\":\"unavailable: none of mi_heap_visit_blocks, mallctl, "
+               "MallocExtension_GetNumericProperty, mallinfo2 is in this process\"}");
+    } else if (s->growth < 0) {
+        printf(",\"footprintByStats\":{\"bytes\":null,\"method\":\"unavailable: %s failed (%s)\"}",
+               STATS_SOURCES[s->source].symbol, STATS_SOURCES[s->source].method);
+    } else {
+        printf(",\"footprintByStats\":{\"bytes\":%" PRId64 ",\"method\":\"peak growth of %s, before the pass "
+               "subtracted, sampled at most %d times, evenly spaced, in the footprint pass and at its end\"}",
+               s->growth, STATS_SOURCES[s->source].method, STATS_SAMPLES);
     }
 }
 
@@ -365,20 +617,24 @@ int main(int argc, char **argv) {
     page_bytes = (uint64_t)sysconf(_SC_PAGESIZE);
     read_trace(argv[1]);
 
-    /* Every array the replayer itself uses, allocated and written before the baseline. */
-    blocks = xcalloc((uint64_t)max_id + 1, sizeof *blocks);
-    sizes = xcalloc((uint64_t)max_id + 1, sizeof *sizes);
-    tags = xcalloc((uint64_t)max_id + 1, sizeof *tags);
+    /* Every array the replayer itself uses, mapped and resident before the baseline. */
+    blocks = own_array((uint64_t)max_id + 1, sizeof *blocks);
+    sizes = own_array((uint64_t)max_id + 1, sizeof *sizes);
+    tags = own_array((uint64_t)max_id + 1, sizeof *tags);
+    recorded = own_array(n_ops, sizeof *recorded);
     uint64_t max_samples = every ? n_ops / every + 1 : 0;
-    sample_t *samples = xcalloc(max_samples, sizeof *samples);
-    uint64_t(*counts)[HDR_COUNTS] = latency ? xcalloc(OP_KINDS, sizeof *counts) : NULL;
+    sample_t *samples = own_array(max_samples, sizeof *samples);
+    uint64_t(*counts)[HDR_COUNTS] = latency ? own_array(OP_KINDS, sizeof *counts) : NULL;
     uint64_t max_ns[OP_KINDS] = {0};
     uint64_t n_samples = 0;
 
     uint64_t baseline = resident_bytes();
-    int64_t peak = footprint_pass(every, samples, &n_samples, baseline);
-    if (loops) timed_passes(1); /* warm-up */
-    double seconds = timed_passes(loops);
+    footprint_t footprint = footprint_pass(every, samples, &n_samples, baseline);
+    double seconds = 0, harness_seconds = 0;
+    if (loops) {
+        build_mirror();
+        timed_passes(loops, &seconds, &harness_seconds);
+    }
     uint64_t timer_ns = 0;
     if (latency) {
         timer_ns = timer_cost_ns();
@@ -387,15 +643,20 @@ int main(int argc, char **argv) {
 
     printf("{\"bench\":\"replay\",\"ops\":%" PRIu64 ",\"seconds\":%.9f,"
            "\"fingerprint\":{\"mallocs\":%" PRIu64 ",\"frees\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"hash\":%" PRIu32 "},"
-           "\"threads\":1,",
-           n_ops * loops, seconds, fp_mallocs, fp_frees, fp_bytes, fp_hash);
-    if (peak >= 0) {
-        printf("\"peakFootprintBytes\":%" PRId64 ",\"footprintMethod\":\"%s\"", peak,
+           "\"threads\":1,\"harnessSeconds\":%.9f,\"oracleMethod\":\"%s\",",
+           n_ops * loops, seconds, fp.mallocs, fp.frees, fp.bytes, fp.hash, harness_seconds,
+           "the same op loop and checks with no allocator call: each allocation hands out the block the allocator "
+           "returned for that op in the footprint pass, at its place in a mirror of those blocks' layout (blocks "
+           "less than 1 MiB apart kept at their distances, page offsets and alignments kept), calloc zeroes it, "
+           "realloc moves the kept bytes when the block moved, free does nothing");
+    if (footprint.resident >= 0) {
+        printf("\"peakFootprintBytes\":%" PRId64 ",\"footprintMethod\":\"%s\"", footprint.resident,
                "peak resident growth: VmHWM (reset through /proc/self/clear_refs) minus the resident size before the pass, or a larger timeline sample");
     } else {
         printf("\"peakFootprintBytes\":null,\"footprintMethod\":\"%s\"",
                "unavailable: /proc/self/clear_refs cannot reset the resident high-water mark here");
     }
+    print_stats_footprint(&footprint.by_stats);
     printf(",\"timeline\":[");
     for (uint64_t s = 0; s < n_samples; s++) {
         printf("%s[%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]", s ? "," : "", samples[s].op, samples[s].live,

@@ -1,0 +1,117 @@
+/**
+ * The native replayer's footprints and its oracle (WORKLOADS.md "replay"): its own arrays do not count as
+ * the allocator's, the allocator's own statistics give a second footprint, and the oracle (the harness
+ * with no allocator work) replays every bundled trace with the allocator's fingerprint.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { binaryTraceFile } from '../lib/bench/native/binary-trace';
+import { isSkipped, NATIVE_ALLOCATORS, runNative, type NativeResult } from '../lib/bench/native/run-native';
+import { replayFacts } from '../lib/bench/workloads/replay-facts';
+import { readTrace } from '../lib/trace/read';
+import { OP_FREE, OP_MALLOC, type Trace } from '../lib/trace/trace';
+import { writeTrace } from '../lib/trace/write';
+
+const TRACES = path.join(path.resolve(__dirname, '..'), 'data', 'traces');
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'hakmem-replay-footprint-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** `ids` blocks of `size` bytes, each ID used once: at most `window` live (the oldest freed first). */
+function neverReused(ids: number, size: number, window: number): Trace {
+  const n = 2 * ids;
+  const t = {
+    length: n,
+    kind: new Uint8Array(n),
+    id: new Uint32Array(n),
+    size: new Float64Array(n),
+    aux: new Float64Array(n),
+    thread: new Uint16Array(n),
+    comments: [],
+  };
+  let k = 0;
+  const op = (kind: number, id: number, bytes: number) => {
+    t.kind[k] = kind;
+    t.id[k] = id;
+    t.size[k] = bytes;
+    k++;
+  };
+  for (let id = 0; id < ids; id++) {
+    if (id >= window) op(OP_FREE, id - window, 0);
+    op(OP_MALLOC, id, size);
+  }
+  for (let id = Math.max(0, ids - window); id < ids; id++) op(OP_FREE, id, 0);
+  return t;
+}
+
+async function replay(allocator: (typeof NATIVE_ALLOCATORS)[number], args: (string | number)[]): Promise<NativeResult | null> {
+  const r = await runNative(allocator, 'replay', args);
+  if (isSkipped(r)) {
+    if (allocator === 'system') assert.fail(`system replay skipped: ${r.skipped}`);
+    return null; // a preload that is not installed here
+  }
+  return r;
+}
+
+describe('native replay footprint', () => {
+  test("a trace of 500k IDs never reused: glibc's footprint does not include the replayer's per-ID arrays", async () => {
+    const trace = neverReused(500_000, 32, 100);
+    const file = path.join(scratch, 'never-reused.hktrace');
+    await writeTrace(trace, file);
+    const facts = replayFacts(trace);
+    assert.equal(facts.peakLiveBytes, 100 * 32);
+    const r = (await replay('system', [file, 0]))!;
+    const peak = r.line.peakFootprintBytes as number | null;
+    if (peak === null) return; // clear_refs not writable here: no resident footprint to check
+    // The per-ID arrays alone are 17 bytes * 500k = 8.5 MB; glibc reuses a handful of 48-byte chunks.
+    assert.ok(peak < 2 ** 20, `peak resident growth ${peak} bytes for ${facts.peakLiveBytes} live bytes`);
+  });
+
+  test('footprintByStats: a byte count and its method for system and each installed preload', async () => {
+    const file = path.join(scratch, 'stats.hktrace');
+    await writeTrace(neverReused(20_000, 3000, 2_000), file); // 6 MB live at the peak
+    for (const allocator of NATIVE_ALLOCATORS) {
+      const r = await replay(allocator, [file, 0]);
+      if (!r) continue;
+      const stats = r.line.footprintByStats as { bytes: number | null; method: string };
+      assert.equal(typeof stats.method, 'string', allocator);
+      assert.ok(stats.method.length > 0, allocator);
+      assert.equal(typeof stats.bytes, 'number', `${allocator}: ${stats.method}`);
+      // what the allocator held before the pass (e.g. glibc's first 132 KiB of heap) is not counted
+      assert.ok(stats.bytes! >= 0.9 * 6_000_000, `${allocator}: ${stats.bytes} bytes by ${stats.method}`);
+    }
+  });
+});
+
+describe('native replay oracle', () => {
+  test('harnessSeconds is positive and below the allocator\'s seconds, with the method named', async () => {
+    const file = path.join(scratch, 'oracle.hktrace');
+    await writeTrace(neverReused(200_000, 200, 1_000), file);
+    const r = (await replay('system', [file, 2]))!;
+    const harness = r.line.harnessSeconds as number;
+    assert.equal(typeof harness, 'number');
+    assert.ok(harness > 0 && harness < r.seconds, `harness ${harness} s, allocator ${r.seconds} s`);
+    assert.match(r.line.oracleMethod as string, /mirror/);
+  });
+
+  test('LOOPS 0: no timed pass, no harness time', async () => {
+    const file = path.join(scratch, 'none.hktrace');
+    await writeTrace(neverReused(1_000, 16, 10), file);
+    const r = (await replay('system', [file, 0]))!;
+    assert.equal(r.line.harnessSeconds, 0);
+  });
+
+  // The replayer checks in C that the oracle's fingerprint is the allocator's and fails otherwise.
+  const bundled = existsSync(TRACES) ? readdirSync(TRACES).filter((f) => /\.(hktrace|trace)(\.gz)?$/.test(f)) : [];
+  for (const name of bundled) {
+    test(`bundled trace ${name}: the oracle replays it with glibc's fingerprint and passes its byte checks`, async () => {
+      const file = path.join(TRACES, name);
+      const trace = await readTrace(file);
+      const r = (await replay('system', [await binaryTraceFile(file, trace), 1]))!;
+      assert.deepEqual(r.fingerprint, replayFacts(trace).fingerprint);
+      assert.ok((r.line.harnessSeconds as number) > 0);
+    });
+  }
+});
