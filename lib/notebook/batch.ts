@@ -2,11 +2,19 @@
  * The batch job behind `npm run notebooks`: execute notebooks headlessly with a profile's parameters,
  * save them with their outputs under reports/executed/, export each as a standalone HTML report, and
  * write reports/index.html linking them all, each with its key figure and the provenance of the data
- * it read (a notebook's reportSummary output; one without read nothing saved: it measured live).
+ * it read (a notebook's reportSummary output; one without read nothing saved: it measured live),
+ * the key figures over commits (history.html, and a trend per figure on the index) from every result
+ * set under results/ and data/, and the chart script the pages share.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { REFERENCE_DIR, RESULTS_DIR } from "../bench/matrix/locations";
 import { collectProvenance } from "../bench/matrix/provenance";
+import { writeChartAssets } from "../report/chart-assets";
+import { escapeHtml } from "../report/html-page";
+import { buildHistory } from "../report/history/history";
+import { historyTrendsHtml, writeHistoryPage } from "../report/history/history-page";
+import { findResultSets } from "../report/history/find-result-sets";
 import { REPORT_SUMMARY_MIME, describeData, liveProvenance, type ReportSummary } from "../report/report-summary";
 import { CellExecutionError } from "./cell-error";
 import { notebookToHtml, reportIndexHtml, type ProvenanceFooter } from "./export-html";
@@ -74,9 +82,22 @@ export async function runNotebookBatch(options: BatchOptions): Promise<BatchResu
       data: describeData(summary?.data ?? liveProvenance()),
     });
   }
+  writeChartAssets(options.out);
   const index = path.join(options.out, "index.html");
-  fs.writeFileSync(index, reportIndexHtml(entries, provenance));
+  fs.writeFileSync(index, reportIndexHtml(entries, provenance, await historySection(options.out)));
   return { reports, index, failures };
+}
+
+/** Writes history.html from the project's result sets; the index's trends, or why there are none. */
+async function historySection(out: string): Promise<string> {
+  const dirs = [RESULTS_DIR, REFERENCE_DIR].filter((d) => fs.existsSync(path.join(PROJECT_ROOT, d)));
+  try {
+    const history = buildHistory(findResultSets(dirs, PROJECT_ROOT), PROJECT_ROOT);
+    await writeHistoryPage(history, out);
+    return await historyTrendsHtml(history);
+  } catch (e) {
+    return `<p class="data-provenance">no history over commits: ${escapeHtml((e as Error).message)}</p>`;
+  }
 }
 
 type IndexEntry = Parameters<typeof reportIndexHtml>[0][number];

@@ -6,7 +6,7 @@ import { showBundle } from "./display";
 
 export type VegaLiteSpec = vl.TopLevelSpec;
 
-const VEGA_LITE_MIME = "application/vnd.vegalite.v5+json";
+import { VEGA_LITE_MIME } from "./html-page";
 
 /** Renders a Vega-Lite spec to a standalone SVG document. */
 export async function renderSvg(spec: VegaLiteSpec): Promise<string> {

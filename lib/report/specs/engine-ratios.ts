@@ -23,6 +23,9 @@ export function engineRatios(rows: readonly ThroughputRow[], allocator = "hakmem
     bars: { field: "engine", sort: engines, title: "engine" },
     value: { field: "ratio", title: "× system (median)" },
     label: "ratioLabel",
-    tooltip: [{ field: "engine" }, { field: "workload" }, { field: "mops", title: "M ops/s", format: ".1f" }, { field: "ratioLabel", title: "vs system" }],
+    tooltip: [
+      { field: "series", title: "allocator" }, { field: "engine" }, { field: "workload" }, { field: "mops", title: "M ops/s (median)", format: ".1f" },
+      { field: "ratioLabel", title: "vs system (median)" }, { field: "intervalLabel", title: "vs system, interval" }, { field: "reps", title: "runs" },
+    ],
   });
 }

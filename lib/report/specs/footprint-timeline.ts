@@ -2,6 +2,7 @@
 import type { VegaLiteSpec } from "../plot";
 import { seriesOrder } from "./aggregate";
 import type { TimelineRow } from "./rows";
+import { legendPick, pickedOpacity, zoomPan } from "./interaction";
 import { SCHEMA, seriesColors } from "./style";
 
 export function footprintTimeline(rows: readonly TimelineRow[], title = "Live bytes and footprint over the run"): VegaLiteSpec {
@@ -16,12 +17,14 @@ export function footprintTimeline(rows: readonly TimelineRow[], title = "Live by
     data: { values: points },
     width: 420,
     height: 240,
+    params: [zoomPan(), legendPick("allocator")],
     mark: { type: "line" },
     encoding: {
       x: { field: "op", type: "quantitative", title: "ops" },
       y: { field: "mib", type: "quantitative", title: "MiB" },
       color: { field: "allocator", type: "nominal", scale: seriesColors(series), title: "allocator" },
       strokeDash: { field: "measure", type: "nominal", sort: ["footprint", "live"], title: "measure" },
+      opacity: pickedOpacity,
       tooltip: [{ field: "allocator" }, { field: "measure" }, { field: "op", format: "," }, { field: "mib", format: ".2f", title: "MiB" }],
     },
   } satisfies VegaLiteSpec;

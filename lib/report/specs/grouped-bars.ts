@@ -1,6 +1,7 @@
 // Grouped bars with a value label on each bar and a dashed line at 1.0: the shape of every ratio
 // chart (throughput over glibc per size, per engine, per trace) and of utilization per trace.
 import type { VegaLiteSpec } from "../plot";
+import { legendPick, pickedOpacity } from "./interaction";
 import { OFFSET_STEP, SCHEMA, seriesColors } from "./style";
 
 type Layers = Extract<VegaLiteSpec, { layer: unknown }>["layer"];
@@ -10,7 +11,7 @@ export interface GroupedBars {
   points: readonly object[];
   /** The groups along x: field, its order, axis title, and whether its values are ordinal sizes. */
   group: { field: string; sort: readonly (string | number)[]; title: string; type?: "nominal" | "ordinal" };
-  /** The bars within a group, colored: field, order, legend title. */
+  /** The bars within a group, colored: field, order, legend title (clicking an entry highlights its bars). */
   bars: { field: string; sort: readonly string[]; title: string };
   /** The bar height: field and axis title (and format, e.g. ".0%"). */
   value: { field: string; title: string; format?: string };
@@ -32,18 +33,20 @@ export function groupedBars(g: GroupedBars): VegaLiteSpec {
     layer: [
       {
         data: { values: [...g.points] },
+        params: [legendPick(g.bars.field)],
         mark: { type: "bar" },
         encoding: {
           x, xOffset,
           y: { ...y, title: g.value.title, ...(g.value.format ? { axis: { format: g.value.format } } : {}) },
           color: { field: g.bars.field, type: "nominal", scale: seriesColors(g.bars.sort), sort: [...g.bars.sort], title: g.bars.title },
+          opacity: pickedOpacity,
           tooltip: [...g.tooltip],
         },
       },
       {
         data: { values: [...g.points] },
         mark: { type: "text", baseline: "bottom", dy: -3, fontSize: 9 },
-        encoding: { x, xOffset, y, text: { field: g.label } },
+        encoding: { x, xOffset, y, text: { field: g.label }, opacity: pickedOpacity },
       },
       unitRule(g.unitLabel),
     ],

@@ -3,6 +3,7 @@ import { PERCENTILES } from "../../bench/measures/latency";
 import type { VegaLiteSpec } from "../plot";
 import { seriesOrder } from "./aggregate";
 import type { LatencyRow } from "./rows";
+import { legendPick, pickedOpacity, zoomPan } from "./interaction";
 import { SCHEMA, seriesColors } from "./style";
 
 const ORDER = [...PERCENTILES.map(([name]) => name), "max"];
@@ -19,11 +20,14 @@ export function latencyPercentiles(rows: readonly LatencyRow[], title = "Latency
     spec: {
       width: 180,
       height: 220,
+      // The percentiles are categories: zoom on the log ns axis only.
+      params: [zoomPan(["y"]), legendPick("allocator")],
       mark: { type: "line", point: true },
       encoding: {
         x: { field: "percentile", type: "ordinal", sort: ORDER, title: "percentile", axis: { labelAngle: -45 } },
         y: { field: "ns", type: "quantitative", scale: { type: "log" }, title: "ns" },
         color: { field: "allocator", type: "nominal", scale: seriesColors(series), title: "allocator" },
+        opacity: pickedOpacity,
         tooltip: [{ field: "allocator" }, { field: "op" }, { field: "percentile" }, { field: "ns", format: ",", title: "ns" }],
       },
     },

@@ -17,7 +17,11 @@ export function ratioToSystem(rows: readonly ThroughputRow[], title = "Throughpu
     bars: { field: "series", sort: series, title: "allocator" },
     value: { field: "ratio", title: "× system (median)" },
     label: "ratioLabel",
-    tooltip: [{ field: "series", title: "allocator" }, { field: "bench" }, { field: "size" }, { field: "ratioLabel", title: "vs system" }],
+    tooltip: [
+      { field: "series", title: "allocator" }, { field: "bench" }, { field: "size", title: "block size (bytes)" },
+      { field: "ratioLabel", title: "vs system (median)" }, { field: "intervalLabel", title: "vs system, interval" },
+      { field: "mops", format: ".2f", title: "M ops/s (median)" }, { field: "reps", title: "runs" },
+    ],
     unitLabel: "system = 1.00×",
   });
 }

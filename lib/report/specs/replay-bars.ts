@@ -4,6 +4,7 @@ import type { VegaLiteSpec } from "../plot";
 import { groupBy, median, seriesOrder, SYSTEM } from "./aggregate";
 import type { ReplayRow } from "./rows";
 import { groupedBars } from "./grouped-bars";
+import { ratioInterval } from "./ratio-interval";
 import { ratioLabel } from "./style";
 
 /** Traces in the order they first appear in the rows. */
@@ -14,12 +15,15 @@ function traceOrder(rows: readonly ReplayRow[]): string[] {
 /** Median throughput over glibc's median on the same trace, a bar per allocator (glibc is the 1.00x line). */
 export function replayRatios(rows: readonly ReplayRow[], title = "Throughput relative to glibc, per trace"): VegaLiteSpec {
   const cells = [...groupBy(rows, (r) => JSON.stringify([r.trace, r.allocator])).values()].map((cell) => ({
-    trace: cell[0].trace, series: cell[0].allocator, mops: median(cell.map((r) => r.opsPerSec)) / 1e6, reps: cell.length,
+    trace: cell[0].trace, series: cell[0].allocator, rates: cell.map((r) => r.opsPerSec), reps: cell.length,
   }));
-  const base = new Map(cells.filter((c) => c.series === SYSTEM).map((c) => [c.trace, c.mops]));
+  const base = new Map(cells.filter((c) => c.series === SYSTEM).map((c) => [c.trace, c.rates]));
   const points = cells
     .filter((c) => c.series !== SYSTEM && base.has(c.trace))
-    .map((c) => ({ ...c, ratio: c.mops / base.get(c.trace)!, ratioLabel: ratioLabel(c.mops / base.get(c.trace)!) }));
+    .map(({ rates, ...c }) => {
+      const ratio = median(rates) / median(base.get(c.trace)!);
+      return { ...c, mops: median(rates) / 1e6, ratio, ratioLabel: ratioLabel(ratio), ...ratioInterval(base.get(c.trace)!, rates) };
+    });
   const series = seriesOrder(points.map((p) => p.series));
   return groupedBars({
     title,
@@ -29,8 +33,8 @@ export function replayRatios(rows: readonly ReplayRow[], title = "Throughput rel
     value: { field: "ratio", title: "× glibc (median)" },
     label: "ratioLabel",
     tooltip: [
-      { field: "series", title: "allocator" }, { field: "trace" }, { field: "mops", format: ".1f", title: "M ops/s" },
-      { field: "ratioLabel", title: "vs glibc" }, { field: "reps" },
+      { field: "series", title: "allocator" }, { field: "trace" }, { field: "mops", format: ".1f", title: "M ops/s (median)" },
+      { field: "ratioLabel", title: "vs glibc (median)" }, { field: "intervalLabel", title: "vs glibc, interval" }, { field: "reps", title: "runs" },
     ],
     unitLabel: "glibc = 1.00×",
   });
@@ -58,7 +62,7 @@ export function replayUtilization(rows: readonly ReplayRow[], title = "Utilizati
     tooltip: [
       { field: "series", title: "allocator" }, { field: "trace" }, { field: "label", title: "utilization" },
       { field: "liveMiB", format: ".2f", title: "peak live MiB" }, { field: "footprintMiB", format: ".2f", title: "peak footprint MiB" },
-      { field: "reps" },
+      { field: "reps", title: "runs" },
     ],
     unitLabel: "1.0 = no overhead",
   });

@@ -3,6 +3,7 @@
 import type { VegaLiteSpec } from "../plot";
 import { groupBy } from "./aggregate";
 import { RouteShareRow } from "./rows";
+import { legendPick, pickedOpacity } from "./interaction";
 import { SCHEMA } from "./style";
 
 interface Segment { preset: string; route: string; count: number; share: number; start: number; end: number; label: string }
@@ -29,12 +30,14 @@ export function routeShares(rows: readonly RouteShareRow[], title = "Free-route 
     height: { step: 28 },
     layer: [
       {
+        params: [legendPick("route")],
         mark: { type: "bar" },
         encoding: {
           y,
           x: { field: "start", type: "quantitative", scale: { domain: [0, 1] }, axis: { format: "%" }, title: "share of frees" },
           x2: { field: "end" },
           color: { field: "route", type: "nominal", title: "route" },
+          opacity: pickedOpacity,
           tooltip: [{ field: "preset" }, { field: "route" }, { field: "count", format: "," }, { field: "share", format: ".1%" }],
         },
       },

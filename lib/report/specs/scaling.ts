@@ -2,6 +2,7 @@
 import type { VegaLiteSpec } from "../plot";
 import { groupBy, median, seriesNamer, seriesOrder } from "./aggregate";
 import { ScalingRow } from "./rows";
+import { legendPick, pickedOpacity, zoomPan } from "./interaction";
 import { SCHEMA, seriesColors } from "./style";
 
 export function scaling(rows: readonly ScalingRow[], title = "Thread scaling"): VegaLiteSpec {
@@ -16,12 +17,14 @@ export function scaling(rows: readonly ScalingRow[], title = "Thread scaling"): 
     data: { values: points },
     width: 360,
     height: 240,
+    params: [zoomPan(), legendPick("series")],
     mark: { type: "line", point: true },
     encoding: {
       x: { field: "threads", type: "quantitative", axis: { values: [...new Set(points.map((p) => p.threads))], format: "d" }, title: "threads" },
       y: { field: "mops", type: "quantitative", title: "M ops/s (median)" },
       color: { field: "series", type: "nominal", scale: seriesColors(series), title: "allocator" },
-      tooltip: [{ field: "series", title: "allocator" }, { field: "threads" }, { field: "mops", format: ".2f", title: "M ops/s" }, { field: "reps" }],
+      opacity: pickedOpacity,
+      tooltip: [{ field: "series", title: "allocator" }, { field: "threads" }, { field: "mops", format: ".2f", title: "M ops/s (median)" }, { field: "reps", title: "runs" }],
     },
   } satisfies VegaLiteSpec;
 }

@@ -3,6 +3,7 @@
 import type { VegaLiteSpec } from "../plot";
 import { seriesOrder } from "./aggregate";
 import { ThroughputRow } from "./rows";
+import { legendPick, pickedOpacity } from "./interaction";
 import { OFFSET_STEP, SCHEMA, seriesColors } from "./style";
 import { sizeOrder, throughputPoints } from "./throughput-points";
 
@@ -15,14 +16,18 @@ export function throughputBySize(rows: readonly ThroughputRow[], title = "Throug
   const xOffset = { field: "series", sort: series } as const;
   const layer: Layers = [
     {
+      params: [legendPick("series")],
       mark: { type: "bar" },
       encoding: {
         x, xOffset,
         y: { field: "mops", type: "quantitative", title: "M ops/s (median)" },
         color: { field: "series", type: "nominal", scale: seriesColors(series), title: "allocator" },
+        opacity: pickedOpacity,
         tooltip: [
-          { field: "series", title: "allocator" }, { field: "size" }, { field: "mops", format: ".2f", title: "M ops/s" },
-          { field: "ratioLabel", title: "vs system" }, { field: "reps" },
+          { field: "series", title: "allocator" }, { field: "size", title: "block size (bytes)" },
+          { field: "mops", format: ".2f", title: "M ops/s (median)" }, { field: "minMops", format: ".2f", title: "slowest run, M ops/s" },
+          { field: "maxMops", format: ".2f", title: "fastest run, M ops/s" }, { field: "reps", title: "runs" },
+          { field: "ratioLabel", title: "vs system" }, { field: "intervalLabel", title: "vs system, interval" },
         ],
       },
     },
