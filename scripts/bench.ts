@@ -4,7 +4,8 @@
  */
 import { USAGE, UsageError, parseBenchArgs, type BenchRequest } from '../lib/bench/cli-args';
 import { benchInFreshProcess } from '../lib/bench/bench-process';
-import { RUNNING_NODE } from '../lib/bench/engines/engines';
+import { unavailableReason } from '../lib/bench/adapters/index';
+import { RUNNING_NODE, currentRuntime } from '../lib/bench/engines/engines';
 import { pinOf, resolveEngine } from '../lib/bench/engines/install';
 import { formatResultLine, runBench, skippedResult, type BenchResult } from '../lib/bench/runner';
 import { runMain } from './run-main';
@@ -22,9 +23,17 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const result = command.engine === RUNNING_NODE ? await runBench(command) : await runOnEngine(command);
+  const result = command.engine === RUNNING_NODE ? await runHere(command) : await runOnEngine(command);
   process.stdout.write(command.json ? `${JSON.stringify(result)}\n` : `${formatResultLine(result)}\n`);
   return 0;
+}
+
+/** The request in this process; an allocator that cannot be built here is a skipped result with the reason. */
+async function runHere(request: BenchRequest): Promise<BenchResult> {
+  const unavailable = await unavailableReason(request.allocator);
+  if (unavailable === null) return runBench(request);
+  const { runtime, version } = currentRuntime();
+  return skippedResult(request, runtime, version, unavailable);
 }
 
 /** The same command, without --engine, in a fresh process of that engine (installed on first use). */

@@ -116,7 +116,7 @@ describe('matrix plan', () => {
     assert.equal(quick.out, 'results/quick/matrix');
     assert.equal(quick.cycles, PROFILES.quick.cycles);
     assert.equal(quick.reps, PROFILES.quick.reps);
-    assert.equal(quick.allocators.length, 7);
+    assert.equal(quick.allocators.length, 10); // hakmem, four native, v8, thing, three wasm
     const full = parseMatrixArgs(['--profile', 'full', '--out', 'data/x.csv', '--reps', '2', '--allocators', 'hakmem,hakmem:phase6-2']);
     assert.ok('out' in full);
     assert.deepEqual([full.out, full.cycles, full.reps], ['data/x', PROFILES.full.cycles, 2]);

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import type { BuildMode } from '../alloc/config';
 import { PRESET_NAMES, isPresetName, type PresetName } from '../alloc/presets';
 import { HEAP_ALIGNMENTS, type HeapAlignment } from '../alloc/size-classes';
-import { ALLOCATORS, isAllocatorName, type AllocatorName } from './adapters/allocators';
+import { ALLOCATORS, hasSharedHeap, isAllocatorName, isWasmAllocator, WASM_ALLOCATORS, type AllocatorName } from './adapters/allocators';
 import type { CrossThreadParams } from './workloads/cross-thread';
 import type { LarsonWorkload } from './workloads/larson';
 import { ENGINES, RUNNING_NODE, isEngineName } from './engines/engines';
@@ -97,7 +97,11 @@ benches:
                                      JSON adds peakLiveBytes, peakFootprintBytes, utilization
 
 options:
-  --allocator NAME   ${ALLOCATORS.join(', ')} (default hakmem)
+  --allocator NAME   ${ALLOCATORS.join(', ')} (default hakmem);
+                     ${WASM_ALLOCATORS.join(', ')}: WebAssembly builds of wasi-libc's dlmalloc
+                     and emscripten's emmalloc and dlmalloc, built into .cache/wasm on first use
+                     (skipped, with the reason, where clang-14/wasi-libc or emscripten are missing);
+                     one thread only: no shared-memory build
   --preset NAME      hakmem preset: ${PRESET_NAMES.join(', ')}
                      (default: HAKMEM_PRESET, else current)
   --build MODE       hakmem build: release or debug (default: HAKMEM_BUILD, else release)
@@ -335,10 +339,11 @@ function seconds(text: string): number {
 
 /** Threads need a heap that workers share: hakmem's shared heap or a native allocator. */
 function checkThreads(allocator: AllocatorName, threads: number, what: string): void {
-  if (threads > 1 && (allocator === 'v8' || allocator === 'thing')) {
+  if (threads > 1 && !hasSharedHeap(allocator)) {
+    const build = isWasmAllocator(allocator) ? ': no shared-memory build' : '';
     throw new UsageError(
       `${what} needs an allocator whose heap worker threads can share: ` +
-        `hakmem or a native one (${allocator} has no shared heap)`,
+        `hakmem or a native one (${allocator} has no shared heap${build})`,
     );
   }
 }

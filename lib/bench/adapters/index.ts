@@ -3,10 +3,12 @@ import type { BuildMode } from '../../alloc/config';
 import type { PresetName } from '../../alloc/presets';
 import type { HeapAlignment } from '../../alloc/size-classes';
 import type { ReplayAllocator } from './allocator-adapter';
-import type { TsAllocatorName } from './allocators';
+import { isWasmAllocator, type AllocatorName, type TsAllocatorName } from './allocators';
 import { HakmemAllocator, type HakmemShape } from './hakmem';
 import { ThingAllocator, thingPoolBytes } from './thing';
 import { V8Allocator } from './v8';
+import { createWasmAllocator } from './wasm';
+import { buildWasmAllocator } from './wasm-modules';
 
 export interface TsAllocatorOptions {
   /** hakmem only; unset means the heap's default (HAKMEM_PRESET or `current`). */
@@ -61,5 +63,20 @@ export async function createTsAllocator(name: TsAllocatorName, options: TsAlloca
         hakmem: null,
         peakHeapBytes: () => null,
       };
+    case 'wasm-dlmalloc':
+    case 'wasm-emmalloc':
+    case 'wasm-emdlmalloc': {
+      const allocator = await createWasmAllocator(name);
+      // A caller that did not ask unavailableReason first learns here why it cannot run.
+      if ('skipped' in allocator) throw new Error(`cannot build the WebAssembly allocator: ${allocator.skipped}`);
+      return { allocator, hakmem: null, peakHeapBytes: () => null };
+    }
   }
+}
+
+/** Why an in-process allocator cannot run on this machine (a wasm toolchain is missing), or null. */
+export async function unavailableReason(name: AllocatorName): Promise<string | null> {
+  if (!isWasmAllocator(name)) return null;
+  const built = await buildWasmAllocator(name);
+  return typeof built === 'string' ? null : built.skipped;
 }

@@ -50,7 +50,7 @@ options:
   --cycles N          cycles per run (default: the profile's)
   --build MODE        hakmem build: release (default) or debug
   --threads LIST      thread counts, e.g. 1,2 (default 1); runs with more than one thread
-                      skip v8 and thing, which have no heap threads can share, and add
+                      skip v8, thing and the wasm allocators, which have no heap threads can share, and add
                       cross-thread (that many workers in a ring, CYCLES blocks each)
   --help              this text
 

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import type { BuildMode } from '../../alloc/config';
 import { presetAlign, type PresetName } from '../../alloc/presets';
 import type { HeapAlignment } from '../../alloc/size-classes';
-import type { AllocatorName } from '../adapters/allocators';
+import { hasSharedHeap, type AllocatorName } from '../adapters/allocators';
 import { collectProvenance, currentCheckout, checkoutMismatch, type Provenance } from './provenance';
 import { appendRow, dropPartialTail, readRows, writeRows, type CsvRow } from './results-csv';
 import { shardItems, shardLabel, type Shard } from './shards';
@@ -194,11 +194,6 @@ export function planRuns(
 export function cellOf(r: { bench: string; size: string; threads: string | number; engine: string } | Run): string {
   const size = 'spec' in r ? runSize(r) : r.size;
   return [r.bench, size, r.threads, r.engine].join('|');
-}
-
-/** The JS engine's allocation and @thi.ng/malloc have no heap that worker threads can share. */
-export function hasSharedHeap(allocator: AllocatorName): boolean {
-  return allocator !== 'v8' && allocator !== 'thing';
 }
 
 /**

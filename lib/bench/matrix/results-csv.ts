@@ -9,7 +9,7 @@
  *                the trace's name for replay
  *   min, max     block sizes drawn from min..max (empty for replay)
  *   cycles, ws, seed   the workload (WORKLOADS.md); replay: cycles holds --loops, ws and seed are empty
- *   allocator    hakmem, system, mimalloc, jemalloc, tcmalloc, v8, thing
+ *   allocator    hakmem, system, mimalloc, jemalloc, tcmalloc, v8, thing, wasm-dlmalloc, wasm-emmalloc, wasm-emdlmalloc
  *   preset, build, align, configHash   hakmem's resolved configuration (empty otherwise); align is
  *                the block alignment (1: the 1-byte header; 8, 16: header-free)
  *   threads      thread count
