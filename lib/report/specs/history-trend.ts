@@ -7,7 +7,8 @@ import { SCHEMA } from "./style";
 
 const VERDICT_SHAPES = { domain: ["first", "within noise", "better", "worse"], range: ["circle", "circle", "triangle-up", "triangle-down"] };
 
-const x = { field: "date", type: "temporal", title: "commit date" } as const;
+// Padding keeps the first and last points whole: the zoomable layer clips its marks to the plot.
+const x = { field: "date", type: "temporal", title: "commit date", scale: { padding: 12 } } as const;
 
 export function historyTrend(points: readonly HistoryPoint[], title: string, unit: string): VegaLiteSpec {
   const values = points.map((p) => ({
@@ -16,7 +17,7 @@ export function historyTrend(points: readonly HistoryPoint[], title: string, uni
     changeLabel: p.change === null ? null : `${p.change.toFixed(3)}× [${p.changeInterval}], p = ${p.p! < 0.001 ? "<0.001" : p.p!.toFixed(3)}`,
     commitLabel: `${p.commit}${p.dirty ? " (dirty)" : ""}`,
   }));
-  const y = { field: "value", type: "quantitative", title: unit, scale: { zero: false } } as const;
+  const y = { field: "value", type: "quantitative", title: unit, scale: { zero: false, padding: 12 } } as const;
   const color = { field: "line", type: "nominal", title: "workload · profile" } as const;
   return {
     $schema: SCHEMA,
