@@ -25,7 +25,9 @@ import type { TimelineSample } from '../lib/bench/measures/timeline';
 import { binaryTraceFile } from '../lib/bench/native/binary-trace';
 import { buildNative, isSkipped, runNative, type NativeResult } from '../lib/bench/native/run-native';
 import { runBench } from '../lib/bench/runner';
-import { replayFootprint, replayTrace, ReplayOutOfMemory } from '../lib/bench/workloads/replay';
+import { footprintPass, newReplayState, replayFootprint, replayTrace, ReplayOutOfMemory, timedPasses } from '../lib/bench/workloads/replay';
+import { newOffsets, ObjectOracle, OffsetOracle } from '../lib/bench/adapters/oracle';
+import type { ReplayAllocator } from '../lib/bench/adapters/allocator-adapter';
 import { ReplayError, replayFacts } from '../lib/bench/workloads/replay-facts';
 import { readTrace } from '../lib/trace/read';
 import { OP_ALIGNED, OP_CALLOC, OP_FREE, OP_MALLOC, OP_REALLOC, type Trace } from '../lib/trace/trace';
@@ -322,6 +324,76 @@ describe('TypeScript and C replay the same requests', () => {
       assert.deepEqual(ts.fingerprint, facts.fingerprint);
     });
   }
+});
+
+/** The blocks `a` gave in a footprint pass of `t`, in order (what the oracle hands back). */
+function recordPass(a: ReplayAllocator<number>, t: Trace) {
+  const facts = replayFacts(t);
+  const memory = a.memory as { bytes(): Uint8Array };
+  const recorded = newOffsets(memory.bytes().length, facts.fingerprint.mallocs);
+  footprintPass(a, t, newReplayState(a, t, facts), {}, recorded);
+  return { facts, recorded, memoryBytes: memory.bytes().length };
+}
+
+describe('the oracle (the replay loop with no allocator work)', () => {
+  const trace = mixedTrace(20_000, 300, 5);
+
+  test("hands back hakmem's blocks: the trace's fingerprint, every byte check passed, calloc zeroed, realloc's bytes moved", () => {
+    const { facts, recorded, memoryBytes } = recordPass(hakmem(), trace);
+    const oracle = new OffsetOracle(recorded, memoryBytes);
+    const r = timedPasses(oracle, trace, newReplayState(oracle, trace, facts), 2);
+    assert.deepEqual(r.fingerprint, facts.fingerprint);
+    assert.equal(r.ops, 2 * trace.length);
+  });
+
+  test('a recording whose blocks overlap fails the first/last byte check, naming the op', () => {
+    const t = traceOf([['m', 0, 100], ['m', 1, 100], ['f', 0], ['f', 1]]);
+    const { facts, recorded, memoryBytes } = recordPass(hakmem(), t);
+    recorded[1] = recorded[0] + 99; // block 1 starts on block 0's last byte
+    const oracle = new OffsetOracle(recorded, memoryBytes);
+    assert.throws(() => timedPasses(oracle, t, newReplayState(oracle, t, facts), 1), {
+      message: 'op 2 (ID 0): before free: first/last byte 0/1, written 0: another block overlaps this one',
+    });
+  });
+
+  test("objects (v8's Uint8Arrays): one block per allocation op, the trace's fingerprint", () => {
+    const facts = replayFacts(trace);
+    const sizes: number[] = [];
+    for (let i = 0; i < trace.length; i++) {
+      if (trace.kind[i] !== OP_FREE) sizes.push(Math.max(1, trace.kind[i] === OP_CALLOC ? trace.aux[i] * trace.size[i] : trace.size[i]));
+    }
+    const oracle = new ObjectOracle(Float64Array.from(sizes));
+    assert.deepEqual(timedPasses(oracle, trace, newReplayState(oracle, trace, facts), 1).fingerprint, facts.fingerprint);
+  });
+
+  for (const name of existsSync(TRACES) ? readdirSync(TRACES).filter((f) => /\.(hktrace|trace)(\.gz)?$/.test(f)) : []) {
+    test(`bundled trace ${name}: the oracle of hakmem's blocks replays the trace's fingerprint`, async () => {
+      const t = await readTrace(path.join(TRACES, name));
+      const bytes = Math.max(64, Math.ceil((4 * replayFacts(t).peakLiveBytes) / 2 ** 20)) * 2 ** 20;
+      const { facts, recorded, memoryBytes } = recordPass(new HakmemAllocator(createHeap({ bytes })), t);
+      const oracle = new OffsetOracle(recorded, memoryBytes);
+      assert.deepEqual(timedPasses(oracle, t, newReplayState(oracle, t, facts), 1).fingerprint, facts.fingerprint);
+    });
+  }
+
+  for (const allocator of ['hakmem', 'v8', 'thing'] as const) {
+    test(`bench replay on ${allocator}: end to end = allocator + harness, each labelled`, async () => {
+      const file = await binaryFile(trace, `oracle-${allocator}`);
+      const r = await runBench({ bench: 'replay', allocator, threads: 1, engine: 'node', json: true, timeline: null, latency: false, args: { file, loops: 2 } });
+      const endToEnd = ((r.seconds as number) / (r.ops as number)) * 1e9;
+      assert.ok((r.harnessNsPerOp as number) > 0, `harness ${r.harnessNsPerOp}`);
+      assert.ok(Math.abs((r.harnessNsPerOp as number) + (r.allocatorNsPerOp as number) - endToEnd) < 1e-6);
+      assert.match(r.harnessMethod as string, /^the oracle: /);
+    });
+  }
+
+  test('with no timed passes there is no oracle, and the result says why', async () => {
+    const file = await binaryFile(trace, 'oracle-none');
+    const r = await runBench({ bench: 'replay', allocator: 'hakmem', threads: 1, engine: 'node', json: true, timeline: null, latency: false, args: { file, loops: 0 } });
+    assert.equal(r.harnessNsPerOp, null);
+    assert.equal(r.allocatorNsPerOp, null);
+    assert.equal(r.harnessMethod, 'unavailable: no timed passes');
+  });
 });
 
 describe('latency histograms', () => {

@@ -7,6 +7,7 @@
 import { readTrace } from '../trace/read';
 import { createTsAllocator, type HakmemConfig } from './adapters/index';
 import { isNativeAllocator, type AllocatorName } from './adapters/allocators';
+import { newOffsets } from './adapters/oracle';
 import { thingPoolBytesFor } from './adapters/thing';
 import type { BenchRequest, RandomMixedArgs } from './cli-args';
 import { histogramFromBuckets, LATENCY_OPS, opLatency, type LatencyReport } from './measures/latency';
@@ -16,7 +17,8 @@ import { isSkipped, runNative } from './native/run-native';
 import { measured, skippedFields, withHeapHint, type BenchResult, type ResultBase } from './runner';
 import type { Fingerprint } from './workloads/random-mixed';
 import { randomMixedTrace } from './workloads/random-mixed-trace';
-import { replayFootprint, replayTrace, ReplayOutOfMemory } from './workloads/replay';
+import { runOracle, ORACLE_METHOD, type OracleOutcome } from './measures/oracle-run';
+import { footprintPass, latencyPasses, newReplayState, replayFootprint, ReplayOutOfMemory, timedPasses } from './workloads/replay';
 import { replayFacts, type ReplayFacts } from './workloads/replay-facts';
 
 type ReplayRequest = Extract<BenchRequest, { bench: 'replay' }>;
@@ -38,7 +40,12 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
     return {
       ...base(null),
       ...measured(r, facts.peakLiveBytes, null),
+      ...harnessFields(
+        r,
+        loops === 0 ? null : line.harnessSeconds === undefined ? 'the native replayer reported no oracle time' : { seconds: line.harnessSeconds, method: line.oracleMethod as string },
+      ),
       ...replayFields(facts, line.peakFootprintBytes, line.footprintMethod),
+      ...(line.footprintByStats ? { footprintByStats: line.footprintByStats } : {}),
       ...(timeline ? { timeline: nativeTimeline(line) } : {}),
       ...(line.latency ? { latency: nativeLatency(line.latency) } : {}),
     };
@@ -52,22 +59,45 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
     maxSize: 0,
     thingPoolBytes: thingPoolBytesFor(facts.peakLiveBlocks, facts.peakLiveBytes),
   });
+  const a = ts.allocator;
   try {
-    const r = withHeapHint(ts.hakmem, () =>
-      replayTrace(ts.allocator, trace, facts, { loops, timeline, latency: request.latency, shape: ts.shape }),
-    );
+    const st = newReplayState(a, trace, facts);
+    const recorded = a.memory.pointers === 'offsets' ? newOffsets(a.memory.bytes().length, facts.fingerprint.mallocs) : null;
+    const footprint = withHeapHint(ts.hakmem, () => footprintPass(a, trace, st, { timeline, shape: ts.shape }, recorded ?? undefined));
+    const oracle = loops > 0 ? await runOracle(trace, facts, loops, a.memory, recorded) : null;
+    const r = withHeapHint(ts.hakmem, () => timedPasses(a, trace, st, loops));
     checkFingerprint(allocator, r.fingerprint, facts);
+    const latency = request.latency ? latencyPasses(a, trace, st, loops) : null;
     return {
       ...base(ts.hakmem),
       ...measured(r, facts.peakLiveBytes, ts.peakHeapBytes()),
-      ...replayFields(facts, r.peakFootprintBytes, r.footprintMethod),
-      ...(r.timeline ? { timeline: r.timeline } : {}),
-      ...(r.latency ? { latency: r.latency } : {}),
+      ...harnessFields(r, oracle && oracleSeconds(allocator, oracle, facts)),
+      ...replayFields(facts, footprint.peakFootprintBytes, footprint.footprintMethod),
+      ...(footprint.timeline ? { timeline: footprint.timeline } : {}),
+      ...(latency ? { latency } : {}),
     };
   } catch (e) {
     if (!(e instanceof ReplayOutOfMemory)) throw e;
     return { ...base(ts.hakmem), ...skippedFields(`${allocator}: ${e.message}`) }; // withHeapHint added the hint
   }
+}
+
+/** The oracle's seconds, or why there are none; its fingerprint must be the trace's too. */
+function oracleSeconds(allocator: AllocatorName, o: OracleOutcome, facts: ReplayFacts): { seconds: number; method: string } | string {
+  if ('error' in o) return o.error;
+  checkFingerprint(`${allocator}'s oracle`, o.fingerprint, facts);
+  return { seconds: o.seconds, method: ORACLE_METHOD };
+}
+
+/**
+ * End to end less the harness: `harnessNsPerOp` is the oracle's time per op (the replay loop with no
+ * allocator work), `allocatorNsPerOp` the rest. Null with the reason where the oracle did not run.
+ */
+function harnessFields(r: { ops: number; seconds: number }, oracle: { seconds: number; method: string } | string | null) {
+  if (r.ops === 0 || oracle === null) return { harnessNsPerOp: null, allocatorNsPerOp: null, harnessMethod: 'unavailable: no timed passes' };
+  if (typeof oracle === 'string') return { harnessNsPerOp: null, allocatorNsPerOp: null, harnessMethod: `unavailable: ${oracle}` };
+  const harness = (oracle.seconds / r.ops) * 1e9;
+  return { harnessNsPerOp: harness, allocatorNsPerOp: (r.seconds / r.ops) * 1e9 - harness, harnessMethod: oracle.method };
 }
 
 /** The timeline of random-mixed/fixed: its requests as a trace, replayed once with samples every `every` ops. */
@@ -86,7 +116,7 @@ export async function randomMixedTimeline(request: BenchRequest, a: RandomMixedA
 }
 
 /** The replayer did the trace's requests, as the trace says: else its figures measure something else. */
-function checkFingerprint(allocator: AllocatorName, got: Fingerprint, facts: ReplayFacts): void {
+function checkFingerprint(allocator: string, got: Fingerprint, facts: ReplayFacts): void {
   const want = facts.fingerprint;
   if (got.mallocs !== want.mallocs || got.frees !== want.frees || got.bytes !== want.bytes || got.hash !== want.hash) {
     throw new Error(
@@ -109,6 +139,10 @@ function replayFields(facts: ReplayFacts, peakFootprintBytes: number | null, foo
 interface NativeReplayLine {
   peakFootprintBytes: number | null;
   footprintMethod: string;
+  /** The oracle's timed passes (as many as the allocator's). */
+  harnessSeconds?: number;
+  oracleMethod?: string;
+  footprintByStats?: { bytes: number | null; method: string };
   /** [op, live bytes, resident growth] */
   timeline: [number, number, number][];
   latency?: {

@@ -46,6 +46,16 @@ export interface BenchResult {
   /** replay: peakLiveBytes / peakFootprintBytes. */
   utilization?: number | null;
   footprintMethod?: string;
+  /**
+   * replay: the footprint pass's peak by the allocator's own statistics (native allocators), beside the
+   * resident figure; bytes null where it has none (method says why).
+   */
+  footprintByStats?: { bytes: number | null; method: string };
+  /** replay: ns per op of the oracle, the same loop doing no allocator work (harnessMethod says how); null where it did not run. */
+  harnessNsPerOp?: number | null;
+  /** replay: ns per op less harnessNsPerOp: the allocator's own time. */
+  allocatorNsPerOp?: number | null;
+  harnessMethod?: string;
   /** --timeline K: memory every K ops, from a pass of its own. */
   timeline?: TimelineSample[];
   /** replay --latency: per-op latency percentiles, from passes of their own. */
@@ -233,15 +243,25 @@ export function formatResultLine(r: BenchResult): string {
       ? ''
       : `; peak live ${formatBytes(r.peakLiveBytes)}, footprint ${formatBytes(r.peakFootprintBytes)}` +
         (r.utilization ? `, utilization ${r.utilization.toFixed(2)}` : '');
+  const own =
+    r.allocatorNsPerOp === undefined || r.allocatorNsPerOp === null
+      ? ''
+      : `; per op ${formatNs((r.seconds as number) / (r.ops as number))} end to end = ` +
+        `allocator ${formatNs(r.allocatorNsPerOp * 1e-9)} + harness ${formatNs((r.harnessNsPerOp as number) * 1e-9)}`;
   return (
     `${what} ${who}: Throughput = ${formatRate(r.opsPerSec as number)} ops/s ` +
-    `(${r.ops} ops in ${(r.seconds as number).toFixed(2)} s${threads})${memory}`
+    `(${r.ops} ops in ${(r.seconds as number).toFixed(2)} s${threads})${own}${memory}`
   );
 }
 
 function formatBytes(bytes: number | null): string {
   if (bytes === null) return 'n/a';
   return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+/** Seconds as ns, one decimal. */
+function formatNs(seconds: number): string {
+  return `${(seconds * 1e9).toFixed(1)} ns`;
 }
 
 /** 49.1M, 870.2K: one decimal in the largest fitting unit. */

@@ -40,12 +40,12 @@ export interface FootprintProbe {
 }
 
 /**
- * How the replay's oracle (WORKLOADS.md "replay") stands in for an allocator: it hands back, op by op,
- * the blocks the allocator gave in its footprint pass, in a worker of its own.
- * `offsets`: pointers are byte offsets into one memory, of memoryBytes() bytes once the pass is done;
- * `objects`: every block is an object of its own (v8's Uint8Arrays), made anew by the oracle.
+ * Where an allocator's blocks live. `offsets`: pointers are byte offsets into one memory, and bytes()
+ * is its view now (a wasm memory's view is made anew when it grows); the replay loop reads and writes
+ * block bytes through it directly, as C's loop does through a pointer. `objects`: every block is an
+ * object of its own (v8's Uint8Arrays), reached through the adapter's byteAt and touch.
  */
-export type OracleShape = { readonly pointers: 'offsets'; memoryBytes(): number } | { readonly pointers: 'objects' };
+export type BlockMemory = { readonly pointers: 'offsets'; bytes(): Uint8Array } | { readonly pointers: 'objects' };
 
 /** What a trace replay needs beyond malloc and free (lib/bench/workloads/replay.ts). */
 export interface ReplayAllocator<P> extends BenchAllocator<P> {
@@ -63,5 +63,5 @@ export interface ReplayAllocator<P> extends BenchAllocator<P> {
   fill(ptr: P, size: number, value: number): void;
   /** The footprint, or why there is none. */
   readonly footprint: FootprintProbe | { unavailable: string };
-  readonly oracle: OracleShape;
+  readonly memory: BlockMemory;
 }

@@ -1,5 +1,5 @@
 /** The hakmem heap under test: pointers are byte offsets into its buffer, 0 is null. */
-import type { FootprintProbe, OracleShape, ReplayAllocator } from './allocator-adapter';
+import type { FootprintProbe, BlockMemory, ReplayAllocator } from './allocator-adapter';
 import type { Heap } from '../../index';
 
 /** What the heap map can tell about the heap's shape at a timeline sample. */
@@ -15,11 +15,11 @@ export class HakmemAllocator implements ReplayAllocator<number> {
   // A heap's buffer has a fixed size (HeapOptions.bytes), so its view never changes.
   private readonly u8: Uint8Array;
   readonly footprint: FootprintProbe;
-  readonly oracle: OracleShape;
+  readonly memory: BlockMemory;
 
   constructor(readonly target: Heap) {
     this.u8 = target.u8;
-    this.oracle = { pointers: 'offsets', memoryBytes: () => this.u8.length };
+    this.memory = { pointers: 'offsets', bytes: () => this.u8 };
     this.footprint = {
       method: 'hakmem heap bytes written (heap.stats().heapBytes, 4 KiB units, like resident size)',
       current: () => target.stats().heapBytes,

@@ -1,6 +1,6 @@
 /** @thi.ng/malloc's MemPool (first-fit free list with block merging) over one ArrayBuffer. */
 import { MemPool } from '@thi.ng/malloc';
-import type { FootprintProbe, OracleShape, ReplayAllocator } from './allocator-adapter';
+import type { FootprintProbe, BlockMemory, ReplayAllocator } from './allocator-adapter';
 
 /**
  * Pool size for a workload of `ws` live blocks of at most `maxSize` bytes:
@@ -34,13 +34,13 @@ export class ThingAllocator implements ReplayAllocator<number> {
    */
   private readonly alignedBases = new Map<number, number>();
   readonly footprint: FootprintProbe;
-  readonly oracle: OracleShape;
+  readonly memory: BlockMemory;
 
   constructor(poolBytes: number) {
     const buf = new ArrayBuffer(poolBytes);
     this.target = new MemPool({ buf, align: POOL_ALIGN });
     this.u8 = new Uint8Array(buf);
-    this.oracle = { pointers: 'offsets', memoryBytes: () => poolBytes };
+    this.memory = { pointers: 'offsets', bytes: () => this.u8 };
     // `top` is the end of the pool's used region; it falls again when blocks at the top are freed.
     let peakTop = 0;
     const pool = this.target;

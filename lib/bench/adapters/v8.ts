@@ -13,7 +13,7 @@ export class V8Allocator implements ReplayAllocator<Block>, MallocFree<Block> {
   readonly name = 'v8';
   readonly empty = null;
   readonly target = this;
-  readonly oracle = { pointers: 'objects' } as const;
+  readonly memory = { pointers: 'objects' } as const;
   readonly footprint = {
     unavailable: 'the JS engine allocates and collects Uint8Arrays on its own schedule: no footprint of the live blocks alone',
   };

@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { isSkipped, type Skipped } from '../../build/build-c';
-import type { FootprintProbe, MallocFree, OracleShape, ReplayAllocator } from './allocator-adapter';
+import type { FootprintProbe, MallocFree, BlockMemory, ReplayAllocator } from './allocator-adapter';
 import type { WasmAllocatorName } from './allocators';
 import { buildWasmAllocator, type WasmBuildOptions } from './wasm-modules';
 
@@ -44,7 +44,7 @@ export class WasmAllocator implements ReplayAllocator<number> {
   /** The export functions themselves: a loop's call costs what the module's call costs. */
   readonly target: MallocFree<number>;
   readonly footprint: FootprintProbe;
-  readonly oracle: OracleShape;
+  readonly memory: BlockMemory;
   private u8: Uint8Array;
 
   constructor(
@@ -53,7 +53,7 @@ export class WasmAllocator implements ReplayAllocator<number> {
   ) {
     this.target = { malloc: exports.malloc, free: exports.free };
     this.u8 = new Uint8Array(exports.memory.buffer);
-    this.oracle = { pointers: 'offsets', memoryBytes: () => exports.memory.buffer.byteLength };
+    this.memory = { pointers: 'offsets', bytes: () => this.bytes(exports.memory.buffer.byteLength) };
     // The break only falls where dlmalloc gives its top back through a negative sbrk (emscripten's).
     let peak = 0;
     this.footprint = {

@@ -35,9 +35,12 @@ export class ReplayError extends Error {
   }
 }
 
-/** The fingerprint step of one allocation op: hash = (hash * 31 + kind) * 31 + (bytes mod 2^32). */
+/**
+ * The fingerprint step of one allocation op: hash = (hash * 31 + kind) * 31 + (bytes mod 2^32).
+ * `bytes >>> 0` is bytes mod 2^32 for a non-negative integer, without `%` on a double (a call to fmod).
+ */
 export function fingerprintStep(hash: number, kind: number, bytes: number): number {
-  return (Math.imul((Math.imul(hash, 31) + kind) | 0, 31) + (bytes % 4294967296)) | 0;
+  return (Math.imul((Math.imul(hash, 31) + kind) | 0, 31) + (bytes >>> 0)) | 0;
 }
 
 export function replayFacts(t: Trace): ReplayFacts {

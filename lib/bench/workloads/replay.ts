@@ -1,12 +1,13 @@
 /**
  * Trace replay (lib/bench/workloads/WORKLOADS.md "replay") on a TypeScript allocator, in passes
  * that each start with no block live: a footprint pass (whole blocks written, footprint and the
- * optional timeline sampled), an untimed warm-up pass, `loops` timed passes, and with latency
- * `loops` more passes with every op timed. Scripts/native/replay.c does the same in C.
+ * optional timeline sampled, the blocks recorded for the oracle), an untimed warm-up pass, `loops`
+ * timed passes, and with latency `loops` more passes with every op timed. Scripts/native/replay.c
+ * does the same in C.
  */
 import type { Histogram } from 'hdr-histogram-js';
-import { OP_ALIGNED, OP_CALLOC, OP_FREE, OP_MALLOC, OP_REALLOC, type Trace } from '../../trace/trace';
-import type { ReplayAllocator, Slots } from '../adapters/allocator-adapter';
+import { OP_ALIGNED, OP_CALLOC, OP_FREE, OP_MALLOC, OP_REALLOC, requestBytes, type Trace } from '../../trace/trace';
+import type { BlockMemory, ReplayAllocator, Slots } from '../adapters/allocator-adapter';
 import type { HakmemShape } from '../adapters/hakmem';
 import {
   CLOCK,
@@ -38,45 +39,54 @@ export interface ReplayOptions {
   shape?: () => HakmemShape;
 }
 
-export interface ReplayRun extends ReplayFootprint {
+export interface TimedPasses {
   /** loops * trace length. */
   ops: number;
   /** The timed passes only. */
   seconds: number;
-  /** Of the last timed pass. */
+  /** Of the last pass. */
   fingerprint: Fingerprint;
+}
+
+export interface ReplayRun extends ReplayFootprint, TimedPasses {
   latency: LatencyReport | null;
 }
 
-/** Per block ID: the block, its requested bytes, its tag (the byte in its first and last byte), its origin. */
-interface ReplayState<P> {
+/**
+ * The replayer's own arrays: per op the bytes it asks for (N * SIZE for calloc), per block ID the
+ * block, the bytes it was made for (at least 1), its tag (the byte in its first and last byte) and
+ * its origin; and the pass's fingerprint so far.
+ */
+export interface ReplayState<P> {
+  readonly requests: Sizes;
   readonly blocks: Slots<P>;
-  readonly sizes: Float64Array;
+  readonly made: Sizes;
   readonly tags: Uint8Array;
   /** 1 where the block came from alignedAlloc. */
   readonly aligned: Uint8Array;
-  /** MALLOCS, FREES, BYTES, HASH of the pass so far. */
-  readonly fp: Float64Array;
+  mallocs: number;
+  frees: number;
+  bytes: number;
+  hash: number;
 }
 
-const MALLOCS = 0;
-const FREES = 1;
-const BYTES = 2;
-const HASH = 3;
+/**
+ * Int32Array when every request of the trace fits in one (then the loop's index arithmetic stays in
+ * integers: with doubles it costs twice as much per op, measured), else Float64Array.
+ */
+type Sizes = Int32Array | Float64Array;
 
 // As random-mixed: short calls while V8 warms the loop up (no on-stack compiled code), long ones timed.
 const CHUNK_OPS = 1 << 14;
 const WARMUP_CHUNK_OPS = 128;
 
+/** Every pass in one go, on one allocator (no oracle: that runs in a worker of its own, replay-runner.ts). */
 export function replayTrace<P>(a: ReplayAllocator<P>, t: Trace, facts: ReplayFacts, options: ReplayOptions): ReplayRun {
-  const st = newState(a, facts);
+  const st = newReplayState(a, t, facts);
   const footprint = footprintPass(a, t, st, options);
-  timedPass(a, t, st, WARMUP_CHUNK_OPS);
-  let seconds = 0;
-  for (let l = 0; l < options.loops; l++) seconds += timedPass(a, t, st, CHUNK_OPS);
-  const fingerprint = fingerprintOf(st);
+  const timed = timedPasses(a, t, st, options.loops);
   const latency = options.latency ? latencyPasses(a, t, st, options.loops) : null;
-  return { ops: options.loops * t.length, seconds, fingerprint, ...footprint, latency };
+  return { ...timed, ...footprint, latency };
 }
 
 export interface ReplayFootprint {
@@ -94,148 +104,266 @@ export function replayFootprint<P>(
   facts: ReplayFacts,
   options: Pick<ReplayOptions, 'timeline' | 'shape'>,
 ): ReplayFootprint {
-  return footprintPass(a, t, newState(a, facts), options);
+  return footprintPass(a, t, newReplayState(a, t, facts), options);
 }
 
-function newState<P>(a: ReplayAllocator<P>, facts: ReplayFacts): ReplayState<P> {
+export function newReplayState<P>(a: ReplayAllocator<P>, t: Trace, facts: ReplayFacts): ReplayState<P> {
+  let largest = 0;
+  for (let i = 0; i < t.length; i++) largest = Math.max(largest, requestBytes(t, i));
+  const Sizes = largest < 2 ** 31 ? Int32Array : Float64Array;
+  const requests = new Sizes(t.length);
+  for (let i = 0; i < t.length; i++) requests[i] = requestBytes(t, i);
   return {
+    requests,
     blocks: a.newSlots(facts.maxId + 1),
-    sizes: new Float64Array(facts.maxId + 1),
+    made: new Sizes(facts.maxId + 1),
     tags: new Uint8Array(facts.maxId + 1),
     aligned: new Uint8Array(facts.maxId + 1),
-    fp: new Float64Array(4),
+    mallocs: 0,
+    frees: 0,
+    bytes: 0,
+    hash: 0,
   };
 }
 
-/** Op `i` of the trace on the allocator, with the first/last-byte checks; a 0-byte request is made for 1 byte. */
-function replayOp<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, i: number): void {
+/**
+ * Ops `from` to `to` of the trace on the allocator, with the first/last-byte checks; a 0-byte request
+ * is made for 1 byte. One loop per kind of pointer (BlockMemory), each over the trace's columns and the
+ * state's arrays read into locals, the fingerprint kept in locals: beyond the allocator's calls an op
+ * costs a few typed-array loads and stores, as in C's loop.
+ */
+export function replayOps<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, from: number, to: number): void {
+  if (a.memory.pointers === 'offsets') offsetOps(a as unknown as ReplayAllocator<number>, t, st as unknown as ReplayState<number>, from, to);
+  else objectOps(a, t, st, from, to);
+}
+
+/**
+ * Blocks at byte offsets into one memory: their bytes are read and written in its view (as C's loop
+ * does through the pointer), taken anew when a block lies beyond it (a wasm memory grew; its old view
+ * reads 0 bytes long).
+ */
+function offsetOps(a: ReplayAllocator<number>, t: Trace, st: ReplayState<number>, from: number, to: number): void {
+  const kinds = t.kind;
+  const ids = t.id;
+  const requests = st.requests;
+  const { blocks, made, tags, aligned } = st;
+  const target = a.target;
+  const memory = a.memory as Extract<BlockMemory, { pointers: 'offsets' }>;
+  let u8 = memory.bytes();
+  let mallocs = 0;
+  let frees = 0;
+  let bytes = 0;
+  let hash = st.hash;
+  for (let i = from; i < to; i++) {
+    const id = ids[i];
+    const k = kinds[i];
+    if (k === OP_FREE) {
+      const p = blocks[id];
+      const tag = tags[id];
+      if (p === 0 || u8[p] !== tag || u8[p + made[id] - 1] !== tag) badBlock(a, t, st, i, 'before free');
+      if (aligned[id] === 0) target.free(p);
+      else a.freeAligned(p);
+      blocks[id] = 0;
+      frees++;
+      continue;
+    }
+    const n = requests[i];
+    const b = n > 0 ? n : 1;
+    let p: number;
+    if (k === OP_MALLOC) {
+      p = target.malloc(b);
+      if (blocks[id] !== 0) badBlock(a, t, st, i, 'allocation');
+    } else {
+      p = otherAllocation(a, t, st, i, b);
+    }
+    if (p === 0) throw new ReplayOutOfMemory(i, id, b);
+    if (p + b > u8.length) u8 = memory.bytes();
+    blocks[id] = p;
+    made[id] = b;
+    aligned[id] = k === OP_ALIGNED ? 1 : 0;
+    const tag = i & 255;
+    tags[id] = tag;
+    u8[p] = tag;
+    u8[p + b - 1] = tag;
+    mallocs++;
+    bytes += n;
+    hash = fingerprintStep(hash, k, n);
+  }
+  st.mallocs += mallocs;
+  st.frees += frees;
+  st.bytes += bytes;
+  st.hash = hash;
+}
+
+/** Blocks that are objects of their own (v8): their bytes through the adapter. */
+function objectOps<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, from: number, to: number): void {
+  const kinds = t.kind;
+  const ids = t.id;
+  const requests = st.requests;
+  const { blocks, made, tags, aligned } = st;
+  const target = a.target;
+  const empty = a.empty;
+  let mallocs = 0;
+  let frees = 0;
+  let bytes = 0;
+  let hash = st.hash;
+  for (let i = from; i < to; i++) {
+    const id = ids[i];
+    const k = kinds[i];
+    if (k === OP_FREE) {
+      const p = blocks[id];
+      const tag = tags[id];
+      if (p === empty || a.byteAt(p, 0) !== tag || a.byteAt(p, made[id] - 1) !== tag) badBlock(a, t, st, i, 'before free');
+      if (aligned[id] === 0) target.free(p);
+      else a.freeAligned(p);
+      blocks[id] = empty;
+      frees++;
+      continue;
+    }
+    const n = requests[i];
+    const b = n > 0 ? n : 1;
+    let p: P;
+    if (k === OP_MALLOC) {
+      p = target.malloc(b);
+      if (blocks[id] !== empty) badBlock(a, t, st, i, 'allocation');
+    } else {
+      p = otherAllocation(a, t, st, i, b);
+    }
+    if (p === empty) throw new ReplayOutOfMemory(i, id, b);
+    blocks[id] = p;
+    made[id] = b;
+    aligned[id] = k === OP_ALIGNED ? 1 : 0;
+    const tag = i & 255;
+    tags[id] = tag;
+    a.touch(p, b, tag);
+    mallocs++;
+    bytes += n;
+    hash = fingerprintStep(hash, k, n);
+  }
+  st.mallocs += mallocs;
+  st.frees += frees;
+  st.bytes += bytes;
+  st.hash = hash;
+}
+
+/** calloc, realloc and aligned, with their checks; kept out of replayOps so its body stays small. */
+function otherAllocation<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, i: number, b: number): P {
   const id = t.id[i];
   const k = t.kind[i];
-  const blocks = st.blocks;
   const empty = a.empty;
-  if (k === OP_FREE) {
-    const p = blocks[id];
-    if (p === empty) throw new ReplayError(i, id, 'f of an ID that holds no block');
-    checkBlock(a, st, p, id, i, 'before free');
-    if (st.aligned[id] === 1) a.freeAligned(p);
-    else a.target.free(p);
-    blocks[id] = empty;
-    st.fp[FREES]++;
-    return;
+  const { blocks, tags } = st;
+  if (k === OP_REALLOC) {
+    const old = blocks[id];
+    const tag = tags[id];
+    if (old === empty || a.byteAt(old, 0) !== tag || a.byteAt(old, st.made[id] - 1) !== tag) badBlock(a, t, st, i, 'before realloc');
+    const p = a.realloc(old, st.made[id], b, st.aligned[id] === 1);
+    if (p !== empty && a.byteAt(p, 0) !== tag) throw new ReplayError(i, id, "realloc lost the block's first byte");
+    return p;
   }
-  const n = k === OP_CALLOC ? t.aux[i] * t.size[i] : t.size[i];
-  const b = n > 0 ? n : 1;
-  let p: P;
-  switch (k) {
-    case OP_MALLOC:
-      p = a.target.malloc(b);
-      break;
-    case OP_CALLOC:
-      p = n > 0 ? a.calloc(t.aux[i], t.size[i]) : a.calloc(1, 1);
-      if (p !== empty && (a.byteAt(p, 0) !== 0 || a.byteAt(p, b - 1) !== 0)) {
-        throw new ReplayError(i, id, 'calloc returned a block that is not zeroed');
-      }
-      break;
-    case OP_REALLOC: {
-      const old = blocks[id];
-      if (old === empty) throw new ReplayError(i, id, 'r of an ID that holds no block');
-      checkBlock(a, st, old, id, i, 'before realloc');
-      const was = st.sizes[id];
-      p = a.realloc(old, was > 0 ? was : 1, b, st.aligned[id] === 1);
-      if (p !== empty && a.byteAt(p, 0) !== st.tags[id]) throw new ReplayError(i, id, "realloc lost the block's first byte");
-      break;
+  if (blocks[id] !== empty) badBlock(a, t, st, i, 'allocation');
+  if (k === OP_CALLOC) {
+    const p = b === st.requests[i] ? a.calloc(t.aux[i], t.size[i]) : a.calloc(1, 1);
+    if (p !== empty && (a.byteAt(p, 0) !== 0 || a.byteAt(p, b - 1) !== 0)) {
+      throw new ReplayError(i, id, 'calloc returned a block that is not zeroed');
     }
-    case OP_ALIGNED:
-      p = a.alignedAlloc(t.aux[i], b);
-      if (p !== empty && !a.isAligned(p, t.aux[i])) throw new ReplayError(i, id, `block not aligned to ${t.aux[i]}`);
-      break;
-    default:
-      throw new ReplayError(i, id, `unknown op kind ${k}`);
+    return p;
   }
-  if (p === empty) throw new ReplayOutOfMemory(i, id, b);
-  if (k !== OP_REALLOC && blocks[id] !== empty) throw new ReplayError(i, id, 'allocation of an ID that already holds a block');
-  blocks[id] = p;
-  st.sizes[id] = n;
-  st.aligned[id] = k === OP_ALIGNED ? 1 : 0;
-  const tag = i & 255;
-  st.tags[id] = tag;
-  a.touch(p, b, tag);
-  const fp = st.fp;
-  fp[MALLOCS]++;
-  fp[BYTES] += n;
-  fp[HASH] = fingerprintStep(fp[HASH], k, n);
+  if (k === OP_ALIGNED) {
+    const p = a.alignedAlloc(t.aux[i], b);
+    if (p !== empty && !a.isAligned(p, t.aux[i])) throw new ReplayError(i, id, `block not aligned to ${t.aux[i]}`);
+    return p;
+  }
+  throw new ReplayError(i, id, `unknown op kind ${k}`);
 }
 
-// Kept out of replayOp so its body stays small for the optimiser.
-function checkBlock<P>(a: ReplayAllocator<P>, st: ReplayState<P>, p: P, id: number, i: number, when: string): void {
-  const tag = st.tags[id];
-  const last = st.sizes[id] > 0 ? st.sizes[id] - 1 : 0;
-  if (a.byteAt(p, 0) !== tag || a.byteAt(p, last) !== tag) {
-    throw new ReplayError(
-      i,
-      id,
-      `${when}: first/last byte ${a.byteAt(p, 0)}/${a.byteAt(p, last)}, written ${tag}: another block overlaps this one`,
-    );
-  }
+/** Why op `i` cannot go on: its ID holds no block (or one already), or the block's bytes were overwritten. */
+function badBlock<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, i: number, when: string): never {
+  const id = t.id[i];
+  const p = st.blocks[id];
+  const letter = t.kind[i] === OP_FREE ? 'f' : 'r';
+  if (when === 'allocation') throw new ReplayError(i, id, 'allocation of an ID that already holds a block');
+  if (p === a.empty) throw new ReplayError(i, id, `${letter} of an ID that holds no block`);
+  return blockOverwritten(a, st, p, id, i, when);
 }
 
-function runOps<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, from: number, to: number): void {
-  for (let i = from; i < to; i++) replayOp(a, t, st, i);
+function blockOverwritten<P>(a: ReplayAllocator<P>, st: ReplayState<P>, p: P, id: number, i: number, when: string): never {
+  const first = a.byteAt(p, 0);
+  const last = a.byteAt(p, st.made[id] - 1);
+  throw new ReplayError(
+    i,
+    id,
+    `${when}: first/last byte ${first}/${last}, written ${st.tags[id]}: another block overlaps this one`,
+  );
 }
 
 function beginPass<P>(st: ReplayState<P>): void {
-  st.fp.fill(0);
+  st.mallocs = st.frees = st.bytes = st.hash = 0;
 }
 
 /** Frees the blocks the trace left live (untimed), checking each first. */
 function endPass<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>): void {
+  const { blocks, tags, made } = st;
   const empty = a.empty;
-  for (let id = 0; id < st.blocks.length; id++) {
-    const p = st.blocks[id];
+  for (let id = 0; id < blocks.length; id++) {
+    const p = blocks[id];
     if (p === empty) continue;
-    checkBlock(a, st, p, id, t.length, 'at the pass end');
+    if (a.byteAt(p, 0) !== tags[id] || a.byteAt(p, made[id] - 1) !== tags[id]) blockOverwritten(a, st, p, id, t.length, 'at the pass end');
     if (st.aligned[id] === 1) a.freeAligned(p);
     else a.target.free(p);
-    st.blocks[id] = empty;
+    blocks[id] = empty;
   }
 }
 
 function fingerprintOf<P>(st: ReplayState<P>): Fingerprint {
-  const fp = st.fp;
-  return { mallocs: fp[MALLOCS], frees: fp[FREES], bytes: fp[BYTES], hash: fp[HASH] >>> 0 };
+  return { mallocs: st.mallocs, frees: st.frees, bytes: st.bytes, hash: st.hash >>> 0 };
 }
 
-/** One pass, timed; the pass-end frees are not. */
-function timedPass<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, chunk: number): number {
+/** One pass in calls of `chunk` ops; returns its seconds (the pass-end frees are not timed). */
+function pass<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, chunk: number): number {
   beginPass(st);
   const start = process.hrtime.bigint();
-  for (let from = 0; from < t.length; from += chunk) runOps(a, t, st, from, Math.min(t.length, from + chunk));
+  for (let from = 0; from < t.length; from += chunk) replayOps(a, t, st, from, Math.min(t.length, from + chunk));
   const end = process.hrtime.bigint();
   endPass(a, t, st);
   return Number(end - start) / 1e9;
 }
 
-/** The pass that writes whole blocks and watches the footprint; samples every `options.timeline` ops. */
-function footprintPass<P>(
+/** The warm-up pass, then `loops` timed passes. */
+export function timedPasses<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, loops: number): TimedPasses {
+  pass(a, t, st, WARMUP_CHUNK_OPS);
+  let seconds = 0;
+  for (let l = 0; l < loops; l++) seconds += pass(a, t, st, CHUNK_OPS);
+  return { ops: loops * t.length, seconds, fingerprint: fingerprintOf(st) };
+}
+
+/**
+ * The pass that writes whole blocks and watches the footprint; samples every `options.timeline` ops.
+ * With `record`, the block of every allocation op goes into it in order (the oracle's addresses).
+ */
+export function footprintPass<P>(
   a: ReplayAllocator<P>,
   t: Trace,
   st: ReplayState<P>,
   options: Pick<ReplayOptions, 'timeline' | 'shape'>,
+  record?: { [k: number]: P },
 ): ReplayFootprint {
   const probe = 'unavailable' in a.footprint ? null : a.footprint;
   const footprintMethod = probe ? probe.method : `unavailable: ${(a.footprint as { unavailable: string }).unavailable}`;
   const every = options.timeline ?? 0;
   const timeline: TimelineSample[] | null = every > 0 ? [] : null;
+  const requested = new Float64Array(st.made.length); // per live ID, as the trace counts it (0 stays 0)
   let live = 0;
+  let recorded = 0;
   beginPass(st);
   for (let i = 0; i < t.length; i++) {
     const id = t.id[i];
-    const before = st.blocks[id] === a.empty ? 0 : st.sizes[id];
-    replayOp(a, t, st, i);
+    const before = st.blocks[id] === a.empty ? 0 : requested[id];
+    replayOps(a, t, st, i, i + 1);
     if (t.kind[i] !== OP_FREE) {
-      const n = st.sizes[id];
-      a.fill(st.blocks[id], n > 0 ? n : 1, st.tags[id]);
-      live += n;
+      a.fill(st.blocks[id], st.made[id], st.tags[id]);
+      requested[id] = st.requests[i];
+      live += st.requests[i];
+      if (record) record[recorded++] = st.blocks[id];
     }
     live -= before;
     if (probe?.peakNeedsSampling) probe.current();
@@ -248,14 +376,14 @@ function footprintPass<P>(
   return { peakFootprintBytes, footprintMethod, timeline };
 }
 
-function latencyPasses<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, loops: number): LatencyReport {
+export function latencyPasses<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, loops: number): LatencyReport {
   const timerCost = timerCostNs();
   const hists: Histogram[] = LATENCY_OPS.map(() => newLatencyHistogram());
   for (let l = 0; l < loops; l++) {
     beginPass(st);
     for (let i = 0; i < t.length; i++) {
       const t0 = now();
-      replayOp(a, t, st, i);
+      replayOps(a, t, st, i, i + 1);
       const ns = (now() - t0) * 1e6;
       recordLatency(hists[t.kind[i]], Math.round(ns));
     }

@@ -1,0 +1,159 @@
+/**
+ * The replay's oracle (WORKLOADS.md "replay"): it hands back, allocation by allocation, the blocks an
+ * allocator gave in its footprint pass, and does no allocator work: free does nothing, calloc zeroes,
+ * realloc moves the kept bytes when the block moved. Replayed through the same loop, it costs what
+ * the loop costs: the allocator's own time is a replay's time less its oracle's.
+ */
+import type { MallocFree, ReplayAllocator } from './allocator-adapter';
+
+const NO_FOOTPRINT = { unavailable: 'the oracle does no allocator work' };
+
+/** Byte offsets into one memory: Int32Array where every offset fits in one (integer index arithmetic), else Float64Array. */
+export type Offsets = Int32Array | Float64Array;
+
+/** Room for `n` offsets into a memory of `memoryBytes` bytes. */
+export function newOffsets(memoryBytes: number, n: number): Offsets {
+  return memoryBytes <= 2 ** 31 ? new Int32Array(n) : new Float64Array(n);
+}
+
+/** For allocators whose pointers are byte offsets into one memory: the same offsets into a memory of its own. */
+export class OffsetOracle implements ReplayAllocator<number>, MallocFree<number> {
+  readonly name = 'oracle';
+  readonly empty = 0;
+  readonly target = this;
+  readonly footprint = NO_FOOTPRINT;
+  readonly memory = { pointers: 'offsets', bytes: () => this.u8 } as const;
+  private readonly u8: Uint8Array;
+  private next = 0;
+
+  /** `recorded`: the block of every allocation op of one pass, in order; the next pass starts over. */
+  constructor(
+    private readonly recorded: Offsets,
+    memoryBytes: number,
+  ) {
+    this.u8 = new Uint8Array(memoryBytes);
+  }
+
+  private take(): number {
+    const p = this.recorded[this.next];
+    this.next = this.next + 1 === this.recorded.length ? 0 : this.next + 1;
+    return p;
+  }
+
+  malloc(_size: number): number {
+    return this.take();
+  }
+
+  free(_ptr: number): void {}
+
+  calloc(n: number, size: number): number {
+    const p = this.take();
+    this.u8.fill(0, p, p + n * size);
+    return p;
+  }
+
+  realloc(ptr: number, oldSize: number, size: number): number {
+    const p = this.take();
+    if (p !== ptr) this.u8.copyWithin(p, ptr, ptr + Math.min(oldSize, size));
+    return p;
+  }
+
+  alignedAlloc(_alignment: number, _size: number): number {
+    return this.take();
+  }
+
+  freeAligned(_ptr: number): void {}
+
+  isAligned(ptr: number, alignment: number): boolean {
+    return ptr % alignment === 0;
+  }
+
+  touch(ptr: number, size: number, value: number): void {
+    this.u8[ptr] = value;
+    this.u8[ptr + size - 1] = value;
+  }
+
+  byteAt(ptr: number, offset: number): number {
+    return this.u8[ptr + offset];
+  }
+
+  fill(ptr: number, size: number, value: number): void {
+    this.u8.fill(value, ptr, ptr + size);
+  }
+
+  newSlots(n: number): Offsets {
+    return newOffsets(this.u8.length, n);
+  }
+}
+
+type Block = Uint8Array | null;
+
+/**
+ * For the JS engine's allocation (v8), whose blocks are objects: one Uint8Array per allocation op,
+ * all made before the passes (`sizes`: the bytes of each allocation op of one pass, in order).
+ */
+export class ObjectOracle implements ReplayAllocator<Block>, MallocFree<Block> {
+  readonly name = 'oracle';
+  readonly empty = null;
+  readonly target = this;
+  readonly footprint = NO_FOOTPRINT;
+  readonly memory = { pointers: 'objects' } as const;
+  private readonly blocks: Uint8Array[] = [];
+  private next = 0;
+
+  constructor(sizes: Float64Array) {
+    for (const n of sizes) this.blocks.push(new Uint8Array(n));
+  }
+
+  private take(): Uint8Array {
+    const p = this.blocks[this.next];
+    this.next = this.next + 1 === this.blocks.length ? 0 : this.next + 1;
+    return p;
+  }
+
+  malloc(_size: number): Uint8Array {
+    return this.take();
+  }
+
+  free(_ptr: Block): void {}
+
+  calloc(_n: number, _size: number): Uint8Array {
+    return this.take().fill(0);
+  }
+
+  realloc(ptr: Block, oldSize: number, size: number): Uint8Array {
+    const p = this.take();
+    p.set((ptr as Uint8Array).subarray(0, Math.min(oldSize, size)));
+    return p;
+  }
+
+  alignedAlloc(_alignment: number, _size: number): Uint8Array {
+    return this.take();
+  }
+
+  freeAligned(_ptr: Block): void {}
+
+  isAligned(): boolean {
+    return true;
+  }
+
+  touch(ptr: Block, size: number, value: number): void {
+    const block = ptr as Uint8Array;
+    block[0] = value;
+    block[size - 1] = value;
+  }
+
+  byteAt(ptr: Block, offset: number): number {
+    return (ptr as Uint8Array)[offset];
+  }
+
+  fill(ptr: Block, _size: number, value: number): void {
+    (ptr as Uint8Array).fill(value);
+  }
+
+  newSlots(n: number): Block[] {
+    const slots: Block[] = [];
+    for (let s = 0; s < n; s++) slots.push(null);
+    return slots;
+  }
+}
