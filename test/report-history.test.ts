@@ -57,8 +57,9 @@ describe('history over commits', () => {
   });
 
   it('takes the allocator-only ratio from allocatorNsPerOp where rows have it', () => {
-    const row = (allocator: string, rep: number, ns: number) =>
-      ({ ...Object.fromEntries(COLUMNS.map((c) => [c, ''])), bench: 'replay', size: 'git-log', allocator, threads: '1', engine: 'node', rep: String(rep), opsPerSec: '1', commit: 'f'.repeat(40), allocatorNsPerOp: String(ns) }) as CsvRow;
+    const empty = Object.fromEntries(COLUMNS.map((c) => [c, ''])) as CsvRow;
+    const row = (allocator: string, rep: number, ns: number): CsvRow & { allocatorNsPerOp: string } =>
+      ({ ...empty, bench: 'replay', size: 'git-log', allocator, threads: '1', engine: 'node', rep: String(rep), opsPerSec: '1', commit: 'f'.repeat(40), allocatorNsPerOp: String(ns) });
     const samples = keyFigureSamples([row('hakmem', 1, 20), row('system', 1, 30), row('hakmem', 2, 25), row('system', 2, 30)]);
     const allocator = samples.find((s) => s.figure === 'allocator-ratio');
     assert.deepEqual(allocator?.samples, [1.5, 1.2]);
