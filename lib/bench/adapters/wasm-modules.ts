@@ -5,7 +5,7 @@
  * - wasm-emmalloc, wasm-emdlmalloc: Debian's emscripten with -sMALLOC=emmalloc / dlmalloc, standalone.
  * Memory is capped at 2 GiB, so every pointer an export returns is a non-negative int32.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { BUILD_CACHE, buildC, PROJECT_ROOT, type BuildTarget, type Compiler, type Prerequisite, type Skipped } from '../../build/build-c';
 import type { WasmAllocatorName } from './allocators';
@@ -55,19 +55,11 @@ function wasiTarget(options: WasmBuildOptions, output: string): BuildTarget {
   };
 }
 
-/** clang's runtime library for wasm32 (in a folder named by clang's full version). */
+/** clang's runtime library for wasm32 (in a folder named by clang's full version, e.g. 14.0.6). */
 function wasmBuiltins(): Prerequisite {
   const root = '/usr/lib/llvm-14/lib/clang';
-  const version = readdirSafe(root)[0] ?? '14';
+  const version = existsSync(root) ? (readdirSync(root)[0] ?? '14') : '14';
   return { file: path.join(root, version, 'lib', 'wasi', 'libclang_rt.builtins-wasm32.a'), debianPackage: 'libclang-rt-14-dev-wasm32' };
-}
-
-function readdirSafe(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
 }
 
 function emscriptenTarget(name: Exclude<WasmAllocatorName, 'wasm-dlmalloc'>, options: WasmBuildOptions, output: string): BuildTarget {

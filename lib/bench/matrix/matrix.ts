@@ -38,7 +38,7 @@ interface Profile {
 }
 
 export const PROFILES: Readonly<Record<'quick' | 'full' | 'tiny', Profile>> = {
-  /** About 10 minutes on 2 cores for all seven allocators. Five reps: with three, a rank-sum test can never reach p < 0.05. */
+  /** About 10 minutes on 2 cores for the seven allocators before the wasm ones. Five reps: with three, a rank-sum test can never reach p < 0.05. */
   quick: { cycles: 2_000_000, reps: 5, loops: 3 },
   /** The seed's standard run length (10M-20M cycles: short runs measure cold start); replays of about a second. */
   full: { cycles: 20_000_000, reps: 7, loops: 20 },
@@ -490,6 +490,9 @@ function toRow(
     peakHeapBytes: cell(r.peakHeapBytes),
     peakFootprintBytes: cell(r.peakFootprintBytes),
     utilization: cell(r.utilization),
+    footprintByStatsBytes: cell(r.footprintByStats?.bytes),
+    harnessNsPerOp: cell(r.harnessNsPerOp),
+    allocatorNsPerOp: cell(r.allocatorNsPerOp),
     fingerprint: f ? `${f.mallocs}/${f.frees}/${f.bytes}/${f.hash}` : '',
     skipped: cell(r.skipped),
     commit: checkout.commit ?? '',
