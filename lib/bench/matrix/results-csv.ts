@@ -20,11 +20,14 @@
  *   peakLiveBytes, peakHeapBytes   empty where unknown
  *   peakFootprintBytes, utilization   replay: the memory the allocator held at most, and peak live
  *                bytes over it (empty for the other benches and where unknown: v8)
+ *   footprintByStatsBytes   replay, native allocators: the peak by the allocator's own statistics
+ *   harnessNsPerOp, allocatorNsPerOp   replay: the oracle's ns per op (the loop doing no allocator
+ *                work) and the rest, the allocator's own (empty where the oracle did not run)
  *   fingerprint  mallocs/frees/bytes/hash: equal fingerprints, same work
  *   skipped      why the baseline could not run here (empty when it ran)
  *   commit, dirty   the code it was measured with (lib/bench/matrix/provenance.ts)
  *
- * Sets written before the align, engine or footprint columns still read: their hakmem rows as align 1
+ * Sets written before the align, engine, footprint or oracle columns still read: their hakmem rows as align 1
  * (every block had the 1-byte header), every row as engine node, version '' (the node in their
  * record), no footprint.
  */
@@ -54,6 +57,9 @@ export const COLUMNS = [
   'peakHeapBytes',
   'peakFootprintBytes',
   'utilization',
+  'footprintByStatsBytes',
+  'harnessNsPerOp',
+  'allocatorNsPerOp',
   'fingerprint',
   'skipped',
   'commit',
@@ -74,6 +80,9 @@ const ADDED_COLUMNS: Partial<Record<Column, (row: CsvRow) => string>> = {
   engineVersion: () => '',
   peakFootprintBytes: () => '',
   utilization: () => '',
+  footprintByStatsBytes: () => '',
+  harnessNsPerOp: () => '',
+  allocatorNsPerOp: () => '',
 };
 
 /**
