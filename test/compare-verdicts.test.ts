@@ -56,6 +56,36 @@ describe('compare verdicts', () => {
     assert.ok((c.p as number) > 0.05);
   });
 
+  it('replay rows: the allocator alone compared beside end to end, from its ns per op less the oracle', () => {
+    const ns = [10, 10.2, 9.8, 10.1, 9.9, 10.05, 9.95];
+    const replaySet = (name: string, endToEnd: number[], own: number[]): ResultSet => ({
+      name,
+      record: null,
+      rows: own.map((x, i) =>
+        row({ bench: 'replay', size: 'gcc-cc1', allocator: 'system', rep: String(i + 1), opsPerSec: String(endToEnd[i]), allocatorNsPerOp: String(x) }),
+      ),
+    });
+    // B's loop is the same, its allocator twice as fast: end to end a little faster, allocator only 2x.
+    const cells = compareSets(replaySet('A', base, ns), replaySet('B', base.map((x) => x * 1.1), ns.map((x) => x / 2)), CHECKOUT).cells;
+    assert.deepEqual(cells.map((c) => c.label.measure), ['end to end', 'allocator only']);
+    assert.ok(Math.abs((cells[0].ratio as number) - 1.1) < 1e-9);
+    assert.ok(Math.abs((cells[1].ratio as number) - 2) < 1e-9);
+    assert.equal(cells[1].verdict, 'faster');
+    assert.match(formatComparison({ a: 'A', b: 'B', cells, warnings: [] }), /replay\s+gcc-cc1\s+system\s+allocator only\s+7\/7\s+100\.0M\s+200\.0M\s+2\.000/);
+  });
+
+  it('no allocator-only comparison where a row has no oracle figure or one within its noise (<= 0)', () => {
+    const replay = (name: string, own: string) => ({
+      name,
+      record: null,
+      rows: base.map((r, i) => row({ bench: 'replay', size: 't', rep: String(i + 1), opsPerSec: String(r), allocatorNsPerOp: i === 0 ? own : '5' })),
+    });
+    for (const own of ['', '-0.3']) {
+      const cells = compareSets(replay('A', own), replay('B', '5'), CHECKOUT).cells;
+      assert.deepEqual(cells.map((c) => c.label.measure), ['end to end'], `allocatorNsPerOp '${own}'`);
+    }
+  });
+
   it('3 against 3 can never reach p < 0.05: "too few reps", not a false verdict', () => {
     const c = verdictOf(set('A', { system: [1, 2, 3] }), set('B', { system: [10, 20, 30] }), 'system');
     assert.equal(c.verdict, 'too few reps');
@@ -113,8 +143,8 @@ describe('scripts/compare.ts', () => {
       });
     const ok = run([path.join(dir, 'a'), path.join(dir, 'b.csv')]);
     assert.equal(ok.status, 0, ok.stderr);
-    assert.match(ok.stdout, /bench\s+size\s+allocator\s+n A\/B\s+A median\s+B median\s+B\/A\s+95% CI\s+p\s+verdict/);
-    assert.match(ok.stdout, /fixed\s+128\s+system\s+5\/5\s+100\.0\s+150\.0\s+1\.500\s+\[[\d.]+, [\d.]+\]\s+0\.01\d\s+faster/);
+    assert.match(ok.stdout, /bench\s+size\s+allocator\s+measure\s+n A\/B\s+A median\s+B median\s+B\/A\s+95% CI\s+p\s+verdict/);
+    assert.match(ok.stdout, /fixed\s+128\s+system\s+end to end\s+5\/5\s+100\.0\s+150\.0\s+1\.500\s+\[[\d.]+, [\d.]+\]\s+0\.01\d\s+faster/);
     const bad = run([path.join(dir, 'a')]);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /expected two result sets, got 1/);

@@ -25,9 +25,15 @@ export interface ResultSet {
 
 export type Verdict = 'faster' | 'slower' | 'no difference' | 'too few reps' | 'not comparable';
 
+/**
+ * What a cell compares: the throughput end to end, or for replay also the allocator alone (its ns per
+ * op less its oracle's, WORKLOADS.md "replay"), as ops per second of allocator time.
+ */
+export type Measure = 'end to end' | 'allocator only';
+
 export interface CellComparison {
-  /** bench, size, allocator (with :preset and /debug), threads. */
-  label: { bench: string; size: string; allocator: string; threads: string; engine: string };
+  /** bench, size, allocator (with :preset and /debug), threads, engine, and what is compared. */
+  label: { bench: string; size: string; allocator: string; threads: string; engine: string; measure: Measure };
   a: number[];
   b: number[];
   medianA: number | null;
@@ -77,6 +83,12 @@ function groupByCell(rows: readonly CsvRow[]): Map<string, CsvRow[]> {
 
 const measuredRates = (rows: readonly CsvRow[]) => rows.filter((r) => r.skipped === '').map((r) => Number(r.opsPerSec));
 
+/** Ops per second of allocator time; none when a row has no oracle figure or one within the oracle's noise (<= 0). */
+function allocatorRates(rows: readonly CsvRow[]): number[] | null {
+  const ns = rows.filter((r) => r.skipped === '').map((r) => (r.allocatorNsPerOp === '' ? NaN : Number(r.allocatorNsPerOp)));
+  return ns.length > 0 && ns.every((x) => x > 0) ? ns.map((x) => 1e9 / x) : null;
+}
+
 export function compareSets(a: ResultSet, b: ResultSet, checkout: Checkout): Comparison {
   const cellsA = groupByCell(a.rows);
   const cellsB = groupByCell(b.rows);
@@ -92,6 +104,7 @@ export function compareSets(a: ResultSet, b: ResultSet, checkout: Checkout): Com
       allocator: allocatorLabel(sample),
       threads: sample.threads,
       engine: sample.engine,
+      measure: 'end to end' as Measure,
     };
     const fingerprints = (rows: CsvRow[]) => [...new Set(rows.map((r) => r.fingerprint).filter(Boolean))].join(' ');
     const [fa, fb] = [fingerprints(rowsA), fingerprints(rowsB)];
@@ -100,14 +113,15 @@ export function compareSets(a: ResultSet, b: ResultSet, checkout: Checkout): Com
         `${label.bench} ${label.size} ${label.allocator}: A and B have different fingerprints (${fa} vs ${fb}): not the same work`,
       );
     }
-    return compareCell(label, rowsA, rowsB);
+    const endToEnd = compareCell(label, rowsA, rowsB, measuredRates(rowsA), measuredRates(rowsB));
+    const [ownA, ownB] = [allocatorRates(rowsA), allocatorRates(rowsB)];
+    if (ownA === null || ownB === null) return [endToEnd];
+    return [endToEnd, compareCell({ ...label, measure: 'allocator only' }, rowsA, rowsB, ownA, ownB)];
   });
-  return { a: a.name, b: b.name, cells, warnings };
+  return { a: a.name, b: b.name, cells: cells.flat(), warnings };
 }
 
-function compareCell(label: CellComparison['label'], rowsA: CsvRow[], rowsB: CsvRow[]): CellComparison {
-  const a = measuredRates(rowsA);
-  const b = measuredRates(rowsB);
+function compareCell(label: CellComparison['label'], rowsA: CsvRow[], rowsB: CsvRow[], a: number[], b: number[]): CellComparison {
   const none = { medianA: a.length ? median(a) : null, medianB: b.length ? median(b) : null, ratio: null, low: null, high: null, p: null };
   const missing = (rows: CsvRow[], side: string) =>
     rows.length === 0 ? `not in ${side}` : `skipped in ${side}: ${rows.find((r) => r.skipped)?.skipped ?? ''}`;
@@ -182,12 +196,13 @@ function setWarnings(a: ResultSet, b: ResultSet, checkout: Checkout): string[] {
 
 /** The comparison as a table with its warnings, for a terminal. */
 export function formatComparison(c: Comparison): string {
-  const header = ['bench', 'size', 'allocator', 'n A/B', 'A median', 'B median', 'B/A', '95% CI', 'p', 'verdict'];
+  const header = ['bench', 'size', 'allocator', 'measure', 'n A/B', 'A median', 'B median', 'B/A', '95% CI', 'p', 'verdict'];
   const fmtRatio = (x: number | null) => (x === null ? '-' : x.toFixed(3));
   const body = c.cells.map((cell) => [
     cell.label.bench,
     cell.label.size,
     cell.label.allocator + (cell.label.threads !== '1' ? ` x${cell.label.threads}` : '') + (cell.label.engine && cell.label.engine !== 'node' ? ` on ${cell.label.engine}` : ''),
+    cell.label.measure,
     `${cell.a.length}/${cell.b.length}`,
     cell.medianA === null ? '-' : formatRate(cell.medianA),
     cell.medianB === null ? '-' : formatRate(cell.medianB),
@@ -200,6 +215,7 @@ export function formatComparison(c: Comparison): string {
   const line = (r: string[]) => r.map((f, i) => (i === r.length - 1 ? f : f.padEnd(widths[i]))).join('  ').trimEnd();
   const out = [
     `A = ${c.a}, B = ${c.b}: throughput (ops/s), B/A > 1 means B is faster; verdict by rank-sum test at p < ${ALPHA}`,
+    `replay rows also compare the allocator only: ops per second of its time less its oracle's (the replay loop's own)`,
     '',
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
