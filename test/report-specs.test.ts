@@ -151,6 +151,22 @@ describe('report chart specs', () => {
     assert.deepEqual(bars.filter((b) => b.series === 'hakmem:current').map((b) => [b.trace, b.utilization]), [['git-log', 0.6], ['gcc-cc1', 0.6]], 'the median leaves out the one 30% run');
   });
 
+  it('replayRatios of the allocator only: rates from its ns per op less the oracle, runs without one left out', async () => {
+    // git-log: glibc's allocator 20 ns/op, hakmem's 10 (2.00x); end to end hakmem is the slower (0.50x).
+    const run = (allocator: string, rep: number, mops: number, allocatorNsPerOp: number | null) =>
+      ({ bench: 'replay', allocator, preset: allocator === 'hakmem' ? 'current' : null, build: allocator === 'hakmem' ? 'release' : null,
+         align: allocator === 'hakmem' ? 1 : null, args: { file: 'data/traces/git-log.trace.gz', loops: 1 }, rep, opsPerSec: mops * 1e6,
+         peakLiveBytes: 600, peakFootprintBytes: 800, utilization: 0.75, harnessNsPerOp: 5, allocatorNsPerOp }) as unknown as BenchResult & { rep: number };
+    const rows = replayRows([1, 2, 3].flatMap((rep) => [run('system', rep, 100, 20), run('hakmem', rep, 50, rep === 3 ? null : 10)]));
+    assert.deepEqual(rows.map((r) => r.allocatorNsPerOp), [20, 10, 20, 10, 20, null]);
+    const spec = replayRatios(rows, 'allocator only', 'allocator only');
+    const bars = (spec as unknown as { layer: [{ data: { values: { series: string; ratio: number; reps: number }[] } }] }).layer[0].data.values;
+    assert.deepEqual(bars.map((b) => [b.series, b.ratio, b.reps]), [['hakmem:current', 2, 2]]);
+    const endToEnd = (replayRatios(rows) as unknown as typeof spec).layer[0].data.values;
+    assert.deepEqual(endToEnd.map((b) => [b.series, b.ratio, b.reps]), [['hakmem:current', 0.5, 3]]);
+    assert.ok(texts(await renderSvg(spec)).includes('2.00×'));
+  });
+
   it('plot() outside a notebook returns the SVG', async () => {
     const svg = await plot(heapMap([{ superslab: 0, slab: 0, cls: 1, used: 1, capacity: 2 }]));
     assert.match(svg ?? '', /^<svg[\s\S]*<\/svg>$/);

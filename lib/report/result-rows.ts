@@ -122,5 +122,8 @@ export function replayRows(results: ReadonlyArray<BenchResult & { label?: string
       peakLiveBytes: r.peakLiveBytes ?? 0,
       peakFootprintBytes: r.peakFootprintBytes ?? null,
       utilization: r.utilization ?? null,
+      harnessNsPerOp: r.harnessNsPerOp ?? null,
+      allocatorNsPerOp: r.allocatorNsPerOp ?? null,
+      footprintByStatsBytes: r.footprintByStats?.bytes ?? null,
     }));
 }

@@ -1,5 +1,5 @@
-// Replayed traces side by side: per trace, each allocator's median throughput over glibc's, and each
-// allocator's utilization (peak live bytes over its peak footprint).
+// Replayed traces side by side: per trace, each allocator's median throughput over glibc's (end to end,
+// or of the allocator alone), and each allocator's utilization (peak live bytes over its peak footprint).
 import type { VegaLiteSpec } from "../plot";
 import { groupBy, median, seriesOrder, SYSTEM } from "./aggregate";
 import type { ReplayRow } from "./rows";
@@ -12,10 +12,27 @@ function traceOrder(rows: readonly ReplayRow[]): string[] {
   return [...new Set(rows.map((r) => r.trace))];
 }
 
+/**
+ * What a replay ratio measures: the throughput end to end (the replay loop's own time included), or
+ * the allocator alone: ops per second of its time less its oracle's (WORKLOADS.md "replay"). Runs
+ * without an oracle figure, or one within its noise (<= 0), have no allocator-only rate.
+ */
+export type ReplayMeasure = "end to end" | "allocator only";
+
+function rateOf(r: ReplayRow, measure: ReplayMeasure): number | null {
+  if (measure === "end to end") return r.opsPerSec;
+  return r.allocatorNsPerOp !== null && r.allocatorNsPerOp > 0 ? 1e9 / r.allocatorNsPerOp : null;
+}
+
 /** Median throughput over glibc's median on the same trace, a bar per allocator (glibc is the 1.00x line). */
-export function replayRatios(rows: readonly ReplayRow[], title = "Throughput relative to glibc, per trace"): VegaLiteSpec {
-  const cells = [...groupBy(rows, (r) => JSON.stringify([r.trace, r.allocator])).values()].map((cell) => ({
-    trace: cell[0].trace, series: cell[0].allocator, rates: cell.map((r) => r.opsPerSec), reps: cell.length,
+export function replayRatios(
+  rows: readonly ReplayRow[],
+  title = "Throughput relative to glibc, per trace (end to end)",
+  measure: ReplayMeasure = "end to end",
+): VegaLiteSpec {
+  const measured = rows.filter((r) => rateOf(r, measure) !== null);
+  const cells = [...groupBy(measured, (r) => JSON.stringify([r.trace, r.allocator])).values()].map((cell) => ({
+    trace: cell[0].trace, series: cell[0].allocator, rates: cell.map((r) => rateOf(r, measure) as number), reps: cell.length,
   }));
   const base = new Map(cells.filter((c) => c.series === SYSTEM).map((c) => [c.trace, c.rates]));
   const points = cells
@@ -33,7 +50,8 @@ export function replayRatios(rows: readonly ReplayRow[], title = "Throughput rel
     value: { field: "ratio", title: "× glibc (median)" },
     label: "ratioLabel",
     tooltip: [
-      { field: "series", title: "allocator" }, { field: "trace" }, { field: "mops", format: ".1f", title: "M ops/s (median)" },
+      { field: "series", title: "allocator" }, { field: "trace" },
+      { field: "mops", format: ".1f", title: measure === "end to end" ? "M ops/s (median)" : "M ops/s of allocator time (median)" },
       { field: "ratioLabel", title: "vs glibc (median)" }, { field: "intervalLabel", title: "vs glibc, interval" }, { field: "reps", title: "runs" },
     ],
     unitLabel: "glibc = 1.00×",
