@@ -159,10 +159,11 @@ describe('report chart specs', () => {
          peakLiveBytes: 600, peakFootprintBytes: 800, utilization: 0.75, harnessNsPerOp: 5, allocatorNsPerOp }) as unknown as BenchResult & { rep: number };
     const rows = replayRows([1, 2, 3].flatMap((rep) => [run('system', rep, 100, 20), run('hakmem', rep, 50, rep === 3 ? null : 10)]));
     assert.deepEqual(rows.map((r) => r.allocatorNsPerOp), [20, 10, 20, 10, 20, null]);
+    type Bars = { layer: [{ data: { values: { series: string; ratio: number; reps: number }[] } }] };
     const spec = replayRatios(rows, 'allocator only', 'allocator only');
-    const bars = (spec as unknown as { layer: [{ data: { values: { series: string; ratio: number; reps: number }[] } }] }).layer[0].data.values;
+    const bars = (spec as unknown as Bars).layer[0].data.values;
     assert.deepEqual(bars.map((b) => [b.series, b.ratio, b.reps]), [['hakmem:current', 2, 2]]);
-    const endToEnd = (replayRatios(rows) as unknown as typeof spec).layer[0].data.values;
+    const endToEnd = (replayRatios(rows) as unknown as Bars).layer[0].data.values;
     assert.deepEqual(endToEnd.map((b) => [b.series, b.ratio, b.reps]), [['hakmem:current', 0.5, 3]]);
     assert.ok(texts(await renderSvg(spec)).includes('2.00×'));
   });
