@@ -7,6 +7,7 @@ import { benchInFreshProcess } from '../lib/bench/bench-process';
 import { unavailableReason } from '../lib/bench/adapters/index';
 import { RUNNING_NODE, currentRuntime } from '../lib/bench/engines/engines';
 import { pinOf, resolveEngine } from '../lib/bench/engines/install';
+import { formatBreakdown } from '../lib/bench/measures/breakdown';
 import { formatResultLine, runBench, skippedResult, type BenchResult } from '../lib/bench/runner';
 import { runMain } from './run-main';
 
@@ -25,6 +26,7 @@ async function main(): Promise<number> {
   }
   const result = command.engine === RUNNING_NODE ? await runHere(command) : await runOnEngine(command);
   process.stdout.write(command.json ? `${JSON.stringify(result)}\n` : `${formatResultLine(result)}\n`);
+  if (!command.json && result.breakdown) process.stdout.write(`${formatBreakdown(result.breakdown)}\n`);
   return 0;
 }
 

@@ -396,6 +396,29 @@ describe('the oracle (the replay loop with no allocator work)', () => {
   });
 });
 
+describe('replay --breakdown (hakmem)', () => {
+  test('time per op kind and tier: every op counted once, in its tier, realloc in place or moved', async () => {
+    // tiny 100 B, mid 4000 B, large 200 KB; realloc 100 -> 50 stays in place, 50 -> 3000 moves to mid.
+    const t = traceOf([
+      ['m', 0, 100], ['m', 1, 4000], ['m', 2, 200_000], ['c', 3, 4, 8],
+      ['r', 0, 50], ['r', 0, 3000], ['f', 0], ['f', 1], ['f', 2], ['f', 3],
+    ]);
+    const file = await binaryFile(t, 'breakdown');
+    const r = await runBench({ bench: 'replay', allocator: 'hakmem', threads: 1, engine: 'node', json: true, timeline: null, latency: false, breakdown: true, args: { file, loops: 1 } });
+    const b = r.breakdown!;
+    const cells = Object.fromEntries(b.rows.map((row) => [`${row.op} ${row.tier}${row.how ? ` ${row.how}` : ''}`, row.count]));
+    assert.deepEqual(cells, {
+      'malloc tiny': 1, 'malloc mid': 1, 'malloc large': 1, 'calloc tiny': 1,
+      'realloc tiny in place': 1, 'realloc mid moved': 1,
+      'free mid': 2, 'free large': 1, 'free tiny': 1,
+    });
+    assert.ok(Math.abs(b.rows.reduce((sum, row) => sum + row.share, 0) - 1) < 1e-9 || b.rows.every((row) => row.totalMs === 0));
+    assert.ok(b.rows.every((row) => row.meanNs >= 0 && row.totalMs >= 0));
+    assert.ok(b.timerCostNs > 0);
+    assert.equal(b.routes.large, 4, 'the large block, freed in each of the footprint, warm-up, timed and breakdown passes');
+  });
+});
+
 describe('latency histograms', () => {
   test('percentiles of 1..100000 ns, each once, within the bucket resolution', () => {
     const h = newLatencyHistogram();
@@ -473,6 +496,8 @@ describe('replay command line', () => {
     usage(['fixed', '10', '4', '1', '--size', '8', '--latency'], '--latency applies to replay only');
     usage(['larson', '1', '8', '64', '10', '1', '1', '1', '--timeline', '5'], '--timeline applies to random-mixed, fixed and replay only');
     usage(['replay', 'f', '--threads', '2'], '--threads applies to random-mixed and fixed only');
+    usage(['fixed', '10', '4', '1', '--size', '8', '--breakdown'], '--breakdown applies to replay only');
+    usage(['replay', 'f', '--breakdown', '--allocator', 'system'], "--breakdown applies to --allocator hakmem only (the tiers are hakmem's)");
     const r = parseBenchArgs(['replay', 'f.hktrace', '--timeline', '100', '--latency'], {});
     assert.ok(!('help' in r) && r.bench === 'replay');
     assert.deepEqual(r.args, { file: 'f.hktrace', loops: 1 });

@@ -104,8 +104,12 @@ export class AlignedHeap extends Heap {
     return b;
   }
 
+  // The largest mid request is the largest mid class itself (no header to make room for).
+  protected override midLargestRequest(): number {
+    return this.midMaxRequest + 1;
+  }
+
   protected override mallocSlow(size: number): number {
-    // The largest mid request is the largest mid class itself (no header to make room for).
     if (size <= this.midMaxRequest + 1 && size >>> 0 === size && !this.detached) {
       const cls = this.midClassOf[(size + 511) >> 9];
       if (this.midHeads[cls] === 0 && midRefill(this.mem, this.midHeads, this.midCounts, cls, (this.midCacheCapacity[cls] >> 1) || 1, this.tid) === 0) {

@@ -364,6 +364,16 @@ export class Heap implements PoolThread {
     return this.blockUsable(ptr, "usableSize");
   }
 
+  /** The tier that serves a malloc of `size` bytes on this heap (for breakdowns; the heap itself never asks). */
+  tierOf(size: number): "tiny" | "mid" | "large" {
+    return size < this.tinyLimit ? "tiny" : size <= this.midLargestRequest() ? "mid" : "large";
+  }
+
+  /** The largest request the mid tier serves. */
+  protected midLargestRequest(): number {
+    return this.midMaxRequest;
+  }
+
   /** The usable size of the live block at `ptr`, refusing anything else with a message naming `op`. */
   protected blockUsable(ptr: number, op: string): number {
     return usableSize(this, ptr, op);

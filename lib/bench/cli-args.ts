@@ -53,6 +53,8 @@ interface RequestBase {
   timeline: number | null;
   /** replay: time every op, in passes of their own. */
   latency: boolean;
+  /** replay on hakmem: time per op kind and tier, in a pass of its own. */
+  breakdown?: boolean;
 }
 
 export type CrossThreadArgs = CrossThreadParams;
@@ -119,6 +121,8 @@ options:
   --timeline K       random-mixed, fixed, replay: live bytes and footprint every K ops, in a pass
                      of its own (random-mixed/fixed: CYCLES at most ${MAX_TIMELINE_CYCLES})
   --latency          replay: also time every op (own passes) and report p50..p99.99 and max per op kind
+  --breakdown        replay on hakmem: also time every op (a pass of its own) and report the time per
+                     op kind and tier (tiny, mid, large; realloc in place or moved) and the frees per route
   --json             print one JSON object instead of a line
   --help             this text
 `;
@@ -155,6 +159,7 @@ const OPTIONS = {
   loops: { type: 'string' },
   timeline: { type: 'string' },
   latency: { type: 'boolean' },
+  breakdown: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
@@ -199,13 +204,15 @@ export function parseBenchArgs(
   }
   const engine = o.engine ?? RUNNING_NODE;
   if (!isEngineName(engine)) throw new UsageError(`unknown engine '${engine}' (expected one of ${ENGINES.join(', ')})`);
-  const onlyFor = (flag: 'min' | 'max' | 'size' | 'threads' | 'loops' | 'timeline' | 'latency', benches: string) => {
+  const onlyFor = (flag: 'min' | 'max' | 'size' | 'threads' | 'loops' | 'timeline' | 'latency' | 'breakdown', benches: string) => {
     if (o[flag] !== undefined) throw new UsageError(`--${flag} applies to ${benches} only`);
   };
   if (bench !== 'replay') {
     onlyFor('loops', 'replay');
     onlyFor('latency', 'replay');
+    onlyFor('breakdown', 'replay');
   }
+  if (o.breakdown && allocator !== 'hakmem') throw new UsageError("--breakdown applies to --allocator hakmem only (the tiers are hakmem's)");
   if (bench === 'larson') onlyFor('timeline', 'random-mixed, fixed and replay');
   if (o.align !== undefined && !(HEAP_ALIGNMENTS as readonly number[]).includes(Number(o.align))) {
     throw new UsageError(`--align must be 1, 8 or 16, got '${o.align}'`);
@@ -219,6 +226,7 @@ export function parseBenchArgs(
     json: o.json ?? false,
     timeline: o.timeline === undefined ? null : whole('--timeline K', o.timeline, LIMITS.TIMELINE),
     latency: o.latency ?? false,
+    breakdown: o.breakdown ?? false,
   };
 
   if (bench === 'replay') {

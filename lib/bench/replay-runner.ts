@@ -17,8 +17,10 @@ import { isSkipped, runNative } from './native/run-native';
 import { measured, skippedFields, withHeapHint, type BenchResult, type ResultBase } from './runner';
 import type { Fingerprint } from './workloads/random-mixed';
 import { randomMixedTrace } from './workloads/random-mixed-trace';
+import { replayBreakdown } from './measures/breakdown';
 import { runOracle, ORACLE_METHOD, type OracleOutcome } from './measures/oracle-run';
-import { footprintPass, latencyPasses, newReplayState, replayFootprint, ReplayOutOfMemory, timedPasses } from './workloads/replay';
+import type { ReplayAllocator } from './adapters/allocator-adapter';
+import { footprintPass, latencyPasses, newReplayState, replayFootprint, ReplayOutOfMemory, timedPasses, type ReplayState } from './workloads/replay';
 import { replayFacts, type ReplayFacts } from './workloads/replay-facts';
 
 type ReplayRequest = Extract<BenchRequest, { bench: 'replay' }>;
@@ -68,6 +70,7 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
     const r = withHeapHint(ts.hakmem, () => timedPasses(a, trace, st, loops));
     checkFingerprint(allocator, r.fingerprint, facts);
     const latency = request.latency ? latencyPasses(a, trace, st, loops) : null;
+    const breakdown = request.breakdown && ts.heap ? replayBreakdown(a as ReplayAllocator<number>, ts.heap, trace, st as ReplayState<number>) : null;
     return {
       ...base(ts.hakmem),
       ...measured(r, facts.peakLiveBytes, ts.peakHeapBytes()),
@@ -75,6 +78,7 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
       ...replayFields(facts, footprint.peakFootprintBytes, footprint.footprintMethod),
       ...(footprint.timeline ? { timeline: footprint.timeline } : {}),
       ...(latency ? { latency } : {}),
+      ...(breakdown ? { breakdown } : {}),
     };
   } catch (e) {
     if (!(e instanceof ReplayOutOfMemory)) throw e;

@@ -6,6 +6,7 @@
 import { createTsAllocator, type HakmemConfig } from './adapters/index';
 import { isNativeAllocator, type AllocatorName } from './adapters/allocators';
 import type { BenchName, BenchRequest, CrossThreadArgs, LarsonArgs, RandomMixedArgs, ReplayArgs } from './cli-args';
+import type { Breakdown } from './measures/breakdown';
 import type { LatencyReport } from './measures/latency';
 import type { TimelineSample } from './measures/timeline';
 import { larson } from './workloads/larson';
@@ -60,6 +61,8 @@ export interface BenchResult {
   timeline?: TimelineSample[];
   /** replay --latency: per-op latency percentiles, from passes of their own. */
   latency?: LatencyReport;
+  /** replay --breakdown (hakmem): time per op kind and tier, from a pass of its own. */
+  breakdown?: Breakdown;
 }
 
 /** The request's common fields, as a result prints them first: what ran, with which configuration. */

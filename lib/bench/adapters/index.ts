@@ -2,6 +2,7 @@
 import type { BuildMode } from '../../alloc/config';
 import type { PresetName } from '../../alloc/presets';
 import type { HeapAlignment } from '../../alloc/size-classes';
+import type { Heap } from '../../alloc/heap';
 import type { ReplayAllocator } from './allocator-adapter';
 import { isWasmAllocator, type AllocatorName, type TsAllocatorName } from './allocators';
 import { HakmemAllocator, type HakmemShape } from './hakmem';
@@ -39,6 +40,8 @@ export interface TsAllocator {
   peakHeapBytes(): number | null;
   /** hakmem: its SuperSlabs and slabs by state, for timeline samples. */
   shape?: () => HakmemShape;
+  /** hakmem: the heap itself (a breakdown asks it for tiers and free routes). */
+  heap?: Heap;
 }
 
 export async function createTsAllocator(name: TsAllocatorName, options: TsAllocatorOptions): Promise<TsAllocator> {
@@ -51,6 +54,7 @@ export async function createTsAllocator(name: TsAllocatorName, options: TsAlloca
       return {
         allocator,
         shape: () => allocator.shape(),
+        heap,
         hakmem: { preset: heap.config.preset, build: heap.config.build, align: heap.config.align, configHash: heap.configHash },
         peakHeapBytes: () => heap.stats().peakHeapBytes,
       };

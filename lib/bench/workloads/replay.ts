@@ -379,19 +379,25 @@ export function footprintPass<P>(
 export function latencyPasses<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, loops: number): LatencyReport {
   const timerCost = timerCostNs();
   const hists: Histogram[] = LATENCY_OPS.map(() => newLatencyHistogram());
-  for (let l = 0; l < loops; l++) {
-    beginPass(st);
-    for (let i = 0; i < t.length; i++) {
-      const t0 = now();
-      replayOps(a, t, st, i, i + 1);
-      const ns = (now() - t0) * 1e6;
-      recordLatency(hists[t.kind[i]], Math.round(ns));
-    }
-    endPass(a, t, st);
-  }
+  for (let l = 0; l < loops; l++) opTimedPass(a, t, st, (i, _before, ns) => recordLatency(hists[t.kind[i]], Math.round(ns)));
   const ops: LatencyReport['ops'] = {};
   LATENCY_OPS.forEach((name, k) => {
     if (hists[k].totalCount > 0) ops[name] = opLatency(hists[k]);
   });
   return { clock: CLOCK, timerCostNs: timerCost, ops };
+}
+
+/**
+ * One pass with every op timed on its own (the clock read included): after op `i`, `record(i, before,
+ * ns)`, `before` being the block its ID held before the op (the state holds the block after it).
+ */
+export function opTimedPass<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, record: (i: number, before: P, ns: number) => void): void {
+  beginPass(st);
+  for (let i = 0; i < t.length; i++) {
+    const before = st.blocks[t.id[i]];
+    const t0 = now();
+    replayOps(a, t, st, i, i + 1);
+    record(i, before, (now() - t0) * 1e6);
+  }
+  endPass(a, t, st);
 }
