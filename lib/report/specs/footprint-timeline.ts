@@ -6,15 +6,14 @@ import { legendPick, pickedOpacity, zoomPan } from "./interaction";
 import { SCHEMA, seriesColors } from "./style";
 
 export function footprintTimeline(rows: readonly TimelineRow[], title = "Live bytes and footprint over the run"): VegaLiteSpec {
-  const points = rows.flatMap((r) => [
-    { allocator: r.allocator, op: r.op, measure: "footprint", mib: r.footprintBytes === null ? null : r.footprintBytes / 2 ** 20 },
-    { allocator: r.allocator, op: r.op, measure: "live", mib: r.liveBytes / 2 ** 20 },
-  ]).filter((p) => p.mib !== null);
-  const series = seriesOrder(points.map((p) => p.allocator));
+  // One row per sample with both measures (the chart's CSV reads like the timeline), folded into two lines here.
+  const samples = rows.map((r) => ({ allocator: r.allocator, op: r.op, footprint: r.footprintBytes === null ? null : r.footprintBytes / 2 ** 20, live: r.liveBytes / 2 ** 20 }));
+  const series = seriesOrder(samples.map((p) => p.allocator));
   return {
     $schema: SCHEMA,
     title,
-    data: { values: points },
+    data: { values: samples },
+    transform: [{ fold: ["footprint", "live"], as: ["measure", "mib"] }, { filter: "datum.mib != null" }],
     width: 420,
     height: 240,
     params: [zoomPan(), legendPick("allocator")],
