@@ -5,10 +5,10 @@
  * means are given less the clock's cost (timerCostNs), totals from those means.
  */
 import type { Heap } from '../../alloc/heap';
-import { OP_FREE, OP_REALLOC, type Trace } from '../../trace/trace';
+import { OP_FREE, OP_REALLOC, requestBytes, type Trace } from '../../trace/trace';
 import type { ReplayAllocator } from '../adapters/allocator-adapter';
 import { LATENCY_OPS, timerCostNs } from './latency';
-import { opTimedPass, type ReplayState } from '../workloads/replay';
+import { madeBytes, opTimedPass, type ReplayState } from '../workloads/replay';
 
 export interface BreakdownRow {
   /** malloc, calloc, realloc, aligned, free. */
@@ -39,7 +39,7 @@ export function replayBreakdown(a: ReplayAllocator<number>, heap: Heap, t: Trace
     const k = t.kind[i];
     const id = t.id[i];
     // A free's block is sized by its allocation (made, at least 1 byte); an allocation by its request.
-    const bytes = k === OP_FREE ? st.made[id] : Math.max(1, st.requests[i]);
+    const bytes = k === OP_FREE ? madeBytes(st, id) : Math.max(1, requestBytes(t, i));
     const tier = heap.tierOf(bytes);
     const how = k === OP_REALLOC ? (st.blocks[id] === before ? 'in place' : 'moved') : '';
     const key = `${k} ${tier} ${how}`;

@@ -53,28 +53,29 @@ export interface ReplayRun extends ReplayFootprint, TimedPasses {
 }
 
 /**
- * The replayer's own arrays: per op the bytes it asks for (N * SIZE for calloc), per block ID the
- * block, the bytes it was made for (at least 1), its tag (the byte in its first and last byte) and
- * its origin; and the pass's fingerprint so far.
+ * The replayer's own arrays, packed so the loop reads few typed arrays (each one it reads costs a map
+ * and bounds check after every call into the allocator): per op its kind, its ID and the bytes it
+ * asks for (N * SIZE for calloc); per block ID the block, and the bytes it was made for (at least 1)
+ * with its tag (the byte in its first and last byte) and origin. And the pass's fingerprint so far.
  */
 export interface ReplayState<P> {
-  readonly requests: Sizes;
+  /** OP_WORDS per op: kind, ID, requested bytes. */
+  readonly ops: Int32Array;
   readonly blocks: Slots<P>;
-  readonly made: Sizes;
-  readonly tags: Uint8Array;
-  /** 1 where the block came from alignedAlloc. */
-  readonly aligned: Uint8Array;
+  /** ID_WORDS per ID: bytes made (>= 1), tag | FROM_ALIGNED. */
+  readonly idWords: Int32Array;
   mallocs: number;
   frees: number;
   bytes: number;
   hash: number;
 }
 
-/**
- * Int32Array when every request of the trace fits in one (then the loop's index arithmetic stays in
- * integers: with doubles it costs twice as much per op, measured), else Float64Array.
- */
-type Sizes = Int32Array | Float64Array;
+const OP_WORDS = 3;
+const ID_WORDS = 2;
+/** In an ID's second word: the block came from alignedAlloc. */
+const FROM_ALIGNED = 256;
+/** The largest block the TypeScript replayer asks for: its sizes are int32 (no TypeScript allocator serves 2 GiB). */
+const MAX_REQUEST = 2 ** 31 - 1;
 
 // As random-mixed: short calls while V8 warms the loop up (no on-stack compiled code), long ones timed.
 const CHUNK_OPS = 1 << 14;
@@ -107,18 +108,20 @@ export function replayFootprint<P>(
   return footprintPass(a, t, newReplayState(a, t, facts), options);
 }
 
+/** The state for replaying `t`; a request beyond MAX_REQUEST is out of memory at its op, before any pass. */
 export function newReplayState<P>(a: ReplayAllocator<P>, t: Trace, facts: ReplayFacts): ReplayState<P> {
-  let largest = 0;
-  for (let i = 0; i < t.length; i++) largest = Math.max(largest, requestBytes(t, i));
-  const Sizes = largest < 2 ** 31 ? Int32Array : Float64Array;
-  const requests = new Sizes(t.length);
-  for (let i = 0; i < t.length; i++) requests[i] = requestBytes(t, i);
+  const ops = new Int32Array(OP_WORDS * t.length);
+  for (let i = 0; i < t.length; i++) {
+    const n = requestBytes(t, i);
+    if (n > MAX_REQUEST) throw new ReplayOutOfMemory(i, t.id[i], n);
+    ops[OP_WORDS * i] = t.kind[i];
+    ops[OP_WORDS * i + 1] = t.id[i];
+    ops[OP_WORDS * i + 2] = n;
+  }
   return {
-    requests,
+    ops,
     blocks: a.newSlots(facts.maxId + 1),
-    made: new Sizes(facts.maxId + 1),
-    tags: new Uint8Array(facts.maxId + 1),
-    aligned: new Uint8Array(facts.maxId + 1),
+    idWords: new Int32Array(ID_WORDS * (facts.maxId + 1)),
     mallocs: 0,
     frees: 0,
     bytes: 0,
@@ -126,16 +129,26 @@ export function newReplayState<P>(a: ReplayAllocator<P>, t: Trace, facts: Replay
   };
 }
 
+/** The bytes the block of `id` was made for (at least 1). */
+export function madeBytes<P>(st: ReplayState<P>, id: number): number {
+  return st.idWords[ID_WORDS * id];
+}
+
 /**
  * Ops `from` to `to` of the trace on the allocator, with the first/last-byte checks; a 0-byte request
- * is made for 1 byte. One loop per kind of pointer (BlockMemory), each over the trace's columns and the
- * state's arrays read into locals, the fingerprint kept in locals: beyond the allocator's calls an op
- * costs a few typed-array loads and stores, as in C's loop.
+ * is made for 1 byte. One loop per kind of pointer (BlockMemory), each over the state's packed arrays
+ * read into locals, the fingerprint kept in locals: beyond the allocator's calls an op costs a few
+ * typed-array loads and stores, as in C's loop.
  */
 export function replayOps<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, from: number, to: number): void {
   if (a.memory.pointers === 'offsets') offsetOps(a as unknown as ReplayAllocator<number>, t, st as unknown as ReplayState<number>, from, to);
   else objectOps(a, t, st, from, to);
 }
+
+// The op kinds as locals of the loops: imported bindings are property loads from the module's exports.
+const FREE = OP_FREE;
+const MALLOC = OP_MALLOC;
+const ALIGNED = OP_ALIGNED;
 
 /**
  * Blocks at byte offsets into one memory: their bytes are read and written in its view (as C's loop
@@ -143,10 +156,7 @@ export function replayOps<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>
  * reads 0 bytes long).
  */
 function offsetOps(a: ReplayAllocator<number>, t: Trace, st: ReplayState<number>, from: number, to: number): void {
-  const kinds = t.kind;
-  const ids = t.id;
-  const requests = st.requests;
-  const { blocks, made, tags, aligned } = st;
+  const { ops, blocks, idWords } = st;
   const target = a.target;
   const memory = a.memory as Extract<BlockMemory, { pointers: 'offsets' }>;
   let u8 = memory.bytes();
@@ -155,22 +165,23 @@ function offsetOps(a: ReplayAllocator<number>, t: Trace, st: ReplayState<number>
   let bytes = 0;
   let hash = st.hash;
   for (let i = from; i < to; i++) {
-    const id = ids[i];
-    const k = kinds[i];
-    if (k === OP_FREE) {
+    const k = ops[OP_WORDS * i];
+    const id = ops[OP_WORDS * i + 1];
+    if (k === FREE) {
       const p = blocks[id];
-      const tag = tags[id];
-      if (p === 0 || u8[p] !== tag || u8[p + made[id] - 1] !== tag) badBlock(a, t, st, i, 'before free');
-      if (aligned[id] === 0) target.free(p);
+      const words = idWords[ID_WORDS * id + 1];
+      const tag = words & 255;
+      if (p === 0 || u8[p] !== tag || u8[p + idWords[ID_WORDS * id] - 1] !== tag) badBlock(a, t, st, i, 'before free');
+      if (words < FROM_ALIGNED) target.free(p);
       else a.freeAligned(p);
       blocks[id] = 0;
       frees++;
       continue;
     }
-    const n = requests[i];
+    const n = ops[OP_WORDS * i + 2];
     const b = n > 0 ? n : 1;
     let p: number;
-    if (k === OP_MALLOC) {
+    if (k === MALLOC) {
       p = target.malloc(b);
       if (blocks[id] !== 0) badBlock(a, t, st, i, 'allocation');
     } else {
@@ -178,11 +189,10 @@ function offsetOps(a: ReplayAllocator<number>, t: Trace, st: ReplayState<number>
     }
     if (p === 0) throw new ReplayOutOfMemory(i, id, b);
     if (p + b > u8.length) u8 = memory.bytes();
-    blocks[id] = p;
-    made[id] = b;
-    aligned[id] = k === OP_ALIGNED ? 1 : 0;
     const tag = i & 255;
-    tags[id] = tag;
+    blocks[id] = p;
+    idWords[ID_WORDS * id] = b;
+    idWords[ID_WORDS * id + 1] = k === ALIGNED ? tag | FROM_ALIGNED : tag;
     u8[p] = tag;
     u8[p + b - 1] = tag;
     mallocs++;
@@ -197,10 +207,7 @@ function offsetOps(a: ReplayAllocator<number>, t: Trace, st: ReplayState<number>
 
 /** Blocks that are objects of their own (v8): their bytes through the adapter. */
 function objectOps<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, from: number, to: number): void {
-  const kinds = t.kind;
-  const ids = t.id;
-  const requests = st.requests;
-  const { blocks, made, tags, aligned } = st;
+  const { ops, blocks, idWords } = st;
   const target = a.target;
   const empty = a.empty;
   let mallocs = 0;
@@ -208,33 +215,33 @@ function objectOps<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, from:
   let bytes = 0;
   let hash = st.hash;
   for (let i = from; i < to; i++) {
-    const id = ids[i];
-    const k = kinds[i];
-    if (k === OP_FREE) {
+    const k = ops[OP_WORDS * i];
+    const id = ops[OP_WORDS * i + 1];
+    if (k === FREE) {
       const p = blocks[id];
-      const tag = tags[id];
-      if (p === empty || a.byteAt(p, 0) !== tag || a.byteAt(p, made[id] - 1) !== tag) badBlock(a, t, st, i, 'before free');
-      if (aligned[id] === 0) target.free(p);
+      const words = idWords[ID_WORDS * id + 1];
+      const tag = words & 255;
+      if (p === empty || a.byteAt(p, 0) !== tag || a.byteAt(p, idWords[ID_WORDS * id] - 1) !== tag) badBlock(a, t, st, i, 'before free');
+      if (words < FROM_ALIGNED) target.free(p);
       else a.freeAligned(p);
       blocks[id] = empty;
       frees++;
       continue;
     }
-    const n = requests[i];
+    const n = ops[OP_WORDS * i + 2];
     const b = n > 0 ? n : 1;
     let p: P;
-    if (k === OP_MALLOC) {
+    if (k === MALLOC) {
       p = target.malloc(b);
       if (blocks[id] !== empty) badBlock(a, t, st, i, 'allocation');
     } else {
       p = otherAllocation(a, t, st, i, b);
     }
     if (p === empty) throw new ReplayOutOfMemory(i, id, b);
-    blocks[id] = p;
-    made[id] = b;
-    aligned[id] = k === OP_ALIGNED ? 1 : 0;
     const tag = i & 255;
-    tags[id] = tag;
+    blocks[id] = p;
+    idWords[ID_WORDS * id] = b;
+    idWords[ID_WORDS * id + 1] = k === ALIGNED ? tag | FROM_ALIGNED : tag;
     a.touch(p, b, tag);
     mallocs++;
     bytes += n;
@@ -246,23 +253,27 @@ function objectOps<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, from:
   st.hash = hash;
 }
 
-/** calloc, realloc and aligned, with their checks; kept out of replayOps so its body stays small. */
+/** The tag written into the first and last byte of the block of `id`. */
+function tagOf<P>(st: ReplayState<P>, id: number): number {
+  return st.idWords[ID_WORDS * id + 1] & 255;
+}
+
+/** calloc, realloc and aligned, with their checks; kept out of the loops so their bodies stay small. */
 function otherAllocation<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, i: number, b: number): P {
   const id = t.id[i];
   const k = t.kind[i];
   const empty = a.empty;
-  const { blocks, tags } = st;
+  const old = st.blocks[id];
   if (k === OP_REALLOC) {
-    const old = blocks[id];
-    const tag = tags[id];
-    if (old === empty || a.byteAt(old, 0) !== tag || a.byteAt(old, st.made[id] - 1) !== tag) badBlock(a, t, st, i, 'before realloc');
-    const p = a.realloc(old, st.made[id], b, st.aligned[id] === 1);
+    const tag = tagOf(st, id);
+    if (old === empty || a.byteAt(old, 0) !== tag || a.byteAt(old, madeBytes(st, id) - 1) !== tag) badBlock(a, t, st, i, 'before realloc');
+    const p = a.realloc(old, madeBytes(st, id), b, st.idWords[ID_WORDS * id + 1] >= FROM_ALIGNED);
     if (p !== empty && a.byteAt(p, 0) !== tag) throw new ReplayError(i, id, "realloc lost the block's first byte");
     return p;
   }
-  if (blocks[id] !== empty) badBlock(a, t, st, i, 'allocation');
+  if (old !== empty) badBlock(a, t, st, i, 'allocation');
   if (k === OP_CALLOC) {
-    const p = b === st.requests[i] ? a.calloc(t.aux[i], t.size[i]) : a.calloc(1, 1);
+    const p = b === st.ops[OP_WORDS * i + 2] ? a.calloc(t.aux[i], t.size[i]) : a.calloc(1, 1);
     if (p !== empty && (a.byteAt(p, 0) !== 0 || a.byteAt(p, b - 1) !== 0)) {
       throw new ReplayError(i, id, 'calloc returned a block that is not zeroed');
     }
@@ -288,12 +299,8 @@ function badBlock<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, i: num
 
 function blockOverwritten<P>(a: ReplayAllocator<P>, st: ReplayState<P>, p: P, id: number, i: number, when: string): never {
   const first = a.byteAt(p, 0);
-  const last = a.byteAt(p, st.made[id] - 1);
-  throw new ReplayError(
-    i,
-    id,
-    `${when}: first/last byte ${first}/${last}, written ${st.tags[id]}: another block overlaps this one`,
-  );
+  const last = a.byteAt(p, madeBytes(st, id) - 1);
+  throw new ReplayError(i, id, `${when}: first/last byte ${first}/${last}, written ${tagOf(st, id)}: another block overlaps this one`);
 }
 
 function beginPass<P>(st: ReplayState<P>): void {
@@ -302,13 +309,14 @@ function beginPass<P>(st: ReplayState<P>): void {
 
 /** Frees the blocks the trace left live (untimed), checking each first. */
 function endPass<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>): void {
-  const { blocks, tags, made } = st;
+  const blocks = st.blocks;
   const empty = a.empty;
   for (let id = 0; id < blocks.length; id++) {
     const p = blocks[id];
     if (p === empty) continue;
-    if (a.byteAt(p, 0) !== tags[id] || a.byteAt(p, made[id] - 1) !== tags[id]) blockOverwritten(a, st, p, id, t.length, 'at the pass end');
-    if (st.aligned[id] === 1) a.freeAligned(p);
+    const tag = tagOf(st, id);
+    if (a.byteAt(p, 0) !== tag || a.byteAt(p, madeBytes(st, id) - 1) !== tag) blockOverwritten(a, st, p, id, t.length, 'at the pass end');
+    if (st.idWords[ID_WORDS * id + 1] >= FROM_ALIGNED) a.freeAligned(p);
     else a.target.free(p);
     blocks[id] = empty;
   }
@@ -351,7 +359,7 @@ export function footprintPass<P>(
   const footprintMethod = probe ? probe.method : `unavailable: ${(a.footprint as { unavailable: string }).unavailable}`;
   const every = options.timeline ?? 0;
   const timeline: TimelineSample[] | null = every > 0 ? [] : null;
-  const requested = new Float64Array(st.made.length); // per live ID, as the trace counts it (0 stays 0)
+  const requested = new Float64Array(st.blocks.length); // per live ID, as the trace counts it (0 stays 0)
   let live = 0;
   let recorded = 0;
   beginPass(st);
@@ -360,9 +368,9 @@ export function footprintPass<P>(
     const before = st.blocks[id] === a.empty ? 0 : requested[id];
     replayOps(a, t, st, i, i + 1);
     if (t.kind[i] !== OP_FREE) {
-      a.fill(st.blocks[id], st.made[id], st.tags[id]);
-      requested[id] = st.requests[i];
-      live += st.requests[i];
+      a.fill(st.blocks[id], madeBytes(st, id), tagOf(st, id));
+      requested[id] = st.ops[OP_WORDS * i + 2];
+      live += requested[id];
       if (record) record[recorded++] = st.blocks[id];
     }
     live -= before;
