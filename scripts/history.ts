@@ -35,11 +35,12 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  // The default folders are searched where they exist; a path given must exist.
-  const paths = parsed.positionals.length ? parsed.positionals : ['results', 'data'].filter((d) => existsSync(d));
+  // The default folders are searched where they exist and may hold no set; a path given must hold one.
+  const searching = parsed.positionals.length === 0;
+  const paths = searching ? ['results', 'data'].filter((d) => existsSync(d)) : parsed.positionals;
   let history;
   try {
-    history = buildHistory(findResultSets(paths));
+    history = buildHistory(findResultSets(paths, process.cwd(), { searching }));
   } catch (e) {
     process.stderr.write(`history: ${(e as Error).message}\n`);
     return 1;

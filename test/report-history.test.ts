@@ -84,6 +84,8 @@ describe('history over commits', () => {
     assert.throws(() => findResultSets(['empty'], dir), /no result sets in empty: a result set is NAME.csv/);
     assert.throws(() => findResultSets(['nowhere'], dir), /nowhere does not exist/);
     assert.throws(() => findResultSets([], dir), /no paths given/);
+    assert.equal(findResultSets(['empty', 'data'], dir, { searching: true }).length, 2, 'searching the default folders, one without sets is passed over');
+    assert.throws(() => findResultSets(['empty'], dir, { searching: true }), /no result sets in empty/);
   });
 
   it('writes a page with one chart per figure held, the sets read and what is not shown; trends for the index', async () => {

@@ -92,7 +92,7 @@ export async function runNotebookBatch(options: BatchOptions): Promise<BatchResu
 async function historySection(out: string): Promise<string> {
   const dirs = [RESULTS_DIR, REFERENCE_DIR].filter((d) => fs.existsSync(path.join(PROJECT_ROOT, d)));
   try {
-    const history = buildHistory(findResultSets(dirs, PROJECT_ROOT), PROJECT_ROOT);
+    const history = buildHistory(findResultSets(dirs, PROJECT_ROOT, { searching: true }), PROJECT_ROOT);
     await writeHistoryPage(history, out);
     return await historyTrendsHtml(history);
   } catch (e) {
