@@ -104,6 +104,11 @@ export class AlignedHeap extends Heap {
     return b;
   }
 
+  /** No header to read: realloc finds the block through the page metadata. */
+  protected override headerUsable(): number {
+    return 0;
+  }
+
   // The largest mid request is the largest mid class itself (no header to make room for).
   protected override midLargestRequest(): number {
     return this.midMaxRequest + 1;

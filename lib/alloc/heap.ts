@@ -346,7 +346,7 @@ export class Heap implements PoolThread {
     if (ptr === 0) return this.malloc(size);
     if (typeof size !== "number" || !Number.isInteger(size) || size < 0)
       throw new HeapError("INVALID_SIZE", `realloc(${fmtPtr(ptr)}, ${fmtValue(size)}): size must be a non-negative integer`);
-    const old = this.blockUsable(ptr, "realloc");
+    const old = this.headerUsable(ptr) || this.blockUsable(ptr, "realloc");
     if (size === 0) {
       this.free(ptr);
       return 0;
@@ -362,6 +362,18 @@ export class Heap implements PoolThread {
 
   usableSize(ptr: number): number {
     return this.blockUsable(ptr, "usableSize");
+  }
+
+  /**
+   * The usable size of a live tiny or mid block read off its header byte, trusted as free's fast path
+   * trusts it (the header route); 0 where that route does not apply, for the validating lookup.
+   */
+  protected headerUsable(ptr: number): number {
+    if (this.headerFree !== true) return 0;
+    const h = this.u8[ptr - 1];
+    if ((h & 0xf0) === TINY_LIVE && (ptr & 7) === 1) return this.blockSize[h & 0x0f] - 1;
+    if ((h & 0xf0) === MID_LIVE && (ptr & this.midAlignMask) === 1 && (h & 0x0f) < this.midClassCount) return this.mem.midSizes[h & 0x0f] - 1;
+    return 0;
   }
 
   /** The tier that serves a malloc of `size` bytes on this heap (for breakdowns; the heap itself never asks). */
