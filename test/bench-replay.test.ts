@@ -32,6 +32,7 @@ import { ReplayError, replayFacts } from '../lib/bench/workloads/replay-facts';
 import { readTrace } from '../lib/trace/read';
 import { OP_ALIGNED, OP_CALLOC, OP_FREE, OP_MALLOC, OP_REALLOC, type Trace } from '../lib/trace/trace';
 import { writeTrace } from '../lib/trace/write';
+import { blankTrace } from './fixtures/traces';
 
 const ROOT = path.resolve(__dirname, '..');
 const TRACES = path.join(ROOT, 'data', 'traces');
@@ -42,16 +43,7 @@ type Op = ['m' | 'r', number, number] | ['c', number, number, number] | ['a', nu
 
 /** A Trace from ops written as in the text form: ['m', ID, SIZE], ['c', ID, N, SIZE], ['a', ID, ALIGN, SIZE], ['f', ID]. */
 function traceOf(ops: readonly Op[]): Trace {
-  const n = ops.length;
-  const t = {
-    length: n,
-    kind: new Uint8Array(n),
-    id: new Uint32Array(n),
-    size: new Float64Array(n),
-    aux: new Float64Array(n),
-    thread: new Uint16Array(n),
-    comments: [],
-  };
+  const t = blankTrace(ops.length);
   ops.forEach((op, i) => {
     t.id[i] = op[1];
     switch (op[0]) {

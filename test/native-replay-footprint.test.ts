@@ -14,6 +14,7 @@ import { replayFacts } from '../lib/bench/workloads/replay-facts';
 import { readTrace } from '../lib/trace/read';
 import { OP_FREE, OP_MALLOC, type Trace } from '../lib/trace/trace';
 import { writeTrace } from '../lib/trace/write';
+import { blankTrace } from './fixtures/traces';
 
 const TRACES = path.join(path.resolve(__dirname, '..'), 'data', 'traces');
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'hakmem-replay-footprint-'));
@@ -21,16 +22,7 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** `ids` blocks of `size` bytes, each ID used once: at most `window` live (the oldest freed first). */
 function neverReused(ids: number, size: number, window: number): Trace {
-  const n = 2 * ids;
-  const t = {
-    length: n,
-    kind: new Uint8Array(n),
-    id: new Uint32Array(n),
-    size: new Float64Array(n),
-    aux: new Float64Array(n),
-    thread: new Uint16Array(n),
-    comments: [],
-  };
+  const t = blankTrace(2 * ids);
   let k = 0;
   const op = (kind: number, id: number, bytes: number) => {
     t.kind[k] = kind;
