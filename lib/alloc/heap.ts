@@ -5,6 +5,7 @@
  */
 import { configHash, type HeapConfig } from "./config";
 import { HeapError, fmtPtr, fmtValue } from "./errors";
+import { copyBytes, zeroBytes } from "./small-bytes";
 import * as header from "./header";
 import { HeapMemory } from "./heap-memory";
 import { largeGrowInPlace, largeMalloc } from "./large";
@@ -335,7 +336,7 @@ export class Heap implements PoolThread {
       return 0;
     }
     const p = this.malloc(total);
-    if (p !== 0) this.u8.fill(0, p, p + total);
+    if (p !== 0) zeroBytes(this.u8, this.i32, p, p + total);
     return p;
   }
 
@@ -352,7 +353,7 @@ export class Heap implements PoolThread {
     if (this.config.largeReallocInPlace && this.mem.liveBits < 0 && (this.u8[ptr - 1] & MAGIC_MASK) === LARGE_LIVE && largeGrowInPlace(this.mem, ptr, size)) return ptr;
     const q = this.malloc(size);
     if (q === 0) return 0; // the old block stays valid, as in C
-    this.u8.copyWithin(q, ptr, ptr + old);
+    copyBytes(this.u8, this.i32, q, ptr, old);
     this.free(ptr);
     return q;
   }
