@@ -1,25 +1,26 @@
 /**
  * `bench replay FILE`: reads and checks the trace (untimed), replays it on one allocator (in this
  * process for the TypeScript ones, in scripts/native/replay.c for the native ones) and reports a
- * BenchResult with the footprint, and on request the timeline and latency percentiles. Also the
+ * BenchResult with the footprint, the time split into the harness's (the oracle's) and the
+ * allocator's, and on request the timeline, latency percentiles and hakmem's breakdown. Also the
  * timeline of random-mixed/fixed, which is a replay of that loop's requests.
  */
 import { readTrace } from '../trace/read';
-import { createTsAllocator, type HakmemConfig } from './adapters/index';
+import type { ReplayAllocator } from './adapters/allocator-adapter';
 import { isNativeAllocator, type AllocatorName } from './adapters/allocators';
+import { createTsAllocator, type HakmemConfig } from './adapters/index';
 import { newOffsets } from './adapters/oracle';
 import { thingPoolBytesFor } from './adapters/thing';
 import type { BenchRequest, RandomMixedArgs } from './cli-args';
+import { replayBreakdown } from './measures/breakdown';
 import { histogramFromBuckets, LATENCY_OPS, opLatency, type LatencyReport } from './measures/latency';
+import { runOracle, ORACLE_METHOD, type OracleOutcome } from './measures/oracle-run';
 import type { TimelineSample } from './measures/timeline';
 import { binaryTraceFile, cachedBinaryTrace } from './native/binary-trace';
 import { isSkipped, runNative } from './native/run-native';
 import { measured, skippedFields, withHeapHint, type BenchResult, type ResultBase } from './runner';
 import type { Fingerprint } from './workloads/random-mixed';
 import { randomMixedTrace } from './workloads/random-mixed-trace';
-import { replayBreakdown } from './measures/breakdown';
-import { runOracle, ORACLE_METHOD, type OracleOutcome } from './measures/oracle-run';
-import type { ReplayAllocator } from './adapters/allocator-adapter';
 import { footprintPass, latencyPasses, newReplayState, replayFootprint, ReplayOutOfMemory, timedPasses, type ReplayState } from './workloads/replay';
 import { replayFacts, type ReplayFacts } from './workloads/replay-facts';
 
@@ -42,10 +43,7 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
     return {
       ...base(null),
       ...measured(r, facts.peakLiveBytes, null),
-      ...harnessFields(
-        r,
-        loops === 0 ? null : line.harnessSeconds === undefined ? 'the native replayer reported no oracle time' : { seconds: line.harnessSeconds, method: line.oracleMethod as string },
-      ),
+      ...harnessFields(r, loops === 0 ? null : nativeOracle(line)),
       ...replayFields(facts, line.peakFootprintBytes, line.footprintMethod),
       ...(line.footprintByStats ? { footprintByStats: line.footprintByStats } : {}),
       ...(timeline ? { timeline: nativeTimeline(line) } : {}),
@@ -91,6 +89,12 @@ function oracleSeconds(allocator: AllocatorName, o: OracleOutcome, facts: Replay
   if ('error' in o) return o.error;
   checkFingerprint(`${allocator}'s oracle`, o.fingerprint, facts);
   return { seconds: o.seconds, method: ORACLE_METHOD };
+}
+
+/** The C replayer's oracle seconds, or why there are none. */
+function nativeOracle(line: NativeReplayLine): { seconds: number; method: string } | string {
+  if (line.harnessSeconds === undefined || line.oracleMethod === undefined) return 'the native replayer reported no oracle time';
+  return { seconds: line.harnessSeconds, method: line.oracleMethod };
 }
 
 /**
