@@ -367,7 +367,8 @@ export class Heap implements PoolThread {
    * trusts it (the header route); 0 where that route does not apply, for the validating lookup.
    */
   protected headerUsable(ptr: number): number {
-    if (this.headerFree !== true) return 0;
+    // Not a uint32 (a string, a fraction): the lookup refuses it by name.
+    if (this.headerFree !== true || ptr >>> 0 !== ptr) return 0;
     const h = this.u8[ptr - 1];
     if ((h & 0xf0) === TINY_LIVE && (ptr & 7) === 1) return this.blockSize[h & 0x0f] - 1;
     if ((h & 0xf0) === MID_LIVE && (ptr & this.midAlignMask) === 1 && (h & 0x0f) < this.midClassCount) return this.mem.midSizes[h & 0x0f] - 1;
