@@ -6,6 +6,7 @@
  */
 import { copyBytes, zeroBytes } from '../../alloc/small-bytes';
 import type { MallocFree, ReplayAllocator } from './allocator-adapter';
+import { V8Allocator } from './v8';
 
 const NO_FOOTPRINT = { unavailable: 'the oracle does no allocator work' };
 
@@ -95,18 +96,17 @@ type Block = Uint8Array | null;
 
 /**
  * For the JS engine's allocation (v8), whose blocks are objects: one Uint8Array per allocation op,
- * all made before the passes (`sizes`: the bytes of each allocation op of one pass, in order).
+ * all made before the passes (`sizes`: the bytes of each allocation op of one pass, in order). Its
+ * block access, free and slots are v8's own.
  */
-export class ObjectOracle implements ReplayAllocator<Block>, MallocFree<Block> {
-  readonly name = 'oracle';
-  readonly empty = null;
-  readonly target = this;
-  readonly footprint = NO_FOOTPRINT;
-  readonly memory = { pointers: 'objects' } as const;
+export class ObjectOracle extends V8Allocator {
+  override readonly name = 'oracle';
+  override readonly footprint = NO_FOOTPRINT;
   private readonly blocks: Uint8Array[] = [];
   private next = 0;
 
   constructor(sizes: Float64Array) {
+    super();
     for (const n of sizes) this.blocks.push(new Uint8Array(n));
   }
 
@@ -116,49 +116,21 @@ export class ObjectOracle implements ReplayAllocator<Block>, MallocFree<Block> {
     return p;
   }
 
-  malloc(_size: number): Uint8Array {
+  override malloc(_size: number): Uint8Array {
     return this.take();
   }
 
-  free(_ptr: Block): void {}
-
-  calloc(_n: number, _size: number): Uint8Array {
+  override calloc(_n: number, _size: number): Uint8Array {
     return this.take().fill(0);
   }
 
-  realloc(ptr: Block, oldSize: number, size: number): Uint8Array {
+  override realloc(ptr: Block, oldSize: number, size: number): Uint8Array {
     const p = this.take();
     p.set((ptr as Uint8Array).subarray(0, Math.min(oldSize, size)));
     return p;
   }
 
-  alignedAlloc(_alignment: number, _size: number): Uint8Array {
+  override alignedAlloc(_alignment: number, _size: number): Uint8Array {
     return this.take();
-  }
-
-  freeAligned(_ptr: Block): void {}
-
-  isAligned(): boolean {
-    return true;
-  }
-
-  touch(ptr: Block, size: number, value: number): void {
-    const block = ptr as Uint8Array;
-    block[0] = value;
-    block[size - 1] = value;
-  }
-
-  byteAt(ptr: Block, offset: number): number {
-    return (ptr as Uint8Array)[offset];
-  }
-
-  fill(ptr: Block, _size: number, value: number): void {
-    (ptr as Uint8Array).fill(value);
-  }
-
-  newSlots(n: number): Block[] {
-    const slots: Block[] = [];
-    for (let s = 0; s < n; s++) slots.push(null);
-    return slots;
   }
 }

@@ -10,11 +10,11 @@ import type { MallocFree, ReplayAllocator } from './allocator-adapter';
 type Block = Uint8Array | null;
 
 export class V8Allocator implements ReplayAllocator<Block>, MallocFree<Block> {
-  readonly name = 'v8';
+  readonly name: string = 'v8';
   readonly empty = null;
   readonly target = this;
   readonly memory = { pointers: 'objects' } as const;
-  readonly footprint = {
+  readonly footprint: { unavailable: string } = {
     unavailable: 'the JS engine allocates and collects Uint8Arrays on its own schedule: no footprint of the live blocks alone',
   };
 
