@@ -13,13 +13,21 @@ import { runMain } from './run-main';
 const USAGE = `usage: npm run trace -- <command> ...
 
 commands:
-  record --out FILE -- COMMAND [ARGS...]
+  record --out FILE [--children] -- COMMAND [ARGS...]
       Runs COMMAND with the recorder preloaded (LD_PRELOAD) and writes its allocation trace to
-      FILE: text, or binary if FILE ends in .hktrace; gzipped if it ends in .gz. Only COMMAND's
-      own process is recorded: processes it starts (fork, exec, system) run without the recorder,
-      so record the program that allocates, not a driver or shell script in front of it (gcc's
-      compiler proper is $(gcc -print-prog-name=cc1)). A statically linked or setuid program
-      cannot be recorded. A non-zero exit of COMMAND keeps the trace, with a warning.
+      FILE: text, or binary if FILE ends in .hktrace; gzipped if it ends in .gz. COMMAND's process
+      is followed across exec into one trace, so a wrapper that execs the program (pyenv's and
+      rbenv's shims, env, a shell script ending in exec) is recorded with the program behind it;
+      each image after the first is named in an "exec at op N" comment, and the blocks an image
+      left live are freed where the next one begins (exec releases them).
+      By default the processes COMMAND starts (fork, posix_spawn, system, a wrapper such as time
+      that runs the program as a child) are not recorded and nothing of theirs is mixed in.
+      --children records each of them, and theirs, to a trace of its own, FILE with the process
+      ID before its extension (run.trace.gz -> run.PID.trace.gz), listed at the end; a forked
+      child's trace starts empty (frees of blocks it inherited are not recorded), and with
+      --children the recorder's variables stay in the programs' environment.
+      A statically linked or setuid program cannot be recorded. A non-zero exit of COMMAND keeps
+      the trace, with a warning.
   stats FILE [--json]
       Op counts, request sizes (power-of-two buckets), peak live bytes, block lifetimes in ops
       (p50/p90/p99/max, never freed) and thread count.
@@ -74,7 +82,7 @@ async function record(argv: string[]): Promise<number> {
   const own = split === -1 ? argv : argv.slice(0, split);
   const { values, positionals } = parseArgs({
     args: own,
-    options: { out: { type: 'string' }, help: { type: 'boolean' } },
+    options: { out: { type: 'string' }, children: { type: 'boolean' }, help: { type: 'boolean' } },
     allowPositionals: true,
   });
   if (values.help) {
@@ -85,9 +93,20 @@ async function record(argv: string[]): Promise<number> {
   if (values.out === undefined) throw new UsageError('--out FILE is required');
   if (commandLine.length === 0) throw new UsageError('no COMMAND to record (put it after --)');
   const [program, ...args] = commandLine;
-  const r = await recordTrace({ out: values.out, command: program, args });
+  const r = await recordTrace({ out: values.out, command: program, args, children: values.children });
   const threads = new Set(r.trace.thread).size;
-  process.stderr.write(`trace record: ${r.trace.length} ops, ${threads} thread(s) from ${r.program} -> ${values.out}\n`);
+  const ran = [r.program, ...r.execs.map((e) => e.exe)].join(' -> exec ');
+  process.stderr.write(`trace record: ${r.trace.length} ops, ${threads} thread(s) from ${ran} -> ${values.out}\n`);
+  if (values.children) {
+    const written = r.children.filter((c) => c.out !== null);
+    process.stderr.write(`trace record: ${written.length} child processes recorded${written.length ? ':' : ''}\n`);
+    for (const c of written) process.stderr.write(`  ${c.pid} ${c.program}: ${c.ops} ops -> ${c.out}\n`);
+    const empty = r.children.filter((c) => c.out === null && !c.problem).length;
+    if (empty) process.stderr.write(`trace record: ${empty} more made no allocations (no trace written)\n`);
+    for (const c of r.children.filter((c) => c.problem)) {
+      process.stderr.write(`trace record: warning: child ${c.pid} not written: ${c.problem}\n`);
+    }
+  }
   if (r.exitCode !== 0) {
     const how = r.signal ? `was ended by ${r.signal}` : `exited with code ${r.exitCode}`;
     process.stderr.write(`trace record: warning: the command ${how}; the trace is kept (it may be incomplete)\n`);

@@ -1,32 +1,44 @@
 /*
  * The allocation trace recorder: an LD_PRELOAD shim that records every
- * malloc-family call of one process as binary trace records (trace-format.h),
+ * malloc-family call of a process as binary trace records (trace-format.h),
  * each block named by a small ID instead of its address.
  *
- * HAKMEM_TRACE_OUT names the raw output. The first process that loads the shim
- * with it set records; its constructor removes HAKMEM_TRACE_OUT and LD_PRELOAD
- * from the environment, so programs it starts run unrecorded and without the
- * shim, and a forked child stops recording (pthread_atfork). Records are
- * buffered and written with write(2) when the buffer fills, at exit (a
- * destructor) and in _exit/_Exit; a process killed by a signal loses its last
- * buffer, and one that replaces itself with exec loses what it buffered since
- * the last write.
+ * HAKMEM_TRACE_DIR names a folder; each process image that records writes
+ * DIR/PID.SEQ.hktrace, SEQ counting the images of one process from 0 (the
+ * first free name is taken), with an `image:` and an `argv:` comment saying
+ * what ran. The driver (lib/trace/record.ts) joins a process's images into one
+ * trace. Which processes record:
+ *  - by default, the first process and the images it execs into: the
+ *    constructor removes HAKMEM_TRACE_DIR and LD_PRELOAD from the environment
+ *    (the program sees a clean one, and what it starts runs without the shim);
+ *    its own exec puts them back (trace-recorder-exec.c), and a forked child
+ *    stops recording (pthread_atfork);
+ *  - with HAKMEM_TRACE_CHILDREN=1, every process: the variables stay in the
+ *    environment, exec and spawn put them back where a caller removed them, and
+ *    a forked child starts a segment of its own, empty (frees of blocks it
+ *    inherited are not recorded, as for blocks from before recording began).
+ * Records are buffered and written with write(2) when the buffer fills, at
+ * exit (a destructor), in _exit/_Exit and before exec; a process killed by a
+ * signal loses its last buffer.
  *
- * Built by lib/bench/native/run-native.ts (buildC) as a shared object.
+ * Built by lib/trace/record.ts (buildC) as a shared object with trace-recorder-exec.c.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "trace-format.h"
+#include "trace-recorder.h"
 
 #define TLS __thread __attribute__((tls_model("initial-exec")))
 
@@ -93,6 +105,10 @@ static void resolve(void) {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static volatile int recording;   /* this process records (set by the constructor) */
 static int out_fd = -1;
+static pid_t recording_pid;      /* the process that opened out_fd (a vfork child is another) */
+static char trace_dir[PATH_MAX];
+static char shim_path[PATH_MAX];
+static recorder_env_t carried = {trace_dir, shim_path, 0};
 static int finished;             /* the destructor ran: write every record at once */
 
 /* Set while a thread is inside the shim, so allocations made beneath it are not recorded. */
@@ -123,15 +139,20 @@ static void *map_pages(size_t bytes) {
     return p == MAP_FAILED ? NULL : p;
 }
 
-static void write_all(const void *data, size_t bytes) {
+/* 0 when the file cannot take it: recording stops, what was written is kept (disk full or closed). */
+static int write_all(const void *data, size_t bytes) {
     const char *p = data;
     while (bytes > 0) {
         ssize_t n = write(out_fd, p, bytes);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) { recording = 0; return; } /* disk full or closed: stop, keep what was written */
+        if (n <= 0) {
+            recording = 0;
+            return 0;
+        }
         p += n;
         bytes -= (size_t)n;
     }
+    return 1;
 }
 
 static void flush_locked(void) {
@@ -262,40 +283,147 @@ static void restore(void *p, uint32_t id) {
 
 /* ---- start and end -------------------------------------------------------- */
 
-static void stop_in_child(void) {
-    recording = 0;
-    out_fd = -1; /* the parent's: O_CLOEXEC, but a forked child must not write to it */
+#define INITIAL_TABLE_SLOTS (1u << 16)
+
+/* DIR/PID.SEQ.hktrace with the first SEQ not taken, opened; -1 when none can be. */
+static int open_segment(void) {
+    char name[PATH_MAX];
+    for (int seq = 0; seq < 1 << 20; seq++) {
+        if (snprintf(name, sizeof name, "%s/%ld.%d.hktrace", trace_dir, (long)recording_pid, seq) >= (int)sizeof name)
+            return -1;
+        int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd >= 0 || errno != EEXIST) return fd;
+    }
+    return -1;
 }
 
-__attribute__((constructor)) static void start(void) {
-    resolve();
-    const char *out = getenv("HAKMEM_TRACE_OUT");
-    if (!out || !*out) return;
-    inside = 1;
-    int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+/* `what` as the file of this image reads it (/proc/self/...), NULs made spaces; "" if unreadable. */
+static size_t read_self(const char *what, char *text, size_t capacity) {
+    int fd = open(what, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, text, capacity);
+    close(fd);
+    if (n <= 0) return 0;
+    for (ssize_t i = 0; i < n; i++)
+        if (text[i] == '\0' || text[i] == '\n') text[i] = ' ';
+    while (n > 0 && text[n - 1] == ' ') n--;
+    return (size_t)n;
+}
+
+/*
+ * Starts this process's next segment: its file, its header (comments `image:
+ * EXE` and `argv: ...`, what ran) and empty pointer and ID tables. 0 when it
+ * cannot (the process then runs unrecorded).
+ */
+static int begin_segment(void) {
+    recording_pid = getpid();
+    int fd = open_segment();
+    if (fd < 0) return 0;
     /* Moved out of the way, so the program's own files get the numbers they get unrecorded. */
-    int high = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 500) : -1;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, 500);
     if (high >= 0) {
         close(fd);
         fd = high;
     }
-    /* Only this process records: what it starts runs without the shim. */
-    unsetenv("HAKMEM_TRACE_OUT");
-    unsetenv("LD_PRELOAD");
-    table_mask = (1u << 16) - 1;
-    table = map_pages((table_mask + 1) * sizeof(slot_t));
+    out_fd = fd;
+
+    char header[PATH_MAX + 1024];
+    char *p = stpcpy(header, "image: ");
+    ssize_t exe = readlink("/proc/self/exe", p, PATH_MAX);
+    p += exe > 0 ? exe : 0;
+    p = stpcpy(p, "\nargv: ");
+    p += read_self("/proc/self/cmdline", p, header + sizeof header - p);
+    uint32_t comment_bytes = (uint32_t)(p - header);
+    return write_all(TRACE_MAGIC, TRACE_MAGIC_BYTES) && write_all(&comment_bytes, sizeof comment_bytes) &&
+           write_all(header, comment_bytes);
+}
+
+/* The tables of a segment that starts empty. */
+static int map_tables(void) {
+    table_mask = INITIAL_TABLE_SLOTS - 1;
+    table_count = 0;
+    table = map_pages(INITIAL_TABLE_SLOTS * sizeof(slot_t));
     free_ids_capacity = 1u << 14;
+    free_ids_count = 0;
     free_ids = map_pages(free_ids_capacity * sizeof(uint32_t));
+    next_id = 0;
+    return table && free_ids;
+}
+
+/* fork: no other thread may hold the lock (or be mid-record) while the child's copy is made. */
+static void before_fork(void) {
+    pthread_mutex_lock(&lock);
+}
+
+static void after_fork_in_parent(void) {
+    pthread_mutex_unlock(&lock);
+}
+
+/* A forked child records a segment of its own only when children are recorded. */
+static void after_fork_in_child(void) {
+    int record = recording && carried.children;
+    recording = 0;
+    if (record) {
+        close(out_fd); /* the parent's segment */
+        munmap(table, (table_mask + 1) * sizeof(slot_t));
+        munmap(free_ids, free_ids_capacity * sizeof(uint32_t));
+        buffered = 0; /* the parent writes those */
+        next_thread_tag = 0;
+        thread_tag = -1; /* the forking thread is the child's first */
+        recording = map_tables() && begin_segment();
+    }
+    if (!recording) out_fd = -1;
+    pthread_mutex_unlock(&lock);
+}
+
+extern char **environ;
+
+/*
+ * The environment read and changed directly, not through getenv/unsetenv: a
+ * program may define its own (bash does, over its variable table, which is
+ * not set up yet when the constructor runs).
+ */
+static const char *env_value(const char *name) {
+    size_t n = strlen(name);
+    for (char **e = environ; e && *e; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=') return *e + n + 1;
+    return NULL;
+}
+
+/* Removes NAME from the environment in place, so main's envp (the same array) loses it too. */
+static void env_remove(const char *name) {
+    size_t n = strlen(name);
+    char **to = environ;
+    for (char **e = environ; e && *e; e++)
+        if (!(strncmp(*e, name, n) == 0 && (*e)[n] == '=')) *to++ = *e;
+    if (to) *to = NULL;
+}
+
+__attribute__((constructor)) static void start(void) {
+    resolve();
+    const char *dir = env_value(RECORDER_DIR_VAR);
+    Dl_info self;
+    if (!dir || !*dir || strlen(dir) >= sizeof trace_dir || !dladdr((void *)start, &self) || !self.dli_fname ||
+        strlen(self.dli_fname) >= sizeof shim_path)
+        return;
+    inside = 1;
+    strcpy(trace_dir, dir);
+    strcpy(shim_path, self.dli_fname);
+    const char *children = env_value(RECORDER_CHILDREN_VAR);
+    carried.children = children && strcmp(children, "1") == 0;
+    if (!carried.children) {
+        /* What this process starts runs without the shim; its own exec puts it back. */
+        env_remove(RECORDER_DIR_VAR);
+        env_remove("LD_PRELOAD");
+    }
+    recorder_resolve_exec();
     buffer = map_pages(BUFFER_RECORDS * sizeof(trace_record_t));
-    if (fd >= 0 && table && free_ids && buffer) {
-        out_fd = fd;
-        uint32_t comment_bytes = 0; /* the driver adds the comments */
-        write_all(TRACE_MAGIC, TRACE_MAGIC_BYTES);
-        write_all(&comment_bytes, sizeof comment_bytes);
-        pthread_atfork(NULL, NULL, stop_in_child);
+    if (buffer && map_tables() && begin_segment()) {
+        pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
         recording = 1;
-    } else if (fd >= 0) {
-        close(fd);
+    } else if (out_fd >= 0) {
+        close(out_fd);
+        out_fd = -1;
     }
     inside = 0;
 }
@@ -307,11 +435,19 @@ __attribute__((destructor)) static void finish(void) {
     pthread_mutex_unlock(&lock);
 }
 
+/* Writes the buffer, unless this is a vfork child (its parent's buffer is not its own). */
 static void flush_now(void) {
-    if (!recording) return;
+    if (!recording || getpid() != recording_pid) return;
     pthread_mutex_lock(&lock);
     flush_locked();
     pthread_mutex_unlock(&lock);
+}
+
+const recorder_env_t *recorder_before_exec(int replaces) {
+    if (!trace_dir[0]) return NULL;
+    int own = replaces && recording && getpid() == recording_pid;
+    if (own) flush_now();
+    return own || carried.children ? &carried : NULL;
 }
 
 void _exit(int status) {
