@@ -3,17 +3,20 @@
  * allocators) or in the C harness (native ones), and reports it as a
  * BenchResult: the shape of `npm run bench -- ... --json`, one matrix row.
  */
-import { createTsAllocator, type HakmemConfig } from './adapters/index';
-import { isNativeAllocator, type AllocatorName } from './adapters/allocators';
-import type { BenchName, BenchRequest, CrossThreadArgs, LarsonArgs, RandomMixedArgs, ReplayArgs } from './cli-args';
+import type { HakmemConfig } from './adapters/index';
+import type { AllocatorName } from './adapters/allocators';
+import type { BenchName, BenchRequest } from './cli-args';
 import type { Breakdown } from './measures/breakdown';
 import type { LatencyReport } from './measures/latency';
 import type { TimelineSample } from './measures/timeline';
-import { larson } from './workloads/larson';
-import { isSkipped, runNative } from './native/run-native';
-import { benchRandomMixed, type Fingerprint, type LoopResult } from './workloads/random-mixed';
-import { replayRandomMixed } from './workloads/random-mixed-replay';
+import { skippedFields } from './result-fields';
+import type { Fingerprint } from './workloads/random-mixed';
+import { workloadNamed } from './workloads/registry';
+import { runDeclaredWorkload } from './workloads/run-declared';
 import { RUNNING_NODE, currentRuntime } from './engines/engines';
+
+// Kept here for the modules that build results through the runner.
+export { measured, skippedFields, withHeapHint } from './result-fields';
 
 export interface BenchResult {
   bench: BenchName;
@@ -24,7 +27,8 @@ export interface BenchResult {
   /** hakmem's block alignment (1: the 1-byte header; 8, 16: header-free); null for other allocators. */
   align: number | null;
   configHash: string | null;
-  args: RandomMixedArgs | LarsonArgs | CrossThreadArgs | ReplayArgs;
+  /** The workload's parsed arguments (its `args` keys, or its own parser's shape). */
+  args: BenchRequest['args'];
   threads: number;
   /** The JS engine the bench ran on (`node`, `bun`; a pinned engine's name once its launcher labels it) and its version. */
   engine: string;
@@ -88,110 +92,9 @@ export async function runBench(request: BenchRequest): Promise<BenchResult> {
     engineVersion: runtime.version,
   });
 
-  if (request.bench === 'replay') {
-    const { runReplay } = await import('./replay-runner');
-    return runReplay(request, base);
-  }
-  if (isNativeAllocator(allocator)) {
-    const r =
-      request.bench === 'larson'
-        ? await runNative(allocator, 'larson', larsonArgv(request.args))
-        : request.bench === 'cross-thread'
-          ? await runNative(allocator, 'cross-thread', crossThreadArgv(request.args))
-          : await runNative(allocator, 'random-mixed', [...randomMixedArgv(request.args), threads]);
-    if (isSkipped(r)) return { ...base(null), ...skippedFields(r.skipped) };
-    if (request.bench === 'larson' || request.bench === 'cross-thread') return { ...base(null), ...measured(r, null, null) };
-    const peakLiveBytes = checkedPeakLive(request.args, threads, r, allocator);
-    return { ...base(null), ...measured(r, peakLiveBytes, null), ...(await timelineOf(request)) };
-  }
-
-  const hakmemOptions = { preset: request.preset, build: request.build, align: request.align };
-  if (allocator === 'hakmem' && (request.bench === 'larson' || request.bench === 'cross-thread' || threads > 1)) {
-    return runHakmemThreads(request, base);
-  }
-  if (request.bench === 'cross-thread') throw new Error(`cross-thread needs a heap worker threads share; ${allocator} has none`);
-  if (request.bench === 'larson') {
-    const { min, max, chunks, rounds, seed, seconds } = request.args;
-    const ts = await createTsAllocator(allocator, { ...hakmemOptions, slots: chunks, maxSize: max });
-    const r = withHeapHint(ts.hakmem, () =>
-      larson(ts.allocator, { min, max, chunks, rounds, seed, threads, stop: { seconds } }),
-    );
-    return { ...base(ts.hakmem), ...measured(r, null, ts.peakHeapBytes()) };
-  }
-
-  const { cycles, ws, seed, min, max } = request.args;
-  const ts = await createTsAllocator(allocator, { ...hakmemOptions, slots: ws, maxSize: max });
-  const r = withHeapHint(ts.hakmem, () => benchRandomMixed(ts.allocator, cycles, ws, seed, min, max));
-  const peakLiveBytes = checkedPeakLive(request.args, threads, r, allocator);
-  return { ...base(ts.hakmem), ...measured(r, peakLiveBytes, ts.peakHeapBytes()), ...(await timelineOf(request)) };
-}
-
-/** random-mixed/fixed --timeline K: the loop's requests replayed as a trace on a fresh allocator, sampled. */
-async function timelineOf(request: BenchRequest): Promise<{ timeline?: TimelineSample[] }> {
-  if (request.timeline === null || request.bench === 'larson' || request.bench === 'replay') return {};
-  const { randomMixedTimeline } = await import('./replay-runner');
-  return { timeline: await randomMixedTimeline(request, request.args, request.timeline) };
-}
-
-/**
- * hakmem on a shared heap with worker threads: larson always (its remote frees and hand-offs are the
- * point, also with one thread), cross-thread always, random-mixed/fixed with --threads > 1.
- */
-async function runHakmemThreads(request: BenchRequest, base: (h: HakmemConfig | null) => ResultBase): Promise<BenchResult> {
-  const { crossThreadThreads, larsonThreads, randomMixedThreads } = await import('./threads/run-threads');
-  const options = { preset: request.preset, build: request.build, align: request.align };
-  const r =
-    request.bench === 'larson'
-      ? await larsonThreads(options, { ...request.args, generations: Infinity })
-      : request.bench === 'cross-thread'
-        ? await crossThreadThreads(options, request.args)
-        : await randomMixedThreads(options, { ...(request.args as RandomMixedArgs), threads: request.threads });
-  const h = { preset: r.stats.preset, build: r.stats.build, align: r.stats.align, configHash: r.stats.configHash };
-  return { ...base(h), ...measured(r, null, r.stats.peakHeapBytes) } as BenchResult;
-}
-
-/** The harness's command line for random-mixed (also fixed), as WORKLOADS.md orders it. */
-function randomMixedArgv(a: RandomMixedArgs): number[] {
-  return [a.cycles, a.ws, a.seed, a.min, a.max];
-}
-
-function crossThreadArgv(a: CrossThreadArgs): number[] {
-  return [a.cycles, a.ws, a.seed, a.min, a.max, a.threads];
-}
-
-function larsonArgv(a: LarsonArgs): number[] {
-  return [a.seconds, a.min, a.max, a.chunks, a.rounds, a.seed, a.threads];
-}
-
-/**
- * The workload's peak live bytes, from a replay of its RNG (untimed), which
- * also proves the run did the specified work: its fingerprint must match.
- * With threads, each copy runs its own seed, so there is no single replay.
- */
-function checkedPeakLive(a: RandomMixedArgs, threads: number, r: LoopResult, allocator: string): number | null {
-  if (threads !== 1) return null;
-  const replay = replayRandomMixed(a.cycles, a.ws, a.seed, a.min, a.max);
-  const want = replay.fingerprint;
-  const got = r.fingerprint;
-  if (got.mallocs !== want.mallocs || got.frees !== want.frees || got.bytes !== want.bytes || got.hash !== want.hash) {
-    throw new Error(
-      `${allocator}: the run's fingerprint ${JSON.stringify(got)} differs from the workload's ` +
-        `${JSON.stringify(want)}: the harness did not do the specified work`,
-    );
-  }
-  return replay.peakLiveBytes;
-}
-
-export function measured(r: LoopResult, peakLiveBytes: number | null, peakHeapBytes: number | null) {
-  return {
-    ops: r.ops,
-    seconds: r.seconds,
-    opsPerSec: r.ops / r.seconds,
-    fingerprint: r.fingerprint,
-    peakLiveBytes,
-    peakHeapBytes,
-    skipped: null,
-  };
+  const workload = workloadNamed(request.bench);
+  const ctx = { request, base };
+  return workload.run ? workload.run(ctx) : runDeclaredWorkload(workload, ctx);
 }
 
 /** A request that could not run at all (its engine is missing), as a skipped result. */
@@ -203,38 +106,10 @@ export function skippedResult(request: BenchRequest, engine: string, engineVersi
   };
 }
 
-export function skippedFields(reason: string) {
-  return {
-    ops: null,
-    seconds: null,
-    opsPerSec: null,
-    fingerprint: null,
-    peakLiveBytes: null,
-    peakHeapBytes: null,
-    skipped: reason,
-  };
-}
-
-/** Runs `f`; an out-of-memory error from a hakmem heap gets told how to enlarge it. */
-export function withHeapHint<T>(hakmem: HakmemConfig | null, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (hakmem && e instanceof Error && e.message.includes('out of memory')) {
-      e.message += ' (set HAKMEM_HEAP_BYTES for a larger heap)';
-    }
-    throw e;
-  }
-}
-
 /** The readable line, as the seed printed it: `random-mixed hakmem/current: Throughput = 49.1M ops/s (...)`. */
 export function formatResultLine(r: BenchResult): string {
-  const what =
-    r.bench === 'fixed'
-      ? `fixed ${(r.args as RandomMixedArgs).min} B`
-      : r.bench === 'replay'
-        ? `replay ${(r.args as ReplayArgs).file}`
-        : r.bench;
+  const label = workloadNamed(r.bench).label;
+  const what = label ? label(r.args as never) : r.bench;
   const align = r.align !== null && r.align !== 1 ? ` align ${r.align}` : '';
   let who =
     r.allocator === 'hakmem' ? `hakmem/${r.preset}${r.build === 'debug' ? '/debug' : ''}${align}` : r.allocator;

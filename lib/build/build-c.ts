@@ -60,6 +60,25 @@ export interface BuildTarget {
   output: string;
 }
 
+/**
+ * The headers a C file includes with `#include "..."` from its own folder, and theirs in turn: what
+ * its build depends on besides itself (system headers come with the compiler's version).
+ */
+export async function localIncludes(source: string): Promise<string[]> {
+  const found: string[] = [];
+  const visit = async (file: string) => {
+    const text = await fs.readFile(file, 'utf8');
+    for (const m of text.matchAll(/^\s*#\s*include\s+"([^"]+)"/gm)) {
+      const header = path.join(path.dirname(file), m[1]);
+      if (found.includes(header)) continue;
+      found.push(header);
+      await visit(header);
+    }
+  };
+  await visit(source);
+  return found;
+}
+
 /** The target's output, compiled now unless the cached one matches its sources, flags and compiler version. */
 export async function buildC(target: BuildTarget): Promise<string | Skipped> {
   const { compiler } = target;

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { buildC, HOST_CFLAGS, hostCompiler, isSkipped, NATIVE_CACHE, NATIVE_SOURCES, type Skipped } from '../../build/build-c';
+import { buildC, HOST_CFLAGS, hostCompiler, isSkipped, localIncludes, NATIVE_CACHE, NATIVE_SOURCES, type Skipped } from '../../build/build-c';
 import type { Fingerprint } from '../workloads/random-mixed';
 
 // The runners take the skipped result from here, with the runs that produce it.
@@ -17,13 +17,14 @@ export { isSkipped, type Skipped } from '../../build/build-c';
 
 const execFileAsync = promisify(execFile);
 
-
 export const NATIVE_ALLOCATORS = ['system', 'mimalloc', 'jemalloc', 'tcmalloc'] as const;
 export type NativeAllocator = (typeof NATIVE_ALLOCATORS)[number];
 
-/** One binary each; `fixed` is random-mixed with MIN = MAX. */
-export const NATIVE_BENCHES = ['random-mixed', 'larson', 'cross-thread', 'replay'] as const;
-export type NativeBench = (typeof NATIVE_BENCHES)[number];
+/**
+ * A C harness by name: scripts/native/NAME.c, one binary each (`fixed` is random-mixed with MIN = MAX).
+ * The workloads name theirs (lib/bench/workloads/*.workload.ts, `native.harness`).
+ */
+export type NativeBench = string;
 
 const PRELOADS: Record<Exclude<NativeAllocator, 'system'>, { soname: string; debianPackage: string }> = {
   mimalloc: { soname: 'libmimalloc.so.2', debianPackage: 'libmimalloc2.0' },
@@ -134,23 +135,17 @@ export async function nativeAvailability(
 
 /** The path of the bench's binary, compiled now unless the cached one matches its source. */
 export async function buildNative(bench: NativeBench, options: NativeOptions = {}): Promise<string | Skipped> {
-  if (!NATIVE_BENCHES.includes(bench)) throw new Error(`unknown native bench '${bench}'`);
+  const source = path.join(NATIVE_SOURCES, `${bench}.c`);
+  if (!/^[a-z0-9-]+$/.test(bench) || !existsSync(source)) throw new Error(`unknown native bench '${bench}': no scripts/native/${bench}.c`);
   return buildC({
     compiler: hostCompiler(options.cc),
-    sources: [path.join(NATIVE_SOURCES, `${bench}.c`)],
-    headers: NATIVE_HEADERS[bench].map((h) => path.join(NATIVE_SOURCES, h)),
+    sources: [source],
+    // The headers it includes are part of what its binary was built from.
+    headers: await localIncludes(source),
     flags: HOST_CFLAGS,
     output: path.join(options.cacheDir ?? NATIVE_CACHE, bench),
   });
 }
-
-/** The headers each harness includes: part of what its binary was built from. */
-const NATIVE_HEADERS: Record<NativeBench, readonly string[]> = {
-  'random-mixed': ['harness.h'],
-  larson: ['harness.h'],
-  'cross-thread': ['harness.h'],
-  replay: ['harness.h', 'hdr.h', 'trace-format.h'],
-};
 
 /** The library to preload (path null for `system`), or why there is none. */
 async function preloadLibrary(allocator: NativeAllocator, options: NativeOptions): Promise<{ path: string | null } | Skipped> {

@@ -12,7 +12,18 @@ import { crossThreadRings, crossThreadWarmupCycles, crossThreadWorker, ringOf } 
 import { chainFingerprint, newChainTotals, runGeneration, warmUp } from '../workloads/larson';
 import { Lran2 } from '../workloads/lran2';
 import { randomMixedLoop, warmUpRandomMixed } from '../workloads/random-mixed';
-import { CONTROL_START, LARSON_WARMUP_SLOTS, type CrossThreadJob, type LarsonJob, type RandomMixedJob, type WorkerJob, type WorkerMessage } from './protocol';
+import { workloadNamed } from '../workloads/registry';
+import type { ThreadedRun } from '../workloads/workload';
+import {
+  CONTROL_START,
+  LARSON_WARMUP_SLOTS,
+  type CrossThreadJob,
+  type LarsonJob,
+  type RandomMixedJob,
+  type WorkerJob,
+  type WorkerMessage,
+  type WorkloadJob,
+} from './protocol';
 
 const job = workerData as WorkerJob;
 const control = new Int32Array(job.control);
@@ -89,6 +100,21 @@ function runCrossThread(j: CrossThreadJob): void {
   post({ type: 'done', ...f, generations: 1 });
 }
 
+/** A registered workload's worker: its warm-up, the barrier (ctx.start) and its measured part. */
+function runWorkload(j: WorkloadJob): void {
+  let heap = attachHeap(j.handle);
+  const run = workloadNamed(j.name).ts as ThreadedRun<Record<string, number>>;
+  const renew = () => {
+    heap.detach();
+    heap = attachHeap(j.handle);
+    return new HakmemAllocator(heap);
+  };
+  const f = run.worker({ allocator: new HakmemAllocator(heap), index: j.index, threads: j.threads, args: j.args, shared: j.shared, start: waitForStart, renew });
+  heap.detach();
+  post({ type: 'done', ...f, generations: 1 });
+}
+
 if (job.kind === 'larson') runLarson(job);
 else if (job.kind === 'cross-thread') runCrossThread(job);
+else if (job.kind === 'workload') runWorkload(job);
 else runRandomMixed(job);

@@ -45,7 +45,16 @@ export interface CrossThreadJob extends JobBase, CrossThreadParams {
   rings: SharedArrayBuffer;
 }
 
-export type WorkerJob = RandomMixedJob | LarsonJob | CrossThreadJob;
+/** A registered workload's threaded run (lib/bench/workloads/workload.ts, ThreadedRun): the worker finds it by name. */
+export interface WorkloadJob extends JobBase {
+  kind: 'workload';
+  name: string;
+  args: Record<string, number>;
+  threads: number;
+  shared: SharedArrayBuffer | null;
+}
+
+export type WorkerJob = RandomMixedJob | LarsonJob | CrossThreadJob | WorkloadJob;
 
 export type WorkerMessage =
   | { type: 'ready' }

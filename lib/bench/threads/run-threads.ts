@@ -79,14 +79,14 @@ export async function crossThreadThreads(heapOptions: HeapOptions, p: CrossThrea
   return finish(heap, { ...r, ops: p.cycles * p.threads }, p.threads);
 }
 
-function finish(heap: Heap, r: Omit<LoopResult, 'ops'> & { ops: number }, threads: number): ThreadedResult {
+export function finish(heap: Heap, r: Omit<LoopResult, 'ops'> & { ops: number }, threads: number): ThreadedResult {
   heap.trim();
   heap.check();
   return { ...r, threads, stats: heap.stats() };
 }
 
 /** Starts one worker per job, releases them together, and sums their fingerprints. */
-async function runWorkers(jobs: WorkerJob[], control: SharedArrayBuffer): Promise<Omit<LoopResult, 'ops'>> {
+export async function runWorkers(jobs: WorkerJob[], control: SharedArrayBuffer): Promise<Omit<LoopResult, 'ops'>> {
   const ctl = new Int32Array(control);
   const sum: Fingerprint = { mallocs: 0, frees: 0, bytes: 0, hash: 0 };
   let ready = 0;
