@@ -39,13 +39,19 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* The result line every harness prints (WORKLOADS.md): ops, seconds, fingerprint, threads. */
-static inline void print_result(uint64_t ops, double seconds, uint64_t mallocs, uint64_t frees, uint64_t bytes,
-                         uint32_t hash, uint32_t threads) {
+/* The result line every harness prints (WORKLOADS.md): ops, seconds, fingerprint, threads, then
+   `extra`: more fields, each written `,"name":value`, or "". */
+static inline void print_result_with(uint64_t ops, double seconds, uint64_t mallocs, uint64_t frees, uint64_t bytes,
+                                     uint32_t hash, uint32_t threads, const char *extra) {
     printf("{\"bench\":\"" HARNESS_NAME "\",\"ops\":%" PRIu64 ",\"seconds\":%.9f,"
            "\"fingerprint\":{\"mallocs\":%" PRIu64 ",\"frees\":%" PRIu64 ",\"bytes\":%" PRIu64
-           ",\"hash\":%" PRIu32 "},\"threads\":%" PRIu32 "}\n",
-           ops, seconds, mallocs, frees, bytes, hash, threads);
+           ",\"hash\":%" PRIu32 "},\"threads\":%" PRIu32 "%s}\n",
+           ops, seconds, mallocs, frees, bytes, hash, threads, extra);
+}
+
+static inline void print_result(uint64_t ops, double seconds, uint64_t mallocs, uint64_t frees, uint64_t bytes,
+                         uint32_t hash, uint32_t threads) {
+    print_result_with(ops, seconds, mallocs, frees, bytes, hash, threads, "");
 }
 
 #endif

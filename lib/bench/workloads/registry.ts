@@ -12,10 +12,15 @@
  *      allocating) and `suite` (its arguments in the matrix's suite profiles);
  *   3. add it to WORKLOADS below. Nothing else lists workloads.
  */
+import { cacheScratchWorkload } from './cache-scratch.workload';
+import { cacheThrashWorkload } from './cache-thrash.workload';
 import { crossThreadWorkload } from './cross-thread.workload';
 import { larsonWorkload } from './larson.workload';
 import { fixedWorkload, randomMixedWorkload } from './random-mixed.workload';
 import { replayWorkload } from './replay.workload';
+import { rptestWorkload } from './rptest.workload';
+import { sh6benchWorkload } from './sh6bench.workload';
+import { sh8benchWorkload } from './sh8bench.workload';
 import type { Workload } from './workload';
 
 export const WORKLOADS: readonly Workload[] = [
@@ -24,6 +29,11 @@ export const WORKLOADS: readonly Workload[] = [
   larsonWorkload,
   crossThreadWorkload,
   replayWorkload,
+  cacheScratchWorkload,
+  cacheThrashWorkload,
+  rptestWorkload,
+  sh6benchWorkload,
+  sh8benchWorkload,
 ];
 
 export const WORKLOAD_NAMES: readonly string[] = WORKLOADS.map((w) => w.name);

@@ -20,7 +20,9 @@ export async function runDeclaredWorkload(w: Workload, { request, base }: RunCon
     const r = await runNative(allocator, w.native.harness, w.native.argv(args));
     if (isSkipped(r)) return { ...base(null), ...skippedFields(r.skipped) };
     checkFingerprint(w, args, allocator, r);
-    return { ...base(null), ...measured(r, null, null) };
+    // A harness that measures its memory prints its peak resident growth (scripts/native/resident.h).
+    const peak = typeof r.line.peakResidentBytes === 'number' ? r.line.peakResidentBytes : null;
+    return { ...base(null), ...measured(r, null, peak) };
   }
   const why = tsUnavailable(w, allocator);
   if (why !== null) return { ...base(null), ...skippedFields(why) };

@@ -1,0 +1,56 @@
+/*
+ * Peak resident growth of a run, for the harnesses that report memory beside time
+ * (WORKLOADS.md "Suite workloads"): the resident size before the run as the baseline,
+ * the kernel's high-water mark reset there ("5" into /proc/self/clear_refs), and
+ * after the run VmHWM minus the baseline. -1 where /proc cannot tell.
+ */
+#ifndef RESIDENT_H
+#define RESIDENT_H
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The whole of a small /proc file, read without stdio (whose buffers are malloc'd). */
+static int resident_read(const char *path, char *text, size_t room) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, text, room - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    text[n] = 0;
+    return 0;
+}
+
+/* Resets the high-water mark and returns the resident bytes now, or -1. */
+static long long resident_baseline(void) {
+    int fd = open("/proc/self/clear_refs", O_WRONLY);
+    if (fd < 0) return -1;
+    int reset = write(fd, "5", 1) == 1;
+    close(fd);
+    char text[256];
+    unsigned long long size, pages;
+    if (!reset || resident_read("/proc/self/statm", text, sizeof text) || sscanf(text, "%llu %llu", &size, &pages) != 2)
+        return -1;
+    return (long long)pages * sysconf(_SC_PAGESIZE);
+}
+
+/* VmHWM minus the baseline, or -1 when either is unknown. */
+static long long resident_peak_growth(long long baseline) {
+    char text[4096];
+    unsigned long long kib;
+    if (baseline < 0 || resident_read("/proc/self/status", text, sizeof text)) return -1;
+    const char *line = strstr(text, "VmHWM:");
+    if (!line || sscanf(line, "VmHWM: %llu kB", &kib) != 1) return -1;
+    long long growth = (long long)kib * 1024 - baseline;
+    return growth > 0 ? growth : 0;
+}
+
+/* The result line's extra field: `,"peakResidentBytes":N`, null where unknown. */
+static void resident_field(char *out, size_t room, long long growth) {
+    if (growth < 0) snprintf(out, room, ",\"peakResidentBytes\":null");
+    else snprintf(out, room, ",\"peakResidentBytes\":%lld", growth);
+}
+
+#endif
