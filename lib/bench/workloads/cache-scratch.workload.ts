@@ -19,7 +19,7 @@ import {
   type CacheWritesArgs,
 } from './cache-writes';
 
-/** Shared words: [0] is 1 once the blocks are published, [1 + t] is thread t's block. */
+/** Shared words: [0] is 1 once the blocks are published, plus one per block freed; [1 + t] is thread t's block. */
 const PUBLISHED = 0;
 const BLOCKS = 1;
 
@@ -50,7 +50,7 @@ export const cacheScratchWorkload: Workload<CacheWritesArgs> = {
         Atomics.store(words, PUBLISHED, 1);
         Atomics.notify(words, PUBLISHED);
         ctx.start();
-        // Stays attached until the blocks are freed: its identity owns them.
+        // Stays attached until every block is freed, as the suite's main thread lives on: its identity owns them.
         while (Atomics.load(words, PUBLISHED) !== 1 + a.threads) Atomics.wait(words, PUBLISHED, Atomics.load(words, PUBLISHED), 1);
         return { mallocs: a.threads, frees: 0, bytes: a.threads * a.size, hash: 0 };
       }
@@ -58,9 +58,9 @@ export const cacheScratchWorkload: Workload<CacheWritesArgs> = {
       Atomics.wait(words, PUBLISHED, 0);
       ctx.start();
       heap.free(words[BLOCKS + ctx.index]);
-      const hash = cacheWrites(heap, a.iterations, a.size, passesOf(a));
       Atomics.add(words, PUBLISHED, 1);
       Atomics.notify(words, PUBLISHED);
+      const hash = cacheWrites(heap, a.iterations, a.size, passesOf(a));
       return { mallocs: a.iterations, frees: a.iterations + 1, bytes: a.iterations * a.size, hash };
     },
     ops: (a) => a.threads * a.iterations,
