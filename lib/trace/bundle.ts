@@ -8,7 +8,9 @@ import { execFile } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { writeGeneratedText } from './generated-text';
 import { recordTrace } from './record';
+import { clearSocket, driveRedis, REDIS_BENCHMARK_ARGS, redisServerArgs } from './redis-load';
 import { traceStats, type TraceStats } from './stats';
 
 const execFileAsync = promisify(execFile);
@@ -24,7 +26,16 @@ export interface BundledTrace {
   command: () => Promise<string[]>;
   /** Variables added to its environment. */
   env?: Readonly<Record<string, string>>;
+  /** What it reads: a file shipped in data/traces/inputs, one generated, or the command line itself. */
+  input: string;
+  /** Runs beside the recording: a load for a server, which must make the server exit at the end. */
+  drive?: () => Promise<void>;
 }
+
+/** Where generated inputs and the redis socket go (git-ignored), relative to the project's root. */
+const SCRATCH = '.cache/trace-inputs';
+const SED_TEXT = { file: `${SCRATCH}/sed-text.txt`, lines: 4000, seed: 42 };
+const REDIS_SOCKET = `${SCRATCH}/redis.sock`;
 
 const PERL_WORDS =
   'my %h; for my $i (1..50000) { my $w = join "", map { chr(97 + ($i * $_) % 26) } 1..(3 + $i % 9); $h{$w}++; } ' +
@@ -46,6 +57,7 @@ export const BUNDLED_TRACES: readonly BundledTrace[] = [
       const triplet = (await execFileAsync('gcc', ['-print-multiarch'])).stdout.trim();
       return [cc1, '-quiet', '-imultiarch', triplet, '-O2', 'scripts/native/larson.c', '-o', '/dev/null'];
     },
+    input: 'scripts/native/larson.c',
   },
   {
     name: 'python3-json-regex',
@@ -54,21 +66,77 @@ export const BUNDLED_TRACES: readonly BundledTrace[] = [
       'through malloc (PYTHONMALLOC=malloc), not its own small-object arenas',
     command: async () => ['/usr/bin/python3', 'data/traces/inputs/json-regex.py'],
     env: { PYTHONMALLOC: 'malloc' },
+    input: 'data/traces/inputs/json-regex.py',
   },
   {
     name: 'git-log',
     about: "git showing this repository's last 200 commits with word diffs: object buffers of many sizes",
     command: async () => ['git', '--no-pager', 'log', '-p', '--word-diff', '-n', '200'],
+    input: "this repository's history",
   },
   {
     name: 'perl-words',
     about: 'perl counting 50,000 generated words in a hash: short strings, short lifetimes',
     command: async () => ['/usr/bin/perl', '-e', PERL_WORDS],
+    input: 'the script on the command line',
   },
   {
     name: 'sqlite3-index',
     about: 'sqlite3 filling an in-memory table of 50,000 rows, indexing and grouping it',
     command: async () => ['sqlite3', ':memory:', SQLITE_SCRIPT],
+    input: 'the SQL on the command line',
+  },
+  // mimalloc-bench's real programs that Debian ships (apt-get install ghostscript sed lua5.4 z3 redis-server redis-tools).
+  {
+    name: 'gs-pages',
+    about:
+      "Ghostscript interpreting ten generated PostScript pages (text in three fonts, curves, fills) with no output device " +
+      '(-dNODISPLAY): its interpreter serves itself from large chunks; what reaches malloc is mostly the same four request ' +
+      'sizes (248 B twice, 3,872 B, 24,968 B and 172,120 B) allocated and freed again within a few ops, 18,560 times',
+    command: async () => ['gs', '-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-dNODISPLAY', 'data/traces/inputs/pages.ps'],
+    input: 'data/traces/inputs/pages.ps',
+  },
+  {
+    name: 'sed-rewrite',
+    about:
+      'GNU sed rewriting 4,000 generated lines with two regular-expression substitutions (back references, case ' +
+      "conversion): the regex matcher's short-lived state and the line buffers it grows with realloc",
+    command: async () => {
+      await writeGeneratedText(SED_TEXT.file, SED_TEXT.lines, SED_TEXT.seed);
+      return ['sed', '-E', '-e', 's/([a-z]+)-([0-9]+)/\\2=\\1/g', '-e', 's/(^| )([a-z])/\\1\\u\\2/g', SED_TEXT.file];
+    },
+    input: `${SED_TEXT.file}: generatedText(${SED_TEXT.lines}, ${SED_TEXT.seed}) from lib/trace/generated-text.ts, written before recording`,
+  },
+  {
+    name: 'lua-objects',
+    about:
+      'Lua 5.4 building binary trees, 20,000 strings in a table used as a map, and closures: the interpreter allocates ' +
+      'through realloc and frees at garbage collection, mostly 16-63-byte objects',
+    command: async () => ['lua5.4', 'data/traces/inputs/objects.lua'],
+    input: 'data/traces/inputs/objects.lua',
+  },
+  {
+    name: 'z3-queens',
+    about:
+      'Z3 solving 10 queens in linear integer arithmetic ten times under push/pop: short-lived 32-63-byte solver terms ' +
+      '(half freed within 2 ops) beside two 8 MB tables',
+    command: async () => ['z3', 'data/traces/inputs/queens.smt2'],
+    input: 'data/traces/inputs/queens.smt2',
+  },
+  {
+    name: 'redis-server',
+    about:
+      'redis-server answering redis-benchmark over a Unix socket (50 clients; SET, GET, INCR, LPUSH, RPOP, SADD, HSET, SPOP ' +
+      "and LRANGE_100, 5,000 requests each, 64-byte values, 5,000 random keys): the server's malloc calls (Debian links " +
+      'it with jemalloc, which serves them): three quarters 16-31-byte objects; the keyspace, 2.5 MB in 43,000 blocks, ' +
+      'still live when it shuts down',
+    command: async () => {
+      await fs.mkdir(SCRATCH, { recursive: true });
+      await clearSocket(REDIS_SOCKET);
+      return ['redis-server', ...redisServerArgs(REDIS_SOCKET)];
+    },
+    input: `requests from redis-benchmark -s ${REDIS_SOCKET} ${REDIS_BENCHMARK_ARGS.join(' ')} (lib/trace/redis-load.ts), then SHUTDOWN NOSAVE`,
+    drive: () => driveRedis(REDIS_SOCKET),
   },
 ];
 
@@ -78,6 +146,7 @@ export interface ManifestEntry {
   about: string;
   command: string[];
   env: Record<string, string>;
+  input: string;
   program: string;
   version: string | null;
   date: string;
@@ -113,7 +182,18 @@ export async function recordBundle(
     const file = `${bundled.name}.trace.gz`;
     const [command, ...args] = await bundled.command();
     progress(`recording ${bundled.name}: ${[command, ...args].join(' ').slice(0, 120)}`);
-    const r = await recordTrace({ out: path.join(dir, file), command, args, env: bundled.env, cwd: ROOT, stdio: 'ignore' });
+    // Written aside and renamed once the recording and its load both succeeded.
+    const aside = path.join(dir, `${bundled.name}.${process.pid}.tmp.trace.gz`);
+    const [recorded, driven] = await Promise.allSettled([
+      recordTrace({ out: aside, command, args, env: bundled.env, cwd: ROOT, stdio: 'ignore' }),
+      bundled.drive?.(),
+    ]);
+    if (recorded.status === 'rejected' || driven.status === 'rejected') {
+      await fs.rm(aside, { force: true });
+      throw recorded.status === 'rejected' ? recorded.reason : (driven as PromiseRejectedResult).reason;
+    }
+    await fs.rename(aside, path.join(dir, file));
+    const r = recorded.value;
     const s = traceStats(r.trace);
     entries.set(bundled.name, {
       name: bundled.name,
@@ -121,6 +201,7 @@ export async function recordBundle(
       about: bundled.about,
       command: [command, ...args],
       env: { ...bundled.env },
+      input: bundled.input,
       program: r.program,
       version: r.version,
       date: r.trace.comments.find((c) => c.startsWith('date: '))?.slice(6) ?? '',
@@ -135,9 +216,11 @@ export async function recordBundle(
   const traces = BUNDLED_TRACES.map((b) => entries.get(b.name)).filter((e): e is ManifestEntry => e !== undefined);
   const manifest = {
     about:
-      'Allocation traces of real programs (format: lib/trace/README.md), recorded with `npm run trace -- bundle` ' +
-      "from the project's root. Recording again gives a little different ops (addresses, environment, dates, " +
-      "this repository's history for git-log).",
+      'Allocation traces of real programs (format: lib/trace/README.md), recorded with `npm run trace -- bundle [NAME...]` ' +
+      "from the project's root; `input` says what each read. gs-pages, sed-rewrite, lua-objects, z3-queens and " +
+      'redis-server are programs of the mimalloc-bench suite as Debian ships them (apt-get install ghostscript sed lua5.4 ' +
+      'z3 redis-server redis-tools). Recording again gives a little different ops (addresses, environment, dates, ' +
+      "this repository's history for git-log, request timing for redis-server).",
     traces,
   };
   const tmp = `${manifestFile}.${process.pid}.tmp`;
