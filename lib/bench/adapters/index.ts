@@ -21,6 +21,8 @@ export interface TsAllocatorOptions {
   maxSize: number;
   /** thing: the pool's size, when known better than from slots and maxSize (a trace's peak). */
   thingPoolBytes?: number;
+  /** hakmem: the heap's size, where the workload needs more than the default (large blocks). */
+  heapBytes?: number;
 }
 
 /** The resolved hakmem configuration a result was measured with. */
@@ -49,7 +51,12 @@ export async function createTsAllocator(name: TsAllocatorName, options: TsAlloca
     case 'hakmem': {
       // Loaded on demand: a baseline's run must not depend on the allocator under test.
       const { createHeap } = await import('../../index');
-      const heap = createHeap({ preset: options.preset, build: options.build, align: options.align });
+      const heap = createHeap({
+        preset: options.preset,
+        build: options.build,
+        align: options.align,
+        ...(options.heapBytes === undefined ? {} : { bytes: options.heapBytes }),
+      });
       const allocator = new HakmemAllocator(heap);
       return {
         allocator,

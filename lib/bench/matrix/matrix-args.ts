@@ -118,11 +118,16 @@ export function parseMatrixArgs(argv: readonly string[], env: Record<string, str
     traces: parseTraceList(o.traces ?? (PROFILES[profile].traces ?? bundledTraceNames()).join(',')),
     loops: o.loops === undefined ? PROFILES[profile].loops : positive('--loops', o.loops),
     shard,
+    suite: PROFILES[profile].suite ?? null,
   };
 }
 
 function profileLine(p: ProfileName): string {
-  const { cycles, reps, loops, allocators, traces } = PROFILES[p];
+  const { cycles, reps, loops, allocators, traces, suite } = PROFILES[p];
+  if (suite) {
+    const what = suite === 'tiny' ? 'the suite workloads at tiny arguments' : 'the suite workloads (mimalloc-bench stress tests)';
+    return `${p} (${what}, ${reps} reps${allocators ? `, ${allocators}` : ', every allocator'})`;
+  }
   return `${p} (${cycles} cycles, ${reps} reps, ${loops} loops${allocators ? `, ${allocators}` : ''}${traces ? `, trace ${traces.join(',')}` : ''})`;
 }
 

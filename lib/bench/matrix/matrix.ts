@@ -26,6 +26,10 @@ import { parseBenchArgs, type BenchRequest } from '../cli-args';
 import { RUNNING_NODE, type Engine } from '../engines/engines';
 import { pinOf, resolveEngine } from '../engines/install';
 import { readManifest } from '../../trace/bundle';
+import { isNativeAllocator, type TsAllocatorName } from '../adapters/allocators';
+import { findWorkload, suiteWorkloads } from '../workloads/registry';
+import { tsUnavailable } from '../workloads/run-declared';
+import { suiteArgv, type SuiteArgs } from '../workloads/workload';
 
 interface Profile {
   cycles: number;
@@ -35,15 +39,21 @@ interface Profile {
   allocators?: string;
   /** replay: the bundled traces replayed (default all of data/traces). */
   traces?: readonly string[];
+  /** Set: the profile runs the registry's suite workloads (with these of their arguments) instead of the benches. */
+  suite?: keyof SuiteArgs;
 }
 
-export const PROFILES: Readonly<Record<'quick' | 'full' | 'tiny', Profile>> = {
+export const PROFILES: Readonly<Record<'quick' | 'full' | 'tiny' | 'suite' | 'suite-tiny', Profile>> = {
   /** About 10 minutes on 2 cores for the seven allocators before the wasm ones. Five reps: with three, a rank-sum test can never reach p < 0.05. */
   quick: { cycles: 2_000_000, reps: 5, loops: 3 },
   /** The seed's standard run length (10M-20M cycles: short runs measure cold start); replays of about a second. */
   full: { cycles: 20_000_000, reps: 7, loops: 20 },
   /** Seconds, not a measurement: for trying a command, a job-runner recipe or a test. */
   tiny: { cycles: 20_000, reps: 1, loops: 1, allocators: 'hakmem,system', traces: ['git-log'] },
+  /** Every suite workload (the allocator stress tests) on every allocator, arguments scaled to this machine (WORKLOADS.md). */
+  suite: { cycles: 0, reps: 7, loops: 0, suite: 'default' },
+  /** The suite at tiny arguments: seconds in all, for CI and tests. */
+  'suite-tiny': { cycles: 0, reps: 1, loops: 0, suite: 'tiny', allocators: 'hakmem,system' },
 };
 export type ProfileName = keyof typeof PROFILES;
 
@@ -90,18 +100,23 @@ export interface MatrixOptions {
   loops: number;
   /** Run only this slice of the plan (shards.ts); null: all of it. */
   shard: Shard | null;
+  /** Set by the suite profiles: the registry's suite workloads at these arguments, instead of `benches`. */
+  suite?: keyof SuiteArgs | null;
   /** Where pinned engines are installed (default .cache/engines). */
   engineCache?: string;
 }
 
 /** One repetition of one cell. */
 export interface Run {
-  bench: MatrixBench;
+  /** A matrix bench, or a suite workload's name. */
+  bench: MatrixBench | string;
   /** Block sizes; replay: 0, its sizes are the trace's. */
   min: number;
   max: number;
   /** replay: the bundled trace's name; null for the other benches. */
   trace: string | null;
+  /** A suite workload's positionals; null for the benches. */
+  args?: readonly string[] | null;
   spec: AllocatorSpec;
   threads: number;
   engine: string;
@@ -132,8 +147,9 @@ export function sizeLabel(min: number, max: number): string {
   return min === max ? String(min) : `${min}..${max}`;
 }
 
-/** A run's size column: the block size, the size range, or replay's trace. */
+/** A run's size column: the block size, the size range, replay's trace, or a suite workload's arguments. */
 export function runSize(run: Run): string {
+  if (run.args) return run.args.join(' ');
   return run.trace ?? sizeLabel(run.min, run.max);
 }
 
@@ -160,9 +176,10 @@ function specAlign(spec: AllocatorSpec): HeapAlignment {
  */
 export function planRuns(
   options: Pick<MatrixOptions, 'reps' | 'allocators' | 'threads'> &
-    Partial<Pick<MatrixOptions, 'engines' | 'shard' | 'benches' | 'traces'>>,
+    Partial<Pick<MatrixOptions, 'engines' | 'shard' | 'benches' | 'traces' | 'suite'>>,
 ): Run[] {
-  const wanted = options.benches ?? MATRIX_BENCHES;
+  if (options.suite) return planSuiteRuns({ ...options, suite: options.suite });
+  const wanted: readonly string[] = options.benches ?? MATRIX_BENCHES;
   const common: Array<Pick<Run, 'bench' | 'min' | 'max' | 'trace'>> = [
     ...FIXED_SIZES.map((size) => ({ bench: 'fixed' as const, min: size, max: size, trace: null })),
     { bench: 'random-mixed' as const, min: MIXED_MIN, max: MIXED_MAX, trace: null },
@@ -188,6 +205,39 @@ export function planRuns(
     }
   }
   return options.shard ? shardItems<Run>(runs, cellOf, options.shard) : runs;
+}
+
+/**
+ * The suite profiles: every suite workload at the profile's arguments, on every allocator listed (a
+ * cell the allocator cannot run becomes a skipped row saying why: cannotRun), repetition-major.
+ */
+function planSuiteRuns(
+  options: Pick<MatrixOptions, 'reps' | 'allocators'> & Partial<Pick<MatrixOptions, 'engines' | 'shard'>> & { suite: keyof SuiteArgs },
+): Run[] {
+  const runs: Run[] = [];
+  for (let rep = 1; rep <= options.reps; rep++) {
+    for (const engine of options.engines ?? [RUNNING_NODE]) {
+      for (const w of suiteWorkloads()) {
+        const args = suiteArgv(w, options.suite);
+        const threads = w.threads?.(Object.fromEntries(w.args.map((a, i) => [a.key, Number(args[i])]))) ?? 1;
+        for (const spec of options.allocators) {
+          runs.push({ bench: w.name, min: 0, max: 0, trace: null, args, spec, threads, engine, rep });
+        }
+      }
+    }
+  }
+  return options.shard ? shardItems<Run>(runs, cellOf, options.shard) : runs;
+}
+
+/** Why a suite run's allocator cannot run its workload (no C harness, no TypeScript run, no shared heap), or null. */
+export function cannotRun(run: Run): string | null {
+  const w = run.args ? findWorkload(run.bench) : undefined;
+  if (!w) return null;
+  if (isNativeAllocator(run.spec.allocator)) return w.native ? null : `${w.name} has no C harness`;
+  const why = tsUnavailable(w, run.spec.allocator as TsAllocatorName);
+  if (why !== null) return why;
+  if (run.threads > 1 && !hasSharedHeap(run.spec.allocator)) return `${w.name} runs ${run.threads} threads: ${run.spec.allocator} has no heap threads can share`;
+  return null;
 }
 
 /** A cell: what every allocator is measured on side by side, the system baseline included. */
@@ -243,6 +293,7 @@ export function benchArgv(run: Run, options: Pick<MatrixOptions, 'cycles' | 'bui
   if (run.trace !== null) {
     return ['replay', traceFile(run.trace), '--loops', String(options.loops), '--allocator', run.spec.allocator, ...hakmem];
   }
+  if (run.args) return [run.bench, ...run.args, '--allocator', run.spec.allocator, ...hakmem];
   const sizes = run.bench === 'fixed' ? ['--size', String(run.min)] : ['--min', String(run.min), '--max', String(run.max)];
   // cross-thread takes its workers as THREADS (each allocates CYCLES blocks); the others as --threads.
   const ring = run.bench === 'cross-thread';
@@ -379,8 +430,13 @@ export async function runMatrix(options: MatrixOptions, hooks: MatrixHooks = {})
     for (const run of todo) {
       if (interrupted) break;
       const engine = engines.get(run.engine) as EngineOutcome;
+      const unrunnable = cannotRun(run);
       const outcome: ChildOutcome =
-        'skipped' in engine ? { result: engineSkipped(run, options, engine.skipped) } : await runChild(run, engine.engine);
+        unrunnable !== null
+          ? { result: engineSkipped(run, options, unrunnable) }
+          : 'skipped' in engine
+            ? { result: engineSkipped(run, options, engine.skipped) }
+            : await runChild(run, engine.engine);
       if (interrupted) break; // the run was cut short: it is not a result
       if ('error' in outcome) {
         session.failures.push(`${runLabel(run)}: ${outcome.error}`);
@@ -426,9 +482,15 @@ function resolveEngines(names: readonly string[], cacheDir: string | undefined, 
   return engines;
 }
 
-/** The row of a run whose engine cannot run here. */
+/** The row of a run that cannot run here: its engine is missing, or its allocator cannot run its workload. */
 function engineSkipped(run: Run, options: Pick<MatrixOptions, 'cycles' | 'build' | 'loops'>, reason: string): BenchResult {
   // The request exactly as the bench would have parsed it, so the row carries its arguments.
+  if (run.args) {
+    // A suite cell its allocator cannot run would not parse for it (threads without a shared heap).
+    const parsed = parseBenchArgs([run.bench, ...run.args], {}) as BenchRequest;
+    const request = { ...parsed, allocator: run.spec.allocator, preset: run.spec.preset ?? undefined, engine: run.engine };
+    return skippedResult(request, run.engine, run.engine === RUNNING_NODE ? process.versions.node : pinOf(run.engine).version, reason);
+  }
   const request = parseBenchArgs([...benchArgv(run, options), '--engine', run.engine], {}) as BenchRequest;
   return skippedResult(request, run.engine, pinOf(run.engine).version, reason);
 }
@@ -442,6 +504,8 @@ function checkSameShard(json: string, record: MatrixRecord, shard: Shard | null)
 
 /** The workload columns of a run's row: replay's loops go in `cycles`; it has no WS or seed. */
 function workloadCells(bench: string, options: Pick<MatrixOptions, 'cycles' | 'loops'>): Pick<CsvRow, 'cycles' | 'ws' | 'seed'> {
+  // A suite workload's arguments are its size column.
+  if (!(MATRIX_BENCHES as readonly string[]).includes(bench)) return { cycles: '', ws: '', seed: '' };
   return bench === 'replay'
     ? { cycles: String(options.loops), ws: '', seed: '' }
     : { cycles: String(options.cycles), ws: String(MATRIX_WS), seed: String(MATRIX_SEED) };
@@ -467,7 +531,7 @@ function toRow(
 ): CsvRow {
   const f = r.fingerprint;
   const cell = (v: number | string | null | undefined) => (v === null || v === undefined ? '' : String(v));
-  const replay = run.trace !== null;
+  const replay = run.trace !== null || !!run.args;
   return {
     bench: r.bench,
     size: runSize(run),

@@ -17,6 +17,10 @@ import { cacheThrashWorkload } from './cache-thrash.workload';
 import { crossThreadWorkload } from './cross-thread.workload';
 import { larsonWorkload } from './larson.workload';
 import { fixedWorkload, randomMixedWorkload } from './random-mixed.workload';
+import { allocTestWorkload } from './alloc-test.workload';
+import { glibcSimpleWorkload } from './glibc-simple.workload';
+import { glibcThreadWorkload } from './glibc-thread.workload';
+import { mallocLargeWorkload } from './malloc-large.workload';
 import { replayWorkload } from './replay.workload';
 import { rptestWorkload } from './rptest.workload';
 import { sh6benchWorkload } from './sh6bench.workload';
@@ -34,6 +38,10 @@ export const WORKLOADS: readonly Workload[] = [
   rptestWorkload,
   sh6benchWorkload,
   sh8benchWorkload,
+  allocTestWorkload,
+  glibcSimpleWorkload,
+  glibcThreadWorkload,
+  mallocLargeWorkload,
 ];
 
 export const WORKLOAD_NAMES: readonly string[] = WORKLOADS.map((w) => w.name);

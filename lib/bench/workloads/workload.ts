@@ -8,7 +8,7 @@
  * the stress tests), or runs itself (`run`: random-mixed, larson, replay, whose results carry more).
  */
 import type { AllocatorName } from '../adapters/allocators';
-import type { BenchAllocator } from '../adapters/allocator-adapter';
+import type { ReplayAllocator } from '../adapters/allocator-adapter';
 import type { HakmemConfig } from '../adapters/index';
 import type { BenchRequest } from '../cli-args';
 import type { BenchResult, ResultBase } from '../runner';
@@ -55,10 +55,13 @@ export interface RunContext {
 /** Single-threaded in TypeScript, on any in-process allocator (hakmem, v8, thing, the wasm builds). */
 export interface SingleThreadRun<A> {
   readonly kind: 'single';
-  /** At most `slots` blocks live at once, none above `maxSize` bytes: sizes thing's pool. */
-  sizing(args: A): { slots: number; maxSize: number };
+  /**
+   * At most `slots` blocks live at once, none above `maxSize` bytes: sizes thing's pool; `heapBytes`:
+   * hakmem's heap, where the default (64 MiB) is too small.
+   */
+  sizing(args: A): { slots: number; maxSize: number; heapBytes?: number };
   /** The warm-up (untimed) and the measured loop; `seconds` covers the measured loop only. */
-  run<P>(a: BenchAllocator<P>, args: A): LoopResult;
+  run<P>(a: ReplayAllocator<P>, args: A): LoopResult;
 }
 
 /**
@@ -84,7 +87,7 @@ export interface ThreadedRun<A> {
 
 export interface ThreadContext<A> {
   /** hakmem, attached to the shared heap as this worker's thread. */
-  allocator: BenchAllocator<number>;
+  allocator: ReplayAllocator<number>;
   index: number;
   threads: number;
   args: A;
@@ -96,7 +99,7 @@ export interface ThreadContext<A> {
    * thread exit) and a fresh one attaches; returns the allocator to use from now on. For workloads
    * whose C harness ends threads and starts new ones (a Worker costs milliseconds to start).
    */
-  renew(): BenchAllocator<number>;
+  renew(): ReplayAllocator<number>;
 }
 
 /** The C harness: scripts/native/HARNESS.c, built by lib/build, run under each LD_PRELOAD allocator. */

@@ -1,0 +1,124 @@
+/*
+ * alloc-test THREADS ITERS ITEMS SEED: OLogN's allocator tester (mimalloc-bench alloc-test) as
+ * specified in lib/bench/workloads/WORKLOADS.md: each thread fills half of ITEMS / THREADS slots,
+ * then ITERS times picks a slot (80/20 biased) and frees its block or allocates one of 5..1024 bytes
+ * (skewed small), written whole; at the end every block is freed.
+ */
+#define HARNESS_NAME "alloc-test"
+#define USAGE "usage: alloc-test THREADS ITERS ITEMS SEED\n"
+#include "harness.h"
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+static const uint32_t chance[7] = {262144, 393216, 245760, 81920, 15360, 1536, 64};
+static uint64_t iters, slots;
+static uint32_t seed;
+static atomic_int go;
+
+struct result {
+    uint64_t mallocs, frees, bytes;
+    uint32_t hash;
+};
+
+static inline uint32_t next(uint32_t *x) {
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x >> 1;
+}
+
+static void *thread_main(void *arg) {
+    struct result *r = arg;
+    char **ptrs = calloc(slots, sizeof(char *));
+    uint32_t *sizes = calloc(slots, sizeof(uint32_t));
+    uint64_t starts[8] = {0};
+    for (int k = 0; k < 6; k++) starts[k + 1] = starts[k] + slots * chance[6 - k] / 1000000;
+    starts[7] = slots;
+    uint32_t thresholds[6], sum = 0;
+    for (int k = 0; k < 6; k++) thresholds[k] = (sum += chance[k]);
+    uint32_t x = seed ? seed : 1;
+    uint64_t mallocs = 0, frees = 0, bytes = 0;
+    uint32_t hash = 0;
+    while (!atomic_load_explicit(&go, memory_order_acquire)) {
+    }
+#define TAKE(s)                                                                       \
+    do {                                                                              \
+        uint32_t base = (next(&x) & 127) + 1;                                         \
+        uint32_t shift = (uint32_t)__builtin_ctz(base) + 2;                           \
+        uint32_t size = (next(&x) & ((1u << shift) - 1)) + 1 + (1u << shift);         \
+        char *p = malloc(size);                                                       \
+        if (!p) {                                                                     \
+            fprintf(stderr, HARNESS_NAME ": out of memory allocating %u bytes\n", size); \
+            exit(1);                                                                  \
+        }                                                                             \
+        memset(p, (int)(size & 255), size);                                           \
+        ptrs[s] = p;                                                                  \
+        sizes[s] = size;                                                              \
+        mallocs++;                                                                    \
+        bytes += size;                                                                \
+        hash = hash * 31u + size;                                                     \
+    } while (0)
+#define RELEASE(s)                                                                               \
+    do {                                                                                         \
+        char *p = ptrs[s];                                                                       \
+        uint32_t size = sizes[s];                                                                \
+        char v = (char)(size & 255);                                                             \
+        if (p[0] != v || p[size / 2] != v || p[size - 1] != v) {                                 \
+            fprintf(stderr, HARNESS_NAME ": block in slot %" PRIu64 " was overwritten\n", (uint64_t)(s)); \
+            exit(1);                                                                             \
+        }                                                                                        \
+        free(p);                                                                                 \
+        sizes[s] = 0;                                                                            \
+        frees++;                                                                                 \
+    } while (0)
+    for (uint64_t s = 0; s < slots; s++)
+        if (next(&x) & 1) TAKE(s);
+    for (uint64_t i = 0; i < iters; i++) {
+        uint32_t u = next(&x) % 1000000;
+        int k = 6;
+        for (int j = 0; j < 6; j++)
+            if (u < thresholds[j]) {
+                k = j;
+                break;
+            }
+        uint64_t s = starts[k] + next(&x) % (starts[k + 1] - starts[k]);
+        if (sizes[s]) RELEASE(s);
+        else TAKE(s);
+    }
+    for (uint64_t s = 0; s < slots; s++)
+        if (sizes[s]) RELEASE(s);
+    free(ptrs);
+    free(sizes);
+    r->mallocs = mallocs;
+    r->frees = frees;
+    r->bytes = bytes;
+    r->hash = hash;
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 5) usage_error("takes 4 arguments (THREADS ITERS ITEMS SEED)");
+    uint32_t threads = (uint32_t)parse_arg(argv[1], "THREADS", 1, 64);
+    iters = parse_arg(argv[2], "ITERS", 1, 1ull << 40);
+    uint64_t items = parse_arg(argv[3], "ITEMS", 16384, 1u << 24);
+    seed = (uint32_t)parse_arg(argv[4], "SEED", 0, 4294967295u);
+    slots = items / threads;
+    if (slots < 16384) usage_error("ITEMS / THREADS must be at least 16384 slots");
+    pthread_t tid[64];
+    struct result res[64];
+    for (uint32_t t = 0; t < threads; t++) pthread_create(&tid[t], NULL, thread_main, &res[t]);
+    double start = now_seconds();
+    atomic_store_explicit(&go, 1, memory_order_release);
+    for (uint32_t t = 0; t < threads; t++) pthread_join(tid[t], NULL);
+    double seconds = now_seconds() - start;
+    struct result sum = {0, 0, 0, 0};
+    for (uint32_t t = 0; t < threads; t++) {
+        sum.mallocs += res[t].mallocs;
+        sum.frees += res[t].frees;
+        sum.bytes += res[t].bytes;
+        sum.hash += res[t].hash;
+    }
+    print_result(threads * iters, seconds, sum.mallocs, sum.frees, sum.bytes, sum.hash, threads);
+    return 0;
+}
