@@ -1,6 +1,6 @@
 /**
  * The recorder across exec and into child processes: a wrapper script that removes LD_PRELOAD and
- * execs the program is followed into one trace; `children` gives each forked, spawned and vforked
+ * execs the program is followed into one trace, and so is `env -u LD_PRELOAD`; `children` gives each forked, spawned and vforked
  * process a trace of its own and, by default, none is recorded or mixed in. The traces replay on
  * hakmem and glibc with the trace's fingerprint.
  */
@@ -107,6 +107,13 @@ describe('a wrapper script that removes the recorder and execs the program', () 
     assert.ok(written.comments.some((c) => c === `exec at op ${r.execs[0].firstOp}: ${program}`), written.comments.join('\n'));
     await replaysWithItsFingerprint(file('shim.trace.gz'));
   });
+});
+
+test('env -u LD_PRELOAD (exec through execvp): env, then the program', async () => {
+  const r = await recordTrace({ out: file('env.trace'), command: 'env', args: ['-u', 'LD_PRELOAD', program], stdio: 'ignore' });
+  assert.equal(r.exitCode, 0);
+  assert.deepEqual(r.execs.map((e) => e.exe), [program]);
+  assert.deepEqual(lines(r.trace, r.execs[0].firstOp), ['m 0 4242', 'f 0']);
 });
 
 describe('a program that starts four children (two forks, posix_spawn, vfork + exec)', () => {
