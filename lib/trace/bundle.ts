@@ -32,7 +32,7 @@ export interface BundledTrace {
   drive?: () => Promise<void>;
 }
 
-/** Where generated inputs and the redis socket go (git-ignored), relative to the project's root. */
+/** Where generated inputs and the redis socket go (git-ignored), relative to the project's root (the commands' cwd). */
 const SCRATCH = '.cache/trace-inputs';
 const SED_TEXT = { file: `${SCRATCH}/sed-text.txt`, lines: 4000, seed: 42 };
 const REDIS_SOCKET = `${SCRATCH}/redis.sock`;
@@ -102,7 +102,7 @@ export const BUNDLED_TRACES: readonly BundledTrace[] = [
       'GNU sed rewriting 4,000 generated lines with two regular-expression substitutions (back references, case ' +
       "conversion): the regex matcher's short-lived state and the line buffers it grows with realloc",
     command: async () => {
-      await writeGeneratedText(SED_TEXT.file, SED_TEXT.lines, SED_TEXT.seed);
+      await writeGeneratedText(path.join(ROOT, SED_TEXT.file), SED_TEXT.lines, SED_TEXT.seed);
       return ['sed', '-E', '-e', 's/([a-z]+)-([0-9]+)/\\2=\\1/g', '-e', 's/(^| )([a-z])/\\1\\u\\2/g', SED_TEXT.file];
     },
     input: `${SED_TEXT.file}: generatedText(${SED_TEXT.lines}, ${SED_TEXT.seed}) from lib/trace/generated-text.ts, written before recording`,
@@ -131,12 +131,12 @@ export const BUNDLED_TRACES: readonly BundledTrace[] = [
       'it with jemalloc, which serves them): three quarters 16-31-byte objects; the keyspace, 2.5 MB in 43,000 blocks, ' +
       'still live when it shuts down',
     command: async () => {
-      await fs.mkdir(SCRATCH, { recursive: true });
-      await clearSocket(REDIS_SOCKET);
+      await fs.mkdir(path.join(ROOT, SCRATCH), { recursive: true });
+      await clearSocket(path.join(ROOT, REDIS_SOCKET));
       return ['redis-server', ...redisServerArgs(REDIS_SOCKET)];
     },
     input: `requests from redis-benchmark -s ${REDIS_SOCKET} ${REDIS_BENCHMARK_ARGS.join(' ')} (lib/trace/redis-load.ts), then SHUTDOWN NOSAVE`,
-    drive: () => driveRedis(REDIS_SOCKET),
+    drive: () => driveRedis(path.join(ROOT, REDIS_SOCKET)),
   },
 ];
 
