@@ -7,9 +7,10 @@ import { parseArgs } from 'node:util';
 import { createHeap, isPresetName, type Heap, type PresetName } from '../lib/index';
 import { ALIGNED_LIVE, linkWord, MAGIC_MASK } from '../lib/alloc/header';
 import {
-  H, KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT, S, SLOT_ACTIVE, SLOT_EMPTY, TOUCH_SHIFT,
+  H, KIND_COALESCING, KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT, S, SLOT_ACTIVE, SLOT_EMPTY, TOUCH_SHIFT,
 } from '../lib/alloc/layout';
 import { alignedCarrierOf } from '../lib/alloc/aligned-alloc';
+import { COALESCING_PREFIX, coalescingUsableSize, walkCoalescing } from '../lib/alloc/coalescing';
 import { readTrace } from '../lib/trace/read';
 import { OP_ALIGNED, OP_CALLOC, OP_FREE, OP_MALLOC, OP_REALLOC, requestBytes, type Trace } from '../lib/trace/trace';
 import { replayFacts } from '../lib/bench/workloads/replay-facts';
@@ -23,10 +24,13 @@ bench's footprint pass) on a fresh hakmem heap, finds the op at which the heap's
 bytes down there:
 
   live          bytes the program asked for, of the blocks live at the peak
-  rounding      the rest of those blocks (class rounding, the tiny header, large blocks' last 4 KiB)
+  rounding      the rest of those blocks (class rounding, the tiny header, the coalescing tier's
+                16-byte prefix and 16-byte rounding, large blocks' last 4 KiB)
   cached        free blocks in the thread's front lists (tiny SLL, mid lists)
-  free          free blocks back on their slab's freelist or the mid class freelist
-  uncarved      touched slab bytes no block was carved from yet (tiny), span tails (mid)
+  free          free blocks back on their slab's freelist, the mid class freelist or the coalescing
+                tier's free lists
+  uncarved      touched slab bytes no block was carved from yet (tiny), span tails (mid), touched
+                bytes above a coalescing region's top
   empty slabs   touched bytes of EMPTY slabs (kept by the pool for any class)
 
 per tier, per tiny and mid class, with the slab and SuperSlab counts by state. The rows sum to the
@@ -117,6 +121,7 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
   const tiny = heap.blockSize.length;
   const tinyRows = Array.from(heap.blockSize, (s, c) => newRow('tiny', c, s));
   const midRows = Array.from(m.midSizes, (s, c) => newRow('mid', c, s));
+  const coalescing = newRow('mid', null, null);
   const large = newRow('large', null, null);
   const emptyRow = newRow('empty slabs', null, null);
   // Live blocks, by the tier of their block (an aligned block: its carrier's).
@@ -140,6 +145,10 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
       r.liveBlocks++;
       r.live += n;
       r.rounding += r.blockSize! - n;
+    } else if (kind === KIND_COALESCING) {
+      coalescing.liveBlocks++;
+      coalescing.live += n;
+      coalescing.rounding += coalescingUsableSize(m, p) + COALESCING_PREFIX - n;
     } else if (kind === KIND_LARGE) {
       large.liveBlocks++;
       large.units++;
@@ -199,6 +208,19 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
     for (let b = i32[H.MID_FREE + c]; b !== 0; b = i32[linkWord(b)]) n++;
     r.free = n * r.blockSize!;
   }
+  // The coalescing mid tier's regions: touched bytes are its blocks', free or live, and what lies above a top.
+  walkCoalescing(m, {
+    region(_first, top, touchedUnits) {
+      coalescing.units++;
+      coalescing.touched += touchedUnits << TOUCH_SHIFT;
+      coalescing.uncarved += (touchedUnits << TOUCH_SHIFT) - top;
+    },
+    block({ size, free }) {
+      if (free) coalescing.free += size;
+    },
+  });
+  const coalescingOther = coalescing.touched - coalescing.uncarved - coalescing.free - coalescing.live - coalescing.rounding;
+  if (coalescingOther !== 0) throw new Error(`coalescing mid tier: ${coalescingOther} bytes unaccounted`);
   // Tiny: what is neither live nor cached of the used blocks is still counted in `used` (none on one thread).
   for (const r of tinyRows) {
     const usedBytes = r.touched - r.uncarved - r.free;
@@ -210,7 +232,7 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
     if (other !== 0) throw new Error(`mid class ${r.cls}: ${other} bytes unaccounted`);
   }
   const rows = [...tinyRows, ...midRows].filter((r) => r.touched > 0);
-  rows.push(large, emptyRow);
+  rows.push(coalescing, large, emptyRow);
   return { rows, slabs, superslabs };
 }
 

@@ -394,7 +394,7 @@ describe("debug free-route trace", () => {
       const heap = createHeap({ preset, build: "debug", freeRouteTrace: true, bytes: 4 * MiB, log: (l) => lines.push(l) });
       const t = heap.malloc(100);
       const m = heap.malloc(3000);
-      const l = heap.malloc(100_000);
+      const l = heap.malloc(300_000);
       heap.free(t);
       heap.free(m);
       heap.free(l);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createHeap, FINE_MID_CLASSES, FINE_TINY_CLASSES, MID_CLASSES, SEED_TINY_CLASSES, type Heap, type HeapOptions } from "../lib";
+import { COALESCING_MAX_REQUEST, createHeap, FINE_MID_CLASSES, FINE_TINY_CLASSES, MID_CLASSES, SEED_TINY_CLASSES, type Heap, type HeapOptions } from "../lib";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -147,16 +147,16 @@ describe("tiny tier", () => {
   });
 });
 
-/** The seed's mid classes (historical presets) and this project's (preset current). */
+/** The seed's mid classes (historical presets) and this project's finer ones (preset current with the class mid tier). */
 const MID_SETS = [
-  { preset: "phase7", classes: MID_CLASSES, tinyTop: SEED_TINY_CLASSES[SEED_TINY_CLASSES.length - 1], align: 2048 },
-  { preset: "current", classes: FINE_MID_CLASSES, tinyTop: FINE_TINY_CLASSES[FINE_TINY_CLASSES.length - 1], align: 512 },
+  { preset: "phase7", midTier: "classes", classes: MID_CLASSES, tinyTop: SEED_TINY_CLASSES[SEED_TINY_CLASSES.length - 1], align: 2048 },
+  { preset: "current", midTier: "classes", classes: FINE_MID_CLASSES, tinyTop: FINE_TINY_CLASSES[FINE_TINY_CLASSES.length - 1], align: 512 },
 ] as const;
 
 describe("mid tier", () => {
-  for (const { preset, classes, tinyTop, align } of MID_SETS)
-  it(`${preset}: classes 2 KiB .. 52 KiB: size + 1 picks the class, header 0xB0 | class, usableSize S - 1, ${align}-byte aligned blocks`, () => {
-    const heap = createHeap({ bytes: 32 * MiB, preset });
+  for (const { preset, midTier, classes, tinyTop, align } of MID_SETS)
+  it(`${preset}, midTier ${midTier}: classes 2 KiB .. 52 KiB: size + 1 picks the class, header 0xB0 | class, usableSize S - 1, ${align}-byte aligned blocks`, () => {
+    const heap = createHeap({ bytes: 32 * MiB, preset, midTier });
     assert.deepEqual([...heap.config.midClasses], [...classes]);
     // The first size past every tiny class: it needs one byte more than the last class holds.
     let prevTop = tinyTop;
@@ -178,9 +178,9 @@ describe("mid tier", () => {
     heap.check();
   });
 
-  for (const { preset, classes } of MID_SETS)
-  it(`${preset}: blocks of each class never overlap and keep their contents; freed blocks are reused`, () => {
-    const heap = createHeap({ bytes: 32 * MiB, preset });
+  for (const { preset, midTier, classes } of MID_SETS)
+  it(`${preset}, midTier ${midTier}: blocks of each class never overlap and keep their contents; freed blocks are reused`, () => {
+    const heap = createHeap({ bytes: 32 * MiB, preset, midTier });
     classes.forEach((s, c) => {
       const ptrs = Array.from({ length: 20 }, (_, i) => {
         const p = heap.malloc(s - 1);
@@ -207,28 +207,30 @@ describe("mid tier", () => {
 describe("large tier", () => {
   it("current: realloc grows a large block in place when the pages after it are free, else moves it (contents kept either way)", () => {
     const heap = createHeap({ bytes: 16 * MiB });
-    const p = heap.malloc(100 * KiB);
-    fill(heap, p, 100 * KiB, 7);
+    const p = heap.malloc(300 * KiB);
+    fill(heap, p, 300 * KiB, 7);
     const touched = heap.stats().heapBytes;
-    assert.equal(heap.realloc(p, 300 * KiB), p, "the pages after it are free: same address");
-    assert.ok(intact(heap, p, 100 * KiB, 7));
-    assert.ok(heap.usableSize(p) >= 300 * KiB);
+    assert.equal(heap.realloc(p, 500 * KiB), p, "the pages after it are free: same address");
+    assert.ok(intact(heap, p, 300 * KiB, 7));
+    assert.ok(heap.usableSize(p) >= 500 * KiB);
     assert.equal(heap.stats().heapBytes - touched, 200 * KiB, "touched grows by what the request reaches");
-    const wall = heap.malloc(100 * KiB); // the next run: no more room after p
-    const q = heap.realloc(p, 600 * KiB);
+    const wall = heap.malloc(300 * KiB); // the next run: no more room after p
+    const q = heap.realloc(p, 800 * KiB);
     assert.notEqual(q, p, "the pages after it are taken: moved");
-    assert.ok(intact(heap, q, 100 * KiB, 7));
+    assert.ok(intact(heap, q, 300 * KiB, 7));
     heap.free(q);
     heap.free(wall);
     heap.check();
     const seed = createHeap({ bytes: 16 * MiB, preset: "phase7" });
-    const r = seed.malloc(100 * KiB);
-    assert.notEqual(seed.realloc(r, 300 * KiB), r, "the historical presets move it, as the seed did");
+    const r = seed.malloc(300 * KiB);
+    assert.notEqual(seed.realloc(r, 500 * KiB), r, "the historical presets move it, as the seed did");
   });
 
-  it("requests above 52 KiB - 1: header 0xC0, 16-aligned user pointer, usableSize >= size", () => {
-    const heap = createHeap({ bytes: 16 * MiB });
-    const blocks = [MID_MAX + 1, 64 * KiB - 16, 64 * KiB - 15, 100_000, 1 * MiB, 3 * MiB + 5].map((size) => {
+  for (const [preset, midTier, above] of [["phase7", "classes", MID_MAX], ["current", "coalescing", COALESCING_MAX_REQUEST]] as const)
+  it(`${preset}, midTier ${midTier}: requests above ${above}: header 0xC0, 16-aligned user pointer, usableSize >= size`, () => {
+    const heap = createHeap({ bytes: 16 * MiB, preset });
+    assert.equal(heap.config.midTier, midTier);
+    const blocks = [above + 1, above + 16, 300_000, 1 * MiB, 3 * MiB + 5].map((size) => {
       const p = heap.malloc(size);
       assert.notEqual(p, 0, `malloc(${size})`);
       assert.equal(hex(heap.u8[p - 1]), hex(LARGE_LIVE), `malloc(${size}) header`);
@@ -436,7 +438,7 @@ describe("realloc", () => {
 
   it("realloc(0, n) is malloc(n)", () => {
     const heap = createHeap({ bytes: 16 * MiB });
-    for (const [n, magic] of [[0, TINY_LIVE], [50, TINY_LIVE], [5000, MID_LIVE], [100_000, LARGE_LIVE]]) {
+    for (const [n, magic] of [[0, TINY_LIVE], [50, TINY_LIVE], [5000, MID_LIVE], [100_000, MID_LIVE], [300_000, LARGE_LIVE]]) {
       const p = heap.realloc(0, n);
       assert.notEqual(p, 0);
       assert.equal(heap.u8[p - 1] & 0xf0, magic, `realloc(0, ${n})`);
@@ -533,7 +535,7 @@ describe("stats", () => {
       const heap = createHeap({ preset, bytes: 16 * MiB, fastStats: true });
       const tiny = Array.from({ length: 300 }, (_, i) => heap.malloc(i % 1000));
       const mid = Array.from({ length: 30 }, (_, i) => heap.malloc(2000 + i * 1500));
-      const large = Array.from({ length: 5 }, (_, i) => heap.malloc(60_000 + i * 100_000));
+      const large = Array.from({ length: 5 }, (_, i) => heap.malloc(300_000 + i * 100_000));
       for (const p of [...tiny, ...mid, ...large]) heap.free(p);
       const r = heap.stats().routes;
       const expected = { header_fast: 0, page_fast: 0, ss_hit: 0, mid: 30, large: 5, remote: 0, [tinyRoute]: 300 };
@@ -545,7 +547,7 @@ describe("stats", () => {
   it("counts the fast routes only when asked (fastStats) or in the debug build", () => {
     const run = (options: HeapOptions) => {
       const heap = createHeap({ bytes: 16 * MiB, ...options });
-      const ptrs = [...Array.from({ length: 50 }, (_, i) => heap.malloc(i * 10)), heap.malloc(3000), heap.malloc(200_000)];
+      const ptrs = [...Array.from({ length: 50 }, (_, i) => heap.malloc(i * 10)), heap.malloc(3000), heap.malloc(300_000)];
       for (const p of ptrs) heap.free(p);
       return heap.stats().routes;
     };

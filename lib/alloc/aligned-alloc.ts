@@ -11,7 +11,6 @@ import { HeapError, fmtPtr, fmtValue } from "./errors";
 import { ALIGNED_LIVE, ALIGNED_OFFSET_AT, ALIGNED_PREFIX } from "./header";
 import type { Heap } from "./heap";
 import { LARGE_PREFIX } from "./large";
-import { midMaxRequest } from "./mid";
 
 /** Largest alignment alignedAlloc serves: the page size. */
 export const MAX_ALIGNMENT = 65536;
@@ -32,7 +31,7 @@ export function checkAlignedRequest(op: string, alignment: number, size: number)
 /** An `alignment`-aligned block of `size` bytes (arguments checked), or 0 when the heap is out of memory. */
 export function headerAlignedAlloc(heap: Heap, alignment: number, size: number): number {
   // Alignment 1 is malloc's; large blocks are 16-aligned already.
-  if (alignment === 1 || (alignment <= LARGE_PREFIX && size > midMaxRequest(heap.mem))) return heap.malloc(size);
+  if (alignment === 1 || (alignment <= LARGE_PREFIX && size > heap.mem.midMaxRequest)) return heap.malloc(size);
   const carrier = heap.malloc(size + ALIGNED_PREFIX + alignment - 1);
   if (carrier === 0) return 0;
   const ptr = (carrier + ALIGNED_PREFIX + alignment - 1) & -alignment;

@@ -15,6 +15,7 @@ import { ssFirstPage, ssWord } from "./superslab";
 import { isLive } from "./live-bitmap";
 import { largePrefix } from "./large";
 import { midCarved } from "./mid";
+import { coalescingInconsistency } from "./coalescing";
 
 function corrupt(what: string): never {
   throw new HeapError("HEAP_CORRUPT", what);
@@ -46,6 +47,8 @@ export function checkHeap(heap: Heap): void {
   checkPendingStacks(heap);
   checkFrontLists(heap);
   checkMidLists(heap);
+  const coalescing = coalescingInconsistency(m);
+  if (coalescing !== null) corrupt(`coalescing mid tier: ${coalescing}`);
   checkLargeRuns(heap);
   if (m.liveBits >= 0) checkLiveBits(heap);
 }

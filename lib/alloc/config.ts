@@ -4,6 +4,8 @@ import { HEAP_ALIGNMENTS, MAX_CLASSES, MID_CLASSES, MID_GRANULE, tinyClassesFor,
 
 export type BuildMode = "release" | "debug";
 export type FreeRoute = "header" | "lookup";
+/** The mid tier's design: per-class spans (the seed's), or one coalescing heap (coalescing.ts). */
+export type MidTier = "classes" | "coalescing";
 
 /** The knobs a preset sets and a user may override. */
 export interface TuningOptions {
@@ -14,6 +16,12 @@ export interface TuningOptions {
    * serves requests up to it, less the header byte; larger ones are large), at most 16.
    */
   midClasses: readonly number[];
+  /**
+   * "classes": mid blocks in per-class spans (the seed's Pool TLS, and the options below); "coalescing":
+   * every size up to 256 KiB in regions with boundary tags, merged on free (align 1 only; midClasses,
+   * midCacheBytes and midReleaseSpans then do nothing).
+   */
+  midTier: MidTier;
   /** Bytes of blocks a thread's list of one mid class may hold before half goes back to the class (at least 2 blocks; 0: no list). */
   midCacheBytes: number;
   /**
@@ -90,7 +98,7 @@ const MiB = 1 << 20;
  * Options added after results were stored with their config hashes, and their defaults (the seed's
  * behaviour): at these values they leave a configuration's hash as it was.
  */
-const LATE_DEFAULTS = { midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, midReleaseSpans: false, largeReallocInPlace: false };
+const LATE_DEFAULTS = { midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, midReleaseSpans: false, largeReallocInPlace: false };
 type LateOption = keyof typeof LATE_DEFAULTS;
 
 /** Defaults below any preset. */
@@ -115,7 +123,7 @@ const BASE: Omit<HeapConfig, keyof (typeof PRESETS)["current"]> & Pick<HeapConfi
   statsAtExit: false,
 };
 
-type Kind = "int" | "bool" | "build" | "route" | "preset" | "classes";
+type Kind = "int" | "bool" | "build" | "route" | "midTier" | "preset" | "classes";
 
 /** Every option readable from the environment, with the seed's variable names where it had one. */
 const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
@@ -125,6 +133,7 @@ const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
   HAKMEM_BUILD: { key: "build", kind: "build" },
   HAKMEM_TINY_CLASSES: { key: "tinyClasses", kind: "classes" },
   HAKMEM_TINY_MAX_CLASS: { key: "tinyMaxClass", kind: "int" },
+  HAKMEM_MID_TIER: { key: "midTier", kind: "midTier" },
   HAKMEM_MID_CLASSES: { key: "midClasses", kind: "classes" },
   HAKMEM_MID_CACHE_BYTES: { key: "midCacheBytes", kind: "int" },
   HAKMEM_MID_RELEASE_SPANS: { key: "midReleaseSpans", kind: "bool" },
@@ -168,6 +177,9 @@ function parseEnvValue(name: string, kind: Kind, raw: string): unknown {
     case "route":
       if (raw === "header" || raw === "lookup") return raw;
       throw bad('"header" or "lookup"');
+    case "midTier":
+      if (raw === "classes" || raw === "coalescing") return raw;
+      throw bad('"classes" or "coalescing"');
     case "preset":
       if (isPresetName(raw)) return raw;
       throw bad(`a preset (${PRESET_NAMES.join(", ")})`);
@@ -220,6 +232,8 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
       mids.some((s, i) => !Number.isInteger(s) || s % MID_GRANULE !== 0 || (i > 0 && s <= mids[i - 1]) || (c.align !== 1 && s % c.align !== 0)))
     throw bad("midClasses", mids, `at most ${MAX_CLASSES} ascending multiples of ${MID_GRANULE} from ${MID_CLASSES[0]} to ${midTop}`);
   if (!isCount(c.tinyMaxClass, 0, MAX_CLASSES - 1)) throw bad("tinyMaxClass", c.tinyMaxClass, "an integer 0..15");
+  if (c.midTier !== "classes" && c.midTier !== "coalescing") throw bad("midTier", c.midTier, '"classes" or "coalescing"');
+  if (c.midTier === "coalescing" && c.align !== 1) throw bad("midTier", c.midTier, `align ${c.align}: the coalescing mid tier's blocks carry the header byte (align 1 only)`);
   if (!isCount(c.midCacheBytes, 0, 1 << 24)) throw bad("midCacheBytes", c.midCacheBytes, "an integer 0..16777216");
   if (typeof c.midReleaseSpans !== "boolean") throw bad("midReleaseSpans", c.midReleaseSpans, "true or false");
   if (typeof c.largeReallocInPlace !== "boolean") throw bad("largeReallocInPlace", c.largeReallocInPlace, "true or false");

@@ -10,7 +10,8 @@ import {
   ALIGNED_FREE, ALIGNED_LIVE, CLASS_MASK, describeHeader, LARGE_FREE, LARGE_LIVE, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE,
 } from "./header";
 import type { Heap } from "./heap";
-import { KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT, SLOT_ACTIVE, STAT } from "./layout";
+import { KIND_COALESCING, KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT, SLOT_ACTIVE, STAT } from "./layout";
+import { coalescingFree, coalescingRefusal, coalescingUsableSize } from "./coalescing";
 import { LARGE_PREFIX, largeFree, largeUsableSize } from "./large";
 import { midCarved, midClassOfPointer, midUsableSize } from "./mid";
 import { lookupSuperSlab } from "./registry";
@@ -34,6 +35,7 @@ export function freeSlow(heap: Heap, ptr: number): void {
     case MID_LIVE:
       heap.assertAttached();
       heap.countFast(STAT.mid_free);
+      if (heap.mem.coalescing) return coalescingFree(heap.mem, checkedCoalescingBlock(heap, ptr, "free"));
       return heap.pushFreeMid(ptr - 1, midClassOfPointer(heap.mem, ptr));
     case LARGE_LIVE:
       heap.assertAttached();
@@ -139,9 +141,18 @@ function expectedHeaderAt(heap: Heap, b: number): number {
     }
     case KIND_LARGE:
       return offset === LARGE_PREFIX - 1 ? LARGE_LIVE : -1;
+    case KIND_COALESCING:
+      return coalescingRefusal(m, b + 1) === null ? MID_LIVE : -1;
     default:
       return -1;
   }
+}
+
+/** `ptr` after checking that it is a live block of the coalescing mid tier. */
+function checkedCoalescingBlock(heap: Heap, ptr: number, op: string): number {
+  const why = coalescingRefusal(heap.mem, ptr);
+  if (why !== null) throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): ${why}`, ptr);
+  return ptr;
 }
 
 const hex = (v: number) => v.toString(16).padStart(2, "0");
@@ -152,6 +163,7 @@ export function usableSize(heap: Heap, ptr: number, op = "usableSize"): number {
     case TINY_LIVE:
       return heap.blockSize[tinyClassViaRegistry(heap, ptr, h, op)] - 1;
     case MID_LIVE:
+      if (heap.mem.coalescing) return coalescingUsableSize(heap.mem, checkedCoalescingBlock(heap, ptr, op));
       return midUsableSize(heap.mem, ptr);
     case LARGE_LIVE:
       return largeUsableSize(heap.mem, ptr);

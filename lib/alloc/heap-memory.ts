@@ -4,6 +4,7 @@
  */
 import type { HeapConfig } from "./config";
 import { computeLayout, PAGE_META_SHIFT, type Layout } from "./layout";
+import { COALESCING_MAX_REQUEST } from "./coalescing";
 import { midCacheCapacity } from "./mid";
 import { MID_GRANULE, midClassTable } from "./size-classes";
 
@@ -29,6 +30,10 @@ export class HeapMemory {
   readonly midClassOf: Uint8Array;
   /** Per mid class: most blocks in a thread's list. */
   readonly midCacheCapacity: Int32Array;
+  /** Largest request the mid tier serves on header heaps (header-free ones: one byte more); larger ones are large. */
+  readonly midMaxRequest: number;
+  /** Whether the mid tier is the coalescing one (else per-class spans). */
+  readonly coalescing: boolean;
   /** Mid blocks start on multiples of this less one's: the largest power of two (up to 2 KiB) dividing every mid class. */
   readonly midAlignMask: number;
 
@@ -48,6 +53,8 @@ export class HeapMemory {
     this.midSizes = Int32Array.from(config.midClasses);
     this.midClassOf = midClassTable(config.midClasses);
     this.midCacheCapacity = Int32Array.from(config.midClasses, (size) => midCacheCapacity(size, config.midCacheBytes));
+    this.coalescing = config.midTier === "coalescing";
+    this.midMaxRequest = this.coalescing ? COALESCING_MAX_REQUEST : config.midClasses[config.midClasses.length - 1] - 1;
     let align = 2048;
     while (align > MID_GRANULE && config.midClasses.some((s) => s % align !== 0)) align >>= 1;
     this.midAlignMask = align - 1;

@@ -11,6 +11,7 @@ import { HeapMemory } from "./heap-memory";
 import { largeGrowInPlace, largeMalloc } from "./large";
 import * as layout from "./layout";
 import * as mid from "./mid";
+import * as coalescing from "./coalescing";
 import type { PoolThread } from "./shared-pool";
 import { classTable, MAX_CLASSES } from "./size-classes";
 import { refill, spill } from "./tiny-refill";
@@ -33,6 +34,7 @@ import { allocArray, callocArray, freeArray, reallocArray, viewOf, type TypedArr
 const { ALIGNED_FREE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
 const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, pendingWord, STAT, STAT_NAMES } = layout;
 const { cacheOwnerWord, midCarveOne, midPopFree, midPushFree, midRefill, midSpill } = mid;
+const { coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingUsableSize } = coalescing;
 const HEADER_FAST = STAT.header_fast;
 const MID_FAST = STAT.mid_free;
 
@@ -67,6 +69,8 @@ export class Heap implements PoolThread {
   protected readonly midMaxRequest: number;
   /** No per-thread mid lists (midCacheBytes 0) and no other thread: mid blocks go to and from the class freelists directly. */
   protected readonly midDirect: boolean;
+  /** The mid tier is the coalescing one (coalescing.ts): its blocks' user pointers are 16-aligned. */
+  protected readonly coalescing: boolean;
   protected readonly capacity: number;
   protected readonly refillCount: number;
   /**
@@ -111,7 +115,8 @@ export class Heap implements PoolThread {
     this.midCacheCapacity = mem.midCacheCapacity;
     this.midClassCount = mem.midSizes.length;
     this.midAlignMask = mem.midAlignMask;
-    this.midMaxRequest = mid.midMaxRequest(mem);
+    this.midMaxRequest = mem.midMaxRequest;
+    this.coalescing = mem.coalescing;
     this.midDirect = c.midCacheBytes === 0 && !c.shared;
     this.trace = c.build === "debug" && c.poolTrace ? log : null;
   }
@@ -149,6 +154,11 @@ export class Heap implements PoolThread {
     if ((h & 0xf0) === MID_LIVE && (ptr & this.midAlignMask) === 1 && (h & 0x0f) < this.midClassCount && this.headerFree === true) {
       this.countFast(MID_FAST);
       this.pushFreeMid(ptr - 1, h & 0x0f);
+      return;
+    }
+    if ((h & 0xf0) === MID_LIVE && (ptr & 15) === 0 && this.coalescing === true && this.headerFree === true) {
+      this.countFast(MID_FAST);
+      coalescingFree(this.mem, ptr);
       return;
     }
     this.freeSlowPath(ptr);
@@ -232,6 +242,10 @@ export class Heap implements PoolThread {
   /** Mid sizes from this thread's mid lists; then validation, and the large tier. */
   protected mallocSlow(size: number): number {
     if (size <= this.midMaxRequest && size >>> 0 === size && !this.detached) {
+      if (this.coalescing === true) {
+        const p = coalescingMalloc(this.mem, size);
+        return p !== 0 ? p : this.outOfMemory(size);
+      }
       const cls = this.midClassOf[(size + 512) >> 9];
       if (this.midDirect === true) {
         let b = midPopFree(this.mem, cls);
@@ -350,7 +364,7 @@ export class Heap implements PoolThread {
       return 0;
     }
     if (size <= old) return ptr;
-    if (this.config.largeReallocInPlace && this.mem.liveBits < 0 && (this.u8[ptr - 1] & MAGIC_MASK) === LARGE_LIVE && largeGrowInPlace(this.mem, ptr, size)) return ptr;
+    if (this.config.largeReallocInPlace && this.mem.liveBits < 0 && this.growInPlace(ptr, size)) return ptr;
     const q = this.malloc(size);
     if (q === 0) return 0; // the old block stays valid, as in C
     copyBytes(this.u8, this.i32, q, ptr, old);
@@ -360,6 +374,13 @@ export class Heap implements PoolThread {
 
   usableSize(ptr: number): number {
     return this.blockUsable(ptr, "usableSize");
+  }
+
+  /** A live large or coalescing mid block (header heaps) grown where it is, when what follows it is free. */
+  private growInPlace(ptr: number, size: number): boolean {
+    const h = this.u8[ptr - 1] & MAGIC_MASK;
+    if (h === LARGE_LIVE) return largeGrowInPlace(this.mem, ptr, size);
+    return h === MID_LIVE && this.coalescing === true && (ptr & 15) === 0 && coalescingGrowInPlace(this.mem, ptr, size);
   }
 
   /**
@@ -372,6 +393,7 @@ export class Heap implements PoolThread {
     const h = this.u8[ptr - 1];
     if ((h & 0xf0) === TINY_LIVE && (ptr & 7) === 1) return this.blockSize[h & 0x0f] - 1;
     if ((h & 0xf0) === MID_LIVE && (ptr & this.midAlignMask) === 1 && (h & 0x0f) < this.midClassCount) return this.mem.midSizes[h & 0x0f] - 1;
+    if ((h & 0xf0) === MID_LIVE && (ptr & 15) === 0 && this.coalescing === true) return coalescingUsableSize(this.mem, ptr);
     return 0;
   }
 

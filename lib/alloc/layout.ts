@@ -13,10 +13,13 @@ export const TOUCH_SHIFT = 12; // 4 KiB: how touched memory is counted, like RSS
 export const LIVE_GRANULE_SHIFT = 3;
 export const LIVE_WORD_SHIFT = LIVE_GRANULE_SHIFT + 5;
 export const HEAP_MAGIC = 0x48414b4d; // "HAKM"
-export const LAYOUT_VERSION = 4;
+export const LAYOUT_VERSION = 5;
 export const MAX_THREADS = 256;
 /** Int32 words per 64-byte cache line. */
 export const LINE_WORDS = 16;
+
+/** The coalescing mid tier's free lists: 32 per power-of-two size range, 23 ranges (sizes below 2^31). */
+export const COALESCING_LIST_COUNT = 23 << 5;
 
 /**
  * Header words (Int32 indices). Words different threads write at different times sit on different
@@ -36,6 +39,8 @@ export const H = {
    * (midReleaseSpans; 0 = none): a list doubly linked through the spans' P.NEXT and P.PREV. Under the mid lock.
    */
   MID_EMPTY_SPANS: 15,
+  /** The coalescing mid tier (coalescing.ts), under the mid lock: first page of its first region (0 = none), and the bitmap of its size ranges with a free block. */
+  COALESCING_REGIONS: 10, COALESCING_RANGES: 11,
   ARENA_LOCK: 1 * LINE_WORDS, POOL_LOCK: 2 * LINE_WORDS, MID_LOCK: 3 * LINE_WORDS,
   TOUCHED_4K: 4 * LINE_WORDS, PEAK_TOUCHED_4K: 4 * LINE_WORDS + 1,
   /** Per tiny class: head of the EMPTY-slot list (slab page index, 0 = none). */
@@ -56,8 +61,13 @@ export const H = {
    * index, 0 = none); id 0 is the orphans'.
    */
   THREAD_REMOTE: 9 * LINE_WORDS + MAX_THREADS,
-  WORDS: 9 * LINE_WORDS + MAX_THREADS + MAX_THREADS * LINE_WORDS,
+  /** The coalescing mid tier: per size range, the bitmap of its lists with a free block. */
+  COALESCING_LISTS: 9 * LINE_WORDS + MAX_THREADS + MAX_THREADS * LINE_WORDS,
+  /** The coalescing mid tier: per list, its first free block (0 = none). */
+  COALESCING_HEADS: 9 * LINE_WORDS + MAX_THREADS + MAX_THREADS * LINE_WORDS + 2 * LINE_WORDS,
+  WORDS: 9 * LINE_WORDS + MAX_THREADS + MAX_THREADS * LINE_WORDS + 2 * LINE_WORDS + COALESCING_LIST_COUNT,
 } as const;
+
 
 // CLASS_SLOTS, MID_FREE, MID_SPAN and ABANDONED hold a word per class (tiny or mid: at most MAX_CLASSES) on one line each.
 if (MAX_CLASSES > LINE_WORDS) throw new Error("layout: more classes than words in a line");
@@ -103,6 +113,8 @@ export const KIND_SLAB = 2;
 export const KIND_MID = 3;
 export const KIND_LARGE = 4;
 export const KIND_LARGE_TAIL = 5;
+/** A page of a region of the coalescing mid tier (coalescing.ts). */
+export const KIND_COALESCING = 6;
 
 /** Shared-pool slot states of a slab inside a SuperSlab. */
 export const SLOT_UNUSED = 0;

@@ -20,11 +20,6 @@ const BLOCKS_PER_SPAN = 8;
 /** P.FLAGS of a span's first page: on the list at H.MID_EMPTY_SPANS. */
 const SPAN_EMPTY = 2;
 
-/** Largest request the mid tier serves on header heaps (header-free ones: one byte more). */
-export function midMaxRequest(m: HeapMemory): number {
-  return m.midSizes[m.midSizes.length - 1] - 1;
-}
-
 /** Int32 index of the word in a free mid block naming the thread whose list holds it (0 = none). */
 export function cacheOwnerWord(b: number): number {
   return linkWord(b) + 1;

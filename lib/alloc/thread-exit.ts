@@ -12,6 +12,7 @@ import { formatStats, mergeThreadStats } from "./stats";
 import { H, KIND_SLAB, MAX_THREADS, P, PAGE_SHIFT, pendingWord, SLOT_ACTIVE, THREAD_ATTACHED, THREAD_FREE, THREAD_LEAVING } from "./layout";
 import { releaseEmptySuperSlabs, releaseSlot } from "./shared-pool";
 import { reclaimMidCache, releaseEmptyMidSpans } from "./mid";
+import { trimCoalescing } from "./coalescing";
 import { adoptOrphans, drainRemoteFrees, drainSlab, forwardToOrphans } from "./remote-free";
 import { abandonSlabs } from "./abandoned";
 import { slabGotBlocksBack } from "./slab-lists";
@@ -36,6 +37,7 @@ export function trimThread(heap: Heap): void {
     releaseSlot(m, heap, page, false);
   }
   releaseEmptyMidSpans(m);
+  trimCoalescing(m);
   releaseEmptySuperSlabs(m, heap);
 }
 

@@ -1,0 +1,484 @@
+/**
+ * The coalescing mid tier (midTier "coalescing", preset current): every request from the tiny tier's
+ * end up to COALESCING_MAX_REQUEST, in regions of arena pages, as glibc keeps requests below its mmap
+ * threshold in its heap. Blocks are any multiple of 16 bytes with boundary tags, a freed block merges
+ * with free neighbours at once, and malloc finds a free block in O(1) by two-level segregated fit
+ * (TLSF, Masmano et al.): sizes fall in power-of-two ranges, each split into 32 lists, with a bitmap
+ * of non-empty ranges and one of non-empty lists per range. A region is carved from its start upward
+ * (its "top", as sbrk moves): only carved bytes are touched. A free block that ends at the top lowers
+ * the top, and touched bytes more than TRIM_BYTES above it are given back (glibc's trim threshold).
+ *
+ * A block at b (16-aligned) has its user pointer at b + 16:
+ *   word at b       the size of the block before it, while that block is free (its boundary tag)
+ *   word at b + 4   this block's size | FREE | PREV_FREE
+ *   word at b + 8   free: the next block on its list
+ *   byte at b + 15  the header byte, MID_LIVE or MID_FREE (user pointers here are 16-aligned; the
+ *                   class mid tier's are 1 mod 512, so one header value serves both designs)
+ *   word at b + 16  free: the previous block on its list
+ * A free block never touches another free block or the top (they merge), so the block after a free
+ * one is always live.
+ *
+ * Regions: each of their pages says KIND_COALESCING and names the first page (P.SPAN); the first
+ * page's metadata holds the region's pages (P.CAPACITY), its top in bytes (P.CARVED), its touched
+ * 4 KiB units (P.TOUCHED) and its links on the list at H.COALESCING_REGIONS (P.NEXT, P.PREV). Every
+ * operation runs under the mid lock (a no-op on unshared heaps).
+ */
+import type { HeapMemory } from "./heap-memory";
+import { HeapError, fmtPtr } from "./errors";
+import { MID_FREE, MID_LIVE } from "./header";
+import { COALESCING_LIST_COUNT, H, KIND_COALESCING, P, PAGE, PAGE_SHIFT, TOUCH_SHIFT } from "./layout";
+import { addTouched, allocPages, allocPagesAt, freePages } from "./page-arena";
+import { lock, unlock } from "./sync";
+
+/** Bytes before a block's user pointer: the tags, a list link and the header byte. */
+export const COALESCING_PREFIX = 16;
+/** Largest request the tier serves; larger ones get page runs of their own (large.ts). */
+export const COALESCING_MAX_REQUEST = 256 * 1024 - COALESCING_PREFIX;
+/** Smallest block: a remainder below it stays with the block it was split from. */
+const MIN_BLOCK = 64;
+const FREE = 1;
+const PREV_FREE = 2;
+const FLAG_BITS = 15;
+/** Lists per power-of-two range (log2), and the sizes below which lists are 16 bytes apart. */
+const SL_SHIFT = 5;
+const SMALL_SIZES = 16 << SL_SHIFT;
+/** Pages a new region takes when it can (a larger request takes what it needs). */
+const REGION_PAGES = 16;
+/** Touched bytes above a region's top kept before they are given back. */
+const TRIM_BYTES = 128 * 1024;
+
+/** Index of the free list for blocks of `size` bytes: range * 32 + list. */
+function listIndex(size: number): number {
+  if (size < SMALL_SIZES) return size >>> 4;
+  const range = 31 - Math.clz32(size);
+  return ((range - 8) << SL_SHIFT) | ((size >>> (range - SL_SHIFT)) & 31);
+}
+
+/** Index of the lowest set bit of a non-zero word. */
+function lowestBit(bits: number): number {
+  return 31 - Math.clz32(bits & -bits);
+}
+
+/** The bytes of a block, header and tags included, that serves a request of `size` bytes. */
+function blockBytesFor(size: number): number {
+  const need = (size + COALESCING_PREFIX + 15) & ~15;
+  return need < MIN_BLOCK ? MIN_BLOCK : need;
+}
+
+function sizeOf(i32: Int32Array, b: number): number {
+  return i32[(b >> 2) + 1] & ~FLAG_BITS;
+}
+
+function insertFree(m: HeapMemory, b: number, size: number): void {
+  const i32 = m.i32;
+  const idx = listIndex(size);
+  const head = i32[H.COALESCING_HEADS + idx];
+  i32[(b >> 2) + 2] = head;
+  i32[(b >> 2) + 4] = 0;
+  if (head !== 0) i32[(head >> 2) + 4] = b;
+  i32[H.COALESCING_HEADS + idx] = b;
+  i32[H.COALESCING_LISTS + (idx >> SL_SHIFT)] |= 1 << (idx & 31);
+  i32[H.COALESCING_RANGES] |= 1 << (idx >> SL_SHIFT);
+}
+
+function removeFree(m: HeapMemory, b: number, size: number): void {
+  const i32 = m.i32;
+  const next = i32[(b >> 2) + 2];
+  const prev = i32[(b >> 2) + 4];
+  if (next !== 0) i32[(next >> 2) + 4] = prev;
+  if (prev !== 0) {
+    i32[(prev >> 2) + 2] = next;
+    return;
+  }
+  const idx = listIndex(size);
+  i32[H.COALESCING_HEADS + idx] = next;
+  if (next !== 0) return;
+  const range = idx >> SL_SHIFT;
+  if ((i32[H.COALESCING_LISTS + range] &= ~(1 << (idx & 31))) === 0) i32[H.COALESCING_RANGES] &= ~(1 << range);
+}
+
+/** A free block of at least `need` bytes, still on its list; 0 when there is none. */
+function findFree(m: HeapMemory, need: number): number {
+  const i32 = m.i32;
+  const idx = listIndex(need);
+  // The list `need` falls in may hold a block large enough at its head: a better fit than the next list's.
+  const head = i32[H.COALESCING_HEADS + idx];
+  if (head !== 0 && sizeOf(i32, head) >= need) return head;
+  let range = idx >> SL_SHIFT;
+  const list = (idx & 31) + 1;
+  let lists = list < 32 ? i32[H.COALESCING_LISTS + range] & (-1 << list) : 0;
+  if (lists === 0) {
+    const ranges = range < 31 ? i32[H.COALESCING_RANGES] & (-1 << (range + 1)) : 0;
+    if (ranges === 0) return 0;
+    range = lowestBit(ranges);
+    lists = i32[H.COALESCING_LISTS + range];
+  }
+  return i32[H.COALESCING_HEADS + (range << SL_SHIFT) + lowestBit(lists)];
+}
+
+/** Metadata index of the first page of the region holding byte `b`. */
+function regionMeta(m: HeapMemory, b: number): number {
+  return m.meta(m.i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN]);
+}
+
+/**
+ * Makes the free block `b` of `size` bytes (off its list) serve `need` bytes: the rest, when it is a
+ * block's worth, goes back as a free block; else the block after it learns its neighbour is live.
+ */
+function takeFree(m: HeapMemory, b: number, size: number, need: number): void {
+  const i32 = m.i32;
+  if (size - need >= MIN_BLOCK) {
+    const rest = b + need;
+    const restSize = size - need;
+    i32[(rest >> 2) + 1] = restSize | FREE;
+    m.u8[rest + 15] = MID_FREE;
+    i32[(b + size) >> 2] = restSize;
+    insertFree(m, rest, restSize);
+    i32[(b >> 2) + 1] = need;
+  } else {
+    i32[((b + size) >> 2) + 1] &= ~PREV_FREE;
+    i32[(b >> 2) + 1] = size;
+  }
+}
+
+/** Counts the bytes up to a region's top as touched. */
+function touchUpTo(m: HeapMemory, head: number, top: number): void {
+  const units = (top + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT;
+  const had = m.i32[head + P.TOUCHED];
+  if (units > had) {
+    addTouched(m, units - had);
+    m.i32[head + P.TOUCHED] = units;
+  }
+}
+
+/** A block of `need` bytes carved at the top of a region with room (growing one or mapping one when none has); 0 when out of memory. */
+function carveTop(m: HeapMemory, need: number): number {
+  const i32 = m.i32;
+  let first = 0;
+  for (let r = i32[H.COALESCING_REGIONS]; r !== 0; r = i32[m.meta(r) + P.NEXT]) {
+    const head = m.meta(r);
+    if (i32[head + P.CARVED] + need <= i32[head + P.CAPACITY] * PAGE) {
+      first = r;
+      break;
+    }
+  }
+  if (first === 0) first = growRegion(m, need);
+  if (first === 0) first = newRegion(m, need);
+  if (first === 0) return 0;
+  const head = m.meta(first);
+  const top = i32[head + P.CARVED];
+  const b = (first << PAGE_SHIFT) + top;
+  i32[(b >> 2) + 1] = need;
+  i32[head + P.CARVED] = top + need;
+  touchUpTo(m, head, top + need);
+  return b;
+}
+
+/** Grows a region whose top is too low for `need` by the free pages after it; its first page, or 0. */
+function growRegion(m: HeapMemory, need: number): number {
+  const i32 = m.i32;
+  for (let r = i32[H.COALESCING_REGIONS]; r !== 0; r = i32[m.meta(r) + P.NEXT]) {
+    const head = m.meta(r);
+    const pages = i32[head + P.CAPACITY];
+    const more = Math.ceil((i32[head + P.CARVED] + need) / PAGE) - pages;
+    if (!allocPagesAt(m, r + pages, more)) continue;
+    markRegionPages(m, r, r + pages, r + pages + more);
+    i32[head + P.CAPACITY] = pages + more;
+    return r;
+  }
+  return 0;
+}
+
+function markRegionPages(m: HeapMemory, first: number, from: number, to: number): void {
+  for (let p = from; p < to; p++) {
+    m.i32[m.meta(p) + P.KIND] = KIND_COALESCING;
+    m.i32[m.meta(p) + P.SPAN] = first;
+  }
+}
+
+/** Maps a region for at least `need` bytes and puts it first on the list; its first page, or 0. */
+function newRegion(m: HeapMemory, need: number): number {
+  const pages = Math.ceil(need / PAGE);
+  let first = pages < REGION_PAGES ? allocPages(m, REGION_PAGES) : 0;
+  const got = first !== 0 ? REGION_PAGES : pages;
+  if (first === 0) first = allocPages(m, pages);
+  if (first === 0) return 0;
+  markRegionPages(m, first, first, first + got);
+  const i32 = m.i32;
+  const head = m.meta(first);
+  i32[head + P.CAPACITY] = got;
+  i32[head + P.CARVED] = 0;
+  i32[head + P.TOUCHED] = 0;
+  const old = i32[H.COALESCING_REGIONS];
+  i32[head + P.NEXT] = old;
+  i32[head + P.PREV] = 0;
+  if (old !== 0) i32[m.meta(old) + P.PREV] = first;
+  i32[H.COALESCING_REGIONS] = first;
+  return first;
+}
+
+/** A user pointer to a block for `size` bytes (at most COALESCING_MAX_REQUEST), or 0 when out of memory. */
+export function coalescingMalloc(m: HeapMemory, size: number): number {
+  const need = blockBytesFor(size);
+  lock(m, H.MID_LOCK);
+  try {
+    let b = findFree(m, need);
+    if (b !== 0) {
+      const free = sizeOf(m.i32, b);
+      removeFree(m, b, free);
+      takeFree(m, b, free, need);
+    } else {
+      b = carveTop(m, need);
+      if (b === 0) return 0;
+    }
+    m.u8[b + 15] = MID_LIVE;
+    return b + COALESCING_PREFIX;
+  } finally {
+    unlock(m, H.MID_LOCK);
+  }
+}
+
+/** Frees the live block at user pointer `ptr` (checked by the caller, or trusted as the header route trusts). */
+export function coalescingFree(m: HeapMemory, ptr: number): void {
+  lock(m, H.MID_LOCK);
+  try {
+    freeLocked(m, ptr - COALESCING_PREFIX);
+  } finally {
+    unlock(m, H.MID_LOCK);
+  }
+}
+
+function freeLocked(m: HeapMemory, b: number): void {
+  const i32 = m.i32;
+  const head = regionMeta(m, b);
+  const base = i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN] << PAGE_SHIFT;
+  const word = i32[(b >> 2) + 1];
+  let size = word & ~FLAG_BITS;
+  m.u8[b + 15] = MID_FREE;
+  let end = b + size;
+  if (end !== base + i32[head + P.CARVED]) {
+    const after = i32[(end >> 2) + 1];
+    if ((after & FREE) !== 0) {
+      const afterSize = after & ~FLAG_BITS;
+      removeFree(m, end, afterSize);
+      size += afterSize;
+      end += afterSize;
+    }
+  }
+  if ((word & PREV_FREE) !== 0) {
+    const before = b - i32[b >> 2];
+    const beforeSize = sizeOf(i32, before);
+    removeFree(m, before, beforeSize);
+    b = before;
+    size += beforeSize;
+  }
+  if (end === base + i32[head + P.CARVED]) return lowerTop(m, head, b - base);
+  i32[(b >> 2) + 1] = size | FREE;
+  i32[end >> 2] = size;
+  i32[(end >> 2) + 1] |= PREV_FREE;
+  insertFree(m, b, size);
+}
+
+/** The region's top falls to `top`: touched bytes far above it go back, and an empty region goes back whole unless it is the only one. */
+function lowerTop(m: HeapMemory, head: number, top: number): void {
+  const i32 = m.i32;
+  i32[head + P.CARVED] = top;
+  if (top === 0 && (i32[head + P.NEXT] !== 0 || i32[head + P.PREV] !== 0)) return releaseRegion(m, head);
+  if ((i32[head + P.TOUCHED] << TOUCH_SHIFT) - top > TRIM_BYTES) untouchAbove(m, head, top);
+}
+
+function untouchAbove(m: HeapMemory, head: number, top: number): void {
+  const units = (top + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT;
+  addTouched(m, units - m.i32[head + P.TOUCHED]);
+  m.i32[head + P.TOUCHED] = units;
+}
+
+function releaseRegion(m: HeapMemory, head: number): void {
+  const i32 = m.i32;
+  const first = (head - m.pageMeta) >> 5;
+  const next = i32[head + P.NEXT];
+  const prev = i32[head + P.PREV];
+  if (prev !== 0) i32[m.meta(prev) + P.NEXT] = next;
+  else i32[H.COALESCING_REGIONS] = next;
+  if (next !== 0) i32[m.meta(next) + P.PREV] = prev;
+  addTouched(m, -i32[head + P.TOUCHED]);
+  freePages(m, first, i32[head + P.CAPACITY]);
+}
+
+/** Usable bytes of the live block at user pointer `ptr` (trusted). */
+export function coalescingUsableSize(m: HeapMemory, ptr: number): number {
+  return sizeOf(m.i32, ptr - COALESCING_PREFIX) - COALESCING_PREFIX;
+}
+
+/**
+ * Grows the live block at `ptr` to serve `size` bytes where it is: into the free block after it, or
+ * by raising the top when it is the last block. False, changing nothing, when neither has room.
+ */
+export function coalescingGrowInPlace(m: HeapMemory, ptr: number, size: number): boolean {
+  if (size > COALESCING_MAX_REQUEST) return false;
+  const need = blockBytesFor(size);
+  const b = ptr - COALESCING_PREFIX;
+  lock(m, H.MID_LOCK);
+  try {
+    const i32 = m.i32;
+    const head = regionMeta(m, b);
+    const base = i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN] << PAGE_SHIFT;
+    const word = i32[(b >> 2) + 1];
+    const have = word & ~FLAG_BITS;
+    const end = b + have;
+    if (end === base + i32[head + P.CARVED]) {
+      const top = b - base + need;
+      if (top > i32[head + P.CAPACITY] * PAGE) return false;
+      i32[(b >> 2) + 1] = need | (word & PREV_FREE);
+      i32[head + P.CARVED] = top;
+      touchUpTo(m, head, top);
+      return true;
+    }
+    const after = i32[(end >> 2) + 1];
+    if ((after & FREE) === 0 || have + (after & ~FLAG_BITS) < need) return false;
+    removeFree(m, end, after & ~FLAG_BITS);
+    takeFree(m, b, have + (after & ~FLAG_BITS), need);
+    i32[(b >> 2) + 1] |= word & PREV_FREE;
+    return true;
+  } finally {
+    unlock(m, H.MID_LOCK);
+  }
+}
+
+/**
+ * Gives back what the tier holds and no block uses: every empty region, the pages of each region
+ * above its top, and the touched bytes above the top. For trim() and out of memory. Returns the
+ * pages given back.
+ */
+export function trimCoalescing(m: HeapMemory): number {
+  lock(m, H.MID_LOCK);
+  try {
+    const i32 = m.i32;
+    let pages = 0;
+    for (let r = i32[H.COALESCING_REGIONS]; r !== 0; ) {
+      const head = m.meta(r);
+      const next = i32[head + P.NEXT];
+      const top = i32[head + P.CARVED];
+      const keep = Math.ceil(top / PAGE);
+      const had = i32[head + P.CAPACITY];
+      if (keep === 0) {
+        releaseRegion(m, head);
+      } else {
+        untouchAbove(m, head, top);
+        if (keep < had) {
+          freePages(m, r + keep, had - keep);
+          i32[head + P.CAPACITY] = keep;
+        }
+      }
+      pages += had - keep;
+      r = next;
+    }
+    return pages;
+  } finally {
+    unlock(m, H.MID_LOCK);
+  }
+}
+
+/** A block of a region, as walked from its start: its base, bytes and whether it is free. */
+export interface CoalescingBlock {
+  base: number;
+  size: number;
+  free: boolean;
+}
+
+/** Calls `visit` for each region (its first page, top and touched units) and each of its blocks. */
+export function walkCoalescing(
+  m: HeapMemory,
+  visit: { region?(first: number, top: number, touchedUnits: number, pages: number): void; block?(block: CoalescingBlock): void },
+): void {
+  const i32 = m.i32;
+  for (let r = i32[H.COALESCING_REGIONS]; r !== 0; r = i32[m.meta(r) + P.NEXT]) {
+    const head = m.meta(r);
+    const base = r << PAGE_SHIFT;
+    const top = i32[head + P.CARVED];
+    visit.region?.(r, top, i32[head + P.TOUCHED], i32[head + P.CAPACITY]);
+    for (let b = base; b < base + top; ) {
+      const size = sizeOf(i32, b);
+      if (size < MIN_BLOCK) throw new HeapError("HEAP_CORRUPT", `coalescing mid tier: region at page ${r}: block ${fmtPtr(b)} has size ${size}`);
+      visit.block?.({ base: b, size, free: (i32[(b >> 2) + 1] & FREE) !== 0 });
+      b += size;
+    }
+  }
+}
+
+/**
+ * Null when `ptr` is the user pointer of a live block of the tier, else why not. Walks the region
+ * from its start (no tag inside a block can be told from user data), so it serves the validating
+ * routes only: refusals, usableSize, aligned blocks' carriers and the debug build.
+ */
+export function coalescingRefusal(m: HeapMemory, ptr: number): string | null {
+  const i32 = m.i32;
+  const b = ptr - COALESCING_PREFIX;
+  const meta = m.meta(b >>> PAGE_SHIFT);
+  if (b < 0 || i32[meta + P.KIND] !== KIND_COALESCING) return "not a block returned by malloc";
+  const base = i32[meta + P.SPAN] << PAGE_SHIFT;
+  const top = base + i32[m.meta(i32[meta + P.SPAN]) + P.CARVED];
+  for (let x = base; x < top; ) {
+    const size = sizeOf(i32, x);
+    if (size < MIN_BLOCK) return "not a block returned by malloc (its region is corrupt)";
+    if (b < x + size) {
+      if (x !== b) return `interior pointer, ${ptr - x - COALESCING_PREFIX} bytes into the ${size - COALESCING_PREFIX}-byte mid block at ${fmtPtr(x + COALESCING_PREFIX)}`;
+      return (i32[(x >> 2) + 1] & FREE) !== 0 ? "block is free" : null;
+    }
+    x += size;
+  }
+  return "not a block returned by malloc (above its region's top)";
+}
+
+/** Why the tier's free lists, bitmaps and regions disagree, or null: for check(). */
+export function coalescingInconsistency(m: HeapMemory): string | null {
+  const i32 = m.i32;
+  const onLists = new Map<number, number>();
+  for (let idx = 0; idx < COALESCING_LIST_COUNT; idx++) {
+    const range = idx >> SL_SHIFT;
+    const listed = (i32[H.COALESCING_LISTS + range] & (1 << (idx & 31))) !== 0;
+    if (listed !== (i32[H.COALESCING_HEADS + idx] !== 0)) return `free list ${idx}: its bitmap bit says ${listed ? "" : "not "}in use`;
+    if (((i32[H.COALESCING_RANGES] >> range) & 1) !== (i32[H.COALESCING_LISTS + range] !== 0 ? 1 : 0)) return `range ${range}: its bitmap bit disagrees with its lists`;
+    let prev = 0;
+    for (let b = i32[H.COALESCING_HEADS + idx]; b !== 0; b = i32[(b >> 2) + 2]) {
+      if (onLists.has(b)) return `free block ${fmtPtr(b)} is on a list twice (or a list has a cycle)`;
+      if (i32[(b >> 2) + 4] !== prev) return `free block ${fmtPtr(b)}: its back link is ${i32[(b >> 2) + 4]}, not ${prev}`;
+      if (listIndex(sizeOf(i32, b)) !== idx) return `free block ${fmtPtr(b)} of ${sizeOf(i32, b)} bytes is on list ${idx}`;
+      onLists.set(b, idx);
+      prev = b;
+    }
+  }
+  let why: string | null = null;
+  let previousFree = false;
+  let previousSize = 0;
+  let touchedBad = "";
+  let regionTop = 0;
+  walkCoalescing(m, {
+    region(first, top, units, pages) {
+      previousFree = false;
+      regionTop = (first << PAGE_SHIFT) + top;
+      if (top > pages * PAGE) touchedBad = `region at page ${first}: top ${top} beyond its ${pages} pages`;
+      if (units << TOUCH_SHIFT < top) touchedBad = `region at page ${first}: ${units} touched units below its top ${top}`;
+      for (let p = first; p < first + pages; p++) {
+        if (i32[m.meta(p) + P.KIND] !== KIND_COALESCING || i32[m.meta(p) + P.SPAN] !== first) touchedBad = `page ${p} of the region at page ${first} is not marked as its`;
+      }
+    },
+    block({ base, size, free }) {
+      if (why !== null) return;
+      const word = i32[(base >> 2) + 1];
+      const header = m.u8[base + 15];
+      if (((word & PREV_FREE) !== 0) !== previousFree) why = `block ${fmtPtr(base)}: PREV_FREE disagrees with the block before it`;
+      else if (previousFree && i32[base >> 2] !== previousSize) why = `block ${fmtPtr(base)}: the tag of the free block before it says ${i32[base >> 2]}, not ${previousSize}`;
+      else if (free && previousFree) why = `blocks before ${fmtPtr(base)}: two free blocks side by side`;
+      else if (free && base + size === regionTop) why = `free block ${fmtPtr(base)} ends at its region's top`;
+      else if (free !== onLists.has(base)) why = `block ${fmtPtr(base)} is ${free ? "free but on no list" : "live but on a free list"}`;
+      else if (header !== (free ? MID_FREE : MID_LIVE)) why = `block ${fmtPtr(base)}: header byte 0x${header.toString(16)} for a ${free ? "free" : "live"} block`;
+      onLists.delete(base);
+      previousFree = free;
+      previousSize = size;
+    },
+  });
+  if (why === null && touchedBad !== "") why = touchedBad;
+  if (why === null && onLists.size > 0) why = `free block ${fmtPtr([...onLists.keys()][0])} is on a list but in no region`;
+  return why;
+}

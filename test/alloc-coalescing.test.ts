@@ -1,0 +1,175 @@
+/**
+ * The coalescing mid tier (preset current): block sizes and alignment, neighbours merged on free, the
+ * top lowered and trimmed, realloc in place, refusals, check() catching broken tags, and a shadow
+ * model over random mallocs, callocs, reallocs and frees.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { COALESCING_MAX_REQUEST, createHeap, HeapError, type Heap } from "../lib";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const MID_LIVE = 0xb0;
+/** The first request past the tiny tier on preset current (its largest tiny block is 1032 bytes). */
+const FIRST_MID = 1032;
+
+function fill(heap: Heap, p: number, n: number, seed: number): void {
+  for (let i = 0; i < n; i++) heap.u8[p + i] = (seed + i * 7) & 255;
+}
+
+function intact(heap: Heap, p: number, n: number, seed: number): boolean {
+  for (let i = 0; i < n; i++) if (heap.u8[p + i] !== ((seed + i * 7) & 255)) return false;
+  return true;
+}
+
+function refusal(fn: () => unknown): HeapError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof HeapError) return e;
+    throw e;
+  }
+  assert.fail("was not refused");
+}
+
+describe("coalescing mid tier", () => {
+  it("serves every request from the tiny tier's end to COALESCING_MAX_REQUEST: header 0xB0, 16-aligned, usable size within 16 bytes of the request", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    assert.equal(heap.config.midTier, "coalescing");
+    const sizes = [FIRST_MID, FIRST_MID + 1, 2047, 2048, 4096, 4368, 65_536, 100_000, COALESCING_MAX_REQUEST];
+    const blocks = sizes.map((size, i) => {
+      const p = heap.malloc(size);
+      assert.equal(heap.u8[p - 1], MID_LIVE, `malloc(${size}) header`);
+      assert.equal(p % 16, 0, `malloc(${size}) = ${p} is not 16-aligned`);
+      const usable = heap.usableSize(p);
+      assert.ok(usable >= size && usable < size + 16, `malloc(${size}): usable ${usable}`);
+      fill(heap, p, size, i);
+      return { p, size, i };
+    });
+    for (const b of blocks) assert.ok(intact(heap, b.p, b.size, b.i), `malloc(${b.size}) lost its contents`);
+    assert.notEqual(heap.u8[heap.malloc(FIRST_MID - 1) - 1] & 0xf0, MID_LIVE, "one byte less is tiny");
+    assert.notEqual(heap.u8[heap.malloc(COALESCING_MAX_REQUEST + 1) - 1], MID_LIVE, "one byte more is large");
+    heap.check();
+  });
+
+  it("merges a freed block with free neighbours: two freed blocks side by side serve one request of both", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    const [a, b, c, guard] = [5000, 7000, 3000, 2000].map((n) => heap.malloc(n));
+    assert.ok(a < b && b < c && c < guard, "carved upward in order");
+    heap.free(a);
+    heap.free(c);
+    heap.free(b); // merges with both
+    heap.check();
+    const whole = heap.malloc(15_000);
+    assert.equal(whole, a, "the merged block serves a request none of the three could");
+    assert.equal(heap.malloc(8000) > guard, true, "nothing free before the guard is left for another 8000");
+    heap.check();
+  });
+
+  it("a freed last block lowers the top; touched bytes more than 128 KiB above it go back; trim() returns the pages", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    const keep = heap.malloc(2000);
+    const ptrs = Array.from({ length: 20 }, () => heap.malloc(20_000));
+    for (const p of ptrs) heap.u8[p] = 1;
+    const high = heap.stats().heapBytes;
+    assert.ok(high >= 20 * 20_000, `touched ${high}`);
+    for (const p of ptrs.reverse()) heap.free(p);
+    heap.check();
+    const after = heap.stats().heapBytes;
+    assert.ok(after <= 4 * KiB + 128 * KiB && after < high - 128 * KiB, `at most 128 KiB stays touched above the kept block: ${after}`);
+    heap.trim();
+    heap.check();
+    assert.equal(heap.stats().heapBytes, 4 * KiB, "trim: only the kept block's 4 KiB stay touched");
+    assert.equal(heap.malloc(20_000), ptrs[ptrs.length - 1], "the top is where it was before them");
+    heap.free(keep);
+    heap.trim();
+    assert.equal(heap.stats().mappedBytes, 64 * KiB, "only the other live block's region page stays mapped");
+  });
+
+  it("realloc grows in place into a free neighbour or past the top, else moves; contents kept", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    const a = heap.malloc(3000);
+    const b = heap.malloc(9000);
+    const c = heap.malloc(3000);
+    fill(heap, a, 3000, 1);
+    fill(heap, c, 3000, 3);
+    heap.free(b);
+    assert.equal(heap.realloc(a, 11_000), a, "into the free block after it");
+    assert.ok(intact(heap, a, 3000, 1));
+    heap.check();
+    assert.equal(heap.realloc(c, 50_000), c, "the last block grows past the top");
+    assert.ok(intact(heap, c, 3000, 3));
+    const d = heap.realloc(a, 30_000);
+    assert.notEqual(d, a, "no room after it: moved");
+    assert.ok(intact(heap, d, 3000, 1));
+    heap.check();
+  });
+
+  it("refuses an interior pointer by name, a second free, and a pointer into a merged block", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    const a = heap.malloc(4000);
+    const b = heap.malloc(4000);
+    heap.malloc(4000);
+    const inner = refusal(() => heap.free(a + 48));
+    assert.equal(inner.code, "INVALID_POINTER");
+    heap.u8[a + 47] = MID_LIVE; // a stale-looking header inside a block: the validating route still names it
+    assert.match(refusal(() => heap.usableSize(a + 48)).message, /interior pointer, 48 bytes into the 4000-byte mid block at/);
+    heap.free(b);
+    assert.equal(refusal(() => heap.free(b)).code, "DOUBLE_FREE");
+    heap.free(a); // merges with b
+    assert.equal(refusal(() => heap.free(b)).code, "DOUBLE_FREE", "b's header still says free inside the merged block");
+    heap.check();
+  });
+
+  it("check() names a broken boundary tag", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    const a = heap.malloc(4000);
+    heap.malloc(4000);
+    heap.check();
+    heap.i32[(a - 16 + 4) >> 2] = 4000; // a's size word no longer a multiple of 16 plus flags that agree
+    assert.match(refusal(() => heap.check()).message, /coalescing mid tier/);
+  });
+
+  it("shadow model: random malloc, calloc, realloc, alignedAlloc and free keep every block's contents and check() holds", () => {
+    const heap = createHeap({ bytes: 64 * MiB });
+    let seed = 7;
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const size = () => (rnd() < 0.7 ? FIRST_MID + Math.floor(rnd() * 8000) : Math.floor(rnd() * 300_000));
+    const live: { p: number; n: number; tag: number; aligned: boolean }[] = [];
+    for (let i = 0; i < 6000; i++) {
+      const r = rnd();
+      if (r < 0.45 || live.length === 0) {
+        const n = size();
+        const kind = rnd();
+        const aligned = kind > 0.9;
+        const p = kind < 0.1 ? heap.calloc(1, n) : aligned ? heap.alignedAlloc(256, n) : heap.malloc(n);
+        assert.notEqual(p, 0, `op ${i}: out of memory`);
+        if (kind < 0.1) for (let j = 0; j < n; j += 61) assert.equal(heap.u8[p + j], 0, `op ${i}: calloc not zeroed`);
+        if (aligned) assert.equal(p % 256, 0);
+        live.push({ p, n, tag: i & 255, aligned });
+        heap.u8.fill(i & 255, p, p + n);
+      } else {
+        const k = Math.floor(rnd() * live.length);
+        const b = live[k];
+        for (let j = 0; j < b.n; j += 97) assert.equal(heap.u8[b.p + j], b.tag, `op ${i}: block ${b.p} lost its contents`);
+        if (r < 0.85 || b.aligned) {
+          heap.free(b.p);
+          live[k] = live[live.length - 1];
+          live.pop();
+        } else {
+          const n = size() + 1;
+          const q = heap.realloc(b.p, n);
+          for (let j = 0; j < Math.min(n, b.n); j += 97) assert.equal(heap.u8[q + j], b.tag, `op ${i}: realloc lost the contents`);
+          heap.u8.fill(b.tag, q, q + n);
+          b.p = q;
+          b.n = n;
+        }
+      }
+      if (i % 500 === 0) heap.check();
+    }
+    for (const b of live) heap.free(b.p);
+    heap.check();
+    heap.trim();
+    assert.equal(heap.stats().heapBytes, 0, "everything freed and trimmed: nothing touched");
+  });
+});
