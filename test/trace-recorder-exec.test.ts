@@ -106,6 +106,7 @@ describe('a wrapper script that removes the recorder and execs the program', () 
     const written = await readTrace(file('shim.trace.gz'));
     assert.equal(written.length, r.trace.length);
     assert.ok(written.comments.includes(`program: ${shim}`));
+    assert.ok(written.comments.some((c) => /^interpreter: \/\S+sh( \(.*\))?$/.test(c)), 'the shell that ran the script');
     assert.ok(written.comments.some((c) => c === `exec at op ${r.execs[0].firstOp}: ${program}`), written.comments.join('\n'));
     await replaysWithItsFingerprint(file('shim.trace.gz'));
   });

@@ -133,6 +133,7 @@ export async function recordTrace(options: RecordOptions): Promise<RecordResult>
         command,
         `date: ${date}`,
         `program: ${program}${version ? ` ${version}` : ''}`,
+        ...(await interpreterComment(program, own.images[0].exe, versions)),
         ...execs.map((e) => `exec at op ${e.firstOp}: ${e.exe}${e.version ? ` ${e.version}` : ''}`),
         `recorder: ${RECORDER_COMMENT}`,
       ],
@@ -144,6 +145,13 @@ export async function recordTrace(options: RecordOptions): Promise<RecordResult>
   } finally {
     await fs.rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** A script's first image runs its interpreter (the #! line): said in an `interpreter:` comment. */
+async function interpreterComment(program: string, exe: string, versions: PackageVersions): Promise<string[]> {
+  if (!exe || exe === program) return [];
+  const version = await versions.of(exe);
+  return [`interpreter: ${exe}${version ? ` ${version}` : ''}`];
 }
 
 /**
