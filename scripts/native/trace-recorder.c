@@ -311,9 +311,9 @@ static size_t read_self(const char *what, char *text, size_t capacity) {
 }
 
 /*
- * Starts this process's next segment: its file, its header (comments `image:
- * EXE` and `argv: ...`, what ran) and empty pointer and ID tables. 0 when it
- * cannot (the process then runs unrecorded).
+ * Starts this process's next segment: its file and its header (comments
+ * `image: EXE` and `argv: ...`, what ran). 0 when it cannot, nothing left open
+ * (the process then runs unrecorded).
  */
 static int begin_segment(void) {
     recording_pid = getpid();
@@ -334,8 +334,12 @@ static int begin_segment(void) {
     p = stpcpy(p, "\nargv: ");
     p += read_self("/proc/self/cmdline", p, header + sizeof header - p);
     uint32_t comment_bytes = (uint32_t)(p - header);
-    return write_all(TRACE_MAGIC, TRACE_MAGIC_BYTES) && write_all(&comment_bytes, sizeof comment_bytes) &&
-           write_all(header, comment_bytes);
+    if (write_all(TRACE_MAGIC, TRACE_MAGIC_BYTES) && write_all(&comment_bytes, sizeof comment_bytes) &&
+        write_all(header, comment_bytes))
+        return 1;
+    close(out_fd);
+    out_fd = -1;
+    return 0;
 }
 
 /* The tables of a segment that starts empty. */
@@ -372,7 +376,7 @@ static void after_fork_in_child(void) {
         thread_tag = -1; /* the forking thread is the child's first */
         recording = map_tables() && begin_segment();
     }
-    if (!recording) out_fd = -1;
+    if (!recording) out_fd = -1; /* the parent's segment is not this child's to write (O_CLOEXEC closes it at exec) */
     pthread_mutex_unlock(&lock);
 }
 
@@ -421,9 +425,6 @@ __attribute__((constructor)) static void start(void) {
     if (buffer && map_tables() && begin_segment()) {
         pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
         recording = 1;
-    } else if (out_fd >= 0) {
-        close(out_fd);
-        out_fd = -1;
     }
     inside = 0;
 }
