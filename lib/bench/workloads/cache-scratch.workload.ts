@@ -7,17 +7,17 @@
  * In TypeScript the main thread is worker THREADS: it allocates the blocks, publishes them, and
  * reaches the start barrier with the others; its thread identity stays attached until the run ends.
  */
-import type { Workload } from './workload';
 import {
   cacheArgSpecs,
   cacheFingerprint,
   cacheWrites,
   checkCacheArgs,
-  heapOf,
   passesOf,
   warmUpCacheWrites,
   type CacheWritesArgs,
 } from './cache-writes';
+import { heapOf } from './worker-heap';
+import type { Workload } from './workload';
 
 /** Shared words: [0] is 1 once the blocks are published, plus one per block freed; [1 + t] is thread t's block. */
 const PUBLISHED = 0;

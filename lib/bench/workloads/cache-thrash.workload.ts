@@ -3,17 +3,17 @@
  * scripts/native/cache-thrash.c): each thread allocates, writes and frees its own small blocks; an
  * allocator that gives two threads blocks on one cache line makes them fight over it.
  */
-import type { Workload } from './workload';
 import {
   cacheArgSpecs,
   cacheFingerprint,
   cacheWrites,
   checkCacheArgs,
-  heapOf,
   passesOf,
   warmUpCacheWrites,
   type CacheWritesArgs,
 } from './cache-writes';
+import { heapOf } from './worker-heap';
+import type { Workload } from './workload';
 
 export const cacheThrashWorkload: Workload<CacheWritesArgs> = {
   name: 'cache-thrash',

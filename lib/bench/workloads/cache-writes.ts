@@ -7,7 +7,6 @@
  * view, so the hardware sees the same stores to the same lines as in C.
  */
 import type { Heap } from '../../alloc/heap';
-import type { BenchAllocator } from '../adapters/allocator-adapter';
 import type { Fingerprint } from './random-mixed';
 import type { ArgSpec } from './workload';
 
@@ -26,11 +25,6 @@ export const cacheArgSpecs: readonly ArgSpec[] = [
   { name: 'SIZE', key: 'size', help: 'bytes per block', min: 1, max: 2 ** 20, default: 1 },
   { name: 'REPETITIONS', key: 'repetitions', help: 'write passes over each block, divided among the threads', min: 1, max: 2 ** 40, default: 200_000 },
 ];
-
-/** The hakmem heap under the adapter: the threaded runs are on hakmem's shared heap only. */
-export function heapOf(a: BenchAllocator<number>): Heap {
-  return a.target as Heap;
-}
 
 /**
  * One thread's loop: `iterations` blocks of `size` bytes, each written and read back `passes` times

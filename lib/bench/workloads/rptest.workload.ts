@@ -3,8 +3,8 @@
  * runs it (rptest.ts, scripts/native/rptest.c): threads churning slots of mixed-size blocks, some
  * aligned, every block written whole, with batches of blocks sent to other threads to free.
  */
-import { heapOf } from './cache-writes';
 import { checkRptest, rptestFingerprint, rptestShared, rptestTables, rptestThread, type RptestArgs } from './rptest';
+import { heapOf } from './worker-heap';
 import type { Workload } from './workload';
 
 export const rptestWorkload: Workload<RptestArgs> = {

@@ -5,6 +5,7 @@
  */
 import type { MallocFree } from '../adapters/allocator-adapter';
 import type { Fingerprint } from './random-mixed';
+import { countingAllocator } from './worker-heap';
 
 export interface Sh6Args {
   threads: number;
@@ -70,12 +71,6 @@ export function sh6Loop(
 /** Slots (and sweeps) of each thread: the suite divides CALLS among the threads. */
 export function sh6Slots(a: Sh6Args): number {
   return Math.floor(a.calls / a.threads);
-}
-
-/** A counting stand-in for an allocator: distinct non-zero pointers, frees ignored. */
-export function countingAllocator(): MallocFree<number> {
-  let next = 0;
-  return { malloc: () => ++next, free: () => {} };
 }
 
 /** The shared heap's size: every thread's buffer of blocks, twice the bytes of the blocks the loop never frees (WORKLOADS.md), and slack. */

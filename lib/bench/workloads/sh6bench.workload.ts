@@ -3,8 +3,8 @@
  * (sh6bench.ts, scripts/native/sh6bench.c): threads sweeping block sizes through a buffer they walk
  * round and round, freeing most of it at every wrap.
  */
-import { heapOf } from './cache-writes';
 import { sh6Fingerprint, sh6HeapBytes, sh6Loop, sh6Slots, type Sh6Args } from './sh6bench';
+import { heapOf } from './worker-heap';
 import type { Workload } from './workload';
 
 /** Untimed warm-up: two sweeps on a buffer of at most this many slots. */

@@ -6,6 +6,7 @@
  */
 import type { MallocFree } from '../adapters/allocator-adapter';
 import type { Fingerprint } from './random-mixed';
+import { countingAllocator } from './worker-heap';
 
 export interface Sh8Args {
   threads: number;
@@ -139,9 +140,7 @@ export function sh8Shares(a: Sh8Args): { slots: number; iterations: number } {
 export function sh8Fingerprint(a: Sh8Args): Fingerprint {
   const { slots, iterations } = sh8Shares(a);
   const foreign = sh8Foreign(a);
-  let next = 0;
-  const counting: MallocFree<number> = { malloc: () => ++next, free: () => {} };
-  const c = sh8Consume(counting, null, null, 0, a.threads, slots, iterations, foreign);
+  const c = sh8Consume(countingAllocator(), null, null, 0, a.threads, slots, iterations, foreign);
   return {
     mallocs: c.mallocs * a.threads + foreign,
     frees: c.frees * a.threads,

@@ -4,8 +4,8 @@
  * histogram (8 B to 164 KiB) while a producer allocates FOREIGN 8-byte blocks they free (remote frees).
  * In C the producer is the main thread; in TypeScript it is worker THREADS.
  */
-import { heapOf } from './cache-writes';
 import { SH8_MAX_SIZE, sh8Consume, sh8Fingerprint, sh8Foreign, sh8Produce, sh8Shares, type Sh8Args } from './sh8bench';
+import { heapOf } from './worker-heap';
 import type { Workload } from './workload';
 
 /** Untimed warm-up: this many histogram steps on a buffer of at most this many slots. */
