@@ -287,7 +287,7 @@ describe('TypeScript and C replay the same requests', () => {
     assert.deepEqual(replayTrace(hakmem(), trace, facts, { loops: 1 }).fingerprint, c.fingerprint);
   });
 
-  test('a text trace recorded on two threads: replayed serialized, in recorded order, by both', async () => {
+  test('a text trace recorded on two threads, --serial: replayed in recorded order on one thread, by both', async () => {
     const trace = mixedTrace(4_000, 80, 9);
     for (let i = 0; i < trace.length; i++) (trace.thread as Uint16Array)[i] = trace.id[i] % 2; // IDs split between two threads
     const file = path.join(scratch, 'threads.trace');
@@ -295,9 +295,10 @@ describe('TypeScript and C replay the same requests', () => {
     const facts = replayFacts(await readTrace(file));
     assert.equal(facts.recordedThreads, 2);
     for (const allocator of ['hakmem', 'system'] as const) {
-      const r = await runBench({ bench: 'replay', allocator, threads: 1, engine: 'node', json: true, timeline: null, latency: false, args: { file, loops: 1 } });
+      const r = await runBench({ bench: 'replay', allocator, threads: 1, engine: 'node', json: true, timeline: null, latency: false, args: { file, loops: 1, serial: true } });
       assert.deepEqual(r.fingerprint, facts.fingerprint, allocator);
       assert.equal(r.threads, 1);
+      assert.equal(r.replayMode, undefined);
       assert.equal(r.recordedThreads, 2);
     }
   });
@@ -492,9 +493,13 @@ describe('replay command line', () => {
     usage(['replay', 'f', '--breakdown', '--allocator', 'system'], "--breakdown applies to --allocator hakmem only (the tiers are hakmem's)");
     const r = parseBenchArgs(['replay', 'f.hktrace', '--timeline', '100', '--latency'], {});
     assert.ok(!('help' in r) && r.bench === 'replay');
-    assert.deepEqual(r.args, { file: 'f.hktrace', loops: 1 });
+    assert.deepEqual(r.args, { file: 'f.hktrace', loops: 1, serial: false });
     assert.equal(r.timeline, 100);
     assert.equal(r.latency, true);
+    usage(['random-mixed', '10', '4', '1', '--serial'], '--serial applies to replay only');
+    const serial = parseBenchArgs(['replay', 'f.hktrace', '--serial'], {});
+    assert.ok(!('help' in serial) && serial.bench === 'replay');
+    assert.deepEqual(serial.args, { file: 'f.hktrace', loops: 1, serial: true });
   });
 
   test('exit 2 with usage for a bad command line; non-zero and the file named for a missing or broken trace', () => {

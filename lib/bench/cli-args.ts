@@ -107,6 +107,9 @@ options:
   --latency          ${takers('latency')}: also time every op (own passes) and report p50..p99.99 and max per op kind
   --breakdown        ${takers('breakdown')} on hakmem: also time every op (a pass of its own) and report the time per
                      op kind and tier (tiny, mid, large; realloc in place or moved) and the frees per route
+  --serial           ${takers('serial')}: a multi-threaded trace's ops in recorded order on one thread, instead
+                     of each recorded thread on a thread of its own (hakmem: workers on one shared heap;
+                     native: pthreads); --timeline, --latency and --breakdown need it for such a trace
   --json             print one JSON object instead of a line
   --help             this text
 `;
@@ -133,11 +136,12 @@ const OPTIONS = {
   timeline: { type: 'string' },
   latency: { type: 'boolean' },
   breakdown: { type: 'boolean' },
+  serial: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean' },
 } as const;
 
-const BENCH_OPTIONS: readonly BenchOption[] = ['min', 'max', 'size', 'threads', 'loops', 'timeline', 'latency', 'breakdown'];
+const BENCH_OPTIONS: readonly BenchOption[] = ['min', 'max', 'size', 'threads', 'loops', 'timeline', 'latency', 'breakdown', 'serial'];
 
 /** `argv` without node and the script; `env` supplies HAKMEM_BENCH_MIN_SIZE / _MAX_SIZE. */
 export function parseBenchArgs(

@@ -2,10 +2,13 @@
  * `bench replay FILE`: reads and checks the trace (untimed), replays it on one allocator (in this
  * process for the TypeScript ones, in scripts/native/replay.c for the native ones) and reports a
  * BenchResult with the footprint, the time split into the harness's (the oracle's) and the
- * allocator's, and on request the timeline, latency percentiles and hakmem's breakdown. Also the
- * timeline of random-mixed/fixed, which is a replay of that loop's requests.
+ * allocator's, and on request the timeline, latency percentiles and hakmem's breakdown. A
+ * multi-threaded trace replays on a thread per recorded thread (hakmem: workers on one shared heap,
+ * threads/replay-threads-run.ts; native: pthreads) unless --serial asks for recorded order on one
+ * thread. Also the timeline of random-mixed/fixed, which is a replay of that loop's requests.
  */
 import { readTrace } from '../trace/read';
+import type { Trace } from '../trace/trace';
 import type { ReplayAllocator } from './adapters/allocator-adapter';
 import { isNativeAllocator, type AllocatorName } from './adapters/allocators';
 import { createTsAllocator, type HakmemConfig } from './adapters/index';
@@ -18,6 +21,7 @@ import { runOracle, ORACLE_METHOD, type OracleOutcome } from './measures/oracle-
 import type { TimelineSample } from './measures/timeline';
 import { binaryTraceFile, cachedBinaryTrace } from './native/binary-trace';
 import { isSkipped, runNative } from './native/run-native';
+import type { ReplayThreadFigures } from './threads/replay-threads-run';
 import { measured, skippedFields, withHeapHint, type BenchResult, type ResultBase } from './runner';
 import type { Fingerprint } from './workloads/random-mixed';
 import { randomMixedTrace } from './workloads/random-mixed-trace';
@@ -32,24 +36,33 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
   const trace = await readTrace(file);
   const facts = replayFacts(trace);
   const timeline = request.timeline ?? undefined;
+  const onThreads = facts.recordedThreads > 1 && !request.args.serial;
+  if (onThreads) {
+    const asked = [timeline && '--timeline', request.latency && '--latency', request.breakdown && '--breakdown'].filter(Boolean);
+    if (asked.length) throw new Error(`${asked.join(' and ')} replay serialized: add --serial for ${file}, a trace of ${facts.recordedThreads} threads`);
+  }
 
   if (isNativeAllocator(allocator)) {
     const binary = await binaryTraceFile(file, trace);
     const argv = [binary, loops, ...(timeline ? ['--timeline', timeline] : []), ...(request.latency ? ['--latency'] : [])];
-    const r = await runNative(allocator, 'replay', argv);
+    const r = await runNative(allocator, 'replay', onThreads ? argv : [...argv, '--serial']);
     if (isSkipped(r)) return { ...base(null), ...skippedFields(r.skipped) };
     checkFingerprint(allocator, r.fingerprint, facts);
     const line = r.line as unknown as NativeReplayLine;
     return {
       ...base(null),
+      threads: onThreads ? facts.recordedThreads : 1,
       ...measured(r, facts.peakLiveBytes, null),
       ...harnessFields(r, loops === 0 ? null : nativeOracle(line)),
       ...replayFields(facts, line.peakFootprintBytes, line.footprintMethod),
+      ...(line.replayThreads ? threadFields(line.replayThreads, null) : {}),
       ...(line.footprintByStats ? { footprintByStats: line.footprintByStats } : {}),
       ...(timeline ? { timeline: nativeTimeline(line) } : {}),
       ...(line.latency ? { latency: nativeLatency(line.latency) } : {}),
     };
   }
+
+  if (onThreads && allocator === 'hakmem') return replayHakmemOnThreads(request, base, trace, facts);
 
   const ts = await createTsAllocator(allocator, {
     preset: request.preset,
@@ -74,6 +87,7 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
       ...measured(r, facts.peakLiveBytes, ts.peakHeapBytes()),
       ...harnessFields(r, oracle && oracleSeconds(allocator, oracle, facts)),
       ...replayFields(facts, footprint.peakFootprintBytes, footprint.footprintMethod),
+      ...(onThreads ? { replayMode: `serialized: ${allocator} has no heap threads share` } : {}),
       ...(footprint.timeline ? { timeline: footprint.timeline } : {}),
       ...(latency ? { latency } : {}),
       ...(breakdown ? { breakdown } : {}),
@@ -82,6 +96,46 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
     if (!(e instanceof ReplayOutOfMemory)) throw e;
     return { ...base(ts.hakmem), ...skippedFields(`${allocator}: ${e.message}`) }; // withHeapHint added the hint
   }
+}
+
+/** hakmem with a worker per recorded thread on one shared heap; no oracle (THREADED_NO_ORACLE). */
+async function replayHakmemOnThreads(
+  request: ReplayRequest,
+  base: (h: HakmemConfig | null) => ResultBase,
+  trace: Trace,
+  facts: ReplayFacts,
+): Promise<BenchResult> {
+  const { replayOnThreads } = await import('./threads/replay-threads-run');
+  try {
+    const r = await replayOnThreads({ preset: request.preset, build: request.build, align: request.align }, trace, facts, request.args.loops);
+    checkFingerprint('hakmem', r.fingerprint, facts);
+    return {
+      ...base(r.heap),
+      threads: r.threads.length,
+      ...measured(r, facts.peakLiveBytes, r.peakFootprintBytes),
+      ...harnessFields(r, r.ops === 0 ? null : THREADED_NO_ORACLE),
+      ...replayFields(facts, r.peakFootprintBytes, r.footprintMethod),
+      ...threadFields(r.threads, r.remoteFrees),
+    };
+  } catch (e) {
+    if (!(e instanceof ReplayOutOfMemory)) throw e;
+    return { ...base(null), ...skippedFields(`hakmem: ${e.message} (set HAKMEM_HEAP_BYTES for a larger heap)`) };
+  }
+}
+
+/** Why a threaded replay has no oracle (the C replayer says the same). */
+const THREADED_NO_ORACLE =
+  "the oracle hands out the footprint pass's addresses, and on threads which block reused which address depended " +
+  'on that pass\'s interleaving: another interleaving would hand one address to two live blocks';
+
+/** What a threaded replay adds: each recorded thread's share, the cross-thread frees, hakmem's remote frees. */
+function threadFields(threads: ReplayThreadFigures[], remoteFrees: number | null) {
+  return {
+    replayMode: 'threads',
+    replayThreads: threads,
+    crossThreadFrees: threads.reduce((n, t) => n + t.crossThreadFrees, 0),
+    ...(remoteFrees === null ? {} : { remoteFrees }),
+  };
 }
 
 /** The oracle's seconds, or why there are none; its fingerprint must be the trace's too. */
@@ -93,6 +147,7 @@ function oracleSeconds(allocator: AllocatorName, o: OracleOutcome, facts: Replay
 
 /** The C replayer's oracle seconds, or why there are none. */
 function nativeOracle(line: NativeReplayLine): { seconds: number; method: string } | string {
+  if (line.oracleMethod?.startsWith('unavailable: ')) return line.oracleMethod.slice('unavailable: '.length);
   if (line.harnessSeconds === undefined || line.oracleMethod === undefined) return 'the native replayer reported no oracle time';
   return { seconds: line.harnessSeconds, method: line.oracleMethod };
 }
@@ -151,6 +206,8 @@ interface NativeReplayLine {
   harnessSeconds?: number;
   oracleMethod?: string;
   footprintByStats?: { bytes: number | null; method: string };
+  /** Threaded replay: each recorded thread's share (no remote-free count: the native allocators keep none). */
+  replayThreads?: ReplayThreadFigures[];
   /** [op, live bytes, resident growth] */
   timeline: [number, number, number][];
   latency?: {

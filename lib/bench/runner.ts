@@ -46,8 +46,19 @@ export interface BenchResult {
   skipped: string | null;
   /** replay: the most memory the allocator held in the footprint pass; null where it cannot tell (footprintMethod says why). */
   peakFootprintBytes?: number | null;
-  /** replay: the trace's thread tags; they are replayed serialized, in recorded order, on one thread. */
+  /** replay: the trace's thread tags. */
   recordedThreads?: number;
+  /**
+   * replay of a multi-threaded trace: 'threads' (a thread per recorded thread, `threads` of them), or
+   * 'serialized: ' and why (an allocator with no heap threads share); absent with --serial or one thread.
+   */
+  replayMode?: string;
+  /** replay on threads: each recorded thread's ops per pass, own seconds over the timed passes, waits. */
+  replayThreads?: import('./threads/replay-threads-run').ReplayThreadFigures[];
+  /** replay on threads: frees of a block another thread made, per pass (from the trace). */
+  crossThreadFrees?: number;
+  /** replay on threads, hakmem: frees it routed to another thread's remote queue in the last timed pass. */
+  remoteFrees?: number;
   /** replay: peakLiveBytes / peakFootprintBytes. */
   utilization?: number | null;
   footprintMethod?: string;

@@ -3,7 +3,7 @@
  * trace in its binary form (trace-format.h) on whatever malloc the process links (glibc, or a
  * library given through LD_PRELOAD).
  *
- *   replay FILE LOOPS [--timeline K] [--latency]
+ *   replay FILE LOOPS [--serial] [--timeline K] [--latency]
  *   replay --buckets V...        the latency bucket of each value (for tests against hdr-histogram-js)
  *
  * Passes, each starting with no block live and ending with the blocks the trace never frees freed
@@ -12,26 +12,31 @@
  * recorded), then one untimed warm-up pass of the allocator and one of the oracle, LOOPS timed passes
  * of each, alternating, and with --latency LOOPS more allocator passes with every op timed. The oracle
  * is the same op loop with no allocator work: every allocation returns the footprint pass's address of
- * that op, copied into a mirror of the replayer's own. Multi-threaded recordings are replayed
- * serialized, in recorded order, on this one thread. Prints one JSON line on stdout.
+ * that op, copied into a mirror of the replayer's own. A multi-threaded recording replays on one
+ * pthread per recorded thread (WORKLOADS.md "Threaded replay"; --timeline and --latency need --serial),
+ * or with --serial in recorded order on this one thread. Prints one JSON line on stdout.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/futex.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #define HARNESS_NAME "replay"
 #define USAGE                                                  \
-    "usage: replay FILE LOOPS [--timeline K] [--latency]\n"    \
+    "usage: replay FILE LOOPS [--serial] [--timeline K] [--latency]\n"    \
     "       replay --buckets V...\n"
 #include "harness.h"
 #include "hdr.h"
@@ -53,19 +58,33 @@ static uint64_t max_align;
 /* Per op: the block the allocator returned in the footprint pass (NULL for a free); once the mirror is
    built, that block's place in the mirror, which the oracle hands out. */
 static void **recorded;
+/* The recorded threads, indexed in order of their first op (each record's thread field is rewritten to
+   that index), and each one's tag. */
+static uint32_t n_threads;
+static uint16_t *thread_tags;
 
 typedef struct {
     uint64_t mallocs, frees, bytes;
     uint32_t hash;
 } fingerprint_t;
-/* The fingerprint of the last pass. */
-static fingerprint_t fp;
+/* The fingerprint of this thread's last pass; its hash the sum of `hashes`, the hash per recorded thread
+   (WORKLOADS.md "Fingerprint": the same whether the threads replay serialized or each on its own). */
+static __thread fingerprint_t fp;
+static __thread uint32_t *hashes;
 
 /* What a pass replays on. Every call of replay_op passes a constant, so each loop is compiled for one. */
 enum { ALLOCATOR, ORACLE };
 
+/* Threaded replay: each op's recorded ID (its ID in `ops` is then its slot) and thread tag, for messages. */
+static uint32_t *recorded_ids;
+
 static void fail(uint64_t op, uint32_t id, const char *what) {
-    fprintf(stderr, "replay: op %" PRIu64 " (ID %" PRIu32 "): %s\n", op, id, what);
+    if (recorded_ids && op < n_ops) {
+        fprintf(stderr, "replay: op %" PRIu64 " (ID %" PRIu32 ", thread %u): %s\n", op, recorded_ids[op],
+                (unsigned)thread_tags[ops[op].thread], what);
+    } else {
+        fprintf(stderr, "replay: op %" PRIu64 " (ID %" PRIu32 "): %s\n", op, id, what);
+    }
     exit(1);
 }
 
@@ -163,21 +182,32 @@ static inline __attribute__((always_inline)) void replay_op(uint64_t i, const in
     tag_block(id, (unsigned char)i);
     fp.mallocs++;
     fp.bytes += n;
-    fp.hash = (fp.hash * 31u + r->op) * 31u + (uint32_t)n;
+    hashes[r->thread] = (hashes[r->thread] * 31u + r->op) * 31u + (uint32_t)n;
 }
 
 static void begin_pass(void) {
     fp = (fingerprint_t){0, 0, 0, 0};
+    memset(hashes, 0, n_threads * sizeof *hashes);
+}
+
+/* The pass's hash: the recorded threads' hashes summed. */
+static void seal_fingerprint(void) {
+    fp.hash = 0;
+    for (uint32_t t = 0; t < n_threads; t++) fp.hash += hashes[t];
+}
+
+/* Checks and frees the block `id` holds after the pass's last op. */
+static inline __attribute__((always_inline)) void free_leftover(uint32_t id, const int on) {
+    check_block(n_ops, id, "at the pass end");
+    if (on == ALLOCATOR) free(blocks[id]);
+    blocks[id] = NULL;
 }
 
 /* Frees what the trace left live (untimed), checking each block first. */
 static inline __attribute__((always_inline)) void end_pass(const int on) {
+    seal_fingerprint();
     for (uint32_t id = 0; id <= max_id; id++) {
-        if (blocks[id]) {
-            check_block(n_ops, id, "at the pass end");
-            if (on == ALLOCATOR) free(blocks[id]);
-            blocks[id] = NULL;
-        }
+        if (blocks[id]) free_leftover(id, on);
     }
 }
 
@@ -475,6 +505,16 @@ static __attribute__((noinline)) double oracle_pass(void) {
     return timed_pass(ORACLE);
 }
 
+/* Threaded replay (below): every recorded thread on a pthread of its own, one pass at a time. */
+static int threaded;
+enum { PASS_FOOTPRINT, PASS_ALLOCATOR, PASS_FINISH };
+/* Why a threaded replay has no oracle pass. */
+#define NO_THREADED_ORACLE                                                                                          \
+    "unavailable: the oracle hands out the footprint pass's addresses, and on threads which block reused which "   \
+    "address depended on that pass's interleaving: another interleaving would hand one address to two live blocks"
+
+static double threaded_pass(int kind, stats_peak_t *stats, int timed);
+
 /* An oracle pass, after an allocator pass: the same work, so the same fingerprint, else the run fails. */
 static double checked_oracle_pass(void) {
     fingerprint_t a = fp;
@@ -498,6 +538,14 @@ static void timed_passes(uint64_t loops, double *seconds, double *harness_second
         *seconds += allocator_pass();
         *harness_seconds += checked_oracle_pass();
     }
+}
+
+/* Threaded: a warm-up pass, then `loops` timed passes, of the allocator only (NO_THREADED_ORACLE). */
+static double threaded_timed_passes(uint64_t loops) {
+    double seconds = 0;
+    threaded_pass(PASS_ALLOCATOR, NULL, 0);
+    for (uint64_t l = 0; l < loops; l++) seconds += threaded_pass(PASS_ALLOCATOR, NULL, 1);
+    return seconds;
 }
 
 static inline uint64_t now_ns(void) {
@@ -537,6 +585,260 @@ static void latency_passes(uint64_t loops, uint64_t (*counts)[HDR_COUNTS], uint6
     }
 }
 
+/* ---- threaded replay (WORKLOADS.md "Threaded replay") ---- */
+
+/* As lib/bench/workloads/replay-threads.ts: at most this many recorded threads replay on threads. */
+#define MAX_REPLAY_THREADS 64
+/* In a slot's sequence word: a waiter sleeps on the futex, so the publisher must wake them. A slot can
+   have several: the threads of its next ops, each waiting for its own number. */
+#define SEQ_WAITING (UINT32_C(1) << 30)
+/* Loads of a slot's sequence before its waiter sleeps: short, as the machine may have fewer cores than threads. */
+#define SPINS 64
+
+typedef struct {
+    uint32_t *ops; /* its op indices, in recorded order */
+    uint64_t n;
+    uint32_t *leftover; /* the slots its ops leave live at the trace's end: it frees them after each pass */
+    uint64_t n_leftover;
+    uint64_t cross_frees, cross_reallocs; /* frees and reallocs of a block another thread made */
+    uint32_t *hashes;
+    fingerprint_t fp;   /* of its last pass */
+    double start, end;  /* its last pass's op loop */
+    double seconds;     /* its op loops over the timed allocator passes */
+    uint64_t waits;     /* ops of its last pass that found their slot's previous op not yet done */
+    pthread_t pthread;
+} replay_thread_t;
+
+static replay_thread_t *threads;
+/* Per slot: how many of its ops are done, as far as another thread waits for them. */
+static _Atomic uint32_t *seq;
+static uint64_t n_slots;
+/* Per op: the sequence its slot must reach first, the sequence it publishes when done; -1: none. */
+static int32_t *wait_for, *publish_seq;
+static pthread_barrier_t pass_start, pass_end;
+static int pass_kind;
+static _Atomic uint32_t threads_done;
+static __thread uint64_t waits;
+
+static void wait_slot(uint32_t slot, uint32_t want) {
+    _Atomic uint32_t *s = &seq[slot];
+    uint32_t v = atomic_load_explicit(s, memory_order_acquire);
+    if ((v & ~SEQ_WAITING) >= want) return;
+    waits++;
+    for (int spin = 0; spin < SPINS; spin++) {
+        if ((atomic_load_explicit(s, memory_order_acquire) & ~SEQ_WAITING) >= want) return;
+    }
+    for (;;) {
+        v = atomic_load_explicit(s, memory_order_acquire);
+        if ((v & ~SEQ_WAITING) >= want) return;
+        /* The publisher's exchange clears the flag and wakes every waiter, each of which checks again and
+           sets it again if it still waits; a value changed since the load fails the exchange here. */
+        if (atomic_compare_exchange_strong_explicit(s, &v, v | SEQ_WAITING, memory_order_acquire, memory_order_acquire)) {
+            syscall(SYS_futex, (uint32_t *)s, FUTEX_WAIT_PRIVATE, v | SEQ_WAITING, NULL, NULL, 0);
+        }
+    }
+}
+
+static void publish_slot(uint32_t slot, uint32_t value) {
+    if (atomic_exchange_explicit(&seq[slot], value, memory_order_acq_rel) & SEQ_WAITING) {
+        syscall(SYS_futex, (uint32_t *)&seq[slot], FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+    }
+}
+
+/* Splits the trace by thread, as planThreadedReplay does: every block renamed to its lifetime's slot
+   (ops[i].id), the cross-thread dependencies as waits and publishes. The trace is checked on the way. */
+static void plan_threads(void) {
+    if (n_threads > MAX_REPLAY_THREADS) {
+        fprintf(stderr, "replay: the trace has %" PRIu32 " threads: threaded replay runs at most %d (use --serial)\n",
+                n_threads, MAX_REPLAY_THREADS);
+        exit(2);
+    }
+    threads = own_array(n_threads, sizeof *threads);
+    recorded_ids = own_array(n_ops, sizeof *recorded_ids);
+    wait_for = own_array(n_ops, sizeof *wait_for);
+    publish_seq = own_array(n_ops, sizeof *publish_seq);
+    for (uint64_t i = 0; i < n_ops; i++) {
+        threads[ops[i].thread].n++;
+        if (ops[i].op != OP_FREE && ops[i].op != OP_REALLOC) n_slots++;
+        wait_for[i] = publish_seq[i] = -1;
+        recorded_ids[i] = ops[i].id;
+    }
+    for (uint32_t t = 0; t < n_threads; t++) {
+        threads[t].ops = own_array(threads[t].n, sizeof *threads[t].ops);
+        threads[t].hashes = own_array(n_threads, sizeof *threads[t].hashes);
+        threads[t].n = 0;
+    }
+    int64_t *slot_of_id = own_array((uint64_t)max_id + 1, sizeof *slot_of_id);
+    uint32_t *next_seq = own_array(n_slots, sizeof *next_seq), *last_thread = own_array(n_slots, sizeof *last_thread);
+    uint64_t *last_op = own_array(n_slots, sizeof *last_op);
+    for (uint64_t id = 0; id <= max_id; id++) slot_of_id[id] = -1;
+    trace_record_t *records = (trace_record_t *)ops;
+    uint32_t slot = 0;
+    for (uint64_t i = 0; i < n_ops; i++) {
+        trace_record_t *r = &records[i];
+        uint32_t t = r->thread;
+        int64_t s;
+        if (r->op == OP_FREE || r->op == OP_REALLOC) {
+            s = slot_of_id[r->id];
+            if (s < 0) fail(i, r->id, r->op == OP_FREE ? "f of an ID that holds no block" : "r of an ID that holds no block");
+            if (last_thread[s] != t) {
+                publish_seq[last_op[s]] = (int32_t)next_seq[s];
+                wait_for[i] = (int32_t)next_seq[s];
+                if (r->op == OP_FREE) threads[t].cross_frees++;
+                else threads[t].cross_reallocs++;
+            }
+            if (r->op == OP_FREE) slot_of_id[r->id] = -1;
+        } else {
+            if (slot_of_id[r->id] >= 0) fail(i, r->id, "allocation of an ID that already holds a block");
+            s = slot++;
+            slot_of_id[r->id] = s;
+        }
+        next_seq[s]++;
+        last_thread[s] = t;
+        last_op[s] = i;
+        threads[t].ops[threads[t].n++] = (uint32_t)i;
+        r->id = (uint32_t)s;
+    }
+    for (uint64_t id = 0; id <= max_id; id++) {
+        if (slot_of_id[id] >= 0) threads[last_thread[slot_of_id[id]]].n_leftover++;
+    }
+    for (uint32_t t = 0; t < n_threads; t++) {
+        threads[t].leftover = own_array(threads[t].n_leftover, sizeof *threads[t].leftover);
+        threads[t].n_leftover = 0;
+    }
+    for (uint64_t id = 0; id <= max_id; id++) {
+        int64_t s = slot_of_id[id];
+        if (s >= 0) {
+            replay_thread_t *owner = &threads[last_thread[s]];
+            owner->leftover[owner->n_leftover++] = (uint32_t)s;
+        }
+    }
+    munmap(slot_of_id, ((uint64_t)max_id + 1) * sizeof *slot_of_id);
+    munmap(next_seq, (n_slots ? n_slots : 1) * sizeof *next_seq);
+    munmap(last_thread, (n_slots ? n_slots : 1) * sizeof *last_thread);
+    munmap(last_op, (n_slots ? n_slots : 1) * sizeof *last_op);
+    seq = own_array(n_slots, sizeof *seq);
+    max_id = n_slots ? (uint32_t)(n_slots - 1) : 0; /* the per-ID tables are per slot from here on */
+}
+
+/* One thread's ops of one pass, compiled once per kind of pass through the two functions below. */
+static inline __attribute__((always_inline)) void thread_ops(const replay_thread_t *me, const int footprint) {
+    const int on = ALLOCATOR;
+    for (uint64_t k = 0; k < me->n; k++) {
+        uint64_t i = me->ops[k];
+        uint32_t slot = ops[i].id;
+        if (wait_for[i] >= 0) wait_slot(slot, (uint32_t)wait_for[i]);
+        replay_op(i, on);
+        if (footprint && ops[i].op != OP_FREE) memset(blocks[slot], tags[slot], sizes[slot] ? sizes[slot] : 1);
+        if (publish_seq[i] >= 0) publish_slot(slot, (uint32_t)publish_seq[i]);
+    }
+}
+
+static __attribute__((noinline)) void thread_footprint_ops(const replay_thread_t *me) {
+    thread_ops(me, 1);
+}
+
+static __attribute__((noinline)) void thread_allocator_ops(const replay_thread_t *me) {
+    thread_ops(me, 0);
+}
+
+static void *replay_thread(void *arg) {
+    replay_thread_t *me = arg;
+    hashes = me->hashes;
+    for (;;) {
+        pthread_barrier_wait(&pass_start);
+        int kind = pass_kind;
+        if (kind == PASS_FINISH) return NULL;
+        begin_pass();
+        waits = 0;
+        me->start = now_seconds();
+        if (kind == PASS_FOOTPRINT) thread_footprint_ops(me);
+        else thread_allocator_ops(me);
+        me->end = now_seconds();
+        seal_fingerprint();
+        me->fp = fp;
+        me->waits = waits;
+        for (uint64_t k = 0; k < me->n_leftover; k++) free_leftover(me->leftover[k], ALLOCATOR);
+        atomic_fetch_add(&threads_done, 1);
+        pthread_barrier_wait(&pass_end);
+    }
+}
+
+static void start_threads(void) {
+    if (pthread_barrier_init(&pass_start, NULL, n_threads + 1) || pthread_barrier_init(&pass_end, NULL, n_threads + 1)) {
+        fprintf(stderr, "replay: cannot make the pass barriers\n");
+        exit(1);
+    }
+    for (uint32_t t = 0; t < n_threads; t++) {
+        int e = pthread_create(&threads[t].pthread, NULL, replay_thread, &threads[t]);
+        if (e) {
+            fprintf(stderr, "replay: cannot start thread %" PRIu32 " of %" PRIu32 ": %s\n", t, n_threads, strerror(e));
+            exit(1);
+        }
+    }
+}
+
+/* One pass on every thread, released together; its seconds run from the first thread's start to the
+   last one's end, and `fp` becomes the threads' fingerprints summed. With `stats`, this thread samples
+   the allocator's statistics every millisecond until every thread is done. `timed`: each thread's own
+   loop time counts into its seconds. */
+static double threaded_pass(int kind, stats_peak_t *stats, int timed) {
+    memset(seq, 0, (n_slots ? n_slots : 1) * sizeof *seq);
+    pass_kind = kind;
+    atomic_store(&threads_done, 0);
+    pthread_barrier_wait(&pass_start);
+    if (kind == PASS_FINISH) return 0;
+    while (stats && atomic_load(&threads_done) < n_threads) {
+        stats_sample(stats);
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    pthread_barrier_wait(&pass_end);
+    double first = threads[0].start, last = threads[0].end;
+    fp = (fingerprint_t){0, 0, 0, 0};
+    for (uint32_t t = 0; t < n_threads; t++) {
+        replay_thread_t *r = &threads[t];
+        if (r->start < first) first = r->start;
+        if (r->end > last) last = r->end;
+        if (timed) r->seconds += r->end - r->start;
+        fp.mallocs += r->fp.mallocs;
+        fp.frees += r->fp.frees;
+        fp.bytes += r->fp.bytes;
+        fp.hash += r->fp.hash;
+    }
+    return last - first;
+}
+
+static void stop_threads(void) {
+    threaded_pass(PASS_FINISH, NULL, 0);
+    for (uint32_t t = 0; t < n_threads; t++) pthread_join(threads[t].pthread, NULL);
+}
+
+/* The footprint pass on threads: resident growth as the serial pass takes it (VmHWM is the process's),
+   the statistics sampled every millisecond by this thread while the others replay, and at the end. */
+static footprint_t threaded_footprint_pass(uint64_t baseline, stats_peak_t by_stats) {
+    footprint_t f = {-1, by_stats};
+    int can_reset = reset_resident_peak();
+    threaded_pass(PASS_FOOTPRINT, &f.by_stats, 0);
+    stats_sample(&f.by_stats);
+    if (can_reset) {
+        uint64_t hwm = resident_peak();
+        f.resident = hwm > baseline ? (int64_t)(hwm - baseline) : 0;
+    }
+    return f;
+}
+
+/* "replayThreads": each recorded thread's share. */
+static void print_threads(void) {
+    printf(",\"replayThreads\":[");
+    for (uint32_t t = 0; t < n_threads; t++) {
+        const replay_thread_t *r = &threads[t];
+        printf("%s{\"thread\":%u,\"ops\":%" PRIu64 ",\"seconds\":%.9f,\"crossThreadFrees\":%" PRIu64
+               ",\"crossThreadReallocs\":%" PRIu64 ",\"waits\":%" PRIu64 "}",
+               t ? "," : "", (unsigned)thread_tags[t], r->n, r->seconds, r->cross_frees, r->cross_reallocs, r->waits);
+    }
+    printf("]");
+}
+
 /* ---- input ---- */
 
 static void read_trace(const char *file) {
@@ -568,11 +870,22 @@ static void read_trace(const char *file) {
     }
     fclose(f);
     ops = records;
+    int32_t *index_of_tag = own_array(UINT32_C(1) << 16, sizeof *index_of_tag);
+    thread_tags = own_array(UINT32_C(1) << 16, sizeof *thread_tags);
+    memset(index_of_tag, 0xff, (UINT32_C(1) << 16) * sizeof *index_of_tag);
     for (uint64_t i = 0; i < n_ops; i++) {
-        if (ops[i].op >= OP_KINDS) fail(i, ops[i].id, "unknown op kind");
-        if (ops[i].id > max_id) max_id = ops[i].id;
-        if (ops[i].op == OP_ALIGNED && ops[i].aux > max_align) max_align = ops[i].aux;
+        if (records[i].op >= OP_KINDS) fail(i, records[i].id, "unknown op kind");
+        if (records[i].id > max_id) max_id = records[i].id;
+        if (records[i].op == OP_ALIGNED && records[i].aux > max_align) max_align = records[i].aux;
+        uint16_t tag = records[i].thread;
+        if (index_of_tag[tag] < 0) {
+            thread_tags[n_threads] = tag;
+            index_of_tag[tag] = (int32_t)n_threads++;
+        }
+        records[i].thread = (uint16_t)index_of_tag[tag];
     }
+    if (!n_threads) n_threads = 1;
+    munmap(index_of_tag, (UINT32_C(1) << 16) * sizeof *index_of_tag);
 }
 
 /* "footprintByStats": the peak growth by the allocator's statistics, or null and why. */
@@ -580,9 +893,17 @@ static void print_stats_footprint(const stats_peak_t *s) {
     if (s->source < 0) {
         printf(",\"footprintByStats\":{\"bytes\":null,\"method\":\"unavailable: none of mi_heap_visit_blocks, mallctl, "
                "MallocExtension_GetNumericProperty, mallinfo2 is in this process\"}");
+    } else if (threaded && STATS_SOURCES[s->source].read == mimalloc_pages) {
+        printf(",\"footprintByStats\":{\"bytes\":null,\"method\":\"unavailable on threads: mimalloc's heap visit "
+               "sees the calling thread's heap only\"}");
     } else if (s->growth < 0) {
         printf(",\"footprintByStats\":{\"bytes\":null,\"method\":\"unavailable: %s failed (%s)\"}",
                STATS_SOURCES[s->source].symbol, STATS_SOURCES[s->source].method);
+    } else if (threaded) {
+        printf(",\"footprintByStats\":{\"bytes\":%" PRId64 ",\"method\":\"peak growth of %s, before the pass "
+               "subtracted, sampled by the main thread every millisecond while the replay threads ran and at the "
+               "pass end (a peak between two samples is missed)\"}",
+               s->growth, STATS_SOURCES[s->source].method);
     } else {
         printf(",\"footprintByStats\":{\"bytes\":%" PRId64 ",\"method\":\"peak growth of %s, before the pass "
                "subtracted, sampled at most %d times, evenly spaced, in the footprint pass and at its end\"}",
@@ -605,10 +926,12 @@ int main(int argc, char **argv) {
     if (argc < 3) usage_error("expected FILE LOOPS");
     uint64_t loops = parse_arg(argv[2], "LOOPS", 0, MAX_LOOPS);
     uint64_t every = 0;
-    int latency = 0;
+    int latency = 0, serial = 0;
     for (int k = 3; k < argc; k++) {
         if (!strcmp(argv[k], "--latency")) {
             latency = 1;
+        } else if (!strcmp(argv[k], "--serial")) {
+            serial = 1;
         } else if (!strcmp(argv[k], "--timeline") && k + 1 < argc) {
             every = parse_arg(argv[++k], "K", 1, UINT64_MAX);
         } else {
@@ -617,6 +940,12 @@ int main(int argc, char **argv) {
     }
     page_bytes = (uint64_t)sysconf(_SC_PAGESIZE);
     read_trace(argv[1]);
+    threaded = !serial && n_threads > 1;
+    if (threaded && (every || latency)) {
+        usage_error("--timeline and --latency replay serialized: add --serial for a multi-threaded trace");
+    }
+    if (threaded) plan_threads();
+    hashes = own_array(n_threads, sizeof *hashes);
 
     /* Every array the replayer itself uses, mapped and resident before the baseline. */
     blocks = own_array((uint64_t)max_id + 1, sizeof *blocks);
@@ -628,6 +957,7 @@ int main(int argc, char **argv) {
     uint64_t(*counts)[HDR_COUNTS] = latency ? own_array(OP_KINDS, sizeof *counts) : NULL;
     uint64_t max_ns[OP_KINDS] = {0};
     uint64_t n_samples = 0;
+    if (threaded) start_threads(); /* before the baseline: their stacks are the replayer's */
 
     /* Every reader run once first, so its code (libc's scanf, the statistics calls) is resident before
        the baseline: faulted in only after the baseline's read, it counted as 60-130 KiB of growth. */
@@ -635,9 +965,13 @@ int main(int argc, char **argv) {
     resident_bytes();
     resident_peak();
     uint64_t baseline = resident_bytes();
-    footprint_t footprint = footprint_pass(every, samples, &n_samples, baseline, by_stats);
+    footprint_t footprint = threaded ? threaded_footprint_pass(baseline, by_stats)
+                                     : footprint_pass(every, samples, &n_samples, baseline, by_stats);
     double seconds = 0, harness_seconds = 0;
-    if (loops) {
+    if (threaded) {
+        seconds = threaded_timed_passes(loops);
+        stop_threads();
+    } else if (loops) {
         build_mirror();
         timed_passes(loops, &seconds, &harness_seconds);
     }
@@ -649,12 +983,17 @@ int main(int argc, char **argv) {
 
     printf("{\"bench\":\"replay\",\"ops\":%" PRIu64 ",\"seconds\":%.9f,"
            "\"fingerprint\":{\"mallocs\":%" PRIu64 ",\"frees\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"hash\":%" PRIu32 "},"
-           "\"threads\":1,\"harnessSeconds\":%.9f,\"oracleMethod\":\"%s\",",
-           n_ops * loops, seconds, fp.mallocs, fp.frees, fp.bytes, fp.hash, harness_seconds,
-           "the same op loop and checks with no allocator call: each allocation hands out the block the allocator "
-           "returned for that op in the footprint pass, at its place in a mirror of those blocks' layout (blocks "
-           "less than 1 MiB apart kept at their distances, page offsets and alignments kept), calloc zeroes it, "
-           "realloc moves the kept bytes when the block moved, free does nothing");
+           "\"threads\":%" PRIu32 ",",
+           n_ops * loops, seconds, fp.mallocs, fp.frees, fp.bytes, fp.hash, threaded ? n_threads : 1);
+    if (threaded) {
+        printf("\"oracleMethod\":\"%s\",", NO_THREADED_ORACLE);
+    } else {
+        printf("\"harnessSeconds\":%.9f,\"oracleMethod\":\"%s\",", harness_seconds,
+               "the same op loop and checks with no allocator call: each allocation hands out the block the allocator "
+               "returned for that op in the footprint pass, at its place in a mirror of those blocks' layout (blocks "
+               "less than 1 MiB apart kept at their distances, page offsets and alignments kept), calloc zeroes it, "
+               "realloc moves the kept bytes when the block moved, free does nothing");
+    }
     if (footprint.resident >= 0) {
         printf("\"peakFootprintBytes\":%" PRId64 ",\"footprintMethod\":\"%s\"", footprint.resident,
                "peak resident growth: VmHWM (reset through /proc/self/clear_refs) minus the resident size before the pass, or a larger timeline sample");
@@ -663,6 +1002,7 @@ int main(int argc, char **argv) {
                "unavailable: /proc/self/clear_refs cannot reset the resident high-water mark here");
     }
     print_stats_footprint(&footprint.by_stats);
+    if (threaded) print_threads();
     printf(",\"timeline\":[");
     for (uint64_t s = 0; s < n_samples; s++) {
         printf("%s[%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]", s ? "," : "", samples[s].op, samples[s].live,

@@ -9,7 +9,7 @@ import { OP_ALIGNED, OP_FREE, OP_REALLOC, OP_LETTERS, requestBytes, type Trace }
 import type { Fingerprint } from './random-mixed';
 
 export interface ReplayFacts {
-  /** Over one pass of the trace. */
+  /** Over one pass of the trace; `hash` is the sum of the per-thread hashes (sumThreadHashes). */
   fingerprint: Fingerprint;
   /** The largest sum of requested bytes live at once within one pass. */
   peakLiveBytes: number;
@@ -20,7 +20,7 @@ export interface ReplayFacts {
   endLiveBlocks: number;
   /** The largest ID the trace names (0 for an empty trace). */
   maxId: number;
-  /** How many thread tags the trace has (replayed serialized, in recorded order, on one thread). */
+  /** How many thread tags the trace has. */
   recordedThreads: number;
 }
 
@@ -43,6 +43,23 @@ export function fingerprintStep(hash: number, kind: number, bytes: number): numb
   return (Math.imul((Math.imul(hash, 31) + kind) | 0, 31) + (bytes >>> 0)) | 0;
 }
 
+/**
+ * A trace's hash: each recorded thread's allocation ops hashed in that thread's order (fingerprintStep
+ * from 0), the threads' hashes summed mod 2^32. The sum does not depend on how the threads interleave,
+ * so a serialized and a threaded replay of one trace reproduce it alike; a single-threaded trace's hash
+ * is its ops' hash in order.
+ */
+export function sumThreadHashes(hashes: Int32Array): number {
+  let sum = 0;
+  for (let k = 0; k < hashes.length; k++) sum = (sum + hashes[k]) | 0;
+  return sum >>> 0;
+}
+
+/** Names an op of a multi-threaded trace with its thread, so a failure shows which thread's op it was. */
+function onThread(t: Trace, i: number, threads: number, message: string): string {
+  return threads > 1 || t.thread[i] !== 0 ? `${message} (on thread ${t.thread[i]})` : message;
+}
+
 export function replayFacts(t: Trace): ReplayFacts {
   let maxId = 0;
   for (let i = 0; i < t.length; i++) if (t.id[i] > maxId) maxId = t.id[i];
@@ -50,7 +67,7 @@ export function replayFacts(t: Trace): ReplayFacts {
   let mallocs = 0;
   let frees = 0;
   let bytes = 0;
-  let hash = 0;
+  const hashes = new Int32Array(1 << 16); // per thread tag
   let liveBytes = 0;
   let liveBlocks = 0;
   let peakLiveBytes = 0;
@@ -65,7 +82,7 @@ export function replayFacts(t: Trace): ReplayFacts {
       recordedThreads++;
     }
     if (k === OP_FREE) {
-      if (live[id] < 0) throw new ReplayError(i, id, 'f of an ID that holds no block');
+      if (live[id] < 0) throw new ReplayError(i, id, onThread(t, i, recordedThreads, 'f of an ID that holds no block'));
       liveBytes -= live[id];
       live[id] = -1;
       liveBlocks--;
@@ -74,11 +91,11 @@ export function replayFacts(t: Trace): ReplayFacts {
     }
     const n = requestBytes(t, i);
     if (k === OP_REALLOC) {
-      if (live[id] < 0) throw new ReplayError(i, id, 'r of an ID that holds no block');
+      if (live[id] < 0) throw new ReplayError(i, id, onThread(t, i, recordedThreads, 'r of an ID that holds no block'));
       liveBytes -= live[id];
       liveBlocks--;
     } else if (live[id] >= 0) {
-      throw new ReplayError(i, id, `${OP_LETTERS[k]} of an ID that already holds a block (no f since its allocation)`);
+      throw new ReplayError(i, id, onThread(t, i, recordedThreads, `${OP_LETTERS[k]} of an ID that already holds a block (no f since its allocation)`));
     }
     if (k === OP_ALIGNED) {
       const align = t.aux[i];
@@ -93,10 +110,10 @@ export function replayFacts(t: Trace): ReplayFacts {
     if (liveBlocks > peakLiveBlocks) peakLiveBlocks = liveBlocks;
     mallocs++;
     bytes += n;
-    hash = fingerprintStep(hash, k, n);
+    hashes[t.thread[i]] = fingerprintStep(hashes[t.thread[i]], k, n);
   }
   return {
-    fingerprint: { mallocs, frees, bytes, hash: hash >>> 0 },
+    fingerprint: { mallocs, frees, bytes, hash: sumThreadHashes(hashes) },
     peakLiveBytes,
     peakLiveBlocks,
     endLiveBytes: liveBytes,

@@ -21,11 +21,15 @@ import {
 } from '../measures/latency';
 import type { TimelineSample } from '../measures/timeline';
 import type { Fingerprint } from './random-mixed';
-import { fingerprintStep, ReplayError, type ReplayFacts } from './replay-facts';
+import { fingerprintStep, ReplayError, sumThreadHashes, type ReplayFacts } from './replay-facts';
 
 /** The allocator had no memory for a request: a result (the run is reported as not done), not a bug. */
 export class ReplayOutOfMemory extends Error {
-  constructor(op: number, blockId: number, bytes: number) {
+  constructor(
+    readonly op: number,
+    readonly blockId: number,
+    readonly bytes: number,
+  ) {
     super(`out of memory at op ${op} (ID ${blockId}, ${bytes} bytes)`); // as the C replayer says it
   }
 }
@@ -54,16 +58,22 @@ export interface ReplayRun extends ReplayFootprint, TimedPasses {
 
 /**
  * The replayer's own arrays, packed so the loop reads few typed arrays (each one it reads costs a map
- * and bounds check after every call into the allocator): per op its kind, its ID and the bytes it
- * asks for (N * SIZE for calloc); per block ID the block, and the bytes it was made for (at least 1)
- * with its tag (the byte in its first and last byte) and origin. And the pass's fingerprint so far.
+ * and bounds check after every call into the allocator): per op its kind and thread, its ID and the
+ * bytes it asks for (N * SIZE for calloc); per block ID the block, and the bytes it was made for (at
+ * least 1) with its tag (the byte in its first and last byte) and origin. And the pass's fingerprint
+ * so far: the hash per recorded thread (replay-facts.ts sumThreadHashes), the current thread's in
+ * `hash`.
  */
 export interface ReplayState<P> {
-  /** OP_WORDS per op: kind, ID, requested bytes. */
+  /** OP_WORDS per op: kind | thread << THREAD_SHIFT (the thread's index in `hashes`), ID, requested bytes. */
   readonly ops: Int32Array;
   readonly blocks: Slots<P>;
   /** ID_WORDS per ID: bytes made (>= 1), tag | FROM_ALIGNED. */
   readonly idWords: Int32Array;
+  /** The hash of each recorded thread so far, by index in order of first op; the current one's is `hash`. */
+  readonly hashes: Int32Array;
+  /** The index of the thread whose hash `hash` holds. */
+  thread: number;
   mallocs: number;
   frees: number;
   bytes: number;
@@ -71,6 +81,9 @@ export interface ReplayState<P> {
 }
 
 const OP_WORDS = 3;
+/** In an op's first word: the kind in the low bits, the thread's index above. */
+const THREAD_SHIFT = 3;
+const KIND_MASK = (1 << THREAD_SHIFT) - 1;
 const ID_WORDS = 2;
 /** In an ID's second word: the block came from alignedAlloc. */
 const FROM_ALIGNED = 256;
@@ -78,8 +91,8 @@ const FROM_ALIGNED = 256;
 const MAX_REQUEST = 2 ** 31 - 1;
 
 // As random-mixed: short calls while V8 warms the loop up (no on-stack compiled code), long ones timed.
-const CHUNK_OPS = 1 << 14;
-const WARMUP_CHUNK_OPS = 128;
+export const CHUNK_OPS = 1 << 14;
+export const WARMUP_CHUNK_OPS = 128;
 
 /** Every pass in one go, on one allocator (no oracle: that runs in a worker of its own, replay-runner.ts). */
 export function replayTrace<P>(a: ReplayAllocator<P>, t: Trace, facts: ReplayFacts, options: ReplayOptions): ReplayRun {
@@ -108,26 +121,43 @@ export function replayFootprint<P>(
   return footprintPass(a, t, newReplayState(a, t, facts), options);
 }
 
-/** The state for replaying `t`; a request beyond MAX_REQUEST is out of memory at its op, before any pass. */
-export function newReplayState<P>(a: ReplayAllocator<P>, t: Trace, facts: ReplayFacts): ReplayState<P> {
+/**
+ * The state for replaying `t`; a request beyond MAX_REQUEST is out of memory at its op, before any
+ * pass. `tables`: the per-ID arrays to use instead of new ones (threaded replay shares them between
+ * its workers; idWords of ID_WORDS per ID).
+ */
+export function newReplayState<P>(
+  a: ReplayAllocator<P>,
+  t: Trace,
+  facts: Pick<ReplayFacts, 'maxId'>,
+  tables?: { blocks: Slots<P>; idWords: Int32Array },
+): ReplayState<P> {
   const ops = new Int32Array(OP_WORDS * t.length);
+  const threadIndex = new Int32Array(1 << 16).fill(-1);
+  let threads = 0;
   for (let i = 0; i < t.length; i++) {
     const n = requestBytes(t, i);
     if (n > MAX_REQUEST) throw new ReplayOutOfMemory(i, t.id[i], n);
-    ops[OP_WORDS * i] = t.kind[i];
+    if (threadIndex[t.thread[i]] < 0) threadIndex[t.thread[i]] = threads++;
+    ops[OP_WORDS * i] = t.kind[i] | (threadIndex[t.thread[i]] << THREAD_SHIFT);
     ops[OP_WORDS * i + 1] = t.id[i];
     ops[OP_WORDS * i + 2] = n;
   }
   return {
     ops,
-    blocks: a.newSlots(facts.maxId + 1),
-    idWords: new Int32Array(ID_WORDS * (facts.maxId + 1)),
+    blocks: tables?.blocks ?? a.newSlots(facts.maxId + 1),
+    idWords: tables?.idWords ?? new Int32Array(ID_WORDS * (facts.maxId + 1)),
+    hashes: new Int32Array(Math.max(1, threads)),
+    thread: 0,
     mallocs: 0,
     frees: 0,
     bytes: 0,
     hash: 0,
   };
 }
+
+/** Int32 words per ID in ReplayState.idWords. */
+export const REPLAY_ID_WORDS = ID_WORDS;
 
 /** The bytes the block of `id` was made for (at least 1). */
 export function madeBytes<P>(st: ReplayState<P>, id: number): number {
@@ -156,7 +186,7 @@ const ALIGNED = OP_ALIGNED;
  * reads 0 bytes long).
  */
 function offsetOps(a: ReplayAllocator<number>, t: Trace, st: ReplayState<number>, from: number, to: number): void {
-  const { ops, blocks, idWords } = st;
+  const { ops, blocks, idWords, hashes } = st;
   const target = a.target;
   const memory = a.memory as Extract<BlockMemory, { pointers: 'offsets' }>;
   let u8 = memory.bytes();
@@ -164,8 +194,10 @@ function offsetOps(a: ReplayAllocator<number>, t: Trace, st: ReplayState<number>
   let frees = 0;
   let bytes = 0;
   let hash = st.hash;
+  let thread = st.thread;
   for (let i = from; i < to; i++) {
-    const k = ops[OP_WORDS * i];
+    const w = ops[OP_WORDS * i];
+    const k = w & KIND_MASK;
     const id = ops[OP_WORDS * i + 1];
     if (k === FREE) {
       const p = blocks[id];
@@ -197,25 +229,33 @@ function offsetOps(a: ReplayAllocator<number>, t: Trace, st: ReplayState<number>
     u8[p + b - 1] = tag;
     mallocs++;
     bytes += n;
+    if (w >>> THREAD_SHIFT !== thread) {
+      hashes[thread] = hash;
+      thread = w >>> THREAD_SHIFT;
+      hash = hashes[thread];
+    }
     hash = fingerprintStep(hash, k, n);
   }
   st.mallocs += mallocs;
   st.frees += frees;
   st.bytes += bytes;
   st.hash = hash;
+  st.thread = thread;
 }
 
 /** Blocks that are objects of their own (v8): their bytes through the adapter. */
 function objectOps<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, from: number, to: number): void {
-  const { ops, blocks, idWords } = st;
+  const { ops, blocks, idWords, hashes } = st;
   const target = a.target;
   const empty = a.empty;
   let mallocs = 0;
   let frees = 0;
   let bytes = 0;
   let hash = st.hash;
+  let thread = st.thread;
   for (let i = from; i < to; i++) {
-    const k = ops[OP_WORDS * i];
+    const w = ops[OP_WORDS * i];
+    const k = w & KIND_MASK;
     const id = ops[OP_WORDS * i + 1];
     if (k === FREE) {
       const p = blocks[id];
@@ -245,16 +285,22 @@ function objectOps<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, from:
     a.touch(p, b, tag);
     mallocs++;
     bytes += n;
+    if (w >>> THREAD_SHIFT !== thread) {
+      hashes[thread] = hash;
+      thread = w >>> THREAD_SHIFT;
+      hash = hashes[thread];
+    }
     hash = fingerprintStep(hash, k, n);
   }
   st.mallocs += mallocs;
   st.frees += frees;
   st.bytes += bytes;
   st.hash = hash;
+  st.thread = thread;
 }
 
 /** The tag written into the first and last byte of the block of `id`. */
-function tagOf<P>(st: ReplayState<P>, id: number): number {
+export function tagOf<P>(st: ReplayState<P>, id: number): number {
   return st.idWords[ID_WORDS * id + 1] & 255;
 }
 
@@ -303,27 +349,29 @@ function blockOverwritten<P>(a: ReplayAllocator<P>, st: ReplayState<P>, p: P, id
   throw new ReplayError(i, id, `${when}: first/last byte ${first}/${last}, written ${tagOf(st, id)}: another block overlaps this one`);
 }
 
-function beginPass<P>(st: ReplayState<P>): void {
-  st.mallocs = st.frees = st.bytes = st.hash = 0;
+export function beginPass<P>(st: ReplayState<P>): void {
+  st.mallocs = st.frees = st.bytes = st.hash = st.thread = 0;
+  st.hashes.fill(0);
 }
 
 /** Frees the blocks the trace left live (untimed), checking each first. */
 function endPass<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>): void {
-  const blocks = st.blocks;
-  const empty = a.empty;
-  for (let id = 0; id < blocks.length; id++) {
-    const p = blocks[id];
-    if (p === empty) continue;
-    const tag = tagOf(st, id);
-    if (a.byteAt(p, 0) !== tag || a.byteAt(p, madeBytes(st, id) - 1) !== tag) blockOverwritten(a, st, p, id, t.length, 'at the pass end');
-    if (st.idWords[ID_WORDS * id + 1] >= FROM_ALIGNED) a.freeAligned(p);
-    else a.target.free(p);
-    blocks[id] = empty;
-  }
+  for (let id = 0; id < st.blocks.length; id++) if (st.blocks[id] !== a.empty) freeLeftover(a, st, id, t.length);
 }
 
-function fingerprintOf<P>(st: ReplayState<P>): Fingerprint {
-  return { mallocs: st.mallocs, frees: st.frees, bytes: st.bytes, hash: st.hash >>> 0 };
+/** Checks and frees the block `id` holds after the trace's last op (`at`: that op count, for the message). */
+export function freeLeftover<P>(a: ReplayAllocator<P>, st: ReplayState<P>, id: number, at: number): void {
+  const p = st.blocks[id];
+  const tag = tagOf(st, id);
+  if (a.byteAt(p, 0) !== tag || a.byteAt(p, madeBytes(st, id) - 1) !== tag) blockOverwritten(a, st, p, id, at, 'at the pass end');
+  if (st.idWords[ID_WORDS * id + 1] >= FROM_ALIGNED) a.freeAligned(p);
+  else a.target.free(p);
+  st.blocks[id] = a.empty;
+}
+
+export function fingerprintOf<P>(st: ReplayState<P>): Fingerprint {
+  st.hashes[st.thread] = st.hash;
+  return { mallocs: st.mallocs, frees: st.frees, bytes: st.bytes, hash: sumThreadHashes(st.hashes) };
 }
 
 /** One pass in calls of `chunk` ops; returns its seconds (the pass-end frees are not timed). */

@@ -9,6 +9,8 @@ import { UsageError, whole } from './workload-args';
 export interface ReplayArgs {
   file: string;
   loops: number;
+  /** A multi-threaded trace replayed in recorded order on one thread instead of on a thread per recorded thread. */
+  serial?: boolean;
 }
 
 /** The C replayer's bound. */
@@ -23,7 +25,7 @@ export const replayWorkload: Workload<ReplayArgs> = {
     '(peak footprint, whole blocks written) and a warm-up pass.\n' +
     'JSON adds peakLiveBytes, peakFootprintBytes, utilization',
   args: [],
-  options: ['loops', 'timeline', 'latency', 'breakdown'],
+  options: ['loops', 'timeline', 'latency', 'breakdown', 'serial'],
   parse: parseReplay,
   label: (a) => `replay ${a.file}`,
   run: async ({ request, base }: RunContext) => {
@@ -37,5 +39,5 @@ function parseReplay({ positionals: rest, options }: ParseInput): ParsedArgs<Rep
     throw new UsageError(`replay takes 1 argument (FILE), got ${rest.length}` + (rest.length ? `: ${rest.join(' ')}` : ''));
   }
   const loops = options.loops === undefined ? 1 : whole('--loops', options.loops as string, [1, MAX_LOOPS]);
-  return { args: { file: rest[0], loops }, threads: 1 };
+  return { args: { file: rest[0], loops, serial: options.serial === true }, threads: 1 };
 }

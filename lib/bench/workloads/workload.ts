@@ -28,7 +28,7 @@ export interface ArgSpec {
 }
 
 /** The options beyond the positionals that only some workloads take; each workload lists its own. */
-export type BenchOption = 'min' | 'max' | 'size' | 'threads' | 'loops' | 'timeline' | 'latency' | 'breakdown';
+export type BenchOption = 'min' | 'max' | 'size' | 'threads' | 'loops' | 'timeline' | 'latency' | 'breakdown' | 'serial';
 
 /** What a workload's own parser reads (the common options are already checked). */
 export interface ParseInput {

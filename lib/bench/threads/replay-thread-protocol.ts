@@ -1,0 +1,43 @@
+/** Messages between a threaded replay's main thread (replay-threads-run.ts) and its workers (replay-worker.ts). */
+import type { HeapHandle } from '../../alloc/heap';
+import type { Fingerprint } from '../workloads/random-mixed';
+import type { ThreadPlan } from '../workloads/replay-threads';
+
+/** Control words: a generation the main thread bumps to start a pass, and the pass's kind. */
+export const CONTROL_GENERATION = 0;
+export const CONTROL_PASS = 1;
+export const CONTROL_WORDS = 2;
+
+export const PASS_FOOTPRINT = 0;
+export const PASS_WARMUP = 1;
+export const PASS_TIMED = 2;
+/** Not a pass: detach from the heap and exit. */
+export const PASS_FINISH = 3;
+
+export interface ReplayThreadJob {
+  handle: HeapHandle;
+  control: SharedArrayBuffer;
+  plan: ThreadPlan;
+  /** Shared per slot: the block (Int32), the replayer's two words (REPLAY_ID_WORDS), the sequence. */
+  blocks: SharedArrayBuffer;
+  idWords: SharedArrayBuffer;
+  seq: SharedArrayBuffer;
+}
+
+export type ReplayThreadMessage =
+  | { type: 'ready' }
+  | {
+      type: 'pass';
+      /** process.hrtime.bigint() at the loop's start and end, as numbers (one clock for every thread). */
+      start: number;
+      end: number;
+      fingerprint: Fingerprint;
+      /** Frees the heap routed as remote in this pass (the thread's own counter's growth). */
+      remoteFrees: number;
+      /** Ops that found their slot's previous op not yet done and waited. */
+      waits: number;
+    }
+  | { type: 'failed'; message: string }
+  /** A request the shared heap could not serve: a result (the run is skipped), named by its recorded op. */
+  | { type: 'out-of-memory'; op: number; blockId: number; bytes: number }
+  | { type: 'detached' };

@@ -1,0 +1,136 @@
+/**
+ * Threaded replay (WORKLOADS.md "Threaded replay"): a multi-threaded trace replayed with a thread per
+ * recorded thread, on one shared hakmem heap and on pthreads in the C replayer under glibc, reproduces
+ * the fingerprint of the serialized replay; a block freed on one thread before, in wall time, the
+ * thread that allocates it gets there is waited for; a free of an ID nobody allocated is refused,
+ * naming the op and its thread.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { cachedBinaryTrace } from '../lib/bench/native/binary-trace';
+import { isSkipped, runNative } from '../lib/bench/native/run-native';
+import { runBench, type BenchResult } from '../lib/bench/runner';
+import { replayFacts } from '../lib/bench/workloads/replay-facts';
+import { planThreadedReplay, runEnds } from '../lib/bench/workloads/replay-threads';
+import { OP_FREE, OP_MALLOC, OP_REALLOC, type Trace } from '../lib/trace/trace';
+import { writeTrace } from '../lib/trace/write';
+import { blankTrace } from './fixtures/traces';
+
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'hakmem-replay-threads-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+type Op = [thread: number, kind: number, id: number, size: number];
+
+function traceOf(ops: readonly Op[]): Trace {
+  const t = blankTrace(ops.length);
+  ops.forEach(([thread, kind, id, size], i) => {
+    t.thread[i] = thread;
+    t.kind[i] = kind;
+    t.id[i] = id;
+    t.size[i] = size;
+  });
+  return t;
+}
+
+/** `n` ops on three threads: each allocates, and frees or reallocates blocks any thread made (tiny sizes). */
+function handOffTrace(n: number, seed: number): Trace {
+  let x = seed;
+  const rand = (k: number) => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return (x >>> 8) % k;
+  };
+  const live: number[] = [];
+  let nextId = 0;
+  const ops: Op[] = [];
+  for (let i = 0; i < n; i++) {
+    const thread = rand(3);
+    if (live.length > 50 && rand(2) === 0) {
+      const k = rand(live.length);
+      if (rand(4) === 0) ops.push([thread, OP_REALLOC, live[k], 1 + rand(400)]);
+      else {
+        ops.push([thread, OP_FREE, live[k], 0]);
+        live.splice(k, 1);
+      }
+    } else {
+      ops.push([thread, OP_MALLOC, nextId, 1 + rand(300)]);
+      live.push(nextId++);
+    }
+  }
+  return traceOf(ops);
+}
+
+async function replay(file: string, allocator: 'hakmem' | 'system', serial: boolean, loops = 1): Promise<BenchResult> {
+  return runBench({ bench: 'replay', allocator, threads: 1, engine: 'node', json: true, timeline: null, latency: false, args: { file, loops, serial } });
+}
+
+describe('threaded replay', () => {
+  test('three threads handing blocks around: threaded = serialized fingerprint, hakmem and glibc; remote frees counted', async () => {
+    const trace = handOffTrace(6_000, 7);
+    const file = path.join(scratch, 'hand-off.trace');
+    await writeTrace(trace, file);
+    const facts = replayFacts(trace);
+    const plan = planThreadedReplay(trace, facts);
+    const crossFrees = plan.threads.reduce((n, p) => n + p.crossThreadFrees, 0);
+    assert.ok(crossFrees > 100 && plan.threads.some((p) => p.crossThreadReallocs > 0), 'the trace hands blocks across threads');
+    for (const allocator of ['hakmem', 'system'] as const) {
+      const threaded = await replay(file, allocator, false, 2);
+      const serial = await replay(file, allocator, true);
+      assert.equal(threaded.skipped, null, threaded.skipped ?? '');
+      assert.deepEqual(threaded.fingerprint, facts.fingerprint, `${allocator} threaded`);
+      assert.deepEqual(serial.fingerprint, facts.fingerprint, `${allocator} serialized`);
+      assert.equal(threaded.threads, 3);
+      assert.equal(threaded.replayMode, 'threads');
+      assert.equal(serial.threads, 1);
+      assert.equal(threaded.crossThreadFrees, crossFrees);
+      assert.deepEqual(threaded.replayThreads?.map((t) => t.ops), plan.threads.map((p) => p.trace.length));
+      assert.equal(threaded.ops, 2 * trace.length);
+      assert.match(threaded.harnessMethod ?? '', /^unavailable: the oracle hands out/);
+      if (allocator === 'hakmem') {
+        // Every cross-thread free of a tiny block goes to its owner's remote queue.
+        assert.ok((threaded.remoteFrees ?? 0) >= crossFrees, `remote frees ${threaded.remoteFrees} < cross-thread frees ${crossFrees}`);
+        assert.ok((threaded.peakFootprintBytes ?? 0) >= facts.peakLiveBytes);
+      }
+    }
+  });
+
+  test('a free on thread 1 of a block thread 0 allocates only after 200,000 ops of its own waits for it', async () => {
+    const ops: Op[] = [];
+    for (let i = 0; i < 100_000; i++) ops.push([0, OP_MALLOC, 100, 64], [0, OP_FREE, 100, 0]);
+    ops.push([0, OP_MALLOC, 5, 48], [1, OP_FREE, 5, 0], [1, OP_MALLOC, 6, 16], [0, OP_FREE, 6, 0]);
+    const trace = traceOf(ops);
+    const facts = replayFacts(trace);
+    const plan = planThreadedReplay(trace, facts);
+    assert.deepEqual(Array.from(plan.threads[1].waitFor), [1, -1], "thread 1's free waits for its slot's first op");
+    assert.deepEqual(Array.from(plan.threads[0].publish.slice(-2)), [1, -1]);
+    // Thread 0's runs: 16,384 ops each, the one holding m 5 ending right after it (it publishes), then f 6 (it waits).
+    assert.deepEqual(Array.from(runEnds(plan.threads[0], 1 << 14)).slice(-3), [196_608, 200_001, 200_002]);
+    const file = path.join(scratch, 'late.hktrace');
+    await writeTrace(trace, file);
+    for (const allocator of ['hakmem', 'system'] as const) {
+      const r = await replay(file, allocator, false);
+      assert.equal(r.skipped, null, r.skipped ?? '');
+      assert.deepEqual(r.fingerprint, facts.fingerprint, allocator);
+      // Thread 1 starts with the free: it cannot find its block ready unless it waited.
+      assert.equal(r.replayThreads?.[1].waits, 1, `${allocator}: thread 1 waited once`);
+    }
+  });
+
+  test('a thread freeing an ID nobody allocated is refused before anything runs, naming the op and thread (TS and C)', async () => {
+    const trace = traceOf([
+      [0, OP_MALLOC, 1, 32],
+      [1, OP_MALLOC, 2, 32],
+      [0, OP_FREE, 1, 0],
+      [2, OP_FREE, 9, 0],
+    ]);
+    assert.throws(() => replayFacts(trace), { message: 'op 3 (ID 9): f of an ID that holds no block (on thread 2)' });
+    // The C replayer checks as it splits the trace (its input need not come through lib/trace).
+    const file = await cachedBinaryTrace('orphan-free', trace, scratch);
+    const r = await runNative('system', 'replay', [file, 1]).catch((e: Error) => e);
+    if (!(r instanceof Error) && isSkipped(r)) return; // no C compiler: the TS half stands
+    assert.ok(r instanceof Error, 'the C replayer refused the trace');
+    assert.match(r.message, /op 3 \(ID 9, thread 2\): f of an ID that holds no block/);
+  });
+});
