@@ -391,9 +391,9 @@ describe('the oracle (the replay loop with no allocator work)', () => {
 
 describe('replay --breakdown (hakmem)', () => {
   test('time per op kind and tier: every op counted once, in its tier, realloc in place or moved', async () => {
-    // tiny 100 B, mid 4000 B, large 200 KB; realloc 100 -> 50 stays in place, 50 -> 3000 moves to mid.
+    // tiny 100 B, mid 4000 B, large 400 KB; realloc 100 -> 50 stays in place, 50 -> 3000 moves to mid.
     const t = traceOf([
-      ['m', 0, 100], ['m', 1, 4000], ['m', 2, 200_000], ['c', 3, 4, 8],
+      ['m', 0, 100], ['m', 1, 4000], ['m', 2, 400_000], ['c', 3, 4, 8],
       ['r', 0, 50], ['r', 0, 3000], ['f', 0], ['f', 1], ['f', 2], ['f', 3],
     ]);
     const file = await binaryFile(t, 'breakdown');
@@ -493,7 +493,7 @@ describe('replay command line', () => {
     usage(['replay', 'f', '--breakdown', '--allocator', 'system'], "--breakdown applies to --allocator hakmem only (the tiers are hakmem's)");
     const r = parseBenchArgs(['replay', 'f.hktrace', '--timeline', '100', '--latency'], {});
     assert.ok(!('help' in r) && r.bench === 'replay');
-    assert.deepEqual(r.args, { file: 'f.hktrace', loops: 1, serial: false });
+    assert.deepEqual(r.args, { file: 'f.hktrace', loops: 1 });
     assert.equal(r.timeline, 100);
     assert.equal(r.latency, true);
     usage(['random-mixed', '10', '4', '1', '--serial'], '--serial applies to replay only');

@@ -270,9 +270,10 @@ export function resolveConfig(options: HeapOptions = {}, env: Record<string, str
   if (!isPresetName(presetName)) throw invalid("preset", presetName, `one of ${PRESET_NAMES.join(", ")}`);
   const explicit = Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== "log"));
   const config = { ...BASE, ...PRESETS[presetName], ...fromEnv, ...explicit, preset: presetName } as HeapConfig;
-  // A header-free heap takes the class set of its alignment unless the classes were given.
+  // A header-free heap takes the class set of its alignment, and the class mid tier, unless they were given.
   if ((config.align === 8 || config.align === 16) && !("tinyClasses" in explicit) && fromEnv.tinyClasses === undefined)
     config.tinyClasses = tinyClassesFor(config.align);
+  if ((config.align === 8 || config.align === 16) && !("midTier" in explicit) && fromEnv.midTier === undefined) config.midTier = "classes";
   validate(config, (option) => {
     const name = option in explicit ? undefined : ENV_NAME_OF[option];
     return name !== undefined && option in fromEnv ? `environment variable ${name}` : `option ${option}`;
