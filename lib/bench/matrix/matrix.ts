@@ -543,7 +543,9 @@ function toRow(
     build: cell(r.build),
     align: cell(r.align),
     configHash: cell(r.configHash),
-    threads: String(r.threads),
+    // The plan's thread count, the row's key: a multi-threaded trace's replay reports its recorded threads
+    // (on hakmem and the native allocators) but is one cell with the allocators that replay it serialized.
+    threads: String(run.threads),
     engine: run.engine,
     engineVersion: r.engineVersion,
     rep: String(run.rep),

@@ -39,5 +39,6 @@ function parseReplay({ positionals: rest, options }: ParseInput): ParsedArgs<Rep
     throw new UsageError(`replay takes 1 argument (FILE), got ${rest.length}` + (rest.length ? `: ${rest.join(' ')}` : ''));
   }
   const loops = options.loops === undefined ? 1 : whole('--loops', options.loops as string, [1, MAX_LOOPS]);
-  return { args: { file: rest[0], loops, serial: options.serial === true }, threads: 1 };
+  // serial only when given: the rows of every other replay keep the args they always had.
+  return { args: { file: rest[0], loops, ...(options.serial ? { serial: true } : {}) }, threads: 1 };
 }
