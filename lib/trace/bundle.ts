@@ -124,6 +124,16 @@ export const BUNDLED_TRACES: readonly BundledTrace[] = [
     input: 'data/traces/inputs/queens.smt2',
   },
   {
+    name: 'python3-threaded-pipeline',
+    about:
+      'CPython running a two-stage pipeline on three threads: the main thread builds batches of records, two workers ' +
+      'encode them as JSON and tokenise them, summaries go back (PYTHONMALLOC=malloc): blocks born on one thread and ' +
+      'freed on another, both ways; replayed with a thread per recorded thread',
+    command: async () => ['/usr/bin/python3', 'data/traces/inputs/threaded-pipeline.py'],
+    env: { PYTHONMALLOC: 'malloc' },
+    input: 'data/traces/inputs/threaded-pipeline.py',
+  },
+  {
     name: 'redis-server',
     about:
       'redis-server answering redis-benchmark over a Unix socket (50 clients; SET, GET, INCR, LPUSH, RPOP, SADD, HSET, SPOP ' +
