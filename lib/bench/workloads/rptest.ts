@@ -28,6 +28,7 @@ const ALLOC_STEPS = 311;
 const FREE_STEPS = 257;
 const ITERATIONS = 2;
 const FILL = 0xcd;
+const FILL_WORD = 0xcdcdcdcd | 0;
 const PRIMES = [7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167, 173, 179, 181, 191, 193, 197, 199];
 
 /** Shared words: thread t's inbox head at t * LINE (each on a 64-byte line of its own), then the arrival count and a word that stays 0. */
@@ -104,7 +105,7 @@ export function rptestThread(heap: Heap, shared: Int32Array, t: RptestTables, a:
     if (kind === 0 || size >= 4096) p = heap.calloc(1, size);
     else {
       p = heap.alignedAlloc(kind === 1 ? 8 : 16, size);
-      if (p !== 0) u8.fill(FILL, p, p + size);
+      if (p !== 0) fill(u8, i32, p, size);
     }
     if (p === 0) throw new Error(`rptest: out of memory allocating ${size} bytes in thread ${me}`);
     u8[p] = u8[p + size - 1] = f.mallocs;
@@ -155,7 +156,7 @@ export function rptestThread(heap: Heap, shared: Int32Array, t: RptestTables, a:
         const bytes = 16 + 8 * na;
         const b = heap.alignedAlloc(16, bytes);
         if (b === 0) throw new Error(`rptest: out of memory allocating a batch of ${bytes} bytes in thread ${me}`);
-        u8.fill(FILL, b, b + bytes);
+        fill(u8, i32, b, bytes);
         f.mallocs++;
         f.bytes += bytes;
         f.hash = (Math.imul(f.hash, 31) + bytes) | 0;
@@ -195,6 +196,17 @@ export function rptestThread(heap: Heap, shared: Int32Array, t: RptestTables, a:
     freeBatches(Atomics.exchange(shared, inbox, 0));
   }
   return { ...f, hash: f.hash >>> 0 };
+}
+
+/**
+ * Writes FILL into a block at least 4-aligned, as C's memset: by 32-bit words, then the tail's bytes.
+ * On a SharedArrayBuffer, V8's Uint8Array fill stores byte by byte, about 8x the time of an Int32Array
+ * fill of the same bytes (measured: 20,000 fills of 8,000 bytes, 430-590 ms against 50-75 ms).
+ */
+function fill(u8: Uint8Array, i32: Int32Array, p: number, size: number): void {
+  const end = p + size;
+  i32.fill(FILL_WORD, p >> 2, end >> 2);
+  for (let q = end & ~3; q < end; q++) u8[q] = FILL;
 }
 
 /**
