@@ -1,7 +1,8 @@
 /**
  * The mimalloc-bench stress tests registered as workloads (alloc-test, glibc-simple, glibc-thread,
  * malloc-large) at tiny arguments: the TypeScript run on hakmem and the C harness on glibc do the
- * same work (equal fingerprints, both equal to the one computed from the arguments), bad arguments
+ * same work (equal fingerprints, both equal to the one computed from the arguments) and report their
+ * peak memory (hakmem's heap, the harness's resident growth), bad arguments
  * are refused naming the argument, and the matrix's suite profile plans every allocator's cell.
  */
 import assert from 'node:assert/strict';
@@ -36,6 +37,10 @@ describe('stress tests: TypeScript on hakmem and C on glibc, same work', () => {
       const f = ts.fingerprint!;
       assert.equal(f.mallocs, f.frees, 'every block freed');
       assert.ok(f.bytes > 0 && f.hash > 0);
+      assert.ok(ts.peakHeapBytes! > 0, `hakmem peak ${ts.peakHeapBytes}`);
+      assert.ok(typeof c.peakHeapBytes === 'number' && c.peakHeapBytes >= 0, `glibc peak resident growth ${c.peakHeapBytes}`);
+      // Blocks of 5 MiB and more, written whole, are resident while they live.
+      if (name === 'malloc-large') assert.ok(c.peakHeapBytes >= 5 * 2 ** 20, `glibc peak resident growth ${c.peakHeapBytes}`);
     });
   }
 

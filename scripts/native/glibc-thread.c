@@ -1,12 +1,14 @@
 /*
  * glibc-thread THREADS ITERS: glibc's threaded malloc benchmark (bench-malloc-thread) as specified
  * in lib/bench/workloads/WORKLOADS.md: each thread replaces random blocks of its own 1024 slots,
- * ITERS times, with blocks of inverse-square distributed sizes 4..32768, written whole.
+ * ITERS times, with blocks of inverse-square distributed sizes 4..32768, written whole. Prints one
+ * JSON line (harness.h) with the peak resident growth (resident.h).
  */
 #define _GNU_SOURCE
 #define HARNESS_NAME "glibc-thread"
 #define USAGE "usage: glibc-thread THREADS ITERS\n"
 #include "harness.h"
+#include "resident.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -79,6 +81,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < OFFSET_TABLE; i++) offsets[i] = draw() % WORKING_SET;
     pthread_t tid[256];
     struct result res[256];
+    const long long baseline = resident_baseline();
     for (uint32_t t = 0; t < threads; t++) pthread_create(&tid[t], NULL, thread_main, &res[t]);
     double start = now_seconds();
     atomic_store_explicit(&go, 1, memory_order_release);
@@ -90,6 +93,6 @@ int main(int argc, char **argv) {
         bytes += res[t].bytes;
         hash += res[t].hash;
     }
-    print_result(threads * iters, seconds, threads * iters, threads * iters, bytes, hash, threads);
+    print_suite_result(threads * iters, seconds, threads * iters, threads * iters, bytes, hash, threads, baseline);
     return 0;
 }

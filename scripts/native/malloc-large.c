@@ -1,11 +1,13 @@
 /*
  * malloc-large ITERS SEED: mimalloc-bench's large-block test as specified in
  * lib/bench/workloads/WORKLOADS.md: ITERS times a random one of 20 slots gets a new block of
- * 5..25 MiB, written whole, and its old block is freed; the last 20 are freed at the end.
+ * 5..25 MiB, written whole, and its old block is freed; the last 20 are freed at the end. Prints one
+ * JSON line (harness.h) with the peak resident growth (resident.h).
  */
 #define HARNESS_NAME "malloc-large"
 #define USAGE "usage: malloc-large ITERS SEED\n"
 #include "harness.h"
+#include "resident.h"
 #include <string.h>
 
 #define BUFFERS 20
@@ -28,6 +30,7 @@ int main(int argc, char **argv) {
     char *slots[BUFFERS] = {0};
     uint64_t frees = 0, bytes = 0;
     uint32_t hash = 0;
+    const long long baseline = resident_baseline();
     double start = now_seconds();
     for (uint64_t i = 0; i < iters; i++) {
         uint32_t b = draw() % BUFFERS;
@@ -54,6 +57,6 @@ int main(int argc, char **argv) {
         }
     }
     double seconds = now_seconds() - start;
-    print_result(iters, seconds, iters, frees, bytes, hash, 1);
+    print_suite_result(iters, seconds, iters, frees, bytes, hash, 1, baseline);
     return 0;
 }

@@ -2,7 +2,7 @@
  * Peak resident growth of a run, for the harnesses that report memory beside time
  * (WORKLOADS.md "Suite workloads"): the resident size before the run as the baseline,
  * the kernel's high-water mark reset there ("5" into /proc/self/clear_refs), and
- * after the run VmHWM minus the baseline. -1 where /proc cannot tell.
+ * after the run VmHWM minus the baseline. -1 where /proc cannot tell. Include harness.h first.
  */
 #ifndef RESIDENT_H
 #define RESIDENT_H
@@ -51,6 +51,14 @@ static long long resident_peak_growth(long long baseline) {
 static void resident_field(char *out, size_t room, long long growth) {
     if (growth < 0) snprintf(out, room, ",\"peakResidentBytes\":null");
     else snprintf(out, room, ",\"peakResidentBytes\":%lld", growth);
+}
+
+/* Prints the result line (harness.h) with the peak resident growth since `baseline`. */
+static void print_suite_result(uint64_t ops, double seconds, uint64_t mallocs, uint64_t frees, uint64_t bytes,
+                               uint32_t hash, uint32_t threads, long long baseline) {
+    char extra[64];
+    resident_field(extra, sizeof extra, resident_peak_growth(baseline));
+    print_result_with(ops, seconds, mallocs, frees, bytes, hash, threads, extra);
 }
 
 #endif

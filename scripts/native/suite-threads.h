@@ -53,12 +53,4 @@ static double run_threads(uint32_t n, void *(*fn)(void *), void *jobs, size_t jo
     return last - first;
 }
 
-/* Prints the result line with the peak resident growth since `baseline`. */
-static void print_suite_result(uint64_t ops, double seconds, uint64_t mallocs, uint64_t frees, uint64_t bytes,
-                               uint32_t hash, uint32_t threads, long long baseline) {
-    char extra[64];
-    resident_field(extra, sizeof extra, resident_peak_growth(baseline));
-    print_result_with(ops, seconds, mallocs, frees, bytes, hash, threads, extra);
-}
-
 #endif
