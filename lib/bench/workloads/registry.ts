@@ -21,11 +21,13 @@ import { allocTestWorkload } from './alloc-test.workload';
 import { glibcSimpleWorkload } from './glibc-simple.workload';
 import { glibcThreadWorkload } from './glibc-thread.workload';
 import { mallocLargeWorkload } from './malloc-large.workload';
+import { mstressWorkload } from './mstress.workload';
 import { replayWorkload } from './replay.workload';
 import { rptestWorkload } from './rptest.workload';
 import { sh6benchWorkload } from './sh6bench.workload';
 import { sh8benchWorkload } from './sh8bench.workload';
 import type { Workload } from './workload';
+import { xmallocTestWorkload } from './xmalloc-test.workload';
 
 export const WORKLOADS: readonly Workload[] = [
   randomMixedWorkload,
@@ -42,6 +44,8 @@ export const WORKLOADS: readonly Workload[] = [
   glibcSimpleWorkload,
   glibcThreadWorkload,
   mallocLargeWorkload,
+  mstressWorkload,
+  xmallocTestWorkload,
 ];
 
 export const WORKLOAD_NAMES: readonly string[] = WORKLOADS.map((w) => w.name);
