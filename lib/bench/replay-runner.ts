@@ -7,6 +7,7 @@
  * threads/replay-threads-run.ts; native: pthreads) unless --serial asks for recorded order on one
  * thread. Also the timeline of random-mixed/fixed, which is a replay of that loop's requests.
  */
+import { configHash, resolveConfig } from '../alloc/config';
 import { readTrace } from '../trace/read';
 import type { Trace } from '../trace/trace';
 import type { ReplayAllocator } from './adapters/allocator-adapter';
@@ -106,8 +107,9 @@ async function replayHakmemOnThreads(
   facts: ReplayFacts,
 ): Promise<BenchResult> {
   const { replayOnThreads } = await import('./threads/replay-threads-run');
+  const options = { preset: request.preset, build: request.build, align: request.align };
   try {
-    const r = await replayOnThreads({ preset: request.preset, build: request.build, align: request.align }, trace, facts, request.args.loops);
+    const r = await replayOnThreads(options, trace, facts, request.args.loops);
     checkFingerprint('hakmem', r.fingerprint, facts);
     return {
       ...base(r.heap),
@@ -119,7 +121,9 @@ async function replayHakmemOnThreads(
     };
   } catch (e) {
     if (!(e instanceof ReplayOutOfMemory)) throw e;
-    return { ...base(null), ...skippedFields(`hakmem: ${e.message} (set HAKMEM_HEAP_BYTES for a larger heap)`) };
+    const c = resolveConfig(options);
+    const h = { preset: c.preset, build: c.build, align: c.align, configHash: configHash(c) };
+    return { ...base(h), ...skippedFields(`hakmem: ${e.message} (set HAKMEM_HEAP_BYTES for a larger heap)`) };
   }
 }
 

@@ -10,10 +10,10 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createHeap } from '../../alloc/create-heap';
 import type { HeapOptions } from '../../alloc/config';
-import type { Trace } from '../../trace/trace';
+import { requestBytes, type Trace } from '../../trace/trace';
 import { workerExecArgv } from '../engines/engines';
 import type { Fingerprint } from '../workloads/random-mixed';
-import { REPLAY_ID_WORDS, ReplayOutOfMemory } from '../workloads/replay';
+import { MAX_REQUEST, REPLAY_ID_WORDS, ReplayOutOfMemory } from '../workloads/replay';
 import type { ReplayFacts } from '../workloads/replay-facts';
 import { planThreadedReplay } from '../workloads/replay-threads';
 import {
@@ -68,6 +68,10 @@ export const THREADED_FOOTPRINT_METHOD =
 
 /** Replays `trace` on one worker per recorded thread; a request the heap cannot serve throws ReplayOutOfMemory. */
 export async function replayOnThreads(heapOptions: HeapOptions, trace: Trace, facts: ReplayFacts, loops: number): Promise<ThreadedReplayRun> {
+  // As newReplayState does for the serial replay, here: a worker's start-up error would lose the class.
+  for (let i = 0; i < trace.length; i++) {
+    if (requestBytes(trace, i) > MAX_REQUEST) throw new ReplayOutOfMemory(i, trace.id[i], requestBytes(trace, i));
+  }
   const plan = planThreadedReplay(trace, facts);
   const heap = createHeap({ ...heapOptions, shared: true });
   const control = new SharedArrayBuffer(CONTROL_WORDS * 4);

@@ -88,7 +88,7 @@ const ID_WORDS = 2;
 /** In an ID's second word: the block came from alignedAlloc. */
 const FROM_ALIGNED = 256;
 /** The largest block the TypeScript replayer asks for: its sizes are int32 (no TypeScript allocator serves 2 GiB). */
-const MAX_REQUEST = 2 ** 31 - 1;
+export const MAX_REQUEST = 2 ** 31 - 1;
 
 // As random-mixed: short calls while V8 warms the loop up (no on-stack compiled code), long ones timed.
 export const CHUNK_OPS = 1 << 14;
