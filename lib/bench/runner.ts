@@ -137,9 +137,15 @@ export function formatResultLine(r: BenchResult): string {
       ? ''
       : `; per op ${formatNs((r.seconds as number) / (r.ops as number))} end to end = ` +
         `allocator ${formatNs(r.allocatorNsPerOp * 1e-9)} + harness ${formatNs((r.harnessNsPerOp as number) * 1e-9)}`;
+  // A trace replayed on threads: wall time per op, each thread's ops, the frees that crossed threads.
+  const onThreads = r.replayThreads
+    ? `; per op ${formatNs((r.seconds as number) / (r.ops as number))} wall, ops per thread ` +
+      `${r.replayThreads.map((t) => t.ops).join(' / ')}, cross-thread frees ${r.crossThreadFrees}` +
+      (r.remoteFrees === undefined ? '' : ` (remote frees ${r.remoteFrees})`)
+    : '';
   return (
     `${what} ${who}: Throughput = ${formatRate(r.opsPerSec as number)} ops/s ` +
-    `(${r.ops} ops in ${(r.seconds as number).toFixed(2)} s${threads})${own}${memory}`
+    `(${r.ops} ops in ${(r.seconds as number).toFixed(2)} s${threads})${own}${onThreads}${memory}`
   );
 }
 
