@@ -36,10 +36,12 @@ export const xmallocTestWorkload: Workload<XmallocArgs> = {
   threads: (a) => 2 * a.threads,
   ts: {
     kind: 'threads',
-    // The stack full, and every producer and consumer holding a batch besides (blocks round up: twice their size).
+    // The stack full and every producer and consumer holding a batch besides, or every batch there is
+    // (blocks round up: twice their size).
     heapBytes(a) {
       const batch = OBJECTS_PER_BATCH * (2 * (a.size || MAX_SIZE) + 16) + 2 * BATCH_BYTES;
-      return Math.min(2 ** 31 - 2 ** 16, Math.ceil((64 * 2 ** 20 + (QUEUE_LIMIT + 2 * a.threads) * batch) / 2 ** 21) * 2 ** 21);
+      const live = Math.min(QUEUE_LIMIT + 2 * a.threads, a.threads * a.batches);
+      return Math.min(2 ** 31 - 2 ** 16, Math.ceil((64 * 2 ** 20 + live * batch) / 2 ** 21) * 2 ** 21);
     },
     shared: () => xmallocQueue(),
     worker(ctx) {
