@@ -18,19 +18,25 @@ export interface KernelSpec {
 // folder. So the kernel changes to the project root before tslab starts:
 // every cell then resolves `./lib/...` and `data/...` from the root, in Jupyter
 // Lab, in nbclient and in our runner alike.
+// tslab serves a local import from the modules it compiled only when the import
+// names no extension: `./larson.workload` (the workload files, NAME.workload.ts)
+// reads as a file with the extension `.workload`, falls through to Node's require
+// and is not found. ts-node (transpile-only) lets that require load the .ts file.
 const LAUNCHER = [
   'const path = require("path");',
-  "const [root, tslabMain, connectionFile] = process.argv.slice(1);",
+  "const [root, tslabMain, tsNodeRegister, connectionFile] = process.argv.slice(1);",
   "const configPath = path.resolve(connectionFile);",
   "process.chdir(root);",
+  "require(tsNodeRegister);",
   "require(tslabMain).startKernel({ configPath, enableFindLocal: false });",
 ].join(" ");
 
 /** The kernelspec for the project at `root`, run by the current Node binary. */
 export function kernelSpecFor(root: string = PROJECT_ROOT): KernelSpec {
   const tslabMain = require.resolve("tslab/dist/main.js", { paths: [root] });
+  const tsNodeRegister = require.resolve("ts-node/register/transpile-only", { paths: [root] });
   return {
-    argv: [process.execPath, "-e", LAUNCHER, root, tslabMain, "{connection_file}"],
+    argv: [process.execPath, "-e", LAUNCHER, root, tslabMain, tsNodeRegister, "{connection_file}"],
     display_name: "TypeScript (hakmem-ts)",
     language: "typescript",
   };
