@@ -8,12 +8,16 @@ import { progress } from "./report/progress";
 import { seriesName } from "./report/result-rows";
 
 export * from "./index";
-export { table, tableHtml, plot, renderSvg, progress, throughputBySize, ratioToSystem, engineRatios, routeShares, scaling, heapMap, footprintTimeline, latencyPercentiles, replayRatios, replayUtilization } from "./report/index";
+export { table, tableHtml, plot, renderSvg, progress, throughputBySize, ratioToSystem, engineRatios, routeShares, scaling, heapMap, footprintTimeline, latencyPercentiles, replayRatios, replayUtilization, suiteBars, suiteFigures, GEOMEAN } from "./report/index";
 export { reportSummary, setProvenance, liveProvenance } from "./report/index";
-export type { ThroughputRow, ScalingRow, RouteShareRow, HeapCell, TimelineRow, LatencyRow, ReplayRow } from "./report/index";
+export type { ThroughputRow, ScalingRow, RouteShareRow, HeapCell, TimelineRow, LatencyRow, ReplayRow, SuiteFigures, SuiteCell } from "./report/index";
 export { median, quantile, bootstrapMedianRatio, mannWhitneyU } from "./bench/matrix/statistics";
 export { benchInFreshProcess } from "./bench/bench-process";
 export { loadResultSet, compareSets, formatComparison } from "./bench/matrix/compare";
+export { runMatrix, PROFILES } from "./bench/matrix/matrix";
+export { parseMatrixArgs } from "./bench/matrix/matrix-args";
+export { suiteWorkloads } from "./bench/workloads/registry";
+export { suiteArgv } from "./bench/workloads/workload";
 export { newestResultSet } from "./bench/matrix/locations";
 export { collectProvenance, currentCheckout } from "./bench/matrix/provenance";
 export { larsonThreads, randomMixedThreads } from "./bench/threads/run-threads";

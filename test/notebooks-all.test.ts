@@ -6,14 +6,17 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { listNotebooks, NOTEBOOK_DIR } from '../lib/notebook/batch';
 import { installKernelSpec } from '../lib/notebook/kernelspec';
-import { joinText, readNotebook, type CodeCell } from '../lib/notebook/nbformat';
+import { joinText, readNotebook, type CodeCell, type Output } from '../lib/notebook/nbformat';
 import { jupyterEnv, PROJECT_ROOT } from '../lib/notebook/paths';
 import { runNotebookFile } from '../lib/notebook/run';
+import { checkStandardSuite } from './fixtures/standard-suite-checks';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'hakmem-notebooks-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const names = listNotebooks();
 const hasJupyter = spawnSync('jupyter', ['nbconvert', '--version'], { stdio: 'ignore' }).status === 0;
+/** What particular notebooks must show beyond a table and a figure. */
+const OUTPUT_CHECKS: Record<string, (outputs: readonly Output[]) => void> = { 'standard-suite': checkStandardSuite };
 
 describe('every notebook, quick profile', () => {
   it('finds the notebooks', () => assert.ok(names.length >= 6, names.join(', ')));
@@ -27,6 +30,7 @@ describe('every notebook, quick profile', () => {
       const data = outputs.flatMap((o) => ('data' in o ? [o.data] : []));
       assert.ok(data.some((d) => /<svg/.test(joinText(d['image/svg+xml'] as string))), 'an SVG figure');
       assert.ok(data.some((d) => /<table class="hakmem-table">/.test(joinText(d['text/html'] as string))), 'a table');
+      OUTPUT_CHECKS[name]?.(outputs);
     });
   }
 

@@ -15,6 +15,8 @@ export { heapMap } from "./specs/heap-map";
 export { footprintTimeline } from "./specs/footprint-timeline";
 export { latencyPercentiles } from "./specs/latency-percentiles";
 export { replayRatios, replayUtilization } from "./specs/replay-bars";
+export { suiteBars, suiteBarPoints, GEOMEAN, DEFAULT_CAP, type SuiteBar, type SuiteMeasure } from "./specs/suite-bars";
+export { suiteFigures, geometricMean, type SuiteFigures, type SuiteCell, type SuiteGeomean } from "./suite-figures";
 export type { HeapCell, LatencyRow, ReplayRow, RouteShareRow, ScalingRow, ThroughputRow, TimelineRow } from "./specs/rows";
 export { reportSummary, setProvenance, liveProvenance, describeData, REPORT_SUMMARY_MIME } from "./report-summary";
 export type { ReportSummary, DataProvenance } from "./report-summary";

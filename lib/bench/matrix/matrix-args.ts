@@ -3,7 +3,7 @@
  * into MatrixOptions; mistakes become a UsageError (exit 2).
  */
 import { parseArgs } from 'node:util';
-import { HEADER_FREE_PRESETS, PRESET_NAMES, isPresetName, presetAlign } from '../../alloc/presets';
+import { HEADER_FREE_PRESETS, PRESET_NAMES, isPresetName, presetAlign, type PresetName } from '../../alloc/presets';
 import { HEAP_ALIGNMENTS, type HeapAlignment } from '../../alloc/size-classes';
 import { ALLOCATORS, isAllocatorName } from '../adapters/allocators';
 import { UsageError } from '../cli-args';
@@ -190,16 +190,14 @@ export function parseAllocatorSpecs(list: string): AllocatorSpec[] {
   const specs: AllocatorSpec[] = [];
   const seen = new Set<string>();
   for (const item of list.split(',').map((s) => s.trim())) {
-    const [name, preset, alignText, ...extra] = item.split(':');
+    const [name, presetText, alignText, ...extra] = item.split(':');
     if (!isAllocatorName(name)) {
       throw new UsageError(`unknown allocator '${name}' in --allocators (expected ${ALLOCATORS.join(', ')})`);
     }
-    if (extra.length > 0 || (preset !== undefined && name !== 'hakmem')) {
+    if (extra.length > 0 || (presetText !== undefined && name !== 'hakmem')) {
       throw new UsageError(`'${item}': only hakmem takes a preset and an alignment, as hakmem:PRESET or hakmem:PRESET:alignN`);
     }
-    if (preset !== undefined && !isPresetName(preset)) {
-      throw new UsageError(`unknown preset '${preset}' in --allocators (expected ${PRESET_NAMES.join(', ')})`);
-    }
+    const preset = presetText === undefined ? undefined : presetNamed(presetText);
     const align = alignText === undefined ? null : parseAlign(item, alignText);
     if (align !== null && align !== 1 && !HEADER_FREE_PRESETS.includes(preset!)) {
       throw new UsageError(`'${item}': preset ${preset} keeps the 1-byte header, so only align1 (align8 and align16: presets ${HEADER_FREE_PRESETS.join(', ')})`);
@@ -214,6 +212,12 @@ export function parseAllocatorSpecs(list: string): AllocatorSpec[] {
     specs.push(spec);
   }
   return specs;
+}
+
+/** A preset's name, checked (a function of its own, so the name's type follows without strict null checks, as in notebooks). */
+function presetNamed(text: string): PresetName {
+  if (!isPresetName(text)) throw new UsageError(`unknown preset '${text}' in --allocators (expected ${PRESET_NAMES.join(', ')})`);
+  return text;
 }
 
 /** `align16` -> 16. */

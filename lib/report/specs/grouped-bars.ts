@@ -15,6 +15,8 @@ export interface GroupedBars {
   bars: { field: string; sort: readonly string[]; title: string };
   /** The bar height: field and axis title (and format, e.g. ".0%"). */
   value: { field: string; title: string; format?: string };
+  /** The value axis runs from 0 to this (the caller caps the bars at it), instead of fitting the data. */
+  max?: number;
   /** The field printed above each bar. */
   label: string;
   tooltip: readonly object[];
@@ -37,7 +39,12 @@ export function groupedBars(g: GroupedBars): VegaLiteSpec {
         mark: { type: "bar" },
         encoding: {
           x, xOffset,
-          y: { ...y, title: g.value.title, ...(g.value.format ? { axis: { format: g.value.format } } : {}) },
+          y: {
+            ...y,
+            title: g.value.title,
+            ...(g.value.format ? { axis: { format: g.value.format } } : {}),
+            ...(g.max !== undefined ? { scale: { domain: [0, g.max] } } : {}),
+          },
           color: { field: g.bars.field, type: "nominal", scale: seriesColors(g.bars.sort), sort: [...g.bars.sort], title: g.bars.title },
           opacity: pickedOpacity,
           tooltip: [...g.tooltip],
