@@ -9,8 +9,8 @@ type Layers = Extract<VegaLiteSpec, { layer: unknown }>["layer"];
 export interface GroupedBars {
   title: string;
   points: readonly object[];
-  /** The groups along x: field, its order, axis title, and whether its values are ordinal sizes. */
-  group: { field: string; sort: readonly (string | number)[]; title: string; type?: "nominal" | "ordinal" };
+  /** The groups along x: field, its order, axis title, whether its values are ordinal sizes, and the labels' angle (default 0). */
+  group: { field: string; sort: readonly (string | number)[]; title: string; type?: "nominal" | "ordinal"; labelAngle?: number };
   /** The bars within a group, colored: field, order, legend title (clicking an entry highlights its bars). */
   bars: { field: string; sort: readonly string[]; title: string };
   /** The bar height: field and axis title (and format, e.g. ".0%"). */
@@ -25,7 +25,7 @@ export interface GroupedBars {
 }
 
 export function groupedBars(g: GroupedBars): VegaLiteSpec {
-  const x = { field: g.group.field, type: g.group.type ?? "nominal", sort: [...g.group.sort], title: g.group.title, axis: { labelAngle: 0 } };
+  const x = { field: g.group.field, type: g.group.type ?? "nominal", sort: [...g.group.sort], title: g.group.title, axis: { labelAngle: g.group.labelAngle ?? 0 } };
   const xOffset = { field: g.bars.field, sort: [...g.bars.sort] };
   const y = { field: g.value.field, type: "quantitative" } as const;
   return {

@@ -65,7 +65,8 @@ export function suiteBars(figures: SuiteFigures, measure: SuiteMeasure, title: s
   return groupedBars({
     title,
     points,
-    group: { field: "test", sort: [...figures.tests, GEOMEAN], title: "test" },
+    // Test names are wider than a group of a few bars: slanted, they do not run into each other.
+    group: { field: "test", sort: [...figures.tests, GEOMEAN], title: "test", labelAngle: -35 },
     bars: { field: "series", sort: figures.allocators.filter((a) => a !== SYSTEM), title: "allocator" },
     value: { field: "shown", title: `${what} × glibc (median; lower is better; bars stop at ${cap}×)` },
     max: cap,
