@@ -6,6 +6,7 @@
  * half of what the slots hold, and all of it after the last round.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 #define HARNESS_NAME "mstress"
 #define USAGE "usage: mstress THREADS SCALE ITER\n"
 #include "harness.h"
-#include "suite-threads.h"
+#include "resident.h"
 
 #define MAX_THREADS 64
 #define TRANSFERS 1000
