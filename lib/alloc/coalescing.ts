@@ -408,10 +408,20 @@ export function walkCoalescing(
 
 /**
  * Null when `ptr` is the user pointer of a live block of the tier, else why not. Walks the region
- * from its start (no tag inside a block can be told from user data), so it serves the validating
- * routes only: refusals, usableSize, aligned blocks' carriers and the debug build.
+ * from its start (no tag inside a block can be told from user data), under the mid lock (another
+ * thread may be splitting or merging blocks of the region), so it serves the validating routes only:
+ * refusals, usableSize, aligned blocks' carriers and the debug build.
  */
 export function coalescingRefusal(m: HeapMemory, ptr: number): string | null {
+  lock(m, H.MID_LOCK);
+  try {
+    return refusalLocked(m, ptr);
+  } finally {
+    unlock(m, H.MID_LOCK);
+  }
+}
+
+function refusalLocked(m: HeapMemory, ptr: number): string | null {
   const i32 = m.i32;
   const b = ptr - COALESCING_PREFIX;
   const meta = m.meta(b >>> PAGE_SHIFT);

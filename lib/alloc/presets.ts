@@ -26,12 +26,12 @@ export const PRESETS = {
   },
   /**
    * This project's best: header free, one per-class front list (the seed's fix #3), 16 finer tiny
-   * classes, a coalescing mid tier up to 256 KiB (docs/footprint.md); realloc grows a block in place.
-   * With midTier "classes" it is the design before that: 16 finer mid classes, no per-thread mid
-   * lists, a mid span back to the arena once empty.
+   * classes, empty slabs purged, a coalescing mid tier up to 256 KiB (docs/footprint.md); realloc grows
+   * a block in place. The design before the coalescing tier is `{ midTier: "classes", tinyPurgeEmpty:
+   * false }`: 16 finer mid classes, no per-thread mid lists, a mid span back to the arena once empty.
    */
   "current": {
-    tinyClasses: FINE_TINY_CLASSES, midTier: "coalescing", midClasses: FINE_MID_CLASSES, midCacheBytes: 0, midReleaseSpans: true, largeReallocInPlace: true, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
+    tinyClasses: FINE_TINY_CLASSES, midTier: "coalescing", tinyPurgeEmpty: true, midClasses: FINE_MID_CLASSES, midCacheBytes: 0, midReleaseSpans: true, largeReallocInPlace: true, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
   },
   /**
    * `current` without the header: every block 16-aligned (or 8 with align 8), classes that fit powers of

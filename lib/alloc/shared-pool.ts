@@ -18,6 +18,7 @@ import { H, P, S, SLOT_ACTIVE, SLOT_EMPTY, STAT, type StatName } from "./layout"
 import { createSuperSlab, destroySuperSlab, ssFirstPage, ssWord } from "./superslab";
 import { MAX_CLASSES } from "./size-classes";
 import { pushPage, unlinkPage } from "./page-lists";
+import { addTouched } from "./page-arena";
 import { exchange, fetchAdd, load, lock, store, unlock } from "./sync";
 
 /** What the pool needs of the calling thread. */
@@ -203,6 +204,12 @@ function unlinkSlot(m: HeapMemory, page: number): void {
  * Gives an empty slab back: to the thread's L0 slot when that is free, else to the pool. Keeps the last SuperSlab of the heap mapped, so a program
  * that frees everything and starts again does not remap it (the seed's LRU cache, in its smallest form).
  */
+/** Gives an empty slab's touched pages back: carving it again for any class touches them anew. */
+function purgeSlab(m: HeapMemory, meta: number): void {
+  addTouched(m, -m.i32[meta + P.TOUCHED]);
+  m.i32[meta + P.TOUCHED] = 0;
+}
+
 export function releaseSlot(m: HeapMemory, t: PoolThread, page: number, allowL0 = true): void {
   if (allowL0 && t.l0Slab === 0) {
     t.l0Slab = page; // kept ACTIVE and owned: STAGE0_L0 hands it out again without touching the pool
@@ -215,6 +222,7 @@ export function releaseSlot(m: HeapMemory, t: PoolThread, page: number, allowL0 
   lock(m, H.POOL_LOCK);
   try {
     store(m, meta + P.STATE, SLOT_EMPTY);
+    if (m.config.tinyPurgeEmpty) purgeSlab(m, meta);
     hit(t, "slot_release", "SP_SLOT_RELEASE", page, cls);
     const ss = page >> (m.layout.ssShift - 16);
     const w = ssWord(m, ss);
