@@ -16,7 +16,7 @@ describe('coalescing mid tier on threads', () => {
       const request = parseBenchArgs(['rptest', '2', '0', '100', '1000', '100', '8', '4000', '1', String(seed), '--allocator', 'hakmem', '--json']) as BenchRequest;
       const r = await runBench(request);
       assert.equal(r.skipped, null, `seed ${seed}: ${JSON.stringify(r.skipped)}`);
-      assert.deepEqual(r.fingerprint, workloadNamed('rptest').fingerprint(request.args as never), `seed ${seed}`);
+      assert.deepEqual(r.fingerprint, workloadNamed('rptest').fingerprint!(request.args as never), `seed ${seed}`);
     }
   });
 });
