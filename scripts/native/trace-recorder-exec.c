@@ -155,41 +155,37 @@ static void take_rest(char **argv, size_t n, va_list *ap) {
     for (size_t i = 1; i <= n; i++) argv[i] = va_arg(*ap, char *);
 }
 
+/*
+ * Declares `char *argv[]` (on the stack: no malloc after a vfork) holding arg0 and the arguments
+ * after it up to their NULL. Leaves `ap` started past that NULL (execle reads envp from it); the
+ * caller ends it.
+ */
+#define ARGV_FROM_LIST(argv, ap, arg0)       \
+    va_start(ap, arg0);                      \
+    size_t argv##_count = count_rest(&ap);   \
+    va_end(ap);                              \
+    char *argv[argv##_count + 1];            \
+    argv[0] = (char *)arg0;                  \
+    va_start(ap, arg0);                      \
+    take_rest(argv, argv##_count, &ap)
+
 int execl(const char *path, const char *arg, ...) {
     va_list ap;
-    va_start(ap, arg);
-    size_t n = count_rest(&ap);
-    va_end(ap);
-    char *argv[n + 1];
-    argv[0] = (char *)arg;
-    va_start(ap, arg);
-    take_rest(argv, n, &ap);
+    ARGV_FROM_LIST(argv, ap, arg);
     va_end(ap);
     return execve(path, argv, environ);
 }
 
 int execlp(const char *file, const char *arg, ...) {
     va_list ap;
-    va_start(ap, arg);
-    size_t n = count_rest(&ap);
-    va_end(ap);
-    char *argv[n + 1];
-    argv[0] = (char *)arg;
-    va_start(ap, arg);
-    take_rest(argv, n, &ap);
+    ARGV_FROM_LIST(argv, ap, arg);
     va_end(ap);
     return execvpe(file, argv, environ);
 }
 
 int execle(const char *path, const char *arg, ...) {
     va_list ap;
-    va_start(ap, arg);
-    size_t n = count_rest(&ap);
-    va_end(ap);
-    char *argv[n + 1];
-    argv[0] = (char *)arg;
-    va_start(ap, arg);
-    take_rest(argv, n, &ap);
+    ARGV_FROM_LIST(argv, ap, arg);
     char *const *envp = va_arg(ap, char *const *);
     va_end(ap);
     return execve(path, argv, envp);
