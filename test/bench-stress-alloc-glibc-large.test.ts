@@ -7,32 +7,27 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBenchArgs, UsageError, type BenchRequest } from '../lib/bench/cli-args';
+import { parseBenchArgs, UsageError } from '../lib/bench/cli-args';
 import { cannotRun, planRuns } from '../lib/bench/matrix/matrix';
 import { parseAllocatorSpecs } from '../lib/bench/matrix/matrix-args';
 import { runBench } from '../lib/bench/runner';
 import { suiteWorkloads, workloadNamed } from '../lib/bench/workloads/registry';
 import { suiteArgv } from '../lib/bench/workloads/workload';
+import { benchRequest } from './fixtures/bench-request';
 
 const MINE = ['alloc-test', 'glibc-simple', 'glibc-thread', 'malloc-large'];
-
-function request(argv: string[]): BenchRequest {
-  const c = parseBenchArgs(argv, {});
-  assert.ok(!('help' in c));
-  return c;
-}
 
 describe('stress tests: TypeScript on hakmem and C on glibc, same work', () => {
   for (const name of MINE) {
     it(`${name} at its tiny suite arguments`, async () => {
       const w = workloadNamed(name);
       const argv = [name, ...suiteArgv(w, 'tiny')];
-      const ts = await runBench(request([...argv, '--allocator', 'hakmem']));
-      const c = await runBench(request([...argv, '--allocator', 'system']));
+      const ts = await runBench(benchRequest([...argv, '--allocator', 'hakmem']));
+      const c = await runBench(benchRequest([...argv, '--allocator', 'system']));
       assert.equal(c.skipped, null, `system skipped: ${c.skipped}`);
       assert.equal(ts.skipped, null);
       assert.deepEqual(ts.fingerprint, c.fingerprint);
-      assert.deepEqual(ts.fingerprint, w.fingerprint!(request(argv).args));
+      assert.deepEqual(ts.fingerprint, w.fingerprint!(benchRequest(argv).args));
       assert.equal(ts.ops, c.ops);
       const f = ts.fingerprint!;
       assert.equal(f.mallocs, f.frees, 'every block freed');
@@ -67,7 +62,7 @@ describe('stress tests: bad arguments', () => {
   }
 
   it('a threaded test on an allocator without a shared heap is skipped with the reason', async () => {
-    const r = await runBench(request(['glibc-thread', '1', '100', '--allocator', 'v8']));
+    const r = await runBench(benchRequest(['glibc-thread', '1', '100', '--allocator', 'v8']));
     assert.match(r.skipped ?? '', /glibc-thread runs on threads sharing one heap: v8 has no heap worker threads can share/);
   });
 });

@@ -6,19 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBenchArgs, UsageError, type BenchRequest } from '../lib/bench/cli-args';
-import { isSkipped, runNative } from '../lib/bench/native/run-native';
+import { parseBenchArgs, UsageError } from '../lib/bench/cli-args';
+import { runNative } from '../lib/bench/native/run-native';
 import { runBench } from '../lib/bench/runner';
 import { workloadNamed } from '../lib/bench/workloads/registry';
 import { suiteArgv } from '../lib/bench/workloads/workload';
+import { benchRequest } from './fixtures/bench-request';
+import { assertNativeMatchesReference } from './fixtures/native-reference';
 
 const T = { timeout: 120_000 };
-
-function request(argv: string[]): BenchRequest {
-  const r = parseBenchArgs(argv, {});
-  assert.ok(!('help' in r));
-  return r;
-}
 
 describe('mstress and xmalloc-test: TypeScript on hakmem and C on glibc do the same work', () => {
   const runs: [string, string[]][] = [
@@ -30,8 +26,8 @@ describe('mstress and xmalloc-test: TypeScript on hakmem and C on glibc do the s
   for (const [name, argv] of runs) {
     it(`${name} ${argv.join(' ')}: equal fingerprints, every block freed, memory measured`, T, async () => {
       const w = workloadNamed(name);
-      const ts = await runBench(request([name, ...argv, '--allocator', 'hakmem']));
-      const c = await runBench(request([name, ...argv, '--allocator', 'system']));
+      const ts = await runBench(benchRequest([name, ...argv, '--allocator', 'hakmem']));
+      const c = await runBench(benchRequest([name, ...argv, '--allocator', 'system']));
       assert.equal(c.skipped, null, `native ${name} skipped: ${c.skipped}`);
       assert.equal(ts.skipped, null);
       assert.deepEqual(ts.fingerprint, c.fingerprint);
@@ -55,12 +51,8 @@ describe('mstress and xmalloc-test: TypeScript on hakmem and C on glibc do the s
   ];
   for (const [name, args] of native) {
     it(`native ${name} ${args.join(' ')} matches the reference fingerprint`, T, async () => {
-      const w = workloadNamed(name);
-      const c = await runNative('system', w.native!.harness, args);
-      if (isSkipped(c)) assert.fail(`native ${name} skipped: ${c.skipped}`);
-      const parsed = request([name, ...args.map(String), '--allocator', 'system']);
-      assert.deepEqual(c.fingerprint, w.fingerprint!(parsed.args as Record<string, number>));
-      assert.equal(c.threads, w.threads!(parsed.args));
+      const { result, args: parsed } = await assertNativeMatchesReference(name, args);
+      assert.equal(result.threads, workloadNamed(name).threads!(parsed));
     });
   }
 
@@ -100,7 +92,7 @@ describe('mstress and xmalloc-test: bad arguments', () => {
   }
 
   it('mstress on one thread on v8 is skipped: it needs a heap threads share', async () => {
-    const r = await runBench(request(['mstress', '1', '1', '1', '--allocator', 'v8']));
+    const r = await runBench(benchRequest(['mstress', '1', '1', '1', '--allocator', 'v8']));
     assert.match(r.skipped ?? '', /mstress runs on threads sharing one heap: v8 has no heap worker threads can share/);
   });
 

@@ -7,28 +7,24 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseBenchArgs, UsageError, type BenchRequest } from '../lib/bench/cli-args';
-import { isSkipped, runNative } from '../lib/bench/native/run-native';
+import { parseBenchArgs, UsageError } from '../lib/bench/cli-args';
+import { runNative } from '../lib/bench/native/run-native';
 import { runBench } from '../lib/bench/runner';
 import { suiteArgv, type Workload } from '../lib/bench/workloads/workload';
 import { workloadNamed } from '../lib/bench/workloads/registry';
+import { benchRequest } from './fixtures/bench-request';
+import { assertNativeMatchesReference } from './fixtures/native-reference';
 
 const T = { timeout: 120_000 };
 const SUITE = ['cache-scratch', 'cache-thrash', 'rptest', 'sh6bench', 'sh8bench'];
-
-function request(argv: string[]): BenchRequest {
-  const r = parseBenchArgs(argv, {});
-  assert.ok(!('help' in r));
-  return r;
-}
 
 describe('suite stress tests: TypeScript on hakmem and C on glibc do the same work', () => {
   for (const name of SUITE) {
     const w: Workload = workloadNamed(name);
     const argv = suiteArgv(w, 'tiny');
     it(`${name} ${argv.join(' ')}: equal fingerprints; memory measured on both`, T, async () => {
-      const ts = await runBench(request([name, ...argv, '--allocator', 'hakmem']));
-      const c = await runBench(request([name, ...argv, '--allocator', 'system']));
+      const ts = await runBench(benchRequest([name, ...argv, '--allocator', 'hakmem']));
+      const c = await runBench(benchRequest([name, ...argv, '--allocator', 'system']));
       assert.equal(c.skipped, null, `native ${name} skipped: ${c.skipped}`);
       assert.deepEqual(ts.fingerprint, c.fingerprint);
       assert.deepEqual(ts.fingerprint, w.fingerprint!(ts.args as Record<string, number>));
@@ -51,12 +47,8 @@ describe('suite stress tests: TypeScript on hakmem and C on glibc do the same wo
   ];
   for (const [name, args] of uneven) {
     it(`native ${name} ${args.join(' ')} matches the reference fingerprint`, T, async () => {
-      const w = workloadNamed(name);
-      const c = await runNative('system', w.native!.harness, args);
-      if (isSkipped(c)) assert.fail(`native ${name} skipped: ${c.skipped}`);
-      const parsed = request([name, ...args.map(String), '--allocator', 'system']);
-      assert.deepEqual(c.fingerprint, w.fingerprint!(parsed.args as Record<string, number>));
-      assert.equal(c.threads, args[0]);
+      const { result } = await assertNativeMatchesReference(name, args);
+      assert.equal(result.threads, args[0]);
     });
   }
 });
@@ -79,7 +71,7 @@ describe('suite stress tests: bad arguments', () => {
     });
   }
   it('bench rptest on v8 says it needs a heap threads share', async () => {
-    const r = await runBench(request(['rptest', '1', '0', '2', '10', '10', '8', '64', '0', '1', '--allocator', 'v8']));
+    const r = await runBench(benchRequest(['rptest', '1', '0', '2', '10', '10', '8', '64', '0', '1', '--allocator', 'v8']));
     assert.match(r.skipped ?? '', /rptest runs on threads sharing one heap: v8 has no heap worker threads can share/);
   });
 
