@@ -30,9 +30,8 @@ import { newOffsets, ObjectOracle, OffsetOracle } from '../lib/bench/adapters/or
 import type { ReplayAllocator } from '../lib/bench/adapters/allocator-adapter';
 import { ReplayError, replayFacts } from '../lib/bench/workloads/replay-facts';
 import { readTrace } from '../lib/trace/read';
-import { OP_ALIGNED, OP_CALLOC, OP_FREE, OP_MALLOC, OP_REALLOC, type Trace } from '../lib/trace/trace';
+import { blankTrace, OP_ALIGNED, OP_CALLOC, OP_FREE, OP_MALLOC, OP_REALLOC, type Trace } from '../lib/trace/trace';
 import { writeTrace } from '../lib/trace/write';
-import { blankTrace } from './fixtures/traces';
 
 const ROOT = path.resolve(__dirname, '..');
 const TRACES = path.join(ROOT, 'data', 'traces');

@@ -12,9 +12,8 @@ import { binaryTraceFile } from '../lib/bench/native/binary-trace';
 import { isSkipped, NATIVE_ALLOCATORS, runNative, type NativeResult } from '../lib/bench/native/run-native';
 import { replayFacts } from '../lib/bench/workloads/replay-facts';
 import { readTrace } from '../lib/trace/read';
-import { OP_FREE, OP_MALLOC, type Trace } from '../lib/trace/trace';
+import { blankTrace, OP_FREE, OP_MALLOC, type Trace } from '../lib/trace/trace';
 import { writeTrace } from '../lib/trace/write';
-import { blankTrace } from './fixtures/traces';
 
 const TRACES = path.join(path.resolve(__dirname, '..'), 'data', 'traces');
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'hakmem-replay-footprint-'));

@@ -15,9 +15,8 @@ import { isSkipped, runNative } from '../lib/bench/native/run-native';
 import { runBench, type BenchResult } from '../lib/bench/runner';
 import { replayFacts } from '../lib/bench/workloads/replay-facts';
 import { planThreadedReplay, runEnds } from '../lib/bench/workloads/replay-threads';
-import { OP_FREE, OP_MALLOC, OP_REALLOC, type Trace } from '../lib/trace/trace';
+import { blankTrace, OP_FREE, OP_MALLOC, OP_REALLOC, type Trace } from '../lib/trace/trace';
 import { writeTrace } from '../lib/trace/write';
-import { blankTrace } from './fixtures/traces';
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'hakmem-replay-threads-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));

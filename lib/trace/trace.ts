@@ -32,6 +32,19 @@ export interface Trace {
   readonly comments: readonly string[];
 }
 
+/** A trace of `n` ops with every column zero (op kind malloc, ID 0, size 0), for its maker to fill in. */
+export function blankTrace(n: number) {
+  return {
+    length: n,
+    kind: new Uint8Array(n),
+    id: new Uint32Array(n),
+    size: new Float64Array(n),
+    aux: new Float64Array(n),
+    thread: new Uint16Array(n),
+    comments: [] as string[],
+  };
+}
+
 /** Bytes an op asks for: N * SIZE for calloc, SIZE otherwise (0 for free). */
 export function requestBytes(t: Trace, i: number): number {
   return t.kind[i] === OP_CALLOC ? t.aux[i] * t.size[i] : t.size[i];

@@ -11,7 +11,7 @@
  * previous op publishes the number when it is done. Each wait points to an op earlier in recorded
  * order, so the waits cannot deadlock.
  */
-import { OP_FREE, OP_REALLOC, type Trace } from '../../trace/trace';
+import { blankTrace, OP_FREE, OP_REALLOC, type Trace } from '../../trace/trace';
 import { ReplayError, type ReplayFacts } from './replay-facts';
 
 /** The most threads a threaded replay runs (one worker or pthread each); more replay with --serial. */
@@ -114,15 +114,7 @@ export function planThreadedReplay(t: Trace, facts: ReplayFacts): ThreadedReplay
 function newPlan(tag: number, n: number): ThreadPlan {
   return {
     tag,
-    trace: {
-      length: n,
-      kind: new Uint8Array(n),
-      id: new Uint32Array(n),
-      size: new Float64Array(n),
-      aux: new Float64Array(n),
-      thread: new Uint16Array(n),
-      comments: [],
-    },
+    trace: blankTrace(n),
     opIndex: new Int32Array(n),
     recordedId: new Uint32Array(n),
     waitFor: new Int32Array(n).fill(-1),
