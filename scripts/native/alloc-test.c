@@ -18,11 +18,6 @@ static uint64_t iters, slots;
 static uint32_t seed;
 static atomic_int go, ready;
 
-struct result {
-    uint64_t mallocs, frees, bytes;
-    uint32_t hash;
-};
-
 static inline uint32_t next(uint32_t *x) {
     *x ^= *x << 13;
     *x ^= *x >> 17;
@@ -36,7 +31,7 @@ static void touch_pages(void *p, size_t bytes) {
 }
 
 static void *thread_main(void *arg) {
-    struct result *r = arg;
+    fingerprint_t *r = arg;
     char **ptrs = calloc(slots, sizeof(char *));
     uint32_t *sizes = calloc(slots, sizeof(uint32_t));
     uint64_t starts[8] = {0};
@@ -101,10 +96,7 @@ static void *thread_main(void *arg) {
         if (sizes[s]) RELEASE(s);
     free(ptrs);
     free(sizes);
-    r->mallocs = mallocs;
-    r->frees = frees;
-    r->bytes = bytes;
-    r->hash = hash;
+    *r = (fingerprint_t){mallocs, frees, bytes, hash};
     return NULL;
 }
 
@@ -117,7 +109,7 @@ int main(int argc, char **argv) {
     slots = items / threads;
     if (slots < 16384) usage_error("ITEMS / THREADS must be at least 16384 slots");
     pthread_t tid[64];
-    struct result res[64];
+    fingerprint_t res[64];
     for (uint32_t t = 0; t < threads; t++) pthread_create(&tid[t], NULL, thread_main, &res[t]);
     while (atomic_load_explicit(&ready, memory_order_acquire) < (int)threads) {
     }
@@ -126,13 +118,8 @@ int main(int argc, char **argv) {
     atomic_store_explicit(&go, 1, memory_order_release);
     for (uint32_t t = 0; t < threads; t++) pthread_join(tid[t], NULL);
     double seconds = now_seconds() - start;
-    struct result sum = {0, 0, 0, 0};
-    for (uint32_t t = 0; t < threads; t++) {
-        sum.mallocs += res[t].mallocs;
-        sum.frees += res[t].frees;
-        sum.bytes += res[t].bytes;
-        sum.hash += res[t].hash;
-    }
+    fingerprint_t sum = {0};
+    for (uint32_t t = 0; t < threads; t++) add_fingerprint(&sum, &res[t]);
     print_suite_result(threads * iters, seconds, sum.mallocs, sum.frees, sum.bytes, sum.hash, threads, baseline);
     return 0;
 }

@@ -39,6 +39,20 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* A workload fingerprint (WORKLOADS.md): op counts, bytes asked for, and the hash of the sizes. */
+typedef struct {
+    uint64_t mallocs, frees, bytes;
+    uint32_t hash;
+} fingerprint_t;
+
+/* Adds one thread's fingerprint into the run's: a run's hash is the sum of its threads'. */
+static inline void add_fingerprint(fingerprint_t *sum, const fingerprint_t *part) {
+    sum->mallocs += part->mallocs;
+    sum->frees += part->frees;
+    sum->bytes += part->bytes;
+    sum->hash += part->hash;
+}
+
 /* The result line every harness prints (WORKLOADS.md): ops, seconds, fingerprint, threads, then
    `extra`: more fields, each written `,"name":value`, or "". */
 static inline void print_result_with(uint64_t ops, double seconds, uint64_t mallocs, uint64_t frees, uint64_t bytes,

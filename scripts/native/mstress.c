@@ -28,8 +28,7 @@ static uint64_t scale;
 
 typedef struct {
     uint32_t index;
-    uint64_t mallocs, frees, bytes;
-    uint32_t hash;
+    fingerprint_t fp;
 } job_t;
 
 static inline uint32_t draw(uint32_t *x) {
@@ -66,8 +65,8 @@ static unsigned char *allocate(job_t *job, uint32_t *x, uint32_t *hash, uint32_t
     }
     memset(p, tag_of(size), size);
     memcpy(size_word(p), &size, sizeof size);
-    job->mallocs++;
-    job->bytes += size;
+    job->fp.mallocs++;
+    job->fp.bytes += size;
     *hash = *hash * 31u + size;
     return p;
 }
@@ -110,7 +109,7 @@ static void *stress(void *arg) {
         }
         if (chance(&x, 66) && top > 0) {
             uint64_t i = draw(&x) % top;
-            job->frees += free_checked(data[i]);
+            job->fp.frees += free_checked(data[i]);
             data[i] = NULL;
         }
         if (chance(&x, 25) && top > 0) {
@@ -119,11 +118,11 @@ static void *stress(void *arg) {
             data[i] = atomic_exchange_explicit(&transfer[k], data[i], memory_order_acq_rel);
         }
     }
-    for (uint64_t i = 0; i < retained_top; i++) job->frees += free_checked(retained[i]);
-    for (uint64_t i = 0; i < top; i++) job->frees += free_checked(data[i]);
+    for (uint64_t i = 0; i < retained_top; i++) job->fp.frees += free_checked(retained[i]);
+    for (uint64_t i = 0; i < top; i++) job->fp.frees += free_checked(data[i]);
     free(data);
     free(retained);
-    job->hash += hash;
+    job->fp.hash += hash;
     return NULL;
 }
 
@@ -156,14 +155,8 @@ int main(int argc, char **argv) {
         }
     }
     double seconds = now_seconds() - start;
-    uint64_t mallocs = 0, frees = cleanup_frees, bytes = 0;
-    uint32_t hash = 0;
-    for (uint32_t t = 0; t < threads; t++) {
-        mallocs += jobs[t].mallocs;
-        frees += jobs[t].frees;
-        bytes += jobs[t].bytes;
-        hash += jobs[t].hash;
-    }
-    print_suite_result(mallocs + frees, seconds, mallocs, frees, bytes, hash, threads, baseline);
+    fingerprint_t sum = {.frees = cleanup_frees};
+    for (uint32_t t = 0; t < threads; t++) add_fingerprint(&sum, &jobs[t].fp);
+    print_suite_result(sum.mallocs + sum.frees, seconds, sum.mallocs, sum.frees, sum.bytes, sum.hash, threads, baseline);
     return 0;
 }

@@ -63,10 +63,6 @@ static void **recorded;
 static uint32_t n_threads;
 static uint16_t *thread_tags;
 
-typedef struct {
-    uint64_t mallocs, frees, bytes;
-    uint32_t hash;
-} fingerprint_t;
 /* The fingerprint of this thread's last pass; its hash the sum of `hashes`, the hash per recorded thread
    (WORKLOADS.md "Fingerprint": the same whether the threads replay serialized or each on its own). */
 static __thread fingerprint_t fp;

@@ -46,17 +46,11 @@ typedef struct {
     thread_span_t span;
     uint32_t index;
     _Atomic(batch_t *) inbox;
-    uint64_t mallocs, frees, bytes;
-    uint32_t hash;
+    fingerprint_t fp;
 } job_t;
 
 static job_t *jobs;
 static atomic_uint arrived;
-
-typedef struct {
-    uint64_t mallocs, frees, bytes;
-    uint32_t hash;
-} tally_t;
 
 static uint32_t draw(uint32_t *x) {
     *x ^= *x << 13;
@@ -88,7 +82,7 @@ static void *fail(uint32_t size) {
 }
 
 /* A block of `size` bytes, written whole: calloc'd, or aligned to 8 or 16 (kind 1, 2; below 4096 bytes) and filled. */
-static void *make(tally_t *t, uint32_t size, uint32_t kind) {
+static void *make(fingerprint_t *t, uint32_t size, uint32_t kind) {
     unsigned char *p;
     if (kind == 0 || size >= 4096) {
         if (!(p = calloc(1, size))) fail(size);
@@ -111,7 +105,7 @@ static batch_t *take(job_t *job) {
 }
 
 /* Frees a list of batches: each one's blocks in order, then the batch. */
-static void free_batches(batch_t *b, tally_t *t) {
+static void free_batches(batch_t *b, fingerprint_t *t) {
     while (b) {
         batch_t *next = b->next;
         for (uint64_t k = 0; k < b->count; k++) free(b->block[k]);
@@ -132,7 +126,7 @@ static void *run(void *arg) {
     const uint32_t me = job->index;
     void **slot = calloc(slots, sizeof *slot);
     if (!slot) fail((uint32_t)(slots * sizeof *slot));
-    tally_t t = {0};
+    fingerprint_t t = {0};
     uint32_t alloc_at = 0, free_at = 0, target = 0;
     thread_begin(&job->span);
     for (uint32_t iter = 0; iter < ITERATIONS; iter++) {
@@ -199,10 +193,7 @@ static void *run(void *arg) {
     }
     thread_finish(&job->span);
     free(slot);
-    job->mallocs = t.mallocs;
-    job->frees = t.frees;
-    job->bytes = t.bytes;
-    job->hash = t.hash;
+    job->fp = t;
     return NULL;
 }
 
@@ -238,15 +229,9 @@ int main(int argc, char **argv) {
     }
     const long long baseline = resident_baseline();
     const double seconds = run_threads(threads, run, jobs, sizeof *jobs);
-    uint64_t mallocs = 0, frees = 0, bytes = 0;
-    uint32_t hash = 0;
-    for (uint32_t t = 0; t < threads; t++) {
-        mallocs += jobs[t].mallocs;
-        frees += jobs[t].frees;
-        bytes += jobs[t].bytes;
-        hash += jobs[t].hash;
-    }
-    print_suite_result(mallocs + frees, seconds, mallocs, frees, bytes, hash, threads, baseline);
+    fingerprint_t sum = {0};
+    for (uint32_t t = 0; t < threads; t++) add_fingerprint(&sum, &jobs[t].fp);
+    print_suite_result(sum.mallocs + sum.frees, seconds, sum.mallocs, sum.frees, sum.bytes, sum.hash, threads, baseline);
     free(jobs);
     return 0;
 }

@@ -21,8 +21,7 @@
 typedef struct {
     thread_span_t span;
     uint32_t slots, max_size;
-    uint64_t mallocs, frees, bytes;
-    uint32_t hash;
+    fingerprint_t fp;
 } job_t;
 
 /* Blocks of a size per sweep step: smaller sizes more often. */
@@ -72,10 +71,7 @@ static void *run(void *arg) {
     for (uint32_t i = 0; i < mp; i++, frees++) free(slot[i]);
     thread_finish(&job->span);
     free(slot);
-    job->mallocs = mallocs;
-    job->frees = frees;
-    job->bytes = bytes;
-    job->hash = hash;
+    job->fp = (fingerprint_t){mallocs, frees, bytes, hash};
     return NULL;
 }
 
@@ -90,15 +86,9 @@ int main(int argc, char **argv) {
     for (uint32_t t = 0; t < threads; t++) jobs[t] = (job_t){.slots = calls / threads, .max_size = max_size};
     const long long baseline = resident_baseline();
     const double seconds = run_threads(threads, run, jobs, sizeof *jobs);
-    uint64_t mallocs = 0, frees = 0, bytes = 0;
-    uint32_t hash = 0;
-    for (uint32_t t = 0; t < threads; t++) {
-        mallocs += jobs[t].mallocs;
-        frees += jobs[t].frees;
-        bytes += jobs[t].bytes;
-        hash += jobs[t].hash;
-    }
-    print_suite_result(mallocs + frees, seconds, mallocs, frees, bytes, hash, threads, baseline);
+    fingerprint_t sum = {0};
+    for (uint32_t t = 0; t < threads; t++) add_fingerprint(&sum, &jobs[t].fp);
+    print_suite_result(sum.mallocs + sum.frees, seconds, sum.mallocs, sum.frees, sum.bytes, sum.hash, threads, baseline);
     free(jobs);
     return 0;
 }

@@ -33,8 +33,7 @@ typedef struct {
     uint32_t index, threads, slots, producer;
     uint64_t iterations, foreign;
     _Atomic(void *) *shared; /* FOREIGN published blocks, in allocation order */
-    uint64_t mallocs, frees, bytes;
-    uint32_t hash;
+    fingerprint_t fp;
 } job_t;
 
 static unsigned pause_after(unsigned idle) {
@@ -59,9 +58,7 @@ static void produce(job_t *job) {
         hash = hash * 31u + FOREIGN_SIZE;
         atomic_store_explicit(&job->shared[i], p, memory_order_release);
     }
-    job->mallocs = job->foreign;
-    job->bytes = job->foreign * FOREIGN_SIZE;
-    job->hash = hash;
+    job->fp = (fingerprint_t){.mallocs = job->foreign, .bytes = job->foreign * FOREIGN_SIZE, .hash = hash};
 }
 
 static void *run(void *arg) {
@@ -128,10 +125,7 @@ static void *run(void *arg) {
     for (mp = mp < save_start ? save_start : mp; mp < save_end; mp++, frees++) free(slot[mp]);
     thread_finish(&job->span);
     free(slot);
-    job->mallocs = mallocs;
-    job->frees = frees;
-    job->bytes = bytes;
-    job->hash = hash;
+    job->fp = (fingerprint_t){mallocs, frees, bytes, hash};
     return NULL;
 }
 
@@ -153,15 +147,9 @@ int main(int argc, char **argv) {
     }
     const long long baseline = resident_baseline();
     const double seconds = run_threads(threads + 1, run, jobs, sizeof *jobs);
-    uint64_t mallocs = 0, frees = 0, bytes = 0;
-    uint32_t hash = 0;
-    for (uint32_t t = 0; t <= threads; t++) {
-        mallocs += jobs[t].mallocs;
-        frees += jobs[t].frees;
-        bytes += jobs[t].bytes;
-        hash += jobs[t].hash;
-    }
-    print_suite_result(mallocs + frees, seconds, mallocs, frees, bytes, hash, threads, baseline);
+    fingerprint_t sum = {0};
+    for (uint32_t t = 0; t <= threads; t++) add_fingerprint(&sum, &jobs[t].fp);
+    print_suite_result(sum.mallocs + sum.frees, seconds, sum.mallocs, sum.frees, sum.bytes, sum.hash, threads, baseline);
     free(shared);
     free(jobs);
     return 0;

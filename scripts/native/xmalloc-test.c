@@ -32,8 +32,7 @@ _Static_assert(sizeof(struct batch) <= BATCH_BYTES, "a batch fits its request");
 typedef struct {
     thread_span_t span;
     uint32_t index;
-    uint64_t mallocs, frees, bytes;
-    uint32_t hash;
+    fingerprint_t fp;
 } job_t;
 
 static uint32_t threads, size;
@@ -58,7 +57,7 @@ static void produce(job_t *job) {
     for (uint64_t n = 0; n < batches; n++) {
         struct batch *b = malloc(BATCH_BYTES);
         if (!b) oom(BATCH_BYTES);
-        job->bytes += BATCH_BYTES;
+        job->fp.bytes += BATCH_BYTES;
         hash = hash * 31u + BATCH_BYTES;
         for (uint32_t i = 0; i < OBJECTS_PER_BATCH; i++) {
             uint32_t s = size;
@@ -73,7 +72,7 @@ static void produce(job_t *job) {
             memset(p, (int)(i & 255), s < WRITTEN ? s : WRITTEN);
             p[s - 1] = (unsigned char)i;
             b->objects[i] = p;
-            job->bytes += s;
+            job->fp.bytes += s;
             hash = hash * 31u + s;
         }
         pthread_mutex_lock(&lock);
@@ -84,8 +83,8 @@ static void produce(job_t *job) {
         pthread_cond_signal(&not_empty);
         pthread_mutex_unlock(&lock);
     }
-    job->mallocs = batches * (OBJECTS_PER_BATCH + 1);
-    job->hash = hash;
+    job->fp.mallocs = batches * (OBJECTS_PER_BATCH + 1);
+    job->fp.hash = hash;
 }
 
 static void consume(job_t *job) {
@@ -112,7 +111,7 @@ static void consume(job_t *job) {
             free(p);
         }
         free(b);
-        job->frees += OBJECTS_PER_BATCH + 1;
+        job->fp.frees += OBJECTS_PER_BATCH + 1;
     }
 }
 
@@ -135,14 +134,8 @@ int main(int argc, char **argv) {
     for (uint32_t t = 0; t < 2 * threads; t++) jobs[t].index = t;
     long long baseline = resident_baseline();
     double seconds = run_threads(2 * threads, thread_main, jobs, sizeof jobs[0]);
-    uint64_t mallocs = 0, frees = 0, bytes = 0;
-    uint32_t hash = 0;
-    for (uint32_t t = 0; t < 2 * threads; t++) {
-        mallocs += jobs[t].mallocs;
-        frees += jobs[t].frees;
-        bytes += jobs[t].bytes;
-        hash += jobs[t].hash;
-    }
-    print_suite_result(mallocs + frees, seconds, mallocs, frees, bytes, hash, 2 * threads, baseline);
+    fingerprint_t sum = {0};
+    for (uint32_t t = 0; t < 2 * threads; t++) add_fingerprint(&sum, &jobs[t].fp);
+    print_suite_result(sum.mallocs + sum.frees, seconds, sum.mallocs, sum.frees, sum.bytes, sum.hash, 2 * threads, baseline);
     return 0;
 }
