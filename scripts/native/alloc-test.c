@@ -54,10 +54,7 @@ static void *thread_main(void *arg) {
         uint32_t shift = (uint32_t)__builtin_ctz(base) + 2;                           \
         uint32_t size = (next(&x) & ((1u << shift) - 1)) + 1 + (1u << shift);         \
         char *p = malloc(size);                                                       \
-        if (!p) {                                                                     \
-            fprintf(stderr, HARNESS_NAME ": out of memory allocating %u bytes\n", size); \
-            exit(1);                                                                  \
-        }                                                                             \
+        if (!p) malloc_failed(size);                                                  \
         memset(p, (int)(size & 255), size);                                           \
         ptrs[s] = p;                                                                  \
         sizes[s] = size;                                                              \

@@ -20,10 +20,7 @@ static void batch_rounds(char **arr, uint64_t rounds, uint64_t n, uint64_t size)
     for (uint64_t j = 0; j < rounds; j++) {
         for (uint64_t i = 0; i < n; i++) {
             char *p = malloc(size);
-            if (!p) {
-                fprintf(stderr, HARNESS_NAME ": out of memory allocating %" PRIu64 " bytes\n", size);
-                exit(1);
-            }
+            if (!p) malloc_failed(size);
             memset(p, (int)(j & 255), size);
             arr[i] = p;
             hash = hash * 31u + (uint32_t)size;

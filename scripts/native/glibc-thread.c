@@ -57,10 +57,7 @@ static void *thread_main(void *arg) {
         s = s + 1 == SIZE_TABLE ? 0 : s + 1;
         free(ws[idx]);
         char *p = malloc(size);
-        if (!p) {
-            fprintf(stderr, HARNESS_NAME ": out of memory allocating %" PRIu32 " bytes\n", size);
-            exit(1);
-        }
+        if (!p) malloc_failed(size);
         memset(p, (int)(i & 255), size);
         ws[idx] = p;
         bytes += size;

@@ -19,6 +19,12 @@ static void usage_error(const char *why) {
     exit(2);
 }
 
+/* Exit code 1 naming the request malloc refused: a run that cannot allocate has no result. */
+__attribute__((noreturn)) static inline void malloc_failed(uint64_t size) {
+    fprintf(stderr, HARNESS_NAME ": out of memory allocating %" PRIu64 " bytes\n", size);
+    exit(1);
+}
+
 /* A whole decimal number in [lo, hi], or a usage error naming the argument. */
 static uint64_t parse_arg(const char *text, const char *name, uint64_t lo, uint64_t hi) {
     char *end;

@@ -36,10 +36,7 @@ int main(int argc, char **argv) {
         uint32_t b = draw() % BUFFERS;
         uint32_t size = MIN_SIZE + draw() % (MAX_SIZE - MIN_SIZE + 1);
         char *p = malloc(size);
-        if (!p) {
-            fprintf(stderr, HARNESS_NAME ": out of memory allocating %" PRIu32 " bytes\n", size);
-            return 1;
-        }
+        if (!p) malloc_failed(size);
         /* A value the compiler cannot know: malloc + memset(0) may become calloc, which skips fresh pages. */
         memset(p, (int)(i & 255), size);
         if (slots[b]) {

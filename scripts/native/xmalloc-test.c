@@ -46,17 +46,12 @@ static struct batch *head;
 static uint32_t count;
 static uint64_t taken;
 
-static void *oom(uint32_t bytes) {
-    fprintf(stderr, HARNESS_NAME ": out of memory allocating %" PRIu32 " bytes\n", bytes);
-    exit(1);
-}
-
 static void produce(job_t *job) {
     uint32_t x = job->index + 1;
     uint32_t hash = 0;
     for (uint64_t n = 0; n < batches; n++) {
         struct batch *b = malloc(BATCH_BYTES);
-        if (!b) oom(BATCH_BYTES);
+        if (!b) malloc_failed(BATCH_BYTES);
         job->fp.bytes += BATCH_BYTES;
         hash = hash * 31u + BATCH_BYTES;
         for (uint32_t i = 0; i < OBJECTS_PER_BATCH; i++) {
@@ -68,7 +63,7 @@ static void produce(job_t *job) {
                 s = mixed_sizes[(x >> 1) % MIXED];
             }
             unsigned char *p = malloc(s);
-            if (!p) oom(s);
+            if (!p) malloc_failed(s);
             memset(p, (int)(i & 255), s < WRITTEN ? s : WRITTEN);
             p[s - 1] = (unsigned char)i;
             b->objects[i] = p;
