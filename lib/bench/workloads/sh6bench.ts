@@ -5,6 +5,7 @@
  */
 import type { MallocFree } from '../adapters/allocator-adapter';
 import type { Fingerprint } from './random-mixed';
+import { freeOutsideWindow } from './slot-walk';
 import { countingAllocator } from './worker-heap';
 
 export interface Sh6Args {
@@ -56,8 +57,7 @@ export function sh6Loop(
           if (mp >= slots) {
             saveStart = saveEnd >= slots ? 0 : saveEnd;
             saveEnd = Math.min(saveStart + window, slots);
-            for (mp = 0; mp < saveStart; mp++, frees++) m.free(slot[mp]);
-            for (mp = slots; mp > saveEnd; frees++) m.free(slot[--mp]);
+            frees += freeOutsideWindow(m, slot, slots, saveStart, saveEnd);
             mp = 0;
           }
         }

@@ -6,6 +6,7 @@
  */
 import type { MallocFree } from '../adapters/allocator-adapter';
 import type { Fingerprint } from './random-mixed';
+import { freeOutsideWindow } from './slot-walk';
 import { countingAllocator } from './worker-heap';
 
 export interface Sh8Args {
@@ -102,8 +103,7 @@ export function sh8Consume(
         // The wrap takes this count's turn: no block is made for it.
         saveStart = saveEnd >= slots ? 0 : saveEnd;
         saveEnd = Math.min(saveStart + window, slots);
-        for (mp = 0; mp < saveStart; mp++, frees++) m.free(slot[mp]);
-        for (mp = slots; mp > saveEnd; frees++) m.free(slot[--mp]);
+        frees += freeOutsideWindow(m, slot, slots, saveStart, saveEnd);
         mp = 0;
         continue;
       }
