@@ -14,6 +14,7 @@
 #define HARNESS_NAME "sh6bench"
 #define USAGE "usage: sh6bench THREADS CALLS MAXSIZE\n"
 #include "harness.h"
+#include "slot-walk.h"
 #include "suite-threads.h"
 
 #define MAX_THREADS 1024
@@ -60,8 +61,7 @@ static void *run(void *arg) {
                     if (mp >= n) {
                         save_start = save_end >= n ? 0 : save_end;
                         save_end = save_start + n / 5 > n ? n : save_start + n / 5;
-                        for (mp = 0; mp < save_start; mp++, frees++) free(slot[mp]);
-                        for (mp = n; mp > save_end; frees++) free(slot[--mp]);
+                        frees += free_outside_window(slot, n, save_start, save_end);
                         mp = 0;
                     }
                 }

@@ -16,6 +16,7 @@
 #define HARNESS_NAME "sh8bench"
 #define USAGE "usage: sh8bench THREADS ITERATIONS HEAPSIZE FOREIGN\n"
 #include "harness.h"
+#include "slot-walk.h"
 #include "suite-threads.h"
 
 #define MAX_THREADS 1024
@@ -105,8 +106,7 @@ static void *run(void *arg) {
                 /* the wrap takes this count's turn: no block is made for it */
                 save_start = save_end >= n ? 0 : save_end;
                 save_end = save_start + window > n ? n : save_start + window;
-                for (mp = 0; mp < save_start; mp++, frees++) free(slot[mp]);
-                for (mp = n; mp > save_end; frees++) free(slot[--mp]);
+                frees += free_outside_window(slot, n, save_start, save_end);
                 mp = 0;
                 continue;
             }

@@ -1,8 +1,8 @@
 /**
- * The buffer walk of the SmartHeap benchmarks (sh6bench.ts, sh8bench.ts): new blocks go into the
- * slots in turn, skipping a kept window; when the walk reaches the end it wraps, keeps the next
- * window of slots (after the last one, or from 0 once that one reached the end) and frees every
- * other block.
+ * The buffer walk of the SmartHeap benchmarks (sh6bench.ts, sh8bench.ts; scripts/native/slot-walk.h):
+ * new blocks go into the slots in turn, skipping a kept window; when the walk reaches the end it
+ * wraps, keeps the next window of slots (after the last one, or from 0 once that one reached the
+ * end) and frees every other block.
  */
 import type { MallocFree } from '../adapters/allocator-adapter';
 
