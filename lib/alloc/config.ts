@@ -29,7 +29,10 @@ export interface TuningOptions {
    * freelist (else only trim() or an out-of-memory does), so its pages can serve any class or tier.
    */
   midReleaseSpans: boolean;
-  /** realloc grows a large block where it is when the pages after it are free (else: malloc, copy, free). */
+  /**
+   * realloc grows a large block where it is when the pages after it are free, and a coalescing mid block
+   * into a free neighbour or past its region's top (else: malloc, copy, free).
+   */
   largeReallocInPlace: boolean;
   /** Highest tiny class index in use; larger requests go to the mid tier. */
   tinyMaxClass: number;
