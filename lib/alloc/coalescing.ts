@@ -116,9 +116,9 @@ function findFree(m: HeapMemory, need: number): number {
   return i32[H.COALESCING_HEADS + (range << SL_SHIFT) + lowestBit(lists)];
 }
 
-/** Metadata index of the first page of the region holding byte `b`. */
-function regionMeta(m: HeapMemory, b: number): number {
-  return m.meta(m.i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN]);
+/** The first page of the region holding byte `b`. */
+function regionOf(m: HeapMemory, b: number): number {
+  return m.i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN];
 }
 
 /**
@@ -250,8 +250,9 @@ export function coalescingFree(m: HeapMemory, ptr: number): void {
 
 function freeLocked(m: HeapMemory, b: number): void {
   const i32 = m.i32;
-  const head = regionMeta(m, b);
-  const base = i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN] << PAGE_SHIFT;
+  const first = regionOf(m, b);
+  const head = m.meta(first);
+  const base = first << PAGE_SHIFT;
   const word = i32[(b >> 2) + 1];
   let size = word & ~FLAG_BITS;
   m.u8[b + 15] = MID_FREE;
@@ -272,7 +273,7 @@ function freeLocked(m: HeapMemory, b: number): void {
     b = before;
     size += beforeSize;
   }
-  if (end === base + i32[head + P.CARVED]) return lowerTop(m, head, b - base);
+  if (end === base + i32[head + P.CARVED]) return lowerTop(m, first, b - base);
   i32[(b >> 2) + 1] = size | FREE;
   i32[end >> 2] = size;
   i32[(end >> 2) + 1] |= PREV_FREE;
@@ -280,10 +281,11 @@ function freeLocked(m: HeapMemory, b: number): void {
 }
 
 /** The region's top falls to `top`: touched bytes far above it go back, and an empty region goes back whole unless it is the only one. */
-function lowerTop(m: HeapMemory, head: number, top: number): void {
+function lowerTop(m: HeapMemory, first: number, top: number): void {
   const i32 = m.i32;
+  const head = m.meta(first);
   i32[head + P.CARVED] = top;
-  if (top === 0 && (i32[head + P.NEXT] !== 0 || i32[head + P.PREV] !== 0)) return releaseRegion(m, head);
+  if (top === 0 && (i32[head + P.NEXT] !== 0 || i32[head + P.PREV] !== 0)) return releaseRegion(m, first);
   if ((i32[head + P.TOUCHED] << TOUCH_SHIFT) - top > TRIM_BYTES) untouchAbove(m, head, top);
 }
 
@@ -293,9 +295,9 @@ function untouchAbove(m: HeapMemory, head: number, top: number): void {
   m.i32[head + P.TOUCHED] = units;
 }
 
-function releaseRegion(m: HeapMemory, head: number): void {
+function releaseRegion(m: HeapMemory, first: number): void {
   const i32 = m.i32;
-  const first = (head - m.pageMeta) >> 5;
+  const head = m.meta(first);
   const next = i32[head + P.NEXT];
   const prev = i32[head + P.PREV];
   if (prev !== 0) i32[m.meta(prev) + P.NEXT] = next;
@@ -321,8 +323,9 @@ export function coalescingGrowInPlace(m: HeapMemory, ptr: number, size: number):
   lock(m, H.MID_LOCK);
   try {
     const i32 = m.i32;
-    const head = regionMeta(m, b);
-    const base = i32[m.meta(b >>> PAGE_SHIFT) + P.SPAN] << PAGE_SHIFT;
+    const first = regionOf(m, b);
+    const head = m.meta(first);
+    const base = first << PAGE_SHIFT;
     const word = i32[(b >> 2) + 1];
     const have = word & ~FLAG_BITS;
     const end = b + have;
@@ -362,7 +365,7 @@ export function trimCoalescing(m: HeapMemory): number {
       const keep = Math.ceil(top / PAGE);
       const had = i32[head + P.CAPACITY];
       if (keep === 0) {
-        releaseRegion(m, head);
+        releaseRegion(m, r);
       } else {
         untouchAbove(m, head, top);
         if (keep < had) {
