@@ -10,7 +10,8 @@ import {
   H, KIND_COALESCING, KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT, S, SLOT_ACTIVE, SLOT_EMPTY, TOUCH_SHIFT,
 } from '../lib/alloc/layout';
 import { alignedCarrierOf } from '../lib/alloc/aligned-alloc';
-import { COALESCING_PREFIX, coalescingUsableSize, walkCoalescing } from '../lib/alloc/coalescing';
+import { coalescingBlockSize, walkCoalescing } from '../lib/alloc/coalescing';
+import { cachedBytes } from '../lib/alloc/coalescing-cache';
 import { readTrace } from '../lib/trace/read';
 import { OP_ALIGNED, OP_CALLOC, OP_FREE, OP_MALLOC, OP_REALLOC, requestBytes, type Trace } from '../lib/trace/trace';
 import { replayFacts } from '../lib/bench/workloads/replay-facts';
@@ -26,7 +27,7 @@ bytes down there:
   live          bytes the program asked for, of the blocks live at the peak
   rounding      the rest of those blocks (class rounding, the tiny header, the coalescing tier's
                 16-byte prefix and 16-byte rounding, large blocks' last 4 KiB)
-  cached        free blocks in the thread's front lists (tiny SLL, mid lists)
+  cached        free blocks in the thread's front lists (tiny SLL, mid lists, the coalescing tier's cache)
   free          free blocks back on their slab's freelist, the mid class freelist or the coalescing
                 tier's free lists
   uncarved      touched slab bytes no block was carved from yet (tiny), span tails (mid), touched
@@ -148,7 +149,7 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
     } else if (kind === KIND_COALESCING) {
       coalescing.liveBlocks++;
       coalescing.live += n;
-      coalescing.rounding += coalescingUsableSize(m, p) + COALESCING_PREFIX - n;
+      coalescing.rounding += coalescingBlockSize(m, p) - n;
     } else if (kind === KIND_LARGE) {
       large.liveBlocks++;
       large.units++;
@@ -219,7 +220,8 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
       if (free) coalescing.free += size;
     },
   });
-  const coalescingOther = coalescing.touched - coalescing.uncarved - coalescing.free - coalescing.live - coalescing.rounding;
+  coalescing.cached = cachedBytes(m, heap.cacheHeads);
+  const coalescingOther = coalescing.touched - coalescing.uncarved - coalescing.free - coalescing.live - coalescing.rounding - coalescing.cached;
   if (coalescingOther !== 0) throw new Error(`coalescing mid tier: ${coalescingOther} bytes unaccounted`);
   // Tiny: what is neither live nor cached of the used blocks is still counted in `used` (none on one thread).
   for (const r of tinyRows) {

@@ -61,6 +61,10 @@ const RUNS: Run[] = [
     options: { frontCapacity: 8, refillCount: 4, superslabBytes: MiB }, // pool churn: slabs and SuperSlabs come and go
   },
   { seed: 6, workers: 2, preset: 'current', build: 'debug', ops: OPS >> 2 },
+  {
+    seed: 8, workers: 3, preset: 'current', build: 'release', ops: OPS, label: 'coalescing tier from 16 bytes, per-thread cache',
+    options: { tinyMaxClass: 0, coalescingCacheBlocks: 4 }, // remote frees land in the freeing thread's cache
+  },
 ];
 
 interface RunResult {

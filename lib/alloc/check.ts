@@ -16,6 +16,7 @@ import { isLive } from "./live-bitmap";
 import { largePrefix } from "./large";
 import { midCarved } from "./mid";
 import { coalescingInconsistency } from "./coalescing";
+import { cacheInconsistency } from "./coalescing-cache";
 
 function corrupt(what: string): never {
   throw new HeapError("HEAP_CORRUPT", what);
@@ -49,6 +50,8 @@ export function checkHeap(heap: Heap): void {
   checkMidLists(heap);
   const coalescing = coalescingInconsistency(m);
   if (coalescing !== null) corrupt(`coalescing mid tier: ${coalescing}`);
+  const cached = cacheInconsistency(m, heap.cacheHeads, heap.cacheCounts);
+  if (cached !== null) corrupt(cached);
   checkLargeRuns(heap);
   if (m.liveBits >= 0) checkLiveBits(heap);
 }

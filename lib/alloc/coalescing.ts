@@ -8,15 +8,18 @@
  * (its "top", as sbrk moves): only carved bytes are touched. A free block that ends at the top lowers
  * the top, and touched bytes more than TRIM_BYTES above it are given back (glibc's trim threshold).
  *
- * A block at b (16-aligned) has its user pointer at b + 16:
- *   word at b       the size of the block before it, while that block is free (its boundary tag)
- *   word at b + 4   this block's size | FREE | PREV_FREE
+ * A block at b (16-aligned) has its user pointer at b + 8, as glibc's chunks do:
+ *   word at b       the size of the block before it, while that block is free (its boundary tag);
+ *                   while that block is live, the last four of its user bytes
+ *   word at b + 4   this block's size | FREE | PREV_FREE, with the header byte, MID_LIVE or MID_FREE,
+ *                   as its top byte (at b + 7 = ptr - 1; user pointers here are 8 mod 16, the class
+ *                   mid tier's 1 mod 512 and tiny ones 1 mod 8, so one header value serves every tier)
  *   word at b + 8   free: the next block on its list
- *   byte at b + 15  the header byte, MID_LIVE or MID_FREE (user pointers here are 16-aligned; the
- *                   class mid tier's are 1 mod 512, so one header value serves both designs)
- *   word at b + 16  free: the previous block on its list
- * A free block never touches another free block or the top (they merge), so the block after a free
- * one is always live.
+ *   word at b + 12  free: the previous block on its list
+ * A live block of S bytes lends S - 4 to its user (up to the next block's tag), so a block costs its
+ * request 4 bytes and the rounding to 16; blocks are at least 16 bytes. A free block never touches
+ * another free block or the top (they merge), so the block after a free one is always live; the last
+ * block below a top reaches TAG bytes above it, and the region keeps them (see `reach`).
  *
  * Regions: each of their pages says KIND_COALESCING and names the first page (P.SPAN); the first
  * page's metadata holds the region's pages (P.CAPACITY), its top in bytes (P.CARVED), its touched
@@ -30,15 +33,22 @@ import { COALESCING_LIST_COUNT, H, KIND_COALESCING, P, PAGE, PAGE_SHIFT, TOUCH_S
 import { addTouched, allocPages, allocPagesAt, freePages } from "./page-arena";
 import { lock, unlock } from "./sync";
 
-/** Bytes before a block's user pointer: the tags, a list link and the header byte. */
-export const COALESCING_PREFIX = 16;
+/** Bytes before a block's user pointer: a boundary tag and the size word with the header byte. */
+export const COALESCING_PREFIX = 8;
+/** The next block's tag word, which a live block's user bytes run into. */
+const TAG = 4;
 /** Largest request the tier serves; larger ones get page runs of their own (large.ts). */
 export const COALESCING_MAX_REQUEST = 256 * 1024 - COALESCING_PREFIX;
-/** Smallest block: a remainder below it stays with the block it was split from. */
-const MIN_BLOCK = 64;
+/** Smallest block (its size word and two links): a remainder below it stays with the block it was split from. */
+const MIN_BLOCK = 16;
 const FREE = 1;
 const PREV_FREE = 2;
-const FLAG_BITS = 15;
+/** The size bits of a size word (at ptr - 4): blocks are multiples of 16 below 16 MiB (a region's largest). */
+export const SIZE_MASK = 0x00fffff0;
+/** A free block's size word, less its size: FREE and the header MID_FREE. */
+const FREE_WORD = (MID_FREE << 24) | FREE;
+/** Largest region: its blocks' sizes must fit SIZE_MASK. */
+const MAX_REGION_PAGES = (SIZE_MASK + 16) / PAGE - 1;
 /** Lists per power-of-two range (log2), and the sizes below which lists are 16 bytes apart. */
 const SL_SHIFT = 5;
 const SMALL_SIZES = 16 << SL_SHIFT;
@@ -61,12 +71,17 @@ function lowestBit(bits: number): number {
 
 /** The bytes of a block, header and tags included, that serves a request of `size` bytes. */
 function blockBytesFor(size: number): number {
-  const need = (size + COALESCING_PREFIX + 15) & ~15;
+  const need = (size + TAG + 15) & ~15;
   return need < MIN_BLOCK ? MIN_BLOCK : need;
 }
 
 function sizeOf(i32: Int32Array, b: number): number {
-  return i32[(b >> 2) + 1] & ~FLAG_BITS;
+  return i32[(b >> 2) + 1] & SIZE_MASK;
+}
+
+/** Bytes of a region its blocks reach when its top is `top`: the last block's user bytes run TAG past it. */
+function reach(top: number): number {
+  return top === 0 ? 0 : top + TAG;
 }
 
 function insertFree(m: HeapMemory, b: number, size: number): void {
@@ -74,8 +89,8 @@ function insertFree(m: HeapMemory, b: number, size: number): void {
   const idx = listIndex(size);
   const head = i32[H.COALESCING_HEADS + idx];
   i32[(b >> 2) + 2] = head;
-  i32[(b >> 2) + 4] = 0;
-  if (head !== 0) i32[(head >> 2) + 4] = b;
+  i32[(b >> 2) + 3] = 0;
+  if (head !== 0) i32[(head >> 2) + 3] = b;
   i32[H.COALESCING_HEADS + idx] = b;
   i32[H.COALESCING_LISTS + (idx >> SL_SHIFT)] |= 1 << (idx & 31);
   i32[H.COALESCING_RANGES] |= 1 << (idx >> SL_SHIFT);
@@ -84,8 +99,8 @@ function insertFree(m: HeapMemory, b: number, size: number): void {
 function removeFree(m: HeapMemory, b: number, size: number): void {
   const i32 = m.i32;
   const next = i32[(b >> 2) + 2];
-  const prev = i32[(b >> 2) + 4];
-  if (next !== 0) i32[(next >> 2) + 4] = prev;
+  const prev = i32[(b >> 2) + 3];
+  if (next !== 0) i32[(next >> 2) + 3] = prev;
   if (prev !== 0) {
     i32[(prev >> 2) + 2] = next;
     return;
@@ -130,8 +145,7 @@ function takeFree(m: HeapMemory, b: number, size: number, need: number): void {
   if (size - need >= MIN_BLOCK) {
     const rest = b + need;
     const restSize = size - need;
-    i32[(rest >> 2) + 1] = restSize | FREE;
-    m.u8[rest + 15] = MID_FREE;
+    i32[(rest >> 2) + 1] = restSize | FREE_WORD;
     i32[(b + size) >> 2] = restSize;
     insertFree(m, rest, restSize);
     i32[(b >> 2) + 1] = need;
@@ -141,9 +155,9 @@ function takeFree(m: HeapMemory, b: number, size: number, need: number): void {
   }
 }
 
-/** Counts the bytes up to a region's top as touched. */
+/** Counts the bytes its blocks reach below and at a region's top as touched. */
 function touchUpTo(m: HeapMemory, head: number, top: number): void {
-  const units = (top + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT;
+  const units = (reach(top) + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT;
   const had = m.i32[head + P.TOUCHED];
   if (units > had) {
     addTouched(m, units - had);
@@ -157,7 +171,7 @@ function carveTop(m: HeapMemory, need: number): number {
   let first = 0;
   for (let r = i32[H.COALESCING_REGIONS]; r !== 0; r = i32[m.meta(r) + P.NEXT]) {
     const head = m.meta(r);
-    if (i32[head + P.CARVED] + need <= i32[head + P.CAPACITY] * PAGE) {
+    if (reach(i32[head + P.CARVED] + need) <= i32[head + P.CAPACITY] * PAGE) {
       first = r;
       break;
     }
@@ -180,8 +194,8 @@ function growRegion(m: HeapMemory, need: number): number {
   for (let r = i32[H.COALESCING_REGIONS]; r !== 0; r = i32[m.meta(r) + P.NEXT]) {
     const head = m.meta(r);
     const pages = i32[head + P.CAPACITY];
-    const more = Math.ceil((i32[head + P.CARVED] + need) / PAGE) - pages;
-    if (!allocPagesAt(m, r + pages, more)) continue;
+    const more = Math.ceil(reach(i32[head + P.CARVED] + need) / PAGE) - pages;
+    if (pages + more > MAX_REGION_PAGES || !allocPagesAt(m, r + pages, more)) continue;
     markRegionPages(m, r, r + pages, r + pages + more);
     i32[head + P.CAPACITY] = pages + more;
     return r;
@@ -198,7 +212,7 @@ function markRegionPages(m: HeapMemory, first: number, from: number, to: number)
 
 /** Maps a region for at least `need` bytes and puts it first on the list; its first page, or 0. */
 function newRegion(m: HeapMemory, need: number): number {
-  const pages = Math.ceil(need / PAGE);
+  const pages = Math.ceil(reach(need) / PAGE);
   let first = pages < REGION_PAGES ? allocPages(m, REGION_PAGES) : 0;
   const got = first !== 0 ? REGION_PAGES : pages;
   if (first === 0) first = allocPages(m, pages);
@@ -231,7 +245,7 @@ export function coalescingMalloc(m: HeapMemory, size: number): number {
       b = carveTop(m, need);
       if (b === 0) return 0;
     }
-    m.u8[b + 15] = MID_LIVE;
+    m.u8[b + 7] = MID_LIVE;
     return b + COALESCING_PREFIX;
   } finally {
     unlock(m, H.MID_LOCK);
@@ -254,13 +268,13 @@ function freeLocked(m: HeapMemory, b: number): void {
   const head = m.meta(first);
   const base = first << PAGE_SHIFT;
   const word = i32[(b >> 2) + 1];
-  let size = word & ~FLAG_BITS;
-  m.u8[b + 15] = MID_FREE;
+  let size = word & SIZE_MASK;
+  m.u8[b + 7] = MID_FREE;
   let end = b + size;
   if (end !== base + i32[head + P.CARVED]) {
     const after = i32[(end >> 2) + 1];
     if ((after & FREE) !== 0) {
-      const afterSize = after & ~FLAG_BITS;
+      const afterSize = after & SIZE_MASK;
       removeFree(m, end, afterSize);
       size += afterSize;
       end += afterSize;
@@ -274,7 +288,7 @@ function freeLocked(m: HeapMemory, b: number): void {
     size += beforeSize;
   }
   if (end === base + i32[head + P.CARVED]) return lowerTop(m, first, b - base);
-  i32[(b >> 2) + 1] = size | FREE;
+  i32[(b >> 2) + 1] = size | FREE_WORD;
   i32[end >> 2] = size;
   i32[(end >> 2) + 1] |= PREV_FREE;
   insertFree(m, b, size);
@@ -286,11 +300,11 @@ function lowerTop(m: HeapMemory, first: number, top: number): void {
   const head = m.meta(first);
   i32[head + P.CARVED] = top;
   if (top === 0 && (i32[head + P.NEXT] !== 0 || i32[head + P.PREV] !== 0)) return releaseRegion(m, first);
-  if ((i32[head + P.TOUCHED] << TOUCH_SHIFT) - top > TRIM_BYTES) untouchAbove(m, head, top);
+  if ((i32[head + P.TOUCHED] << TOUCH_SHIFT) - reach(top) > TRIM_BYTES) untouchAbove(m, head, top);
 }
 
 function untouchAbove(m: HeapMemory, head: number, top: number): void {
-  const units = (top + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT;
+  const units = (reach(top) + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT;
   addTouched(m, units - m.i32[head + P.TOUCHED]);
   m.i32[head + P.TOUCHED] = units;
 }
@@ -309,7 +323,12 @@ function releaseRegion(m: HeapMemory, first: number): void {
 
 /** Usable bytes of the live block at user pointer `ptr` (trusted). */
 export function coalescingUsableSize(m: HeapMemory, ptr: number): number {
-  return sizeOf(m.i32, ptr - COALESCING_PREFIX) - COALESCING_PREFIX;
+  return sizeOf(m.i32, ptr - COALESCING_PREFIX) - COALESCING_PREFIX + TAG;
+}
+
+/** Bytes of the block at user pointer `ptr` (trusted): its usable bytes and what the tier keeps for it. */
+export function coalescingBlockSize(m: HeapMemory, ptr: number): number {
+  return sizeOf(m.i32, ptr - COALESCING_PREFIX);
 }
 
 /**
@@ -327,21 +346,21 @@ export function coalescingGrowInPlace(m: HeapMemory, ptr: number, size: number):
     const head = m.meta(first);
     const base = first << PAGE_SHIFT;
     const word = i32[(b >> 2) + 1];
-    const have = word & ~FLAG_BITS;
+    const have = word & SIZE_MASK;
     const end = b + have;
     if (end === base + i32[head + P.CARVED]) {
       const top = b - base + need;
-      if (top > i32[head + P.CAPACITY] * PAGE) return false;
-      i32[(b >> 2) + 1] = need | (word & PREV_FREE);
+      if (reach(top) > i32[head + P.CAPACITY] * PAGE) return false;
+      i32[(b >> 2) + 1] = need | (word & ~SIZE_MASK);
       i32[head + P.CARVED] = top;
       touchUpTo(m, head, top);
       return true;
     }
     const after = i32[(end >> 2) + 1];
-    if ((after & FREE) === 0 || have + (after & ~FLAG_BITS) < need) return false;
-    removeFree(m, end, after & ~FLAG_BITS);
-    takeFree(m, b, have + (after & ~FLAG_BITS), need);
-    i32[(b >> 2) + 1] |= word & PREV_FREE;
+    if ((after & FREE) === 0 || have + (after & SIZE_MASK) < need) return false;
+    removeFree(m, end, after & SIZE_MASK);
+    takeFree(m, b, have + (after & SIZE_MASK), need);
+    i32[(b >> 2) + 1] |= word & ~SIZE_MASK;
     return true;
   } finally {
     unlock(m, H.MID_LOCK);
@@ -362,7 +381,7 @@ export function trimCoalescing(m: HeapMemory): number {
       const head = m.meta(r);
       const next = i32[head + P.NEXT];
       const top = i32[head + P.CARVED];
-      const keep = Math.ceil(top / PAGE);
+      const keep = Math.ceil(reach(top) / PAGE);
       const had = i32[head + P.CAPACITY];
       if (keep === 0) {
         releaseRegion(m, r);
@@ -435,7 +454,7 @@ function refusalLocked(m: HeapMemory, ptr: number): string | null {
     const size = sizeOf(i32, x);
     if (size < MIN_BLOCK) return "not a block returned by malloc (its region is corrupt)";
     if (b < x + size) {
-      if (x !== b) return `interior pointer, ${ptr - x - COALESCING_PREFIX} bytes into the ${size - COALESCING_PREFIX}-byte mid block at ${fmtPtr(x + COALESCING_PREFIX)}`;
+      if (x !== b) return `interior pointer, ${ptr - x - COALESCING_PREFIX} bytes into the ${size - COALESCING_PREFIX + TAG}-byte mid block at ${fmtPtr(x + COALESCING_PREFIX)}`;
       return (i32[(x >> 2) + 1] & FREE) !== 0 ? "block is free" : null;
     }
     x += size;
@@ -455,7 +474,7 @@ export function coalescingInconsistency(m: HeapMemory): string | null {
     let prev = 0;
     for (let b = i32[H.COALESCING_HEADS + idx]; b !== 0; b = i32[(b >> 2) + 2]) {
       if (onLists.has(b)) return `free block ${fmtPtr(b)} is on a list twice (or a list has a cycle)`;
-      if (i32[(b >> 2) + 4] !== prev) return `free block ${fmtPtr(b)}: its back link is ${i32[(b >> 2) + 4]}, not ${prev}`;
+      if (i32[(b >> 2) + 3] !== prev) return `free block ${fmtPtr(b)}: its back link is ${i32[(b >> 2) + 3]}, not ${prev}`;
       if (listIndex(sizeOf(i32, b)) !== idx) return `free block ${fmtPtr(b)} of ${sizeOf(i32, b)} bytes is on list ${idx}`;
       onLists.set(b, idx);
       prev = b;
@@ -470,8 +489,8 @@ export function coalescingInconsistency(m: HeapMemory): string | null {
     region(first, top, units, pages) {
       previousFree = false;
       regionTop = (first << PAGE_SHIFT) + top;
-      if (top > pages * PAGE) touchedBad = `region at page ${first}: top ${top} beyond its ${pages} pages`;
-      if (units << TOUCH_SHIFT < top) touchedBad = `region at page ${first}: ${units} touched units below its top ${top}`;
+      if (reach(top) > pages * PAGE) touchedBad = `region at page ${first}: top ${top} beyond its ${pages} pages`;
+      if (units << TOUCH_SHIFT < reach(top)) touchedBad = `region at page ${first}: ${units} touched units below its top ${top}`;
       for (let p = first; p < first + pages; p++) {
         if (i32[m.meta(p) + P.KIND] !== KIND_COALESCING || i32[m.meta(p) + P.SPAN] !== first) touchedBad = `page ${p} of the region at page ${first} is not marked as its`;
       }
@@ -479,13 +498,14 @@ export function coalescingInconsistency(m: HeapMemory): string | null {
     block({ base, size, free }) {
       if (why !== null) return;
       const word = i32[(base >> 2) + 1];
-      const header = m.u8[base + 15];
+      const header = m.u8[base + 7];
       if (((word & PREV_FREE) !== 0) !== previousFree) why = `block ${fmtPtr(base)}: PREV_FREE disagrees with the block before it`;
       else if (previousFree && i32[base >> 2] !== previousSize) why = `block ${fmtPtr(base)}: the tag of the free block before it says ${i32[base >> 2]}, not ${previousSize}`;
       else if (free && previousFree) why = `blocks before ${fmtPtr(base)}: two free blocks side by side`;
       else if (free && base + size === regionTop) why = `free block ${fmtPtr(base)} ends at its region's top`;
       else if (free !== onLists.has(base)) why = `block ${fmtPtr(base)} is ${free ? "free but on no list" : "live but on a free list"}`;
-      else if (header !== (free ? MID_FREE : MID_LIVE)) why = `block ${fmtPtr(base)}: header byte 0x${header.toString(16)} for a ${free ? "free" : "live"} block`;
+      // A block a thread's cache holds is live to the tier with the header MID_FREE (coalescing-cache.ts).
+      else if (free ? header !== MID_FREE : header !== MID_LIVE && header !== MID_FREE) why = `block ${fmtPtr(base)}: header byte 0x${header.toString(16)} for a ${free ? "free" : "live"} block`;
       onLists.delete(base);
       previousFree = free;
       previousSize = size;

@@ -22,6 +22,11 @@ export interface TuningOptions {
    * midCacheBytes and midReleaseSpans then do nothing).
    */
   midTier: MidTier;
+  /**
+   * Blocks a thread may keep per block size in front of the coalescing mid tier (coalescing-cache.ts,
+   * glibc's tcache), for blocks up to about 1 KiB; 0: none, every malloc and free goes to the tier.
+   */
+  coalescingCacheBlocks: number;
   /** Bytes of blocks a thread's list of one mid class may hold before half goes back to the class (at least 2 blocks; 0: no list). */
   midCacheBytes: number;
   /**
@@ -103,7 +108,7 @@ const MiB = 1 << 20;
  * Options added after results were stored with their config hashes, and their defaults (the seed's
  * behaviour): at these values they leave a configuration's hash as it was.
  */
-const LATE_DEFAULTS = { tinyPurgeEmpty: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, midReleaseSpans: false, largeReallocInPlace: false };
+const LATE_DEFAULTS = { tinyPurgeEmpty: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, midReleaseSpans: false, largeReallocInPlace: false };
 type LateOption = keyof typeof LATE_DEFAULTS;
 
 /** Defaults below any preset. */
@@ -141,6 +146,7 @@ const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
   HAKMEM_MID_TIER: { key: "midTier", kind: "midTier" },
   HAKMEM_MID_CLASSES: { key: "midClasses", kind: "classes" },
   HAKMEM_MID_CACHE_BYTES: { key: "midCacheBytes", kind: "int" },
+  HAKMEM_COALESCING_CACHE_BLOCKS: { key: "coalescingCacheBlocks", kind: "int" },
   HAKMEM_MID_RELEASE_SPANS: { key: "midReleaseSpans", kind: "bool" },
   HAKMEM_LARGE_REALLOC_IN_PLACE: { key: "largeReallocInPlace", kind: "bool" },
   HAKMEM_TINY_FRONT_CACHE: { key: "frontCache", kind: "bool" },
@@ -241,6 +247,7 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (c.midTier !== "classes" && c.midTier !== "coalescing") throw bad("midTier", c.midTier, '"classes" or "coalescing"');
   if (c.midTier === "coalescing" && c.align !== 1) throw bad("midTier", c.midTier, `align ${c.align}: the coalescing mid tier's blocks carry the header byte (align 1 only)`);
   if (!isCount(c.midCacheBytes, 0, 1 << 24)) throw bad("midCacheBytes", c.midCacheBytes, "an integer 0..16777216");
+  if (!isCount(c.coalescingCacheBlocks, 0, 1 << 16)) throw bad("coalescingCacheBlocks", c.coalescingCacheBlocks, "an integer 0..65536");
   if (typeof c.midReleaseSpans !== "boolean") throw bad("midReleaseSpans", c.midReleaseSpans, "true or false");
   if (typeof c.largeReallocInPlace !== "boolean") throw bad("largeReallocInPlace", c.largeReallocInPlace, "true or false");
   if (!isCount(c.frontCapacity, 1, 1 << 16)) throw bad("frontCapacity", c.frontCapacity, "an integer 1..65536");

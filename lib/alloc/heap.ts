@@ -12,6 +12,7 @@ import { largeGrowInPlace, largeMalloc } from "./large";
 import * as layout from "./layout";
 import * as mid from "./mid";
 import * as coalescing from "./coalescing";
+import * as coalescingCache from "./coalescing-cache";
 import type { PoolThread } from "./shared-pool";
 import { classTable, MAX_CLASSES } from "./size-classes";
 import { refill, spill } from "./tiny-refill";
@@ -34,7 +35,8 @@ import { allocArray, callocArray, freeArray, reallocArray, viewOf, type TypedArr
 const { ALIGNED_FREE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
 const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, pendingWord, STAT, STAT_NAMES } = layout;
 const { cacheOwnerWord, midCarveOne, midPopFree, midPushFree, midRefill, midSpill } = mid;
-const { coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingUsableSize } = coalescing;
+const { COALESCING_PREFIX, SIZE_MASK, coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingUsableSize } = coalescing;
+const { CACHE_LISTS, CACHE_MAX_REQUEST, cacheLink, cacheListOf, flushCoalescingCache } = coalescingCache;
 const HEADER_FAST = STAT.header_fast;
 const MID_FAST = STAT.mid_free;
 
@@ -69,8 +71,15 @@ export class Heap implements PoolThread {
   protected readonly midMaxRequest: number;
   /** No per-thread mid lists (midCacheBytes 0) and no other thread: mid blocks go to and from the class freelists directly. */
   protected readonly midDirect: boolean;
-  /** The mid tier is the coalescing one (coalescing.ts): its blocks' user pointers are 16-aligned. */
+  /** The mid tier is the coalescing one (coalescing.ts): its blocks' user pointers are COALESCING_PREFIX mod 16. */
   protected readonly coalescing: boolean;
+  // The coalescing tier's per-thread cache (coalescing-cache.ts): a list per block size / 16.
+  readonly cacheHeads = new Int32Array(CACHE_LISTS);
+  readonly cacheCounts = new Int32Array(CACHE_LISTS);
+  /** Lists in use: CACHE_LISTS, or 0 without the cache; requests below cacheLimit have one. */
+  protected readonly cacheLists: number;
+  protected readonly cacheLimit: number;
+  protected readonly cacheCapacity: number;
   protected readonly capacity: number;
   protected readonly refillCount: number;
   /**
@@ -117,6 +126,9 @@ export class Heap implements PoolThread {
     this.midAlignMask = mem.midAlignMask;
     this.midMaxRequest = mem.midMaxRequest;
     this.coalescing = mem.coalescing;
+    this.cacheLists = mem.coalescing && c.coalescingCacheBlocks > 0 ? CACHE_LISTS : 0;
+    this.cacheCapacity = c.coalescingCacheBlocks;
+    this.cacheLimit = this.cacheLists === 0 ? 0 : CACHE_MAX_REQUEST + 1;
     this.midDirect = c.midCacheBytes === 0 && !c.shared;
     this.trace = c.build === "debug" && c.poolTrace ? log : null;
   }
@@ -137,6 +149,16 @@ export class Heap implements PoolThread {
       }
       return this.refillAndPop(cls, size);
     }
+    if (size < this.cacheLimit && size >>> 0 === size) {
+      const list = cacheListOf(size);
+      const b = this.cacheHeads[list];
+      if (b !== 0) {
+        this.cacheHeads[list] = this.i32[cacheLink(b)];
+        this.cacheCounts[list]--;
+        this.u8[b + COALESCING_PREFIX - 1] = MID_LIVE;
+        return b + COALESCING_PREFIX;
+      }
+    }
     return this.mallocSlow(size);
   }
 
@@ -150,15 +172,23 @@ export class Heap implements PoolThread {
       this.pushFree(b, h & 0x0f);
       return;
     }
+    if (h === MID_LIVE && (ptr & 15) === COALESCING_PREFIX && this.coalescing === true && this.headerFree === true) {
+      this.countFast(MID_FAST);
+      const list = (this.i32[(ptr - 4) >> 2] & SIZE_MASK) >> 4;
+      if (list < this.cacheLists && this.cacheCounts[list] < this.cacheCapacity) {
+        this.u8[ptr - 1] = MID_FREE;
+        this.i32[ptr >> 2] = this.cacheHeads[list];
+        this.cacheHeads[list] = ptr - COALESCING_PREFIX;
+        this.cacheCounts[list]++;
+        return;
+      }
+      coalescingFree(this.mem, ptr);
+      return;
+    }
     // A live mid block starts on a multiple of the largest power of two (512 B .. 2 KiB) dividing every mid class.
     if ((h & 0xf0) === MID_LIVE && (ptr & this.midAlignMask) === 1 && (h & 0x0f) < this.midClassCount && this.headerFree === true) {
       this.countFast(MID_FAST);
       this.pushFreeMid(ptr - 1, h & 0x0f);
-      return;
-    }
-    if ((h & 0xf0) === MID_LIVE && (ptr & 15) === 0 && this.coalescing === true && this.headerFree === true) {
-      this.countFast(MID_FAST);
-      coalescingFree(this.mem, ptr);
       return;
     }
     this.freeSlowPath(ptr);
@@ -199,6 +229,7 @@ export class Heap implements PoolThread {
     for (let cls = 0; cls < this.midClassCount; cls++) {
       if (this.midCounts[cls] > 0) midSpill(this.mem, this.midHeads, this.midCounts, cls, this.midCounts[cls]);
     }
+    if (this.cacheLists !== 0) flushCoalescingCache(this.mem, this.cacheHeads, this.cacheCounts);
   }
 
   logLine(line: string): void {
@@ -380,7 +411,7 @@ export class Heap implements PoolThread {
   private growInPlace(ptr: number, size: number): boolean {
     const h = this.u8[ptr - 1] & MAGIC_MASK;
     if (h === LARGE_LIVE) return largeGrowInPlace(this.mem, ptr, size);
-    return h === MID_LIVE && this.coalescing === true && (ptr & 15) === 0 && coalescingGrowInPlace(this.mem, ptr, size);
+    return h === MID_LIVE && this.coalescing === true && (ptr & 15) === COALESCING_PREFIX && coalescingGrowInPlace(this.mem, ptr, size);
   }
 
   /**
@@ -393,7 +424,7 @@ export class Heap implements PoolThread {
     const h = this.u8[ptr - 1];
     if ((h & 0xf0) === TINY_LIVE && (ptr & 7) === 1) return this.blockSize[h & 0x0f] - 1;
     if ((h & 0xf0) === MID_LIVE && (ptr & this.midAlignMask) === 1 && (h & 0x0f) < this.midClassCount) return this.mem.midSizes[h & 0x0f] - 1;
-    if ((h & 0xf0) === MID_LIVE && (ptr & 15) === 0 && this.coalescing === true) return coalescingUsableSize(this.mem, ptr);
+    if ((h & 0xf0) === MID_LIVE && (ptr & 15) === COALESCING_PREFIX && this.coalescing === true) return coalescingUsableSize(this.mem, ptr);
     return 0;
   }
 

@@ -1,0 +1,70 @@
+/**
+ * A per-thread cache in front of the coalescing mid tier, as glibc's tcache is in front of its bins:
+ * one list per block size up to CACHE_MAX_BLOCK bytes, so a malloc of a size this thread freed before
+ * pops a list, with neither the mid lock nor a search, and a free pushes one. A block freed by another
+ * thread goes to the freeing thread's list (coalescing blocks have no owner). A cached block is live to
+ * the tier (its FREE flag clear, so it merges with nothing) and carries the header MID_FREE, so free
+ * catches a second free of it by its header as it does a tiny block's. A list holds at most
+ * `coalescingCacheBlocks` blocks; past that, free goes to the tier. The heap's fast paths push and pop
+ * (heap.ts); this file holds what else touches the lists.
+ */
+import type { HeapMemory } from "./heap-memory";
+import { coalescingBlockSize, coalescingFree, COALESCING_PREFIX } from "./coalescing";
+import { MID_FREE, MID_LIVE } from "./header";
+import { KIND_COALESCING, P, PAGE_SHIFT } from "./layout";
+
+/** Largest block the cache keeps (requests up to 1 KiB and a little more; glibc's tcache stops at 1032). */
+export const CACHE_MAX_BLOCK = 1040;
+/** Lists: one per block size, 16 bytes apart, indexed by size / 16. */
+export const CACHE_LISTS = (CACHE_MAX_BLOCK >> 4) + 1;
+/** Largest request whose block the cache keeps. */
+export const CACHE_MAX_REQUEST = CACHE_MAX_BLOCK - 4;
+
+/** The list for a request of `size` bytes: the size of the block the tier gives it, over 16. */
+export function cacheListOf(size: number): number {
+  return (size + 19) >> 4;
+}
+
+/** A cached block's link to the next: its first user word. */
+export function cacheLink(b: number): number {
+  return (b + COALESCING_PREFIX) >> 2;
+}
+
+/** Gives every cached block back to the tier (thread exit, trim, out of memory). */
+export function flushCoalescingCache(m: HeapMemory, heads: Int32Array, counts: Int32Array): void {
+  for (let list = 0; list < CACHE_LISTS; list++) {
+    for (let b = heads[list]; b !== 0; ) {
+      const next = m.i32[cacheLink(b)];
+      m.u8[b + COALESCING_PREFIX - 1] = MID_LIVE;
+      coalescingFree(m, b + COALESCING_PREFIX);
+      b = next;
+    }
+    heads[list] = 0;
+    counts[list] = 0;
+  }
+}
+
+/** Bytes of blocks in the cache, for the footprint breakdown. */
+export function cachedBytes(m: HeapMemory, heads: Int32Array): number {
+  let bytes = 0;
+  for (let list = 0; list < CACHE_LISTS; list++) {
+    for (let b = heads[list]; b !== 0; b = m.i32[cacheLink(b)]) bytes += coalescingBlockSize(m, b + COALESCING_PREFIX);
+  }
+  return bytes;
+}
+
+/** Why this thread's cache lists are inconsistent, or null: for check(). */
+export function cacheInconsistency(m: HeapMemory, heads: Int32Array, counts: Int32Array): string | null {
+  for (let list = 0; list < CACHE_LISTS; list++) {
+    let n = 0;
+    for (let b = heads[list]; b !== 0; b = m.i32[cacheLink(b)]) {
+      const where = `coalescing cache list ${list}: block at ${b}`;
+      if (m.i32[m.meta(b >>> PAGE_SHIFT) + P.KIND] !== KIND_COALESCING) return `${where} is not in a coalescing region`;
+      if (m.u8[b + COALESCING_PREFIX - 1] !== MID_FREE) return `${where} has header 0x${m.u8[b + COALESCING_PREFIX - 1].toString(16)}, not MID_FREE`;
+      if (coalescingBlockSize(m, b + COALESCING_PREFIX) >> 4 !== list) return `${where} has ${coalescingBlockSize(m, b + COALESCING_PREFIX)} bytes`;
+      if (++n > counts[list]) return `coalescing cache list ${list} is longer than its count ${counts[list]} (or has a cycle)`;
+    }
+    if (n !== counts[list]) return `coalescing cache list ${list} holds ${n} blocks, its count says ${counts[list]}`;
+  }
+  return null;
+}

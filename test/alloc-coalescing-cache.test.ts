@@ -1,0 +1,120 @@
+/**
+ * The per-thread cache in front of the coalescing mid tier (coalescing-cache.ts): a freed block of a
+ * cached size serves the next malloc of that size from the thread's list, a full list sends frees to
+ * the tier, a second free of a cached block is refused by its header, check() names a broken list,
+ * and trim() gives every cached block back to the tier (its regions then empty).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createHeap, HeapError, type Heap } from "../lib";
+import { CACHE_MAX_REQUEST } from "../lib/alloc/coalescing-cache";
+
+const MiB = 1024 * 1024;
+const MID_LIVE = 0xb0;
+const MID_FREE = 0x90;
+
+/** Every tiny class but the first off: requests from 16 bytes are the coalescing tier's. */
+function cachedHeap(blocks: number): Heap {
+  return createHeap({ bytes: 16 * MiB, tinyMaxClass: 0, coalescingCacheBlocks: blocks });
+}
+
+function refusal(fn: () => unknown): HeapError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof HeapError) return e;
+    throw e;
+  }
+  assert.fail("was not refused");
+}
+
+describe("coalescing tier's per-thread cache", () => {
+  it("a freed block serves the next malloc of its size, last in first out, and a block of another size does not", () => {
+    const heap = cachedHeap(4);
+    const a = heap.malloc(100);
+    const b = heap.malloc(100);
+    const guard = heap.malloc(40);
+    assert.equal(heap.u8[a - 1], MID_LIVE);
+    heap.free(a);
+    heap.free(b);
+    assert.equal(heap.u8[a - 1], MID_FREE, "a cached block's header says free");
+    assert.equal(heap.malloc(200) > guard, true, "a larger request does not take a cached 100-byte block");
+    assert.equal(heap.malloc(100), b, "last freed, first served");
+    assert.equal(heap.malloc(97), a, "any request with the same block size takes it");
+    assert.equal(heap.u8[a - 1], MID_LIVE);
+    heap.check();
+  });
+
+  it("holds at most coalescingCacheBlocks blocks per size: the rest merge in the tier", () => {
+    const heap = cachedHeap(2);
+    const blocks = Array.from({ length: 5 }, () => heap.malloc(64));
+    heap.malloc(64); // keeps the freed ones below the top
+    for (const p of blocks) heap.free(p);
+    assert.deepEqual(blocks.map((p) => heap.u8[p - 1] === MID_FREE), [true, true, true, true, true]);
+    heap.check();
+    // The three the cache had no room for merged into one free block: a request of all three fits there.
+    assert.equal(heap.malloc(3 * 80 - 4), blocks[2], "blocks 2..4 merged (80-byte blocks)");
+    assert.equal(heap.malloc(64), blocks[1]);
+    assert.equal(heap.malloc(64), blocks[0]);
+    heap.check();
+  });
+
+  it("caches requests up to CACHE_MAX_REQUEST bytes, not above", () => {
+    const heap = cachedHeap(4);
+    const small = heap.malloc(CACHE_MAX_REQUEST);
+    const big = heap.malloc(CACHE_MAX_REQUEST + 1);
+    heap.malloc(16);
+    heap.free(small);
+    heap.free(big);
+    assert.equal(heap.malloc(CACHE_MAX_REQUEST), small);
+    assert.notEqual(heap.malloc(CACHE_MAX_REQUEST + 1), 0);
+    heap.check();
+  });
+
+  it("refuses a second free of a cached block by its header", () => {
+    const heap = cachedHeap(4);
+    const p = heap.malloc(48);
+    heap.malloc(48);
+    heap.free(p);
+    const e = refusal(() => heap.free(p));
+    assert.equal(e.code, "DOUBLE_FREE");
+    assert.match(e.message, /already freed/);
+    heap.check();
+  });
+
+  it("check() names a cache list whose count is wrong or whose block is not cached", () => {
+    const heap = cachedHeap(4);
+    const p = heap.malloc(48);
+    heap.malloc(48);
+    heap.free(p);
+    heap.check();
+    const list = heap.cacheHeads.findIndex((b) => b !== 0);
+    heap.cacheCounts[list]++;
+    assert.match(refusal(() => heap.check()).message, /coalescing cache list \d+ holds 1 blocks, its count says 2/);
+    heap.cacheCounts[list]--;
+    heap.u8[p - 1] = MID_LIVE;
+    assert.match(refusal(() => heap.check()).message, /coalescing cache list \d+: block at \d+ has header 0xb0, not MID_FREE/);
+  });
+
+  it("trim() gives cached blocks back to the tier: with nothing live its pages go back", () => {
+    const heap = cachedHeap(64);
+    const ptrs = Array.from({ length: 200 }, (_, i) => heap.malloc(16 + (i % 60) * 16));
+    for (const p of ptrs) heap.free(p);
+    assert.ok(heap.cacheCounts.reduce((a, b) => a + b, 0) > 0, "some blocks are cached");
+    heap.trim();
+    assert.equal(heap.cacheCounts.reduce((a, b) => a + b, 0), 0, "trim empties the cache");
+    heap.check();
+    const after = heap.stats();
+    assert.ok(after.heapBytes <= 4096, `touched after trim: ${after.heapBytes}`);
+  });
+
+  it("without the cache (coalescingCacheBlocks 0) a free goes to the tier at once", () => {
+    const heap = cachedHeap(0);
+    const p = heap.malloc(100);
+    heap.malloc(100);
+    heap.free(p);
+    assert.equal(heap.cacheCounts.reduce((a, b) => a + b, 0), 0);
+    assert.equal(heap.u8[p - 1], MID_FREE);
+    heap.check();
+  });
+});
