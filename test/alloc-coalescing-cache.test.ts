@@ -1,8 +1,9 @@
 /**
  * The per-thread cache in front of the coalescing mid tier (coalescing-cache.ts): a freed block of a
  * cached size serves the next malloc of that size from the thread's list, a full list sends frees to
- * the tier, a second free of a cached block is refused by its header, check() names a broken list,
- * and trim() gives every cached block back to the tier (its regions then empty).
+ * the tier, cached blocks go back before the tier touches more memory, a second free of a cached block
+ * is refused by its header, check() names a broken list, and trim() gives every cached block back to
+ * the tier (its regions then empty).
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -68,6 +69,20 @@ describe("coalescing tier's per-thread cache", () => {
     heap.free(big);
     assert.equal(heap.malloc(CACHE_MAX_REQUEST), small);
     assert.notEqual(heap.malloc(CACHE_MAX_REQUEST + 1), 0);
+    heap.check();
+  });
+
+  it("adds nothing to the peak: before the tier touches more memory, the cached blocks go back and merge", () => {
+    const heap = cachedHeap(64);
+    const small = Array.from({ length: 100 }, () => heap.malloc(64));
+    const guard = heap.malloc(16);
+    for (const p of small) heap.free(p);
+    assert.ok(heap.cacheCounts.reduce((a, b) => a + b, 0) > 0, "some 64-byte blocks are cached");
+    const touched = heap.stats().heapBytes;
+    const big = Array.from({ length: 30 }, () => heap.malloc(200));
+    assert.ok(big.every((p) => p < guard), "every 200-byte block came from the merged 64-byte ones, below the guard");
+    assert.equal(heap.stats().heapBytes, touched, "no byte touched beyond what the 64-byte blocks had");
+    assert.equal(heap.cacheCounts.reduce((a, b) => a + b, 0), 0, "the cache was given back");
     heap.check();
   });
 

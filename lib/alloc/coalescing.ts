@@ -165,17 +165,23 @@ function touchUpTo(m: HeapMemory, head: number, top: number): void {
   }
 }
 
-/** A block of `need` bytes carved at the top of a region with room (growing one or mapping one when none has); 0 when out of memory. */
-function carveTop(m: HeapMemory, need: number): number {
+/**
+ * A block of `need` bytes carved at the top of a region with room (growing one or mapping one when none
+ * has); 0 when out of memory. With `touchMore` false, only where the bytes are touched already (0 when
+ * none has them).
+ */
+function carveTop(m: HeapMemory, need: number, touchMore: boolean): number {
   const i32 = m.i32;
   let first = 0;
   for (let r = i32[H.COALESCING_REGIONS]; r !== 0; r = i32[m.meta(r) + P.NEXT]) {
     const head = m.meta(r);
-    if (reach(i32[head + P.CARVED] + need) <= i32[head + P.CAPACITY] * PAGE) {
+    const room = touchMore ? i32[head + P.CAPACITY] * PAGE : i32[head + P.TOUCHED] << TOUCH_SHIFT;
+    if (reach(i32[head + P.CARVED] + need) <= room) {
       first = r;
       break;
     }
   }
+  if (first === 0 && !touchMore) return 0;
   if (first === 0) first = growRegion(m, need);
   if (first === 0) first = newRegion(m, need);
   if (first === 0) return 0;
@@ -231,8 +237,11 @@ function newRegion(m: HeapMemory, need: number): number {
   return first;
 }
 
-/** A user pointer to a block for `size` bytes (at most COALESCING_MAX_REQUEST), or 0 when out of memory. */
-export function coalescingMalloc(m: HeapMemory, size: number): number {
+/**
+ * A user pointer to a block for `size` bytes (at most COALESCING_MAX_REQUEST), or 0 when out of memory;
+ * with `touchMore` false, also 0 when serving it would touch bytes the tier has not touched yet.
+ */
+export function coalescingMalloc(m: HeapMemory, size: number, touchMore = true): number {
   const need = blockBytesFor(size);
   lock(m, H.MID_LOCK);
   try {
@@ -242,7 +251,7 @@ export function coalescingMalloc(m: HeapMemory, size: number): number {
       removeFree(m, b, free);
       takeFree(m, b, free, need);
     } else {
-      b = carveTop(m, need);
+      b = carveTop(m, need, touchMore);
       if (b === 0) return 0;
     }
     m.u8[b + 7] = MID_LIVE;

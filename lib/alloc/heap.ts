@@ -274,7 +274,14 @@ export class Heap implements PoolThread {
   protected mallocSlow(size: number): number {
     if (size <= this.midMaxRequest && size >>> 0 === size && !this.detached) {
       if (this.coalescing === true) {
-        const p = coalescingMalloc(this.mem, size);
+        // Before the tier touches more memory, the blocks this thread's cache holds go back to it and
+        // merge (glibc consolidates its fast bins before it extends its top): cached blocks add nothing
+        // to the peak.
+        let p = coalescingMalloc(this.mem, size, this.cacheLists === 0);
+        if (p === 0 && this.cacheLists !== 0) {
+          flushCoalescingCache(this.mem, this.cacheHeads, this.cacheCounts);
+          p = coalescingMalloc(this.mem, size);
+        }
         return p !== 0 ? p : this.outOfMemory(size);
       }
       const cls = this.midClassOf[(size + 512) >> 9];
