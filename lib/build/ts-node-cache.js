@@ -1,9 +1,12 @@
 /**
  * ts-node's transpiler for this project (tsconfig.json, "ts-node": {"transpiler": ...}): TypeScript's
- * transpileModule, its output kept under .cache/transpiled/ and reused while the file's text, its
- * path, the compiler options and TypeScript's version are the same. Every fresh process (a bench
+ * transpileModule, its output kept under node_modules/.cache/ts-node/ and reused while the file's
+ * text, its path, the compiler options and TypeScript's version are the same. Every fresh process (a bench
  * run, a worker thread, the notebook kernel) otherwise transpiles the same hundred files again,
  * which is most of its start-up. A file with syntax errors is never cached: ts-node reports them.
+ * The folder and the entries' extension keep them out of what tslab's TypeScript watches (it ignores
+ * changes under node_modules/. and looks up .ts and .json files): a new entry written while a notebook
+ * kernel runs must not make it rebuild.
  * Plain JavaScript, as ts-node loads it before it can load TypeScript.
  */
 'use strict';
@@ -11,7 +14,7 @@ const { createHash, randomUUID } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const CACHE = path.join(__dirname, '..', '..', '.cache', 'transpiled');
+const CACHE = path.join(__dirname, '..', '..', 'node_modules', '.cache', 'ts-node');
 
 /** @type {import('ts-node').TranspilerFactory} */
 exports.create = function create({ service }) {
@@ -21,7 +24,7 @@ exports.create = function create({ service }) {
   return {
     transpile(input, { fileName }) {
       const key = createHash('sha1').update(`${optionsKey}\0${fileName}\0${input}`).digest('hex');
-      const file = path.join(CACHE, `${key}.json`);
+      const file = path.join(CACHE, `${key}.transpiled`);
       try {
         return JSON.parse(fs.readFileSync(file, 'utf8'));
       } catch {
