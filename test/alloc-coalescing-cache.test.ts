@@ -31,7 +31,7 @@ function refusal(fn: () => unknown): HeapError {
 
 describe("coalescing tier's per-thread cache", () => {
   it("a freed block serves the next malloc of its size, last in first out, and a block of another size does not", () => {
-    const heap = cachedHeap(4);
+    const heap = cachedHeap(64);
     const a = heap.malloc(100);
     const b = heap.malloc(100);
     const guard = heap.malloc(40);
@@ -46,17 +46,33 @@ describe("coalescing tier's per-thread cache", () => {
     heap.check();
   });
 
+  it("a miss at a top brings spare blocks of its size from bytes already touched, and no more", () => {
+    const heap = cachedHeap(64);
+    const p = heap.malloc(100);
+    const list = (100 + 4 + 15) >> 4;
+    const spares = heap.cacheCounts[list];
+    assert.ok(spares > 0 && spares <= 15, `spares ${spares}`);
+    const touched = heap.stats().heapBytes;
+    const next = Array.from({ length: spares }, () => heap.malloc(100)).sort((x, y) => x - y);
+    assert.deepEqual(next, next.map((_, i) => p + 112 * (i + 1)), "the spares are the blocks after the first, in order");
+    assert.equal(heap.stats().heapBytes, touched, "serving them touched nothing");
+    heap.check();
+  });
+
   it("holds at most coalescingCacheBlocks blocks per size: the rest merge in the tier", () => {
     const heap = cachedHeap(2);
-    const blocks = Array.from({ length: 5 }, () => heap.malloc(64));
-    heap.malloc(64); // keeps the freed ones below the top
+    const list = (64 + 4 + 15) >> 4;
+    const blocks = Array.from({ length: 8 }, () => heap.malloc(64));
+    const guard = heap.malloc(40);
     for (const p of blocks) heap.free(p);
-    assert.deepEqual(blocks.map((p) => heap.u8[p - 1] === MID_FREE), [true, true, true, true, true]);
+    assert.equal(heap.cacheCounts[list], 2);
+    assert.ok(blocks.every((p) => heap.u8[p - 1] === MID_FREE));
     heap.check();
-    // The three the cache had no room for merged into one free block: a request of all three fits there.
-    assert.equal(heap.malloc(3 * 80 - 4), blocks[2], "blocks 2..4 merged (80-byte blocks)");
-    assert.equal(heap.malloc(64), blocks[1]);
-    assert.equal(heap.malloc(64), blocks[0]);
+    // Six frees found the list full and merged: a request of three blocks' bytes fits there.
+    const touched = heap.stats().heapBytes;
+    assert.ok(heap.malloc(3 * 80 - 4) < guard, "served below the guard, by merged 80-byte blocks");
+    assert.equal(heap.cacheCounts[list], 2, "the cache was not flushed for it");
+    assert.equal(heap.stats().heapBytes, touched);
     heap.check();
   });
 
@@ -82,7 +98,7 @@ describe("coalescing tier's per-thread cache", () => {
     const big = Array.from({ length: 30 }, () => heap.malloc(200));
     assert.ok(big.every((p) => p < guard), "every 200-byte block came from the merged 64-byte ones, below the guard");
     assert.equal(heap.stats().heapBytes, touched, "no byte touched beyond what the 64-byte blocks had");
-    assert.equal(heap.cacheCounts.reduce((a, b) => a + b, 0), 0, "the cache was given back");
+    assert.equal(heap.cacheCounts[(64 + 4 + 15) >> 4], 0, "the cached 64-byte blocks were given back");
     heap.check();
   });
 
@@ -105,7 +121,7 @@ describe("coalescing tier's per-thread cache", () => {
     heap.check();
     const list = heap.cacheHeads.findIndex((b) => b !== 0);
     heap.cacheCounts[list]++;
-    assert.match(refusal(() => heap.check()).message, /coalescing cache list \d+ holds 1 blocks, its count says 2/);
+    assert.match(refusal(() => heap.check()).message, /coalescing cache list \d+ holds (\d+) blocks, its count says \d+/);
     heap.cacheCounts[list]--;
     heap.u8[p - 1] = MID_LIVE;
     assert.match(refusal(() => heap.check()).message, /coalescing cache list \d+: block at \d+ has header 0xb0, not MID_FREE/);

@@ -17,6 +17,8 @@ import { KIND_COALESCING, P, PAGE_SHIFT } from "./layout";
 export const CACHE_MAX_BLOCK = 1040;
 /** Lists: one per block size, 16 bytes apart, indexed by size / 16. */
 export const CACHE_LISTS = (CACHE_MAX_BLOCK >> 4) + 1;
+/** Most spare blocks a cache miss brings from a top (heap.ts mallocCacheMiss). */
+export const CACHE_SPARE_MAX = 15;
 /** Largest request whose block the cache keeps. */
 export const CACHE_MAX_REQUEST = CACHE_MAX_BLOCK - 4;
 

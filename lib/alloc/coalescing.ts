@@ -54,6 +54,11 @@ const SL_SHIFT = 5;
 const SMALL_SIZES = 16 << SL_SHIFT;
 /** Pages a new region takes when it can (a larger request takes what it needs). */
 const REGION_PAGES = 16;
+/**
+ * Most spare blocks a free block gives a thread's cache (as glibc stashes blocks of a bin into its
+ * tcache, up to its count of 7); a top gives up to the caller's count.
+ */
+const SPLIT_SPARE_MAX = 7;
 /** Touched bytes above a region's top kept before they are given back. */
 const TRIM_BYTES = 128 * 1024;
 
@@ -239,26 +244,71 @@ function newRegion(m: HeapMemory, need: number): number {
 
 /**
  * A user pointer to a block for `size` bytes (at most COALESCING_MAX_REQUEST), or 0 when out of memory;
- * with `touchMore` false, also 0 when serving it would touch bytes the tier has not touched yet.
+ * with `touchMore` false, also 0 when serving it would touch bytes the tier has not touched yet. With
+ * `spare`, a block carved at a top brings up to `spareMax` more of its size while the region has
+ * touched bytes for them (see carveSpare): a thread's cache fills in one call while a program grows.
  */
-export function coalescingMalloc(m: HeapMemory, size: number, touchMore = true): number {
+export function coalescingMalloc(m: HeapMemory, size: number, touchMore = true, spare: Int32Array | null = null, spareMax = 0): number {
   const need = blockBytesFor(size);
+  if (spare !== null) spare[0] = 0;
   lock(m, H.MID_LOCK);
   try {
     let b = findFree(m, need);
     if (b !== 0) {
       const free = sizeOf(m.i32, b);
       removeFree(m, b, free);
-      takeFree(m, b, free, need);
+      // Spare blocks from a free block: at most SPLIT_SPARE_MAX, leaving at least a block's worth free.
+      const extra = spare === null ? 0 : Math.min(spareMax, SPLIT_SPARE_MAX, Math.floor((free - need - MIN_BLOCK) / need));
+      takeFree(m, b, free, need * (1 + (extra > 0 ? extra : 0)));
+      if (extra > 0) splitSpare(m, b, need, extra, spare!);
     } else {
       b = carveTop(m, need, touchMore);
       if (b === 0) return 0;
+      if (spare !== null) carveSpare(m, b, need, spare, spareMax);
     }
     m.u8[b + 7] = MID_LIVE;
     return b + COALESCING_PREFIX;
   } finally {
     unlock(m, H.MID_LOCK);
   }
+}
+
+/**
+ * The block at `b`, `need` * (1 + `extra`) bytes taken from a free block, cut into one of `need` bytes
+ * and `extra` spare ones after it: their bases in spare[1..], their count in spare[0]. The spares are
+ * live to the tier with the header MID_FREE, as a thread's cache keeps its blocks.
+ */
+function splitSpare(m: HeapMemory, b: number, need: number, extra: number, spare: Int32Array): void {
+  const i32 = m.i32;
+  i32[(b >> 2) + 1] = need;
+  for (let k = 1; k <= extra; k++) {
+    const x = b + k * need;
+    i32[(x >> 2) + 1] = need | (MID_FREE << 24);
+    spare[k] = x;
+  }
+  spare[0] = extra;
+}
+
+/**
+ * Blocks of `need` bytes after `b`, just carved at its region's top, while the region's touched bytes
+ * hold them: their bases in spare[1..], their count (at most `max`) in spare[0]. They are live to the
+ * tier with the header MID_FREE, as a thread's cache keeps its blocks (coalescing-cache.ts).
+ */
+function carveSpare(m: HeapMemory, b: number, need: number, spare: Int32Array, max: number): void {
+  const i32 = m.i32;
+  const first = regionOf(m, b);
+  const head = m.meta(first);
+  const touched = i32[head + P.TOUCHED] << TOUCH_SHIFT;
+  const base = first << PAGE_SHIFT;
+  let top = i32[head + P.CARVED];
+  let n = 0;
+  while (n < max && reach(top + need) <= touched) {
+    i32[((base + top) >> 2) + 1] = need | (MID_FREE << 24);
+    spare[++n] = base + top;
+    top += need;
+  }
+  i32[head + P.CARVED] = top;
+  spare[0] = n;
 }
 
 /** Frees the live block at user pointer `ptr` (checked by the caller, or trusted as the header route trusts). */

@@ -36,7 +36,7 @@ const { ALIGNED_FREE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MI
 const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, pendingWord, STAT, STAT_NAMES } = layout;
 const { cacheOwnerWord, midCarveOne, midPopFree, midPushFree, midRefill, midSpill } = mid;
 const { COALESCING_PREFIX, SIZE_MASK, coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingUsableSize } = coalescing;
-const { CACHE_LISTS, CACHE_MAX_REQUEST, cacheLink, cacheListOf, flushCoalescingCache } = coalescingCache;
+const { CACHE_LISTS, CACHE_MAX_REQUEST, CACHE_SPARE_MAX, cacheLink, cacheListOf, flushCoalescingCache } = coalescingCache;
 const HEADER_FAST = STAT.header_fast;
 const MID_FAST = STAT.mid_free;
 
@@ -80,6 +80,8 @@ export class Heap implements PoolThread {
   protected readonly cacheLists: number;
   protected readonly cacheLimit: number;
   protected readonly cacheCapacity: number;
+  /** Spare blocks a cache miss brings (mallocCacheMiss): their count, then their bases. */
+  private readonly cacheSpare = new Int32Array(CACHE_SPARE_MAX + 1);
   protected readonly capacity: number;
   protected readonly refillCount: number;
   /**
@@ -274,14 +276,7 @@ export class Heap implements PoolThread {
   protected mallocSlow(size: number): number {
     if (size <= this.midMaxRequest && size >>> 0 === size && !this.detached) {
       if (this.coalescing === true) {
-        // Before the tier touches more memory, the blocks this thread's cache holds go back to it and
-        // merge (glibc consolidates its fast bins before it extends its top): cached blocks add nothing
-        // to the peak.
-        let p = coalescingMalloc(this.mem, size, this.cacheLists === 0);
-        if (p === 0 && this.cacheLists !== 0) {
-          flushCoalescingCache(this.mem, this.cacheHeads, this.cacheCounts);
-          p = coalescingMalloc(this.mem, size);
-        }
+        const p = this.cacheLists === 0 ? coalescingMalloc(this.mem, size) : this.mallocCacheMiss(size);
         return p !== 0 ? p : this.outOfMemory(size);
       }
       const cls = this.midClassOf[(size + 512) >> 9];
@@ -302,6 +297,32 @@ export class Heap implements PoolThread {
       return b + 1;
     }
     return this.mallocLarge(size);
+  }
+
+  /**
+   * A coalescing block when this thread's cache has none of its size. Before the tier touches more
+   * memory, the cached blocks go back to it and merge (glibc consolidates its fast bins before it
+   * extends its top), so the cache adds nothing to the peak; a miss brings spare blocks of its size
+   * for the cache, split from the same free block or carved from bytes of a top touched already.
+   */
+  private mallocCacheMiss(size: number): number {
+    const list = cacheListOf(size);
+    const room = list < this.cacheLists ? Math.min(this.cacheCapacity - this.cacheCounts[list], CACHE_SPARE_MAX) : 0;
+    const spare = room > 0 ? this.cacheSpare : null;
+    let p = coalescingMalloc(this.mem, size, false, spare, room);
+    if (p === 0) {
+      flushCoalescingCache(this.mem, this.cacheHeads, this.cacheCounts);
+      p = coalescingMalloc(this.mem, size, true, spare, room);
+    }
+    if (spare !== null) {
+      for (let i = 1; i <= spare[0]; i++) {
+        const b = spare[i];
+        this.i32[cacheLink(b)] = this.cacheHeads[list];
+        this.cacheHeads[list] = b;
+      }
+      this.cacheCounts[list] += spare[0];
+    }
+    return p;
   }
 
   /** Validation of a size no front list serves, then the large tier. */
