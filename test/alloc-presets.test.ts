@@ -68,12 +68,14 @@ function randomMixed(heap: Heap, cycles: number, seed = 1, ws = 400): WorkloadRe
 }
 
 const HEADER_ROUTE: PresetName[] = ["current", "phase7"];
+/** Tiny only below 16 bytes: frees are mostly mid ones, through the coalescing tier (and its cache). */
+const COALESCING_ROUTE: PresetName[] = ["compact"];
 const LOOKUP_ROUTE: PresetName[] = ["phase7-ss-lookup", "phase6-2", "phase6-3-integrated", "phase6-3-fastpath"];
 const PAGE_ROUTE: PresetName[] = ["aligned"];
 
 describe("presets on the same workload", () => {
   it("every preset name is covered by exactly one route group", () => {
-    assert.deepEqual([...HEADER_ROUTE, ...LOOKUP_ROUTE, ...PAGE_ROUTE].sort(), [...PRESET_NAMES].sort());
+    assert.deepEqual([...HEADER_ROUTE, ...LOOKUP_ROUTE, ...PAGE_ROUTE, ...COALESCING_ROUTE].sort(), [...PRESET_NAMES].sort());
   });
 
   for (const preset of PRESET_NAMES) {
@@ -83,7 +85,8 @@ describe("presets on the same workload", () => {
       assert.equal(r.oom, 0);
       assert.equal(r.stats.preset, preset);
       assert.ok(r.tinyFrees > 40_000 && r.midFrees > 500);
-      assert.equal(r.stats.routes.mid, r.midFrees, "mid frees are counted on the mid route");
+      const midRouted = COALESCING_ROUTE.includes(preset) ? r.tinyFrees + r.midFrees : r.midFrees;
+      assert.equal(r.stats.routes.mid, midRouted, "mid frees are counted on the mid route");
     });
   }
 
@@ -101,6 +104,15 @@ describe("presets on the same workload", () => {
       const r = randomMixed(createHeap({ preset, bytes: 64 * MiB, fastStats: true }), 100_000);
       assert.equal(r.stats.routes.header_fast, 0);
       assert.equal(r.stats.routes.ss_hit, r.tinyFrees);
+    });
+  }
+
+  for (const preset of COALESCING_ROUTE) {
+    it(`${preset}: every free of 16 bytes or more takes the mid route (the coalescing tier), none header_fast or ss_hit`, () => {
+      const r = randomMixed(createHeap({ preset, bytes: 64 * MiB, fastStats: true }), 100_000);
+      assert.equal(r.stats.routes.header_fast, 0);
+      assert.equal(r.stats.routes.ss_hit, 0);
+      assert.equal(r.stats.routes.mid, r.tinyFrees + r.midFrees);
     });
   }
 

@@ -7,7 +7,8 @@
  * orphaned slabs). Each worker also detaches and attaches again as a new thread mid-run (its slabs
  * become orphans the others free into) and calls trim() while the others work. Besides the default
  * heap, runs cover the SFC front (phase7), free through the registry (phase7-ss-lookup), small front
- * caches with 1 MiB SuperSlabs (slabs and SuperSlabs come and go all the time) and the debug build.
+ * caches with 1 MiB SuperSlabs (slabs and SuperSlabs come and go all the time), the debug build, and
+ * compact (the coalescing tier from 16 bytes behind its per-thread cache), release and debug.
  * See test/fixtures/threads-stress-worker.ts.
  *
  * Checked: every freer finds the block's pattern intact; workers run heap.check() at 1/4, 1/2, 3/4
@@ -61,10 +62,8 @@ const RUNS: Run[] = [
     options: { frontCapacity: 8, refillCount: 4, superslabBytes: MiB }, // pool churn: slabs and SuperSlabs come and go
   },
   { seed: 6, workers: 2, preset: 'current', build: 'debug', ops: OPS >> 2 },
-  {
-    seed: 8, workers: 3, preset: 'current', build: 'release', ops: OPS, label: 'coalescing tier from 16 bytes, per-thread cache',
-    options: { tinyMaxClass: 0, coalescingCacheBlocks: 4 }, // remote frees land in the freeing thread's cache
-  },
+  { seed: 8, workers: 3, preset: 'compact', build: 'release', ops: OPS }, // remote frees land in the freeing thread's cache
+  { seed: 9, workers: 2, preset: 'compact', build: 'debug', ops: OPS >> 2 },
 ];
 
 interface RunResult {
