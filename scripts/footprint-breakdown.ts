@@ -220,7 +220,7 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
       if (free) coalescing.free += size;
     },
   });
-  coalescing.cached = cachedBytes(m, heap.cacheHeads);
+  coalescing.cached = cachedBytes(heap.cacheCounts);
   const coalescingOther = coalescing.touched - coalescing.uncarved - coalescing.free - coalescing.live - coalescing.rounding - coalescing.cached;
   if (coalescingOther !== 0) throw new Error(`coalescing mid tier: ${coalescingOther} bytes unaccounted`);
   // Tiny: what is neither live nor cached of the used blocks is still counted in `used` (none on one thread).

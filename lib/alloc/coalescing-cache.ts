@@ -5,8 +5,11 @@
  * thread goes to the freeing thread's list (coalescing blocks have no owner). A cached block is live to
  * the tier (its FREE flag clear, so it merges with nothing) and carries the header MID_FREE, so free
  * catches a second free of it by its header as it does a tiny block's. A list holds at most
- * `coalescingCacheBlocks` blocks; past that, free goes to the tier. The heap's fast paths push and pop
- * (heap.ts); this file holds what else touches the lists.
+ * `coalescingCacheBlocks` blocks; past that, free goes to the tier. Before the tier touches more memory
+ * the lists go back to it when they hold more than 1/128 of the heap's touched bytes (CACHE_SHARE_SHIFT,
+ * heap.ts mallocCacheMiss): the cache adds at most that share to a peak, and a growing heap does not
+ * give back and take again its whole cache for every page it touches. The heap's fast paths push and
+ * pop (heap.ts); this file holds what else touches the lists.
  */
 import type { HeapMemory } from "./heap-memory";
 import { coalescingBlockSize, coalescingFree, COALESCING_PREFIX } from "./coalescing";
@@ -17,6 +20,8 @@ import { KIND_COALESCING, P, PAGE_SHIFT } from "./layout";
 export const CACHE_MAX_BLOCK = 1040;
 /** Lists: one per block size, 16 bytes apart, indexed by size / 16. */
 export const CACHE_LISTS = (CACHE_MAX_BLOCK >> 4) + 1;
+/** The cache's largest share of the heap's touched bytes kept when the tier must touch more: 1/128. */
+export const CACHE_SHARE_SHIFT = 7;
 /** Most spare blocks a cache miss brings from a top (heap.ts mallocCacheMiss). */
 export const CACHE_SPARE_MAX = 15;
 /** Largest request whose block the cache keeps. */
@@ -46,12 +51,10 @@ export function flushCoalescingCache(m: HeapMemory, heads: Int32Array, counts: I
   }
 }
 
-/** Bytes of blocks in the cache, for the footprint breakdown. */
-export function cachedBytes(m: HeapMemory, heads: Int32Array): number {
+/** Bytes of blocks in the cache (a list holds blocks of 16 times its index). */
+export function cachedBytes(counts: Int32Array): number {
   let bytes = 0;
-  for (let list = 0; list < CACHE_LISTS; list++) {
-    for (let b = heads[list]; b !== 0; b = m.i32[cacheLink(b)]) bytes += coalescingBlockSize(m, b + COALESCING_PREFIX);
-  }
+  for (let list = 0; list < CACHE_LISTS; list++) bytes += counts[list] * (list << 4);
   return bytes;
 }
 

@@ -33,10 +33,10 @@ import { allocArray, callocArray, freeArray, reallocArray, viewOf, type TypedArr
  * for a constant). With the `=== true` flag tests below: random-mixed 1.05x.
  */
 const { ALIGNED_FREE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
-const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, pendingWord, STAT, STAT_NAMES } = layout;
+const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, pendingWord, STAT, STAT_NAMES, TOUCH_SHIFT } = layout;
 const { cacheOwnerWord, midCarveOne, midPopFree, midPushFree, midRefill, midSpill } = mid;
 const { COALESCING_PREFIX, SIZE_MASK, coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingUsableSize } = coalescing;
-const { CACHE_LISTS, CACHE_MAX_REQUEST, CACHE_SPARE_MAX, cacheLink, cacheListOf, flushCoalescingCache } = coalescingCache;
+const { CACHE_LISTS, CACHE_MAX_REQUEST, CACHE_SHARE_SHIFT, CACHE_SPARE_MAX, cachedBytes, cacheLink, cacheListOf, flushCoalescingCache } = coalescingCache;
 const HEADER_FAST = STAT.header_fast;
 const MID_FAST = STAT.mid_free;
 
@@ -160,6 +160,8 @@ export class Heap implements PoolThread {
         this.u8[b + COALESCING_PREFIX - 1] = MID_LIVE;
         return b + COALESCING_PREFIX;
       }
+      // Not through mallocSlow: V8 would inline all of it here, and malloc would no longer fit its callers.
+      return this.mallocCacheMiss(size);
     }
     return this.mallocSlow(size);
   }
@@ -276,7 +278,8 @@ export class Heap implements PoolThread {
   protected mallocSlow(size: number): number {
     if (size <= this.midMaxRequest && size >>> 0 === size && !this.detached) {
       if (this.coalescing === true) {
-        const p = this.cacheLists === 0 ? coalescingMalloc(this.mem, size) : this.mallocCacheMiss(size);
+        if (this.cacheLists !== 0) return this.mallocCacheMiss(size);
+        const p = coalescingMalloc(this.mem, size);
         return p !== 0 ? p : this.outOfMemory(size);
       }
       const cls = this.midClassOf[(size + 512) >> 9];
@@ -301,17 +304,20 @@ export class Heap implements PoolThread {
 
   /**
    * A coalescing block when this thread's cache has none of its size. Before the tier touches more
-   * memory, the cached blocks go back to it and merge (glibc consolidates its fast bins before it
-   * extends its top), so the cache adds nothing to the peak; a miss brings spare blocks of its size
+   * memory, the cached blocks go back to it and merge when they are more than 1/128 of the heap's
+   * touched bytes (glibc consolidates its fast bins before it extends its top), so the cache adds at
+   * most that to a peak; a miss brings spare blocks of its size
    * for the cache, split from the same free block or carved from bytes of a top touched already.
    */
   private mallocCacheMiss(size: number): number {
+    if (this.detached) return this.mallocSlow(size);
     const list = cacheListOf(size);
     const room = list < this.cacheLists ? Math.min(this.cacheCapacity - this.cacheCounts[list], CACHE_SPARE_MAX) : 0;
     const spare = room > 0 ? this.cacheSpare : null;
     let p = coalescingMalloc(this.mem, size, false, spare, room);
     if (p === 0) {
-      flushCoalescingCache(this.mem, this.cacheHeads, this.cacheCounts);
+      const touched = this.i32[H.TOUCHED_4K] << TOUCH_SHIFT;
+      if (cachedBytes(this.cacheCounts) > touched >> CACHE_SHARE_SHIFT) flushCoalescingCache(this.mem, this.cacheHeads, this.cacheCounts);
       p = coalescingMalloc(this.mem, size, true, spare, room);
     }
     if (spare !== null) {
@@ -322,7 +328,7 @@ export class Heap implements PoolThread {
       }
       this.cacheCounts[list] += spare[0];
     }
-    return p;
+    return p !== 0 ? p : this.outOfMemory(size);
   }
 
   /** Validation of a size no front list serves, then the large tier. */

@@ -36,9 +36,9 @@ export const PRESETS = {
   /**
    * `current` shaped for memory as glibc's malloc is: every request from 16 bytes up to 256 KiB in the
    * coalescing tier (the tiny tier keeps its first class, requests below 16 bytes), behind a per-thread
-   * cache of 32 blocks per size that gives its blocks back before the tier touches more memory
-   * (docs/footprint.md "One coalescing heap"). Smaller peaks on real programs; more work per op than
-   * `current`'s tiny front lists.
+   * cache of 32 blocks per size that gives its blocks back, once they are over 1/128 of the heap,
+   * before the tier touches more memory (docs/footprint.md "One coalescing heap"). Smaller peaks on
+   * real programs; more work per op than `current`'s tiny front lists.
    */
   "compact": {
     tinyClasses: FINE_TINY_CLASSES, tinyMaxClass: 0, midTier: "coalescing", coalescingCacheBlocks: 32, tinyPurgeEmpty: true, midClasses: FINE_MID_CLASSES, midCacheBytes: 0, midReleaseSpans: true, largeReallocInPlace: true, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
