@@ -7,12 +7,14 @@
  *    trims, heapBytes falls back, and a new worker can attach and fill the whole heap again;
  *  - a worker that ends normally without detach(): its caches and its counters are handed back
  *    (the seed lost thread-local counters at exit);
- *  - a terminated worker's cached mid blocks are reclaimable too.
+ *  - a terminated worker's cached mid blocks are reclaimable too, and (preset compact) the blocks its
+ *    coalescing tier's cache held.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import { createHeap, type Heap } from '../lib';
+import { walkCoalescing } from '../lib/alloc/coalescing';
 import type { DeathJob, DeathMessage, DeathTask } from './fixtures/threads-death-worker';
 import { describeMismatch, patternMismatch } from './fixtures/threads-pattern';
 import { fixture, messageOf, runWorker, settle, startWorker, type WorkerOutcome } from './fixtures/threads-spawn';
@@ -186,5 +188,20 @@ describe('worker death on a shared heap', () => {
     );
     for (const p of again) heap.free(p);
     heap.check();
+  });
+
+  it("compact: a terminated worker's coalescing cache goes back to the tier on reclaimThread", async () => {
+    const heap = createHeap({ ...OPTIONS, preset: 'compact' });
+    const j = job(heap, 'mid-cache', 15, { midSize: 500 }); // 500 bytes: blocks its cache keeps
+    const { worker, holding, outcome } = await untilHolding(j);
+    await worker.terminate();
+    await outcome;
+    const recovered = heap.reclaimThread(holding.tid);
+    assert.ok(recovered >= j.midBlocks, `reclaimThread recovered ${recovered} blocks, the worker cached at least ${j.midBlocks}`);
+    heap.check();
+    heap.trim();
+    let blocks = 0;
+    walkCoalescing(heap.mem, { block: () => void blocks++ });
+    assert.equal(blocks, 0, 'nothing is live: every block of the coalescing tier went back');
   });
 });

@@ -4,7 +4,8 @@
  * pops a list, with neither the mid lock nor a search, and a free pushes one. A block freed by another
  * thread goes to the freeing thread's list (coalescing blocks have no owner). A cached block is live to
  * the tier (its FREE flag clear, so it merges with nothing) and carries the header MID_FREE, so free
- * catches a second free of it by its header as it does a tiny block's. A list holds at most
+ * catches a second free of it by its header as it does a tiny block's; its second user word names the
+ * thread whose list holds it, so reclaimThread can give back a dead thread's. A list holds at most
  * `coalescingCacheBlocks` blocks; past that, free goes to the tier. Before the tier touches more memory
  * the lists go back to it when they hold more than 1/128 of the heap's touched bytes (CACHE_SHARE_SHIFT,
  * heap.ts mallocCacheMiss): the cache adds at most that share to a peak, and a growing heap does not
@@ -12,9 +13,10 @@
  * pop (heap.ts); this file holds what else touches the lists.
  */
 import type { HeapMemory } from "./heap-memory";
-import { coalescingBlockSize, coalescingFree, COALESCING_PREFIX } from "./coalescing";
+import { coalescingBlockSize, coalescingFree, COALESCING_PREFIX, walkCoalescing } from "./coalescing";
 import { MID_FREE, MID_LIVE } from "./header";
-import { KIND_COALESCING, P, PAGE_SHIFT } from "./layout";
+import { H, KIND_COALESCING, P, PAGE_SHIFT } from "./layout";
+import { lock, unlock } from "./sync";
 
 /** Largest block the cache keeps (requests up to 1 KiB and a little more; glibc's tcache stops at 1032). */
 export const CACHE_MAX_BLOCK = 1040;
@@ -35,6 +37,11 @@ export function cacheListOf(size: number): number {
 /** A cached block's link to the next: its first user word. */
 export function cacheLink(b: number): number {
   return (b + COALESCING_PREFIX) >> 2;
+}
+
+/** The thread whose list holds a cached block: its second user word (blocks have 12 user bytes at least). */
+export function cacheHolder(b: number): number {
+  return ((b + COALESCING_PREFIX) >> 2) + 1;
 }
 
 /** Gives every cached block back to the tier (thread exit, trim, out of memory). */
@@ -58,8 +65,31 @@ export function cachedBytes(counts: Int32Array): number {
   return bytes;
 }
 
+/**
+ * Gives back to the tier every block a dead thread's lists held (reclaimThread): the blocks the tier
+ * sees as live with the header MID_FREE and that thread named as their holder. Returns how many.
+ */
+export function reclaimCoalescingCache(m: HeapMemory, tid: number): number {
+  const held: number[] = [];
+  lock(m, H.MID_LOCK);
+  try {
+    walkCoalescing(m, {
+      block({ base, free }) {
+        if (!free && m.u8[base + COALESCING_PREFIX - 1] === MID_FREE && m.i32[cacheHolder(base)] === tid) held.push(base);
+      },
+    });
+  } finally {
+    unlock(m, H.MID_LOCK);
+  }
+  for (const b of held) {
+    m.u8[b + COALESCING_PREFIX - 1] = MID_LIVE;
+    coalescingFree(m, b + COALESCING_PREFIX);
+  }
+  return held.length;
+}
+
 /** Why this thread's cache lists are inconsistent, or null: for check(). */
-export function cacheInconsistency(m: HeapMemory, heads: Int32Array, counts: Int32Array): string | null {
+export function cacheInconsistency(m: HeapMemory, heads: Int32Array, counts: Int32Array, tid: number): string | null {
   for (let list = 0; list < CACHE_LISTS; list++) {
     let n = 0;
     for (let b = heads[list]; b !== 0; b = m.i32[cacheLink(b)]) {
@@ -67,6 +97,7 @@ export function cacheInconsistency(m: HeapMemory, heads: Int32Array, counts: Int
       if (m.i32[m.meta(b >>> PAGE_SHIFT) + P.KIND] !== KIND_COALESCING) return `${where} is not in a coalescing region`;
       if (m.u8[b + COALESCING_PREFIX - 1] !== MID_FREE) return `${where} has header 0x${m.u8[b + COALESCING_PREFIX - 1].toString(16)}, not MID_FREE`;
       if (coalescingBlockSize(m, b + COALESCING_PREFIX) >> 4 !== list) return `${where} has ${coalescingBlockSize(m, b + COALESCING_PREFIX)} bytes`;
+      if (m.i32[cacheHolder(b)] !== tid) return `${where} names thread ${m.i32[cacheHolder(b)]} as its holder, not ${tid}`;
       if (++n > counts[list]) return `coalescing cache list ${list} is longer than its count ${counts[list]} (or has a cycle)`;
     }
     if (n !== counts[list]) return `coalescing cache list ${list} holds ${n} blocks, its count says ${counts[list]}`;

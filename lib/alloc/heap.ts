@@ -36,7 +36,7 @@ const { ALIGNED_FREE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MI
 const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, pendingWord, STAT, STAT_NAMES, TOUCH_SHIFT } = layout;
 const { cacheOwnerWord, midCarveOne, midPopFree, midPushFree, midRefill, midSpill } = mid;
 const { COALESCING_PREFIX, SIZE_MASK, coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingUsableSize } = coalescing;
-const { CACHE_LISTS, CACHE_MAX_REQUEST, CACHE_SHARE_SHIFT, CACHE_SPARE_MAX, cachedBytes, cacheLink, cacheListOf, flushCoalescingCache } = coalescingCache;
+const { CACHE_LISTS, CACHE_MAX_REQUEST, CACHE_SHARE_SHIFT, CACHE_SPARE_MAX, cachedBytes, cacheHolder, cacheLink, cacheListOf, flushCoalescingCache } = coalescingCache;
 const HEADER_FAST = STAT.header_fast;
 const MID_FAST = STAT.mid_free;
 
@@ -182,6 +182,7 @@ export class Heap implements PoolThread {
       if (list < this.cacheLists && this.cacheCounts[list] < this.cacheCapacity) {
         this.u8[ptr - 1] = MID_FREE;
         this.i32[ptr >> 2] = this.cacheHeads[list];
+        this.i32[(ptr >> 2) + 1] = this.tid;
         this.cacheHeads[list] = ptr - COALESCING_PREFIX;
         this.cacheCounts[list]++;
         return;
@@ -306,8 +307,8 @@ export class Heap implements PoolThread {
    * A coalescing block when this thread's cache has none of its size. Before the tier touches more
    * memory, the cached blocks go back to it and merge when they are more than 1/128 of the heap's
    * touched bytes (glibc consolidates its fast bins before it extends its top), so the cache adds at
-   * most that to a peak; a miss brings spare blocks of its size
-   * for the cache, split from the same free block or carved from bytes of a top touched already.
+   * most that to a peak; a miss brings spare blocks of its size for the cache, split from the same
+   * free block or carved from bytes of a top touched already.
    */
   private mallocCacheMiss(size: number): number {
     if (this.detached) return this.mallocSlow(size);
@@ -324,6 +325,7 @@ export class Heap implements PoolThread {
       for (let i = 1; i <= spare[0]; i++) {
         const b = spare[i];
         this.i32[cacheLink(b)] = this.cacheHeads[list];
+        this.i32[cacheHolder(b)] = this.tid;
         this.cacheHeads[list] = b;
       }
       this.cacheCounts[list] += spare[0];

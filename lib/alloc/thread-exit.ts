@@ -13,6 +13,7 @@ import { H, KIND_SLAB, MAX_THREADS, P, PAGE_SHIFT, pendingWord, SLOT_ACTIVE, THR
 import { releaseEmptySuperSlabs, releaseSlot } from "./shared-pool";
 import { reclaimMidCache, releaseEmptyMidSpans } from "./mid";
 import { trimCoalescing } from "./coalescing";
+import { reclaimCoalescingCache } from "./coalescing-cache";
 import { adoptOrphans, drainRemoteFrees, drainSlab, forwardToOrphans } from "./remote-free";
 import { abandonSlabs } from "./abandoned";
 import { slabGotBlocksBack } from "./slab-lists";
@@ -76,8 +77,8 @@ export function detachThread(heap: Heap): void {
  * Takes over the heap state of a thread that died without detaching (a terminated worker): the
  * calling thread adopts its slabs (found by a page scan: their list died with the thread), drains
  * their remote frees, and recovers the blocks that sat in the dead thread's front caches (tiny:
- * marked free in their first byte, not live, and on no freelist; mid: marked as held by that
- * thread). Call it once no other thread is still freeing blocks into the dead thread's slabs. Its
+ * marked free in their first byte, not live, and on no freelist; mid and coalescing: marked as held
+ * by that thread). Call it once no other thread is still freeing blocks into the dead thread's slabs. Its
  * counters were in the dead thread's own memory and are lost.
  */
 export function reclaimThread(heap: Heap, tid: number): number {
@@ -101,6 +102,7 @@ export function reclaimThread(heap: Heap, tid: number): number {
     slabGotBlocksBack(heap, page, m.i32[meta + P.CLASS], m.i32[meta + P.USED]);
   }
   recovered += reclaimMidCache(m, tid);
+  recovered += reclaimCoalescingCache(m, tid);
   store(m, H.THREAD_LIVE + tid, THREAD_FREE);
   fetchAdd(m, H.LIVE_THREADS, -1);
   return recovered;
