@@ -89,6 +89,21 @@ function reach(top: number): number {
   return top === 0 ? 0 : top + TAG;
 }
 
+/**
+ * Sets or clears PREV_FREE in the size word of the block at `b`, a live one (or one a thread's cache
+ * holds). Its header byte shares the word and a thread's cache writes it without the mid lock
+ * (coalescing-cache.ts), so on shared heaps the flag changes by an atomic or/and, which leaves that
+ * byte as the other thread stored it; a plain read-modify-write could store back the header it read.
+ */
+function setPrevFree(m: HeapMemory, b: number, on: boolean): void {
+  const w = (b >> 2) + 1;
+  if (m.shared) {
+    if (on) Atomics.or(m.i32, w, PREV_FREE);
+    else Atomics.and(m.i32, w, ~PREV_FREE);
+  } else if (on) m.i32[w] |= PREV_FREE;
+  else m.i32[w] &= ~PREV_FREE;
+}
+
 function insertFree(m: HeapMemory, b: number, size: number): void {
   const i32 = m.i32;
   const idx = listIndex(size);
@@ -155,7 +170,7 @@ function takeFree(m: HeapMemory, b: number, size: number, need: number): void {
     insertFree(m, rest, restSize);
     i32[(b >> 2) + 1] = need;
   } else {
-    i32[((b + size) >> 2) + 1] &= ~PREV_FREE;
+    setPrevFree(m, b + size, false);
     i32[(b >> 2) + 1] = size;
   }
 }
@@ -349,7 +364,7 @@ function freeLocked(m: HeapMemory, b: number): void {
   if (end === base + i32[head + P.CARVED]) return lowerTop(m, first, b - base);
   i32[(b >> 2) + 1] = size | FREE_WORD;
   i32[end >> 2] = size;
-  i32[(end >> 2) + 1] |= PREV_FREE;
+  setPrevFree(m, end, true);
   insertFree(m, b, size);
 }
 
