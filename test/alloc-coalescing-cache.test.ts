@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createHeap, HeapError, type Heap } from "../lib";
+import { createHeap, type Heap } from "../lib";
+import { refusal } from "./fixtures/heap-refusal";
 import { CACHE_MAX_REQUEST } from "../lib/alloc/coalescing-cache";
 
 const MiB = 1024 * 1024;
@@ -17,16 +18,6 @@ const MID_FREE = 0x90;
 /** Every tiny class but the first off: requests from 16 bytes are the coalescing tier's. */
 function cachedHeap(blocks: number): Heap {
   return createHeap({ bytes: 16 * MiB, tinyMaxClass: 0, coalescingCacheBlocks: blocks });
-}
-
-function refusal(fn: () => unknown): HeapError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof HeapError) return e;
-    throw e;
-  }
-  assert.fail("was not refused");
 }
 
 describe("coalescing tier's per-thread cache", () => {
@@ -113,7 +104,7 @@ describe("coalescing tier's per-thread cache", () => {
     heap.check();
   });
 
-  it("check() names a cache list whose count is wrong or whose block is not cached", () => {
+  it("check() names a cache list whose count is wrong, whose block is not cached, or that holds another thread's block", () => {
     const heap = cachedHeap(4);
     const p = heap.malloc(48);
     heap.malloc(48);
@@ -125,6 +116,10 @@ describe("coalescing tier's per-thread cache", () => {
     heap.cacheCounts[list]--;
     heap.u8[p - 1] = MID_LIVE;
     assert.match(refusal(() => heap.check()).message, /coalescing cache list \d+: block at \d+ has header 0xb0, not MID_FREE/);
+    heap.u8[p - 1] = MID_FREE;
+    heap.check();
+    heap.i32[(p >> 2) + 1] = heap.tid + 1; // the word that names the thread whose list holds it
+    assert.match(refusal(() => heap.check()).message, new RegExp(`block at \\d+ names thread ${heap.tid + 1} as its holder, not ${heap.tid}`));
   });
 
   it("trim() gives cached blocks back to the tier: with nothing live its pages go back", () => {

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { COALESCING_MAX_REQUEST, createHeap, HeapError, type Heap } from "../lib";
+import { COALESCING_MAX_REQUEST, createHeap, type Heap } from "../lib";
+import { refusal } from "./fixtures/heap-refusal";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -20,16 +21,6 @@ function fill(heap: Heap, p: number, n: number, seed: number): void {
 function intact(heap: Heap, p: number, n: number, seed: number): boolean {
   for (let i = 0; i < n; i++) if (heap.u8[p + i] !== ((seed + i * 7) & 255)) return false;
   return true;
-}
-
-function refusal(fn: () => unknown): HeapError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof HeapError) return e;
-    throw e;
-  }
-  assert.fail("was not refused");
 }
 
 describe("coalescing mid tier", () => {
