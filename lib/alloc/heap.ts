@@ -178,16 +178,7 @@ export class Heap implements PoolThread {
     }
     if (h === MID_LIVE && (ptr & 15) === COALESCING_PREFIX && this.coalescing === true && this.headerFree === true) {
       this.countFast(MID_FAST);
-      const list = (this.i32[(ptr - 4) >> 2] & SIZE_MASK) >> 4;
-      if (list < this.cacheLists && this.cacheCounts[list] < this.cacheCapacity) {
-        this.u8[ptr - 1] = MID_FREE;
-        this.i32[ptr >> 2] = this.cacheHeads[list];
-        this.i32[(ptr >> 2) + 1] = this.tid;
-        this.cacheHeads[list] = ptr - COALESCING_PREFIX;
-        this.cacheCounts[list]++;
-        return;
-      }
-      coalescingFree(this.mem, ptr);
+      this.freeCoalescing(ptr);
       return;
     }
     // A live mid block starts on a multiple of the largest power of two (512 B .. 2 KiB) dividing every mid class.
@@ -204,6 +195,25 @@ export class Heap implements PoolThread {
    * call away; counting costs about 2% of random-mixed). fast-stats.ts overrides it when asked to count.
    */
   countFast(_stat: number): void {}
+
+  /**
+   * A live coalescing block freed by its header: onto this thread's cache list of its size when it has
+   * room, else to the tier. A method of its own so that free stays small enough for V8 to inline into
+   * its callers (with this inside, free no longer was: random-mixed 16..1024 on current +10%
+   * instructions).
+   */
+  protected freeCoalescing(ptr: number): void {
+    const list = (this.i32[(ptr - 4) >> 2] & SIZE_MASK) >> 4;
+    if (list < this.cacheLists && this.cacheCounts[list] < this.cacheCapacity) {
+      this.u8[ptr - 1] = MID_FREE;
+      this.i32[ptr >> 2] = this.cacheHeads[list];
+      this.i32[(ptr >> 2) + 1] = this.tid;
+      this.cacheHeads[list] = ptr - COALESCING_PREFIX;
+      this.cacheCounts[list]++;
+      return;
+    }
+    coalescingFree(this.mem, ptr);
+  }
 
   /** Every other route of free (see free-route.ts). */
   protected freeSlowPath(ptr: number): void {
