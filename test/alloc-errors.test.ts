@@ -490,31 +490,34 @@ describe("invalid options", () => {
 });
 
 describe("a detached handle", () => {
-  it("refuses every operation with DETACHED", () => {
-    const heap = createHeap({ bytes: 4 * MiB });
-    const t = heap.malloc(16);
-    const m = heap.malloc(3000);
-    heap.detach();
-    assert.equal(heap.isDetached, true);
-    const ops: [string, () => unknown][] = [
-      ["malloc(16)", () => heap.malloc(16)],
-      ["malloc(3000)", () => heap.malloc(3000)],
-      ["malloc(1 MiB)", () => heap.malloc(MiB)],
-      ["calloc(4, 4)", () => heap.calloc(4, 4)],
-      ["realloc(0, 8)", () => heap.realloc(0, 8)],
-      ["free(tiny)", () => heap.free(t)],
-      ["free(mid)", () => heap.free(m)],
-    ];
-    const accepted: string[] = [];
-    for (const [name, op] of ops) {
-      try {
-        op();
-        accepted.push(`${name} was accepted`);
-      } catch (e) {
-        if ((e as HeapError).code !== "DETACHED") accepted.push(`${name}: ${(e as Error).message}`);
-        else assert.match((e as Error).message, /detached/);
+  for (const preset of ["current", "compact"] as const) {
+    it(`refuses every operation with DETACHED (${preset})`, () => {
+      const heap = createHeap({ bytes: 4 * MiB, preset });
+      const t = heap.malloc(16);
+      const m = heap.malloc(3000);
+      heap.detach();
+      assert.equal(heap.isDetached, true);
+      const ops: [string, () => unknown][] = [
+        ["malloc(16)", () => heap.malloc(16)],
+        ["malloc(100)", () => heap.malloc(100)],
+        ["malloc(3000)", () => heap.malloc(3000)],
+        ["malloc(1 MiB)", () => heap.malloc(MiB)],
+        ["calloc(4, 4)", () => heap.calloc(4, 4)],
+        ["realloc(0, 8)", () => heap.realloc(0, 8)],
+        ["free(tiny)", () => heap.free(t)],
+        ["free(mid)", () => heap.free(m)],
+      ];
+      const accepted: string[] = [];
+      for (const [name, op] of ops) {
+        try {
+          op();
+          accepted.push(`${name} was accepted`);
+        } catch (e) {
+          if ((e as HeapError).code !== "DETACHED") accepted.push(`${name}: ${(e as Error).message}`);
+          else assert.match((e as Error).message, /detached/);
+        }
       }
-    }
-    assert.deepEqual(accepted, []);
-  });
+      assert.deepEqual(accepted, []);
+    });
+  }
 });

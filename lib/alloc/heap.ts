@@ -324,7 +324,7 @@ export class Heap implements PoolThread {
    * free block or carved from bytes of a top touched already.
    */
   private mallocCacheMiss(size: number): number {
-    if (this.detached) return this.mallocSlow(size);
+    if (this.detached) return this.mallocLarge(size); // refuses it
     const list = cacheListOf(size);
     const room = list < this.cacheLists ? Math.min(this.cacheCapacity - this.cacheCounts[list], CACHE_SPARE_MAX) : 0;
     const spare = room > 0 ? this.cacheSpare : null;
