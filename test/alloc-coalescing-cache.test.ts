@@ -20,6 +20,15 @@ function cachedHeap(blocks: number): Heap {
   return createHeap({ bytes: 16 * MiB, tinyMaxClass: 0, coalescingCacheBlocks: blocks });
 }
 
+/** A heap with 4 blocks a list whose 48-byte block `p` (a live one after it) was freed into the cache. */
+function oneCachedBlock(): { heap: Heap; p: number } {
+  const heap = cachedHeap(4);
+  const p = heap.malloc(48);
+  heap.malloc(48);
+  heap.free(p);
+  return { heap, p };
+}
+
 describe("coalescing tier's per-thread cache", () => {
   it("a freed block serves the next malloc of its size, last in first out, and a block of another size does not", () => {
     const heap = cachedHeap(64);
@@ -94,10 +103,7 @@ describe("coalescing tier's per-thread cache", () => {
   });
 
   it("refuses a second free of a cached block by its header", () => {
-    const heap = cachedHeap(4);
-    const p = heap.malloc(48);
-    heap.malloc(48);
-    heap.free(p);
+    const { heap, p } = oneCachedBlock();
     const e = refusal(() => heap.free(p));
     assert.equal(e.code, "DOUBLE_FREE");
     assert.match(e.message, /already freed/);
@@ -105,10 +111,7 @@ describe("coalescing tier's per-thread cache", () => {
   });
 
   it("check() names a cache list whose count is wrong, whose block is not cached, or that holds another thread's block", () => {
-    const heap = cachedHeap(4);
-    const p = heap.malloc(48);
-    heap.malloc(48);
-    heap.free(p);
+    const { heap, p } = oneCachedBlock();
     heap.check();
     const list = heap.cacheHeads.findIndex((b) => b !== 0);
     heap.cacheCounts[list]++;

@@ -44,13 +44,18 @@ export function cacheHolder(b: number): number {
   return ((b + COALESCING_PREFIX) >> 2) + 1;
 }
 
+/** Frees a cached block into the tier: live again for a moment, then merged with its free neighbours. */
+function giveBack(m: HeapMemory, b: number): void {
+  m.u8[b + COALESCING_PREFIX - 1] = MID_LIVE;
+  coalescingFree(m, b + COALESCING_PREFIX);
+}
+
 /** Gives every cached block back to the tier (thread exit, trim, out of memory). */
 export function flushCoalescingCache(m: HeapMemory, heads: Int32Array, counts: Int32Array): void {
   for (let list = 0; list < CACHE_LISTS; list++) {
     for (let b = heads[list]; b !== 0; ) {
       const next = m.i32[cacheLink(b)];
-      m.u8[b + COALESCING_PREFIX - 1] = MID_LIVE;
-      coalescingFree(m, b + COALESCING_PREFIX);
+      giveBack(m, b);
       b = next;
     }
     heads[list] = 0;
@@ -81,10 +86,7 @@ export function reclaimCoalescingCache(m: HeapMemory, tid: number): number {
   } finally {
     unlock(m, H.MID_LOCK);
   }
-  for (const b of held) {
-    m.u8[b + COALESCING_PREFIX - 1] = MID_LIVE;
-    coalescingFree(m, b + COALESCING_PREFIX);
-  }
+  for (const b of held) giveBack(m, b);
   return held.length;
 }
 
@@ -95,9 +97,12 @@ export function cacheInconsistency(m: HeapMemory, heads: Int32Array, counts: Int
     for (let b = heads[list]; b !== 0; b = m.i32[cacheLink(b)]) {
       const where = `coalescing cache list ${list}: block at ${b}`;
       if (m.i32[m.meta(b >>> PAGE_SHIFT) + P.KIND] !== KIND_COALESCING) return `${where} is not in a coalescing region`;
-      if (m.u8[b + COALESCING_PREFIX - 1] !== MID_FREE) return `${where} has header 0x${m.u8[b + COALESCING_PREFIX - 1].toString(16)}, not MID_FREE`;
-      if (coalescingBlockSize(m, b + COALESCING_PREFIX) >> 4 !== list) return `${where} has ${coalescingBlockSize(m, b + COALESCING_PREFIX)} bytes`;
-      if (m.i32[cacheHolder(b)] !== tid) return `${where} names thread ${m.i32[cacheHolder(b)]} as its holder, not ${tid}`;
+      const header = m.u8[b + COALESCING_PREFIX - 1];
+      if (header !== MID_FREE) return `${where} has header 0x${header.toString(16)}, not MID_FREE`;
+      const size = coalescingBlockSize(m, b + COALESCING_PREFIX);
+      if (size >> 4 !== list) return `${where} has ${size} bytes`;
+      const holder = m.i32[cacheHolder(b)];
+      if (holder !== tid) return `${where} names thread ${holder} as its holder, not ${tid}`;
       if (++n > counts[list]) return `coalescing cache list ${list} is longer than its count ${counts[list]} (or has a cycle)`;
     }
     if (n !== counts[list]) return `coalescing cache list ${list} holds ${n} blocks, its count says ${counts[list]}`;
