@@ -27,6 +27,12 @@ export interface TuningOptions {
    * glibc's tcache), for blocks up to about 1 KiB; 0: none, every malloc and free goes to the tier.
    */
   coalescingCacheBlocks: number;
+  /**
+   * Bytes of blocks a tiny class takes from the coalescing mid tier, per thread, before its first slab:
+   * a class a thread uses less than that pins no slab page (0: a slab at the class's first malloc).
+   * Nothing with the classes mid tier, whose smallest block is 2 KiB, or the seed's SFC and layered paths.
+   */
+  tinySlabAfterBytes: number;
   /** Bytes of blocks a thread's list of one mid class may hold before half goes back to the class (at least 2 blocks; 0: no list). */
   midCacheBytes: number;
   /**
@@ -108,7 +114,7 @@ const MiB = 1 << 20;
  * Options added after results were stored with their config hashes, and their defaults (the seed's
  * behaviour): at these values they leave a configuration's hash as it was.
  */
-const LATE_DEFAULTS = { tinyPurgeEmpty: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, midReleaseSpans: false, largeReallocInPlace: false };
+const LATE_DEFAULTS = { tinyPurgeEmpty: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false };
 type LateOption = keyof typeof LATE_DEFAULTS;
 
 /** Defaults below any preset. */
@@ -147,6 +153,7 @@ const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
   HAKMEM_MID_CLASSES: { key: "midClasses", kind: "classes" },
   HAKMEM_MID_CACHE_BYTES: { key: "midCacheBytes", kind: "int" },
   HAKMEM_COALESCING_CACHE_BLOCKS: { key: "coalescingCacheBlocks", kind: "int" },
+  HAKMEM_TINY_SLAB_AFTER_BYTES: { key: "tinySlabAfterBytes", kind: "int" },
   HAKMEM_MID_RELEASE_SPANS: { key: "midReleaseSpans", kind: "bool" },
   HAKMEM_LARGE_REALLOC_IN_PLACE: { key: "largeReallocInPlace", kind: "bool" },
   HAKMEM_TINY_FRONT_CACHE: { key: "frontCache", kind: "bool" },
@@ -248,6 +255,7 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (c.midTier === "coalescing" && c.align !== 1) throw bad("midTier", c.midTier, `align ${c.align}: the coalescing mid tier's blocks carry the header byte (align 1 only)`);
   if (!isCount(c.midCacheBytes, 0, 1 << 24)) throw bad("midCacheBytes", c.midCacheBytes, "an integer 0..16777216");
   if (!isCount(c.coalescingCacheBlocks, 0, 1 << 16)) throw bad("coalescingCacheBlocks", c.coalescingCacheBlocks, "an integer 0..65536");
+  if (!isCount(c.tinySlabAfterBytes, 0, 1 << 20)) throw bad("tinySlabAfterBytes", c.tinySlabAfterBytes, "an integer 0..1048576");
   if (typeof c.midReleaseSpans !== "boolean") throw bad("midReleaseSpans", c.midReleaseSpans, "true or false");
   if (typeof c.largeReallocInPlace !== "boolean") throw bad("largeReallocInPlace", c.largeReallocInPlace, "true or false");
   if (!isCount(c.frontCapacity, 1, 1 << 16)) throw bad("frontCapacity", c.frontCapacity, "an integer 1..65536");

@@ -9,6 +9,7 @@ import { HeapMemory } from "./heap-memory";
 import { LayeredFastPathHeap } from "./layered-fast-path-heap";
 import { H, HEAP_MAGIC, LAYOUT_VERSION } from "./layout";
 import { initArena } from "./page-arena";
+import { initBeforeSlab } from "./tiny-refill";
 import { SfcHeap } from "./sfc-heap";
 import { AlignedHeap } from "./aligned-heap";
 import { formatStats } from "./stats";
@@ -34,6 +35,7 @@ export function createHeap(options: HeapOptions = {}): Heap {
   mem.i32[H.PAGES] = pages;
   mem.i32[H.HEAP_ID] = (Math.random() * 2 ** 32) | 0;
   initArena(mem);
+  initBeforeSlab(mem);
   const heap = instantiate(mem, options.log ?? stderrLog);
   if (config.statsAtExit && typeof process !== "undefined")
     process.once("exit", () => { if (!heap.isDetached) heap.logLine(formatStats(heap.stats())); });

@@ -15,7 +15,7 @@ import * as coalescing from "./coalescing";
 import * as coalescingCache from "./coalescing-cache";
 import type { PoolThread } from "./shared-pool";
 import { classTable, MAX_CLASSES } from "./size-classes";
-import { refill, spill } from "./tiny-refill";
+import { refill, spill, takeBeforeSlab } from "./tiny-refill";
 import { freeSlow, usableSize } from "./free-route";
 import { collectStats, type HeapStats } from "./stats";
 import { checkHeap } from "./check";
@@ -244,7 +244,9 @@ export class Heap implements PoolThread {
     return this.mem.shared && Atomics.load(this.i32, pendingWord(this.tid)) !== 0;
   }
 
+  /** A tiny malloc whose front list is empty: the coalescing tier while the class has no slab yet, else a refill. */
   protected refillAndPop(cls: number, size: number): number {
+    if (takeBeforeSlab(this.mem, cls)) return this.mallocSlow(size);
     if (refill(this, cls, this.refillCount) === 0) return this.outOfMemory(size);
     const b = this.heads[cls];
     this.heads[cls] = this.i32[linkWord(b)];

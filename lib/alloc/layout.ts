@@ -13,7 +13,7 @@ export const TOUCH_SHIFT = 12; // 4 KiB: how touched memory is counted, like RSS
 export const LIVE_GRANULE_SHIFT = 3;
 export const LIVE_WORD_SHIFT = LIVE_GRANULE_SHIFT + 5;
 export const HEAP_MAGIC = 0x48414b4d; // "HAKM"
-export const LAYOUT_VERSION = 5;
+export const LAYOUT_VERSION = 6;
 export const MAX_THREADS = 256;
 /** Int32 words per 64-byte cache line. */
 export const LINE_WORDS = 16;
@@ -65,7 +65,12 @@ export const H = {
   COALESCING_LISTS: 9 * LINE_WORDS + MAX_THREADS + MAX_THREADS * LINE_WORDS,
   /** The coalescing mid tier: per list, its first free block (0 = none). */
   COALESCING_HEADS: 9 * LINE_WORDS + MAX_THREADS + MAX_THREADS * LINE_WORDS + 2 * LINE_WORDS,
-  WORDS: 9 * LINE_WORDS + MAX_THREADS + MAX_THREADS * LINE_WORDS + 2 * LINE_WORDS + COALESCING_LIST_COUNT,
+  /**
+   * Per tiny class: mallocs the coalescing mid tier still serves before the class's first slab
+   * (tinySlabAfterBytes; tiny-refill.ts). Only decreases, by an atomic subtract on shared heaps.
+   */
+  TINY_BEFORE_SLAB: 9 * LINE_WORDS + MAX_THREADS + MAX_THREADS * LINE_WORDS + 2 * LINE_WORDS + COALESCING_LIST_COUNT,
+  WORDS: 9 * LINE_WORDS + MAX_THREADS + MAX_THREADS * LINE_WORDS + 2 * LINE_WORDS + COALESCING_LIST_COUNT + LINE_WORDS,
 } as const;
 
 

@@ -2,15 +2,39 @@
  * The tiny tier's slow path between a thread's front list and its slabs. Refill moves a batch into
  * the front list: remote frees first, then the slab freelist, then fresh blocks carved off the slab.
  * Spill moves half a full front list back to the slabs, giving empty slabs back to the shared pool.
+ * Before a class's first slab, the coalescing mid tier may serve it (tinySlabAfterBytes): a class a
+ * program uses little then pins no slab page.
  */
 import type { Heap } from "./heap";
+import type { HeapMemory } from "./heap-memory";
 import { linkWord, TINY_FREE } from "./header";
-import { FLAG_IN_PARTIAL, P, PAGE_SHIFT, STAT } from "./layout";
+import { FLAG_IN_PARTIAL, H, P, PAGE_SHIFT, STAT } from "./layout";
 import { acquireSlot, releaseSlot } from "./shared-pool";
 import { isPartialOf, slabGotBlocksBack } from "./slab-lists";
 import { carve, formatSlab } from "./superslab";
 import { adoptOrphans, drainRemoteFrees } from "./remote-free";
 import { adoptAbandoned } from "./abandoned";
+
+/**
+ * Per tiny class, the mallocs the coalescing tier serves before the class takes its first slab: those
+ * of tinySlabAfterBytes bytes, counted for the whole heap (a thread that attaches later does not pay
+ * them again). None with the classes mid tier.
+ */
+export function initBeforeSlab(m: HeapMemory): void {
+  const c = m.config;
+  for (let cls = 0; cls <= c.tinyMaxClass; cls++) {
+    m.i32[H.TINY_BEFORE_SLAB + cls] = m.coalescing ? Math.ceil(c.tinySlabAfterBytes / c.tinyClasses[cls]) : 0;
+  }
+}
+
+/** Whether a malloc of `cls` goes to the coalescing tier, the class having no slab yet: takes one from its count. */
+export function takeBeforeSlab(m: HeapMemory, cls: number): boolean {
+  const at = H.TINY_BEFORE_SLAB + cls;
+  if (m.i32[at] <= 0) return false;
+  if (m.shared) return Atomics.sub(m.i32, at, 1) > 0;
+  m.i32[at]--;
+  return true;
+}
 
 /**
  * Pushes up to `want` blocks of class `cls` onto the list (`heap.heads[cls]`, counted in
