@@ -81,7 +81,9 @@ describe("tinySlabAfterBytes", () => {
   });
 
   it("reads HAKMEM_TINY_SLAB_AFTER_BYTES and refuses a value out of range, naming the variable", () => {
-    assert.equal(resolveConfig({}, {}).tinySlabAfterBytes, 0);
+    assert.equal(resolveConfig({}, {}).tinySlabAfterBytes, 16384, "current's");
+    assert.equal(resolveConfig({ preset: "compact" }, {}).tinySlabAfterBytes, 0);
+    assert.equal(resolveConfig({ preset: "phase7" }, {}).tinySlabAfterBytes, 0);
     assert.equal(resolveConfig({}, { HAKMEM_TINY_SLAB_AFTER_BYTES: "8192" }).tinySlabAfterBytes, 8192);
     assert.throws(() => resolveConfig({}, { HAKMEM_TINY_SLAB_AFTER_BYTES: "-1" }), { code: "INVALID_OPTION", message: /HAKMEM_TINY_SLAB_AFTER_BYTES.*-1/ });
     assert.throws(() => resolveConfig({ tinySlabAfterBytes: 2 * MiB }), { code: "INVALID_OPTION", message: /tinySlabAfterBytes/ });
