@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createHeap, HeapError, PRESET_NAMES, type BuildMode, type Heap, type HeapErrorCode, type HeapOptions } from "../lib";
 import { linkWord } from "../lib/alloc/header";
-import { SLABS_AT_ONCE } from "./fixtures/slabs-at-once";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -392,7 +391,7 @@ describe("debug free-route trace", () => {
   it("logs [FREE_ROUTE] header_fast (with the class) for header presets, ss_hit for lookup presets, and mid/large", () => {
     for (const [preset, tinyRoute] of [["current", /^\[FREE_ROUTE\] header_fast class=\d+ ptr=0x[0-9a-f]+$/], ["phase7-ss-lookup", /^\[FREE_ROUTE\] ss_hit ptr=0x[0-9a-f]+$/]] as const) {
       const lines: string[] = [];
-      const heap = createHeap({ preset, build: "debug", freeRouteTrace: true, bytes: 4 * MiB, ...SLABS_AT_ONCE, log: (l) => lines.push(l) });
+      const heap = createHeap({ preset, build: "debug", freeRouteTrace: true, bytes: 4 * MiB, log: (l) => lines.push(l) });
       const t = heap.malloc(100);
       const m = heap.malloc(3000);
       const l = heap.malloc(300_000);
@@ -425,8 +424,8 @@ describe("debug free-route trace", () => {
     let debugHeap: Heap;
     let releaseHeap: Heap;
     try {
-      debugHeap = createHeap({ build: "debug", bytes: 4 * MiB, ...SLABS_AT_ONCE, log: (l) => lines.push(`debug ${l}`) });
-      releaseHeap = createHeap({ build: "release", bytes: 4 * MiB, ...SLABS_AT_ONCE, log: (l) => lines.push(`release ${l}`) });
+      debugHeap = createHeap({ build: "debug", bytes: 4 * MiB, log: (l) => lines.push(`debug ${l}`) });
+      releaseHeap = createHeap({ build: "release", bytes: 4 * MiB, log: (l) => lines.push(`release ${l}`) });
     } finally {
       if (saved === undefined) delete process.env.HAKMEM_FREE_ROUTE_TRACE;
       else process.env.HAKMEM_FREE_ROUTE_TRACE = saved;
@@ -439,7 +438,7 @@ describe("debug free-route trace", () => {
 
   it("debug poolTrace logs the shared-pool stages by their seed names", () => {
     const lines: string[] = [];
-    const heap = createHeap({ build: "debug", poolTrace: true, bytes: 4 * MiB, ...SLABS_AT_ONCE, log: (l) => lines.push(l) });
+    const heap = createHeap({ build: "debug", poolTrace: true, bytes: 4 * MiB, log: (l) => lines.push(l) });
     heap.free(heap.malloc(10));
     assert.ok(lines.some((l) => l.startsWith("[SP_ACQUIRE_STAGE3]")), lines.join("\n"));
   });

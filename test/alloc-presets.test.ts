@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createHeap, HeapError, PRESET_NAMES, resolveConfig, type Heap, type HeapOptions, type HeapStats, type PresetName } from "../lib";
-import { SLABS_AT_ONCE } from "./fixtures/slabs-at-once";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -86,18 +85,14 @@ describe("presets on the same workload", () => {
       assert.equal(r.oom, 0);
       assert.equal(r.stats.preset, preset);
       assert.ok(r.tinyFrees > 40_000 && r.midFrees > 500);
-      // Tiny sizes served by the coalescing tier: every one on compact, a class's first blocks on current.
-      const tinyOnMid = COALESCING_ROUTE.includes(preset) ? r.tinyFrees : r.tinyFrees - (r.stats.routes.header_fast ?? 0) - r.stats.routes.ss_hit - (r.stats.routes.page_fast ?? 0);
-      const { tinySlabAfterBytes, tinyClasses } = heap.config;
-      const beforeSlabMost = tinySlabAfterBytes === 0 ? 0 : tinyClasses.reduce((n, size) => n + Math.ceil(tinySlabAfterBytes / size), 0);
-      if (!COALESCING_ROUTE.includes(preset)) assert.ok(tinyOnMid >= 0 && tinyOnMid <= beforeSlabMost, `${tinyOnMid} tiny-sized frees of coalescing blocks, at most ${beforeSlabMost}`);
-      assert.equal(r.stats.routes.mid, r.midFrees + tinyOnMid, "mid frees are counted on the mid route");
+      const midRouted = COALESCING_ROUTE.includes(preset) ? r.tinyFrees + r.midFrees : r.midFrees;
+      assert.equal(r.stats.routes.mid, midRouted, "mid frees are counted on the mid route");
     });
   }
 
   for (const preset of HEADER_ROUTE) {
     it(`${preset}: ~100% of tiny frees take header_fast, none ss_hit`, () => {
-      const r = randomMixed(createHeap({ preset, bytes: 64 * MiB, fastStats: true, ...SLABS_AT_ONCE }), 100_000);
+      const r = randomMixed(createHeap({ preset, bytes: 64 * MiB, fastStats: true }), 100_000);
       assert.equal(r.stats.routes.ss_hit, 0);
       assert.equal(r.stats.routes.header_fast, r.tinyFrees);
       assert.ok(r.stats.routes.header_fast! / (r.stats.routes.header_fast! + r.stats.routes.ss_hit) >= 0.99);
@@ -211,7 +206,7 @@ describe("environment overrides", () => {
 
   it("HAKMEM_FREE_ROUTE=lookup through createHeap while process.env has it, restored afterwards", () => {
     const before = process.env.HAKMEM_FREE_ROUTE;
-    const heap = withEnv({ HAKMEM_FREE_ROUTE: "lookup" }, () => createHeap({ bytes: 4 * MiB, fastStats: true, ...SLABS_AT_ONCE }));
+    const heap = withEnv({ HAKMEM_FREE_ROUTE: "lookup" }, () => createHeap({ bytes: 4 * MiB, fastStats: true }));
     assert.equal(process.env.HAKMEM_FREE_ROUTE, before, "process.env restored");
     assert.equal(heap.config.freeRoute, "lookup");
     const ptrs = Array.from({ length: 100 }, (_, i) => heap.malloc(i));
@@ -249,7 +244,7 @@ describe("environment overrides", () => {
     assert.equal(c.sfcEnable, false);
     // An option given as undefined does not hide the variable.
     assert.equal(resolveConfig({ freeRoute: undefined } as HeapOptions, env).freeRoute, "lookup");
-    const heap = withEnv({ HAKMEM_FREE_ROUTE: "lookup" }, () => createHeap({ bytes: 4 * MiB, freeRoute: "header", fastStats: true, ...SLABS_AT_ONCE }));
+    const heap = withEnv({ HAKMEM_FREE_ROUTE: "lookup" }, () => createHeap({ bytes: 4 * MiB, freeRoute: "header", fastStats: true }));
     heap.free(heap.malloc(10));
     assert.equal(heap.stats().routes.header_fast, 1);
   });

@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { COALESCING_MAX_REQUEST, createHeap, FINE_MID_CLASSES, FINE_TINY_CLASSES, MID_CLASSES, SEED_TINY_CLASSES, type Heap, type HeapOptions } from "../lib";
-import { SLABS_AT_ONCE } from "./fixtures/slabs-at-once";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -46,8 +45,8 @@ const expectedClass = (classes: readonly number[], size: number) => classes.find
 
 const TABLES: { name: string; options: HeapOptions; classes: readonly number[] }[] = [
   { name: "seed classes (phase7)", options: { preset: "phase7" }, classes: SEED_TINY_CLASSES },
-  { name: "fine classes (current)", options: { preset: "current", ...SLABS_AT_ONCE }, classes: FINE_TINY_CLASSES },
-  { name: "custom tinyClasses [16, 48, 80, 256]", options: { preset: "current", tinyClasses: [16, 48, 80, 256], ...SLABS_AT_ONCE }, classes: [16, 48, 80, 256] },
+  { name: "fine classes (current)", options: { preset: "current" }, classes: FINE_TINY_CLASSES },
+  { name: "custom tinyClasses [16, 48, 80, 256]", options: { preset: "current", tinyClasses: [16, 48, 80, 256] }, classes: [16, 48, 80, 256] },
 ];
 
 describe("tiny tier", () => {
@@ -303,7 +302,7 @@ describe("page arena exhaustion", () => {
 
   for (const { tier, size } of TIERS) {
     it(`${tier}: malloc(${size}) until it returns 0, free everything, check(), and the same number fits again`, () => {
-      const heap = createHeap({ bytes: 4 * MiB, ...SLABS_AT_ONCE });
+      const heap = createHeap({ bytes: 4 * MiB });
       const first = fillUp(heap, size);
       assert.ok(first.length > 0);
       assert.ok(heap.stats().counters.oom > 0, "the failed malloc is counted as oom");
@@ -438,7 +437,7 @@ describe("realloc", () => {
   });
 
   it("realloc(0, n) is malloc(n)", () => {
-    const heap = createHeap({ bytes: 16 * MiB, ...SLABS_AT_ONCE });
+    const heap = createHeap({ bytes: 16 * MiB });
     for (const [n, magic] of [[0, TINY_LIVE], [50, TINY_LIVE], [5000, MID_LIVE], [100_000, MID_LIVE], [300_000, LARGE_LIVE]]) {
       const p = heap.realloc(0, n);
       assert.notEqual(p, 0);
@@ -508,7 +507,7 @@ describe("stats", () => {
   });
 
   it("counts SuperSlabs: none at first, one for the first tiny block, more as slabs fill, back after frees", () => {
-    const heap = createHeap({ bytes: 16 * MiB, ...SLABS_AT_ONCE });
+    const heap = createHeap({ bytes: 16 * MiB });
     assert.equal(heap.stats().superslabs, 0);
     heap.free(heap.malloc(3000)); // mid and large need no SuperSlab
     heap.free(heap.malloc(100_000));
@@ -533,7 +532,7 @@ describe("stats", () => {
 
   it("route counters count each free once, by tier and route", () => {
     for (const [preset, tinyRoute] of [["current", "header_fast"], ["phase7-ss-lookup", "ss_hit"], ["aligned", "page_fast"]] as const) {
-      const heap = createHeap({ preset, bytes: 16 * MiB, fastStats: true, ...(preset === "current" ? SLABS_AT_ONCE : {}) });
+      const heap = createHeap({ preset, bytes: 16 * MiB, fastStats: true });
       const tiny = Array.from({ length: 300 }, (_, i) => heap.malloc(i % 1000));
       const mid = Array.from({ length: 30 }, (_, i) => heap.malloc(2000 + i * 1500));
       const large = Array.from({ length: 5 }, (_, i) => heap.malloc(300_000 + i * 100_000));
@@ -547,7 +546,7 @@ describe("stats", () => {
 
   it("counts the fast routes only when asked (fastStats) or in the debug build", () => {
     const run = (options: HeapOptions) => {
-      const heap = createHeap({ bytes: 16 * MiB, ...SLABS_AT_ONCE, ...options });
+      const heap = createHeap({ bytes: 16 * MiB, ...options });
       const ptrs = [...Array.from({ length: 50 }, (_, i) => heap.malloc(i * 10)), heap.malloc(3000), heap.malloc(300_000)];
       for (const p of ptrs) heap.free(p);
       return heap.stats().routes;
@@ -563,7 +562,7 @@ describe("stats", () => {
 
 describe("occupancy (the heap map)", () => {
   it("lists every slab of every live SuperSlab with its class and fill", () => {
-    const heap = createHeap({ bytes: 16 * 1024 * 1024, ...SLABS_AT_ONCE });
+    const heap = createHeap({ bytes: 16 * 1024 * 1024 });
     const ptrs = Array.from({ length: 100 }, () => heap.malloc(100));
     const cells = heap.occupancy();
     assert.equal(cells.length, heap.stats().superslabs * 32);

@@ -12,7 +12,6 @@ import { createHeap, HeapError, PRESET_NAMES, type HeapOptions, type TypedArray,
 import { Xorshift32 } from '../lib/bench/workloads/rng';
 import { fixture, messageOf, runWorker, type WorkerOutcome } from './fixtures/threads-spawn';
 import type { ViewsWorkerJob, ViewsWorkerMessage } from './fixtures/threads-views-worker';
-import { SLABS_AT_ONCE } from './fixtures/slabs-at-once';
 
 const MiB = 1 << 20;
 const TYPES: TypedArrayConstructor[] = [
@@ -143,7 +142,7 @@ for (const options of HEAPS) {
 }
 
 describe('typed views: bad input', () => {
-  const heap = createHeap({ bytes: 4 * MiB, ...SLABS_AT_ONCE });
+  const heap = createHeap({ bytes: 4 * MiB });
   it('allocArray with something that is not a typed-array constructor: INVALID_TYPE naming it', () => {
     for (const [bad, name] of [[Map, 'Map'], [Array, 'Array'], [DataView, 'DataView'], [ArrayBuffer, 'ArrayBuffer'], ['Float64Array', '"Float64Array"'], [null, 'null']] as const) {
       throwsHeapError(() => heap.allocArray(bad as never, 4), 'INVALID_TYPE', new RegExp(`allocArray\\(${name}, 4\\): ${name} is not a typed-array constructor`));
@@ -183,7 +182,7 @@ describe('typed views: bad input', () => {
 });
 
 describe('typed views across workers', () => {
-  for (const options of [{ preset: 'current', ...SLABS_AT_ONCE }, { preset: 'aligned' }] as const) {
+  for (const options of [{ preset: 'current' }, { preset: 'aligned' }] as const) {
     it(`${options.preset}: a Float64Array allocated by one worker is freed by another with freeArray (a remote free)`, async () => {
       const heap = createHeap({ bytes: 16 * MiB, shared: true, ...options });
       const handle = heap.handle();

@@ -99,8 +99,7 @@ describe('threaded replay', () => {
   test('a free on thread 1 of a block thread 0 allocates only after 200,000 ops of its own waits for it', async () => {
     const ops: Op[] = [];
     for (let i = 0; i < 100_000; i++) ops.push([0, OP_MALLOC, 100, 64], [0, OP_FREE, 100, 0]);
-    // Blocks of the size thread 0 warmed up: slab blocks (a class's first ones come from the coalescing tier, no owner).
-    ops.push([0, OP_MALLOC, 5, 64], [1, OP_FREE, 5, 0], [1, OP_MALLOC, 6, 64], [0, OP_FREE, 6, 0]);
+    ops.push([0, OP_MALLOC, 5, 48], [1, OP_FREE, 5, 0], [1, OP_MALLOC, 6, 16], [0, OP_FREE, 6, 0]);
     const trace = traceOf(ops);
     const facts = replayFacts(trace);
     const plan = planThreadedReplay(trace, facts);

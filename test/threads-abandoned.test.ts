@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { attachHeap, createHeap, type HeapStats } from '../lib';
 import { FLAG_ABANDONED, H, P, PAGE_SHIFT } from '../lib/alloc/layout';
-import { SLABS_AT_ONCE } from './fixtures/slabs-at-once';
 
 const MiB = 1 << 20;
 const pageOf = (p: number) => (p - 1) >>> PAGE_SHIFT;
@@ -17,7 +16,7 @@ const slabsTaken = (s: HeapStats) =>
 
 describe('abandoned slabs', () => {
   it('the next thread carries on in a detached thread\'s partly used slab instead of taking a new one', () => {
-    const heap = createHeap({ shared: true, bytes: 16 * MiB, ...SLABS_AT_ONCE });
+    const heap = createHeap({ shared: true, bytes: 16 * MiB });
     const first = attachHeap(heap.handle());
     const kept = Array.from({ length: 10 }, () => first.malloc(100));
     const page = pageOf(kept[0]);
@@ -47,7 +46,7 @@ describe('abandoned slabs', () => {
   });
 
   it('a full slab is not listed: it has nothing to give', () => {
-    const heap = createHeap({ shared: true, bytes: 16 * MiB, ...SLABS_AT_ONCE });
+    const heap = createHeap({ shared: true, bytes: 16 * MiB });
     const t = attachHeap(heap.handle());
     const page = pageOf(t.malloc(1000));
     // Fill the slab: every block carved and handed out (the rest of the refill batch sits in t's cache).
@@ -68,7 +67,7 @@ describe('abandoned slabs', () => {
   });
 
   it('a slab adopted through the orphans\' pending stack leaves its abandoned list', () => {
-    const heap = createHeap({ shared: true, bytes: 16 * MiB, ...SLABS_AT_ONCE });
+    const heap = createHeap({ shared: true, bytes: 16 * MiB });
     const first = attachHeap(heap.handle());
     const a = first.malloc(100);
     const b = first.malloc(100);
@@ -91,7 +90,7 @@ describe('abandoned slabs', () => {
   });
 
   it('check() refuses an abandoned list that disagrees with the slabs', () => {
-    const heap = createHeap({ shared: true, bytes: 16 * MiB, ...SLABS_AT_ONCE });
+    const heap = createHeap({ shared: true, bytes: 16 * MiB });
     const first = attachHeap(heap.handle());
     const p = first.malloc(100);
     const page = pageOf(p);

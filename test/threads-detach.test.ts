@@ -19,7 +19,6 @@ import { pushPending } from '../lib/alloc/remote-free';
 import { CTL } from './fixtures/threads-stress-shared';
 import { fixture, runWorker } from './fixtures/threads-spawn';
 import type { DetachJob, DetachMessage } from './fixtures/threads-detach-worker';
-import { SLABS_AT_ONCE } from './fixtures/slabs-at-once';
 
 const MiB = 1 << 20;
 
@@ -62,7 +61,7 @@ function accountSlabs(heap: Heap, live: number[]): string[] {
 
 describe('detach and remote free agree: no block is lost on detach', () => {
   it('a remote free that read its owner before the owner detached reaches the orphans (deterministic interleaving)', () => {
-    const heap = createHeap({ shared: true, bytes: 16 * MiB, fastStats: true, ...SLABS_AT_ONCE });
+    const heap = createHeap({ shared: true, bytes: 16 * MiB, fastStats: true });
     const owner = attachHeap(heap.handle());
     const p = owner.malloc(100);
     const q = owner.malloc(100);

@@ -14,7 +14,6 @@ import { describe, it } from 'node:test';
 import { createHeap, type Heap, type HeapOptions, type HeapStats } from '../lib';
 import { fixture, messageOf, runWorker } from './fixtures/threads-spawn';
 import type { PoolWorkerJob, PoolWorkerMessage } from './fixtures/threads-pool-worker';
-import { SLABS_AT_ONCE } from './fixtures/slabs-at-once';
 
 const MiB = 1 << 20;
 const SLAB_SHIFT = 16; // 64 KiB slabs
@@ -47,7 +46,7 @@ const superSlabOf = (p: number) => (p - 1) >>> SS_SHIFT;
 function scenarioHeap(extra: HeapOptions = {}): { heap: Heap; lines: string[] } {
   const lines: string[] = [];
   const heap = createHeap({
-    bytes: 16 * MiB, superslabBytes: MiB, frontCache: false, build: 'debug', poolTrace: true, ...SLABS_AT_ONCE,
+    bytes: 16 * MiB, superslabBytes: MiB, frontCache: false, build: 'debug', poolTrace: true,
     log: (line) => lines.push(line), ...extra,
   });
   return { heap, lines };

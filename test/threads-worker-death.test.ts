@@ -18,12 +18,10 @@ import { walkCoalescing } from '../lib/alloc/coalescing';
 import type { DeathJob, DeathMessage, DeathTask } from './fixtures/threads-death-worker';
 import { describeMismatch, patternMismatch } from './fixtures/threads-pattern';
 import { fixture, messageOf, runWorker, settle, startWorker, type WorkerOutcome } from './fixtures/threads-spawn';
-import { SLABS_AT_ONCE } from './fixtures/slabs-at-once';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-/** The tiny tier's slabs from a class's first block: a fresh heap and a reused one then hold as many blocks. */
-const OPTIONS = { shared: true, bytes: 32 * MiB, fastStats: true, ...SLABS_AT_ONCE } as const;
+const OPTIONS = { shared: true, bytes: 32 * MiB, fastStats: true } as const;
 const SUPERSLAB_BYTES = 2 * MiB; // the default
 /** What a heap with nothing live may still hold: one SuperSlab (its smallest SuperSlab cache) and a little more. */
 const SMALL = SUPERSLAB_BYTES + 256 * KiB;

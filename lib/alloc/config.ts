@@ -28,9 +28,10 @@ export interface TuningOptions {
    */
   coalescingCacheBlocks: number;
   /**
-   * Bytes of blocks a tiny class takes from the coalescing mid tier, per thread, before its first slab:
-   * a class a thread uses less than that pins no slab page (0: a slab at the class's first malloc).
-   * Nothing with the classes mid tier, whose smallest block is 2 KiB, or the seed's SFC and layered paths.
+   * Bytes of a tiny class's blocks the coalescing mid tier serves, counted for the whole heap, before
+   * the class takes its first slab: a class a program uses less than that pins no slab page (0: a slab
+   * at the class's first malloc). Nothing with the classes mid tier, whose smallest block is 2 KiB, or
+   * the seed's SFC and layered paths.
    */
   tinySlabAfterBytes: number;
   /** Bytes of blocks a thread's list of one mid class may hold before half goes back to the class (at least 2 blocks; 0: no list). */
