@@ -1,7 +1,8 @@
 /**
- * tinySlabAfterBytes: a tiny class's first blocks come from the coalescing mid tier, and the class takes
- * its first slab only once the heap has served that many bytes of it there. Blocks of both kinds free by their
- * headers, check() holds, and the option does nothing where the mid tier cannot serve small blocks.
+ * tinySlabAfterBytes: a tiny class's first blocks come from the coalescing mid tier, and the class
+ * takes its first slab only once the heap has served that many bytes of it there. Blocks of both kinds
+ * free by their headers, check() holds, and the option does nothing where the mid tier cannot serve
+ * small blocks.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
