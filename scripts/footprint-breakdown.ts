@@ -26,7 +26,7 @@ bytes down there:
 
   live          bytes the program asked for, of the blocks live at the peak
   rounding      the rest of those blocks (class rounding, the tiny header, the coalescing tier's
-                16-byte prefix and 16-byte rounding, large blocks' last 4 KiB)
+                4 bytes a block and 16-byte rounding, large blocks' last 4 KiB)
   cached        free blocks in the thread's front lists (tiny SLL, mid lists, the coalescing tier's cache)
   free          free blocks back on their slab's freelist, the mid class freelist or the coalescing
                 tier's free lists
