@@ -71,6 +71,10 @@ export class Heap implements PoolThread {
   protected readonly midMaxRequest: number;
   /** No per-thread mid lists (midCacheBytes 0) and no other thread: mid blocks go to and from the class freelists directly. */
   protected readonly midDirect: boolean;
+  /** realloc tries to grow a large or coalescing block where it is (largeReallocInPlace, header heaps). */
+  private readonly growsInPlace: boolean;
+  /** Tiny blocks have the 1-byte header (not the aligned heap's) and free reads it (the header route). */
+  private readonly tinyHeaders: boolean;
   /** The mid tier is the coalescing one (coalescing.ts): its blocks' user pointers are COALESCING_PREFIX mod 16. */
   protected readonly coalescing: boolean;
   // The coalescing tier's per-thread cache (coalescing-cache.ts): a list per block size / 16.
@@ -132,6 +136,8 @@ export class Heap implements PoolThread {
     this.cacheCapacity = c.coalescingCacheBlocks;
     this.cacheLimit = this.cacheLists === 0 ? 0 : CACHE_MAX_REQUEST + 1;
     this.midDirect = c.midCacheBytes === 0 && !c.shared;
+    this.growsInPlace = c.largeReallocInPlace && mem.liveBits < 0;
+    this.tinyHeaders = c.align === 1 && c.freeRoute === "header";
     this.trace = c.build === "debug" && c.poolTrace ? log : null;
   }
 
@@ -442,13 +448,18 @@ export class Heap implements PoolThread {
     if (ptr === 0) return this.malloc(size);
     if (typeof size !== "number" || !Number.isInteger(size) || size < 0)
       throw new HeapError("INVALID_SIZE", `realloc(${fmtPtr(ptr)}, ${fmtValue(size)}): size must be a non-negative integer`);
-    const old = this.headerUsable(ptr) || this.blockUsable(ptr, "realloc");
+    const h = this.u8[ptr - 1];
+    // A live tiny block is read off its header byte, as free reads it, and has no in-place growth to try
+    // (sqlite3-index's reallocs are nearly all tiny). Written here, not through a method: V8 inlines
+    // into realloc up to a budget of bytecode, and a method's spent it before free's pushFree.
+    const tiny = (h & 0xf0) === TINY_LIVE && (ptr & 7) === 1 && this.tinyHeaders === true && ptr >>> 0 === ptr;
+    const old = tiny ? this.blockSize[h & 0x0f] - 1 : this.headerUsable(ptr) || this.blockUsable(ptr, "realloc");
     if (size === 0) {
       this.free(ptr);
       return 0;
     }
     if (size <= old) return ptr;
-    if (this.config.largeReallocInPlace && this.mem.liveBits < 0 && this.growInPlace(ptr, size)) return ptr;
+    if (!tiny && this.growsInPlace === true && this.growInPlace(ptr, size)) return ptr;
     const q = this.malloc(size);
     if (q === 0) return 0; // the old block stays valid, as in C
     copyBytes(this.u8, this.i32, q, ptr, old);
@@ -468,14 +479,13 @@ export class Heap implements PoolThread {
   }
 
   /**
-   * The usable size of a live tiny or mid block read off its header byte, trusted as free's fast path
+   * The usable size of a live mid block read off its header byte, trusted as free's fast path
    * trusts it (the header route); 0 where that route does not apply, for the validating lookup.
    */
   protected headerUsable(ptr: number): number {
     // Not a uint32 (a string, a fraction): the lookup refuses it by name.
     if (this.headerFree !== true || ptr >>> 0 !== ptr) return 0;
     const h = this.u8[ptr - 1];
-    if ((h & 0xf0) === TINY_LIVE && (ptr & 7) === 1) return this.blockSize[h & 0x0f] - 1;
     if ((h & 0xf0) === MID_LIVE && (ptr & this.midAlignMask) === 1 && (h & 0x0f) < this.midClassCount) return this.mem.midSizes[h & 0x0f] - 1;
     if ((h & 0xf0) === MID_LIVE && (ptr & 15) === COALESCING_PREFIX && this.coalescing === true) return coalescingUsableSize(this.mem, ptr);
     return 0;
