@@ -96,9 +96,11 @@ describe('threaded replay', () => {
     }
   });
 
-  test('a free on thread 1 of a block thread 0 allocates only after 200,000 ops of its own waits for it', async () => {
+  // Thread 0's lead is long enough (tens of milliseconds natively) that thread 1 cannot be scheduled
+  // after it: with 200,000 ops (2 ms of glibc) a loaded machine let thread 1 start late and not wait.
+  test('a free on thread 1 of a block thread 0 allocates only after 2,000,000 ops of its own waits for it', async () => {
     const ops: Op[] = [];
-    for (let i = 0; i < 100_000; i++) ops.push([0, OP_MALLOC, 100, 64], [0, OP_FREE, 100, 0]);
+    for (let i = 0; i < 1_000_000; i++) ops.push([0, OP_MALLOC, 100, 64], [0, OP_FREE, 100, 0]);
     ops.push([0, OP_MALLOC, 5, 48], [1, OP_FREE, 5, 0], [1, OP_MALLOC, 6, 16], [0, OP_FREE, 6, 0]);
     const trace = traceOf(ops);
     const facts = replayFacts(trace);
@@ -106,7 +108,7 @@ describe('threaded replay', () => {
     assert.deepEqual(Array.from(plan.threads[1].waitFor), [1, -1], "thread 1's free waits for its slot's first op");
     assert.deepEqual(Array.from(plan.threads[0].publish.slice(-2)), [1, -1]);
     // Thread 0's runs: 16,384 ops each, the one holding m 5 ending right after it (it publishes), then f 6 (it waits).
-    assert.deepEqual(Array.from(runEnds(plan.threads[0], 1 << 14)).slice(-3), [196_608, 200_001, 200_002]);
+    assert.deepEqual(Array.from(runEnds(plan.threads[0], 1 << 14)).slice(-3), [1_998_848, 2_000_001, 2_000_002]);
     const file = path.join(scratch, 'late.hktrace');
     await writeTrace(trace, file);
     for (const allocator of ['hakmem', 'system'] as const) {
