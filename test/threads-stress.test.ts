@@ -15,8 +15,10 @@
  * and at the end (at barriers, while no thread changes the heap); after the workers joined, the main
  * thread finds exactly mallocs - frees live records, checks their contents, checks that no two live
  * blocks overlap (header byte to end of usable size), frees them all; then check() passes, every
- * worker's counters are merged (remote frees > 0, adopted slabs > 0, one free route counted per
- * free), and after trim() heapBytes is small again. The total op count is printed at the end.
+ * worker's counters are merged (remote frees > 0, one free route counted per free, and at least one
+ * adopted slab per orphan probe: at each mid-run check point one worker, while the others wait, frees
+ * a block of its own slab after detaching and adopts the orphan), and after trim() heapBytes is
+ * small again. The total op count is printed at the end.
  *
  * Fixed seeds and op counts; HAKMEM_STRESS_OPS (ops per worker), HAKMEM_STRESS_REBIRTHS (detach +
  * attach again per worker) and HAKMEM_STRESS_TRIMS (trim() calls per worker) change the run locally.
@@ -195,7 +197,7 @@ async function stress(run: Run): Promise<void> {
   assert.deepEqual(real.length ? real : failures, [], `${name}: workers failed`);
   const done = outcomes.map((o) => o.messages.find((m) => m.type === 'done') as Extract<StressMessage, { type: 'done' }>);
 
-  const sum = (k: 'mallocs' | 'frees' | 'passed' | 'received' | 'tiny' | 'mid' | 'large' | 'checks' | 'rebirths' | 'trims') => done.reduce((a, d) => a + d[k], 0);
+  const sum = (k: 'mallocs' | 'frees' | 'passed' | 'received' | 'tiny' | 'mid' | 'large' | 'checks' | 'rebirths' | 'trims' | 'probes') => done.reduce((a, d) => a + d[k], 0);
   assert.ok(sum('passed') > 0 && sum('received') === sum('passed'), `${name}: every handed-over block arrives (passed ${sum('passed')}, received ${sum('received')})`);
   assert.ok(sum('mid') > 0 && sum('large') > 0, `${name}: the mix has mid and large blocks`);
   assert.equal(sum('checks'), 4 * run.workers, `${name}: each worker ran check() 4 times`);
@@ -219,7 +221,8 @@ async function stress(run: Run): Promise<void> {
   const st = heap.stats();
   assert.equal(st.liveThreads, 1, `${name}: every worker detached`);
   assert.ok(st.routes.remote > 0, `${name}: remote frees happened (routes ${JSON.stringify(st.routes)})`);
-  assert.ok(st.counters.adopted_slabs > 0, `${name}: orphaned slabs were adopted`);
+  assert.equal(sum('probes'), 3, `${name}: the workers ran an orphan probe at each of the 3 mid-run check points`);
+  assert.ok(st.counters.adopted_slabs >= sum('probes'), `${name}: orphaned slabs were adopted (${st.counters.adopted_slabs}, at least one per probe)`);
   // Each free takes exactly one route: the merged counters saw every free of every thread.
   const routed = st.routes.header_fast! + st.routes.ss_hit + st.routes.mid! + st.routes.large + st.routes.remote;
   assert.equal(routed, sum('frees') + live.length, `${name}: frees counted by the heap's routes ${JSON.stringify(st.routes)} vs frees done`);
