@@ -1,10 +1,10 @@
 /**
  * Multi-threaded stress on one shared heap (createHeap({ shared: true, bytes: 64 MiB })): 2-4 workers
- * attached with attachHeap(heap.handle()) run seeded random malloc/free mixes (mostly tiny, some mid
- * 1-52 KiB, few large up to 256 KiB); every block carries its allocating thread, a sequence number
- * and a content pattern over all its bytes; a share of the blocks is handed to another worker through
- * a SharedArrayBuffer ring and freed there (remote frees; after the allocator detached, frees into
- * orphaned slabs). Each worker also detaches and attaches again as a new thread mid-run (its slabs
+ * attached with attachHeap(heap.handle()) run seeded random mixes of malloc, calloc, alignedAlloc,
+ * realloc and free (mostly tiny, some mid 1-52 KiB, few large up to 256 KiB); every block carries its
+ * allocating thread, a sequence number and a content pattern over all its bytes; a share of the
+ * blocks is handed to another worker through a SharedArrayBuffer ring and freed or reallocated there
+ * (remote frees; after the allocator detached, frees into orphaned slabs). Each worker also detaches and attaches again as a new thread mid-run (its slabs
  * become orphans the others free into) and calls trim() while the others work. Besides the default
  * heap, runs cover the SFC front (phase7), free through the registry (phase7-ss-lookup), small front
  * caches with 1 MiB SuperSlabs (slabs and SuperSlabs come and go all the time), the debug build, and
@@ -30,7 +30,7 @@ import { KIND_LARGE, KIND_MID, KIND_SLAB, P, SLOT_ACTIVE, TOUCH_SHIFT } from '..
 import { describeMismatch, patternKey, patternMismatch, writePattern } from './fixtures/threads-pattern';
 import { fixture, runWorker } from './fixtures/threads-spawn';
 import {
-  CTL, REC, REC_WORDS, RECORDS_PER_WORKER, RING_CAP, registryBytes, ringDrain, ringPush, ringsBytes, type StressJob, type StressMessage,
+  CTL, REC, REC_WORDS, RECORDS_PER_WORKER, RING_CAP, registryBytes, ringDrain, ringPush, ringsBytes, type StressCounts, type StressJob, type StressMessage,
 } from './fixtures/threads-stress-shared';
 
 const KiB = 1024;
@@ -197,9 +197,15 @@ async function stress(run: Run): Promise<void> {
   assert.deepEqual(real.length ? real : failures, [], `${name}: workers failed`);
   const done = outcomes.map((o) => o.messages.find((m) => m.type === 'done') as Extract<StressMessage, { type: 'done' }>);
 
-  const sum = (k: 'mallocs' | 'frees' | 'passed' | 'received' | 'tiny' | 'mid' | 'large' | 'checks' | 'rebirths' | 'trims' | 'probes') => done.reduce((a, d) => a + d[k], 0);
+  const sum = (k: keyof StressCounts) => done.reduce((a, d) => a + d[k], 0);
   assert.ok(sum('passed') > 0 && sum('received') === sum('passed'), `${name}: every handed-over block arrives (passed ${sum('passed')}, received ${sum('received')})`);
   assert.ok(sum('mid') > 0 && sum('large') > 0, `${name}: the mix has mid and large blocks`);
+  assert.ok(sum('callocs') > 0 && sum('aligned') > 0, `${name}: the mix has calloc (${sum('callocs')}) and alignedAlloc (${sum('aligned')}) blocks`);
+  assert.ok(
+    sum('reallocMoves') > 0 && sum('reallocMoves') < sum('reallocs') && sum('reallocsForeign') > 0,
+    `${name}: reallocs moved blocks and kept others in place, also blocks of other workers (${sum('reallocs')} reallocs, ` +
+      `${sum('reallocMoves')} moved, ${sum('reallocsForeign')} of another worker's blocks)`,
+  );
   assert.equal(sum('checks'), 4 * run.workers, `${name}: each worker ran check() 4 times`);
   assert.equal(sum('rebirths'), run.workers * REBIRTHS, `${name}: each worker detached and attached again ${REBIRTHS} times`);
   assert.equal(sum('trims'), run.workers * TRIMS, `${name}: each worker trimmed ${TRIMS} times`);
@@ -236,7 +242,8 @@ async function stress(run: Run): Promise<void> {
   totalOps += ops;
   console.log(
     `threads-stress ${name}: ${ops} ops (${sum('mallocs')} mallocs: ${sum('tiny')} tiny, ${sum('mid')} mid, ${sum('large')} large; ` +
-      `${sum('passed')} handed over), remote frees ${st.routes.remote}, adopted slabs ${st.counters.adopted_slabs}, ` +
+      `${sum('callocs')} calloc, ${sum('aligned')} aligned; ${sum('passed')} handed over; ${sum('reallocs')} reallocs, ${sum('reallocMoves')} moved, ` +
+      `${sum('reallocsForeign')} of another worker's blocks), remote frees ${st.routes.remote}, adopted slabs ${st.counters.adopted_slabs}, ` +
       `heap bytes peak ${end.peakHeapBytes}, after free-all + trim() ${end.heapBytes}`,
   );
   results.push({
