@@ -157,6 +157,7 @@ export class Heap implements PoolThread {
       }
       return this.refillAndPop(cls, size);
     }
+    if (size < this.cacheLimit) return this.mallocCached(size);
     return this.mallocSlow(size);
   }
 
@@ -288,18 +289,26 @@ export class Heap implements PoolThread {
    * large tier. The cache's pop is here, not in malloc: any more bytecode in malloc and V8 stops
    * inlining the tiny path's callees into malloc's callers (random-mixed on current 0.81x).
    */
-  protected mallocSlow(size: number): number {
-    if (size < this.cacheLimit && size >>> 0 === size) {
-      const list = cacheListOf(size);
-      const b = this.cacheHeads[list];
-      if (b !== 0) {
-        this.cacheHeads[list] = this.i32[cacheLink(b)];
-        this.cacheCounts[list]--;
-        this.u8[b + COALESCING_PREFIX - 1] = MID_LIVE;
-        return b + COALESCING_PREFIX;
-      }
-      return this.mallocCacheMiss(size);
+  /**
+   * A request with a list in the coalescing cache: popped from it, else a miss. A method of its own,
+   * small enough for V8 to inline into malloc's callers; inside mallocSlow, which is too big to inline,
+   * every cached malloc paid a call (compact's 64-byte loop: 254 -> 234 instructions a cycle).
+   */
+  protected mallocCached(size: number): number {
+    if (size >>> 0 !== size) return this.mallocSlow(size);
+    const list = cacheListOf(size);
+    const b = this.cacheHeads[list];
+    if (b !== 0) {
+      this.cacheHeads[list] = this.i32[cacheLink(b)];
+      this.cacheCounts[list]--;
+      this.u8[b + COALESCING_PREFIX - 1] = MID_LIVE;
+      return b + COALESCING_PREFIX;
     }
+    return this.mallocCacheMiss(size);
+  }
+
+  protected mallocSlow(size: number): number {
+    if (size < this.cacheLimit && size >>> 0 === size) return this.mallocCached(size); // callers other than malloc
     if (size <= this.midMaxRequest && size >>> 0 === size && !this.detached) {
       if (this.coalescing === true) {
         if (this.cacheLists !== 0) return this.mallocCacheMiss(size);
