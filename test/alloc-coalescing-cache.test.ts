@@ -46,6 +46,26 @@ describe("coalescing tier's per-thread cache", () => {
     heap.check();
   });
 
+  it("a miss takes a cached block up to 1/8 larger before it asks the tier, and none larger than that", () => {
+    const heap = cachedHeap(64);
+    const room = heap.malloc(4000); // above the cache: freed, the tier has touched bytes to give without a flush
+    const p = heap.malloc(300); // a 304-byte block: list 19
+    heap.malloc(40);
+    heap.free(room);
+    heap.free(p);
+    const far = heap.malloc(240); // a 256-byte block, list 16: lists 17 and 18 may serve it, not 19
+    assert.notEqual(far, p, "a block more than 1/8 larger stays cached");
+    assert.equal(heap.u8[p - 1], MID_FREE);
+    assert.equal(heap.malloc(280), p, "a 288-byte block (list 18) is served by the cached 304-byte one");
+    assert.equal(heap.u8[p - 1], MID_LIVE);
+    assert.ok(heap.usableSize(p) >= 300, `usable ${heap.usableSize(p)}: the block keeps its size`);
+    const held = heap.cacheCounts[19]; // the spare blocks malloc(300) brought
+    heap.free(p);
+    assert.equal(heap.cacheCounts[19], held + 1, "freed, it goes back to its own list");
+    assert.equal(heap.malloc(300), p);
+    heap.check();
+  });
+
   it("a miss at a top brings spare blocks of its size from bytes already touched, and no more", () => {
     const heap = cachedHeap(64);
     const p = heap.malloc(100);

@@ -297,14 +297,17 @@ export class Heap implements PoolThread {
   protected mallocCached(size: number): number {
     if (size >>> 0 !== size) return this.mallocSlow(size);
     const list = cacheListOf(size);
-    const b = this.cacheHeads[list];
-    if (b !== 0) {
-      this.cacheHeads[list] = this.i32[cacheLink(b)];
-      this.cacheCounts[list]--;
-      this.u8[b + COALESCING_PREFIX - 1] = MID_LIVE;
-      return b + COALESCING_PREFIX;
-    }
+    if (this.cacheHeads[list] !== 0) return this.popCached(list);
     return this.mallocCacheMiss(size);
+  }
+
+  /** Takes the first block of cache list `list` (not empty) and returns its user pointer. */
+  private popCached(list: number): number {
+    const b = this.cacheHeads[list];
+    this.cacheHeads[list] = this.i32[cacheLink(b)];
+    this.cacheCounts[list]--;
+    this.u8[b + COALESCING_PREFIX - 1] = MID_LIVE;
+    return b + COALESCING_PREFIX;
   }
 
   protected mallocSlow(size: number): number {
@@ -340,11 +343,15 @@ export class Heap implements PoolThread {
    * memory, the cached blocks go back to it and merge when they are more than 1/128 of the heap's
    * touched bytes (glibc consolidates its fast bins before it extends its top), so the cache adds at
    * most that to a peak; a miss brings spare blocks of its size for the cache, split from the same
-   * free block or carved from bytes of a top touched already.
+   * free block or carved from bytes of a top touched already. First, though, a cached block up to 1/8
+   * larger serves it, as a tiny class rounds up: with sizes spread over many lists (random-mixed's
+   * 16..1024 bytes), most mallocs found their own list empty (62%, against 53% with this).
    */
   private mallocCacheMiss(size: number): number {
     if (this.detached) return this.mallocLarge(size); // refuses it
     const list = cacheListOf(size);
+    const last = Math.min(list + (list >> 3), this.cacheLists - 1);
+    for (let l = list + 1; l <= last; l++) if (this.cacheHeads[l] !== 0) return this.popCached(l);
     const room = list < this.cacheLists ? Math.min(this.cacheCapacity - this.cacheCounts[list], CACHE_SPARE_MAX) : 0;
     const spare = room > 0 ? this.cacheSpare : null;
     let p = coalescingMalloc(this.mem, size, false, spare, room);
