@@ -4,11 +4,12 @@
  * realloc and free (mostly tiny, some mid 1-52 KiB, few large up to 256 KiB); every block carries its
  * allocating thread, a sequence number and a content pattern over all its bytes; a share of the
  * blocks is handed to another worker through a SharedArrayBuffer ring and freed or reallocated there
- * (remote frees; after the allocator detached, frees into orphaned slabs). Each worker also detaches and attaches again as a new thread mid-run (its slabs
- * become orphans the others free into) and calls trim() while the others work. Besides the default
- * heap, runs cover the SFC front (phase7), free through the registry (phase7-ss-lookup), small front
- * caches with 1 MiB SuperSlabs (slabs and SuperSlabs come and go all the time), the debug build, and
- * compact (the coalescing tier from 16 bytes behind its per-thread cache), release and debug.
+ * (remote frees; after the allocator detached, frees into orphaned slabs). Each worker also detaches
+ * and attaches again as a new thread mid-run (its slabs become orphans the others free into) and
+ * calls trim() while the others work. Besides the default heap, runs cover the SFC front (phase7),
+ * free through the registry (phase7-ss-lookup), small front caches with 1 MiB SuperSlabs (slabs and
+ * SuperSlabs come and go all the time), the debug build, and compact (the coalescing tier from 16
+ * bytes behind its per-thread cache), release and debug.
  * See test/fixtures/threads-stress-worker.ts.
  *
  * Checked: every freer finds the block's pattern intact; workers run heap.check() at 1/4, 1/2, 3/4

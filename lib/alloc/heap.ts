@@ -285,14 +285,10 @@ export class Heap implements PoolThread {
   private retryingAfterOom = false;
 
   /**
-   * The coalescing tier's cache, then mid sizes from this thread's mid lists; then validation, and the
-   * large tier. The cache's pop is here, not in malloc: any more bytecode in malloc and V8 stops
-   * inlining the tiny path's callees into malloc's callers (random-mixed on current 0.81x).
-   */
-  /**
-   * A request with a list in the coalescing cache: popped from it, else a miss. A method of its own,
-   * small enough for V8 to inline into malloc's callers; inside mallocSlow, which is too big to inline,
-   * every cached malloc paid a call (compact's 64-byte loop: 254 -> 234 instructions a cycle).
+   * A request with a list in the coalescing cache: popped from it, else a miss. A method of its own:
+   * written in malloc, it stopped V8 inlining the tiny path's callees into malloc's callers
+   * (random-mixed on current 0.81x); inside mallocSlow, which is too big to inline, every cached malloc
+   * paid a call (compact's 64-byte loop: 254 -> 234 instructions a cycle with this).
    */
   protected mallocCached(size: number): number {
     if (size >>> 0 !== size) return this.mallocSlow(size);
@@ -310,6 +306,7 @@ export class Heap implements PoolThread {
     return b + COALESCING_PREFIX;
   }
 
+  /** The coalescing tier's cache, then mid sizes from this thread's mid lists; then validation, and the large tier. */
   protected mallocSlow(size: number): number {
     if (size < this.cacheLimit && size >>> 0 === size) return this.mallocCached(size); // callers other than malloc
     if (size <= this.midMaxRequest && size >>> 0 === size && !this.detached) {
