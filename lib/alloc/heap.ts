@@ -347,8 +347,8 @@ export class Heap implements PoolThread {
   private mallocCacheMiss(size: number): number {
     if (this.detached) return this.mallocLarge(size); // refuses it
     const list = cacheListOf(size);
-    const last = Math.min(list + (list >> 3), this.cacheLists - 1);
-    for (let l = list + 1; l <= last; l++) if (this.cacheHeads[l] !== 0) return this.popCached(l);
+    const larger = this.cachedLarger(list);
+    if (larger !== 0) return larger;
     const room = list < this.cacheLists ? Math.min(this.cacheCapacity - this.cacheCounts[list], CACHE_SPARE_MAX) : 0;
     const spare = room > 0 ? this.cacheSpare : null;
     let p = coalescingMalloc(this.mem, size, false, spare, room);
@@ -367,6 +367,18 @@ export class Heap implements PoolThread {
       this.cacheCounts[list] += spare[0];
     }
     return p !== 0 ? p : this.outOfMemory(size);
+  }
+
+  /**
+   * A block of the first non-empty list up to 1/8 above `list` (its user pointer), or 0. A method of
+   * its own, called by mallocCacheMiss: with the loop written in mallocCacheMiss, perl-words on
+   * compact replayed with 7% more instructions (150-151 -> 160-162 million a pass; callgrind, in
+   * process, 5 passes less 2, 3 runs each), though it takes this route on 0.1% of its mallocs.
+   */
+  private cachedLarger(list: number): number {
+    const last = Math.min(list + (list >> 3), this.cacheLists - 1);
+    for (let l = list + 1; l <= last; l++) if (this.cacheHeads[l] !== 0) return this.popCached(l);
+    return 0;
   }
 
   /** Validation of a size no front list serves, then the large tier. */
