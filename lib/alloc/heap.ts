@@ -157,7 +157,6 @@ export class Heap implements PoolThread {
       }
       return this.refillAndPop(cls, size);
     }
-    if (size < this.cacheLimit) return this.mallocCached(size);
     return this.mallocSlow(size);
   }
 
@@ -284,19 +283,6 @@ export class Heap implements PoolThread {
 
   private retryingAfterOom = false;
 
-  /**
-   * A request with a list in the coalescing cache: popped from it, else a miss. A method of its own:
-   * written in malloc, it stopped V8 inlining the tiny path's callees into malloc's callers
-   * (random-mixed on current 0.81x); inside mallocSlow, which is too big to inline, every cached malloc
-   * paid a call (compact's 64-byte loop: 254 -> 234 instructions a cycle with this).
-   */
-  protected mallocCached(size: number): number {
-    if (size >>> 0 !== size) return this.mallocSlow(size);
-    const list = cacheListOf(size);
-    if (this.cacheHeads[list] !== 0) return this.popCached(list);
-    return this.mallocCacheMiss(size);
-  }
-
   /** Takes the first block of cache list `list` (not empty) and returns its user pointer. */
   private popCached(list: number): number {
     const b = this.cacheHeads[list];
@@ -306,9 +292,17 @@ export class Heap implements PoolThread {
     return b + COALESCING_PREFIX;
   }
 
-  /** The coalescing tier's cache, then mid sizes from this thread's mid lists; then validation, and the large tier. */
+  /**
+   * The coalescing tier's cache, then mid sizes from this thread's mid lists; then validation, and the
+   * large tier. The cache's pop is here, not in malloc: any more bytecode in malloc and V8 stops
+   * inlining the tiny path's callees into malloc's callers (random-mixed on current 0.81x).
+   */
   protected mallocSlow(size: number): number {
-    if (size < this.cacheLimit && size >>> 0 === size) return this.mallocCached(size); // callers other than malloc
+    if (size < this.cacheLimit && size >>> 0 === size) {
+      const list = cacheListOf(size);
+      if (this.cacheHeads[list] !== 0) return this.popCached(list);
+      return this.mallocCacheMiss(size);
+    }
     if (size <= this.midMaxRequest && size >>> 0 === size && !this.detached) {
       if (this.coalescing === true) {
         if (this.cacheLists !== 0) return this.mallocCacheMiss(size);
