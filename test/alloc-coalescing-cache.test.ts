@@ -1,9 +1,10 @@
 /**
  * The per-thread cache in front of the coalescing mid tier (coalescing-cache.ts): a freed block of a
- * cached size serves the next malloc of that size from the thread's list, a full list sends frees to
- * the tier, cached blocks go back before the tier touches more memory, a second free of a cached block
- * is refused by its header, check() names a broken list, and trim() gives every cached block back to
- * the tier (its regions then empty).
+ * cached size serves the next malloc of that size from the thread's list (or of a size up to 1/8
+ * smaller, when that one's list is empty), a full list sends frees to the tier, cached blocks go back
+ * before the tier touches more memory, a second free of a cached block is refused by its header,
+ * check() names a broken list, and trim() gives every cached block back to the tier (its regions then
+ * empty).
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
