@@ -242,7 +242,7 @@ async function stress(run: Run): Promise<void> {
   const ops = run.workers * run.ops;
   totalOps += ops;
   console.log(
-    `threads-stress ${name}: ${ops} ops (${sum('mallocs')} mallocs: ${sum('tiny')} tiny, ${sum('mid')} mid, ${sum('large')} large; ` +
+    `threads-stress ${name}: ${ops} ops (${sum('mallocs')} mallocs; sizes drawn ${sum('tiny')} tiny, ${sum('mid')} mid, ${sum('large')} large; ` +
       `${sum('callocs')} calloc, ${sum('aligned')} aligned; ${sum('passed')} handed over; ${sum('reallocs')} reallocs, ${sum('reallocMoves')} moved, ` +
       `${sum('reallocsForeign')} of another worker's blocks), remote frees ${st.routes.remote}, adopted slabs ${st.counters.adopted_slabs}, ` +
       `heap bytes peak ${end.peakHeapBytes}, after free-all + trim() ${end.heapBytes}`,
