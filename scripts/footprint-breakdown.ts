@@ -35,7 +35,11 @@ bytes down there:
   empty slabs   touched bytes of EMPTY slabs (kept by the pool for any class)
 
 per tier, per tiny and mid class, with the slab and SuperSlab counts by state. The rows sum to the
-peak. --preset picks the heap's preset (default: current); --json prints one object per trace.
+peak. Beside it, the heap's resident bytes (heap.stats().residentBytes, its pages ever written: a
+buffer cannot give pages back to the system), the figure the bench reports: at the peak, the tiers'
+bytes plus the bytes written before and given back to the page arena or above a top; after it, the
+bytes first written later. --preset picks the heap's preset (default: current); --json prints one
+object per trace.
 `;
 
 class UsageError extends Error {}
@@ -64,6 +68,12 @@ export interface Breakdown {
   peakLiveBytes: number;
   liveAtPeak: number;
   peakHeapBytes: number;
+  /** The heap's resident bytes at the end of the trace (they never fall): the bench's footprint. */
+  residentBytes: number;
+  /** At the peak: bytes of pages written before that no tier holds (given back to the arena, or above a top). */
+  givenBackAtPeak: number;
+  /** Resident bytes first written after the peak. */
+  writtenAfterPeak: number;
   superslabs: number;
   slabs: { active: number; empty: number; unused: number; l0: number };
   rows: Row[];
@@ -108,7 +118,34 @@ function replay(heap: Heap, t: Trace, maxId: number, stop: number) {
       liveAtPeak = live;
     }
   }
-  return { ptrs, sizes, peakOp, liveAtPeak };
+  return { ptrs, sizes, peakOp, liveAtPeak, residentBytes: heap.stats().residentBytes };
+}
+
+/**
+ * Bytes of pages written before that no tier holds now, by a walk of the pages: what each has had
+ * written (P.WRITTEN) less what the run it is in holds touched (every tier touches a run from its
+ * first page up, counted there in P.TOUCHED). Checks the pages' sum against the heap's count.
+ */
+function givenBack(heap: Heap): number {
+  const m = heap.mem;
+  const i32 = m.i32;
+  const unitsPerPage = 1 << (PAGE_SHIFT - TOUCH_SHIFT);
+  const held = new Int32Array(m.layout.pages);
+  for (let page = m.layout.metaPages; page < m.layout.pages; page++) {
+    for (let p = page, units = i32[m.meta(page) + P.TOUCHED]; units > 0; p++, units -= unitsPerPage) held[p] = Math.min(unitsPerPage, units);
+  }
+  let written = 0;
+  let notHeld = 0;
+  for (let page = m.layout.metaPages; page < m.layout.pages; page++) {
+    const w = i32[m.meta(page) + P.WRITTEN];
+    if (held[page] > w) throw new Error(`page ${page} holds ${held[page]} units touched, more than the ${w} it has had written`);
+    written += w;
+    notHeld += w - held[page];
+  }
+  if (written << TOUCH_SHIFT !== heap.stats().residentBytes) {
+    throw new Error(`the pages have had ${written << TOUCH_SHIFT} bytes written, the heap counts ${heap.stats().residentBytes} resident`);
+  }
+  return notHeld << TOUCH_SHIFT;
 }
 
 function newRow(tier: string, cls: number | null, blockSize: number | null): Row {
@@ -264,6 +301,11 @@ export async function footprintBreakdown(file: string, preset: PresetName): Prom
     for (const k of ['units', 'liveBlocks', 'live', 'rounding', 'cached', 'free', 'uncarved', 'empty', 'touched'] as const) totals[k] += r[k];
   }
   if (totals.touched !== peakHeapBytes) throw new Error(`rows sum to ${totals.touched}, the peak is ${peakHeapBytes}`);
+  const back = givenBack(heap);
+  const residentAtPeak = heap.stats().residentBytes;
+  if (residentAtPeak !== peakHeapBytes + back) {
+    throw new Error(`resident at the peak ${residentAtPeak} is not the tiers' ${peakHeapBytes} and ${back} given back`);
+  }
   const { tier: _t, cls: _c, blockSize: _b, ...sums } = totals;
   return {
     trace: file.replace(/^.*\//, '').replace(/\.trace\.gz$/, ''),
@@ -273,6 +315,9 @@ export async function footprintBreakdown(file: string, preset: PresetName): Prom
     peakLiveBytes: facts.peakLiveBytes,
     liveAtPeak: first.liveAtPeak,
     peakHeapBytes,
+    residentBytes: first.residentBytes,
+    givenBackAtPeak: back,
+    writtenAfterPeak: first.residentBytes - residentAtPeak,
     ...b,
     totals: sums,
   };
@@ -286,6 +331,9 @@ function format(b: Breakdown): string {
     `${b.trace} (preset ${b.preset}): peak ${KiB(b.peakHeapBytes)} KiB at op ${b.peakOp} of ${b.ops}; ` +
       `live there ${KiB(b.liveAtPeak)} KiB, the trace's peak live ${KiB(b.peakLiveBytes)} KiB ` +
       `(utilization ${(b.peakLiveBytes / b.peakHeapBytes).toFixed(3)})`,
+    `resident ${KiB(b.residentBytes)} KiB (utilization ${(b.peakLiveBytes / b.residentBytes).toFixed(3)}): the peak's ` +
+      `${KiB(b.peakHeapBytes)} KiB, ${KiB(b.givenBackAtPeak)} KiB written before and given back by a tier, ` +
+      `${KiB(b.writtenAfterPeak)} KiB first written after the peak`,
     `superslabs ${b.superslabs}, slabs active ${b.slabs.active} (L0 ${b.slabs.l0}), empty ${b.slabs.empty}, unused ${b.slabs.unused}`,
     ['tier', 'class', 'size', 'units', 'blocks', 'live', 'rounding', 'cached', 'free', 'uncarved', 'empty', 'touched KiB', 'share']
       .map((h) => h.padStart(9)).join(' '),

@@ -30,7 +30,7 @@ import type { HeapMemory } from "./heap-memory";
 import { HeapError, fmtPtr } from "./errors";
 import { MID_FREE, MID_LIVE } from "./header";
 import { COALESCING_LIST_COUNT, H, KIND_COALESCING, P, PAGE, PAGE_SHIFT, TOUCH_SHIFT } from "./layout";
-import { addTouched, allocPages, allocPagesAt, freePages } from "./page-arena";
+import { addTouched, allocPages, allocPagesAt, freePages, touchRun } from "./page-arena";
 import { lock, unlock } from "./sync";
 
 /** Bytes before a block's user pointer: a boundary tag and the size word with the header byte. */
@@ -176,13 +176,8 @@ function takeFree(m: HeapMemory, b: number, size: number, need: number): void {
 }
 
 /** Counts the bytes its blocks reach below and at a region's top as touched. */
-function touchUpTo(m: HeapMemory, head: number, top: number): void {
-  const units = (reach(top) + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT;
-  const had = m.i32[head + P.TOUCHED];
-  if (units > had) {
-    addTouched(m, units - had);
-    m.i32[head + P.TOUCHED] = units;
-  }
+function touchUpTo(m: HeapMemory, first: number, top: number): void {
+  touchRun(m, first, (reach(top) + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT);
 }
 
 /**
@@ -210,7 +205,7 @@ function carveTop(m: HeapMemory, need: number, touchMore: boolean): number {
   const b = (first << PAGE_SHIFT) + top;
   i32[(b >> 2) + 1] = need;
   i32[head + P.CARVED] = top + need;
-  touchUpTo(m, head, top + need);
+  touchUpTo(m, first, top + need);
   return b;
 }
 
@@ -427,7 +422,7 @@ export function coalescingGrowInPlace(m: HeapMemory, ptr: number, size: number):
       if (reach(top) > i32[head + P.CAPACITY] * PAGE) return false;
       i32[(b >> 2) + 1] = need | (word & ~SIZE_MASK);
       i32[head + P.CARVED] = top;
-      touchUpTo(m, head, top);
+      touchUpTo(m, first, top);
       return true;
     }
     const after = i32[(end >> 2) + 1];

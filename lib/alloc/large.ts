@@ -8,7 +8,7 @@ import type { HeapMemory } from "./heap-memory";
 import { HeapError, fmtPtr } from "./errors";
 import { LARGE_FREE, LARGE_LIVE } from "./header";
 import { KIND_LARGE, KIND_LARGE_TAIL, P, PAGE, PAGE_SHIFT, TOUCH_SHIFT } from "./layout";
-import { addTouched, allocPages, allocPagesAt, freePages } from "./page-arena";
+import { addTouched, allocPages, allocPagesAt, freePages, touchRun } from "./page-arena";
 import { clearLive, setLive } from "./live-bitmap";
 import { releasePendingMidSpans } from "./mid";
 
@@ -37,8 +37,7 @@ export function largeMalloc(m: HeapMemory, size: number): number {
   }
   // Only the pages the request reaches count as touched, as with a lazily committed mapping.
   const touched = Math.max(1, Math.ceil((size + prefix) / (1 << TOUCH_SHIFT)));
-  m.i32[head + P.TOUCHED] = touched;
-  addTouched(m, touched);
+  touchRun(m, first, touched);
   const user = (first << PAGE_SHIFT) + prefix;
   if (prefix !== 0) m.u8[user - 1] = LARGE_LIVE;
   else setLive(m, user);
@@ -93,8 +92,6 @@ export function largeGrowInPlace(m: HeapMemory, ptr: number, size: number): bool
     m.i32[m.meta(p) + P.SPAN] = first;
   }
   m.i32[head + P.SPAN] = pages;
-  const touched = Math.ceil((size + LARGE_PREFIX) / (1 << TOUCH_SHIFT));
-  addTouched(m, touched - m.i32[head + P.TOUCHED]);
-  m.i32[head + P.TOUCHED] = touched;
+  touchRun(m, first, Math.ceil((size + LARGE_PREFIX) / (1 << TOUCH_SHIFT)));
   return true;
 }

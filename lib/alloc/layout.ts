@@ -13,7 +13,7 @@ export const TOUCH_SHIFT = 12; // 4 KiB: how touched memory is counted, like RSS
 export const LIVE_GRANULE_SHIFT = 3;
 export const LIVE_WORD_SHIFT = LIVE_GRANULE_SHIFT + 5;
 export const HEAP_MAGIC = 0x48414b4d; // "HAKM"
-export const LAYOUT_VERSION = 6;
+export const LAYOUT_VERSION = 7;
 export const MAX_THREADS = 256;
 /** Int32 words per 64-byte cache line. */
 export const LINE_WORDS = 16;
@@ -43,6 +43,8 @@ export const H = {
   COALESCING_REGIONS: 10, COALESCING_RANGES: 11,
   ARENA_LOCK: 1 * LINE_WORDS, POOL_LOCK: 2 * LINE_WORDS, MID_LOCK: 3 * LINE_WORDS,
   TOUCHED_4K: 4 * LINE_WORDS, PEAK_TOUCHED_4K: 4 * LINE_WORDS + 1,
+  /** 4 KiB units of the arena's pages ever written (page-arena.ts touchRun): the buffer's resident size. */
+  RESIDENT_4K: 4 * LINE_WORDS + 2,
   /** Per tiny class: head of the EMPTY-slot list (slab page index, 0 = none). */
   CLASS_SLOTS: 5 * LINE_WORDS,
   /** Per mid class: head of the free-block list. */
@@ -102,6 +104,8 @@ export const P = {
   STATE: 7, NEXT: 8, PREV: 9,
   /** Large: span length in pages; mid: first page of the span. */
   SPAN: 10, FLAGS: 11, TOUCHED: 12,
+  /** 4 KiB units of this page ever written, from its start (0..16): kept when the page is freed or reformatted. */
+  WRITTEN: 13,
   REMOTE_HEAD: 16, REMOTE_NEXT: 17,
   WORDS: 32,
 } as const;

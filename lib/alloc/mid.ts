@@ -11,7 +11,7 @@ import type { HeapMemory } from "./heap-memory";
 import { HeapError, fmtPtr } from "./errors";
 import { CLASS_MASK, linkWord, MID_FREE } from "./header";
 import { H, KIND_MID, P, PAGE, PAGE_SHIFT, TOUCH_SHIFT } from "./layout";
-import { addTouched, allocPages, freePages } from "./page-arena";
+import { addTouched, allocPages, freePages, touchRun } from "./page-arena";
 import { pushPage, unlinkPage } from "./page-lists";
 import { lock, unlock } from "./sync";
 import { isLive } from "./live-bitmap";
@@ -162,10 +162,7 @@ function carveMid(m: HeapMemory, heads: Int32Array, cls: number, want: number, t
   if (m.i32[meta + P.USED] === 0) notEmpty(m, meta);
   m.i32[meta + P.USED] += n;
   const units = ((carved + n) * size + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT;
-  if (units > m.i32[meta + P.TOUCHED]) {
-    addTouched(m, units - m.i32[meta + P.TOUCHED]);
-    m.i32[meta + P.TOUCHED] = units;
-  }
+  touchRun(m, span, units);
   return n;
 }
 
@@ -201,10 +198,7 @@ export function midCarveOne(m: HeapMemory, cls: number): number {
   i32[meta + P.CARVED] = carved + 1;
   if (i32[meta + P.USED]++ === 0) notEmpty(m, meta);
   const units = ((carved + 1) * size + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT;
-  if (units > i32[meta + P.TOUCHED]) {
-    addTouched(m, units - i32[meta + P.TOUCHED]);
-    i32[meta + P.TOUCHED] = units;
-  }
+  touchRun(m, span, units);
   return b;
 }
 

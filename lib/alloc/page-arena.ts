@@ -1,11 +1,13 @@
 /**
  * The page arena: the provider under every tier. It hands out runs of 64 KiB pages from a bitmap in
  * the buffer (1 = free), aligned when asked (SuperSlabs are aligned to their size so `ptr & ~mask`
- * finds them). Runs under the arena lock. Also keeps the "touched" count: memory a program has
- * actually written, at 4 KiB granularity, the analogue of a native heap's resident size.
+ * finds them). Runs under the arena lock. Also keeps two counts of memory at 4 KiB granularity: the
+ * bytes the tiers hold written ("touched", which falls when a tier gives pages back, as a native
+ * heap's resident size falls on munmap), and the bytes ever written ("resident"): a buffer cannot give
+ * pages back to the system, so a page once written stays resident in the process.
  */
 import type { HeapMemory } from "./heap-memory";
-import { H, KIND_FREE, KIND_META, P } from "./layout";
+import { H, KIND_FREE, KIND_META, P, PAGE_SHIFT, TOUCH_SHIFT } from "./layout";
 import { fetchAdd, lock, raiseTo, unlock } from "./sync";
 
 /** Marks every page free except the metadata pages. Called once when a heap is created. */
@@ -68,8 +70,7 @@ export function freePages(m: HeapMemory, first: number, count: number): void {
   lock(m, H.ARENA_LOCK);
   try {
     for (let p = first; p < first + count; p++) {
-      // Zeroed whole: stale words must not make a later reader take this page for a slab.
-      m.i32.fill(0, m.meta(p), m.meta(p) + P.WORDS);
+      clearPageMeta(m, p);
       m.i32[m.meta(p) + P.KIND] = KIND_FREE;
       setFree(m, p, true);
     }
@@ -77,6 +78,17 @@ export function freePages(m: HeapMemory, first: number, count: number): void {
   } finally {
     unlock(m, H.ARENA_LOCK);
   }
+}
+
+/**
+ * Zeroes page `p`'s metadata but for what it has had written (P.WRITTEN): stale words must not make a
+ * later reader take this page for a slab.
+ */
+export function clearPageMeta(m: HeapMemory, p: number): void {
+  const meta = m.meta(p);
+  const written = m.i32[meta + P.WRITTEN];
+  m.i32.fill(0, meta, meta + P.WORDS);
+  m.i32[meta + P.WRITTEN] = written;
 }
 
 function findRun(m: HeapMemory, count: number, alignPages: number): number {
@@ -97,7 +109,34 @@ function findRun(m: HeapMemory, count: number, alignPages: number): number {
   return 0;
 }
 
-/** Counts memory as touched (4 KiB units), keeping the high-water mark. */
+/** 4 KiB units in a page. */
+const UNITS_PER_PAGE = 1 << (PAGE_SHIFT - TOUCH_SHIFT);
+
+/**
+ * Raises the run that starts at page `first` to `units` 4 KiB units touched from its start (nothing
+ * when it has as many): the tier's count on the run's first page (P.TOUCHED) and the heap's, and the
+ * units its pages ever had written (P.WRITTEN, H.RESIDENT_4K). Every tier touches a run from its start
+ * up, so a prefix of units is what each page has written.
+ */
+export function touchRun(m: HeapMemory, first: number, units: number): void {
+  const head = m.meta(first);
+  const had = m.i32[head + P.TOUCHED];
+  if (units <= had) return;
+  m.i32[head + P.TOUCHED] = units;
+  addTouched(m, units - had);
+  let raised = 0;
+  for (let p = first + Math.floor(had / UNITS_PER_PAGE); (p - first) * UNITS_PER_PAGE < units; p++) {
+    const w = m.meta(p) + P.WRITTEN;
+    const now = Math.min(UNITS_PER_PAGE, units - (p - first) * UNITS_PER_PAGE);
+    if (now > m.i32[w]) {
+      raised += now - m.i32[w];
+      m.i32[w] = now;
+    }
+  }
+  if (raised > 0) fetchAdd(m, H.RESIDENT_4K, raised);
+}
+
+/** Counts memory as touched (4 KiB units, negative when a tier gives it back), keeping the high-water mark. */
 export function addTouched(m: HeapMemory, units: number): void {
   const now = fetchAdd(m, H.TOUCHED_4K, units) + units;
   if (units > 0) raiseTo(m, H.PEAK_TOUCHED_4K, now);

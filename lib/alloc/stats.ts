@@ -26,9 +26,17 @@ export interface HeapStats {
     stage0_l0: number; stage0_5_empty: number; stage1_lockfree: number; stage2_lockfree: number; stage3_new_superslab: number;
     slot_release: number; slot_freelist: number; superslab_completely_empty: number;
   };
-  /** Bytes of memory the heap has written (4 KiB granularity, like resident size). */
+  /**
+   * Bytes the tiers hold written (4 KiB granularity): falls when a tier gives pages back, as a native
+   * heap's resident size falls on munmap.
+   */
   heapBytes: number;
   peakHeapBytes: number;
+  /**
+   * Bytes of the arena's pages ever written (4 KiB granularity): the buffer's resident size, since a
+   * buffer cannot give pages back to the system. Never falls; at least peakHeapBytes.
+   */
+  residentBytes: number;
   /** Bytes of pages taken from the arena (address space in use). */
   mappedBytes: number;
   peakMappedBytes: number;
@@ -75,6 +83,7 @@ export function collectStats(heap: Heap): HeapStats {
     },
     heapBytes: load(m, H.TOUCHED_4K) << TOUCH_SHIFT,
     peakHeapBytes: load(m, H.PEAK_TOUCHED_4K) << TOUCH_SHIFT,
+    residentBytes: load(m, H.RESIDENT_4K) << TOUCH_SHIFT,
     mappedBytes: load(m, H.PAGES_IN_USE) * PAGE,
     peakMappedBytes: load(m, H.PEAK_PAGES) * PAGE,
     superslabs: load(m, H.SUPERSLABS),
@@ -89,6 +98,7 @@ export function formatStats(s: HeapStats): string {
   const lines = [`[hakmem-ts stats] preset=${s.preset} build=${s.build} config=${s.configHash}`];
   for (const [k, v] of Object.entries(s.counters)) if (v !== 0) lines.push(`  ${k.padEnd(28)} ${v}`);
   lines.push(`  heap bytes (peak)            ${s.heapBytes} (${s.peakHeapBytes})`);
+  lines.push(`  resident bytes               ${s.residentBytes}`);
   lines.push(`  superslabs (peak)            ${s.superslabs} (${s.peakSuperslabs})`);
   return lines.join("\n");
 }

@@ -5,7 +5,7 @@
  */
 import type { HeapMemory } from "./heap-memory";
 import { H, KIND_SLAB, P, PAGE, PAGE_SHIFT, S, SLOT_ACTIVE, SLOT_UNUSED, TOUCH_SHIFT } from "./layout";
-import { addTouched, allocPages, freePages } from "./page-arena";
+import { addTouched, allocPages, clearPageMeta, freePages, touchRun } from "./page-arena";
 import { linkWord } from "./header";
 import { registerSuperSlab, unregisterSuperSlab } from "./registry";
 import { fetchAdd, raiseTo, store } from "./sync";
@@ -29,8 +29,8 @@ export function createSuperSlab(m: HeapMemory): number {
   if (first === 0) return -1;
   const ss = first / n;
   for (let p = first; p < first + n; p++) {
+    clearPageMeta(m, p);
     const meta = m.meta(p);
-    m.i32.fill(0, meta, meta + P.WORDS);
     m.i32[meta + P.KIND] = KIND_SLAB;
     m.i32[meta + P.CLASS] = -1;
     m.i32[meta + P.STATE] = SLOT_UNUSED;
@@ -108,9 +108,6 @@ export function carve(m: HeapMemory, page: number, blockSize: number, freeHeader
   }
   i32[meta + P.CARVED] = carved + n;
   const units = (end + n * blockSize + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT;
-  if (units > i32[meta + P.TOUCHED]) {
-    addTouched(m, units - i32[meta + P.TOUCHED]);
-    i32[meta + P.TOUCHED] = units;
-  }
+  touchRun(m, page, units);
   return head;
 }

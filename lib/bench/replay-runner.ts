@@ -13,6 +13,7 @@ import type { Trace } from '../trace/trace';
 import type { ReplayAllocator } from './adapters/allocator-adapter';
 import { isNativeAllocator, type AllocatorName } from './adapters/allocators';
 import { createTsAllocator, type HakmemConfig } from './adapters/index';
+import { TIERS_PEAK_METHOD } from './adapters/hakmem';
 import { newOffsets } from './adapters/oracle';
 import { thingPoolBytesFor } from './adapters/thing';
 import type { BenchRequest, RandomMixedArgs } from './cli-args';
@@ -78,6 +79,7 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
     const st = newReplayState(a, trace, facts);
     const recorded = a.memory.pointers === 'offsets' ? newOffsets(a.memory.bytes().length, facts.fingerprint.mallocs) : null;
     const footprint = withHeapHint(ts.hakmem, () => footprintPass(a, trace, st, { timeline, shape: ts.shape }, recorded ?? undefined));
+    const byStats = ts.heap ? { bytes: ts.heap.stats().peakHeapBytes, method: TIERS_PEAK_METHOD } : null;
     const oracle = loops > 0 ? await runOracle(trace, facts, loops, a.memory, recorded) : null;
     const r = withHeapHint(ts.hakmem, () => timedPasses(a, trace, st, loops));
     checkFingerprint(allocator, r.fingerprint, facts);
@@ -88,6 +90,7 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
       ...measured(r, facts.peakLiveBytes, ts.peakHeapBytes()),
       ...harnessFields(r, oracle && oracleSeconds(allocator, oracle, facts)),
       ...replayFields(facts, footprint.peakFootprintBytes, footprint.footprintMethod),
+      ...(byStats ? { footprintByStats: byStats } : {}),
       ...(onThreads ? { replayMode: `serialized: ${allocator} has no heap threads share` } : {}),
       ...(footprint.timeline ? { timeline: footprint.timeline } : {}),
       ...(latency ? { latency } : {}),

@@ -63,8 +63,8 @@ export interface BenchResult {
   utilization?: number | null;
   footprintMethod?: string;
   /**
-   * replay: the footprint pass's peak by the allocator's own statistics (native allocators), beside the
-   * resident figure; bytes null where it has none (method says why).
+   * replay: the footprint pass's peak by the allocator's own statistics (native allocators; hakmem: its
+   * tiers' peak, serial replay), beside the resident figure; bytes null where it has none (method says why).
    */
   footprintByStats?: { bytes: number | null; method: string };
   /** replay: ns per op of the oracle, the same loop doing no allocator work (harnessMethod says how); null where it did not run. */

@@ -9,6 +9,11 @@ export interface HakmemShape {
   emptySlabs: number;
 }
 
+/** The second reading of a hakmem footprint: the heap's own statistics, without the pages given back. */
+export const TIERS_PEAK_METHOD =
+  "hakmem tiers' peak of bytes held written (heap.stats().peakHeapBytes, 4 KiB units): pages a tier gave back to the " +
+  'page arena leave it, as they would leave a native heap through munmap';
+
 export class HakmemAllocator implements ReplayAllocator<number> {
   readonly name = 'hakmem';
   readonly empty = 0;
@@ -21,9 +26,11 @@ export class HakmemAllocator implements ReplayAllocator<number> {
     this.u8 = target.u8;
     this.memory = { pointers: 'offsets', bytes: () => this.u8 };
     this.footprint = {
-      method: 'hakmem heap bytes written (heap.stats().heapBytes, 4 KiB units, like resident size)',
-      current: () => target.stats().heapBytes,
-      peak: () => target.stats().peakHeapBytes,
+      method:
+        "hakmem heap's resident bytes (heap.stats().residentBytes): its pages ever written, 4 KiB units; " +
+        'a buffer cannot give pages back to the system, so pages a tier gave back still count',
+      current: () => target.stats().residentBytes,
+      peak: () => target.stats().residentBytes,
       peakNeedsSampling: false,
     };
   }

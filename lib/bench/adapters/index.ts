@@ -38,7 +38,7 @@ export interface TsAllocator {
   allocator: ReplayAllocator<unknown>;
   /** null for allocators other than hakmem. */
   hakmem: HakmemConfig | null;
-  /** The most heap memory the allocator has used, where it can tell. */
+  /** The most heap memory the allocator has used, where it can tell (hakmem: its buffer's pages ever written). */
   peakHeapBytes(): number | null;
   /** hakmem: its SuperSlabs and slabs by state, for timeline samples. */
   shape?: () => HakmemShape;
@@ -63,7 +63,7 @@ export async function createTsAllocator(name: TsAllocatorName, options: TsAlloca
         shape: () => allocator.shape(),
         heap,
         hakmem: { preset: heap.config.preset, build: heap.config.build, align: heap.config.align, configHash: heap.configHash },
-        peakHeapBytes: () => heap.stats().peakHeapBytes,
+        peakHeapBytes: () => heap.stats().residentBytes,
       };
     }
     case 'v8':

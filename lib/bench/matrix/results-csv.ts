@@ -20,7 +20,7 @@
  *   peakLiveBytes, peakHeapBytes   empty where unknown
  *   peakFootprintBytes, utilization   replay: the memory the allocator held at most, and peak live
  *                bytes over it (empty for the other benches and where unknown: v8)
- *   footprintByStatsBytes   replay, native allocators: the peak by the allocator's own statistics
+ *   footprintByStatsBytes   replay, native allocators and hakmem: the peak by the allocator's own statistics
  *   harnessNsPerOp, allocatorNsPerOp   replay: the oracle's ns per op (the loop doing no allocator
  *                work) and the rest, the allocator's own (empty where the oracle did not run)
  *   fingerprint  mallocs/frees/bytes/hash: equal fingerprints, same work

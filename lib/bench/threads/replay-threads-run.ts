@@ -63,8 +63,8 @@ export interface ThreadedReplayRun {
 }
 
 export const THREADED_FOOTPRINT_METHOD =
-  "hakmem heap bytes written, peak of the footprint pass: the heap's own high-water mark (heap.stats().peakHeapBytes, " +
-  '4 KiB units), kept in the shared buffer and raised atomically by every thread, so exact for the threads together';
+  "hakmem heap's resident bytes after the footprint pass (heap.stats().residentBytes): its pages ever written, 4 KiB " +
+  'units, counted in the shared buffer by every thread, so exact for the threads together';
 
 /** Replays `trace` on one worker per recorded thread; a request the heap cannot serve throws ReplayOutOfMemory. */
 export async function replayOnThreads(heapOptions: HeapOptions, trace: Trace, facts: ReplayFacts, loops: number): Promise<ThreadedReplayRun> {
@@ -94,7 +94,7 @@ export async function replayOnThreads(heapOptions: HeapOptions, trace: Trace, fa
       return (await inbox.all('pass')) as Extract<ReplayThreadMessage, { type: 'pass' }>[];
     };
     await passes(PASS_FOOTPRINT);
-    const peakFootprintBytes = heap.stats().peakHeapBytes;
+    const peakFootprintBytes = heap.stats().residentBytes;
     await passes(PASS_WARMUP);
     let seconds = 0;
     const own = new Float64Array(workers.length);

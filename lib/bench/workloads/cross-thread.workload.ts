@@ -56,5 +56,5 @@ async function runCrossThread({ request, base }: RunContext): Promise<BenchResul
   const { crossThreadThreads } = await import('../threads/run-threads');
   const r = await crossThreadThreads({ preset: request.preset, build: request.build, align: request.align }, a);
   const h = { preset: r.stats.preset, build: r.stats.build, align: r.stats.align, configHash: r.stats.configHash };
-  return { ...base(h), ...measured(r, null, r.stats.peakHeapBytes) };
+  return { ...base(h), ...measured(r, null, r.stats.residentBytes) };
 }

@@ -68,7 +68,7 @@ async function runLarson({ request, base }: RunContext): Promise<BenchResult> {
     const { larsonThreads } = await import('../threads/run-threads');
     const r = await larsonThreads(heapOptions, { ...a, generations: Infinity });
     const h = { preset: r.stats.preset, build: r.stats.build, align: r.stats.align, configHash: r.stats.configHash };
-    return { ...base(h), ...measured(r, null, r.stats.peakHeapBytes) };
+    return { ...base(h), ...measured(r, null, r.stats.residentBytes) };
   }
   const ts = await createTsAllocator(allocator, { ...heapOptions, slots: a.chunks, maxSize: a.max });
   const r = withHeapHint(ts.hakmem, () =>

@@ -116,7 +116,7 @@ async function runRandomMixed({ request, base }: RunContext): Promise<BenchResul
     const { randomMixedThreads } = await import('../threads/run-threads');
     const r = await randomMixedThreads(heapOptions, { ...a, threads });
     const h = { preset: r.stats.preset, build: r.stats.build, align: r.stats.align, configHash: r.stats.configHash };
-    return { ...base(h), ...measured(r, null, r.stats.peakHeapBytes) };
+    return { ...base(h), ...measured(r, null, r.stats.residentBytes) };
   }
   const ts = await createTsAllocator(allocator as Exclude<typeof allocator, 'system'>, { ...heapOptions, slots: a.ws, maxSize: a.max });
   const r = withHeapHint(ts.hakmem, () => benchRandomMixed(ts.allocator, a.cycles, a.ws, a.seed, a.min, a.max));

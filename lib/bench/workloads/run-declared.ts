@@ -33,7 +33,7 @@ export async function runDeclaredWorkload(w: Workload, { request, base }: RunCon
     const r = await runWorkloadThreads(w, heapOptions, args, request.threads);
     checkFingerprint(w, args, allocator, r);
     const h = { preset: r.stats.preset, build: r.stats.build, align: r.stats.align, configHash: r.stats.configHash };
-    return { ...base(h), ...measured(r, null, r.stats.peakHeapBytes) };
+    return { ...base(h), ...measured(r, null, r.stats.residentBytes) };
   }
   const t = await createTsAllocator(allocator as TsAllocatorName, { ...heapOptions, ...ts.sizing(args) });
   const r = withHeapHint(t.hakmem, () => ts.run(t.allocator, args));
