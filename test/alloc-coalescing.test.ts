@@ -43,6 +43,23 @@ describe("coalescing mid tier", () => {
     heap.check();
   });
 
+  it("coalescingMaxRequest moves the tier's end: compact serves 8 MiB from it, one byte more is large, and realloc grows a block across the old end in place", () => {
+    const heap = createHeap({ preset: "compact", bytes: 64 * MiB });
+    assert.equal(heap.config.coalescingMaxRequest, 8 * MiB);
+    const big = heap.malloc(8 * MiB);
+    assert.equal(heap.u8[big - 1], MID_LIVE, "8 MiB is the tier's");
+    assert.equal(big % 16, 8);
+    fill(heap, big, 8 * MiB, 3);
+    assert.notEqual(heap.u8[heap.malloc(8 * MiB + 1) - 1], MID_LIVE, "one byte more is large");
+    const p = heap.malloc(200 * KiB);
+    fill(heap, p, 200 * KiB, 5);
+    const q = heap.realloc(p, 600 * KiB);
+    assert.equal(q, p, "the block at its region's top grows where it is");
+    assert.equal(heap.u8[q - 1], MID_LIVE);
+    assert.ok(intact(heap, q, 200 * KiB, 5) && intact(heap, big, 8 * MiB, 3));
+    heap.check();
+  });
+
   it("merges a freed block with free neighbours: two freed blocks side by side serve one request of both", () => {
     const heap = createHeap({ bytes: 16 * MiB });
     const [a, b, c, guard] = [5000, 7000, 3000, 2000].map((n) => heap.malloc(n));

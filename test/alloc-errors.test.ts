@@ -472,6 +472,8 @@ describe("invalid options", () => {
     ["registrySlots not a power of two", { registrySlots: 100 }, "INVALID_OPTION", /option registrySlots=100/],
     ["registryProbes 0", { registryProbes: 0 }, "INVALID_OPTION", /option registryProbes=0/],
     ["tinyMaxClass negative", { tinyMaxClass: -1 }, "INVALID_OPTION", /option tinyMaxClass=-1/],
+    ["coalescingMaxRequest below the mid tier", { coalescingMaxRequest: 2047 }, "INVALID_OPTION", /option coalescingMaxRequest=2047 .*an integer 2048\.\.16646144/],
+    ["coalescingMaxRequest past a region", { coalescingMaxRequest: 16 * MiB }, "INVALID_OPTION", /option coalescingMaxRequest=16777216 .*an integer 2048\.\.16646144/],
   ];
   for (const [name, options, code, message] of cases) {
     it(`${name}: ${code}`, () => {

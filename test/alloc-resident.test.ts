@@ -81,6 +81,25 @@ describe("resident bytes", () => {
     assert.equal(heap.stats().residentBytes, written, "a block of the same size reuses the written pages");
   });
 
+  it("compact: a freed 1 MiB block serves smaller blocks in the pages it wrote; current's large tier cannot", () => {
+    const grown = (preset: PresetName) => {
+      const heap = createHeap({ preset, bytes: 64 * MiB });
+      const keep = heap.malloc(4000); // the region stays when the big block goes
+      const big = heap.malloc(MiB);
+      heap.u8.fill(1, big, big + MiB);
+      heap.free(big);
+      const before = heap.stats().residentBytes;
+      for (let i = 0; i < 400; i++) {
+        const p = heap.malloc(2000);
+        heap.u8.fill(2, p, p + 2000);
+      }
+      heap.free(keep);
+      return heap.stats().residentBytes - before;
+    };
+    assert.equal(grown("compact"), 0, "compact wrote no new page for 800 KB of blocks");
+    assert.ok(grown("current") >= 700 * KiB, "current's blocks of 2000 bytes took new pages");
+  });
+
   it("are the buffer's pages the kernel has resident (/proc/self/pagemap), where the tiers' peak is not", (t) => {
     const why = pagemapUnusable();
     if (why !== null) return t.skip(why);

@@ -1,7 +1,7 @@
 /**
  * The coalescing mid tier (midTier "coalescing", preset current): every request from the tiny tier's
- * end up to COALESCING_MAX_REQUEST, in regions of arena pages, as glibc keeps requests below its mmap
- * threshold in its heap. Blocks are any multiple of 16 bytes with boundary tags, a freed block merges
+ * end up to `coalescingMaxRequest` (COALESCING_MAX_REQUEST unless set), in regions of arena pages, as
+ * glibc keeps requests below its mmap threshold in its heap. Blocks are any multiple of 16 bytes with boundary tags, a freed block merges
  * with free neighbours at once, and malloc finds a free block in O(1) by two-level segregated fit
  * (TLSF, Masmano et al.): sizes fall in power-of-two ranges, each split into 32 lists, with a bitmap
  * of non-empty ranges and one of non-empty lists per range. A region is carved from its start upward
@@ -37,7 +37,7 @@ import { lock, unlock } from "./sync";
 export const COALESCING_PREFIX = 8;
 /** The next block's tag word, which a live block's user bytes run into. */
 const TAG = 4;
-/** Largest request the tier serves; larger ones get page runs of their own (large.ts). */
+/** Largest request the tier serves unless `coalescingMaxRequest` says; larger ones get page runs of their own (large.ts). */
 export const COALESCING_MAX_REQUEST = 256 * 1024 - COALESCING_PREFIX;
 /** Smallest block (its size word and two links): a remainder below it stays with the block it was split from. */
 const MIN_BLOCK = 16;
@@ -49,6 +49,8 @@ export const SIZE_MASK = 0x00fffff0;
 const FREE_WORD = (MID_FREE << 24) | FREE;
 /** Largest region: its blocks' sizes must fit SIZE_MASK. */
 const MAX_REGION_PAGES = (SIZE_MASK + 16) / PAGE - 1;
+/** Largest `coalescingMaxRequest`: a block for it, with a region's tag above, fits the largest region. */
+export const COALESCING_REQUEST_LIMIT = (MAX_REGION_PAGES - 1) * PAGE;
 /** Lists per power-of-two range (log2), and the sizes below which lists are 16 bytes apart. */
 const SL_SHIFT = 5;
 const SMALL_SIZES = 16 << SL_SHIFT;
@@ -253,7 +255,7 @@ function newRegion(m: HeapMemory, need: number): number {
 }
 
 /**
- * A user pointer to a block for `size` bytes (at most COALESCING_MAX_REQUEST), or 0 when out of memory;
+ * A user pointer to a block for `size` bytes (at most the heap's `coalescingMaxRequest`), or 0 when out of memory;
  * with `touchMore` false, also 0 when serving it would touch bytes the tier has not touched yet. With
  * `spare`, a block carved at a top brings up to `spareMax` more of its size while the region has
  * touched bytes for them (see carveSpare): a thread's cache fills in one call while a program grows.
@@ -405,7 +407,7 @@ export function coalescingBlockSize(m: HeapMemory, ptr: number): number {
  * by raising the top when it is the last block. False, changing nothing, when neither has room.
  */
 export function coalescingGrowInPlace(m: HeapMemory, ptr: number, size: number): boolean {
-  if (size > COALESCING_MAX_REQUEST) return false;
+  if (size > m.midMaxRequest) return false;
   const need = blockBytesFor(size);
   const b = ptr - COALESCING_PREFIX;
   lock(m, H.MID_LOCK);

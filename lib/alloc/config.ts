@@ -1,5 +1,6 @@
 import { HeapError } from "./errors";
 import { HEADER_FREE_PRESETS, PRESETS, PRESET_NAMES, isPresetName, presetAlign, type PresetName } from "./presets";
+import { COALESCING_MAX_REQUEST, COALESCING_REQUEST_LIMIT } from "./coalescing";
 import { HEAP_ALIGNMENTS, MAX_CLASSES, MID_CLASSES, MID_GRANULE, tinyClassesFor, type HeapAlignment } from "./size-classes";
 
 export type BuildMode = "release" | "debug";
@@ -18,10 +19,16 @@ export interface TuningOptions {
   midClasses: readonly number[];
   /**
    * "classes": mid blocks in per-class spans (the seed's Pool TLS, and the options below); "coalescing":
-   * every size up to 256 KiB in regions with boundary tags, merged on free (align 1 only; midClasses,
-   * midCacheBytes and midReleaseSpans then do nothing).
+   * every size up to `coalescingMaxRequest` in regions with boundary tags, merged on free (align 1 only;
+   * midClasses, midCacheBytes and midReleaseSpans then do nothing).
    */
   midTier: MidTier;
+  /**
+   * Largest request the coalescing mid tier serves (larger ones take page runs of their own, large.ts):
+   * 256 KiB less 8 unless set, at most a region's 16 MiB less 128 KiB. Pages a large block leaves
+   * serve only page runs after it; a block freed in the tier serves any size.
+   */
+  coalescingMaxRequest: number;
   /**
    * Blocks a thread may keep per block size in front of the coalescing mid tier (coalescing-cache.ts,
    * glibc's tcache), for blocks up to about 1 KiB; 0: none, every malloc and free goes to the tier.
@@ -115,7 +122,7 @@ const MiB = 1 << 20;
  * Options added after results were stored with their config hashes, and their defaults (the seed's
  * behaviour): at these values they leave a configuration's hash as it was.
  */
-const LATE_DEFAULTS = { tinyPurgeEmpty: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false };
+const LATE_DEFAULTS = { tinyPurgeEmpty: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false };
 type LateOption = keyof typeof LATE_DEFAULTS;
 
 /** Defaults below any preset. */
@@ -154,6 +161,7 @@ const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
   HAKMEM_MID_CLASSES: { key: "midClasses", kind: "classes" },
   HAKMEM_MID_CACHE_BYTES: { key: "midCacheBytes", kind: "int" },
   HAKMEM_COALESCING_CACHE_BLOCKS: { key: "coalescingCacheBlocks", kind: "int" },
+  HAKMEM_COALESCING_MAX_REQUEST: { key: "coalescingMaxRequest", kind: "int" },
   HAKMEM_TINY_SLAB_AFTER_BYTES: { key: "tinySlabAfterBytes", kind: "int" },
   HAKMEM_MID_RELEASE_SPANS: { key: "midReleaseSpans", kind: "bool" },
   HAKMEM_LARGE_REALLOC_IN_PLACE: { key: "largeReallocInPlace", kind: "bool" },
@@ -256,6 +264,8 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (c.midTier === "coalescing" && c.align !== 1) throw bad("midTier", c.midTier, `align ${c.align}: the coalescing mid tier's blocks carry the header byte (align 1 only)`);
   if (!isCount(c.midCacheBytes, 0, 1 << 24)) throw bad("midCacheBytes", c.midCacheBytes, "an integer 0..16777216");
   if (!isCount(c.coalescingCacheBlocks, 0, 1 << 16)) throw bad("coalescingCacheBlocks", c.coalescingCacheBlocks, "an integer 0..65536");
+  if (!isCount(c.coalescingMaxRequest, MID_CLASSES[0], COALESCING_REQUEST_LIMIT))
+    throw bad("coalescingMaxRequest", c.coalescingMaxRequest, `an integer ${MID_CLASSES[0]}..${COALESCING_REQUEST_LIMIT}`);
   if (!isCount(c.tinySlabAfterBytes, 0, 1 << 20)) throw bad("tinySlabAfterBytes", c.tinySlabAfterBytes, "an integer 0..1048576");
   if (typeof c.midReleaseSpans !== "boolean") throw bad("midReleaseSpans", c.midReleaseSpans, "true or false");
   if (typeof c.largeReallocInPlace !== "boolean") throw bad("largeReallocInPlace", c.largeReallocInPlace, "true or false");

@@ -4,7 +4,6 @@
  */
 import type { HeapConfig } from "./config";
 import { computeLayout, PAGE_META_SHIFT, type Layout } from "./layout";
-import { COALESCING_MAX_REQUEST } from "./coalescing";
 import { midCacheCapacity } from "./mid";
 import { MID_GRANULE, midClassTable } from "./size-classes";
 
@@ -54,7 +53,7 @@ export class HeapMemory {
     this.midClassOf = midClassTable(config.midClasses);
     this.midCacheCapacity = Int32Array.from(config.midClasses, (size) => midCacheCapacity(size, config.midCacheBytes));
     this.coalescing = config.midTier === "coalescing";
-    this.midMaxRequest = this.coalescing ? COALESCING_MAX_REQUEST : config.midClasses[config.midClasses.length - 1] - 1;
+    this.midMaxRequest = this.coalescing ? config.coalescingMaxRequest : config.midClasses[config.midClasses.length - 1] - 1;
     let align = 2048;
     while (align > MID_GRANULE && config.midClasses.some((s) => s % align !== 0)) align >>= 1;
     this.midAlignMask = align - 1;

@@ -35,14 +35,14 @@ export const PRESETS = {
     tinyClasses: FINE_TINY_CLASSES, midTier: "coalescing", tinyPurgeEmpty: true, midClasses: FINE_MID_CLASSES, midCacheBytes: 0, midReleaseSpans: true, largeReallocInPlace: true, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
   },
   /**
-   * `current` shaped for memory as glibc's malloc is: every request from 16 bytes up to 256 KiB in the
+   * `current` shaped for memory as glibc's malloc is: every request from 16 bytes up to 8 MiB in the
    * coalescing tier (the tiny tier keeps its first class, requests below 16 bytes), behind a per-thread
    * cache of 32 blocks per size that gives its blocks back, once they are over 1/128 of the heap,
-   * before the tier touches more memory (docs/footprint.md "One coalescing heap"). Smaller peaks on
-   * real programs; more work per op than `current`'s tiny front lists.
+   * before the tier touches more memory (docs/footprint.md "One coalescing heap", "Resident bytes").
+   * Smaller peaks on real programs; more work per op than `current`'s tiny front lists.
    */
   "compact": {
-    tinyClasses: FINE_TINY_CLASSES, tinyMaxClass: 0, midTier: "coalescing", coalescingCacheBlocks: 32, tinyPurgeEmpty: true, midClasses: FINE_MID_CLASSES, midCacheBytes: 0, midReleaseSpans: true, largeReallocInPlace: true, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
+    tinyClasses: FINE_TINY_CLASSES, tinyMaxClass: 0, midTier: "coalescing", coalescingCacheBlocks: 32, coalescingMaxRequest: 8 * 1024 * 1024, tinyPurgeEmpty: true, midClasses: FINE_MID_CLASSES, midCacheBytes: 0, midReleaseSpans: true, largeReallocInPlace: true, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
   },
   /**
    * `current` without the header: every block 16-aligned (or 8 with align 8), classes that fit powers of
