@@ -1,12 +1,13 @@
 /**
  * The coalescing mid tier (midTier "coalescing", preset current): every request from the tiny tier's
  * end up to `coalescingMaxRequest` (COALESCING_MAX_REQUEST unless set), in regions of arena pages, as
- * glibc keeps requests below its mmap threshold in its heap. Blocks are any multiple of 16 bytes with boundary tags, a freed block merges
- * with free neighbours at once, and malloc finds a free block in O(1) by two-level segregated fit
- * (TLSF, Masmano et al.): sizes fall in power-of-two ranges, each split into 32 lists, with a bitmap
- * of non-empty ranges and one of non-empty lists per range. A region is carved from its start upward
- * (its "top", as sbrk moves): only carved bytes are touched. A free block that ends at the top lowers
- * the top, and touched bytes more than TRIM_BYTES above it are given back (glibc's trim threshold).
+ * glibc keeps requests below its mmap threshold in its heap. Blocks are any multiple of 16 bytes with
+ * boundary tags, a freed block merges with free neighbours at once, and malloc finds a free block in
+ * O(1) by two-level segregated fit (TLSF, Masmano et al.): sizes fall in power-of-two ranges, each
+ * split into 32 lists, with a bitmap of non-empty ranges and one of non-empty lists per range. A
+ * region is carved from its start upward (its "top", as sbrk moves): only carved bytes are touched. A
+ * free block that ends at the top lowers the top, and touched bytes more than TRIM_BYTES above it are
+ * given back (glibc's trim threshold; they stay in the heap's resident bytes).
  *
  * A block at b (16-aligned) has its user pointer at b + 8, as glibc's chunks do:
  *   word at b       the size of the block before it, while that block is free (its boundary tag);
