@@ -535,6 +535,13 @@ describe('replay command line', () => {
       assert.ok(r.peakFootprintBytes && r.peakFootprintBytes >= facts.peakLiveBytes * 0.9, `${allocator} ${r.peakFootprintBytes}`);
       assert.equal(r.utilization, facts.peakLiveBytes / (r.peakFootprintBytes as number));
       assert.equal(r.timeline?.length, Math.ceil(bigTrace.length / 5000));
+      if (allocator === 'hakmem') {
+        // Resident bytes, with the tiers' peak (which leaves out pages given back) as the second reading.
+        assert.match(r.footprintMethod ?? '', /resident bytes/);
+        const tiers = r.footprintByStats?.bytes ?? 0;
+        assert.ok(tiers >= facts.peakLiveBytes && tiers <= (r.peakFootprintBytes as number), `tiers' peak ${tiers}`);
+        assert.match(r.footprintByStats?.method ?? '', /tiers' peak/);
+      }
     }
     const rm = await runBench({ bench: 'fixed', allocator: 'system', threads: 1, engine: 'node', json: true, timeline: 2000, latency: false, args: { cycles: 10_000, ws: 400, seed: 1, min: 4096, max: 4096 } });
     assert.equal(rm.timeline?.length, 5);

@@ -92,6 +92,10 @@ describe('threaded replay', () => {
         // remote or not other than the trace's count says (the trace cannot tell in place from moved).
         assert.ok((threaded.remoteFrees ?? 0) > 0, 'hakmem routed frees to remote queues');
         assert.ok((threaded.peakFootprintBytes ?? 0) >= facts.peakLiveBytes);
+        // The second reading, the tiers' peak, leaves out the pages given back: at most the resident bytes.
+        const tiers = threaded.footprintByStats?.bytes ?? 0;
+        assert.ok(tiers >= facts.peakLiveBytes && tiers <= (threaded.peakFootprintBytes ?? 0), `tiers' peak ${tiers}`);
+        assert.match(threaded.footprintByStats?.method ?? '', /tiers' peak/);
       }
     }
   });

@@ -120,6 +120,7 @@ async function replayHakmemOnThreads(
       ...measured(r, facts.peakLiveBytes, r.peakFootprintBytes),
       ...harnessFields(r, r.ops === 0 ? null : THREADED_NO_ORACLE),
       ...replayFields(facts, r.peakFootprintBytes, r.footprintMethod),
+      footprintByStats: r.footprintByStats,
       ...threadFields(r.threads, r.remoteFrees),
     };
   } catch (e) {

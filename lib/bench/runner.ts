@@ -64,7 +64,7 @@ export interface BenchResult {
   footprintMethod?: string;
   /**
    * replay: the footprint pass's peak by the allocator's own statistics (native allocators; hakmem: its
-   * tiers' peak, serial replay), beside the resident figure; bytes null where it has none (method says why).
+   * tiers' peak), beside the resident figure; bytes null where it has none (method says why).
    */
   footprintByStats?: { bytes: number | null; method: string };
   /** replay: ns per op of the oracle, the same loop doing no allocator work (harnessMethod says how); null where it did not run. */

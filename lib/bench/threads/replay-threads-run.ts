@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createHeap } from '../../alloc/create-heap';
+import { TIERS_PEAK_METHOD } from '../adapters/hakmem';
 import type { HeapOptions } from '../../alloc/config';
 import { requestBytes, type Trace } from '../../trace/trace';
 import { workerExecArgv } from '../engines/engines';
@@ -58,6 +59,8 @@ export interface ThreadedReplayRun {
   remoteFrees: number;
   peakFootprintBytes: number;
   footprintMethod: string;
+  /** The second reading: the tiers' peak in the footprint pass. */
+  footprintByStats: { bytes: number; method: string };
   /** The heap's preset, build and alignment as resolved. */
   heap: { preset: string; build: string; align: number; configHash: string };
 }
@@ -94,7 +97,7 @@ export async function replayOnThreads(heapOptions: HeapOptions, trace: Trace, fa
       return (await inbox.all('pass')) as Extract<ReplayThreadMessage, { type: 'pass' }>[];
     };
     await passes(PASS_FOOTPRINT);
-    const peakFootprintBytes = heap.stats().residentBytes;
+    const { residentBytes: peakFootprintBytes, peakHeapBytes: tiersPeak } = heap.stats();
     await passes(PASS_WARMUP);
     let seconds = 0;
     const own = new Float64Array(workers.length);
@@ -133,6 +136,7 @@ export async function replayOnThreads(heapOptions: HeapOptions, trace: Trace, fa
       remoteFrees: last.reduce((n, m) => n + m.remoteFrees, 0),
       peakFootprintBytes,
       footprintMethod: THREADED_FOOTPRINT_METHOD,
+      footprintByStats: { bytes: tiersPeak, method: TIERS_PEAK_METHOD },
       heap: { preset: s.preset, build: s.build, align: s.align, configHash: s.configHash },
     };
   } finally {
