@@ -1,10 +1,10 @@
 /**
  * Multi-threaded stress on one shared heap (createHeap({ shared: true, bytes: 64 MiB })): 2-4 workers
  * attached with attachHeap(heap.handle()) run seeded random mixes of malloc, calloc, alignedAlloc,
- * realloc and free (mostly tiny, some mid 1-52 KiB, few large up to 256 KiB); every block carries its
- * allocating thread, a sequence number and a content pattern over all its bytes; a share of the
- * blocks is handed to another worker through a SharedArrayBuffer ring and freed or reallocated there
- * (remote frees; after the allocator detached, frees into orphaned slabs). Each worker also detaches
+ * realloc and free (mostly tiny, some mid 1-52 KiB, few large up to 256 KiB, a very few to 1 MiB);
+ * every block carries its allocating thread, a sequence number and a content pattern over all its
+ * bytes; a share of the blocks is handed to another worker through a SharedArrayBuffer ring and freed
+ * or reallocated there (remote frees; after the allocator detached, frees into orphaned slabs). Each worker also detaches
  * and attaches again as a new thread mid-run (its slabs become orphans the others free into) and
  * calls trim() while the others work. Besides the default heap, runs cover the SFC front (phase7),
  * free through the registry (phase7-ss-lookup), small front caches with 1 MiB SuperSlabs (slabs and
@@ -200,7 +200,7 @@ async function stress(run: Run): Promise<void> {
 
   const sum = (k: keyof StressCounts) => done.reduce((a, d) => a + d[k], 0);
   assert.ok(sum('passed') > 0 && sum('received') === sum('passed'), `${name}: every handed-over block arrives (passed ${sum('passed')}, received ${sum('received')})`);
-  assert.ok(sum('mid') > 0 && sum('large') > 0, `${name}: the mix has mid and large blocks`);
+  assert.ok(sum('mid') > 0 && sum('large') > 0 && sum('huge') > 0, `${name}: the mix has mid, large and huge blocks`);
   assert.ok(sum('callocs') > 0 && sum('aligned') > 0, `${name}: the mix has calloc (${sum('callocs')}) and alignedAlloc (${sum('aligned')}) blocks`);
   assert.ok(
     sum('reallocMoves') > 0 && sum('reallocMoves') < sum('reallocs') && sum('reallocsForeign') > 0,
@@ -242,7 +242,7 @@ async function stress(run: Run): Promise<void> {
   const ops = run.workers * run.ops;
   totalOps += ops;
   console.log(
-    `threads-stress ${name}: ${ops} ops (${sum('mallocs')} mallocs; sizes drawn ${sum('tiny')} tiny, ${sum('mid')} mid, ${sum('large')} large; ` +
+    `threads-stress ${name}: ${ops} ops (${sum('mallocs')} mallocs; sizes drawn ${sum('tiny')} tiny, ${sum('mid')} mid, ${sum('large')} large (${sum('huge')} above 256 KiB); ` +
       `${sum('callocs')} calloc, ${sum('aligned')} aligned; ${sum('passed')} handed over; ${sum('reallocs')} reallocs, ${sum('reallocMoves')} moved, ` +
       `${sum('reallocsForeign')} of another worker's blocks), remote frees ${st.routes.remote}, adopted slabs ${st.counters.adopted_slabs}, ` +
       `heap bytes peak ${end.peakHeapBytes}, after free-all + trim() ${end.heapBytes}`,
