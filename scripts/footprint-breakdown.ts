@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { createHeap, isPresetName, type Heap, type PresetName } from '../lib/index';
 import { ALIGNED_LIVE, linkWord, MAGIC_MASK } from '../lib/alloc/header';
 import {
-  H, KIND_COALESCING, KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT, S, SLOT_ACTIVE, SLOT_EMPTY, TOUCH_SHIFT,
+  H, KIND_COALESCING, KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT, S, SLOT_ACTIVE, SLOT_EMPTY, TOUCH_SHIFT, UNITS_PER_PAGE,
 } from '../lib/alloc/layout';
 import { alignedCarrierOf } from '../lib/alloc/aligned-alloc';
 import { coalescingBlockSize, walkCoalescing } from '../lib/alloc/coalescing';
@@ -129,10 +129,9 @@ function replay(heap: Heap, t: Trace, maxId: number, stop: number) {
 function givenBack(heap: Heap): number {
   const m = heap.mem;
   const i32 = m.i32;
-  const unitsPerPage = 1 << (PAGE_SHIFT - TOUCH_SHIFT);
   const held = new Int32Array(m.layout.pages);
   for (let page = m.layout.metaPages; page < m.layout.pages; page++) {
-    for (let p = page, units = i32[m.meta(page) + P.TOUCHED]; units > 0; p++, units -= unitsPerPage) held[p] = Math.min(unitsPerPage, units);
+    for (let p = page, units = i32[m.meta(page) + P.TOUCHED]; units > 0; p++, units -= UNITS_PER_PAGE) held[p] = Math.min(UNITS_PER_PAGE, units);
   }
   let written = 0;
   let notHeld = 0;

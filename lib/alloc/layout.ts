@@ -9,6 +9,8 @@ import { MAX_CLASSES } from "./size-classes";
 export const PAGE_SHIFT = 16; // 64 KiB: the arena's unit and the slab size
 export const PAGE = 1 << PAGE_SHIFT;
 export const TOUCH_SHIFT = 12; // 4 KiB: how touched memory is counted, like RSS
+/** 4 KiB units in a page. */
+export const UNITS_PER_PAGE = 1 << (PAGE_SHIFT - TOUCH_SHIFT);
 /** Header-free heaps: one live bit per 8 bytes (the smallest block), 32 of them per Int32 word. */
 export const LIVE_GRANULE_SHIFT = 3;
 export const LIVE_WORD_SHIFT = LIVE_GRANULE_SHIFT + 5;

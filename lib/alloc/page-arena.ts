@@ -7,7 +7,7 @@
  * pages back to the system, so a page once written stays resident in the process.
  */
 import type { HeapMemory } from "./heap-memory";
-import { H, KIND_FREE, KIND_META, P, PAGE_SHIFT, TOUCH_SHIFT } from "./layout";
+import { H, KIND_FREE, KIND_META, P, UNITS_PER_PAGE } from "./layout";
 import { fetchAdd, lock, raiseTo, unlock } from "./sync";
 
 /** Marks every page free except the metadata pages. Called once when a heap is created. */
@@ -108,9 +108,6 @@ function findRun(m: HeapMemory, count: number, alignPages: number): number {
   }
   return 0;
 }
-
-/** 4 KiB units in a page. */
-const UNITS_PER_PAGE = 1 << (PAGE_SHIFT - TOUCH_SHIFT);
 
 /**
  * Raises the run that starts at page `first` to `units` 4 KiB units touched from its start (nothing
