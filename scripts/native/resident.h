@@ -1,8 +1,10 @@
 /*
- * Peak resident growth of a run, for the harnesses that report memory beside time
- * (WORKLOADS.md "Suite workloads"): the resident size before the run as the baseline,
- * the kernel's high-water mark reset there ("5" into /proc/self/clear_refs), and
- * after the run VmHWM minus the baseline. -1 where /proc cannot tell. Include harness.h first.
+ * Resident memory from /proc. Peak resident growth of a run, for the harnesses that report memory
+ * beside time (WORKLOADS.md "Suite workloads"): the resident size before the run as the baseline,
+ * the kernel's high-water mark reset there ("5" into /proc/self/clear_refs), and after the run
+ * VmHWM minus the baseline. -1 where /proc cannot tell. And the exact count with the fault count
+ * that says when to take it, which the replayer reads after every op that faulted. Include
+ * harness.h first.
  */
 #ifndef RESIDENT_H
 #define RESIDENT_H
@@ -10,6 +12,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 /* The whole of a small /proc file, read without stdio (whose buffers are malloc'd). */
@@ -45,6 +48,27 @@ static long long resident_peak_growth(long long baseline) {
     if (!line || sscanf(line, "VmHWM: %llu kB", &kib) != 1) return -1;
     long long growth = (long long)kib * 1024 - baseline;
     return growth > 0 ? growth : 0;
+}
+
+/* The resident bytes now, counted page by page: the Rss of /proc/self/smaps_rollup, a walk of the page
+   tables. statm and VmHWM read the kernel's per-CPU counters instead, which lag the pages mapped by
+   up to some 400 KiB while pages fault in. -1 where the file cannot be read (Linux before 4.14). */
+static long long resident_exact(void) {
+    char text[4096];
+    unsigned long long kib;
+    if (resident_read("/proc/self/smaps_rollup", text, sizeof text)) return -1;
+    const char *line = strstr(text, "\nRss:");
+    if (!line || sscanf(line, "\nRss: %llu kB", &kib) != 1) return -1;
+    return (long long)kib * 1024;
+}
+
+/* Page faults taken so far by this process (RUSAGE_SELF) or, where _GNU_SOURCE has it, this thread
+   (RUSAGE_THREAD). A page becomes resident only through a fault, so where this count has not moved,
+   no page came in. */
+static unsigned long long resident_faults(int who) {
+    struct rusage usage;
+    getrusage(who, &usage);
+    return (unsigned long long)usage.ru_minflt + (unsigned long long)usage.ru_majflt;
 }
 
 /* The result line's extra field: `,"peakResidentBytes":N`, null where unknown. */
