@@ -113,6 +113,28 @@ describe("coalescing mid tier", () => {
     heap.check();
   });
 
+  it("realloc grows the last block past its region's end into the free pages after it, and moves it where they are taken", () => {
+    const heap = createHeap({ preset: "compact", bytes: 64 * MiB });
+    const p = heap.malloc(900 * KiB); // a region of 1 MiB
+    fill(heap, p, 900 * KiB, 7);
+    const resident = heap.stats().residentBytes;
+    const q = heap.realloc(p, 1500 * KiB);
+    assert.equal(q, p, "the region takes the pages after it");
+    assert.ok(intact(heap, q, 900 * KiB, 7));
+    fill(heap, q, 1500 * KiB, 8);
+    const grown = heap.stats().residentBytes - resident;
+    assert.ok(grown < 700 * KiB, `growing 900 KiB to 1500 KiB wrote ${grown >> 10} KiB more: only the new bytes`);
+    heap.check();
+    // A large block takes the arena's pages right after the region: the next growth must move.
+    const large = heap.malloc(8 * MiB + 1);
+    assert.notEqual(heap.u8[large - 1], MID_LIVE);
+    const r = heap.realloc(q, 2000 * KiB);
+    assert.notEqual(r, q, "the pages after the region are the large block's: moved");
+    assert.ok(intact(heap, r, 1500 * KiB, 8));
+    assert.ok(r + 2000 * KiB <= large || r > large + 8 * MiB, "the moved block does not overlap the large one");
+    heap.check();
+  });
+
   it("refuses an interior pointer by name, a second free, and a pointer into a merged block", () => {
     const heap = createHeap({ bytes: 16 * MiB });
     const a = heap.malloc(4000);
