@@ -379,22 +379,23 @@ typedef struct {
     stats_peak_t by_stats;
 } footprint_t;
 
-#define EXACT_METHOD                                                                                              \
-    "peak resident growth, page by page: the Rss of /proc/self/smaps_rollup (a walk of the page tables) after "   \
-    "every op that took a page fault, its largest less the same count before the pass"
+#define EXACT_METHOD                                                                                           \
+    "peak resident growth, page by page: the anonymous pages resident (Anonymous in /proc/self/smaps_rollup, a " \
+    "walk of the page tables) after every op that took a page fault, the largest less the same count before the pass"
 #define EXACT_THREADED_METHOD                                                                                  \
-    "peak resident growth, page by page: the Rss of /proc/self/smaps_rollup (a walk of the page tables) read by "  \
-    "each thread after every op of its own that took a page fault, the largest less the same count before the pass"
+    "peak resident growth, page by page: the anonymous pages resident (Anonymous in /proc/self/smaps_rollup, a " \
+    "walk of the page tables) read by each thread after every op of its own that took a page fault, the largest "  \
+    "less the same count before the pass"
 #define HWM_METHOD                                                                                                \
     "peak resident growth: VmHWM (reset through /proc/self/clear_refs) minus the resident size before the pass, " \
     "or a larger timeline sample; the kernel's per-CPU counters, which can lag the pages mapped by some 100 KiB"
 #define NO_RESIDENT_METHOD "unavailable: /proc/self/clear_refs cannot reset the resident high-water mark here"
 
 /* Every block written whole, its address recorded for the oracle, resident growth (the peak, and
-   with `every` a timeline) and the allocator's statistics sampled. The resident bytes are counted
-   page by page where /proc/self/smaps_rollup can be read: after an op only when it faulted (without
-   a fault no page came in, so the count cannot have risen): 22 to 1933 walks on the bundled traces.
-   Elsewhere they are the kernel's high-water mark. */
+   with `every` a timeline) and the allocator's statistics sampled. The resident anonymous bytes are
+   counted page by page where /proc/self/smaps_rollup can be read, after an op only when it faulted
+   (without a fault no page came in, so the count cannot have risen): 22 to 1933 walks on the bundled
+   traces. Elsewhere they are the kernel's high-water mark. */
 static footprint_t footprint_pass(uint64_t every, sample_t *samples, uint64_t *n_samples, uint64_t baseline,
                                   stats_peak_t by_stats) {
     footprint_t f = {-1, NO_RESIDENT_METHOD, by_stats};

@@ -50,15 +50,17 @@ static long long resident_peak_growth(long long baseline) {
     return growth > 0 ? growth : 0;
 }
 
-/* The resident bytes now, counted page by page: the Rss of /proc/self/smaps_rollup, a walk of the page
-   tables. statm and VmHWM read the kernel's per-CPU counters instead, which lag the pages mapped by
-   up to some 400 KiB while pages fault in. -1 where the file cannot be read (Linux before 4.14). */
+/* The anonymous bytes resident now, counted page by page: the Anonymous line of /proc/self/smaps_rollup,
+   a walk of the page tables. A heap is anonymous memory; the program's code pages, which the kernel
+   may map or reclaim while it runs, are left out. statm and VmHWM read the kernel's per-CPU counters
+   instead, which lag the pages mapped by up to some 400 KiB while pages fault in. -1 where the file
+   cannot be read (Linux before 4.14). */
 static long long resident_exact(void) {
     char text[4096];
     unsigned long long kib;
     if (resident_read("/proc/self/smaps_rollup", text, sizeof text)) return -1;
-    const char *line = strstr(text, "\nRss:");
-    if (!line || sscanf(line, "\nRss: %llu kB", &kib) != 1) return -1;
+    const char *line = strstr(text, "\nAnonymous:");
+    if (!line || sscanf(line, "\nAnonymous: %llu kB", &kib) != 1) return -1;
     return (long long)kib * 1024;
 }
 
