@@ -388,7 +388,7 @@ typedef struct {
     "less the same count before the pass"
 #define HWM_METHOD                                                                                                \
     "peak resident growth: VmHWM (reset through /proc/self/clear_refs) minus the resident size before the pass, " \
-    "or a larger timeline sample; the kernel's per-CPU counters, which can lag the pages mapped by some 100 KiB"
+    "or a larger timeline sample; the kernel's per-CPU counters, which lag the pages mapped by up to some 400 KiB"
 #define NO_RESIDENT_METHOD "unavailable: /proc/self/clear_refs cannot reset the resident high-water mark here"
 
 /* Every block written whole, its address recorded for the oracle, resident growth (the peak, and
