@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createHeap, type Heap } from "../lib";
 import { refusal } from "./fixtures/heap-refusal";
-import { CACHE_MAX_REQUEST } from "../lib/alloc/coalescing-cache";
+import { CACHE_FAST_MAX_BLOCK, CACHE_MAX_REQUEST } from "../lib/alloc/coalescing-cache";
 
 const MiB = 1024 * 1024;
 const MID_LIVE = 0xb0;
@@ -94,6 +94,52 @@ describe("coalescing tier's per-thread cache", () => {
     assert.ok(heap.malloc(3 * 80 - 4) < guard, "served below the guard, by merged 80-byte blocks");
     assert.equal(heap.cacheCounts[list], 2, "the cache was not flushed for it");
     assert.equal(heap.stats().heapBytes, touched);
+    heap.check();
+  });
+
+  it("fast lists (blocks up to CACHE_FAST_MAX_BLOCK bytes) hold a whole burst of frees, which serves the next burst of mallocs", () => {
+    const heap = cachedHeap(32);
+    const size = CACHE_FAST_MAX_BLOCK - 4; // the largest request of a fast list's block
+    const list = CACHE_FAST_MAX_BLOCK >> 4;
+    const blocks = Array.from({ length: 1000 }, () => heap.malloc(size));
+    heap.malloc(200); // live after them: the burst cannot merge into the top
+    const spare = heap.cacheCounts[list]; // blocks a miss carved for the list
+    for (const p of blocks) heap.free(p);
+    assert.equal(heap.cacheCounts[list], spare + 1000, "every free stayed in the thread's list, none merged in the tier");
+    heap.check();
+    const touched = heap.stats().heapBytes;
+    const again = Array.from({ length: 1000 }, () => heap.malloc(size));
+    assert.deepEqual(new Set(again), new Set(blocks), "the same blocks serve the same burst again, last freed first");
+    assert.equal(heap.cacheCounts[list], spare);
+    assert.equal(heap.stats().heapBytes, touched, "no byte touched for them");
+    heap.check();
+    // The next size up keeps at most coalescingCacheBlocks.
+    const larger = Array.from({ length: 100 }, () => heap.malloc(CACHE_FAST_MAX_BLOCK));
+    for (const p of larger) heap.free(p);
+    assert.equal(heap.cacheCounts[list + 1], 32);
+  });
+
+  it("fast lists go back before the tier touches more memory once they hold more than coalescingCacheBlocks, however small a share of the heap", () => {
+    const heap = cachedHeap(32);
+    for (let i = 0; i < 4; i++) heap.malloc(1_000_000); // 4 MB touched: the cache's 1/128 share alone would keep 31 KB
+    const blocks = Array.from({ length: 100 }, () => heap.malloc(CACHE_FAST_MAX_BLOCK - 4));
+    const guard = heap.malloc(200);
+    for (const p of blocks) heap.free(p);
+    assert.ok(heap.cacheCounts[CACHE_FAST_MAX_BLOCK >> 4] >= 100, "6400 bytes cached");
+    const touched = heap.stats().heapBytes;
+    const big = heap.malloc(6000); // more than the touched bytes left at the top
+    assert.ok(big < guard, "served from the merged fast blocks, below the guard");
+    assert.equal(heap.stats().heapBytes, touched, "no byte touched beyond theirs");
+    assert.equal(heap.cacheCounts[CACHE_FAST_MAX_BLOCK >> 4], 0, "the fast list was given back");
+    heap.check();
+  });
+
+  it("on a shared heap a fast list keeps at most coalescingCacheBlocks: a thread that only frees would hold the rest for good", () => {
+    const heap = createHeap({ bytes: 16 * MiB, tinyMaxClass: 0, coalescingCacheBlocks: 32, shared: true });
+    const blocks = Array.from({ length: 100 }, () => heap.malloc(CACHE_FAST_MAX_BLOCK - 4));
+    heap.malloc(200);
+    for (const p of blocks) heap.free(p);
+    assert.equal(heap.cacheCounts[CACHE_FAST_MAX_BLOCK >> 4], 32);
     heap.check();
   });
 

@@ -36,7 +36,7 @@ const { ALIGNED_FREE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MI
 const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, pendingWord, STAT, STAT_NAMES, TOUCH_SHIFT } = layout;
 const { cacheOwnerWord, midCarveOne, midPopFree, midPushFree, midRefill, midSpill } = mid;
 const { COALESCING_PREFIX, SIZE_MASK, coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingUsableSize } = coalescing;
-const { CACHE_LISTS, CACHE_MAX_REQUEST, CACHE_SHARE_SHIFT, CACHE_SPARE_MAX, cachedBytes, cacheHolder, cacheLink, cacheListOf, flushCoalescingCache } = coalescingCache;
+const { CACHE_LISTS, CACHE_MAX_REQUEST, CACHE_SHARE_SHIFT, CACHE_SPARE_MAX, cachedBytes, cacheHolder, cacheLink, cacheListOf, cacheListRoom, fastListsOver, flushCoalescingCache } = coalescingCache;
 const HEADER_FAST = STAT.header_fast;
 const MID_FAST = STAT.mid_free;
 
@@ -84,6 +84,8 @@ export class Heap implements PoolThread {
   protected readonly cacheLists: number;
   protected readonly cacheLimit: number;
   protected readonly cacheCapacity: number;
+  /** Blocks each cache list may hold (coalescing-cache.ts cacheListRoom). */
+  private readonly cacheRoom: Int32Array;
   /** Spare blocks a cache miss brings (mallocCacheMiss): their count, then their bases. */
   private readonly cacheSpare = new Int32Array(CACHE_SPARE_MAX + 1);
   protected readonly capacity: number;
@@ -134,6 +136,7 @@ export class Heap implements PoolThread {
     this.coalescing = mem.coalescing;
     this.cacheLists = mem.coalescing && c.coalescingCacheBlocks > 0 ? CACHE_LISTS : 0;
     this.cacheCapacity = c.coalescingCacheBlocks;
+    this.cacheRoom = cacheListRoom(c.coalescingCacheBlocks, c.shared);
     this.cacheLimit = this.cacheLists === 0 ? 0 : CACHE_MAX_REQUEST + 1;
     this.midDirect = c.midCacheBytes === 0 && !c.shared;
     this.growsInPlace = c.largeReallocInPlace && mem.liveBits < 0;
@@ -198,7 +201,7 @@ export class Heap implements PoolThread {
    */
   protected freeCoalescing(ptr: number): void {
     const list = (this.i32[(ptr - 4) >> 2] & SIZE_MASK) >> 4;
-    if (list < this.cacheLists && this.cacheCounts[list] < this.cacheCapacity) {
+    if (list < this.cacheLists && this.cacheCounts[list] < this.cacheRoom[list]) {
       this.u8[ptr - 1] = MID_FREE;
       // cacheLink and cacheHolder's words, written from ptr: through them, compact's 64-byte loop did
       // 1% more instructions a cycle (callgrind, 3 runs).
@@ -332,11 +335,12 @@ export class Heap implements PoolThread {
   /**
    * A coalescing block when this thread's cache has none of its size. Before the tier touches more
    * memory, the cached blocks go back to it and merge when they are more than 1/128 of the heap's
-   * touched bytes (glibc consolidates its fast bins before it extends its top), so the cache adds at
-   * most that to a peak; a miss brings spare blocks of its size for the cache, split from the same
-   * free block or carved from bytes of a top touched already. First, though, a cached block up to 1/8
-   * larger serves it, as a tiny class rounds up: with sizes spread over many lists (random-mixed's
-   * 16..1024 bytes), 62% of the mallocs went to the tier, 16% with this.
+   * touched bytes or a fast list holds more than a list's count (glibc consolidates its fast bins
+   * before it extends its top), so the cache adds at most that share to a peak; a miss brings spare
+   * blocks of its size for the cache, split from the same free block or carved from bytes of a top
+   * touched already. First, though, a cached block up to 1/8 larger serves it, as a tiny class rounds
+   * up: with sizes spread over many lists (random-mixed's 16..1024 bytes), 62% of the mallocs went to
+   * the tier, 16% with this.
    */
   private mallocCacheMiss(size: number): number {
     if (this.detached) return this.mallocLarge(size); // refuses it
@@ -348,7 +352,9 @@ export class Heap implements PoolThread {
     let p = coalescingMalloc(this.mem, size, false, spare, room);
     if (p === 0) {
       const touched = this.i32[H.TOUCHED_4K] << TOUCH_SHIFT;
-      if (cachedBytes(this.cacheCounts) > touched >> CACHE_SHARE_SHIFT) flushCoalescingCache(this.mem, this.cacheHeads, this.cacheCounts);
+      if (fastListsOver(this.cacheCounts, this.cacheCapacity) || cachedBytes(this.cacheCounts) > touched >> CACHE_SHARE_SHIFT) {
+        flushCoalescingCache(this.mem, this.cacheHeads, this.cacheCounts);
+      }
       p = coalescingMalloc(this.mem, size, true, spare, room);
     }
     if (spare !== null) {
