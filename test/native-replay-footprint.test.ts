@@ -1,7 +1,8 @@
 /**
  * The native replayer's footprints and its oracle (WORKLOADS.md "replay"): its own arrays do not count as
- * the allocator's, the allocator's own statistics give a second footprint, and the oracle (the harness
- * with no allocator work) replays every bundled trace with the allocator's fingerprint.
+ * the allocator's, glibc's growth counted page by page holds at least its live chunks (serially and on
+ * threads), the allocator's own statistics give a second footprint, and the oracle (the harness with no
+ * allocator work) replays every bundled trace with the allocator's fingerprint.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
