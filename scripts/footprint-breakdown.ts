@@ -4,7 +4,7 @@
  * Exit codes: 0 done, 1 failed, 2 bad command line.
  */
 import { parseArgs } from 'node:util';
-import { createHeap, isPresetName, type Heap, type PresetName } from '../lib/index';
+import { createHeap, isPresetName, type Heap, type HeapOptions, type PresetName } from '../lib/index';
 import { ALIGNED_LIVE, linkWord, MAGIC_MASK } from '../lib/alloc/header';
 import {
   H, KIND_COALESCING, KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT, S, SLOT_ACTIVE, SLOT_EMPTY, TOUCH_SHIFT, UNITS_PER_PAGE,
@@ -274,18 +274,19 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
   return { rows, slabs, superslabs };
 }
 
-export async function footprintBreakdown(file: string, preset: PresetName): Promise<Breakdown> {
+/** The breakdown of `file` replayed on a heap of `preset`, with `options` over it. */
+export async function footprintBreakdown(file: string, preset: PresetName, options: HeapOptions = {}): Promise<Breakdown> {
   const t = await readTrace(file);
   const facts = replayFacts(t);
-  const first = replay(createHeap({ preset }), t, facts.maxId, t.length);
-  let heap = createHeap({ preset });
+  const first = replay(createHeap({ ...options, preset }), t, facts.maxId, t.length);
+  let heap = createHeap({ ...options, preset });
   let { ptrs, sizes } = replay(heap, t, facts.maxId, first.peakOp);
   const peakHeapBytes = heap.stats().peakHeapBytes;
   if (heap.stats().heapBytes !== peakHeapBytes) {
     // The peak was inside the op: a realloc that moved, the old and the new block live for the copy.
     const i = first.peakOp - 1;
     if (t.kind[i] !== OP_REALLOC) throw new Error(`the peak is inside op ${i}, which is no realloc`);
-    heap = createHeap({ preset });
+    heap = createHeap({ ...options, preset });
     ({ ptrs, sizes } = replay(heap, t, facts.maxId, i));
     const n = requestBytes(t, i);
     const p = heap.malloc(n > 0 ? n : 1);

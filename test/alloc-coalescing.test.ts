@@ -24,8 +24,8 @@ function intact(heap: Heap, p: number, n: number, seed: number): boolean {
 }
 
 describe("coalescing mid tier", () => {
-  it("serves every request from the tiny tier's end to COALESCING_MAX_REQUEST: header 0xB0, 8 mod 16 as glibc's, usable size within 16 bytes of the request", () => {
-    const heap = createHeap({ bytes: 16 * MiB });
+  it("serves every request from the tiny tier's end to coalescingMaxRequest (here COALESCING_MAX_REQUEST): header 0xB0, 8 mod 16 as glibc's, usable size within 16 bytes of the request", () => {
+    const heap = createHeap({ bytes: 16 * MiB, coalescingMaxRequest: COALESCING_MAX_REQUEST });
     assert.equal(heap.config.midTier, "coalescing");
     const sizes = [FIRST_MID, FIRST_MID + 1, 2047, 2048, 4096, 4368, 65_536, 100_000, COALESCING_MAX_REQUEST];
     const blocks = sizes.map((size, i) => {

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createHeap, HeapError, PRESET_NAMES, type BuildMode, type Heap, type HeapErrorCode, type HeapOptions } from "../lib";
+import { COALESCING_MAX_REQUEST, createHeap, HeapError, PRESET_NAMES, type BuildMode, type Heap, type HeapErrorCode, type HeapOptions } from "../lib";
 import { linkWord } from "../lib/alloc/header";
 
 const KiB = 1024;
@@ -161,7 +161,7 @@ for (const build of BUILDS) {
     });
 
     it("free of a pointer into the heap's metadata: INVALID_POINTER", () => {
-      const { heap, sentinels } = setup(build);
+      const { heap, sentinels } = setup(build, { coalescingMaxRequest: COALESCING_MAX_REQUEST }); // large blocks from 256 KiB
       // A 6-page large block after the sentinels' 8 pages leaves a byte of the arena bitmap (1 = free page)
       // at 0x80: 7 pages used, then a free one. That byte looks like the header of a free tiny block.
       const big = heap.malloc(6 * 64 * KiB - 16);
@@ -391,7 +391,7 @@ describe("debug free-route trace", () => {
   it("logs [FREE_ROUTE] header_fast (with the class) for header presets, ss_hit for lookup presets, and mid/large", () => {
     for (const [preset, tinyRoute] of [["current", /^\[FREE_ROUTE\] header_fast class=\d+ ptr=0x[0-9a-f]+$/], ["phase7-ss-lookup", /^\[FREE_ROUTE\] ss_hit ptr=0x[0-9a-f]+$/]] as const) {
       const lines: string[] = [];
-      const heap = createHeap({ preset, build: "debug", freeRouteTrace: true, bytes: 4 * MiB, log: (l) => lines.push(l) });
+      const heap = createHeap({ preset, build: "debug", freeRouteTrace: true, bytes: 4 * MiB, coalescingMaxRequest: COALESCING_MAX_REQUEST, log: (l) => lines.push(l) });
       const t = heap.malloc(100);
       const m = heap.malloc(3000);
       const l = heap.malloc(300_000);

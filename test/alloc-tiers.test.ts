@@ -228,7 +228,7 @@ describe("large tier", () => {
 
   for (const [preset, midTier, above] of [["phase7", "classes", MID_MAX], ["current", "coalescing", COALESCING_MAX_REQUEST]] as const)
   it(`${preset}, midTier ${midTier}: requests above ${above}: header 0xC0, 16-aligned user pointer, usableSize >= size`, () => {
-    const heap = createHeap({ bytes: 16 * MiB, preset });
+    const heap = createHeap({ bytes: 16 * MiB, preset, coalescingMaxRequest: COALESCING_MAX_REQUEST });
     assert.equal(heap.config.midTier, midTier);
     const blocks = [above + 1, above + 16, 300_000, 1 * MiB, 3 * MiB + 5].map((size) => {
       const p = heap.malloc(size);
@@ -247,7 +247,7 @@ describe("large tier", () => {
   });
 
   it("pages go back on free and are reused: a big block allocated and freed 300 times in a 4 MiB heap", () => {
-    const heap = createHeap({ bytes: 4 * MiB });
+    const heap = createHeap({ bytes: 4 * MiB, coalescingMaxRequest: COALESCING_MAX_REQUEST });
     const keep = heap.malloc(100); // a live tiny block throughout
     fill(heap, keep, 100, 1);
     const mapped = heap.stats().mappedBytes;
@@ -437,7 +437,7 @@ describe("realloc", () => {
   });
 
   it("realloc(0, n) is malloc(n)", () => {
-    const heap = createHeap({ bytes: 16 * MiB });
+    const heap = createHeap({ bytes: 16 * MiB, coalescingMaxRequest: COALESCING_MAX_REQUEST });
     for (const [n, magic] of [[0, TINY_LIVE], [50, TINY_LIVE], [5000, MID_LIVE], [100_000, MID_LIVE], [300_000, LARGE_LIVE]]) {
       const p = heap.realloc(0, n);
       assert.notEqual(p, 0);
@@ -532,7 +532,7 @@ describe("stats", () => {
 
   it("route counters count each free once, by tier and route", () => {
     for (const [preset, tinyRoute] of [["current", "header_fast"], ["phase7-ss-lookup", "ss_hit"], ["aligned", "page_fast"]] as const) {
-      const heap = createHeap({ preset, bytes: 16 * MiB, fastStats: true });
+      const heap = createHeap({ preset, bytes: 16 * MiB, fastStats: true, coalescingMaxRequest: COALESCING_MAX_REQUEST });
       const tiny = Array.from({ length: 300 }, (_, i) => heap.malloc(i % 1000));
       const mid = Array.from({ length: 30 }, (_, i) => heap.malloc(2000 + i * 1500));
       const large = Array.from({ length: 5 }, (_, i) => heap.malloc(300_000 + i * 100_000));
@@ -546,7 +546,7 @@ describe("stats", () => {
 
   it("counts the fast routes only when asked (fastStats) or in the debug build", () => {
     const run = (options: HeapOptions) => {
-      const heap = createHeap({ bytes: 16 * MiB, ...options });
+      const heap = createHeap({ bytes: 16 * MiB, coalescingMaxRequest: COALESCING_MAX_REQUEST, ...options });
       const ptrs = [...Array.from({ length: 50 }, (_, i) => heap.malloc(i * 10)), heap.malloc(3000), heap.malloc(300_000)];
       for (const p of ptrs) heap.free(p);
       return heap.stats().routes;

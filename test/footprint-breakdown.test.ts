@@ -1,9 +1,9 @@
 /**
  * `npm run footprint` (scripts/footprint-breakdown.ts) on small traces: the rows sum to the tiers' peak
  * (the script throws otherwise), and the resident bytes split into that peak, the bytes given back
- * before it and the bytes first written after it; on `current` a freed large block's pages show up
- * there, on `compact` (its coalescing tier to 8 MiB) they serve the blocks after it. Also the command
- * line: the resident line in the text, and a bad preset refused.
+ * before it and the bytes first written after it; where the coalescing tier ends at 256 KiB a freed
+ * large block's pages show up there, where it ends at 8 MiB (`compact`, `current`) they serve the
+ * blocks after it. Also the command line: the resident line in the text, and a bad preset refused.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +15,7 @@ import { TraceBuilder } from '../lib/trace/trace-builder';
 import { OP_FREE, OP_MALLOC } from '../lib/trace/trace';
 import { writeTrace } from '../lib/trace/write';
 import { footprintBreakdown } from '../scripts/footprint-breakdown';
+import { COALESCING_MAX_REQUEST } from '../lib';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -35,28 +36,35 @@ async function bigThenSmall(name: string, blocks: number): Promise<string> {
   return file;
 }
 
+/** `current` with its coalescing tier ending at 256 KiB: a 1 MiB block is the large tier's. */
+const LARGE_FROM_256K = { coalescingMaxRequest: COALESCING_MAX_REQUEST };
+
 describe('npm run footprint', () => {
-  it('splits resident bytes: after a peak the big block makes, current writes new pages and compact none', async () => {
+  it('splits resident bytes: after a peak the big block makes, the large tier writes new pages and an 8 MiB coalescing tier none', async () => {
     const file = await bigThenSmall('after-peak', 400); // 800 KB of small blocks: the peak is the 1 MiB block's
-    const cur = await footprintBreakdown(file, 'current');
-    assert.equal(cur.peakOp, 2, 'the peak is the big block');
-    assert.equal(cur.residentBytes, cur.peakHeapBytes + cur.givenBackAtPeak + cur.writtenAfterPeak);
-    assert.ok(cur.writtenAfterPeak >= 700 * KiB, `current wrote ${cur.writtenAfterPeak} bytes after the peak`);
-    const com = await footprintBreakdown(file, 'compact');
-    assert.equal(com.writtenAfterPeak, 0, 'compact reused the freed block');
-    assert.equal(com.residentBytes, com.peakHeapBytes);
+    const large = await footprintBreakdown(file, 'current', LARGE_FROM_256K);
+    assert.equal(large.peakOp, 2, 'the peak is the big block');
+    assert.equal(large.residentBytes, large.peakHeapBytes + large.givenBackAtPeak + large.writtenAfterPeak);
+    assert.ok(large.writtenAfterPeak >= 700 * KiB, `${large.writtenAfterPeak} bytes written after the peak`);
+    for (const preset of ['compact', 'current'] as const) {
+      const one = await footprintBreakdown(file, preset);
+      assert.equal(one.writtenAfterPeak, 0, `${preset} reused the freed block`);
+      assert.equal(one.residentBytes, one.peakHeapBytes);
+    }
   });
 
-  it('splits resident bytes: at a peak after the big block, current holds its pages given back and compact none', async () => {
+  it('splits resident bytes: at a peak after the big block, the large tier holds its pages given back and an 8 MiB coalescing tier none', async () => {
     const file = await bigThenSmall('given-back', 700); // 1.4 MB of small blocks: the peak is at the end
-    const cur = await footprintBreakdown(file, 'current');
-    assert.ok(cur.peakOp > 3, `the peak (op ${cur.peakOp}) is after the big block's free`);
-    assert.ok(cur.givenBackAtPeak >= 512 * KiB, `current: ${cur.givenBackAtPeak} bytes given back at the peak`);
-    assert.equal(cur.residentBytes, cur.peakHeapBytes + cur.givenBackAtPeak + cur.writtenAfterPeak);
-    const com = await footprintBreakdown(file, 'compact');
-    assert.equal(com.givenBackAtPeak, 0);
-    assert.equal(com.residentBytes, com.peakHeapBytes);
-    assert.equal(com.totals.touched, com.peakHeapBytes, 'the rows sum to the peak');
+    const large = await footprintBreakdown(file, 'current', LARGE_FROM_256K);
+    assert.ok(large.peakOp > 3, `the peak (op ${large.peakOp}) is after the big block's free`);
+    assert.ok(large.givenBackAtPeak >= 512 * KiB, `${large.givenBackAtPeak} bytes given back at the peak`);
+    assert.equal(large.residentBytes, large.peakHeapBytes + large.givenBackAtPeak + large.writtenAfterPeak);
+    for (const preset of ['compact', 'current'] as const) {
+      const one = await footprintBreakdown(file, preset);
+      assert.equal(one.givenBackAtPeak, 0, preset);
+      assert.equal(one.residentBytes, one.peakHeapBytes, preset);
+      assert.equal(one.totals.touched, one.peakHeapBytes, `${preset}: the rows sum to the peak`);
+    }
   });
 
   it('prints the resident line, and refuses an unknown preset with exit code 2', async () => {

@@ -24,8 +24,8 @@
  *
  * Regions: each of their pages says KIND_COALESCING and names the first page (P.SPAN); the first
  * page's metadata holds the region's pages (P.CAPACITY), its top in bytes (P.CARVED), its touched
- * 4 KiB units (P.TOUCHED) and its links on the list at H.COALESCING_REGIONS (P.NEXT, P.PREV). Every
- * operation runs under the mid lock (a no-op on unshared heaps).
+ * 4 KiB units (P.TOUCHED) and its links on the list at H.COALESCING_REGIONS, in address order (P.NEXT,
+ * P.PREV). Every operation runs under the mid lock (a no-op on unshared heaps).
  */
 import type { HeapMemory } from "./heap-memory";
 import { HeapError, fmtPtr } from "./errors";
@@ -184,9 +184,9 @@ function touchUpTo(m: HeapMemory, first: number, top: number): void {
 }
 
 /**
- * A block of `need` bytes carved at the top of a region with room (growing one or mapping one when none
- * has); 0 when out of memory. With `touchMore` false, only where the bytes are touched already (0 when
- * none has them).
+ * A block of `need` bytes carved at the top of the lowest region with room (growing one or mapping one
+ * when none has); 0 when out of memory. With `touchMore` false, only where the bytes are touched
+ * already (0 when none has them).
  */
 function carveTop(m: HeapMemory, need: number, touchMore: boolean): number {
   const i32 = m.i32;
@@ -242,7 +242,7 @@ function markRegionPages(m: HeapMemory, first: number, from: number, to: number)
   }
 }
 
-/** Maps a region for at least `need` bytes and puts it first on the list; its first page, or 0. */
+/** Maps a region for at least `need` bytes and puts it on the list in address order; its first page, or 0. */
 function newRegion(m: HeapMemory, need: number): number {
   const pages = Math.ceil(reach(need) / PAGE);
   let first = pages < REGION_PAGES ? allocPages(m, REGION_PAGES) : 0;
@@ -255,11 +255,20 @@ function newRegion(m: HeapMemory, need: number): number {
   i32[head + P.CAPACITY] = got;
   i32[head + P.CARVED] = 0;
   i32[head + P.TOUCHED] = 0;
-  const old = i32[H.COALESCING_REGIONS];
-  i32[head + P.NEXT] = old;
-  i32[head + P.PREV] = 0;
-  if (old !== 0) i32[m.meta(old) + P.PREV] = first;
-  i32[H.COALESCING_REGIONS] = first;
+  // The list is in address order, so a carve takes the lowest region with room: an older region's
+  // bytes written above its fallen top serve before a newer region's untouched ones (redis-server on
+  // `current`, newest first: 216 KiB more resident).
+  let prev = 0;
+  let next = i32[H.COALESCING_REGIONS];
+  while (next !== 0 && next < first) {
+    prev = next;
+    next = i32[m.meta(next) + P.NEXT];
+  }
+  i32[head + P.NEXT] = next;
+  i32[head + P.PREV] = prev;
+  if (next !== 0) i32[m.meta(next) + P.PREV] = first;
+  if (prev !== 0) i32[m.meta(prev) + P.NEXT] = first;
+  else i32[H.COALESCING_REGIONS] = first;
   return first;
 }
 
@@ -568,8 +577,11 @@ export function coalescingInconsistency(m: HeapMemory): string | null {
   let previousSize = 0;
   let touchedBad = "";
   let regionTop = 0;
+  let lastRegion = 0;
   walkCoalescing(m, {
     region(first, top, units, pages) {
+      if (first <= lastRegion) touchedBad = `region at page ${first} is listed after the region at page ${lastRegion}, out of address order`;
+      lastRegion = first;
       previousFree = false;
       regionTop = (first << PAGE_SHIFT) + top;
       if (reach(top) > pages * PAGE) touchedBad = `region at page ${first}: top ${top} beyond its ${pages} pages`;

@@ -26,13 +26,13 @@ export const PRESETS = {
   },
   /**
    * This project's best: header free, one per-class front list (the seed's fix #3), 16 finer tiny
-   * classes, empty slabs purged, a coalescing mid tier up to 256 KiB (docs/footprint.md); realloc grows
+   * classes, empty slabs purged, a coalescing mid tier up to 8 MiB (docs/footprint.md); realloc grows
    * a block in place. The design before the coalescing tier (with today's tiny classes) is `{ midTier:
    * "classes", tinyPurgeEmpty: false }`: 16 finer mid classes, no per-thread mid lists, a mid span back
    * to the arena once empty.
    */
   "current": {
-    tinyClasses: FINE_TINY_CLASSES, midTier: "coalescing", tinyPurgeEmpty: true, midClasses: FINE_MID_CLASSES, midCacheBytes: 0, midReleaseSpans: true, largeReallocInPlace: true, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
+    tinyClasses: FINE_TINY_CLASSES, midTier: "coalescing", coalescingMaxRequest: 8 * 1024 * 1024, tinyPurgeEmpty: true, midClasses: FINE_MID_CLASSES, midCacheBytes: 0, midReleaseSpans: true, largeReallocInPlace: true, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
   },
   /**
    * `current` shaped for memory as glibc's malloc is: every request from 16 bytes up to 8 MiB in the
