@@ -225,51 +225,24 @@ static void *own_array(uint64_t n, size_t size) {
 
 /* ---- footprint: resident memory, from /proc ---- */
 
-static uint64_t page_bytes;
-
-/* A /proc file's text, read without stdio, whose buffers would come from the allocator under test. */
-static void read_proc(const char *file, char *text, size_t size) {
-    int fd = open(file, O_RDONLY);
-    ssize_t got = fd < 0 ? -1 : read(fd, text, size - 1);
-    if (fd >= 0) close(fd);
-    if (got < 0) {
-        fprintf(stderr, "replay: cannot read %s: %s\n", file, strerror(errno));
-        exit(1);
-    }
-    text[got] = 0;
-}
-
+/* The resident size by the kernel's counters (statm), and their high-water mark (VmHWM): resident.h's
+   readers, which read /proc without stdio, whose buffers would come from the allocator under test. */
 static uint64_t resident_bytes(void) {
-    char text[256];
-    unsigned long long total = 0, resident = 0;
-    read_proc("/proc/self/statm", text, sizeof text);
-    if (sscanf(text, "%llu %llu", &total, &resident) != 2) {
-        fprintf(stderr, "replay: /proc/self/statm does not start with two numbers\n");
+    long long bytes = resident_now();
+    if (bytes < 0) {
+        fprintf(stderr, "replay: cannot read the resident size from /proc/self/statm\n");
         exit(1);
     }
-    return resident * page_bytes;
+    return (uint64_t)bytes;
 }
 
-/* VmHWM, the resident high-water mark, in bytes. */
 static uint64_t resident_peak(void) {
-    char text[8192];
-    unsigned long long kib = 0;
-    read_proc("/proc/self/status", text, sizeof text);
-    const char *line = strstr(text, "VmHWM:");
-    if (!line || sscanf(line, "VmHWM: %llu kB", &kib) != 1) {
+    long long bytes = resident_hwm();
+    if (bytes < 0) {
         fprintf(stderr, "replay: no VmHWM in /proc/self/status\n");
         exit(1);
     }
-    return kib * 1024;
-}
-
-/* Resets VmHWM to the current resident size (Linux: "5" into clear_refs); 0 when not allowed. */
-static int reset_resident_peak(void) {
-    int fd = open("/proc/self/clear_refs", O_WRONLY);
-    if (fd < 0) return 0;
-    int ok = write(fd, "5", 1) == 1;
-    close(fd);
-    return ok;
+    return (uint64_t)bytes;
 }
 
 /* ---- footprint: the allocator's own statistics ---- */
@@ -400,7 +373,7 @@ static footprint_t footprint_pass(uint64_t every, sample_t *samples, uint64_t *n
                                   stats_peak_t by_stats) {
     footprint_t f = {-1, NO_RESIDENT_METHOD, by_stats};
     uint64_t stats_every = n_ops / STATS_SAMPLES + 1;
-    int can_reset = reset_resident_peak();
+    int can_reset = resident_reset_peak();
     long long exact_base = resident_exact();
     long long exact_peak = exact_base;
     if (exact_base >= 0) baseline = (uint64_t)exact_base;
@@ -449,6 +422,9 @@ static footprint_t footprint_pass(uint64_t every, sample_t *samples, uint64_t *n
 }
 
 /* ---- the oracle's mirror ---- */
+
+/* The OS page size: the mirror keeps blocks' offsets within it. */
+static uint64_t page_bytes;
 
 /* Recorded blocks less than this apart share one region of the mirror, at their true distances. The
    mirror is not populated, so a gap costs address space only: an allocator's heap, free pages
@@ -859,7 +835,7 @@ static void stop_threads(void) {
    statistics sampled every millisecond by this thread while the others replay, and at the end. */
 static footprint_t threaded_footprint_pass(uint64_t baseline, stats_peak_t by_stats) {
     footprint_t f = {-1, NO_RESIDENT_METHOD, by_stats};
-    int can_reset = reset_resident_peak();
+    int can_reset = resident_reset_peak();
     long long exact_base = resident_exact();
     atomic_store(&threaded_exact_peak, exact_base);
     threaded_pass(PASS_FOOTPRINT, &f.by_stats, 0);

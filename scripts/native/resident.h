@@ -26,28 +26,43 @@ static int resident_read(const char *path, char *text, size_t room) {
     return 0;
 }
 
-/* Resets the high-water mark and returns the resident bytes now, or -1. */
-static long long resident_baseline(void) {
+/* Resets the kernel's resident high-water mark (VmHWM) to the resident size now; 0 when not allowed. */
+static int resident_reset_peak(void) {
     int fd = open("/proc/self/clear_refs", O_WRONLY);
-    if (fd < 0) return -1;
+    if (fd < 0) return 0;
     int reset = write(fd, "5", 1) == 1;
     close(fd);
+    return reset;
+}
+
+/* The resident bytes now by the kernel's counters (/proc/self/statm), or -1. */
+static long long resident_now(void) {
     char text[256];
     unsigned long long size, pages;
-    if (!reset || resident_read("/proc/self/statm", text, sizeof text) || sscanf(text, "%llu %llu", &size, &pages) != 2)
-        return -1;
+    if (resident_read("/proc/self/statm", text, sizeof text) || sscanf(text, "%llu %llu", &size, &pages) != 2) return -1;
     return (long long)pages * sysconf(_SC_PAGESIZE);
+}
+
+/* VmHWM, the kernel's resident high-water mark, in bytes, or -1. */
+static long long resident_hwm(void) {
+    char text[8192];
+    unsigned long long kib;
+    if (resident_read("/proc/self/status", text, sizeof text)) return -1;
+    const char *line = strstr(text, "VmHWM:");
+    if (!line || sscanf(line, "VmHWM: %llu kB", &kib) != 1) return -1;
+    return (long long)kib * 1024;
+}
+
+/* Resets the high-water mark and returns the resident bytes now, or -1. */
+static long long resident_baseline(void) {
+    return resident_reset_peak() ? resident_now() : -1;
 }
 
 /* VmHWM minus the baseline, or -1 when either is unknown. */
 static long long resident_peak_growth(long long baseline) {
-    char text[4096];
-    unsigned long long kib;
-    if (baseline < 0 || resident_read("/proc/self/status", text, sizeof text)) return -1;
-    const char *line = strstr(text, "VmHWM:");
-    if (!line || sscanf(line, "VmHWM: %llu kB", &kib) != 1) return -1;
-    long long growth = (long long)kib * 1024 - baseline;
-    return growth > 0 ? growth : 0;
+    long long hwm = baseline < 0 ? -1 : resident_hwm();
+    if (hwm < 0) return -1;
+    return hwm > baseline ? hwm - baseline : 0;
 }
 
 /* The anonymous bytes resident now, counted page by page: the Anonymous line of /proc/self/smaps_rollup,
