@@ -43,14 +43,19 @@ static long long resident_now(void) {
     return (long long)pages * sysconf(_SC_PAGESIZE);
 }
 
-/* VmHWM, the kernel's resident high-water mark, in bytes, or -1. */
-static long long resident_hwm(void) {
+/* The bytes of the "KEY N kB" line of a /proc file, or -1. */
+static long long resident_kib_line(const char *path, const char *key) {
     char text[8192];
     unsigned long long kib;
-    if (resident_read("/proc/self/status", text, sizeof text)) return -1;
-    const char *line = strstr(text, "VmHWM:");
-    if (!line || sscanf(line, "VmHWM: %llu kB", &kib) != 1) return -1;
+    if (resident_read(path, text, sizeof text)) return -1;
+    const char *line = strstr(text, key);
+    if (!line || sscanf(line + strlen(key), " %llu kB", &kib) != 1) return -1;
     return (long long)kib * 1024;
+}
+
+/* VmHWM, the kernel's resident high-water mark, in bytes, or -1. */
+static long long resident_hwm(void) {
+    return resident_kib_line("/proc/self/status", "VmHWM:");
 }
 
 /* Resets the high-water mark and returns the resident bytes now, or -1. */
@@ -71,12 +76,7 @@ static long long resident_peak_growth(long long baseline) {
    instead, which lag the pages mapped by up to some 400 KiB while pages fault in. -1 where the file
    cannot be read (Linux before 4.14). */
 static long long resident_exact(void) {
-    char text[4096];
-    unsigned long long kib;
-    if (resident_read("/proc/self/smaps_rollup", text, sizeof text)) return -1;
-    const char *line = strstr(text, "\nAnonymous:");
-    if (!line || sscanf(line, "\nAnonymous: %llu kB", &kib) != 1) return -1;
-    return (long long)kib * 1024;
+    return resident_kib_line("/proc/self/smaps_rollup", "\nAnonymous:");
 }
 
 /* Page faults taken so far by this process (RUSAGE_SELF) or, where _GNU_SOURCE has it, this thread
