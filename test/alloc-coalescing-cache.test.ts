@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createHeap, type Heap } from "../lib";
 import { refusal } from "./fixtures/heap-refusal";
-import { CACHE_FAST_MAX_BLOCK, CACHE_MAX_REQUEST } from "../lib/alloc/coalescing-cache";
+import { CACHE_FAST_MAX_BLOCK, CACHE_LISTS, CACHE_MAX_REQUEST, cacheClassListOf, cacheListOf, listRequest } from "../lib/alloc/coalescing-cache";
 
 const MiB = 1024 * 1024;
 const MID_LIVE = 0xb0;
@@ -212,5 +212,40 @@ describe("coalescing tier's per-thread cache", () => {
     assert.equal(heap.cacheCounts.reduce((a, b) => a + b, 0), 0);
     assert.equal(heap.u8[p - 1], MID_FREE);
     heap.check();
+  });
+
+  it("size-class lists (coalescingCacheClasses): nearby sizes above 256 bytes share a list, below they do not", () => {
+    let last = 0;
+    for (let size = 0; size <= CACHE_MAX_REQUEST; size++) {
+      const list = cacheClassListOf(size);
+      assert.ok(list >= last && list < CACHE_LISTS, `size ${size}: list ${list} after ${last}`);
+      assert.ok(listRequest(list) >= size, `size ${size}: list ${list} serves ${listRequest(list)} bytes`);
+      if (size <= 236) assert.equal(list, cacheListOf(size), `size ${size} keeps its 16-byte list`);
+      last = list;
+    }
+    // Eight lists per power of two: 288, 320, ... 512 bytes; 576 ... 1024; the last lists stay 16 apart.
+    assert.deepEqual([253, 284, 285, 508, 509, 2044, 2045, 2060].map((s) => listRequest(cacheClassListOf(s)) + 4), [288, 288, 320, 512, 576, 2048, 2064, 2064]);
+    assert.equal(new Set(Array.from({ length: CACHE_MAX_REQUEST + 1 }, (_, s) => cacheClassListOf(s))).size, 16 + 8 * 3 + 1);
+  });
+
+  it("with size-class lists a freed block serves the next malloc of any size in its class", () => {
+    const heap = createHeap({ bytes: 16 * MiB, tinyMaxClass: 0, coalescingCacheBlocks: 32, coalescingCacheClasses: true });
+    const a = heap.malloc(300);
+    heap.malloc(40); // keeps a's block from merging with the top when it goes back
+    assert.equal(heap.usableSize(a), 316, "a 300-byte request takes the 320-byte class");
+    heap.free(a);
+    assert.equal(heap.malloc(310), a, "310 bytes share 300's list");
+    heap.check();
+    const exact = createHeap({ bytes: 16 * MiB, tinyMaxClass: 0, coalescingCacheBlocks: 32 });
+    assert.equal(exact.usableSize(exact.malloc(300)), 300, "without classes a block is the size its request needs");
+    assert.notEqual(cacheListOf(300), cacheListOf(310), "and 300 and 310 bytes have lists of their own");
+    exact.check();
+  });
+
+  it("coalescingCacheClasses must be true or false", () => {
+    assert.throws(() => createHeap({ bytes: 16 * MiB, coalescingCacheClasses: 1 as unknown as boolean }), {
+      code: "INVALID_OPTION",
+      message: /coalescingCacheClasses=1.*true or false/,
+    });
   });
 });

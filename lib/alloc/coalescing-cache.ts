@@ -52,6 +52,24 @@ export function cacheListOf(size: number): number {
   return (size + 19) >> 4;
 }
 
+/**
+ * The list for a request of `size` bytes (below CACHE_MAX_REQUEST + 1) when the lists are size classes
+ * (`coalescingCacheClasses`): above 256 bytes its block rounded up to the next of eight sizes per
+ * power of two, within CACHE_MAX_BLOCK.
+ */
+export function cacheClassListOf(size: number): number {
+  const block = (size + 19) & ~15;
+  if (block <= 256) return block >> 4;
+  const step = 1 << (28 - Math.clz32(block - 1)); // an eighth of the power of two at or above the block
+  const rounded = (block + step - 1) & ~(step - 1);
+  return (rounded > CACHE_MAX_BLOCK ? block : rounded) >> 4;
+}
+
+/** The largest request a block of list `list` serves (the request a miss carves its block for). */
+export function listRequest(list: number): number {
+  return (list << 4) - 4;
+}
+
 /** A cached block's link to the next: its first user word. */
 export function cacheLink(b: number): number {
   return (b + COALESCING_PREFIX) >> 2;

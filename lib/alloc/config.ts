@@ -35,6 +35,12 @@ export interface TuningOptions {
    */
   coalescingCacheBlocks: number;
   /**
+   * The cache's lists as size classes: above 256 bytes a block is carved up to the next of eight sizes
+   * per power of two, so requests a few bytes apart share a list as they share a tiny class (false:
+   * a list per 16 bytes, each block the size its request needs).
+   */
+  coalescingCacheClasses: boolean;
+  /**
    * Bytes of a tiny class's blocks the coalescing mid tier serves, counted for the whole heap, before
    * the class takes its first slab: a class a program uses less than that pins no slab page (0: a slab
    * at the class's first malloc). Nothing with the classes mid tier, whose smallest block is 2 KiB, or
@@ -122,7 +128,7 @@ const MiB = 1 << 20;
  * Options added after results were stored with their config hashes, and their defaults (the seed's
  * behaviour): at these values they leave a configuration's hash as it was.
  */
-const LATE_DEFAULTS = { tinyPurgeEmpty: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false };
+const LATE_DEFAULTS = { tinyPurgeEmpty: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingCacheClasses: false, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false };
 type LateOption = keyof typeof LATE_DEFAULTS;
 
 /** Defaults below any preset. */
@@ -161,6 +167,7 @@ const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
   HAKMEM_MID_CLASSES: { key: "midClasses", kind: "classes" },
   HAKMEM_MID_CACHE_BYTES: { key: "midCacheBytes", kind: "int" },
   HAKMEM_COALESCING_CACHE_BLOCKS: { key: "coalescingCacheBlocks", kind: "int" },
+  HAKMEM_COALESCING_CACHE_CLASSES: { key: "coalescingCacheClasses", kind: "bool" },
   HAKMEM_COALESCING_MAX_REQUEST: { key: "coalescingMaxRequest", kind: "int" },
   HAKMEM_TINY_SLAB_AFTER_BYTES: { key: "tinySlabAfterBytes", kind: "int" },
   HAKMEM_MID_RELEASE_SPANS: { key: "midReleaseSpans", kind: "bool" },
@@ -264,6 +271,7 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (c.midTier === "coalescing" && c.align !== 1) throw bad("midTier", c.midTier, `align ${c.align}: the coalescing mid tier's blocks carry the header byte (align 1 only)`);
   if (!isCount(c.midCacheBytes, 0, 1 << 24)) throw bad("midCacheBytes", c.midCacheBytes, "an integer 0..16777216");
   if (!isCount(c.coalescingCacheBlocks, 0, 1 << 16)) throw bad("coalescingCacheBlocks", c.coalescingCacheBlocks, "an integer 0..65536");
+  if (typeof c.coalescingCacheClasses !== "boolean") throw bad("coalescingCacheClasses", c.coalescingCacheClasses, "true or false");
   if (!isCount(c.coalescingMaxRequest, MID_CLASSES[0], COALESCING_REQUEST_LIMIT))
     throw bad("coalescingMaxRequest", c.coalescingMaxRequest, `an integer ${MID_CLASSES[0]}..${COALESCING_REQUEST_LIMIT}`);
   if (!isCount(c.tinySlabAfterBytes, 0, 1 << 20)) throw bad("tinySlabAfterBytes", c.tinySlabAfterBytes, "an integer 0..1048576");

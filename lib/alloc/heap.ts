@@ -36,7 +36,7 @@ const { ALIGNED_FREE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MI
 const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, pendingWord, STAT, STAT_NAMES, TOUCH_SHIFT } = layout;
 const { cacheOwnerWord, midCarveOne, midPopFree, midPushFree, midRefill, midSpill } = mid;
 const { COALESCING_PREFIX, SIZE_MASK, coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingUsableSize } = coalescing;
-const { CACHE_LISTS, CACHE_MAX_REQUEST, CACHE_SHARE_SHIFT, CACHE_SPARE_MAX, cachedBytes, cacheHolder, cacheLink, cacheListOf, cacheListRoom, fastListsOver, flushCoalescingCache } = coalescingCache;
+const { CACHE_LISTS, CACHE_MAX_REQUEST, CACHE_SHARE_SHIFT, CACHE_SPARE_MAX, cachedBytes, cacheHolder, cacheClassListOf, cacheLink, cacheListOf, cacheListRoom, listRequest, fastListsOver, flushCoalescingCache } = coalescingCache;
 const HEADER_FAST = STAT.header_fast;
 const MID_FAST = STAT.mid_free;
 
@@ -84,6 +84,8 @@ export class Heap implements PoolThread {
   protected readonly cacheLists: number;
   protected readonly cacheLimit: number;
   protected readonly cacheCapacity: number;
+  /** Whether the lists are size classes (coalescing-cache.ts cacheClassListOf), not one per 16 bytes. */
+  private readonly cacheClasses: boolean;
   /** Blocks each cache list may hold (coalescing-cache.ts cacheListRoom). */
   private readonly cacheRoom: Int32Array;
   /** Spare blocks a cache miss brings (mallocCacheMiss): their count, then their bases. */
@@ -138,6 +140,7 @@ export class Heap implements PoolThread {
     this.cacheCapacity = c.coalescingCacheBlocks;
     this.cacheRoom = cacheListRoom(c.coalescingCacheBlocks, c.shared);
     this.cacheLimit = this.cacheLists === 0 ? 0 : CACHE_MAX_REQUEST + 1;
+    this.cacheClasses = c.coalescingCacheClasses;
     this.midDirect = c.midCacheBytes === 0 && !c.shared;
     this.growsInPlace = c.largeReallocInPlace && mem.liveBits < 0;
     this.tinyHeaders = c.align === 1 && c.freeRoute === "header";
@@ -302,7 +305,7 @@ export class Heap implements PoolThread {
    */
   protected mallocSlow(size: number): number {
     if (size < this.cacheLimit && size >>> 0 === size) {
-      const list = cacheListOf(size);
+      const list = this.cacheListFor(size);
       if (this.cacheHeads[list] !== 0) return this.popCached(list);
       return this.mallocCacheMiss(size);
     }
@@ -344,18 +347,20 @@ export class Heap implements PoolThread {
    */
   private mallocCacheMiss(size: number): number {
     if (this.detached) return this.mallocLarge(size); // refuses it
-    const list = cacheListOf(size);
+    const list = this.cacheListFor(size);
     const larger = this.cachedLarger(list);
     if (larger !== 0) return larger;
     const room = list < this.cacheLists ? Math.min(this.cacheCapacity - this.cacheCounts[list], CACHE_SPARE_MAX) : 0;
     const spare = room > 0 ? this.cacheSpare : null;
-    let p = coalescingMalloc(this.mem, size, false, spare, room);
+    // The block its list holds: with size classes, larger than the request needs.
+    const request = list < this.cacheLists ? listRequest(list) : size;
+    let p = coalescingMalloc(this.mem, request, false, spare, room);
     if (p === 0) {
       const touched = this.i32[H.TOUCHED_4K] << TOUCH_SHIFT;
       if (fastListsOver(this.cacheCounts, this.cacheCapacity) || cachedBytes(this.cacheCounts) > touched >> CACHE_SHARE_SHIFT) {
         flushCoalescingCache(this.mem, this.cacheHeads, this.cacheCounts);
       }
-      p = coalescingMalloc(this.mem, size, true, spare, room);
+      p = coalescingMalloc(this.mem, request, true, spare, room);
     }
     if (spare !== null) {
       for (let i = 1; i <= spare[0]; i++) {
@@ -367,6 +372,11 @@ export class Heap implements PoolThread {
       this.cacheCounts[list] += spare[0];
     }
     return p !== 0 ? p : this.outOfMemory(size);
+  }
+
+  /** The cache list for a request of `size` bytes. */
+  private cacheListFor(size: number): number {
+    return this.cacheClasses === true && size < this.cacheLimit ? cacheClassListOf(size) : cacheListOf(size);
   }
 
   /**
