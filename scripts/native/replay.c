@@ -352,13 +352,13 @@ typedef struct {
     stats_peak_t by_stats;
 } footprint_t;
 
-#define EXACT_METHOD                                                                                           \
+#define PAGE_BY_PAGE                                                                                           \
     "peak resident growth, page by page: the anonymous pages resident (Anonymous in /proc/self/smaps_rollup, a " \
-    "walk of the page tables) after every op that took a page fault, the largest less the same count before the pass"
+    "walk of the page tables) "
+#define EXACT_METHOD PAGE_BY_PAGE "after every op that took a page fault, the largest less the same count before the pass"
 #define EXACT_THREADED_METHOD                                                                                  \
-    "peak resident growth, page by page: the anonymous pages resident (Anonymous in /proc/self/smaps_rollup, a " \
-    "walk of the page tables) read by each thread after every op of its own that took a page fault, the largest "  \
-    "less the same count before the pass"
+    PAGE_BY_PAGE "read by each thread after every op of its own that took a page fault, the largest less the same " \
+    "count before the pass"
 #define HWM_METHOD                                                                                                \
     "peak resident growth: VmHWM (reset through /proc/self/clear_refs) minus the resident size before the pass, " \
     "or a larger timeline sample; the kernel's per-CPU counters, which lag the pages mapped by up to some 400 KiB"
