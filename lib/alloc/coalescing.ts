@@ -29,29 +29,36 @@
  */
 import type { HeapMemory } from "./heap-memory";
 import { HeapError, fmtPtr } from "./errors";
-import { MID_FREE, MID_LIVE } from "./header";
-import { COALESCING_LIST_COUNT, H, KIND_COALESCING, P, PAGE, PAGE_SHIFT, TOUCH_SHIFT } from "./layout";
-import { addTouched, allocPages, allocPagesAt, freePages, touchRun } from "./page-arena";
-import { lock, unlock } from "./sync";
+import * as header from "./header";
+import * as layout from "./layout";
+import * as pageArena from "./page-arena";
+import * as sync from "./sync";
+
+// Bound in this module as heap.ts binds its imports (it says why); for the same reason this module's
+// exported constants are plain `const`s, exported at the end.
+const { MID_FREE, MID_LIVE } = header;
+const { COALESCING_LIST_COUNT, H, KIND_COALESCING, P, PAGE, PAGE_SHIFT, TOUCH_SHIFT } = layout;
+const { addTouched, allocPages, allocPagesAt, freePages, touchRun } = pageArena;
+const { lock, unlock } = sync;
 
 /** Bytes before a block's user pointer: a boundary tag and the size word with the header byte. */
-export const COALESCING_PREFIX = 8;
+const COALESCING_PREFIX = 8;
 /** The next block's tag word, which a live block's user bytes run into. */
 const TAG = 4;
 /** Largest request the tier serves unless `coalescingMaxRequest` says; larger ones get page runs of their own (large.ts). */
-export const COALESCING_MAX_REQUEST = 256 * 1024 - COALESCING_PREFIX;
+const COALESCING_MAX_REQUEST = 256 * 1024 - COALESCING_PREFIX;
 /** Smallest block (its size word and two links): a remainder below it stays with the block it was split from. */
 const MIN_BLOCK = 16;
 const FREE = 1;
 const PREV_FREE = 2;
 /** The size bits of a size word (at ptr - 4): blocks are multiples of 16 below 16 MiB (a region's largest). */
-export const SIZE_MASK = 0x00fffff0;
+const SIZE_MASK = 0x00fffff0;
 /** A free block's size word, less its size: FREE and the header MID_FREE. */
 const FREE_WORD = (MID_FREE << 24) | FREE;
 /** Largest region: its blocks' sizes must fit SIZE_MASK. */
 const MAX_REGION_PAGES = (SIZE_MASK + 16) / PAGE - 1;
 /** Largest `coalescingMaxRequest`: a block for it, with a region's tag above, fits the largest region. */
-export const COALESCING_REQUEST_LIMIT = (MAX_REGION_PAGES - 1) * PAGE;
+const COALESCING_REQUEST_LIMIT = (MAX_REGION_PAGES - 1) * PAGE;
 /** Lists per power-of-two range (log2), and the sizes below which lists are 16 bytes apart. */
 const SL_SHIFT = 5;
 const SMALL_SIZES = 16 << SL_SHIFT;
@@ -100,7 +107,7 @@ function reach(top: number): number {
  */
 function setPrevFree(m: HeapMemory, b: number, on: boolean): void {
   const w = (b >> 2) + 1;
-  if (m.shared) {
+  if (m.shared === true) {
     if (on) Atomics.or(m.i32, w, PREV_FREE);
     else Atomics.and(m.i32, w, ~PREV_FREE);
   } else if (on) m.i32[w] |= PREV_FREE;
@@ -279,28 +286,35 @@ function newRegion(m: HeapMemory, need: number): number {
  * touched bytes for them (see carveSpare): a thread's cache fills in one call while a program grows.
  */
 export function coalescingMalloc(m: HeapMemory, size: number, touchMore = true, spare: Int32Array | null = null, spareMax = 0): number {
-  const need = blockBytesFor(size);
-  if (spare !== null) spare[0] = 0;
+  // Unshared heaps skip the lock and the try/finally, whose bookkeeping V8 keeps even where the lock
+  // does nothing; without it V8 also inlines removeFree and setPrevFree into mallocLocked.
+  if (m.shared !== true) return mallocLocked(m, size, touchMore, spare, spareMax);
   lock(m, H.MID_LOCK);
   try {
-    let b = findFree(m, need);
-    if (b !== 0) {
-      const free = sizeOf(m.i32, b);
-      removeFree(m, b, free);
-      // Spare blocks from a free block: at most SPLIT_SPARE_MAX, leaving at least a block's worth free.
-      const extra = spare === null ? 0 : Math.min(spareMax, SPLIT_SPARE_MAX, Math.floor((free - need - MIN_BLOCK) / need));
-      takeFree(m, b, free, need * (1 + (extra > 0 ? extra : 0)));
-      if (extra > 0) splitSpare(m, b, need, extra, spare!);
-    } else {
-      b = carveTop(m, need, touchMore);
-      if (b === 0) return 0;
-      if (spare !== null) carveSpare(m, b, need, spare, spareMax);
-    }
-    m.u8[b + 7] = MID_LIVE;
-    return b + COALESCING_PREFIX;
+    return mallocLocked(m, size, touchMore, spare, spareMax);
   } finally {
     unlock(m, H.MID_LOCK);
   }
+}
+
+function mallocLocked(m: HeapMemory, size: number, touchMore: boolean, spare: Int32Array | null, spareMax: number): number {
+  const need = blockBytesFor(size);
+  if (spare !== null) spare[0] = 0;
+  let b = findFree(m, need);
+  if (b !== 0) {
+    const free = sizeOf(m.i32, b);
+    removeFree(m, b, free);
+    // Spare blocks from a free block: at most SPLIT_SPARE_MAX, leaving at least a block's worth free.
+    const extra = spare === null ? 0 : Math.min(spareMax, SPLIT_SPARE_MAX, Math.floor((free - need - MIN_BLOCK) / need));
+    takeFree(m, b, free, need * (1 + (extra > 0 ? extra : 0)));
+    if (extra > 0) splitSpare(m, b, need, extra, spare!);
+  } else {
+    b = carveTop(m, need, touchMore);
+    if (b === 0) return 0;
+    if (spare !== null) carveSpare(m, b, need, spare, spareMax);
+  }
+  m.u8[b + 7] = MID_LIVE;
+  return b + COALESCING_PREFIX;
 }
 
 /**
@@ -343,6 +357,7 @@ function carveSpare(m: HeapMemory, b: number, need: number, spare: Int32Array, m
 
 /** Frees the live block at user pointer `ptr` (checked by the caller, or trusted as the header route trusts). */
 export function coalescingFree(m: HeapMemory, ptr: number): void {
+  if (m.shared !== true) return freeLocked(m, ptr - COALESCING_PREFIX); // as coalescingMalloc
   lock(m, H.MID_LOCK);
   try {
     freeLocked(m, ptr - COALESCING_PREFIX);
@@ -610,3 +625,5 @@ export function coalescingInconsistency(m: HeapMemory): string | null {
   if (why === null && onLists.size > 0) why = `free block ${fmtPtr([...onLists.keys()][0])} is on a list but in no region`;
   return why;
 }
+
+export { COALESCING_MAX_REQUEST, COALESCING_PREFIX, COALESCING_REQUEST_LIMIT, SIZE_MASK };

@@ -3,9 +3,13 @@
  * module works through this; a worker attaching to the heap builds its own over the same buffer.
  */
 import type { HeapConfig } from "./config";
-import { computeLayout, PAGE_META_SHIFT, type Layout } from "./layout";
+import * as layout from "./layout";
+import type { Layout } from "./layout";
 import { midCacheCapacity } from "./mid";
 import { MID_GRANULE, midClassTable } from "./size-classes";
+
+// Bound here so that V8 folds it into meta(), which every tier calls (heap.ts says why).
+const { computeLayout, PAGE_META_SHIFT } = layout;
 
 export class HeapMemory {
   readonly buffer: ArrayBuffer | SharedArrayBuffer;

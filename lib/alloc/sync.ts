@@ -7,9 +7,9 @@ import type { HeapMemory } from "./heap-memory";
 const SPINS_BEFORE_WAIT = 64;
 
 /** Lock word states: free; held; held, and a thread may be asleep on it (its unlock must wake one). */
-export const UNLOCKED = 0;
-export const LOCKED = 1;
-export const LOCKED_WAITERS = 2;
+const UNLOCKED = 0;
+const LOCKED = 1;
+const LOCKED_WAITERS = 2;
 
 /**
  * A three-state lock (Drepper, "Futexes Are Tricky", mutex 2): taken by a CAS 0 -> 1; a thread that
@@ -18,7 +18,7 @@ export const LOCKED_WAITERS = 2;
  * touches the buffer's shared reference count), so an unlock with no sleeper must not make one.
  */
 export function lock(m: HeapMemory, word: number): void {
-  if (!m.shared) return;
+  if (m.shared !== true) return;
   const i32 = m.i32;
   let c = Atomics.compareExchange(i32, word, UNLOCKED, LOCKED);
   if (c === UNLOCKED) return;
@@ -33,13 +33,13 @@ export function lock(m: HeapMemory, word: number): void {
 }
 
 export function unlock(m: HeapMemory, word: number): void {
-  if (!m.shared) return;
+  if (m.shared !== true) return;
   if (Atomics.exchange(m.i32, word, UNLOCKED) === LOCKED_WAITERS) Atomics.notify(m.i32, word, 1);
 }
 
 /** Compare-and-swap; returns the value found. */
 export function cas(m: HeapMemory, word: number, expected: number, value: number): number {
-  if (m.shared) return Atomics.compareExchange(m.i32, word, expected, value);
+  if (m.shared === true) return Atomics.compareExchange(m.i32, word, expected, value);
   const found = m.i32[word];
   if (found === expected) m.i32[word] = value;
   return found;
@@ -47,23 +47,23 @@ export function cas(m: HeapMemory, word: number, expected: number, value: number
 
 /** Adds and returns the previous value. */
 export function fetchAdd(m: HeapMemory, word: number, delta: number): number {
-  if (m.shared) return Atomics.add(m.i32, word, delta);
+  if (m.shared === true) return Atomics.add(m.i32, word, delta);
   const old = m.i32[word];
   m.i32[word] = old + delta;
   return old;
 }
 
 export function load(m: HeapMemory, word: number): number {
-  return m.shared ? Atomics.load(m.i32, word) : m.i32[word];
+  return m.shared === true ? Atomics.load(m.i32, word) : m.i32[word];
 }
 
 export function store(m: HeapMemory, word: number, value: number): void {
-  if (m.shared) Atomics.store(m.i32, word, value);
+  if (m.shared === true) Atomics.store(m.i32, word, value);
   else m.i32[word] = value;
 }
 
 export function exchange(m: HeapMemory, word: number, value: number): number {
-  if (m.shared) return Atomics.exchange(m.i32, word, value);
+  if (m.shared === true) return Atomics.exchange(m.i32, word, value);
   const old = m.i32[word];
   m.i32[word] = value;
   return old;
@@ -76,3 +76,6 @@ export function raiseTo(m: HeapMemory, word: number, value: number): void {
     if (old >= value || cas(m, word, old, value) === old) return;
   }
 }
+
+// The lock words' values, plain `const`s so that this module's uses fold (heap.ts says why).
+export { LOCKED, LOCKED_WAITERS, UNLOCKED };
