@@ -15,19 +15,26 @@
  * file holds what else touches the lists.
  */
 import type { HeapMemory } from "./heap-memory";
-import { coalescingBlockSize, coalescingFree, COALESCING_PREFIX, walkCoalescing } from "./coalescing";
-import { MID_FREE, MID_LIVE } from "./header";
-import { H, KIND_COALESCING, P, PAGE_SHIFT } from "./layout";
-import { lock, unlock } from "./sync";
+import * as coalescing from "./coalescing";
+import * as header from "./header";
+import * as layout from "./layout";
+import * as sync from "./sync";
+
+// Bound in this module as heap.ts binds its imports (it says why); for the same reason the exported
+// constants are plain `const`s, exported at the end. cacheLink runs on every cached malloc and free.
+const { coalescingBlockSize, coalescingFree, COALESCING_PREFIX, walkCoalescing } = coalescing;
+const { MID_FREE, MID_LIVE } = header;
+const { H, KIND_COALESCING, P, PAGE_SHIFT } = layout;
+const { lock, unlock } = sync;
 
 /**
  * Largest block the cache keeps: requests up to 2 KiB and a little more (glibc's tcache stops at 1032
  * bytes; with 1040, python3-json-regex's ~1.1 KiB requests, a tenth of its mallocs, each took a TLSF
  * search; with 4112, gcc-cc1's cached 4 KiB blocks cost it 4% of utilization).
  */
-export const CACHE_MAX_BLOCK = 2064;
+const CACHE_MAX_BLOCK = 2064;
 /** Lists: one per block size, 16 bytes apart, indexed by size / 16. */
-export const CACHE_LISTS = (CACHE_MAX_BLOCK >> 4) + 1;
+const CACHE_LISTS = (CACHE_MAX_BLOCK >> 4) + 1;
 /**
  * Lists of blocks up to this many bytes hold any number, as glibc's fast bins do: a program that frees a
  * burst of small blocks and then allocates as many again keeps them out of the tier's merges and
@@ -37,15 +44,15 @@ export const CACHE_LISTS = (CACHE_MAX_BLOCK >> 4) + 1;
  * python3-json-regex held 4% more at its peak. Not on shared heaps: a thread that only frees would
  * hold other threads' blocks for good.
  */
-export const CACHE_FAST_MAX_BLOCK = 64;
+const CACHE_FAST_MAX_BLOCK = 64;
 /** The last fast list. */
-export const CACHE_FAST_LAST = CACHE_FAST_MAX_BLOCK >> 4;
+const CACHE_FAST_LAST = CACHE_FAST_MAX_BLOCK >> 4;
 /** The cache's largest share of the heap's touched bytes kept when the tier must touch more: 1/128. */
-export const CACHE_SHARE_SHIFT = 7;
+const CACHE_SHARE_SHIFT = 7;
 /** Most spare blocks a cache miss brings from a top (heap.ts mallocCacheMiss). */
-export const CACHE_SPARE_MAX = 15;
+const CACHE_SPARE_MAX = 15;
 /** Largest request whose block the cache keeps. */
-export const CACHE_MAX_REQUEST = CACHE_MAX_BLOCK - 4;
+const CACHE_MAX_REQUEST = CACHE_MAX_BLOCK - 4;
 
 /** The list for a request of `size` bytes: the size of the block the tier gives it, over 16. */
 export function cacheListOf(size: number): number {
@@ -158,3 +165,5 @@ export function cacheInconsistency(m: HeapMemory, heads: Int32Array, counts: Int
   }
   return null;
 }
+
+export { CACHE_FAST_LAST, CACHE_FAST_MAX_BLOCK, CACHE_LISTS, CACHE_MAX_BLOCK, CACHE_MAX_REQUEST, CACHE_SHARE_SHIFT, CACHE_SPARE_MAX };
