@@ -3,8 +3,12 @@
  * to it: refill, spill, remote-free drains and thread exit all decide through here.
  */
 import type { Heap } from "./heap";
-import { FLAG_IN_PARTIAL, KIND_SLAB, P, SLOT_ACTIVE } from "./layout";
+import * as layout from "./layout";
 import { releaseSlot } from "./shared-pool";
+
+// Bound in this module as heap.ts binds its imports (it says why): slabGotBlocksBack runs for
+// every block spilled.
+const { FLAG_IN_PARTIAL, KIND_SLAB, P, SLOT_ACTIVE } = layout;
 
 /**
  * Whether an entry of the partial list of `cls` is current. Entries are never removed eagerly: a slab

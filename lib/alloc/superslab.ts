@@ -4,12 +4,19 @@
  * remote queue, pool slot state) lives in the buffer's page metadata.
  */
 import type { HeapMemory } from "./heap-memory";
-import { H, KIND_SLAB, P, PAGE, PAGE_SHIFT, S, SLOT_ACTIVE, SLOT_UNUSED, TOUCH_SHIFT } from "./layout";
-import { addTouched, allocPages, clearPageMeta, freePages, touchRun } from "./page-arena";
-import { linkWord } from "./header";
+import * as layout from "./layout";
+import * as pageArena from "./page-arena";
+import * as header from "./header";
 import { registerSuperSlab, unregisterSuperSlab } from "./registry";
-import { fetchAdd, raiseTo, store } from "./sync";
+import * as sync from "./sync";
 import { releasePendingMidSpans } from "./mid";
+
+// Bound in this module as heap.ts binds its imports (it says why): carve runs on every refill
+// that takes fresh blocks.
+const { H, KIND_SLAB, P, PAGE, PAGE_SHIFT, S, SLOT_ACTIVE, SLOT_UNUSED, TOUCH_SHIFT } = layout;
+const { addTouched, allocPages, clearPageMeta, freePages, touchRun } = pageArena;
+const { linkWord } = header;
+const { fetchAdd, raiseTo, store } = sync;
 
 /** First page of SuperSlab `ss`. */
 export function ssFirstPage(m: HeapMemory, ss: number): number {
