@@ -21,7 +21,7 @@ import * as layout from "./layout";
 import * as sync from "./sync";
 
 // Bound in this module as heap.ts binds its imports (it says why); for the same reason the exported
-// constants are plain `const`s, exported at the end. cacheLink runs on every cached malloc and free.
+// constants are plain `const`s, exported at the end. cacheLink runs on every malloc the cache serves.
 const { coalescingBlockSize, coalescingFree, COALESCING_PREFIX, walkCoalescing } = coalescing;
 const { MID_FREE, MID_LIVE } = header;
 const { H, KIND_COALESCING, P, PAGE_SHIFT } = layout;

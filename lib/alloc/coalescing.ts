@@ -287,7 +287,7 @@ function newRegion(m: HeapMemory, need: number): number {
  */
 export function coalescingMalloc(m: HeapMemory, size: number, touchMore = true, spare: Int32Array | null = null, spareMax = 0): number {
   // Unshared heaps skip the lock and the try/finally, whose bookkeeping V8 keeps even where the lock
-  // does nothing; without it V8 also inlines removeFree and setPrevFree into mallocLocked.
+  // does nothing (with it, removeFree and setPrevFree were calls too: docs/footprint.md).
   if (m.shared !== true) return mallocLocked(m, size, touchMore, spare, spareMax);
   lock(m, H.MID_LOCK);
   try {
