@@ -424,6 +424,30 @@ describe("realloc", () => {
     heap.check();
   });
 
+  it("a tiny block moved by realloc keeps every usable byte, into the next class, a mid block or a coalescing one", () => {
+    // tinySlabAfterBytes: a class's first mallocs come from the coalescing tier, whose blocks do not
+    // start on a word as tiny ones do, so both of realloc's copies run.
+    for (const options of [{}, { tinySlabAfterBytes: 4 * KiB }] as HeapOptions[]) {
+      const heap = createHeap({ bytes: 16 * MiB, ...options });
+      for (const block of FINE_TINY_CLASSES) {
+        for (const next of [block, 3000, 70_000]) {
+          const p = heap.malloc(block - 1);
+          const usable = heap.usableSize(p);
+          const tiny = (heap.u8[p - 1] & 0xf0) === TINY_LIVE;
+          if (!options.tinySlabAfterBytes) assert.ok(tiny && usable === block - 1, `malloc(${block - 1}) takes a whole tiny block`);
+          fill(heap, p, usable, block);
+          const q = heap.realloc(p, Math.max(next, usable + 1));
+          if (tiny) assert.notEqual(q, p, `realloc(malloc(${block - 1}), ${next}) moves a tiny block`);
+          assert.ok(intact(heap, q, usable, block), `realloc(malloc(${block - 1}), ${next}) lost some of the ${usable} usable bytes`);
+          assert.ok(heap.usableSize(q) >= next, `realloc(malloc(${block - 1}), ${next}): usable ${heap.usableSize(q)}`);
+          heap.check();
+          heap.free(q);
+        }
+      }
+      heap.check();
+    }
+  });
+
   it("shrinking returns the same pointer with the contents kept", () => {
     const heap = createHeap({ bytes: 16 * MiB });
     for (const [from, to] of [[100, 50], [100, 1], [3000, 2100], [40_000, 100], [500_000, 60_000], [500_000, 10]]) {
