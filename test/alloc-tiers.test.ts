@@ -424,7 +424,7 @@ describe("realloc", () => {
     heap.check();
   });
 
-  it("a tiny block moved by realloc keeps every usable byte, into the next class, a mid block or a coalescing one", () => {
+  it("a tiny block moved by realloc keeps every usable byte, into the next class or the coalescing tier", () => {
     // tinySlabAfterBytes: a class's first mallocs come from the coalescing tier, whose blocks do not
     // start on a word as tiny ones do, so both of realloc's copies run.
     for (const options of [{}, { tinySlabAfterBytes: 4 * KiB }] as HeapOptions[]) {

@@ -499,11 +499,11 @@ export class Heap implements PoolThread {
     if (tiny && ((q - 1) & 3) === 0) {
       // Both blocks start on a word: the old block's words, header byte and all, then the new header
       // back. A loop this small leaves V8 the budget to inline free below; copyBytes did not.
-      const h2 = this.u8[q - 1];
+      const newHeader = this.u8[q - 1];
       const from = (ptr - 1) >> 2;
       const to = (q - 1) >> 2;
       for (let w = 0; w < (old + 1) >> 2; w++) this.i32[to + w] = this.i32[from + w];
-      this.u8[q - 1] = h2;
+      this.u8[q - 1] = newHeader;
     } else copyBytes(this.u8, this.i32, q, ptr, old);
     this.free(ptr);
     return q;
