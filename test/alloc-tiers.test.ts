@@ -425,8 +425,8 @@ describe("realloc", () => {
   });
 
   it("a tiny block moved by realloc keeps every usable byte, into the next class or the coalescing tier", () => {
-    // tinySlabAfterBytes: a class's first mallocs come from the coalescing tier, whose blocks do not
-    // start on a word as tiny ones do, so both of realloc's copies run.
+    // A tiny block moves by realloc's word loop, into any block that starts on a word; into a
+    // coalescing block, by copyBytes. With tinySlabAfterBytes the old block may be a coalescing one.
     for (const options of [{}, { tinySlabAfterBytes: 4 * KiB }] as HeapOptions[]) {
       const heap = createHeap({ bytes: 16 * MiB, ...options });
       for (const block of FINE_TINY_CLASSES) {
