@@ -5,7 +5,7 @@
  */
 import { configHash, type HeapConfig } from "./config";
 import { HeapError, fmtPtr, fmtValue } from "./errors";
-import { copyBytes, zeroBytes } from "./small-bytes";
+import { copyBytes, copyWords, zeroBytes } from "./small-bytes";
 import * as header from "./header";
 import { HeapMemory } from "./heap-memory";
 import { largeGrowInPlace, largeMalloc } from "./large";
@@ -498,11 +498,9 @@ export class Heap implements PoolThread {
     if (q === 0) return 0; // the old block stays valid, as in C
     if (tiny && ((q - 1) & 3) === 0) {
       // Both blocks start on a word: the old block's words, header byte and all, then the new header
-      // back. A loop this small leaves V8 the budget to inline free below; copyBytes did not.
+      // back. copyWords is small enough to leave V8 the budget to inline free below; copyBytes is not.
       const newHeader = this.u8[q - 1];
-      const from = (ptr - 1) >> 2;
-      const to = (q - 1) >> 2;
-      for (let w = 0; w < (old + 1) >> 2; w++) this.i32[to + w] = this.i32[from + w];
+      copyWords(this.i32, (q - 1) >> 2, (ptr - 1) >> 2, (old + 1) >> 2);
       this.u8[q - 1] = newHeader;
     } else copyBytes(this.u8, this.i32, q, ptr, old);
     this.free(ptr);

@@ -33,9 +33,12 @@ export function copyBytes(u8: Uint8Array, i32: Int32Array, to: number, from: num
     k++;
   }
   const words = (n - k) >> 2;
-  const src = (from + k) >> 2;
-  const dst = (to + k) >> 2;
-  if (n > LOOP_MAX_BYTES) i32.copyWithin(dst, src, src + words);
-  else for (let w = 0; w < words; w++) i32[dst + w] = i32[src + w];
+  copyWords(i32, (to + k) >> 2, (from + k) >> 2, words);
   for (k += words << 2; k < n; k++) u8[to + k] = u8[from + k];
+}
+
+/** `words` 32-bit words copied from word index `src` to `dst` (two distinct blocks). */
+export function copyWords(i32: Int32Array, dst: number, src: number, words: number): void {
+  if (words << 2 > LOOP_MAX_BYTES) i32.copyWithin(dst, src, src + words);
+  else for (let w = 0; w < words; w++) i32[dst + w] = i32[src + w];
 }
