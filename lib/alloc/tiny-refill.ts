@@ -117,28 +117,35 @@ function nextSlab(heap: Heap, cls: number): number {
   return page;
 }
 
-/** Moves `n` blocks from the front list of `cls` back to their slabs. */
+/**
+ * Moves `n` blocks from the front list of `cls` back to their slabs. Blocks freed together mostly
+ * share a slab, so each run of them on one slab is linked onto its freelist as one: the slab's count
+ * and state are settled once a run, not once a block. The freelist ends as pushing block by block
+ * would leave it.
+ */
 export function spill(heap: Heap, cls: number, n: number): void {
-  const i32 = heap.mem.i32;
-  let head = heap.heads[cls];
-  for (let k = 0; k < n; k++) {
-    const b = head;
-    head = i32[linkWord(b)];
-    returnToSlab(heap, b, cls);
+  const m = heap.mem;
+  const i32 = m.i32;
+  let b = heap.heads[cls];
+  let k = 0;
+  while (k < n) {
+    const page = b >>> PAGE_SHIFT;
+    const meta = m.meta(page);
+    let free = i32[meta + P.FREELIST];
+    const start = k;
+    do {
+      const next = i32[linkWord(b)];
+      i32[linkWord(b)] = free;
+      free = b;
+      b = next;
+      k++;
+    } while (k < n && b >>> PAGE_SHIFT === page);
+    i32[meta + P.FREELIST] = free;
+    slabGotBlocksBack(heap, page, cls, (i32[meta + P.USED] -= k - start));
   }
-  heap.heads[cls] = head;
+  heap.heads[cls] = b;
   heap.counts[cls] -= n;
   heap.stat[STAT.spills]++;
   heap.stat[STAT.spill_blocks] += n;
 }
 
-/** Puts one free block (header already marked free) back on its slab's freelist. */
-export function returnToSlab(heap: Heap, b: number, cls: number): void {
-  const m = heap.mem;
-  const i32 = m.i32;
-  const page = b >>> PAGE_SHIFT;
-  const meta = m.meta(page);
-  i32[linkWord(b)] = i32[meta + P.FREELIST];
-  i32[meta + P.FREELIST] = b;
-  slabGotBlocksBack(heap, page, cls, --i32[meta + P.USED]);
-}
