@@ -1,7 +1,8 @@
 /**
- * Spill: a full front list gives its oldest half back to the blocks' slabs. Spill links each run of
- * blocks from one slab as one; these tests hold it to what pushing block by block leaves (each slab's
- * freelist, in order, and its count of blocks in use), with the runs interleaved across slabs.
+ * Spill: a front list over its capacity gives blocks back to their slabs, from its head (the newest)
+ * until half its capacity is left. Spill links each run of blocks from one slab as one; these tests
+ * hold it to what pushing block by block leaves (each slab's freelist, in order, and its count of
+ * blocks in use), with the runs interleaved across slabs.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -62,7 +63,7 @@ describe("spill", () => {
       spills++;
       const n = pushed.length - (CAPACITY >> 1);
       const spilled = pushed.slice(0, n);
-      assert.deepEqual(walk(heap, heap.heads[cls]), pushed.slice(n), "the front list keeps its newest half");
+      assert.deepEqual(walk(heap, heap.heads[cls]), pushed.slice(n), "the front list keeps its oldest blocks, half its capacity");
       assert.equal(heap.counts[cls], pushed.length - n);
       for (const s of slabs) {
         const mine = spilled.filter((b) => pageOf(b) === s);
