@@ -200,16 +200,16 @@ function unlinkSlot(m: HeapMemory, page: number): void {
   unlinkPage(m, H.CLASS_SLOTS + m.i32[m.meta(page) + P.CLASS], page);
 }
 
-/**
- * Gives an empty slab back: to the thread's L0 slot when that is free, else to the pool. Keeps the last SuperSlab of the heap mapped, so a program
- * that frees everything and starts again does not remap it (the seed's LRU cache, in its smallest form).
- */
 /** Gives an empty slab's touched pages back: carving it again for any class touches them anew. */
 function purgeSlab(m: HeapMemory, meta: number): void {
   addTouched(m, -m.i32[meta + P.TOUCHED]);
   m.i32[meta + P.TOUCHED] = 0;
 }
 
+/**
+ * Gives an empty slab back: to the thread's L0 slot when that is free, else to the pool. Keeps the last SuperSlab of the heap mapped, so a program
+ * that frees everything and starts again does not remap it (the seed's LRU cache, in its smallest form).
+ */
 export function releaseSlot(m: HeapMemory, t: PoolThread, page: number, allowL0 = true): void {
   if (allowL0 && t.l0Slab === 0) {
     t.l0Slab = page; // kept ACTIVE and owned: STAGE0_L0 hands it out again without touching the pool
@@ -228,7 +228,9 @@ export function releaseSlot(m: HeapMemory, t: PoolThread, page: number, allowL0 
     const w = ssWord(m, ss);
     const active = fetchAdd(m, w + S.ACTIVE, -1) - 1;
     m.i32[w + S.EMPTY]++;
-    if (active === 0 && load(m, H.SUPERSLABS) > 1 && load(m, w + S.CURSOR) >= m.layout.pagesPerSS) {
+    // ACTIVE again after the cursor: a lock-free claim (claimUnused) raises ACTIVE before it takes its
+    // slot, so one that took a slot before the cursor closed shows here, though not in `active`.
+    if (active === 0 && load(m, H.SUPERSLABS) > 1 && load(m, w + S.CURSOR) >= m.layout.pagesPerSS && load(m, w + S.ACTIVE) === 0) {
       const first = ssFirstPage(m, ss);
       for (let p = first; p < first + m.layout.pagesPerSS; p++) {
         if (p !== page && m.i32[m.meta(p) + P.STATE] === SLOT_EMPTY) unlinkSlot(m, p);
