@@ -7,7 +7,7 @@ import * as layout from "./layout";
 import { releaseSlot } from "./shared-pool";
 
 // Bound in this module as heap.ts binds its imports (it says why): slabGotBlocksBack runs for
-// every block spilled.
+// every run of blocks spilled and every slab drained.
 const { FLAG_IN_PARTIAL, KIND_SLAB, P, SLOT_ACTIVE } = layout;
 
 /**
