@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { COALESCING_MAX_REQUEST, createHeap, FINE_MID_CLASSES, FINE_TINY_CLASSES, MID_CLASSES, SEED_TINY_CLASSES, type Heap, type HeapOptions } from "../lib";
+import { attachHeap, COALESCING_MAX_REQUEST, createHeap, FINE_MID_CLASSES, FINE_TINY_CLASSES, MID_CLASSES, SEED_TINY_CLASSES, type Heap, type HeapOptions } from "../lib";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -14,6 +14,8 @@ const MID_LIVE = 0xb0;
 const LARGE_LIVE = 0xc0;
 /** Largest mid request: a block of 52 KiB serves 52 KiB - 1 bytes. */
 const MID_MAX = 52 * KiB - 1;
+/** Largest tiny request of the fine classes (a 1032-byte block less its header). */
+const TINY_MAX = FINE_TINY_CLASSES[FINE_TINY_CLASSES.length - 1] - 1;
 
 const hex = (b: number) => `0x${b.toString(16).padStart(2, "0")}`;
 
@@ -446,6 +448,70 @@ describe("realloc", () => {
       }
       heap.check();
     }
+  });
+
+  it("a tiny move through the front lists leaves the heap as malloc, copy and free would, spills included", () => {
+    // realloc takes a tiny-to-tiny move straight through the front lists when the new class has a
+    // block; a twin heap does the same ops with malloc, a byte copy and free instead. Every pointer and,
+    // at the end, every byte of the two buffers and every front list must agree. Blocks grow within
+    // the tiny tier (its largest request is TINY_MAX).
+    const options: HeapOptions = { preset: "current", bytes: 4 * MiB, frontCapacity: 8 };
+    const [a, b] = [createHeap(options), createHeap(options)];
+    const live: { p: number; size: number; seed: number }[] = [];
+    let seed = 7;
+    const next = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    for (let op = 0; op < 6000; op++) {
+      const pick = next(10);
+      if (pick < 4 || live.length === 0) {
+        const size = 1 + next(300);
+        const p = a.malloc(size);
+        assert.equal(b.malloc(size), p, `op ${op}: malloc(${size})`);
+        fill(a, p, size, op);
+        fill(b, p, size, op);
+        live.push({ p, size, seed: op });
+        continue;
+      }
+      const k = next(live.length);
+      const { p, size, seed: filled } = live[k];
+      const usable = a.usableSize(p);
+      if (pick < 7 || usable >= TINY_MAX) {
+        a.free(p);
+        b.free(p);
+        live.splice(k, 1);
+        continue;
+      }
+      const grown = usable + 1 + next(TINY_MAX - usable);
+      const q = a.realloc(p, grown);
+      const r = b.malloc(grown);
+      for (let i = 0; i < usable; i++) b.u8[r + i] = b.u8[p + i];
+      b.free(p);
+      assert.equal(q, r, `op ${op}: realloc(${p}, ${grown})`);
+      assert.ok(intact(a, q, size, filled), `op ${op}: realloc(${p}, ${grown}) lost some of the ${size} bytes written`);
+      live[k] = { p: q, size, seed: filled };
+    }
+    // Every byte but the heap's random id (H.HEAP_ID, the header's eighth word).
+    const differ = a.u8.findIndex((byte, i) => byte !== b.u8[i] && (i < 28 || i >= 32));
+    assert.equal(differ, -1, `the two heaps' buffers differ at byte ${differ}`);
+    assert.deepEqual(a.counts, b.counts, "front list counts");
+    assert.deepEqual(a.heads, b.heads, "front list heads");
+    assert.ok(a.stats().counters.spills > 10, `the front lists spilled ${a.stats().counters.spills} times`);
+    a.check();
+  });
+
+  it("a tiny move of another thread's block sends it to that thread, not onto this thread's front list", () => {
+    const owner = createHeap({ preset: "current", bytes: 16 * MiB, shared: true });
+    const other = attachHeap(owner.handle());
+    const p = owner.malloc(16);
+    fill(owner, p, 16, 3);
+    other.free(other.malloc(24)); // the new class's front list holds a block
+    const cls = owner.u8[p - 1] & 0x0f;
+    const before = other.counts[cls];
+    const q = other.realloc(p, 24);
+    assert.ok(intact(other, q, 16, 3), "the contents moved");
+    assert.equal(other.counts[cls], before, "the old block is not on the mover's front list");
+    assert.equal(other.stats().counters.remote_free, 1, "it went to its owner as a remote free");
+    other.free(q);
+    owner.check();
   });
 
   it("shrinking returns the same pointer with the contents kept", () => {

@@ -75,6 +75,12 @@ export class Heap implements PoolThread {
   private readonly growsInPlace: boolean;
   /** Tiny blocks have the 1-byte header (not the aligned heap's) and free reads it (the header route). */
   private readonly tinyHeaders: boolean;
+  /**
+   * realloc may move a tiny block to a tiny class straight through the front lists: the base heap's
+   * lists, not the SFC or layered caches' (their subclasses override malloc and pushFree), and not in
+   * the debug build (its realloc tracks blocks through this.malloc and this.free).
+   */
+  private readonly reallocThroughFront: boolean;
   /** The mid tier is the coalescing one (coalescing.ts): its blocks' user pointers are COALESCING_PREFIX mod 16. */
   protected readonly coalescing: boolean;
   // The coalescing tier's per-thread cache (coalescing-cache.ts): a list per block size / 16.
@@ -144,6 +150,7 @@ export class Heap implements PoolThread {
     this.midDirect = c.midCacheBytes === 0 && !c.shared;
     this.growsInPlace = c.largeReallocInPlace && mem.liveBits < 0;
     this.tinyHeaders = c.align === 1 && c.freeRoute === "header";
+    this.reallocThroughFront = this.tinyHeaders && !c.sfcEnable && !c.layeredFastPath && c.build === "release";
     this.trace = c.build === "debug" && c.poolTrace ? log : null;
   }
 
@@ -493,6 +500,22 @@ export class Heap implements PoolThread {
       return 0;
     }
     if (size <= old) return ptr;
+    if (tiny && size < this.tinyLimit && this.reallocThroughFront === true && this.headerFree === true) {
+      // A tiny move with a block on the new class's front list: pop it, copy, push the old block, as
+      // malloc and free would without reading the header and size again (sqlite3-index's reallocs).
+      const cls = this.classOf[size];
+      const q = this.heads[cls];
+      if (q !== 0 && (this.checkOwner === false || this.ownerOf(ptr - 1) === this.tid)) {
+        this.heads[cls] = this.i32[linkWord(q)];
+        this.counts[cls]--;
+        // Both blocks start on 8 bytes: the old one's words, its header byte first, then the new header.
+        copyWords(this.i32, q >> 2, (ptr - 1) >> 2, (old + 1) >> 2);
+        this.u8[q] = TINY_LIVE | cls;
+        this.countFast(HEADER_FAST);
+        this.pushFree(ptr - 1, h & 0x0f);
+        return q + 1;
+      }
+    }
     if (!tiny && this.growsInPlace === true && this.growInPlace(ptr, size)) return ptr;
     const q = this.malloc(size);
     if (q === 0) return 0; // the old block stays valid, as in C
