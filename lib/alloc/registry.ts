@@ -1,6 +1,6 @@
 /**
  * The SuperSlab registry: a hash table from a SuperSlab's base to the SuperSlab, linear probing with
- * a bounded probe count. A slot holds `ssIndex + 1` (0 = empty, -1 = deleted). Written under the arena lock, read without locks. It is the route free takes
+ * a bounded probe count. A slot holds `ssIndex + 1` (0 = empty, -1 = deleted). Written under the pool lock, read without locks. It is the route free takes
  * when it does not trust (or, in older phases, has no) block header: `hak_super_lookup(ptr)`.
  */
 import type { HeapMemory } from "./heap-memory";
@@ -14,7 +14,7 @@ function slotOf(m: HeapMemory, ssIndex: number): number {
   return (Math.imul(ssIndex + 1, 0x9e3779b1) >>> 0) & (m.config.registrySlots - 1);
 }
 
-/** Registers SuperSlab `ssIndex` (its base is `ssIndex << ssShift`). Caller holds the arena lock. */
+/** Registers SuperSlab `ssIndex` (its base is `ssIndex << ssShift`). Caller holds the pool lock. */
 export function registerSuperSlab(m: HeapMemory, ssIndex: number): boolean {
   const mask = m.config.registrySlots - 1;
   let slot = slotOf(m, ssIndex);

@@ -43,17 +43,19 @@ export function createSuperSlab(m: HeapMemory): number {
     m.i32[meta + P.STATE] = SLOT_UNUSED;
     m.i32[meta + P.SPAN] = first;
   }
+  // Registered before the cursor and LIVE say there is a slot: a lock-free claim (claimUnused) may
+  // take one from then on, and free finds its blocks through the registry. Failing here, nothing is
+  // published yet (the cursor of a previous incarnation is still closed), so the pages can go back.
+  if (!registerSuperSlab(m, ss)) {
+    freePages(m, first, n);
+    return -1;
+  }
   const w = ssWord(m, ss);
   // ACTIVE is 0 here and is not stored: a lock-free claim that read the previous incarnation as live
   // may add +1 (and, finding no slot, -1) around this point, and a store would lose one of the two.
   store(m, w + S.EMPTY, 0);
   store(m, w + S.CURSOR, 0);
   store(m, w + S.LIVE, 1);
-  if (!registerSuperSlab(m, ss)) {
-    store(m, w + S.LIVE, 0);
-    freePages(m, first, n);
-    return -1;
-  }
   const live = fetchAdd(m, H.SUPERSLABS, 1) + 1;
   raiseTo(m, H.PEAK_SUPERSLABS, live);
   return ss;
