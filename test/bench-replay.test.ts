@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -21,6 +22,7 @@ import {
   opLatency,
   recordLatency,
 } from '../lib/bench/measures/latency';
+import { passesWithOracle } from '../lib/bench/measures/oracle-run';
 import type { TimelineSample } from '../lib/bench/measures/timeline';
 import { binaryTraceFile } from '../lib/bench/native/binary-trace';
 import { buildNative, isSkipped, runNative, type NativeResult } from '../lib/bench/native/run-native';
@@ -346,6 +348,42 @@ describe('the oracle (the replay loop with no allocator work)', () => {
     assert.throws(() => timedPasses(oracle, t, newReplayState(oracle, t, facts), 1), {
       message: 'op 2 (ID 0): before free: first/last byte 0/1, written 0: another block overlaps this one',
     });
+  });
+
+  test("in its worker, a pass after each of the allocator's, as the C replayer alternates its two", async () => {
+    const a = hakmem();
+    const { facts, recorded } = recordPass(a, trace);
+    const order: string[] = [];
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (this: Worker, request: unknown, ...rest: []) {
+      order.push(`oracle ${request}`);
+      return post.call(this, request, ...rest);
+    };
+    try {
+      const guard = <T>(run: () => T) => (order.push('allocator'), run());
+      const { timed, oracle } = await passesWithOracle(a, trace, newReplayState(a, trace, facts), facts, 3, recorded, guard);
+      const pass = ['allocator', 'oracle pass'];
+      assert.deepEqual(order, ['allocator', ...pass, ...pass, ...pass, 'oracle finish'], 'warm-up, then the passes in turn');
+      assert.ok(!('error' in oracle), `the oracle failed: ${'error' in oracle ? oracle.error : ''}`);
+      assert.deepEqual(oracle.fingerprint, facts.fingerprint);
+      assert.deepEqual(timed.fingerprint, facts.fingerprint);
+      assert.equal(oracle.ops, 3 * trace.length);
+      assert.equal(timed.ops, 3 * trace.length);
+      assert.ok(oracle.seconds > 0 && timed.seconds > 0);
+    } finally {
+      Worker.prototype.postMessage = post;
+    }
+  });
+
+  test("an oracle that fails in its worker says why, and the allocator's passes still run", async () => {
+    const t = traceOf([['m', 0, 100], ['m', 1, 100], ['f', 0], ['f', 1]]);
+    const a = hakmem();
+    const { facts, recorded } = recordPass(a, t);
+    recorded[1] = recorded[0] + 99;
+    const { timed, oracle } = await passesWithOracle(a, t, newReplayState(a, t, facts), facts, 2, recorded, (run) => run());
+    assert.deepEqual(oracle, { error: 'op 2 (ID 0): before free: first/last byte 0/1, written 0: another block overlaps this one' });
+    assert.equal(timed.ops, 2 * t.length);
+    assert.deepEqual(timed.fingerprint, facts.fingerprint);
   });
 
   test("objects (v8's Uint8Arrays): one block per allocation op, the trace's fingerprint", () => {

@@ -19,7 +19,7 @@ import { thingPoolBytesFor } from './adapters/thing';
 import type { BenchRequest, RandomMixedArgs } from './cli-args';
 import { replayBreakdown } from './measures/breakdown';
 import { histogramFromBuckets, LATENCY_OPS, opLatency, type LatencyReport } from './measures/latency';
-import { runOracle, ORACLE_METHOD, type OracleOutcome } from './measures/oracle-run';
+import { passesWithOracle, ORACLE_METHOD, type OracleOutcome } from './measures/oracle-run';
 import type { TimelineSample } from './measures/timeline';
 import { binaryTraceFile, cachedBinaryTrace } from './native/binary-trace';
 import { isSkipped, runNative } from './native/run-native';
@@ -80,8 +80,9 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
     const recorded = a.memory.pointers === 'offsets' ? newOffsets(a.memory.bytes().length, facts.fingerprint.mallocs) : null;
     const footprint = withHeapHint(ts.hakmem, () => footprintPass(a, trace, st, { timeline, shape: ts.shape }, recorded ?? undefined));
     const byStats = ts.heap ? { bytes: ts.heap.stats().peakHeapBytes, method: TIERS_PEAK_METHOD } : null;
-    const oracle = loops > 0 ? await runOracle(trace, facts, loops, a.memory, recorded) : null;
-    const r = withHeapHint(ts.hakmem, () => timedPasses(a, trace, st, loops));
+    const guard = <T>(run: () => T) => withHeapHint(ts.hakmem, run);
+    const { timed: r, oracle } =
+      loops > 0 ? await passesWithOracle(a, trace, st, facts, loops, recorded, guard) : { timed: guard(() => timedPasses(a, trace, st, 0)), oracle: null };
     checkFingerprint(allocator, r.fingerprint, facts);
     const latency = request.latency ? latencyPasses(a, trace, st, loops) : null;
     const breakdown = request.breakdown && ts.heap ? replayBreakdown(a as ReplayAllocator<number>, ts.heap, trace, st as ReplayState<number>) : null;

@@ -2,24 +2,32 @@
  * The replay's oracle run (WORKLOADS.md "replay"): the blocks an allocator gave in its footprint pass,
  * handed back through the same replay loop, in a worker of its own (oracle-worker.ts). A worker has
  * an isolate of its own, so the loop there is compiled for the oracle alone and the loop here for the
- * allocator alone: in one isolate both would see two receivers at every call site.
+ * allocator alone: in one isolate both would see two receivers at every call site. The worker runs
+ * one timed pass when asked, so the allocator's passes and the oracle's alternate, as the C
+ * replayer's do: machine noise that lasts longer than a pass falls on both.
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Trace } from '../../trace/trace';
-import type { BlockMemory } from '../adapters/allocator-adapter';
+import type { BlockMemory, ReplayAllocator } from '../adapters/allocator-adapter';
 import type { Offsets } from '../adapters/oracle';
 import { workerExecArgv } from '../engines/engines';
 import type { Fingerprint } from '../workloads/random-mixed';
+import { fingerprintOf, timedPass, warmUpPass, type ReplayState, type TimedPasses } from '../workloads/replay';
 import type { ReplayFacts } from '../workloads/replay-facts';
 
-/** What oracle-worker.ts is given. */
+/** What oracle-worker.ts is given; it warms up, answers `ready`, then runs a timed pass per `pass`. */
 export interface OracleJob {
   trace: Pick<Trace, 'length' | 'kind' | 'id' | 'size' | 'aux' | 'thread'>;
   facts: ReplayFacts;
-  loops: number;
   shape: { pointers: 'offsets'; memoryBytes: number; recorded: Offsets } | { pointers: 'objects' };
 }
+
+/** What the main thread asks the oracle's worker: one timed pass, or the passes' fingerprint (the last request). */
+export type OracleRequest = 'pass' | 'finish';
+
+/** What the worker answers, in order: ready once warmed up, each pass's seconds, the fingerprint. */
+export type OracleReply = { ready: true } | { seconds: number } | { fingerprint: Fingerprint };
 
 export type OracleOutcome = { seconds: number; ops: number; fingerprint: Fingerprint } | { error: string };
 
@@ -33,36 +41,103 @@ export const ORACLE_OBJECT_BYTES = 2 ** 30;
 const WORKER = path.join(__dirname, 'oracle-worker.ts');
 
 /**
- * The oracle's timed passes (a warm-up pass, then `loops`), or why it cannot run. `recorded`: the
- * footprint pass's blocks, for allocators with offset pointers.
+ * The allocator's warm-up pass, then `loops` timed passes, each followed by one of the oracle's (the
+ * oracle warmed up in its worker meanwhile), and the oracle's outcome: its seconds, or why it has
+ * none. `recorded`: the footprint pass's blocks, for allocators with offset pointers. `guard` runs each
+ * of the allocator's passes (the caller's error hints); an oracle that fails leaves the allocator's
+ * passes to run on.
  */
-export function runOracle(
+export async function passesWithOracle<P>(
+  a: ReplayAllocator<P>,
   trace: Trace,
+  st: ReplayState<P>,
   facts: ReplayFacts,
   loops: number,
-  memory: BlockMemory,
   recorded: Offsets | null,
-): Promise<OracleOutcome> {
+  guard: <T>(run: () => T) => T,
+): Promise<{ timed: TimedPasses; oracle: OracleOutcome }> {
+  const oracle = startOracle(trace, facts, a.memory, recorded);
+  let why = 'error' in oracle ? oracle.error : null;
+  guard(() => warmUpPass(a, trace, st));
+  if (!('error' in oracle)) why = await oracle.ready().catch((e: Error) => e.message);
+  let seconds = 0;
+  let oracleSeconds = 0;
+  for (let l = 0; l < loops; l++) {
+    seconds += guard(() => timedPass(a, trace, st));
+    if (why === null && !('error' in oracle)) oracleSeconds += await oracle.pass().catch((e: Error) => ((why = e.message), 0));
+  }
+  const ops = loops * trace.length;
+  const timed: TimedPasses = { ops, seconds, fingerprint: fingerprintOf(st) };
+  if ('error' in oracle) return { timed, oracle };
+  if (why !== null) {
+    oracle.stop();
+    return { timed, oracle: { error: why } };
+  }
+  const fingerprint = await oracle.finish().catch((e: Error) => e.message);
+  return { timed, oracle: typeof fingerprint === 'string' ? { error: fingerprint } : { seconds: oracleSeconds, ops, fingerprint } };
+}
+
+/** The oracle's worker, started: it answers each call in turn, or rejects with why it cannot. */
+interface OracleWorker {
+  ready(): Promise<null>;
+  pass(): Promise<number>;
+  finish(): Promise<Fingerprint>;
+  stop(): void;
+}
+
+function startOracle(trace: Trace, facts: ReplayFacts, memory: BlockMemory, recorded: Offsets | null): OracleWorker | { error: string } {
   const objectBytes = facts.fingerprint.bytes + facts.fingerprint.mallocs; // an upper bound: 0-byte requests make 1
   if (memory.pointers === 'objects' && objectBytes > ORACLE_OBJECT_BYTES) {
-    return Promise.resolve({
-      error: `the oracle would make ${objectBytes} bytes of blocks (one per allocation op), over its ${ORACLE_OBJECT_BYTES}`,
-    });
+    return { error: `the oracle would make ${objectBytes} bytes of blocks (one per allocation op), over its ${ORACLE_OBJECT_BYTES}` };
   }
   const job: OracleJob = {
     trace: { length: trace.length, kind: trace.kind, id: trace.id, size: trace.size, aux: trace.aux, thread: trace.thread },
     facts,
-    loops,
     shape:
       memory.pointers === 'offsets'
         ? { pointers: 'offsets', memoryBytes: memory.bytes().length, recorded: recorded as Offsets }
         : { pointers: 'objects' },
   };
-  return new Promise((resolve) => {
-    const worker = new Worker(WORKER, { workerData: job, execArgv: workerExecArgv() });
-    let outcome: OracleOutcome | null = null;
-    worker.once('message', (m: OracleOutcome) => (outcome = m));
-    worker.once('error', (e) => (outcome = { error: e.message }));
-    worker.once('exit', (code) => resolve(outcome ?? { error: `the oracle's worker exited with code ${code} and no result` }));
+  const worker = new Worker(WORKER, { workerData: job, execArgv: workerExecArgv() });
+  const next = replies(worker);
+  const ask = (request: OracleRequest) => {
+    worker.postMessage(request);
+    return next();
+  };
+  return {
+    ready: () => next().then((m) => expect(m, 'ready', () => null)),
+    pass: () => ask('pass').then((m) => expect(m, 'seconds', (r) => r.seconds)),
+    finish: () => ask('finish').then((m) => expect(m, 'fingerprint', (r) => r.fingerprint)),
+    stop: () => void worker.terminate(),
+  };
+}
+
+/** The worker's replies in order; once it fails or exits, every later one rejects with why. */
+function replies(worker: Worker): () => Promise<OracleReply> {
+  const queued: OracleReply[] = [];
+  const waiting: { resolve: (m: OracleReply) => void; reject: (e: Error) => void }[] = [];
+  let failure: string | null = null;
+  worker.on('message', (m: OracleReply) => {
+    const w = waiting.shift();
+    if (w) w.resolve(m);
+    else queued.push(m);
   });
+  const fail = (why: string) => {
+    failure ??= why;
+    for (const w of waiting.splice(0)) w.reject(new Error(failure));
+  };
+  worker.once('error', (e) => fail(e.message));
+  worker.once('exit', (code) => fail(`the oracle's worker exited with code ${code} before its answer`));
+  return () => {
+    const m = queued.shift();
+    if (m) return Promise.resolve(m);
+    if (failure !== null) return Promise.reject(new Error(failure));
+    return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+  };
+}
+
+/** The reply's `key` field through `take`; a reply of another kind is a protocol error. */
+function expect<K extends 'ready' | 'seconds' | 'fingerprint', T>(m: OracleReply, key: K, take: (r: Extract<OracleReply, Record<K, unknown>>) => T): T {
+  if (!(key in m)) throw new Error(`the oracle's worker answered ${JSON.stringify(m)} where ${key} was due`);
+  return take(m as Extract<OracleReply, Record<K, unknown>>);
 }

@@ -1,10 +1,10 @@
-/** The oracle's passes in a worker of their own (oracle-run.ts): it posts the timed passes' seconds and fingerprint. */
+/** The oracle's passes in a worker of their own (oracle-run.ts): warmed up, then a timed pass per request. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { OP_FREE, requestBytes, type Trace } from '../../trace/trace';
 import type { ReplayAllocator } from '../adapters/allocator-adapter';
 import { ObjectOracle, OffsetOracle } from '../adapters/oracle';
-import { newReplayState, timedPasses } from '../workloads/replay';
-import type { OracleJob } from './oracle-run';
+import { fingerprintOf, newReplayState, timedPass, warmUpPass } from '../workloads/replay';
+import type { OracleJob, OracleReply, OracleRequest } from './oracle-run';
 
 const job = workerData as OracleJob;
 const trace: Trace = { ...job.trace, comments: [] };
@@ -12,7 +12,16 @@ const oracle: ReplayAllocator<unknown> =
   job.shape.pointers === 'offsets'
     ? new OffsetOracle(job.shape.recorded, job.shape.memoryBytes)
     : new ObjectOracle(allocationSizes(trace));
-parentPort!.postMessage(timedPasses(oracle, trace, newReplayState(oracle, trace, job.facts), job.loops));
+const st = newReplayState(oracle, trace, job.facts);
+const port = parentPort!;
+const answer = (reply: OracleReply) => port.postMessage(reply);
+warmUpPass(oracle, trace, st);
+port.on('message', (request: OracleRequest) => {
+  if (request === 'pass') return answer({ seconds: timedPass(oracle, trace, st) });
+  answer({ fingerprint: fingerprintOf(st) });
+  port.close();
+});
+answer({ ready: true });
 
 /** The bytes each allocation op of a pass makes, in order (at least 1, as the replay makes them). */
 function allocationSizes(t: Trace): Float64Array {
