@@ -75,17 +75,9 @@ export async function runNative(
   args: readonly (string | number)[],
   options: NativeOptions = {},
 ): Promise<NativeResult | Skipped> {
-  if (!NATIVE_ALLOCATORS.includes(allocator)) throw new Error(`unknown native allocator '${allocator}'`);
-  const binary = await buildNative(bench, options);
-  if (isSkipped(binary)) return binary;
-  const preload = await preloadLibrary(allocator, options);
-  if (isSkipped(preload)) return preload;
-  const library = preload.path;
-
-  const argv = args.map(String);
-  const env = { ...process.env };
-  delete env.LD_PRELOAD; // `system` must be glibc even if the caller preloads something
-  if (library !== null) env.LD_PRELOAD = library;
+  const command = await nativeCommand(allocator, bench, args, options);
+  if (isSkipped(command)) return command;
+  const { binary, argv, env, library } = command;
   let out: { stdout: string; stderr: string };
   try {
     // Room for a replay's timeline and latency buckets.
@@ -115,6 +107,34 @@ export async function runNative(
     library,
     line: line.line,
   };
+}
+
+/** What runNative runs: the bench's binary (built now unless cached), its arguments and environment. */
+export interface NativeCommand {
+  binary: string;
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  /** The preloaded library, null for `system`. */
+  library: string | null;
+}
+
+/** The command of one native benchmark (as runNative's), or why it cannot run here. */
+export async function nativeCommand(
+  allocator: NativeAllocator,
+  bench: NativeBench,
+  args: readonly (string | number)[],
+  options: NativeOptions = {},
+): Promise<NativeCommand | Skipped> {
+  if (!NATIVE_ALLOCATORS.includes(allocator)) throw new Error(`unknown native allocator '${allocator}'`);
+  const binary = await buildNative(bench, options);
+  if (isSkipped(binary)) return binary;
+  const preload = await preloadLibrary(allocator, options);
+  if (isSkipped(preload)) return preload;
+  const library = preload.path;
+  const env = { ...process.env };
+  delete env.LD_PRELOAD; // `system` must be glibc even if the caller preloads something
+  if (library !== null) env.LD_PRELOAD = library;
+  return { binary, argv: args.map(String), env, library };
 }
 
 /** Each native allocator, and whether a tiny run of it works on this machine. */
@@ -202,7 +222,7 @@ function loaderCache(): Promise<Map<string, string>> {
   return loaderCacheEntries;
 }
 
-interface HarnessLine {
+export interface HarnessLine {
   ops: number;
   seconds: number;
   fingerprint: Fingerprint;
@@ -211,7 +231,7 @@ interface HarnessLine {
 }
 
 /** The harness's one JSON line, checked field by field; or the op where the allocator ran out of memory. */
-function parseHarnessLine(stdout: string, bench: NativeBench): HarnessLine | { outOfMemory: string } {
+export function parseHarnessLine(stdout: string, bench: NativeBench): HarnessLine | { outOfMemory: string } {
   const text = stdout.trim();
   const fail = (why: string) => new Error(`native ${bench}: ${why} in output ${JSON.stringify(text)}`);
   let v: unknown;
