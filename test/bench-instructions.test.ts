@@ -1,0 +1,170 @@
+/**
+ * npm run instructions: the callgrind file and perf map parsing on hand-written files (always), the
+ * command line's errors, and a run of both sides on a small trace (skipped where valgrind is missing).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import {
+  collectedInstructions,
+  countInstructions,
+  parsePerfMap,
+  type HakmemInstructions,
+  type InstructionsReport,
+  type SystemInstructions,
+} from '../lib/bench/measures/instructions';
+import { randomMixedTrace } from '../lib/bench/workloads/random-mixed-trace';
+import { writeTrace } from '../lib/trace/write';
+
+const ROOT = path.resolve(__dirname, '..');
+const SCRIPT = path.join(ROOT, 'scripts', 'instructions.ts');
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'hakmem-instructions-test-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+function instructions(args: string[]) {
+  return spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', SCRIPT, ...args], { cwd: ROOT, encoding: 'utf8' });
+}
+
+// Two tiers of one function (f), a builtin, a later entry over part of an older one (code the GC
+// freed, its place taken), and an address no entry covers.
+const PERF_MAP = [
+  `1000 100 JS:*f ${ROOT}/lib/a.ts:1:1`,
+  `1100 50 JS:~f ${ROOT}/lib/a.ts:1:1`,
+  '2000 100 Builtin:LoadIC',
+  '3000 100 JS:~old x.js:1:1',
+  '3000 40 JS:^new y.js:2:2',
+  'not a line',
+].join('\n');
+
+const CALLGRIND = `# callgrind format
+version: 1
+positions: instr line
+events: Ir
+summary: 158
+
+
+ob=/usr/bin/node
+fl=???
+fn=0x0000000000001000
+0x1000 0 5
+0x1010 0 7
+cfn=0x0000000000002000
+calls=1 0x2000 0
+0x1018 0 1000
+0x1018 0 3
+0x1120 0 11
+fn=Builtins_LoadIC
+0x2050 0 13
+fn=0x0000000000003000
+0x3010 0 17
+0x3050 0 19
+ob=/usr/lib/x86_64-linux-gnu/libc.so.6
+fn=__memcpy_avx_unaligned_erms
+0x1010 0 23
+fn=malloc
+0x1050 0 29
+ob=/usr/bin/node
+fn=v8::internal::Heap::CollectGarbage
+0x900 0 31
+
+totals: 158
+`;
+
+describe('callgrind and perf map parsing', () => {
+  test('a perf map: the latest entry covering an address names it, tier markers and the project folder dropped', () => {
+    const m = parsePerfMap(PERF_MAP, ROOT);
+    assert.equal(m.nameAt(0x1000), 'JS:f lib/a.ts:1:1');
+    assert.equal(m.nameAt(0x1149), 'JS:f lib/a.ts:1:1');
+    assert.equal(m.nameAt(0x1150), null);
+    assert.equal(m.nameAt(0x2099), 'Builtin:LoadIC');
+    assert.equal(m.nameAt(0x3000), 'JS:new y.js:2:2');
+    assert.equal(m.nameAt(0x303f), 'JS:new y.js:2:2');
+    assert.equal(m.nameAt(0x3040), 'JS:old x.js:1:1');
+    assert.equal(m.nameAt(0x30ff), 'JS:old x.js:1:1');
+    assert.equal(m.nameAt(0x3100), null);
+    assert.equal(m.nameAt(0xfff), null);
+  });
+
+  test('a callgrind file: every cost line in the total, JIT code and libc memcpy in the steady count, calls= inclusive costs skipped', () => {
+    const c = countInstructions(CALLGRIND, parsePerfMap(PERF_MAP, ROOT));
+    // 5 + 7 + 3 + 11 + 13 + 17 + 19 + 23 + 29 + 31: not the 1000 after calls=, which the summary confirms.
+    assert.equal(c.total, 158);
+    // f's two tiers 5 + 7 + 3 + 11, LoadIC 13, new 17, old 19, memcpy 23 (its address is libc's, not the map's)
+    assert.equal(c.steady, 98);
+    assert.deepEqual(
+      Object.fromEntries(c.byFunction),
+      {
+        'JS:f lib/a.ts:1:1': 26,
+        'Builtin:LoadIC': 13,
+        'JS:new y.js:2:2': 17,
+        'JS:old x.js:1:1': 19,
+        __memcpy_avx_unaligned_erms: 23,
+      },
+    );
+    assert.equal(collectedInstructions(CALLGRIND), 158);
+  });
+
+  test('a file whose cost lines do not sum to its summary is refused', () => {
+    assert.throws(() => countInstructions(CALLGRIND.replace('summary: 158', 'summary: 1158'), parsePerfMap('')), /sum to 158, its summary says 1158/);
+  });
+});
+
+describe('npm run instructions: command line', () => {
+  test('a missing trace is named, exit 1', () => {
+    const r = instructions([path.join(scratch, 'no-such.trace.gz')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /no-such\.trace\.gz: no such file/);
+  });
+
+  test('an unknown preset, allocator or loop count is named with the usage, exit 2', () => {
+    const trace = path.join(ROOT, 'data', 'traces', 'sqlite3-index.trace.gz');
+    for (const [args, message] of [
+      [['--preset', 'bogus'], /unknown preset 'bogus' \(expected one of .*current/],
+      [['--allocator', 'jemalloc'], /unknown --allocator 'jemalloc' \(expected hakmem, system or both\)/],
+      [['--loops-low', '4', '--loops-high', '3'], /--loops-high \(3\) must be more than --loops-low \(4\)/],
+      [['--loops-high', 'x'], /--loops-high must be a whole number from 1 to 1000, got 'x'/],
+      [['--allocator', 'system', '--preset', 'current'], /--preset applies to the hakmem side only/],
+    ] as const) {
+      const r = instructions([trace, ...args]);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.match(r.stderr, /usage: npm run instructions/);
+    }
+    const none = instructions([]);
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /expected one trace FILE, got 0/);
+  });
+});
+
+const valgrind = spawnSync('valgrind', ['--version'], { encoding: 'utf8' });
+const noValgrind = valgrind.error || valgrind.status !== 0 ? 'valgrind is not installed: nothing to count instructions with' : null;
+
+describe('npm run instructions: a run', () => {
+  test('both sides on a small trace: heap above oracle above 0, allocator figures positive', async (t) => {
+    if (noValgrind) return t.skip(noValgrind);
+    const file = path.join(scratch, 'small.hktrace');
+    await writeTrace(randomMixedTrace(30_000, 500, 7, 16, 512), file);
+    const r = instructions([file, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /heap run, 6 timed passes \(2 of 4\)/); // progress on stderr
+    const report = JSON.parse(r.stdout) as InstructionsReport;
+    const h = report.sides.find((s) => s.side === 'hakmem') as HakmemInstructions;
+    const s = report.sides.find((x) => x.side === 'system') as SystemInstructions;
+    assert.equal(h.ops, 30_000);
+    assert.equal(h.preset, 'current');
+    assert.ok(h.oracleRun.steadyPerOp > 0, `oracle steady ${h.oracleRun.steadyPerOp}`);
+    assert.ok(h.allocatorRun.steadyPerOp > h.oracleRun.steadyPerOp, `heap steady ${h.allocatorRun.steadyPerOp}, oracle ${h.oracleRun.steadyPerOp}`);
+    assert.ok(h.allocatorPerOp > 0 && h.allocatorPerOp < h.allocatorRun.steadyPerOp, `allocator ${h.allocatorPerOp}`);
+    assert.ok(Math.abs(h.allocatorPerOp - (h.allocatorRun.steadyPerOp - h.oracleRun.steadyPerOp)) < 1e-9);
+    assert.equal(h.top.length, 10);
+    // The replay loop (hakmem's malloc and free inlined into it), named without tier marker or project folder.
+    assert.match(h.top[0].name, /^JS:offsetOps lib\/bench\/workloads\/replay\.ts:\d+:\d+$/, JSON.stringify(h.top));
+    assert.ok(h.top.every((f, i) => !/^JS:[*~^+]/.test(f.name) && (i === 0 || f.perOp <= h.top[i - 1].perOp)));
+    assert.equal(s.ops, 30_000);
+    assert.ok(s.oraclePassPerOp > 0 && s.allocatorPassPerOp > s.oraclePassPerOp, JSON.stringify(s));
+    assert.ok(s.allocatorPerOp > 0);
+  });
+});
