@@ -125,6 +125,7 @@ function formatHakmem(h: HakmemInstructions): string {
         ['allocator', f1(h.allocatorPerOp), f1(h.allocatorTotalPerOp)],
       ],
     ).map((l) => '  ' + l),
+    "  (total: every instruction, V8's compiler, GC and runtime included; it moves from run to run)",
     `  the heap run's steady count by function (per op):`,
     ...h.top.map((t) => `  ${f1(t.perOp).padStart(8)}  ${t.name}`),
   ].join('\n');
