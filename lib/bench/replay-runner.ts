@@ -25,10 +25,9 @@ import { binaryTraceFile, cachedBinaryTrace } from './native/binary-trace';
 import { isSkipped, runNative } from './native/run-native';
 import type { ReplayThreadFigures } from './threads/replay-threads-run';
 import { measured, skippedFields, withHeapHint, type BenchResult, type ResultBase } from './runner';
-import type { Fingerprint } from './workloads/random-mixed';
 import { randomMixedTrace } from './workloads/random-mixed-trace';
 import { footprintPass, latencyPasses, newReplayState, replayFootprint, ReplayOutOfMemory, timedPasses, type ReplayState } from './workloads/replay';
-import { replayFacts, type ReplayFacts } from './workloads/replay-facts';
+import { checkReplayFingerprint, replayFacts, type ReplayFacts } from './workloads/replay-facts';
 
 type ReplayRequest = Extract<BenchRequest, { bench: 'replay' }>;
 
@@ -49,7 +48,7 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
     const argv = [binary, loops, ...(timeline ? ['--timeline', timeline] : []), ...(request.latency ? ['--latency'] : [])];
     const r = await runNative(allocator, 'replay', onThreads ? argv : [...argv, '--serial']);
     if (isSkipped(r)) return { ...base(null), ...skippedFields(r.skipped) };
-    checkFingerprint(allocator, r.fingerprint, facts);
+    checkReplayFingerprint(allocator, r.fingerprint, facts);
     const line = r.line as unknown as NativeReplayLine;
     return {
       ...base(null),
@@ -83,7 +82,7 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
     const guard = <T>(run: () => T) => withHeapHint(ts.hakmem, run);
     const { timed: r, oracle } =
       loops > 0 ? await passesWithOracle(a, trace, st, facts, loops, recorded, guard) : { timed: guard(() => timedPasses(a, trace, st, 0)), oracle: null };
-    checkFingerprint(allocator, r.fingerprint, facts);
+    checkReplayFingerprint(allocator, r.fingerprint, facts);
     const latency = request.latency ? latencyPasses(a, trace, st, loops) : null;
     const breakdown = request.breakdown && ts.heap ? replayBreakdown(a as ReplayAllocator<number>, ts.heap, trace, st as ReplayState<number>) : null;
     return {
@@ -114,7 +113,7 @@ async function replayHakmemOnThreads(
   const options = { preset: request.preset, build: request.build, align: request.align };
   try {
     const r = await replayOnThreads(options, trace, facts, request.args.loops);
-    checkFingerprint('hakmem', r.fingerprint, facts);
+    checkReplayFingerprint('hakmem', r.fingerprint, facts);
     return {
       ...base(r.heap),
       threads: r.threads.length,
@@ -150,7 +149,7 @@ function threadFields(threads: ReplayThreadFigures[], remoteFrees: number | null
 /** The oracle's seconds, or why there are none; its fingerprint must be the trace's too. */
 function oracleSeconds(allocator: AllocatorName, o: OracleOutcome, facts: ReplayFacts): { seconds: number; method: string } | string {
   if ('error' in o) return o.error;
-  checkFingerprint(`${allocator}'s oracle`, o.fingerprint, facts);
+  checkReplayFingerprint(`${allocator}'s oracle`, o.fingerprint, facts);
   return { seconds: o.seconds, method: ORACLE_METHOD };
 }
 
@@ -185,16 +184,6 @@ export async function randomMixedTimeline(request: BenchRequest, a: RandomMixedA
   }
   const ts = await createTsAllocator(allocator, { preset: request.preset, build: request.build, slots: a.ws, maxSize: a.max });
   return replayFootprint(ts.allocator, trace, facts, { timeline: every, shape: ts.shape }).timeline as TimelineSample[];
-}
-
-/** The replayer did the trace's requests, as the trace says: else its figures measure something else. */
-function checkFingerprint(allocator: string, got: Fingerprint, facts: ReplayFacts): void {
-  const want = facts.fingerprint;
-  if (got.mallocs !== want.mallocs || got.frees !== want.frees || got.bytes !== want.bytes || got.hash !== want.hash) {
-    throw new Error(
-      `${allocator}: the replay's fingerprint ${JSON.stringify(got)} differs from the trace's ${JSON.stringify(want)}`,
-    );
-  }
 }
 
 /** What a replay result adds: the trace's threads, the footprint and utilization. */

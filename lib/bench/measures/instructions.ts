@@ -27,7 +27,7 @@ import type { Trace } from '../../trace/trace';
 import { binaryTraceFile } from '../native/binary-trace';
 import { isSkipped, nativeCommand, parseHarnessLine } from '../native/run-native';
 import type { Fingerprint } from '../workloads/random-mixed';
-import { replayFacts, type ReplayFacts } from '../workloads/replay-facts';
+import { checkReplayFingerprint, replayFacts, type ReplayFacts } from '../workloads/replay-facts';
 
 export const INSTRUCTIONS_METHOD =
   "valgrind callgrind's Ir; hakmem: (count at HIGH timed passes - count at LOW) / (HIGH - LOW) / ops, steady = " +
@@ -176,7 +176,7 @@ async function hakmemSide(file: string, name: string, trace: Trace, facts: Repla
           r = await jitRun(dir, args);
           if (r.transpiled) throw new Error('the TypeScript sources keep changing: every run transpiles some of them again, which its count would include');
         }
-        checkFingerprint(`hakmem's ${mode} run`, r.line.fingerprint, facts);
+        checkReplayFingerprint(`hakmem's ${mode} run`, r.line.fingerprint, facts);
         if (r.line.heap) heap = r.line.heap;
         counts[mode][level] = r.count;
       }
@@ -448,7 +448,7 @@ async function systemSide(file: string, name: string, trace: Trace, facts: Repla
       if (r.code !== 0) throw new Error(`valgrind ... replay ${command.argv.join(' ')} exited with code ${r.code}: ${tail(r.stderr)}`);
       const line = parseHarnessLine(r.stdout, 'replay');
       if ('outOfMemory' in line) throw new Error(`glibc: ${line.outOfMemory}`);
-      checkFingerprint('the C replayer', line.fingerprint, facts);
+      checkReplayFingerprint('the C replayer', line.fingerprint, facts);
       collected[pass] = collectedInstructions(await fs.readFile(out, 'utf8'));
     }
     const perOp = (n: number) => n / (1 + loops) / trace.length;
@@ -470,13 +470,6 @@ async function systemSide(file: string, name: string, trace: Trace, facts: Repla
 }
 
 // ---- running -----------------------------------------------------------------------------------
-
-function checkFingerprint(who: string, got: Fingerprint, facts: ReplayFacts): void {
-  const want = facts.fingerprint;
-  if (got?.mallocs !== want.mallocs || got.frees !== want.frees || got.bytes !== want.bytes || got.hash !== want.hash) {
-    throw new Error(`${who}: the replay's fingerprint ${JSON.stringify(got)} differs from the trace's ${JSON.stringify(want)}`);
-  }
-}
 
 interface Ran {
   pid: number;

@@ -24,6 +24,14 @@ export interface ReplayFacts {
   recordedThreads: number;
 }
 
+/** The replayer did the trace's requests, as the trace says: else its figures measure something else. */
+export function checkReplayFingerprint(who: string, got: Fingerprint, facts: ReplayFacts): void {
+  const want = facts.fingerprint;
+  if (got?.mallocs !== want.mallocs || got.frees !== want.frees || got.bytes !== want.bytes || got.hash !== want.hash) {
+    throw new Error(`${who}: the replay's fingerprint ${JSON.stringify(got)} differs from the trace's ${JSON.stringify(want)}`);
+  }
+}
+
 /** A trace no replayer can run as written: what is wrong and at which op. */
 export class ReplayError extends Error {
   constructor(
