@@ -56,25 +56,27 @@ export async function passesWithOracle<P>(
   recorded: Offsets | null,
   guard: <T>(run: () => T) => T,
 ): Promise<{ timed: TimedPasses; oracle: OracleOutcome }> {
-  const oracle = startOracle(trace, facts, a.memory, recorded);
-  let why = 'error' in oracle ? oracle.error : null;
+  const started = startOracle(trace, facts, a.memory, recorded);
+  // The worker while it answers; once it fails, null and why.
+  let worker = 'error' in started ? null : started;
+  let why = 'error' in started ? started.error : '';
+  const fail = (e: Error) => {
+    why = e.message;
+    worker?.stop();
+    worker = null;
+  };
   guard(() => warmUpPass(a, trace, st));
-  if (!('error' in oracle)) why = await oracle.ready().catch((e: Error) => e.message);
+  await worker?.ready().catch(fail);
   let seconds = 0;
   let oracleSeconds = 0;
   for (let l = 0; l < loops; l++) {
     seconds += guard(() => timedPass(a, trace, st));
-    if (why === null && !('error' in oracle)) oracleSeconds += await oracle.pass().catch((e: Error) => ((why = e.message), 0));
+    if (worker) oracleSeconds += await worker.pass().catch((e: Error) => (fail(e), 0));
   }
   const ops = loops * trace.length;
   const timed: TimedPasses = { ops, seconds, fingerprint: fingerprintOf(st) };
-  if ('error' in oracle) return { timed, oracle };
-  if (why !== null) {
-    oracle.stop();
-    return { timed, oracle: { error: why } };
-  }
-  const fingerprint = await oracle.finish().catch((e: Error) => e.message);
-  return { timed, oracle: typeof fingerprint === 'string' ? { error: fingerprint } : { seconds: oracleSeconds, ops, fingerprint } };
+  const fingerprint = worker ? await worker.finish().catch(fail) : undefined;
+  return { timed, oracle: fingerprint ? { seconds: oracleSeconds, ops, fingerprint } : { error: why } };
 }
 
 /** The oracle's worker, started: it answers each call in turn, or rejects with why it cannot. */
