@@ -67,6 +67,11 @@ export interface TuningOptions {
   frontCapacity: number;
   /** A slab that empties gives its touched pages back (as a native allocator's madvise) before it waits in the pool. */
   tinyPurgeEmpty: boolean;
+  /**
+   * A refill whose slab would write a 4 KiB unit never written takes a partly free slab of the class
+   * first, as glibc takes a free chunk before it extends its top.
+   */
+  tinyReuseBeforeWrite: boolean;
   /** Blocks one refill moves from the slab into a front list. */
   refillCount: number;
   /** The SFC layer in front of the SLL. */
@@ -128,7 +133,7 @@ const MiB = 1 << 20;
  * Options added after results were stored with their config hashes, and their defaults (the seed's
  * behaviour): at these values they leave a configuration's hash as it was.
  */
-const LATE_DEFAULTS = { tinyPurgeEmpty: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingCacheClasses: false, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false };
+const LATE_DEFAULTS = { tinyPurgeEmpty: false, tinyReuseBeforeWrite: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingCacheClasses: false, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false };
 type LateOption = keyof typeof LATE_DEFAULTS;
 
 /** Defaults below any preset. */
@@ -175,6 +180,7 @@ const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
   HAKMEM_TINY_FRONT_CACHE: { key: "frontCache", kind: "bool" },
   HAKMEM_TINY_SLL_CAPACITY: { key: "frontCapacity", kind: "int" },
   HAKMEM_TINY_PURGE_EMPTY: { key: "tinyPurgeEmpty", kind: "bool" },
+  HAKMEM_TINY_REUSE_BEFORE_WRITE: { key: "tinyReuseBeforeWrite", kind: "bool" },
   HAKMEM_TINY_REFILL_COUNT: { key: "refillCount", kind: "int" },
   HAKMEM_SFC_ENABLE: { key: "sfcEnable", kind: "bool" },
   HAKMEM_SFC_CAPACITY: { key: "sfcCapacity", kind: "int" },
@@ -279,6 +285,7 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (typeof c.largeReallocInPlace !== "boolean") throw bad("largeReallocInPlace", c.largeReallocInPlace, "true or false");
   if (!isCount(c.frontCapacity, 1, 1 << 16)) throw bad("frontCapacity", c.frontCapacity, "an integer 1..65536");
   if (typeof c.tinyPurgeEmpty !== "boolean") throw bad("tinyPurgeEmpty", c.tinyPurgeEmpty, "true or false");
+  if (typeof c.tinyReuseBeforeWrite !== "boolean") throw bad("tinyReuseBeforeWrite", c.tinyReuseBeforeWrite, "true or false");
   if (!isCount(c.refillCount, 1, 1 << 12)) throw bad("refillCount", c.refillCount, "an integer 1..4096");
   if (!isCount(c.sfcCapacity, 1, 1 << 16)) throw bad("sfcCapacity", c.sfcCapacity, "an integer 1..65536");
   if (!isCount(c.sfcRefillCount, 1, c.sfcCapacity))

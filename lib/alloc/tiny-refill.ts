@@ -18,7 +18,7 @@ import { adoptAbandoned } from "./abandoned";
 // Bound in this module as heap.ts binds its imports (it says why): spill returns every block it
 // spills to its slab, and refill takes them back (python3-json-regex: 200k blocks each way a pass).
 const { linkWord, TINY_FREE } = header;
-const { FLAG_IN_PARTIAL, H, P, PAGE_SHIFT, STAT } = layout;
+const { FLAG_IN_PARTIAL, H, P, PAGE_SHIFT, STAT, TOUCH_SHIFT } = layout;
 
 /**
  * Per tiny class, the mallocs the coalescing tier serves before the class takes its first slab: those
@@ -48,9 +48,11 @@ export function takeBeforeSlab(m: HeapMemory, cls: number): boolean {
 export function refill(heap: Heap, cls: number, want: number): number {
   const m = heap.mem;
   if (heap.remotePending()) drainRemoteFrees(heap);
+  const reuseFirst = m.config.tinyReuseBeforeWrite;
   for (;;) {
     const page = heap.current[cls];
     if (page !== 0) {
+      if (reuseFirst && wouldWriteNewUnit(m, page, heap.blockSize[cls]) && switchToPartialWithBlocks(heap, cls, page)) continue;
       const got = takeFromSlab(heap, page, cls, want);
       if (got > 0) {
         heap.stat[STAT.refills]++;
@@ -66,6 +68,41 @@ export function refill(heap: Heap, cls: number, want: number): number {
     heap.current[cls] = next;
     if (page !== 0 && m.i32[m.meta(page) + P.USED] === 0) releaseSlot(m, heap, page);
   }
+}
+
+/** Whether the slab has no free block and its next carve would write a 4 KiB unit its page never had written. */
+function wouldWriteNewUnit(m: HeapMemory, page: number, blockSize: number): boolean {
+  const meta = m.meta(page);
+  const i32 = m.i32;
+  if (i32[meta + P.FREELIST] !== 0) return false;
+  const carved = i32[meta + P.CARVED];
+  return carved < i32[meta + P.CAPACITY] && (carved + 1) * blockSize > i32[meta + P.WRITTEN] << TOUCH_SHIFT;
+}
+
+/**
+ * Makes a partly free slab of `cls` with blocks on its freelist the current one, before `current`
+ * writes memory never written: the current slab goes onto the partial list, to carve later. Stale
+ * entries met on the way are dropped. False when no listed slab has free blocks.
+ */
+function switchToPartialWithBlocks(heap: Heap, cls: number, current: number): boolean {
+  const m = heap.mem;
+  const i32 = m.i32;
+  const list = heap.partial[cls];
+  for (let k = list.length - 1; k >= 0; k--) {
+    const page = list[k];
+    if (!isPartialOf(heap, page, cls)) {
+      list.splice(k, 1);
+      continue;
+    }
+    if (i32[m.meta(page) + P.FREELIST] === 0) continue;
+    list.splice(k, 1);
+    i32[m.meta(page) + P.FLAGS] &= ~FLAG_IN_PARTIAL;
+    i32[m.meta(current) + P.FLAGS] |= FLAG_IN_PARTIAL;
+    list.unshift(current);
+    heap.current[cls] = page;
+    return true;
+  }
+  return false;
 }
 
 /** Moves up to `want` blocks from the slab (freelist, then carving) onto the front list. */
@@ -84,7 +121,7 @@ function takeFromSlab(heap: Heap, page: number, cls: number, want: number): numb
     n++;
   }
   i32[meta + P.FREELIST] = b;
-  if (n < want) {
+  if (n === 0 || (n < want && !(m.config.tinyReuseBeforeWrite && wouldWriteNewUnit(m, page, heap.blockSize[cls])))) {
     const before = i32[meta + P.CARVED];
     head = carve(m, page, heap.blockSize[cls], TINY_FREE | cls, want - n, head);
     n += i32[meta + P.CARVED] - before;
