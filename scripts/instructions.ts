@@ -31,7 +31,7 @@ which moves between batches on a busy machine while the instruction count barely
            the heap's footprint-pass blocks, no allocator work), each in a node process of its
            own under callgrind, once with A and once with B timed passes; per op = (count at B
            - count at A) / (B - A) / ops, which cancels start-up, the footprint pass and the
-           warm-up pass. "steady" keeps JIT code (JS functions and V8 builtins, named by V8's
+           warm-up passes. "steady" keeps JIT code (JS functions and V8 builtins, named by V8's
            perf map) and libc's memset/memcpy/memmove, and leaves out V8's compiler, GC and
            runtime, which run at times of their own and make the total move from run to run
            (tens of instructions an op, at times more: read the total as a rough check only).

@@ -7,7 +7,7 @@
  * hakmem: instructions-replay.ts runs under callgrind in a child process, once on the heap (which
  * records its footprint pass's blocks) and once on the oracle over those blocks, each with LOW and
  * with HIGH timed passes; per op = (count(HIGH) - count(LOW)) / (HIGH - LOW) / the trace's ops, which
- * cancels start-up, the footprint pass and the warm-up pass. The steady count keeps the instructions
+ * cancels start-up, the footprint pass and the warm-up passes. The steady count keeps the instructions
  * of JIT code (JS functions and V8 builtins, named by V8's perf map) and of libc's memset, memcpy and
  * memmove; it leaves out V8's compiler, GC and runtime C++, which also run during the timed passes of
  * a short trace and make the total move. The allocator's instructions per op are the heap's steady

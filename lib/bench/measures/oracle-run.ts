@@ -13,7 +13,7 @@ import type { BlockMemory, ReplayAllocator } from '../adapters/allocator-adapter
 import type { Offsets } from '../adapters/oracle';
 import { workerExecArgv } from '../engines/engines';
 import type { Fingerprint } from '../workloads/random-mixed';
-import { fingerprintOf, timedPass, warmUpPass, type ReplayState, type TimedPasses } from '../workloads/replay';
+import { fingerprintOf, timedPass, warmUpPasses, type ReplayState, type TimedPasses } from '../workloads/replay';
 import type { ReplayFacts } from '../workloads/replay-facts';
 
 /** What oracle-worker.ts is given; it warms up, answers `ready`, then runs a timed pass per `pass`. */
@@ -41,7 +41,7 @@ export const ORACLE_OBJECT_BYTES = 2 ** 30;
 const WORKER = path.join(__dirname, 'oracle-worker.ts');
 
 /**
- * The allocator's warm-up pass, then `loops` timed passes, each followed by one of the oracle's (the
+ * The allocator's warm-up passes, then `loops` timed passes, each followed by one of the oracle's (the
  * oracle warmed up in its worker meanwhile), and the oracle's outcome: its seconds, or why it has
  * none. `recorded`: the footprint pass's blocks, for allocators with offset pointers. `guard` runs each
  * of the allocator's passes (the caller's error hints); an oracle that fails leaves the allocator's
@@ -65,7 +65,7 @@ export async function passesWithOracle<P>(
     worker?.stop();
     worker = null;
   };
-  guard(() => warmUpPass(a, trace, st));
+  guard(() => warmUpPasses(a, trace, st));
   await worker?.ready().catch(fail);
   let seconds = 0;
   let oracleSeconds = 0;

@@ -3,7 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { OP_FREE, requestBytes, type Trace } from '../../trace/trace';
 import type { ReplayAllocator } from '../adapters/allocator-adapter';
 import { ObjectOracle, OffsetOracle } from '../adapters/oracle';
-import { fingerprintOf, newReplayState, timedPass, warmUpPass } from '../workloads/replay';
+import { fingerprintOf, newReplayState, timedPass, warmUpPasses } from '../workloads/replay';
 import type { OracleJob, OracleReply, OracleRequest } from './oracle-run';
 
 const job = workerData as OracleJob;
@@ -15,7 +15,7 @@ const oracle: ReplayAllocator<unknown> =
 const st = newReplayState(oracle, trace, job.facts);
 const port = parentPort!;
 const answer = (reply: OracleReply) => port.postMessage(reply);
-warmUpPass(oracle, trace, st);
+warmUpPasses(oracle, trace, st);
 port.on('message', (request: OracleRequest) => {
   if (request === 'pass') return answer({ seconds: timedPass(oracle, trace, st) });
   answer({ fingerprint: fingerprintOf(st) });

@@ -1,7 +1,7 @@
 /**
  * Trace replay (lib/bench/workloads/WORKLOADS.md "replay") on a TypeScript allocator, in passes
  * that each start with no block live: a footprint pass (whole blocks written, footprint and the
- * optional timeline sampled, the blocks recorded for the oracle), an untimed warm-up pass, `loops`
+ * optional timeline sampled, the blocks recorded for the oracle), untimed warm-up passes, `loops`
  * timed passes, and with latency `loops` more passes with every op timed. Scripts/native/replay.c
  * does the same in C.
  */
@@ -9,6 +9,7 @@ import type { Histogram } from 'hdr-histogram-js';
 import { OP_ALIGNED, OP_CALLOC, OP_FREE, OP_MALLOC, OP_REALLOC, requestBytes, type Trace } from '../../trace/trace';
 import type { BlockMemory, ReplayAllocator, Slots } from '../adapters/allocator-adapter';
 import type { HakmemShape } from '../adapters/hakmem';
+import { collectGarbage } from '../measures/collect-garbage';
 import {
   CLOCK,
   LATENCY_OPS,
@@ -384,17 +385,25 @@ function pass<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, chunk: num
   return Number(end - start) / 1e9;
 }
 
-/** The warm-up pass, then `loops` timed passes. */
+/** The warm-up passes, then `loops` timed passes. */
 export function timedPasses<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, loops: number): TimedPasses {
-  warmUpPass(a, t, st);
+  warmUpPasses(a, t, st);
   let seconds = 0;
   for (let l = 0; l < loops; l++) seconds += timedPass(a, t, st);
   return { ops: loops * t.length, seconds, fingerprint: fingerprintOf(st) };
 }
 
-/** The pass before the timed ones, in short calls while V8 compiles the loop; not timed. */
-export function warmUpPass<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>): void {
+/**
+ * The passes before the timed ones, not timed: one in short calls while V8 compiles the loop, then
+ * one as a timed pass runs, then a full garbage collection. Code compiled in the background goes in
+ * at the next call, so without the second pass the first timed pass could run on older code: the
+ * oracle's worker, idle until asked, ran its first pass of lua-objects at 29 ns an op and the next
+ * at 10.6. The collection is collect-garbage.ts's.
+ */
+export function warmUpPasses<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>): void {
   pass(a, t, st, WARMUP_CHUNK_OPS);
+  pass(a, t, st, CHUNK_OPS);
+  collectGarbage();
 }
 
 /** One timed pass; its seconds. */
