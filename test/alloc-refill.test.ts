@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createHeap } from "../lib";
-import { FLAG_IN_PARTIAL, P, PAGE_SHIFT } from "../lib/alloc/layout";
+import { FLAG_IN_PARTIAL, P, PAGE_SHIFT, TOUCH_SHIFT } from "../lib/alloc/layout";
 
 const CAPACITY = 8;
 /** 1000-byte requests: 1001 with the header, a 1032-byte block, 63 to a 64 KiB slab. */
@@ -34,7 +34,7 @@ function halfFreedSlabBesideAUsedOne(tinyReuseBeforeWrite: boolean) {
   heap.flushFrontCaches();
   assert.notEqual(m.i32[m.meta(first) + P.FLAGS] & FLAG_IN_PARTIAL, 0, "the first slab is partly free");
   const secondMeta = m.meta(second);
-  const writtenRoom = () => (m.i32[secondMeta + P.CARVED] + 1) * size <= m.i32[secondMeta + P.WRITTEN] << 12;
+  const writtenRoom = () => (m.i32[secondMeta + P.CARVED] + 1) * size <= m.i32[secondMeta + P.WRITTEN] << TOUCH_SHIFT;
   while (m.i32[secondMeta + P.FREELIST] !== 0 || heap.counts[cls] > 0 || writtenRoom()) live.push(heap.malloc(REQUEST));
   return { heap, live: live.filter((p) => !freed.includes(p)), freed: freed.length, first, second };
 }
