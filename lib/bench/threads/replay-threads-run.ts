@@ -2,7 +2,7 @@
  * A multi-threaded trace replayed on threads (WORKLOADS.md "Threaded replay"): one worker per recorded
  * thread (replay-worker.ts), all on one shared hakmem heap, each running its thread's ops in recorded
  * order and waiting only where the trace says a block crosses threads (replay-threads.ts). Passes as
- * the serial replay's: a footprint pass (whole blocks written), a warm-up pass, `loops` timed passes;
+ * the serial replay's: a footprint pass (whole blocks written), warm-up passes, `loops` timed passes;
  * each starts with every worker released at once, and its time runs from the first worker's start to
  * the last one's end.
  */
@@ -13,6 +13,7 @@ import { TIERS_PEAK_METHOD } from '../adapters/hakmem';
 import type { HeapOptions } from '../../alloc/config';
 import { requestBytes, type Trace } from '../../trace/trace';
 import { workerExecArgv } from '../engines/engines';
+import { collectGarbage } from '../measures/collect-garbage';
 import type { Fingerprint } from '../workloads/random-mixed';
 import { MAX_REQUEST, REPLAY_ID_WORDS, ReplayOutOfMemory } from '../workloads/replay';
 import type { ReplayFacts } from '../workloads/replay-facts';
@@ -23,6 +24,7 @@ import {
   CONTROL_WORDS,
   PASS_FINISH,
   PASS_FOOTPRINT,
+  PASS_SETTLE,
   PASS_TIMED,
   PASS_WARMUP,
   type ReplayThreadJob,
@@ -32,6 +34,13 @@ import {
 // By path, as run-threads.ts: in a notebook kernel no .ts loader is registered in this thread.
 const WORKER = path.join(__dirname, 'replay-worker.ts');
 
+
+/**
+ * Warm-up passes run as the timed ones are (PASS_SETTLE), after the one in short calls: with one, the
+ * first two timed passes of python3-threaded-pipeline took 21-33 ms and the later ones 14-19; with
+ * three, 16-25 and 13-22 (measured on two cores). Each worker's isolate compiles its own code.
+ */
+const SETTLE_PASSES = 3;
 /** One recorded thread's share of a threaded replay. */
 export interface ReplayThreadFigures {
   /** Its recorded tag. */
@@ -99,6 +108,8 @@ export async function replayOnThreads(heapOptions: HeapOptions, trace: Trace, fa
     await passes(PASS_FOOTPRINT);
     const { residentBytes: peakFootprintBytes, peakHeapBytes: tiersPeak } = heap.stats();
     await passes(PASS_WARMUP);
+    for (let k = 0; k < SETTLE_PASSES; k++) await passes(PASS_SETTLE);
+    collectGarbage();
     let seconds = 0;
     const own = new Float64Array(workers.length);
     let last: Extract<ReplayThreadMessage, { type: 'pass' }>[] = [];

@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { attachHeap } from '../../alloc/create-heap';
 import { OP_FREE } from '../../trace/trace';
 import { HakmemAllocator } from '../adapters/hakmem';
+import { collectGarbage } from '../measures/collect-garbage';
 import {
   beginPass,
   CHUNK_OPS,
@@ -27,6 +28,7 @@ import {
   CONTROL_PASS,
   PASS_FINISH,
   PASS_FOOTPRINT,
+  PASS_SETTLE,
   PASS_TIMED,
   type ReplayThreadJob,
   type ReplayThreadMessage,
@@ -52,7 +54,7 @@ function run(from: number, to: number, fill: boolean): boolean {
 }
 
 function pass(kind: number): ReplayThreadMessage {
-  const ends = kind === PASS_FOOTPRINT ? runEnds(plan, 1) : kind === PASS_TIMED ? timedEnds : warmupEnds;
+  const ends = kind === PASS_FOOTPRINT ? runEnds(plan, 1) : kind === PASS_TIMED || kind === PASS_SETTLE ? timedEnds : warmupEnds;
   const fill = kind === PASS_FOOTPRINT; // whole blocks written, as the serial footprint pass
   const remoteBefore = heap.stats().routes.remote;
   let waits = 0;
@@ -66,6 +68,7 @@ function pass(kind: number): ReplayThreadMessage {
   const end = process.hrtime.bigint();
   const fingerprint = fingerprintOf(st);
   for (let k = 0; k < plan.leftover.length; k++) freeLeftover(a, st, plan.leftover[k], t.length);
+  if (kind === PASS_SETTLE) collectGarbage();
   return {
     type: 'pass',
     start: Number(start),
