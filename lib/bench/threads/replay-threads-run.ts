@@ -34,13 +34,14 @@ import {
 // By path, as run-threads.ts: in a notebook kernel no .ts loader is registered in this thread.
 const WORKER = path.join(__dirname, 'replay-worker.ts');
 
-
 /**
- * Warm-up passes run as the timed ones are (PASS_SETTLE), after the one in short calls: with one, the
- * first two timed passes of python3-threaded-pipeline took 21-33 ms and the later ones 14-19; with
- * three, 16-25 and 13-22 (measured on two cores). Each worker's isolate compiles its own code.
+ * Warm-up passes run as the timed ones are (PASS_SETTLE), after the one in short calls. Each worker's
+ * isolate compiles its own code: with one such pass the first two timed passes of
+ * python3-threaded-pipeline took 21-33 ms and the later ones 14-19 (4 runs); with three, 16-30 and
+ * 13-27 (6 runs, on two cores).
  */
 const SETTLE_PASSES = 3;
+
 /** One recorded thread's share of a threaded replay. */
 export interface ReplayThreadFigures {
   /** Its recorded tag. */
