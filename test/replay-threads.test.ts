@@ -3,7 +3,7 @@
  * recorded thread, on one shared hakmem heap and on pthreads in the C replayer under glibc, reproduces
  * the fingerprint of the serialized replay; a block freed on one thread before, in wall time, the
  * thread that allocates it gets there is waited for; a free of an ID nobody allocated is refused,
- * naming the op and its thread.
+ * naming the op and its thread; the passes run in their order, warm-ups before the timed ones.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +13,8 @@ import { after, describe, test } from 'node:test';
 import { cachedBinaryTrace } from '../lib/bench/native/binary-trace';
 import { isSkipped, runNative } from '../lib/bench/native/run-native';
 import { runBench, type BenchResult } from '../lib/bench/runner';
+import { CONTROL_PASS, CONTROL_WORDS, PASS_FINISH, PASS_FOOTPRINT, PASS_SETTLE, PASS_TIMED, PASS_WARMUP } from '../lib/bench/threads/replay-thread-protocol';
+import { replayOnThreads } from '../lib/bench/threads/replay-threads-run';
 import { replayFacts } from '../lib/bench/workloads/replay-facts';
 import { planThreadedReplay, runEnds } from '../lib/bench/workloads/replay-threads';
 import { blankTrace, OP_FREE, OP_MALLOC, OP_REALLOC, type Trace } from '../lib/trace/trace';
@@ -98,6 +100,24 @@ describe('threaded replay', () => {
         assert.match(threaded.footprintByStats?.method ?? '', /tiers' peak/);
       }
     }
+  });
+
+  test('passes in order: footprint, warm-up in short calls, three run as timed, the timed ones, finish', async () => {
+    const trace = handOffTrace(3_000, 11);
+    const kinds: number[] = [];
+    const notify = Atomics.notify;
+    // The main thread starts each pass by storing its kind and waking the workers through the control words.
+    Atomics.notify = ((array: Int32Array, index: number, count?: number) => {
+      if (array.length === CONTROL_WORDS) kinds.push(Atomics.load(array, CONTROL_PASS));
+      return notify(array, index, count);
+    }) as typeof Atomics.notify;
+    try {
+      const run = await replayOnThreads({ preset: 'current', bytes: 16 * 1024 * 1024, shared: true }, trace, replayFacts(trace), 2);
+      assert.equal(run.ops, 2 * trace.length);
+    } finally {
+      Atomics.notify = notify;
+    }
+    assert.deepEqual(kinds, [PASS_FOOTPRINT, PASS_WARMUP, PASS_SETTLE, PASS_SETTLE, PASS_SETTLE, PASS_TIMED, PASS_TIMED, PASS_FINISH]);
   });
 
   // Thread 0's lead is long enough (tens of milliseconds natively) that thread 1 cannot be scheduled
