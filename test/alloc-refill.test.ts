@@ -3,11 +3,14 @@
  * has no free block and its next carve would write a 4 KiB unit never written, a partly free slab of
  * the class serves first, and the current slab waits on the partial list to carve later. Off (the
  * seed's presets), the current slab carves on.
+ *
+ * A refill into an empty front list takes the slab's whole freelist (tinyRefillWholeFreelist, on in
+ * `current`), and those blocks do not count against the list's capacity until it next spills.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createHeap } from "../lib";
-import { FLAG_IN_PARTIAL, P, PAGE_SHIFT, TOUCH_SHIFT } from "../lib/alloc/layout";
+import { createHeap, HeapError } from "../lib";
+import { FLAG_IN_PARTIAL, P, PAGE_SHIFT, STAT, TOUCH_SHIFT } from "../lib/alloc/layout";
 
 const CAPACITY = 8;
 /** 1000-byte requests: 1001 with the header, a 1032-byte block, 63 to a 64 KiB slab. */
@@ -35,7 +38,7 @@ function halfFreedSlabBesideAUsedOne(tinyReuseBeforeWrite: boolean) {
   assert.notEqual(m.i32[m.meta(first) + P.FLAGS] & FLAG_IN_PARTIAL, 0, "the first slab is partly free");
   const secondMeta = m.meta(second);
   const writtenRoom = () => (m.i32[secondMeta + P.CARVED] + 1) * size <= m.i32[secondMeta + P.WRITTEN] << TOUCH_SHIFT;
-  while (m.i32[secondMeta + P.FREELIST] !== 0 || heap.counts[cls] > 0 || writtenRoom()) live.push(heap.malloc(REQUEST));
+  while (m.i32[secondMeta + P.FREELIST] !== 0 || heap.frontLength(cls) > 0 || writtenRoom()) live.push(heap.malloc(REQUEST));
   return { heap, live: live.filter((p) => !freed.includes(p)), freed: freed.length, first, second };
 }
 
@@ -72,5 +75,81 @@ describe("refill", () => {
     assert.notEqual(pageOf(p), first);
     assert.ok(heap.stats().residentBytes > resident, "the carve wrote a new unit");
     heap.check();
+  });
+});
+
+/** A heap whose current slab of one class has `freed` blocks on its freelist and an empty front list. */
+function slabWithFreelist(tinyRefillWholeFreelist: boolean, freed: number) {
+  const heap = createHeap({ preset: "current", bytes: 16 * 1024 * 1024, frontCapacity: CAPACITY, refillCount: 4, tinyRefillWholeFreelist });
+  const live: number[] = [];
+  for (let i = 0; i < 2 * freed; i++) live.push(heap.malloc(100));
+  const cls = heap.u8[live[0] - 1] & 0x0f;
+  const page = pageOf(live[0]);
+  assert.ok(live.every((p) => pageOf(p) === page), "every block from one slab");
+  for (const p of live.splice(0, freed)) heap.free(p);
+  heap.flushFrontCaches();
+  assert.equal(heap.frontLength(cls), 0);
+  return { heap, live, cls, meta: heap.mem.meta(page) };
+}
+
+describe("refill of a whole freelist", () => {
+  const FREED = 30;
+
+  it("takes every free block of the slab into an empty front list, without walking it", () => {
+    const { heap, cls, meta } = slabWithFreelist(true, FREED);
+    const i32 = heap.mem.i32;
+    heap.malloc(100);
+    assert.equal(heap.frontLength(cls), FREED - 1, "the refill took all 30, the malloc one");
+    assert.equal(heap.stats().cachedBlocks[cls], FREED - 1);
+    assert.equal(i32[meta + P.FREELIST], 0, "the slab's freelist is empty");
+    assert.equal(i32[meta + P.USED], i32[meta + P.CARVED], "every carved block is out of the slab");
+    heap.check();
+  });
+
+  it("walks refillCount blocks off the freelist when the option is off", () => {
+    const { heap, cls, meta } = slabWithFreelist(false, FREED);
+    heap.malloc(100);
+    assert.equal(heap.frontLength(cls), 4 - 1);
+    assert.equal(heap.mem.i32[meta + P.CARVED] - heap.mem.i32[meta + P.USED], FREED - 4, "the rest stays on the slab");
+    heap.check();
+  });
+
+  it("holds up to frontCapacity blocks above those it took before the list spills, then counts the list in full", () => {
+    const { heap, live, cls } = slabWithFreelist(true, FREED);
+    live.push(heap.malloc(100));
+    const spills = heap.stat[STAT.spills];
+    for (let i = 0; i <= CAPACITY; i++) heap.free(live.pop()!);
+    assert.equal(heap.stat[STAT.spills], spills, "no spill while the list holds at most the capacity above the blocks taken");
+    assert.equal(heap.frontLength(cls), FREED + CAPACITY);
+    heap.check();
+    heap.free(live.pop()!);
+    assert.equal(heap.stat[STAT.spills], spills + 1, "the next free spills");
+    assert.equal(heap.frontLength(cls), CAPACITY >> 1, "down to half the capacity, blocks taken whole included");
+    assert.equal(heap.counts[cls], CAPACITY >> 1);
+    assert.equal(heap.takenWhole[cls], 0);
+    heap.check();
+    for (const p of live) heap.free(p);
+    heap.flushFrontCaches();
+    assert.equal(heap.frontLength(cls), 0);
+    heap.check();
+  });
+
+  it("gives back the blocks it took when the front lists are flushed", () => {
+    const { heap, cls, meta } = slabWithFreelist(true, FREED);
+    const p = heap.malloc(100);
+    heap.flushFrontCaches();
+    assert.equal(heap.frontLength(cls), 0);
+    assert.equal(heap.mem.i32[meta + P.CARVED] - heap.mem.i32[meta + P.USED], FREED - 1, "all but the live block back on the slab");
+    heap.free(p);
+    heap.check();
+  });
+
+  it("is refused with the SFC, which moves blocks off the front list by its count", () => {
+    assert.throws(() => createHeap({ preset: "phase7", bytes: 16 * 1024 * 1024, tinyRefillWholeFreelist: true }), (e: unknown) => {
+      assert.ok(e instanceof HeapError);
+      assert.equal(e.code, "INVALID_OPTION");
+      assert.match(e.message, /tinyRefillWholeFreelist=true is invalid: the SFC .* set sfcEnable false/);
+      return true;
+    });
   });
 });

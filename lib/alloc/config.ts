@@ -72,6 +72,12 @@ export interface TuningOptions {
    * first, as glibc takes a free chunk before it extends its top.
    */
   tinyReuseBeforeWrite: boolean;
+  /**
+   * A refill into an empty front list takes its slab's whole freelist at once, as mimalloc takes a
+   * page's free list, instead of walking `refillCount` blocks off it; those blocks do not count
+   * against `frontCapacity` until the list next spills.
+   */
+  tinyRefillWholeFreelist: boolean;
   /** Blocks one refill moves from the slab into a front list. */
   refillCount: number;
   /** The SFC layer in front of the SLL. */
@@ -133,7 +139,7 @@ const MiB = 1 << 20;
  * Options added after results were stored with their config hashes, and their defaults (the seed's
  * behaviour): at these values they leave a configuration's hash as it was.
  */
-const LATE_DEFAULTS = { tinyPurgeEmpty: false, tinyReuseBeforeWrite: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingCacheClasses: false, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false };
+const LATE_DEFAULTS = { tinyPurgeEmpty: false, tinyReuseBeforeWrite: false, tinyRefillWholeFreelist: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingCacheClasses: false, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false };
 type LateOption = keyof typeof LATE_DEFAULTS;
 
 /** Defaults below any preset. */
@@ -181,6 +187,7 @@ const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
   HAKMEM_TINY_SLL_CAPACITY: { key: "frontCapacity", kind: "int" },
   HAKMEM_TINY_PURGE_EMPTY: { key: "tinyPurgeEmpty", kind: "bool" },
   HAKMEM_TINY_REUSE_BEFORE_WRITE: { key: "tinyReuseBeforeWrite", kind: "bool" },
+  HAKMEM_TINY_REFILL_WHOLE_FREELIST: { key: "tinyRefillWholeFreelist", kind: "bool" },
   HAKMEM_TINY_REFILL_COUNT: { key: "refillCount", kind: "int" },
   HAKMEM_SFC_ENABLE: { key: "sfcEnable", kind: "bool" },
   HAKMEM_SFC_CAPACITY: { key: "sfcCapacity", kind: "int" },
@@ -286,6 +293,9 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (!isCount(c.frontCapacity, 1, 1 << 16)) throw bad("frontCapacity", c.frontCapacity, "an integer 1..65536");
   if (typeof c.tinyPurgeEmpty !== "boolean") throw bad("tinyPurgeEmpty", c.tinyPurgeEmpty, "true or false");
   if (typeof c.tinyReuseBeforeWrite !== "boolean") throw bad("tinyReuseBeforeWrite", c.tinyReuseBeforeWrite, "true or false");
+  if (typeof c.tinyRefillWholeFreelist !== "boolean") throw bad("tinyRefillWholeFreelist", c.tinyRefillWholeFreelist, "true or false");
+  if (c.tinyRefillWholeFreelist && (c.sfcEnable || c.layeredFastPath))
+    throw bad("tinyRefillWholeFreelist", true, `the ${c.sfcEnable ? "SFC" : "layered fast path"} moves blocks out of the front list by its count; set ${c.sfcEnable ? "sfcEnable" : "layeredFastPath"} false`);
   if (!isCount(c.refillCount, 1, 1 << 12)) throw bad("refillCount", c.refillCount, "an integer 1..4096");
   if (!isCount(c.sfcCapacity, 1, 1 << 16)) throw bad("sfcCapacity", c.sfcCapacity, "an integer 1..65536");
   if (!isCount(c.sfcRefillCount, 1, c.sfcCapacity))

@@ -55,6 +55,13 @@ export class Heap implements PoolThread {
   readonly blockSize: Int32Array;
   readonly heads = new Int32Array(MAX_CLASSES);
   readonly counts = new Int32Array(MAX_CLASSES);
+  /**
+   * Per class: blocks a whole-freelist refill put on the front list that `counts` leaves out
+   * (tinyRefillWholeFreelist; tiny-refill.ts). The list holds counts + takenWhole blocks (frontLength);
+   * the fast paths count only `counts`, so the capacity check lets the program free up to
+   * `frontCapacity` blocks above what the refill took before the list spills.
+   */
+  readonly takenWhole = new Int32Array(MAX_CLASSES);
   /** Per class: the slab refills come from (0 = none yet). */
   readonly current = new Int32Array(MAX_CLASSES);
   /** Per class: this thread's slabs with free blocks, other than the current one. */
@@ -231,7 +238,12 @@ export class Heap implements PoolThread {
 
   /** This thread's front lists, for check() and stats. */
   frontLists(): FrontList[] {
-    return [{ name: "SLL", heads: this.heads, counts: this.counts }];
+    return [{ name: "SLL", heads: this.heads, counts: this.counts.map((n, cls) => n + this.takenWhole[cls]) }];
+  }
+
+  /** Blocks on the front list of `cls`. */
+  frontLength(cls: number): number {
+    return this.counts[cls] + this.takenWhole[cls];
   }
 
   /** Puts a block freed by its owner on the front list (the header says free from now on). */
@@ -239,7 +251,7 @@ export class Heap implements PoolThread {
     this.u8[b] = TINY_FREE | cls;
     this.i32[linkWord(b)] = this.heads[cls];
     this.heads[cls] = b;
-    if (++this.counts[cls] > this.capacity) spill(this, cls, this.counts[cls] - (this.capacity >> 1));
+    if (++this.counts[cls] > this.capacity) spill(this, cls, this.frontLength(cls) - (this.capacity >> 1));
   }
 
   /** Whether this thread is still carving from or refilling out of `page` for `cls` (not to be released). */
@@ -249,7 +261,7 @@ export class Heap implements PoolThread {
 
   /** Returns every block of this thread's front caches to its slab. */
   flushFrontCaches(): void {
-    for (let cls = 0; cls < this.blockSize.length; cls++) if (this.counts[cls] > 0) spill(this, cls, this.counts[cls]);
+    for (let cls = 0; cls < this.blockSize.length; cls++) if (this.frontLength(cls) > 0) spill(this, cls, this.frontLength(cls));
     for (let cls = 0; cls < this.midClassCount; cls++) {
       if (this.midCounts[cls] > 0) midSpill(this.mem, this.midHeads, this.midCounts, cls, this.midCounts[cls]);
     }

@@ -88,7 +88,7 @@ export function collectStats(heap: Heap): HeapStats {
     peakMappedBytes: load(m, H.PEAK_PAGES) * PAGE,
     superslabs: load(m, H.SUPERSLABS),
     peakSuperslabs: load(m, H.PEAK_SUPERSLABS),
-    cachedBlocks: Array.from(heap.counts.subarray(0, heap.blockSize.length)),
+    cachedBlocks: Array.from({ length: heap.blockSize.length }, (_, cls) => heap.frontLength(cls)),
     liveThreads: load(m, H.LIVE_THREADS),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The tiny tier's slow path between a thread's front list and its slabs. Refill moves a batch into
- * the front list: remote frees first, then the slab freelist, then fresh blocks carved off the slab.
+ * the front list: remote frees first, then the slab freelist (or, into an empty list, the whole
+ * freelist at once: tinyRefillWholeFreelist), then fresh blocks carved off the slab.
  * Spill moves half a full front list back to the slabs, giving empty slabs back to the shared pool.
  * Before a class's first slab, the coalescing mid tier may serve it (tinySlabAfterBytes): a class a
  * program uses little then pins no slab page.
@@ -43,7 +44,8 @@ export function takeBeforeSlab(m: HeapMemory, cls: number): boolean {
 
 /**
  * Pushes up to `want` blocks of class `cls` onto the list (`heap.heads[cls]`, counted in
- * `heap.counts[cls]`). Returns how many; 0 means the heap is out of memory for this class.
+ * `heap.counts[cls]`), or a slab's whole freelist (takeFromSlab). Returns how many; 0 means the heap
+ * is out of memory for this class.
  */
 export function refill(heap: Heap, cls: number, want: number): number {
   const m = heap.mem;
@@ -105,12 +107,22 @@ function switchToPartialWithBlocks(heap: Heap, cls: number, current: number): bo
   return false;
 }
 
-/** Moves up to `want` blocks from the slab (freelist, then carving) onto the front list. */
+/**
+ * Moves up to `want` blocks from the slab (freelist, then carving) onto the front list; or, with
+ * tinyRefillWholeFreelist, into an empty list the slab's whole freelist, however long.
+ */
 function takeFromSlab(heap: Heap, page: number, cls: number, want: number): number {
   const m = heap.mem;
   const i32 = m.i32;
   const meta = m.meta(page);
   let head = heap.heads[cls];
+  if (head === 0 && m.config.tinyRefillWholeFreelist) {
+    // The list is empty: whatever takenWhole the last whole refill left is used up.
+    heap.counts[cls] = 0;
+    heap.takenWhole[cls] = 0;
+    const free = i32[meta + P.CARVED] - i32[meta + P.USED];
+    if (free > 0) return takeWholeFreelist(heap, meta, cls, free);
+  }
   let b = i32[meta + P.FREELIST];
   let n = 0;
   while (b !== 0 && n < want) {
@@ -130,6 +142,22 @@ function takeFromSlab(heap: Heap, page: number, cls: number, want: number): numb
   heap.heads[cls] = head;
   heap.counts[cls] += n;
   return n;
+}
+
+/**
+ * Makes the slab's freelist (`free` blocks: all it has not handed out) the empty front list of `cls`,
+ * without a walk. Walking `refillCount` blocks off it was a chain of dependent loads of blocks long
+ * out of cache: on python3-json-regex, 400k blocks a pass came back this way, and its refills took
+ * 5% of the replay's samples (docs/footprint.md "Refill: a slab's whole freelist"). The blocks are
+ * left out of `counts` (heap.ts takenWhole), so the next frees do not spill them straight back.
+ */
+function takeWholeFreelist(heap: Heap, meta: number, cls: number, free: number): number {
+  const i32 = heap.mem.i32;
+  heap.heads[cls] = i32[meta + P.FREELIST];
+  i32[meta + P.FREELIST] = 0;
+  i32[meta + P.USED] += free;
+  heap.takenWhole[cls] = free;
+  return free;
 }
 
 /**
@@ -158,7 +186,7 @@ function nextSlab(heap: Heap, cls: number): number {
  * Moves `n` blocks from the front list of `cls` back to their slabs. Blocks freed together mostly
  * share a slab, so each run of them on one slab is linked onto its freelist as one: the slab's count
  * and state are settled once a run, not once a block. The freelist ends as pushing block by block
- * would leave it.
+ * would leave it. What stays on the list is counted in full from here on (no takenWhole).
  */
 export function spill(heap: Heap, cls: number, n: number): void {
   const m = heap.mem;
@@ -181,7 +209,8 @@ export function spill(heap: Heap, cls: number, n: number): void {
     slabGotBlocksBack(heap, page, cls, (i32[meta + P.USED] -= k - start));
   }
   heap.heads[cls] = b;
-  heap.counts[cls] -= n;
+  heap.counts[cls] += heap.takenWhole[cls] - n;
+  heap.takenWhole[cls] = 0;
   heap.stat[STAT.spills]++;
   heap.stat[STAT.spill_blocks] += n;
 }
