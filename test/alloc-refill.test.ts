@@ -6,10 +6,14 @@
  *
  * A refill into an empty front list takes the slab's whole freelist (tinyRefillWholeFreelist, on in
  * `current`), and those blocks do not count against the list's capacity until it next spills.
+ *
+ * A malloc whose class has no block left in written memory takes a free block of the next class up
+ * (tinyBorrowNextClass, on in `current`) before its slab writes more.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createHeap, HeapError } from "../lib";
+import { TINY_LIVE } from "../lib/alloc/header";
 import { FLAG_IN_PARTIAL, P, PAGE_SHIFT, STAT, TOUCH_SHIFT } from "../lib/alloc/layout";
 
 const CAPACITY = 8;
@@ -150,6 +154,72 @@ describe("refill of a whole freelist", () => {
       assert.equal(e.code, "INVALID_OPTION");
       assert.match(e.message, /tinyRefillWholeFreelist=true is invalid: the SFC .* set sfcEnable false/);
       return true;
+    });
+  });
+});
+
+describe("a block of the next class before new memory", () => {
+  /** 39-byte requests take the 40-byte class, 47-byte ones the next, 48 bytes. */
+  const SMALL = 39;
+  const NEXT = 47;
+
+  /**
+   * A heap whose 40-byte class has used every block of the memory its slab wrote, and whose 48-byte
+   * class has a slab with free blocks on its freelist.
+   */
+  function smallClassOutOfWrittenMemory(tinyBorrowNextClass: boolean) {
+    const heap = createHeap({ preset: "current", bytes: 16 * 1024 * 1024, frontCapacity: CAPACITY, tinyBorrowNextClass });
+    const m = heap.mem;
+    const live = [heap.malloc(SMALL)];
+    const cls = heap.u8[live[0] - 1] & 0x0f;
+    const meta = m.meta(pageOf(live[0]));
+    const size = heap.blockSize[cls];
+    const writtenRoom = () => (m.i32[meta + P.CARVED] + 1) * size <= m.i32[meta + P.WRITTEN] << TOUCH_SHIFT;
+    while (m.i32[meta + P.FREELIST] !== 0 || heap.frontLength(cls) > 0 || writtenRoom()) live.push(heap.malloc(SMALL));
+    const next = Array.from({ length: 60 }, () => heap.malloc(NEXT));
+    const nextCls = heap.u8[next[0] - 1] & 0x0f;
+    assert.equal(nextCls, cls + 1);
+    for (const p of next.filter((_, i) => i % 2 === 0)) heap.free(p);
+    heap.flushFrontCaches();
+    const nextMeta = m.meta(pageOf(next[0]));
+    assert.ok(m.i32[nextMeta + P.CARVED] - m.i32[nextMeta + P.USED] >= 30, "the next class's slab has free blocks");
+    return { heap, cls, nextCls, nextMeta, live: [...live, ...next.filter((_, i) => i % 2 === 1)] };
+  }
+
+  it("takes a free block of the next class, with its header, instead of writing memory", () => {
+    const { heap, cls, nextCls, nextMeta, live } = smallClassOutOfWrittenMemory(true);
+    const m = heap.mem;
+    const resident = heap.stats().residentBytes;
+    const used = m.i32[nextMeta + P.USED];
+    const p = heap.malloc(SMALL);
+    assert.equal(heap.u8[p - 1], TINY_LIVE | nextCls, "the block keeps the next class's header");
+    assert.equal(m.meta(pageOf(p)), nextMeta, "from the next class's slab");
+    assert.equal(m.i32[nextMeta + P.USED], used + 1);
+    assert.equal(heap.usableSize(p), heap.blockSize[nextCls] - 1);
+    assert.equal(heap.frontLength(cls), 0, "nothing carved for the small class");
+    assert.equal(heap.stats().residentBytes, resident, "no memory written");
+    heap.check();
+    const before = heap.frontLength(nextCls);
+    heap.free(p);
+    assert.equal(heap.frontLength(nextCls), before + 1, "free takes it home to its own class");
+    for (const q of live) heap.free(q);
+    heap.check();
+  });
+
+  it("writes memory for its own class when the option is off", () => {
+    const { heap, cls } = smallClassOutOfWrittenMemory(false);
+    const resident = heap.stats().residentBytes;
+    const p = heap.malloc(SMALL);
+    assert.equal(heap.u8[p - 1], TINY_LIVE | cls);
+    assert.ok(heap.stats().residentBytes > resident, "the carve wrote a new unit");
+    heap.check();
+  });
+
+  it("is off on header-free heaps unless asked for, and refused there when asked for", () => {
+    assert.equal(createHeap({ preset: "current", bytes: 16 * 1024 * 1024, align: 16 }).config.tinyBorrowNextClass, false);
+    assert.throws(() => createHeap({ preset: "current", bytes: 16 * 1024 * 1024, align: 16, tinyBorrowNextClass: true }), {
+      code: "INVALID_OPTION",
+      message: /tinyBorrowNextClass=true is invalid: the header-free front end \(align 16\) refills on its own/,
     });
   });
 });

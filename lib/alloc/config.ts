@@ -78,6 +78,12 @@ export interface TuningOptions {
    * against `frontCapacity` until the list next spills.
    */
   tinyRefillWholeFreelist: boolean;
+  /**
+   * A tiny malloc whose class has no block left in the written memory of its slabs takes a free block
+   * off a slab of the next class up, before a refill writes more, as glibc serves a request from a
+   * larger free chunk.
+   */
+  tinyBorrowNextClass: boolean;
   /** Blocks one refill moves from the slab into a front list. */
   refillCount: number;
   /** The SFC layer in front of the SLL. */
@@ -139,7 +145,7 @@ const MiB = 1 << 20;
  * Options added after results were stored with their config hashes, and their defaults (the seed's
  * behaviour): at these values they leave a configuration's hash as it was.
  */
-const LATE_DEFAULTS = { tinyPurgeEmpty: false, tinyReuseBeforeWrite: false, tinyRefillWholeFreelist: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingCacheClasses: false, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false };
+const LATE_DEFAULTS = { tinyPurgeEmpty: false, tinyReuseBeforeWrite: false, tinyRefillWholeFreelist: false, tinyBorrowNextClass: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingCacheClasses: false, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false };
 type LateOption = keyof typeof LATE_DEFAULTS;
 
 /** Defaults below any preset. */
@@ -188,6 +194,7 @@ const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
   HAKMEM_TINY_PURGE_EMPTY: { key: "tinyPurgeEmpty", kind: "bool" },
   HAKMEM_TINY_REUSE_BEFORE_WRITE: { key: "tinyReuseBeforeWrite", kind: "bool" },
   HAKMEM_TINY_REFILL_WHOLE_FREELIST: { key: "tinyRefillWholeFreelist", kind: "bool" },
+  HAKMEM_TINY_BORROW_NEXT_CLASS: { key: "tinyBorrowNextClass", kind: "bool" },
   HAKMEM_TINY_REFILL_COUNT: { key: "refillCount", kind: "int" },
   HAKMEM_SFC_ENABLE: { key: "sfcEnable", kind: "bool" },
   HAKMEM_SFC_CAPACITY: { key: "sfcCapacity", kind: "int" },
@@ -294,6 +301,9 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (typeof c.tinyPurgeEmpty !== "boolean") throw bad("tinyPurgeEmpty", c.tinyPurgeEmpty, "true or false");
   if (typeof c.tinyReuseBeforeWrite !== "boolean") throw bad("tinyReuseBeforeWrite", c.tinyReuseBeforeWrite, "true or false");
   if (typeof c.tinyRefillWholeFreelist !== "boolean") throw bad("tinyRefillWholeFreelist", c.tinyRefillWholeFreelist, "true or false");
+  if (typeof c.tinyBorrowNextClass !== "boolean") throw bad("tinyBorrowNextClass", c.tinyBorrowNextClass, "true or false");
+  if (c.tinyBorrowNextClass && (c.sfcEnable || c.layeredFastPath || c.align !== 1))
+    throw bad("tinyBorrowNextClass", true, `the ${c.sfcEnable ? "SFC" : c.layeredFastPath ? "layered fast path" : `header-free front end (align ${c.align})`} refills on its own; only the header heap's front lists borrow`);
   if (c.tinyRefillWholeFreelist && (c.sfcEnable || c.layeredFastPath))
     throw bad("tinyRefillWholeFreelist", true, `the ${c.sfcEnable ? "SFC" : "layered fast path"} moves blocks out of the front list by its count; set ${c.sfcEnable ? "sfcEnable" : "layeredFastPath"} false`);
   if (!isCount(c.refillCount, 1, 1 << 12)) throw bad("refillCount", c.refillCount, "an integer 1..4096");
@@ -328,10 +338,13 @@ export function resolveConfig(options: HeapOptions = {}, env: Record<string, str
   if (!isPresetName(presetName)) throw invalid("preset", presetName, `one of ${PRESET_NAMES.join(", ")}`);
   const explicit = Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== "log"));
   const config = { ...BASE, ...PRESETS[presetName], ...fromEnv, ...explicit, preset: presetName } as HeapConfig;
-  // A header-free heap takes the class set of its alignment, and the class mid tier, unless they were given.
+  // A header-free heap takes the class set of its alignment and the class mid tier, and does not borrow
+  // blocks of the next class (its front end refills on its own), unless told otherwise.
+  const headerFree = config.align === 8 || config.align === 16;
   if ((config.align === 8 || config.align === 16) && !("tinyClasses" in explicit) && fromEnv.tinyClasses === undefined)
     config.tinyClasses = tinyClassesFor(config.align);
-  if ((config.align === 8 || config.align === 16) && !("midTier" in explicit) && fromEnv.midTier === undefined) config.midTier = "classes";
+  if (headerFree && !("midTier" in explicit) && fromEnv.midTier === undefined) config.midTier = "classes";
+  if (headerFree && !("tinyBorrowNextClass" in explicit) && fromEnv.tinyBorrowNextClass === undefined) config.tinyBorrowNextClass = false;
   validate(config, (option) => {
     const name = option in explicit ? undefined : ENV_NAME_OF[option];
     return name !== undefined && option in fromEnv ? `environment variable ${name}` : `option ${option}`;

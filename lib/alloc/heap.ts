@@ -277,10 +277,14 @@ export class Heap implements PoolThread {
     return this.mem.shared && Atomics.load(this.i32, pendingWord(this.tid)) !== 0;
   }
 
-  /** A tiny malloc whose front list is empty: the coalescing tier while the class has no slab yet, else a refill. */
+  /**
+   * A tiny malloc whose front list is empty: the coalescing tier while the class has no slab yet, else
+   * a refill, or the block of the next class up the refill took instead (tinyBorrowNextClass).
+   */
   protected refillAndPop(cls: number, size: number): number {
     if (takeBeforeSlab(this.mem, cls)) return this.mallocSlow(size);
-    if (refill(this, cls, this.refillCount) === 0) return this.outOfMemory(size);
+    const got = refill(this, cls, this.refillCount);
+    if (got <= 0) return got === 0 ? this.outOfMemory(size) : -got;
     const b = this.heads[cls];
     this.heads[cls] = this.i32[linkWord(b)];
     this.counts[cls]--;

@@ -18,7 +18,7 @@ import { adoptAbandoned } from "./abandoned";
 
 // Bound in this module as heap.ts binds its imports (it says why): spill returns every block it
 // spills to its slab, and refill takes them back (python3-json-regex: 200k blocks each way a pass).
-const { linkWord, TINY_FREE } = header;
+const { linkWord, TINY_FREE, TINY_LIVE } = header;
 const { FLAG_IN_PARTIAL, H, P, PAGE_SHIFT, STAT, TOUCH_SHIFT } = layout;
 
 /**
@@ -45,16 +45,22 @@ export function takeBeforeSlab(m: HeapMemory, cls: number): boolean {
 /**
  * Pushes up to `want` blocks of class `cls` onto the list (`heap.heads[cls]`, counted in
  * `heap.counts[cls]`), or a slab's whole freelist (takeFromSlab). Returns how many; 0 means the heap
- * is out of memory for this class.
+ * is out of memory for this class. A negative result is the user pointer, negated, of a live block of
+ * the next class up that the malloc takes instead, the list left empty (tinyBorrowNextClass).
  */
 export function refill(heap: Heap, cls: number, want: number): number {
   const m = heap.mem;
   if (heap.remotePending()) drainRemoteFrees(heap);
   const reuseFirst = m.config.tinyReuseBeforeWrite;
+  const borrow = m.config.tinyBorrowNextClass;
   for (;;) {
     const page = heap.current[cls];
     if (page !== 0) {
-      if (reuseFirst && wouldWriteNewUnit(m, page, heap.blockSize[cls]) && switchToPartialWithBlocks(heap, cls, page)) continue;
+      if ((reuseFirst || borrow) && wouldWriteNewUnit(m, page, heap.blockSize[cls])) {
+        if (reuseFirst && switchToPartialWithBlocks(heap, cls, page)) continue;
+        const borrowed = borrow ? borrowNextClass(heap, cls) : 0;
+        if (borrowed !== 0) return -borrowed;
+      }
       const got = takeFromSlab(heap, page, cls, want);
       if (got > 0) {
         heap.stat[STAT.refills]++;
@@ -79,6 +85,39 @@ function wouldWriteNewUnit(m: HeapMemory, page: number, blockSize: number): bool
   if (i32[meta + P.FREELIST] !== 0) return false;
   const carved = i32[meta + P.CARVED];
   return carved < i32[meta + P.CAPACITY] && (carved + 1) * blockSize > i32[meta + P.WRITTEN] << TOUCH_SHIFT;
+}
+
+/**
+ * A free block of the next class up, for a malloc of `cls` whose current slab would write a unit never
+ * written and no partial slab of its class has a free block (tinyBorrowNextClass). The block comes off
+ * the freelist of a slab of the next class (its current one, then its partial ones), not off that
+ * class's front list, whose blocks it is about to reuse; it keeps its own class's header, so free
+ * takes it home. Returns its user pointer, or 0.
+ */
+function borrowNextClass(heap: Heap, cls: number): number {
+  const next = cls + 1;
+  if (next >= heap.blockSize.length) return 0;
+  const b = takeOffFreelist(heap, heap.current[next], next);
+  if (b !== 0) return b;
+  for (const page of heap.partial[next]) {
+    if (!isPartialOf(heap, page, next)) continue;
+    const p = takeOffFreelist(heap, page, next);
+    if (p !== 0) return p;
+  }
+  return 0;
+}
+
+/** Takes the first block off the freelist of `page` (a slab of `cls`, or 0) as a live block; its user pointer, or 0. */
+function takeOffFreelist(heap: Heap, page: number, cls: number): number {
+  if (page === 0) return 0;
+  const m = heap.mem;
+  const meta = m.meta(page);
+  const b = m.i32[meta + P.FREELIST];
+  if (b === 0) return 0;
+  m.i32[meta + P.FREELIST] = m.i32[linkWord(b)];
+  m.i32[meta + P.USED]++;
+  m.u8[b] = TINY_LIVE | cls;
+  return b + 1;
 }
 
 /**
