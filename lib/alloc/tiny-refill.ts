@@ -90,30 +90,25 @@ function wouldWriteNewUnit(m: HeapMemory, page: number, blockSize: number): bool
 /**
  * A free block of the next class up, for a malloc of `cls` whose current slab would write a unit never
  * written and no partial slab of its class has a free block (tinyBorrowNextClass). The block comes off
- * the freelist of a slab of the next class (its current one, then its partial ones), not off that
- * class's front list, whose blocks it is about to reuse; it keeps its own class's header, so free
- * takes it home. Returns its user pointer, or 0.
+ * the freelist of the next class's current slab; when that is empty, a partly free slab of that class
+ * with free blocks becomes its current one first, as that class's own refill would do. Not off its
+ * front list, whose blocks it is about to reuse. The block keeps its own class's header, so free takes
+ * it home. Returns its user pointer, or 0.
  */
 function borrowNextClass(heap: Heap, cls: number): number {
   const next = cls + 1;
   if (next >= heap.blockSize.length) return 0;
-  const b = takeOffFreelist(heap, heap.current[next], next);
-  if (b !== 0) return b;
-  for (const page of heap.partial[next]) {
-    if (!isPartialOf(heap, page, next)) continue;
-    const p = takeOffFreelist(heap, page, next);
-    if (p !== 0) return p;
-  }
-  return 0;
+  const page = heap.current[next];
+  if (page === 0) return 0;
+  if (heap.mem.i32[heap.mem.meta(page) + P.FREELIST] === 0 && !switchToPartialWithBlocks(heap, next, page)) return 0;
+  return takeOffFreelist(heap, heap.current[next], next);
 }
 
-/** Takes the first block off the freelist of `page` (a slab of `cls`, or 0) as a live block; its user pointer, or 0. */
+/** Takes the first block off the freelist of `page`, a slab of `cls` with one, as a live block; its user pointer. */
 function takeOffFreelist(heap: Heap, page: number, cls: number): number {
-  if (page === 0) return 0;
   const m = heap.mem;
   const meta = m.meta(page);
   const b = m.i32[meta + P.FREELIST];
-  if (b === 0) return 0;
   m.i32[meta + P.FREELIST] = m.i32[linkWord(b)];
   m.i32[meta + P.USED]++;
   m.u8[b] = TINY_LIVE | cls;
