@@ -7,8 +7,8 @@
  * A refill into an empty front list takes the slab's whole freelist (tinyRefillWholeFreelist, on in
  * `current`), and those blocks do not count against the list's capacity until it next spills.
  *
- * A malloc whose class has no block left in written memory takes a free block of the next class up
- * (tinyBorrowNextClass, on in `current`) before its slab writes more.
+ * A malloc whose current slab would write memory never written, with no partly free slab of its class
+ * to turn to, takes a free block of the next class up (tinyBorrowNextClass, on in `current`).
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";

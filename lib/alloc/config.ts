@@ -79,9 +79,9 @@ export interface TuningOptions {
    */
   tinyRefillWholeFreelist: boolean;
   /**
-   * A tiny malloc whose class has no block left in the written memory of its slabs takes a free block
-   * off a slab of the next class up, before a refill writes more, as glibc serves a request from a
-   * larger free chunk.
+   * A tiny malloc whose current slab would write a 4 KiB unit never written, with no partly free slab
+   * of its class to turn to, takes a free block off a slab of the next class up, as glibc serves a
+   * request from a larger free chunk.
    */
   tinyBorrowNextClass: boolean;
   /** Blocks one refill moves from the slab into a front list. */
@@ -340,11 +340,11 @@ export function resolveConfig(options: HeapOptions = {}, env: Record<string, str
   const config = { ...BASE, ...PRESETS[presetName], ...fromEnv, ...explicit, preset: presetName } as HeapConfig;
   // A header-free heap takes the class set of its alignment and the class mid tier, and does not borrow
   // blocks of the next class (its front end refills on its own), unless told otherwise.
-  const headerFree = config.align === 8 || config.align === 16;
-  if ((config.align === 8 || config.align === 16) && !("tinyClasses" in explicit) && fromEnv.tinyClasses === undefined)
-    config.tinyClasses = tinyClassesFor(config.align);
-  if (headerFree && !("midTier" in explicit) && fromEnv.midTier === undefined) config.midTier = "classes";
-  if (headerFree && !("tinyBorrowNextClass" in explicit) && fromEnv.tinyBorrowNextClass === undefined) config.tinyBorrowNextClass = false;
+  if (config.align === 8 || config.align === 16) {
+    if (!("tinyClasses" in explicit) && fromEnv.tinyClasses === undefined) config.tinyClasses = tinyClassesFor(config.align);
+    if (!("midTier" in explicit) && fromEnv.midTier === undefined) config.midTier = "classes";
+    if (!("tinyBorrowNextClass" in explicit) && fromEnv.tinyBorrowNextClass === undefined) config.tinyBorrowNextClass = false;
+  }
   validate(config, (option) => {
     const name = option in explicit ? undefined : ENV_NAME_OF[option];
     return name !== undefined && option in fromEnv ? `environment variable ${name}` : `option ${option}`;
