@@ -12,7 +12,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createHeap, HeapError } from "../lib";
+import { createHeap, HeapError, type Heap } from "../lib";
 import { TINY_LIVE } from "../lib/alloc/header";
 import { FLAG_IN_PARTIAL, P, PAGE_SHIFT, STAT, TOUCH_SHIFT } from "../lib/alloc/layout";
 
@@ -23,6 +23,17 @@ const REQUEST = 1000;
 const pageOf = (p: number) => (p - 1) >>> PAGE_SHIFT;
 
 /**
+ * Mallocs `request` (class `cls`) onto `live` until the slab at `meta` has no free block and no written
+ * room to carve, and the class's front list is empty.
+ */
+function useWrittenMemory(heap: Heap, meta: number, cls: number, request: number, live: number[]): void {
+  const i32 = heap.mem.i32;
+  const size = heap.blockSize[cls];
+  const writtenRoom = () => (i32[meta + P.CARVED] + 1) * size <= i32[meta + P.WRITTEN] << TOUCH_SHIFT;
+  while (i32[meta + P.FREELIST] !== 0 || heap.frontLength(cls) > 0 || writtenRoom()) live.push(heap.malloc(request));
+}
+
+/**
  * A heap with one slab of the class full, then half freed (those blocks on its freelist), and a
  * second slab, current, whose free blocks and written room are all taken.
  */
@@ -31,7 +42,6 @@ function halfFreedSlabBesideAUsedOne(tinyReuseBeforeWrite: boolean) {
   const m = heap.mem;
   const live: number[] = [heap.malloc(REQUEST)];
   const cls = heap.u8[live[0] - 1] & 0x0f;
-  const size = heap.blockSize[cls];
   const first = pageOf(live[0]);
   while (pageOf(live[live.length - 1]) === first) live.push(heap.malloc(REQUEST));
   const second = pageOf(live[live.length - 1]);
@@ -40,9 +50,7 @@ function halfFreedSlabBesideAUsedOne(tinyReuseBeforeWrite: boolean) {
   for (const p of freed) heap.free(p);
   heap.flushFrontCaches();
   assert.notEqual(m.i32[m.meta(first) + P.FLAGS] & FLAG_IN_PARTIAL, 0, "the first slab is partly free");
-  const secondMeta = m.meta(second);
-  const writtenRoom = () => (m.i32[secondMeta + P.CARVED] + 1) * size <= m.i32[secondMeta + P.WRITTEN] << TOUCH_SHIFT;
-  while (m.i32[secondMeta + P.FREELIST] !== 0 || heap.frontLength(cls) > 0 || writtenRoom()) live.push(heap.malloc(REQUEST));
+  useWrittenMemory(heap, m.meta(second), cls, REQUEST, live);
   return { heap, live: live.filter((p) => !freed.includes(p)), freed: freed.length, first, second };
 }
 
@@ -172,10 +180,7 @@ describe("a block of the next class before new memory", () => {
     const m = heap.mem;
     const live = [heap.malloc(SMALL)];
     const cls = heap.u8[live[0] - 1] & 0x0f;
-    const meta = m.meta(pageOf(live[0]));
-    const size = heap.blockSize[cls];
-    const writtenRoom = () => (m.i32[meta + P.CARVED] + 1) * size <= m.i32[meta + P.WRITTEN] << TOUCH_SHIFT;
-    while (m.i32[meta + P.FREELIST] !== 0 || heap.frontLength(cls) > 0 || writtenRoom()) live.push(heap.malloc(SMALL));
+    useWrittenMemory(heap, m.meta(pageOf(live[0])), cls, SMALL, live);
     const next = Array.from({ length: 60 }, () => heap.malloc(NEXT));
     const nextCls = heap.u8[next[0] - 1] & 0x0f;
     assert.equal(nextCls, cls + 1);

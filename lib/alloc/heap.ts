@@ -238,7 +238,7 @@ export class Heap implements PoolThread {
 
   /** This thread's front lists, for check() and stats. */
   frontLists(): FrontList[] {
-    return [{ name: "SLL", heads: this.heads, counts: this.counts.map((n, cls) => n + this.takenWhole[cls]) }];
+    return [{ name: "SLL", heads: this.heads, counts: this.counts.map((_, cls) => this.frontLength(cls)) }];
   }
 
   /** Blocks on the front list of `cls`. */
