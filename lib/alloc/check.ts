@@ -50,7 +50,7 @@ export function checkHeap(heap: Heap): void {
   checkMidLists(heap);
   const coalescing = coalescingInconsistency(m);
   if (coalescing !== null) corrupt(`coalescing mid tier: ${coalescing}`);
-  const cached = cacheInconsistency(m, heap.cacheHeads, heap.cacheCounts, heap.cacheUnits, heap.tid);
+  const cached = cacheInconsistency(m, heap.cacheHeads, heap.cacheCounts, heap.tid);
   if (cached !== null) corrupt(cached);
   checkLargeRuns(heap);
   if (m.liveBits >= 0) checkLiveBits(heap);

@@ -36,7 +36,7 @@ const { ALIGNED_FREE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MI
 const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, pendingWord, STAT, STAT_NAMES, TOUCH_SHIFT } = layout;
 const { cacheOwnerWord, midCarveOne, midPopFree, midPushFree, midRefill, midSpill } = mid;
 const { COALESCING_PREFIX, SIZE_MASK, coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingUsableSize } = coalescing;
-const { CACHE_LISTS, CACHE_MAX_REQUEST, CACHE_SHARE_SHIFT, CACHE_SPARE_MAX, cacheHolder, cacheClassListOf, cacheLink, cacheListOf, cacheListRoom, listRequest, fastListsOver, flushCoalescingCache } = coalescingCache;
+const { CACHE_LISTS, CACHE_MAX_REQUEST, CACHE_SHARE_SHIFT, CACHE_SPARE_MAX, cachedBytes, cacheHolder, cacheClassListOf, cacheLink, cacheListOf, cacheListRoom, listRequest, fastListsOver, flushCoalescingCache } = coalescingCache;
 const HEADER_FAST = STAT.header_fast;
 const MID_FAST = STAT.mid_free;
 
@@ -93,12 +93,6 @@ export class Heap implements PoolThread {
   // The coalescing tier's per-thread cache (coalescing-cache.ts): a list per block size / 16.
   readonly cacheHeads = new Int32Array(CACHE_LISTS);
   readonly cacheCounts = new Int32Array(CACHE_LISTS);
-  /**
-   * The bytes the lists hold, over 16 (a list's index is its block size over 16), kept as they change:
-   * summed over the lists at each miss instead, sqlite3-index's replay on `current` did 4.5% more
-   * allocator instructions an op (callgrind), for a sum it asks for 5,000 times a pass.
-   */
-  readonly cacheUnits = new Int32Array(1);
   /** Lists in use: CACHE_LISTS, or 0 without the cache; requests below cacheLimit have one. */
   protected readonly cacheLists: number;
   protected readonly cacheLimit: number;
@@ -232,7 +226,6 @@ export class Heap implements PoolThread {
       this.i32[(ptr >> 2) + 1] = this.tid;
       this.cacheHeads[list] = ptr - COALESCING_PREFIX;
       this.cacheCounts[list]++;
-      this.cacheUnits[0] += list;
       return;
     }
     coalescingFree(this.mem, ptr);
@@ -272,7 +265,7 @@ export class Heap implements PoolThread {
     for (let cls = 0; cls < this.midClassCount; cls++) {
       if (this.midCounts[cls] > 0) midSpill(this.mem, this.midHeads, this.midCounts, cls, this.midCounts[cls]);
     }
-    if (this.cacheLists !== 0) flushCoalescingCache(this.mem, this.cacheHeads, this.cacheCounts, this.cacheUnits);
+    if (this.cacheLists !== 0) flushCoalescingCache(this.mem, this.cacheHeads, this.cacheCounts);
   }
 
   logLine(line: string): void {
@@ -324,7 +317,6 @@ export class Heap implements PoolThread {
     const b = this.cacheHeads[list];
     this.cacheHeads[list] = this.i32[cacheLink(b)];
     this.cacheCounts[list]--;
-    this.cacheUnits[0] -= list;
     this.u8[b + COALESCING_PREFIX - 1] = MID_LIVE;
     return b + COALESCING_PREFIX;
   }
@@ -388,8 +380,8 @@ export class Heap implements PoolThread {
     let p = coalescingMalloc(this.mem, request, false, spare, room);
     if (p === 0) {
       const touched = this.i32[H.TOUCHED_4K] << TOUCH_SHIFT;
-      if (fastListsOver(this.cacheCounts, this.cacheCapacity) || this.cacheUnits[0] << 4 > touched >> CACHE_SHARE_SHIFT) {
-        flushCoalescingCache(this.mem, this.cacheHeads, this.cacheCounts, this.cacheUnits);
+      if (fastListsOver(this.cacheCounts, this.cacheCapacity) || cachedBytes(this.cacheCounts) > touched >> CACHE_SHARE_SHIFT) {
+        flushCoalescingCache(this.mem, this.cacheHeads, this.cacheCounts);
       }
       p = coalescingMalloc(this.mem, request, true, spare, room);
     }
@@ -401,7 +393,6 @@ export class Heap implements PoolThread {
         this.cacheHeads[list] = b;
       }
       this.cacheCounts[list] += spare[0];
-      this.cacheUnits[0] += spare[0] * list;
     }
     return p !== 0 ? p : this.outOfMemory(size);
   }
