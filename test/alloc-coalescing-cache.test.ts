@@ -2,7 +2,8 @@
  * The per-thread cache in front of the coalescing mid tier (coalescing-cache.ts): a freed block of a
  * cached size serves the next malloc of that size from the thread's list (or of a size up to 1/8
  * smaller, when that one's list is empty), a full list sends frees to the tier, cached blocks go back
- * before the tier touches more memory, a second free of a cached block is refused by its header,
+ * before the tier writes memory never written (not while a top rises through bytes written before),
+ * a second free of a cached block is refused by its header,
  * check() names a broken list, and trim() gives every cached block back to the tier (its regions then
  * empty).
  */
@@ -119,7 +120,7 @@ describe("coalescing tier's per-thread cache", () => {
     assert.equal(heap.cacheCounts[list + 1], 32);
   });
 
-  it("fast lists go back before the tier touches more memory once they hold more than coalescingCacheBlocks, however small a share of the heap", () => {
+  it("fast lists go back before the tier writes memory never written once they hold more than coalescingCacheBlocks, however small a share of the heap", () => {
     const heap = cachedHeap(32);
     for (let i = 0; i < 4; i++) heap.malloc(1_000_000); // 4 MB touched: the cache's 1/128 share alone would keep 31 KB
     const blocks = Array.from({ length: 100 }, () => heap.malloc(CACHE_FAST_MAX_BLOCK - 4));
@@ -155,7 +156,7 @@ describe("coalescing tier's per-thread cache", () => {
     heap.check();
   });
 
-  it("adds nothing to the peak: before the tier touches more memory, the cached blocks go back and merge", () => {
+  it("adds nothing to the peak: before the tier writes memory never written, the cached blocks go back and merge", () => {
     const heap = cachedHeap(64);
     const small = Array.from({ length: 100 }, () => heap.malloc(64));
     const guard = heap.malloc(16);
@@ -166,6 +167,26 @@ describe("coalescing tier's per-thread cache", () => {
     assert.ok(big.every((p) => p < guard), "every 200-byte block came from the merged 64-byte ones, below the guard");
     assert.equal(heap.stats().heapBytes, touched, "no byte touched beyond what the 64-byte blocks had");
     assert.equal(heap.cacheCounts[(64 + 4 + 15) >> 4], 0, "the cached 64-byte blocks were given back");
+    heap.check();
+  });
+
+  it("keeps its blocks while a top rises through bytes written before, and gives them back before the tier writes new ones", () => {
+    const heap = cachedHeap(32);
+    heap.malloc(200); // the region's first block: the region stays when the big one goes
+    heap.free(heap.malloc(600 * 1024)); // the top falls and gives its touched bytes back; they stay written
+    const fast = Array.from({ length: 40 }, () => heap.malloc(CACHE_FAST_MAX_BLOCK - 4));
+    const guard = heap.malloc(200);
+    for (const p of fast) heap.free(p);
+    const list = CACHE_FAST_MAX_BLOCK >> 4;
+    const held = heap.cacheCounts[list]; // the 40 and the spare blocks their misses brought
+    assert.ok(held > 32, "a fast list above its count: due to go back before new memory");
+    const resident = heap.stats().residentBytes;
+    assert.ok(heap.malloc(400 * 1024) > guard, "carved at the top, above the touched bytes");
+    assert.equal(heap.stats().residentBytes, resident, "through bytes written before");
+    assert.equal(heap.cacheCounts[list], held, "so the cache kept its blocks");
+    heap.malloc(400 * 1024); // past every byte the region has written
+    assert.ok(heap.stats().residentBytes > resident);
+    assert.equal(heap.cacheCounts[list], 0, "the cache went back first");
     heap.check();
   });
 

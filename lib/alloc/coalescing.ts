@@ -192,21 +192,21 @@ function touchUpTo(m: HeapMemory, first: number, top: number): void {
 
 /**
  * A block of `need` bytes carved at the top of the lowest region with room (growing one or mapping one
- * when none has); 0 when out of memory. With `touchMore` false, only where the bytes are touched
- * already (0 when none has them).
+ * when none has); 0 when out of memory. With `writeNew` false, only where the bytes have been written
+ * before (0 when no region has them): carving there adds nothing to the heap's resident bytes.
  */
-function carveTop(m: HeapMemory, need: number, touchMore: boolean): number {
+function carveTop(m: HeapMemory, need: number, writeNew: boolean): number {
   const i32 = m.i32;
   let first = 0;
   for (let r = i32[H.COALESCING_REGIONS]; r !== 0; r = i32[m.meta(r) + P.NEXT]) {
     const head = m.meta(r);
-    const room = touchMore ? i32[head + P.CAPACITY] * PAGE : i32[head + P.TOUCHED] << TOUCH_SHIFT;
+    const room = writeNew ? i32[head + P.CAPACITY] * PAGE : writtenReach(m, r, head);
     if (reach(i32[head + P.CARVED] + need) <= room) {
       first = r;
       break;
     }
   }
-  if (first === 0 && !touchMore) return 0;
+  if (first === 0 && !writeNew) return 0;
   if (first === 0) first = growRegion(m, need);
   if (first === 0) first = newRegion(m, need);
   if (first === 0) return 0;
@@ -217,6 +217,25 @@ function carveTop(m: HeapMemory, need: number, touchMore: boolean): number {
   i32[head + P.CARVED] = top + need;
   touchUpTo(m, first, top + need);
   return b;
+}
+
+/**
+ * Bytes from region `first`'s start its pages have had written (P.WRITTEN), at least its touched ones.
+ * A top that fell and gave its touched bytes back rises again through them without writing memory
+ * never written: a thread's cache need not go back to the tier for it (heap.ts mallocCacheMiss).
+ */
+function writtenReach(m: HeapMemory, first: number, head: number): number {
+  const i32 = m.i32;
+  const end = first + i32[head + P.CAPACITY];
+  let units = i32[head + P.TOUCHED];
+  for (let p = first + (units >> (PAGE_SHIFT - TOUCH_SHIFT)); p < end; p++) {
+    const written = i32[m.meta(p) + P.WRITTEN];
+    const start = (p - first) << (PAGE_SHIFT - TOUCH_SHIFT);
+    if (start + written <= units) break;
+    units = start + written;
+    if (written < 1 << (PAGE_SHIFT - TOUCH_SHIFT)) break;
+  }
+  return units << TOUCH_SHIFT;
 }
 
 /** Grows a region whose top is too low for `need` by the free pages after it; its first page, or 0. */
@@ -281,23 +300,24 @@ function newRegion(m: HeapMemory, need: number): number {
 
 /**
  * A user pointer to a block for `size` bytes (at most the heap's `coalescingMaxRequest`), or 0 when out of memory;
- * with `touchMore` false, also 0 when serving it would touch bytes the tier has not touched yet. With
- * `spare`, a block carved at a top brings up to `spareMax` more of its size while the region has
- * touched bytes for them (see carveSpare): a thread's cache fills in one call while a program grows.
+ * with `writeNew` false, also 0 when serving it would write bytes never written (the heap's resident
+ * bytes would grow). With `spare`, a block carved at a top brings up to `spareMax` more of its size
+ * while the region has touched bytes for them (see carveSpare): a thread's cache fills in one call
+ * while a program grows.
  */
-export function coalescingMalloc(m: HeapMemory, size: number, touchMore = true, spare: Int32Array | null = null, spareMax = 0): number {
+export function coalescingMalloc(m: HeapMemory, size: number, writeNew = true, spare: Int32Array | null = null, spareMax = 0): number {
   // Unshared heaps skip the lock and the try/finally, whose bookkeeping V8 keeps even where the lock
   // does nothing (with it, removeFree and setPrevFree were calls too: docs/footprint.md).
-  if (m.shared !== true) return mallocLocked(m, size, touchMore, spare, spareMax);
+  if (m.shared !== true) return mallocLocked(m, size, writeNew, spare, spareMax);
   lock(m, H.MID_LOCK);
   try {
-    return mallocLocked(m, size, touchMore, spare, spareMax);
+    return mallocLocked(m, size, writeNew, spare, spareMax);
   } finally {
     unlock(m, H.MID_LOCK);
   }
 }
 
-function mallocLocked(m: HeapMemory, size: number, touchMore: boolean, spare: Int32Array | null, spareMax: number): number {
+function mallocLocked(m: HeapMemory, size: number, writeNew: boolean, spare: Int32Array | null, spareMax: number): number {
   const need = blockBytesFor(size);
   if (spare !== null) spare[0] = 0;
   let b = findFree(m, need);
@@ -309,7 +329,7 @@ function mallocLocked(m: HeapMemory, size: number, touchMore: boolean, spare: In
     takeFree(m, b, free, need * (1 + (extra > 0 ? extra : 0)));
     if (extra > 0) splitSpare(m, b, need, extra, spare!);
   } else {
-    b = carveTop(m, need, touchMore);
+    b = carveTop(m, need, writeNew);
     if (b === 0) return 0;
     if (spare !== null) carveSpare(m, b, need, spare, spareMax);
   }

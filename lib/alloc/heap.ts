@@ -359,12 +359,12 @@ export class Heap implements PoolThread {
   }
 
   /**
-   * A coalescing block when this thread's cache has none of its size. Before the tier touches more
-   * memory, the cached blocks go back to it and merge when they are more than 1/128 of the heap's
-   * touched bytes or a fast list holds more than a list's count (glibc consolidates its fast bins
-   * before it extends its top), so the cache adds at most that share to a peak; a miss brings spare
-   * blocks of its size for the cache, split from the same free block or carved from bytes of a top
-   * touched already. First, though, a cached block up to 1/8 larger serves it, as a tiny class rounds
+   * A coalescing block when this thread's cache has none of its size. Before the tier writes memory
+   * never written, the cached blocks go back to it and merge when they are more than 1/128 of the
+   * heap's touched bytes or a fast list holds more than a list's count (glibc consolidates its fast
+   * bins before it extends its top), so the cache adds at most that share to a resident peak; a miss
+   * brings spare blocks of its size for the cache, split from the same free block or carved from bytes
+   * of a top touched already. First, though, a cached block up to 1/8 larger serves it, as a tiny class rounds
    * up: with sizes spread over many lists (random-mixed's 16..1024 bytes), 62% of the mallocs went to
    * the tier, 16% with this.
    */

@@ -40,7 +40,8 @@ export const PRESETS = {
    * `current` shaped for memory as glibc's malloc is: every request from 16 bytes up to 8 MiB in the
    * coalescing tier (the tiny tier keeps its first class, requests below 16 bytes), behind a per-thread
    * cache of 32 blocks per size that gives its blocks back, once they are over 1/128 of the heap,
-   * before the tier touches more memory (docs/footprint.md "One coalescing heap", "Resident bytes").
+   * before the tier writes memory never written (docs/footprint.md "One coalescing heap", "Resident
+   * bytes", "The cache back before new memory only").
    * Smaller peaks on real programs; more work per op than `current`'s tiny front lists.
    */
   "compact": {
