@@ -3,9 +3,8 @@
  * cached size serves the next malloc of that size from the thread's list (or of a size up to 1/8
  * smaller, when that one's list is empty), a full list sends frees to the tier, cached blocks go back
  * before the tier writes memory never written (not while a top rises through bytes written before),
- * a second free of a cached block is refused by its header,
- * check() names a broken list, and trim() gives every cached block back to the tier (its regions then
- * empty).
+ * a second free of a cached block is refused by its header, check() names a broken list, and trim()
+ * gives every cached block back to the tier (its regions then empty).
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";

@@ -11,8 +11,8 @@
  * tier writes memory never written the lists go back to it when they hold more than 1/128 of the
  * heap's touched bytes (CACHE_SHARE_SHIFT, heap.ts mallocCacheMiss), or when a fast list holds more
  * than the others may: the cache adds at most that share to a resident peak, and a growing heap does
- * not give back and take again its whole cache for every page it touches. The heap's fast paths push and pop (heap.ts); this
- * file holds what else touches the lists.
+ * not give back and take again its whole cache for every page it touches. The heap's fast paths
+ * push and pop (heap.ts); this file holds what else touches the lists.
  */
 import type { HeapMemory } from "./heap-memory";
 import * as coalescing from "./coalescing";
@@ -39,15 +39,15 @@ const CACHE_LISTS = (CACHE_MAX_BLOCK >> 4) + 1;
  * Lists of blocks up to this many bytes hold any number, as glibc's fast bins do: a program that frees a
  * burst of small blocks and then allocates as many again keeps them out of the tier's merges and
  * searches (lua-objects' 48- and 64-byte objects: with 32 a list, 98% of its frees merged in the tier).
- * They go back before the tier writes memory never written once they hold more than a list's count, as glibc
- * consolidates its fast bins before it extends its top. glibc's reach 128 bytes; here, up to 128,
- * python3-json-regex held 4% more at its peak. Not on shared heaps: a thread that only frees would
- * hold other threads' blocks for good.
+ * They go back before the tier writes memory never written once they hold more than a list's count,
+ * as glibc consolidates its fast bins before it extends its top. glibc's reach 128 bytes; here, up to
+ * 128, python3-json-regex held 4% more at its peak. Not on shared heaps: a thread that only frees
+ * would hold other threads' blocks for good.
  */
 const CACHE_FAST_MAX_BLOCK = 64;
 /** The last fast list. */
 const CACHE_FAST_LAST = CACHE_FAST_MAX_BLOCK >> 4;
-/** The cache's largest share of the heap's touched bytes kept when the tier must write new memory: 1/128. */
+/** The cache's largest share of the heap's touched bytes kept when the tier must write new memory. */
 const CACHE_SHARE_SHIFT = 7;
 /** Most spare blocks a cache miss brings from a top (heap.ts mallocCacheMiss). */
 const CACHE_SPARE_MAX = 15;

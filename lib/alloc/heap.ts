@@ -364,9 +364,9 @@ export class Heap implements PoolThread {
    * heap's touched bytes or a fast list holds more than a list's count (glibc consolidates its fast
    * bins before it extends its top), so the cache adds at most that share to a resident peak; a miss
    * brings spare blocks of its size for the cache, split from the same free block or carved from bytes
-   * of a top touched already. First, though, a cached block up to 1/8 larger serves it, as a tiny class rounds
-   * up: with sizes spread over many lists (random-mixed's 16..1024 bytes), 62% of the mallocs went to
-   * the tier, 16% with this.
+   * of a top touched already. First, though, a cached block up to 1/8 larger serves it, as a tiny
+   * class rounds up: with sizes spread over many lists (random-mixed's 16..1024 bytes), 62% of the
+   * mallocs went to the tier, 16% with this.
    */
   private mallocCacheMiss(size: number): number {
     if (this.detached) return this.mallocLarge(size); // refuses it
