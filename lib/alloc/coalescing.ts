@@ -37,7 +37,7 @@ import * as sync from "./sync";
 // Bound in this module as heap.ts binds its imports (it says why); for the same reason this module's
 // exported constants are plain `const`s, exported at the end.
 const { MID_FREE, MID_LIVE } = header;
-const { COALESCING_LIST_COUNT, H, KIND_COALESCING, P, PAGE, PAGE_SHIFT, TOUCH_SHIFT } = layout;
+const { COALESCING_LIST_COUNT, H, KIND_COALESCING, P, PAGE, PAGE_SHIFT, TOUCH_SHIFT, UNITS_PER_PAGE } = layout;
 const { addTouched, allocPages, allocPagesAt, freePages, touchRun } = pageArena;
 const { lock, unlock } = sync;
 
@@ -228,12 +228,12 @@ function writtenReach(m: HeapMemory, first: number, head: number): number {
   const i32 = m.i32;
   const end = first + i32[head + P.CAPACITY];
   let units = i32[head + P.TOUCHED];
-  for (let p = first + (units >> (PAGE_SHIFT - TOUCH_SHIFT)); p < end; p++) {
+  for (let p = first + Math.floor(units / UNITS_PER_PAGE); p < end; p++) {
     const written = i32[m.meta(p) + P.WRITTEN];
-    const start = (p - first) << (PAGE_SHIFT - TOUCH_SHIFT);
+    const start = (p - first) * UNITS_PER_PAGE;
     if (start + written <= units) break;
     units = start + written;
-    if (written < 1 << (PAGE_SHIFT - TOUCH_SHIFT)) break;
+    if (written < UNITS_PER_PAGE) break;
   }
   return units << TOUCH_SHIFT;
 }
