@@ -195,6 +195,58 @@ describe('replay on the TypeScript allocators', () => {
     assert.equal(r.ops, 2 * t.length);
   });
 
+  test('the footprint pass writes every block whole and records it in order; the passes after write first and last bytes only', () => {
+    const t = traceOf([['m', 0, 10], ['m', 1, 0], ['r', 0, 300], ['f', 1], ['c', 2, 4, 5], ['f', 0]]);
+    const f = replayFacts(t);
+    const made = [10, 1, 300, 20]; // a 0-byte request is made for 1
+    // Blocks at offsets: the loop writes first and last bytes itself, the adapter's fill the whole block.
+    const filled: [number, number][] = [];
+    class Filling extends ThingAllocator {
+      fill(ptr: number, size: number, value: number) {
+        filled.push([ptr, size]);
+        super.fill(ptr, size, value);
+      }
+    }
+    const a = new Filling(1 << 20);
+    const record = new Int32Array(f.fingerprint.mallocs);
+    const st = newReplayState(a, t, f);
+    const fp = footprintPass(a, t, st, { timeline: 2 }, record);
+    assert.deepEqual(filled.map(([, size]) => size), made);
+    assert.deepEqual([...record], filled.map(([p]) => p));
+    // live bytes as the trace asks for them after ops 2, 4, 6: 10 + 0, 300 + 0 - 0, 20
+    assert.deepEqual(fp.timeline?.map((s) => [s.op, s.liveBytes]), [[2, 10], [4, 300], [6, 20]]);
+    assert.equal(st.footprint, null);
+    timedPasses(a, t, st, 1);
+    assert.equal(filled.length, made.length);
+    // Blocks that are objects: touch (first and last bytes) or fill, through the adapter.
+    const writes: string[] = [];
+    class Writing extends V8Allocator {
+      fill(ptr: Uint8Array, size: number, value: number) {
+        writes.push(`fill ${size}`);
+        super.fill(ptr, size, value);
+      }
+      touch(ptr: Uint8Array, size: number, value: number) {
+        writes.push(`touch ${size}`);
+        super.touch(ptr, size, value);
+      }
+    }
+    const v = new Writing();
+    const vs = newReplayState(v, t, f);
+    footprintPass(v, t, vs, {});
+    assert.deepEqual(writes, made.map((n) => `fill ${n}`));
+    writes.length = 0;
+    timedPasses(v, t, vs, 1);
+    assert.deepEqual(writes, [1, 2, 3].flatMap(() => made.map((n) => `touch ${n}`))); // two warm-up passes, one timed
+  });
+
+  test('a footprint pass cut short by out of memory leaves the state to passes that write first and last bytes only', () => {
+    const t = traceOf([['m', 0, 16], ['m', 1, 2 ** 30]]);
+    const a = hakmem();
+    const st = newReplayState(a, t, replayFacts(t));
+    assert.throws(() => footprintPass(a, t, st, {}), ReplayOutOfMemory);
+    assert.equal(st.footprint, null);
+  });
+
   test('a broken allocator (blocks overlapping by one byte) is caught by the first/last byte check', () => {
     class Overlapping extends ThingAllocator {
       private next = 64;

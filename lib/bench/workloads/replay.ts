@@ -79,6 +79,17 @@ export interface ReplayState<P> {
   frees: number;
   bytes: number;
   hash: number;
+  /** Set during the footprint pass: the loops write whole blocks and record them (footprintPass). */
+  footprint: FootprintWrites<P> | null;
+}
+
+/**
+ * What the footprint pass asks of the loops beyond a timed pass: each block made written whole (its
+ * pages count), and with `record` its block put there in order of allocation (the oracle's blocks).
+ */
+interface FootprintWrites<P> {
+  readonly record: { [k: number]: P } | null;
+  recorded: number;
 }
 
 const OP_WORDS = 3;
@@ -154,6 +165,7 @@ export function newReplayState<P>(
     frees: 0,
     bytes: 0,
     hash: 0,
+    footprint: null,
   };
 }
 
@@ -196,6 +208,7 @@ function offsetOps(a: ReplayAllocator<number>, t: Trace, st: ReplayState<number>
   let bytes = 0;
   let hash = st.hash;
   let thread = st.thread;
+  const footprint = st.footprint;
   for (let i = from; i < to; i++) {
     const w = ops[OP_WORDS * i];
     const k = w & KIND_MASK;
@@ -226,8 +239,12 @@ function offsetOps(a: ReplayAllocator<number>, t: Trace, st: ReplayState<number>
     blocks[id] = p;
     idWords[ID_WORDS * id] = b;
     idWords[ID_WORDS * id + 1] = k === ALIGNED ? tag | FROM_ALIGNED : tag;
-    u8[p] = tag;
-    u8[p + b - 1] = tag;
+    if (footprint === null) {
+      u8[p] = tag;
+      u8[p + b - 1] = tag;
+    } else {
+      writeWhole(a, footprint, p, b, tag);
+    }
     mallocs++;
     bytes += n;
     if (w >>> THREAD_SHIFT !== thread) {
@@ -254,6 +271,7 @@ function objectOps<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, from:
   let bytes = 0;
   let hash = st.hash;
   let thread = st.thread;
+  const footprint = st.footprint;
   for (let i = from; i < to; i++) {
     const w = ops[OP_WORDS * i];
     const k = w & KIND_MASK;
@@ -283,7 +301,8 @@ function objectOps<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, from:
     blocks[id] = p;
     idWords[ID_WORDS * id] = b;
     idWords[ID_WORDS * id + 1] = k === ALIGNED ? tag | FROM_ALIGNED : tag;
-    a.touch(p, b, tag);
+    if (footprint === null) a.touch(p, b, tag);
+    else writeWhole(a, footprint, p, b, tag);
     mallocs++;
     bytes += n;
     if (w >>> THREAD_SHIFT !== thread) {
@@ -298,6 +317,12 @@ function objectOps<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, from:
   st.bytes += bytes;
   st.hash = hash;
   st.thread = thread;
+}
+
+/** The footprint pass's writes of a block just made: all its bytes, and its place in the recording. */
+function writeWhole<P>(a: ReplayAllocator<P>, footprint: FootprintWrites<P>, p: P, b: number, tag: number): void {
+  a.fill(p, b, tag);
+  if (footprint.record !== null) footprint.record[footprint.recorded++] = p;
 }
 
 /** The tag written into the first and last byte of the block of `id`. */
@@ -414,6 +439,11 @@ export function timedPass<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>
 /**
  * The pass that writes whole blocks and watches the footprint; samples every `options.timeline` ops.
  * With `record`, the block of every allocation op goes into it in order (the oracle's addresses).
+ *
+ * It calls the loops in runs of ops as the timed passes do, not op by op: V8 compiles a loop on what
+ * its calls have done so far, and called op by op through a pass whose first ops are mostly mallocs,
+ * the compiled loop called hakmem's free rather than inlining it, for every pass after (perl-words).
+ * One op a run only where the probe must be read after each.
  */
 export function footprintPass<P>(
   a: ReplayAllocator<P>,
@@ -427,28 +457,44 @@ export function footprintPass<P>(
   const every = options.timeline ?? 0;
   const timeline: TimelineSample[] | null = every > 0 ? [] : null;
   const requested = new Float64Array(st.blocks.length); // per live ID, as the trace counts it (0 stays 0)
+  const run = probe?.peakNeedsSampling ? 1 : CHUNK_OPS;
   let live = 0;
-  let recorded = 0;
   beginPass(st);
-  for (let i = 0; i < t.length; i++) {
-    const id = t.id[i];
-    const before = st.blocks[id] === a.empty ? 0 : requested[id];
-    replayOps(a, t, st, i, i + 1);
-    if (t.kind[i] !== OP_FREE) {
-      a.fill(st.blocks[id], madeBytes(st, id), tagOf(st, id));
-      requested[id] = st.ops[OP_WORDS * i + 2];
-      live += requested[id];
-      if (record) record[recorded++] = st.blocks[id];
+  st.footprint = { record: record ?? null, recorded: 0 };
+  try {
+    for (let from = 0; from < t.length; ) {
+      let to = Math.min(t.length, from + run);
+      if (timeline) to = Math.min(to, (Math.floor(from / every) + 1) * every);
+      replayOps(a, t, st, from, to);
+      if (probe?.peakNeedsSampling) probe.current();
+      if (timeline) {
+        live = liveAfter(t, st, requested, from, to, live);
+        if (to % every === 0 || to === t.length) {
+          timeline.push({ op: to, liveBytes: live, footprintBytes: probe ? probe.current() : null, ...options.shape?.() });
+        }
+      }
+      from = to;
     }
-    live -= before;
-    if (probe?.peakNeedsSampling) probe.current();
-    if (timeline && ((i + 1) % every === 0 || i + 1 === t.length)) {
-      timeline.push({ op: i + 1, liveBytes: live, footprintBytes: probe ? probe.current() : null, ...options.shape?.() });
-    }
+  } finally {
+    st.footprint = null;
   }
   const peakFootprintBytes = probe ? probe.peak() : null;
   endPass(a, t, st);
   return { peakFootprintBytes, footprintMethod, timeline };
+}
+
+/** The bytes live after ops `from` to `to`, as the trace asks for them, from `live` before them; `requested` per ID. */
+function liveAfter<P>(t: Trace, st: ReplayState<P>, requested: Float64Array, from: number, to: number, live: number): number {
+  for (let i = from; i < to; i++) {
+    const id = t.id[i];
+    const k = t.kind[i];
+    if (k === OP_FREE || k === OP_REALLOC) live -= requested[id];
+    if (k !== OP_FREE) {
+      requested[id] = st.ops[OP_WORDS * i + 2];
+      live += requested[id];
+    }
+  }
+  return live;
 }
 
 export function latencyPasses<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, loops: number): LatencyReport {
