@@ -7,8 +7,9 @@
  *
  * `heap`: a fresh hakmem heap of PRESET replays the footprint pass, recording the block of every
  * allocation op (as replay-runner.ts does for its oracle), writes that recording to RECORDING, then
- * runs the warm-up passes and LOOPS timed passes. `oracle`: reads RECORDING and runs the same passes on
- * the OffsetOracle over those blocks (as oracle-worker.ts does), doing no allocator work. Each prints
+ * runs the warm-up passes and LOOPS timed passes. `oracle`: reads RECORDING and runs the same passes, the
+ * footprint pass included, on the OffsetOracle over those blocks (as oracle-worker.ts does), doing no
+ * allocator work. Each prints
  * one JSON line: the timed passes' ops and fingerprint, for the parent to check against the trace's,
  * and the heap's configuration (`heap` only).
  */
@@ -66,6 +67,7 @@ async function main(argv: readonly string[]): Promise<Line> {
     throw new Error(`${recording} holds ${recorded.length} blocks, the trace makes ${facts.fingerprint.mallocs} a pass`);
   }
   const oracle = new OffsetOracle(recorded, memoryBytes);
+  footprintPass(oracle, trace, newReplayState(oracle, trace, facts), {});
   const r = timedPasses(oracle, trace, newReplayState(oracle, trace, facts), loops);
   return { ops: r.ops, fingerprint: r.fingerprint };
 }

@@ -16,7 +16,10 @@ import type { Fingerprint } from '../workloads/random-mixed';
 import { fingerprintOf, timedPass, warmUpPasses, type ReplayState, type TimedPasses } from '../workloads/replay';
 import type { ReplayFacts } from '../workloads/replay-facts';
 
-/** What oracle-worker.ts is given; it warms up, answers `ready`, then runs a timed pass per `pass`. */
+/**
+ * What oracle-worker.ts is given; it runs the footprint and warm-up passes, answers `ready`, then runs
+ * a timed pass per `pass`.
+ */
 export interface OracleJob {
   trace: Pick<Trace, 'length' | 'kind' | 'id' | 'size' | 'aux' | 'thread'>;
   facts: ReplayFacts;
@@ -42,10 +45,10 @@ const WORKER = path.join(__dirname, 'oracle-worker.ts');
 
 /**
  * The allocator's warm-up passes, then `loops` timed passes, each followed by one of the oracle's (the
- * oracle warmed up in its worker meanwhile), and the oracle's outcome: its seconds, or why it has
- * none. `recorded`: the footprint pass's blocks, for allocators with offset pointers. `guard` runs each
- * of the allocator's passes (the caller's error hints); an oracle that fails leaves the allocator's
- * passes to run on.
+ * oracle ran its footprint and warm-up passes in its worker meanwhile), and the oracle's outcome: its
+ * seconds, or why it has none. `recorded`: the footprint pass's blocks, for allocators with offset
+ * pointers. `guard` runs each of the allocator's passes (the caller's error hints); an oracle that
+ * fails leaves the allocator's passes to run on.
  */
 export async function passesWithOracle<P>(
   a: ReplayAllocator<P>,

@@ -1,9 +1,12 @@
-/** The oracle's passes in a worker of their own (oracle-run.ts): warmed up, then a timed pass per request. */
+/**
+ * The oracle's passes in a worker of their own (oracle-run.ts): the allocator's footprint pass (blocks
+ * written whole) and warm-up passes, then a timed pass per request.
+ */
 import { parentPort, workerData } from 'node:worker_threads';
 import { OP_FREE, requestBytes, type Trace } from '../../trace/trace';
 import type { ReplayAllocator } from '../adapters/allocator-adapter';
 import { ObjectOracle, OffsetOracle } from '../adapters/oracle';
-import { fingerprintOf, newReplayState, timedPass, warmUpPasses } from '../workloads/replay';
+import { fingerprintOf, footprintPass, newReplayState, timedPass, warmUpPasses } from '../workloads/replay';
 import type { OracleJob, OracleReply, OracleRequest } from './oracle-run';
 
 const job = workerData as OracleJob;
@@ -15,6 +18,8 @@ const oracle: ReplayAllocator<unknown> =
 const st = newReplayState(oracle, trace, job.facts);
 const port = parentPort!;
 const answer = (reply: OracleReply) => port.postMessage(reply);
+// The footprint pass too: V8 compiles the loop on the passes it has run, so it runs the allocator's.
+footprintPass(oracle, trace, st, {});
 warmUpPasses(oracle, trace, st);
 port.on('message', (request: OracleRequest) => {
   if (request === 'pass') return answer({ seconds: timedPass(oracle, trace, st) });
