@@ -466,6 +466,10 @@ describe('the oracle (the replay loop with no allocator work)', () => {
       assert.ok((r.harnessNsPerOp as number) > 0, `harness ${r.harnessNsPerOp}`);
       assert.ok(Math.abs((r.harnessNsPerOp as number) + (r.allocatorNsPerOp as number) - endToEnd) < 1e-6);
       assert.match(r.harnessMethod as string, /^the oracle: /);
+      // The fastest of the 2 passes: no slower than their mean, on either side.
+      const harnessBest = r.harnessBestPassNsPerOp as number;
+      assert.ok(harnessBest > 0 && harnessBest <= (r.harnessNsPerOp as number) + 1e-9, `harness fastest ${harnessBest}, mean ${r.harnessNsPerOp}`);
+      assert.ok(harnessBest + (r.allocatorBestPassNsPerOp as number) <= endToEnd + 1e-9);
     });
   }
 
@@ -474,6 +478,8 @@ describe('the oracle (the replay loop with no allocator work)', () => {
     const r = await runBench({ bench: 'replay', allocator: 'hakmem', threads: 1, engine: 'node', json: true, timeline: null, latency: false, args: { file, loops: 0 } });
     assert.equal(r.harnessNsPerOp, null);
     assert.equal(r.allocatorNsPerOp, null);
+    assert.equal(r.harnessBestPassNsPerOp, null);
+    assert.equal(r.allocatorBestPassNsPerOp, null);
     assert.equal(r.harnessMethod, 'unavailable: no timed passes');
   });
 });

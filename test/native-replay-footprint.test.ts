@@ -130,6 +130,10 @@ describe('native replay oracle', () => {
     assert.equal(typeof harness, 'number');
     assert.ok(harness > 0 && harness < r.seconds, `harness ${harness} s, allocator ${r.seconds} s`);
     assert.match(r.line.oracleMethod as string, /mirror/);
+    // The fastest of the 3 passes, each side: above 0, at most a third of the sum.
+    const [best, harnessBest] = [r.line.bestPassSeconds as number, r.line.harnessBestPassSeconds as number];
+    assert.ok(best > 0 && best <= r.seconds / 3 + 1e-9, `fastest pass ${best} s of ${r.seconds} s`);
+    assert.ok(harnessBest > 0 && harnessBest <= harness / 3 + 1e-9, `oracle's fastest pass ${harnessBest} s of ${harness} s`);
   });
 
   test('LOOPS 0: no timed pass, no harness time', async () => {
@@ -137,6 +141,8 @@ describe('native replay oracle', () => {
     await writeTrace(neverReused(1_000, 16, 10), file);
     const r = (await replay('system', [file, 0]))!;
     assert.equal(r.line.harnessSeconds, 0);
+    assert.equal(r.line.bestPassSeconds, undefined);
+    assert.equal(r.line.harnessBestPassSeconds, undefined);
   });
 
   // The replayer checks in C that the oracle's fingerprint is the allocator's and fails otherwise.

@@ -54,7 +54,7 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
       ...base(null),
       threads: onThreads ? facts.recordedThreads : 1,
       ...measured(r, facts.peakLiveBytes, null),
-      ...harnessFields(r, loops === 0 ? null : nativeOracle(line)),
+      ...harnessFields({ ...r, bestPassSeconds: line.bestPassSeconds ?? null }, loops === 0 ? null : nativeOracle(line), trace.length),
       ...replayFields(facts, line.peakFootprintBytes, line.footprintMethod),
       ...(line.replayThreads ? threadFields(line.replayThreads, null) : {}),
       ...(line.footprintByStats ? { footprintByStats: line.footprintByStats } : {}),
@@ -88,7 +88,7 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
     return {
       ...base(ts.hakmem),
       ...measured(r, facts.peakLiveBytes, ts.peakHeapBytes()),
-      ...harnessFields(r, oracle && oracleSeconds(allocator, oracle, facts)),
+      ...harnessFields(r, oracle && oracleSeconds(allocator, oracle, facts), trace.length),
       ...replayFields(facts, footprint.peakFootprintBytes, footprint.footprintMethod),
       ...(byStats ? { footprintByStats: byStats } : {}),
       ...(onThreads ? { replayMode: `serialized: ${allocator} has no heap threads share` } : {}),
@@ -118,7 +118,7 @@ async function replayHakmemOnThreads(
       ...base(r.heap),
       threads: r.threads.length,
       ...measured(r, facts.peakLiveBytes, r.peakFootprintBytes),
-      ...harnessFields(r, r.ops === 0 ? null : THREADED_NO_ORACLE),
+      ...harnessFields({ ...r, bestPassSeconds: null }, r.ops === 0 ? null : THREADED_NO_ORACLE, trace.length),
       ...replayFields(facts, r.peakFootprintBytes, r.footprintMethod),
       footprintByStats: r.footprintByStats,
       ...threadFields(r.threads, r.remoteFrees),
@@ -147,28 +147,45 @@ function threadFields(threads: ReplayThreadFigures[], remoteFrees: number | null
 }
 
 /** The oracle's seconds, or why there are none; its fingerprint must be the trace's too. */
-function oracleSeconds(allocator: AllocatorName, o: OracleOutcome, facts: ReplayFacts): { seconds: number; method: string } | string {
+function oracleSeconds(allocator: AllocatorName, o: OracleOutcome, facts: ReplayFacts): OracleTime | string {
   if ('error' in o) return o.error;
   checkReplayFingerprint(`${allocator}'s oracle`, o.fingerprint, facts);
-  return { seconds: o.seconds, method: ORACLE_METHOD };
+  return { seconds: o.seconds, bestPassSeconds: o.bestPassSeconds, method: ORACLE_METHOD };
 }
 
 /** The C replayer's oracle seconds, or why there are none. */
-function nativeOracle(line: NativeReplayLine): { seconds: number; method: string } | string {
+function nativeOracle(line: NativeReplayLine): OracleTime | string {
   if (line.oracleMethod?.startsWith('unavailable: ')) return line.oracleMethod.slice('unavailable: '.length);
   if (line.harnessSeconds === undefined || line.oracleMethod === undefined) return 'the native replayer reported no oracle time';
-  return { seconds: line.harnessSeconds, method: line.oracleMethod };
+  return { seconds: line.harnessSeconds, bestPassSeconds: line.harnessBestPassSeconds ?? null, method: line.oracleMethod };
+}
+
+/** The oracle's timed passes: their sum and the fastest (null without one), and what the oracle was. */
+interface OracleTime {
+  seconds: number;
+  bestPassSeconds: number | null;
+  method: string;
 }
 
 /**
  * End to end less the harness: `harnessNsPerOp` is the oracle's time per op (the replay loop with no
- * allocator work), `allocatorNsPerOp` the rest. Null with the reason where the oracle did not run.
+ * allocator work), `allocatorNsPerOp` the rest; the same from the fastest pass of each (passes of
+ * `passOps` ops), the steadier reading where the machine's speed changes between passes. Null with
+ * the reason where the oracle did not run.
  */
-function harnessFields(r: { ops: number; seconds: number }, oracle: { seconds: number; method: string } | string | null) {
-  if (r.ops === 0 || oracle === null) return { harnessNsPerOp: null, allocatorNsPerOp: null, harnessMethod: 'unavailable: no timed passes' };
-  if (typeof oracle === 'string') return { harnessNsPerOp: null, allocatorNsPerOp: null, harnessMethod: `unavailable: ${oracle}` };
+function harnessFields(r: { ops: number; seconds: number; bestPassSeconds: number | null }, oracle: OracleTime | string | null, passOps: number) {
+  const none = (why: string) => ({ harnessNsPerOp: null, allocatorNsPerOp: null, harnessBestPassNsPerOp: null, allocatorBestPassNsPerOp: null, harnessMethod: why });
+  if (r.ops === 0 || oracle === null) return none('unavailable: no timed passes');
+  if (typeof oracle === 'string') return none(`unavailable: ${oracle}`);
   const harness = (oracle.seconds / r.ops) * 1e9;
-  return { harnessNsPerOp: harness, allocatorNsPerOp: (r.seconds / r.ops) * 1e9 - harness, harnessMethod: oracle.method };
+  const harnessBest = oracle.bestPassSeconds === null ? null : (oracle.bestPassSeconds / passOps) * 1e9;
+  return {
+    harnessNsPerOp: harness,
+    allocatorNsPerOp: (r.seconds / r.ops) * 1e9 - harness,
+    harnessBestPassNsPerOp: harnessBest,
+    allocatorBestPassNsPerOp: harnessBest === null || r.bestPassSeconds === null ? null : (r.bestPassSeconds / passOps) * 1e9 - harnessBest,
+    harnessMethod: oracle.method,
+  };
 }
 
 /** The timeline of random-mixed/fixed: its requests as a trace, replayed once with samples every `every` ops. */
@@ -200,8 +217,11 @@ function replayFields(facts: ReplayFacts, peakFootprintBytes: number | null, foo
 interface NativeReplayLine {
   peakFootprintBytes: number | null;
   footprintMethod: string;
-  /** The oracle's timed passes (as many as the allocator's). */
+  /** The oracle's timed passes (as many as the allocator's), and the fastest of them. */
   harnessSeconds?: number;
+  harnessBestPassSeconds?: number;
+  /** The allocator's fastest timed pass. */
+  bestPassSeconds?: number;
   oracleMethod?: string;
   footprintByStats?: { bytes: number | null; method: string };
   /** Threaded replay: each recorded thread's share (no remote-free count: the native allocators keep none). */

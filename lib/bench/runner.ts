@@ -71,6 +71,12 @@ export interface BenchResult {
   harnessNsPerOp?: number | null;
   /** replay: ns per op less harnessNsPerOp: the allocator's own time. */
   allocatorNsPerOp?: number | null;
+  /**
+   * replay: the same two figures from the fastest timed pass of the allocator and of the oracle, the
+   * steadier reading on a machine whose speed changes between passes (with --loops 1, one pass each).
+   */
+  harnessBestPassNsPerOp?: number | null;
+  allocatorBestPassNsPerOp?: number | null;
   harnessMethod?: string;
   /** --timeline K: memory every K ops, from a pass of its own. */
   timeline?: TimelineSample[];
@@ -136,7 +142,10 @@ export function formatResultLine(r: BenchResult): string {
     r.allocatorNsPerOp === undefined || r.allocatorNsPerOp === null
       ? ''
       : `; per op ${formatNs((r.seconds as number) / (r.ops as number))} end to end = ` +
-        `allocator ${formatNs(r.allocatorNsPerOp * 1e-9)} + harness ${formatNs((r.harnessNsPerOp as number) * 1e-9)}`;
+        `allocator ${formatNs(r.allocatorNsPerOp * 1e-9)} + harness ${formatNs((r.harnessNsPerOp as number) * 1e-9)}` +
+        (r.allocatorBestPassNsPerOp == null
+          ? ''
+          : ` (fastest pass: allocator ${formatNs(r.allocatorBestPassNsPerOp * 1e-9)} + harness ${formatNs((r.harnessBestPassNsPerOp as number) * 1e-9)})`);
   // A trace replayed on threads: wall time per op, each thread's ops, the frees that crossed threads.
   const onThreads = r.replayThreads
     ? `; per op ${formatNs((r.seconds as number) / (r.ops as number))} wall, ops per thread ` +

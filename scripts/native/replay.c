@@ -530,23 +530,34 @@ static double checked_oracle_pass(void) {
     return seconds;
 }
 
+/* Timed passes' seconds: their sum, and the fastest (the steadier reading where the machine's speed
+   changes between passes; 0 before the first pass). */
+typedef struct {
+    double sum, best;
+} pass_times_t;
+
+static void add_pass(pass_times_t *t, double seconds) {
+    t->sum += seconds;
+    if (t->best == 0 || seconds < t->best) t->best = seconds;
+}
+
 /* A warm-up pass of each, then `loops` timed passes of each, alternating, so both see the same machine
    noise. */
-static void timed_passes(uint64_t loops, double *seconds, double *harness_seconds) {
+static void timed_passes(uint64_t loops, pass_times_t *allocator, pass_times_t *oracle) {
     allocator_pass();
     checked_oracle_pass();
     for (uint64_t l = 0; l < loops; l++) {
-        *seconds += allocator_pass();
-        *harness_seconds += checked_oracle_pass();
+        add_pass(allocator, allocator_pass());
+        add_pass(oracle, checked_oracle_pass());
     }
 }
 
 /* Threaded: a warm-up pass, then `loops` timed passes, of the allocator only (NO_THREADED_ORACLE). */
-static double threaded_timed_passes(uint64_t loops) {
-    double seconds = 0;
+static pass_times_t threaded_timed_passes(uint64_t loops) {
+    pass_times_t times = {0, 0};
     threaded_pass(PASS_ALLOCATOR, NULL, 0);
-    for (uint64_t l = 0; l < loops; l++) seconds += threaded_pass(PASS_ALLOCATOR, NULL, 1);
-    return seconds;
+    for (uint64_t l = 0; l < loops; l++) add_pass(&times, threaded_pass(PASS_ALLOCATOR, NULL, 1));
+    return times;
 }
 
 static inline uint64_t now_ns(void) {
@@ -993,13 +1004,13 @@ int main(int argc, char **argv) {
     uint64_t baseline = resident_bytes();
     footprint_t footprint = threaded ? threaded_footprint_pass(baseline, by_stats)
                                      : footprint_pass(every, samples, &n_samples, baseline, by_stats);
-    double seconds = 0, harness_seconds = 0;
+    pass_times_t allocator = {0, 0}, oracle = {0, 0};
     if (threaded) {
-        seconds = threaded_timed_passes(loops);
+        allocator = threaded_timed_passes(loops);
         stop_threads();
     } else if (loops) {
         build_mirror();
-        timed_passes(loops, &seconds, &harness_seconds);
+        timed_passes(loops, &allocator, &oracle);
     }
     uint64_t timer_ns = 0;
     if (latency) {
@@ -1010,11 +1021,13 @@ int main(int argc, char **argv) {
     printf("{\"bench\":\"replay\",\"ops\":%" PRIu64 ",\"seconds\":%.9f,"
            "\"fingerprint\":{\"mallocs\":%" PRIu64 ",\"frees\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"hash\":%" PRIu32 "},"
            "\"threads\":%" PRIu32 ",",
-           n_ops * loops, seconds, fp.mallocs, fp.frees, fp.bytes, fp.hash, threaded ? n_threads : 1);
+           n_ops * loops, allocator.sum, fp.mallocs, fp.frees, fp.bytes, fp.hash, threaded ? n_threads : 1);
+    if (loops) printf("\"bestPassSeconds\":%.9f,", allocator.best);
     if (threaded) {
         printf("\"oracleMethod\":\"%s\",", NO_THREADED_ORACLE);
     } else {
-        printf("\"harnessSeconds\":%.9f,\"oracleMethod\":\"%s\",", harness_seconds,
+        if (loops) printf("\"harnessBestPassSeconds\":%.9f,", oracle.best);
+        printf("\"harnessSeconds\":%.9f,\"oracleMethod\":\"%s\",", oracle.sum,
                "the same op loop and checks with no allocator call: each allocation hands out the block the allocator "
                "returned for that op in the footprint pass, at its place in a mirror of those blocks' layout (blocks "
                "less than 1 MiB apart kept at their distances, page offsets and alignments kept), calloc zeroes it, "

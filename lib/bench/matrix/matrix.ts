@@ -559,6 +559,8 @@ function toRow(
     footprintByStatsBytes: cell(r.footprintByStats?.bytes),
     harnessNsPerOp: cell(r.harnessNsPerOp),
     allocatorNsPerOp: cell(r.allocatorNsPerOp),
+    harnessBestPassNsPerOp: cell(r.harnessBestPassNsPerOp),
+    allocatorBestPassNsPerOp: cell(r.allocatorBestPassNsPerOp),
     fingerprint: f ? `${f.mallocs}/${f.frees}/${f.bytes}/${f.hash}` : '',
     skipped: cell(r.skipped),
     commit: checkout.commit ?? '',

@@ -23,11 +23,13 @@
  *   footprintByStatsBytes   replay, native allocators and hakmem: the peak by the allocator's own statistics
  *   harnessNsPerOp, allocatorNsPerOp   replay: the oracle's ns per op (the loop doing no allocator
  *                work) and the rest, the allocator's own (empty where the oracle did not run)
+ *   harnessBestPassNsPerOp, allocatorBestPassNsPerOp   replay: the same from the fastest timed pass
+ *                of each, the steadier reading where the machine's speed changes between passes
  *   fingerprint  mallocs/frees/bytes/hash: equal fingerprints, same work
  *   skipped      why the baseline could not run here (empty when it ran)
  *   commit, dirty   the code it was measured with (lib/bench/matrix/provenance.ts)
  *
- * Sets written before the align, engine, footprint or oracle columns still read: their hakmem rows as align 1
+ * Sets written before the align, engine, footprint, oracle or fastest-pass columns still read: their hakmem rows as align 1
  * (every block had the 1-byte header), every row as engine node, version '' (the node in their
  * record), no footprint.
  */
@@ -60,6 +62,8 @@ export const COLUMNS = [
   'footprintByStatsBytes',
   'harnessNsPerOp',
   'allocatorNsPerOp',
+  'harnessBestPassNsPerOp',
+  'allocatorBestPassNsPerOp',
   'fingerprint',
   'skipped',
   'commit',
@@ -83,6 +87,8 @@ const ADDED_COLUMNS: Partial<Record<Column, (row: CsvRow) => string>> = {
   footprintByStatsBytes: () => '',
   harnessNsPerOp: () => '',
   allocatorNsPerOp: () => '',
+  harnessBestPassNsPerOp: () => '',
+  allocatorBestPassNsPerOp: () => '',
 };
 
 /**

@@ -32,7 +32,7 @@ export type OracleRequest = 'pass' | 'finish';
 /** What the worker answers, in order: ready once warmed up, each pass's seconds, the fingerprint. */
 export type OracleReply = { ready: true } | { seconds: number } | { fingerprint: Fingerprint };
 
-export type OracleOutcome = { seconds: number; ops: number; fingerprint: Fingerprint } | { error: string };
+export type OracleOutcome = { seconds: number; bestPassSeconds: number | null; ops: number; fingerprint: Fingerprint } | { error: string };
 
 export const ORACLE_METHOD =
   'the oracle: the same loop handing back the blocks this allocator gave in its footprint pass, doing no allocator work';
@@ -72,14 +72,21 @@ export async function passesWithOracle<P>(
   await worker?.ready().catch(fail);
   let seconds = 0;
   let oracleSeconds = 0;
+  let best: number | null = null;
+  let oracleBest: number | null = null;
   for (let l = 0; l < loops; l++) {
-    seconds += guard(() => timedPass(a, trace, st));
-    if (worker) oracleSeconds += await worker.pass().catch((e: Error) => (fail(e), 0));
+    const s = guard(() => timedPass(a, trace, st));
+    seconds += s;
+    best = Math.min(s, best ?? s);
+    if (!worker) continue;
+    const o = await worker.pass().catch((e: Error) => (fail(e), 0));
+    oracleSeconds += o;
+    oracleBest = Math.min(o, oracleBest ?? o);
   }
   const ops = loops * trace.length;
-  const timed: TimedPasses = { ops, seconds, fingerprint: fingerprintOf(st) };
+  const timed: TimedPasses = { ops, seconds, bestPassSeconds: best, fingerprint: fingerprintOf(st) };
   const fingerprint = worker ? await worker.finish().catch(fail) : undefined;
-  return { timed, oracle: fingerprint ? { seconds: oracleSeconds, ops, fingerprint } : { error: why } };
+  return { timed, oracle: fingerprint ? { seconds: oracleSeconds, bestPassSeconds: oracleBest, ops, fingerprint } : { error: why } };
 }
 
 /** The oracle's worker, started: it answers each call in turn, or rejects with why it cannot. */
