@@ -29,9 +29,9 @@
  *   skipped      why the baseline could not run here (empty when it ran)
  *   commit, dirty   the code it was measured with (lib/bench/matrix/provenance.ts)
  *
- * Sets written before the align, engine, footprint, oracle or fastest-pass columns still read: their hakmem rows as align 1
- * (every block had the 1-byte header), every row as engine node, version '' (the node in their
- * record), no footprint.
+ * Sets written before the align, engine, footprint, oracle or fastest-pass columns still read: their
+ * hakmem rows as align 1 (every block had the 1-byte header), every row as engine node, version ''
+ * (the node in their record), no footprint.
  */
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 

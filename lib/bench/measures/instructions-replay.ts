@@ -7,11 +7,10 @@
  *
  * `heap`: a fresh hakmem heap of PRESET replays the footprint pass, recording the block of every
  * allocation op (as replay-runner.ts does for its oracle), writes that recording to RECORDING, then
- * runs the warm-up passes and LOOPS timed passes. `oracle`: reads RECORDING and runs the same passes, the
- * footprint pass included, on the OffsetOracle over those blocks (as oracle-worker.ts does), doing no
- * allocator work. Each prints
- * one JSON line: the timed passes' ops and fingerprint, for the parent to check against the trace's,
- * and the heap's configuration (`heap` only).
+ * runs the warm-up passes and LOOPS timed passes. `oracle`: reads RECORDING and runs the same passes,
+ * the footprint pass included, on the OffsetOracle over those blocks (as oracle-worker.ts does), doing
+ * no allocator work. Each prints one JSON line: the timed passes' ops and fingerprint, for the parent
+ * to check against the trace's, and the heap's configuration (`heap` only).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createHeap, isPresetName } from '../../index';
