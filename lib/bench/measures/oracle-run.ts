@@ -13,7 +13,7 @@ import type { BlockMemory, ReplayAllocator } from '../adapters/allocator-adapter
 import type { Offsets } from '../adapters/oracle';
 import { workerExecArgv } from '../engines/engines';
 import type { Fingerprint } from '../workloads/random-mixed';
-import { fingerprintOf, timedPass, warmUpPasses, type ReplayState, type TimedPasses } from '../workloads/replay';
+import { addPass, fingerprintOf, newPassTimes, timedPass, warmUpPasses, type ReplayState, type TimedPasses } from '../workloads/replay';
 import type { ReplayFacts } from '../workloads/replay-facts';
 
 /**
@@ -70,23 +70,16 @@ export async function passesWithOracle<P>(
   };
   guard(() => warmUpPasses(a, trace, st));
   await worker?.ready().catch(fail);
-  let seconds = 0;
-  let oracleSeconds = 0;
-  let best: number | null = null;
-  let oracleBest: number | null = null;
+  const times = newPassTimes();
+  const oracleTimes = newPassTimes();
   for (let l = 0; l < loops; l++) {
-    const s = guard(() => timedPass(a, trace, st));
-    seconds += s;
-    best = Math.min(s, best ?? s);
-    if (!worker) continue;
-    const o = await worker.pass().catch((e: Error) => (fail(e), 0));
-    oracleSeconds += o;
-    oracleBest = Math.min(o, oracleBest ?? o);
+    addPass(times, guard(() => timedPass(a, trace, st)));
+    if (worker) addPass(oracleTimes, await worker.pass().catch((e: Error) => (fail(e), 0)));
   }
   const ops = loops * trace.length;
-  const timed: TimedPasses = { ops, seconds, bestPassSeconds: best, fingerprint: fingerprintOf(st) };
+  const timed: TimedPasses = { ops, ...times, fingerprint: fingerprintOf(st) };
   const fingerprint = worker ? await worker.finish().catch(fail) : undefined;
-  return { timed, oracle: fingerprint ? { seconds: oracleSeconds, bestPassSeconds: oracleBest, ops, fingerprint } : { error: why } };
+  return { timed, oracle: fingerprint ? { ...oracleTimes, ops, fingerprint } : { error: why } };
 }
 
 /** The oracle's worker, started: it answers each call in turn, or rejects with why it cannot. */

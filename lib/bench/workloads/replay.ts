@@ -44,13 +44,28 @@ export interface ReplayOptions {
   shape?: () => HakmemShape;
 }
 
-export interface TimedPasses {
+/**
+ * Timed passes' seconds: their sum, and the fastest (null before the first), the steadier reading on a
+ * machine whose speed changes between passes.
+ */
+export interface PassTimes {
+  seconds: number;
+  bestPassSeconds: number | null;
+}
+
+export function newPassTimes(): PassTimes {
+  return { seconds: 0, bestPassSeconds: null };
+}
+
+/** Counts one timed pass of `seconds`. */
+export function addPass(times: PassTimes, seconds: number): void {
+  times.seconds += seconds;
+  times.bestPassSeconds = Math.min(seconds, times.bestPassSeconds ?? seconds);
+}
+
+export interface TimedPasses extends PassTimes {
   /** loops * trace length. */
   ops: number;
-  /** The timed passes only. */
-  seconds: number;
-  /** The fastest timed pass (null without one): on a machine whose speed changes between passes, the steadier reading. */
-  bestPassSeconds: number | null;
   /** Of the last pass. */
   fingerprint: Fingerprint;
 }
@@ -415,14 +430,9 @@ function pass<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, chunk: num
 /** The warm-up passes, then `loops` timed passes. */
 export function timedPasses<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, loops: number): TimedPasses {
   warmUpPasses(a, t, st);
-  let seconds = 0;
-  let bestPassSeconds: number | null = null;
-  for (let l = 0; l < loops; l++) {
-    const s = timedPass(a, t, st);
-    seconds += s;
-    bestPassSeconds = Math.min(s, bestPassSeconds ?? s);
-  }
-  return { ops: loops * t.length, seconds, bestPassSeconds, fingerprint: fingerprintOf(st) };
+  const times = newPassTimes();
+  for (let l = 0; l < loops; l++) addPass(times, timedPass(a, t, st));
+  return { ops: loops * t.length, ...times, fingerprint: fingerprintOf(st) };
 }
 
 /**
@@ -463,7 +473,8 @@ export function footprintPass<P>(
   const footprintMethod = probe ? probe.method : `unavailable: ${(a.footprint as { unavailable: string }).unavailable}`;
   const every = options.timeline ?? 0;
   const timeline: TimelineSample[] | null = every > 0 ? [] : null;
-  const requested = new Float64Array(st.blocks.length); // per live ID, as the trace counts it (0 stays 0)
+  // Per live ID, as the trace counts it (0 stays 0): the timeline's live bytes.
+  const requested = timeline ? new Float64Array(st.blocks.length) : null;
   const run = probe?.peakNeedsSampling ? 1 : CHUNK_OPS;
   let live = 0;
   beginPass(st);
@@ -474,7 +485,7 @@ export function footprintPass<P>(
       if (timeline) to = Math.min(to, (Math.floor(from / every) + 1) * every);
       replayOps(a, t, st, from, to);
       if (probe?.peakNeedsSampling) probe.current();
-      if (timeline) {
+      if (timeline && requested) {
         live = liveAfter(t, st, requested, from, to, live);
         if (to % every === 0 || to === t.length) {
           timeline.push({ op: to, liveBytes: live, footprintBytes: probe ? probe.current() : null, ...options.shape?.() });
