@@ -94,6 +94,35 @@ describe("coalescing mid tier", () => {
     assert.equal(heap.stats().mappedBytes, 64 * KiB, "only the other live block's region page stays mapped");
   });
 
+  it("the trim threshold rises to twice the largest block freed into a top, as glibc's: a 200 KB block freed the second time stays touched", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    const keep = heap.malloc(2000);
+    const big = heap.malloc(200_000);
+    heap.u8[big] = 1;
+    const high = heap.stats().heapBytes;
+    heap.free(big);
+    heap.check();
+    assert.equal(heap.stats().heapBytes, 4 * KiB, "the first time, 200 KB above the top is past 128 KiB: it goes back, as glibc unmaps the first such chunk");
+    assert.equal(heap.malloc(200_000), big, "taken again at the same top");
+    assert.equal(heap.stats().heapBytes, high);
+    heap.free(big);
+    assert.equal(heap.stats().heapBytes, high, "the second time, the threshold is twice the block: nothing goes back");
+    const [p1, p2, p3] = [heap.malloc(200_000), heap.malloc(200_000), heap.malloc(200_000)];
+    assert.equal(p1, big);
+    const three = heap.stats().heapBytes;
+    heap.free(p3);
+    assert.equal(heap.stats().heapBytes, three, "the top fell 200 KB: below the threshold");
+    heap.free(p2);
+    heap.check();
+    // Now 400,032 bytes above the top, past the threshold (2 * 200,016): all of them go back, as glibc's systrim.
+    const reach = 2016 + 200_016 + 4;
+    assert.equal(heap.stats().heapBytes, Math.ceil(reach / (4 * KiB)) * 4 * KiB, "touched up to the last live block's reach");
+    heap.free(p1);
+    heap.trim();
+    assert.equal(heap.stats().heapBytes, 4 * KiB, "trim gives back everything above the top still");
+    heap.free(keep);
+  });
+
   it("realloc grows in place into a free neighbour or past the top, else moves; contents kept", () => {
     const heap = createHeap({ bytes: 16 * MiB });
     const a = heap.malloc(3000);

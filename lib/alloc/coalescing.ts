@@ -6,8 +6,9 @@
  * O(1) by two-level segregated fit (TLSF, Masmano et al.): sizes fall in power-of-two ranges, each
  * split into 32 lists, with a bitmap of non-empty ranges and one of non-empty lists per range. A
  * region is carved from its start upward (its "top", as sbrk moves): only carved bytes are touched. A
- * free block that ends at the top lowers the top, and touched bytes more than TRIM_BYTES above it are
- * given back (glibc's trim threshold; they stay in the heap's resident bytes).
+ * free block that ends at the top lowers the top, and touched bytes more than the trim threshold above
+ * it are given back (they stay in the heap's resident bytes). The threshold rises as glibc's does: to
+ * twice the largest block freed into a top, from TRIM_BYTES.
  *
  * A block at b (16-aligned) has its user pointer at b + 8, as glibc's chunks do:
  *   word at b       the size of the block before it, while that block is free (its boundary tag);
@@ -69,7 +70,13 @@ const REGION_PAGES = 16;
  * tcache, up to its count of 7); a top gives up to the caller's count.
  */
 const SPLIT_SPARE_MAX = 7;
-/** Touched bytes above a region's top kept before they are given back. */
+/**
+ * Touched bytes above a region's top kept before they are given back, until a larger block is freed
+ * into a top (H.COALESCING_TRIM): glibc's trim threshold starts here and rises to twice its mmap
+ * threshold, which rises to the largest mapped chunk freed. Without the rise, a program that frees
+ * and takes again a block above half of it at a top (gs-pages, 172 KB a page) gives its bytes back
+ * and counts them touched again each time.
+ */
 const TRIM_BYTES = 128 * 1024;
 
 /** Index of the free list for blocks of `size` bytes: range * 32 + list. */
@@ -411,20 +418,27 @@ function freeLocked(m: HeapMemory, b: number): void {
     b = before;
     size += beforeSize;
   }
-  if (end === base + i32[head + P.CARVED]) return lowerTop(m, first, b - base);
+  if (end === base + i32[head + P.CARVED]) return lowerTop(m, first, b - base, word & SIZE_MASK);
   i32[(b >> 2) + 1] = size | FREE_WORD;
   i32[end >> 2] = size;
   setPrevFree(m, end, true);
   insertFree(m, b, size);
 }
 
-/** The region's top falls to `top`: touched bytes far above it go back, and an empty region goes back whole unless it is the only one. */
-function lowerTop(m: HeapMemory, first: number, top: number): void {
+/**
+ * The region's top falls to `top` as a block of `freed` bytes merges into it: touched bytes more than
+ * the trim threshold above it go back, and an empty region goes back whole unless it is the only one.
+ * Then the threshold rises to twice `freed` when that is more.
+ */
+function lowerTop(m: HeapMemory, first: number, top: number, freed: number): void {
   const i32 = m.i32;
   const head = m.meta(first);
   i32[head + P.CARVED] = top;
   if (top === 0 && (i32[head + P.NEXT] !== 0 || i32[head + P.PREV] !== 0)) return releaseRegion(m, first);
-  if ((i32[head + P.TOUCHED] << TOUCH_SHIFT) - reach(top) > TRIM_BYTES) untouchAbove(m, head, top);
+  const trim = i32[H.COALESCING_TRIM] || TRIM_BYTES;
+  if ((i32[head + P.TOUCHED] << TOUCH_SHIFT) - reach(top) > trim) untouchAbove(m, head, top);
+  // Raised after the check, as glibc gives back the first mapped chunk of a size and keeps the next ones.
+  if (2 * freed > trim) i32[H.COALESCING_TRIM] = 2 * freed;
 }
 
 function untouchAbove(m: HeapMemory, head: number, top: number): void {

@@ -43,6 +43,11 @@ export const H = {
   MID_EMPTY_SPANS: 15,
   /** The coalescing mid tier (coalescing.ts), under the mid lock: first page of its first region (0 = none), and the bitmap of its size ranges with a free block. */
   COALESCING_REGIONS: 10, COALESCING_RANGES: 11,
+  /**
+   * The coalescing tier's trim threshold in bytes, under the mid lock: twice the largest block freed
+   * into a top once that is above TRIM_BYTES (coalescing.ts lowerTop); 0 until then.
+   */
+  COALESCING_TRIM: 4,
   ARENA_LOCK: 1 * LINE_WORDS, POOL_LOCK: 2 * LINE_WORDS, MID_LOCK: 3 * LINE_WORDS,
   TOUCHED_4K: 4 * LINE_WORDS, PEAK_TOUCHED_4K: 4 * LINE_WORDS + 1,
   /** 4 KiB units of the arena's pages ever written (page-arena.ts touchRun): the buffer's resident size. */
