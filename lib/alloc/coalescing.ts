@@ -194,7 +194,10 @@ function takeFree(m: HeapMemory, b: number, size: number, need: number): void {
 
 /** Counts the bytes its blocks reach below and at a region's top as touched. */
 function touchUpTo(m: HeapMemory, first: number, top: number): void {
-  touchRun(m, first, (reach(top) + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT);
+  const units = (reach(top) + (1 << TOUCH_SHIFT) - 1) >> TOUCH_SHIFT;
+  // Checked here, so the call is left for a top rising past its touched bytes: mostly it rises through
+  // bytes a block freed into it left touched.
+  if (units > m.i32[m.meta(first) + P.TOUCHED]) touchRun(m, first, units);
 }
 
 /**
@@ -426,18 +429,28 @@ function freeLocked(m: HeapMemory, b: number): void {
 }
 
 /**
- * The region's top falls to `top` as a block of `freed` bytes merges into it: touched bytes more than
- * the trim threshold above it go back, and an empty region goes back whole unless it is the only one.
- * Then the threshold rises to twice `freed` when that is more.
+ * The region's top falls to `top` as a block of `freed` bytes merges into it. Mostly that is all;
+ * see trimTop for the rest.
  */
 function lowerTop(m: HeapMemory, first: number, top: number, freed: number): void {
   const i32 = m.i32;
   const head = m.meta(first);
   i32[head + P.CARVED] = top;
-  if (top === 0 && (i32[head + P.NEXT] !== 0 || i32[head + P.PREV] !== 0)) return releaseRegion(m, first);
   const trim = i32[H.COALESCING_TRIM] || TRIM_BYTES;
+  if (top === 0 || 2 * freed > trim || (i32[head + P.TOUCHED] << TOUCH_SHIFT) - reach(top) > trim) trimTop(m, first, top, freed, trim);
+}
+
+/**
+ * After a region's top fell to `top`: an empty region goes back whole unless it is the only one;
+ * touched bytes more than the trim threshold `trim` above the top go back; then the threshold rises to
+ * twice `freed` when that is more (after the check, as glibc gives back the first mapped chunk of a
+ * size and keeps the next ones).
+ */
+function trimTop(m: HeapMemory, first: number, top: number, freed: number, trim: number): void {
+  const i32 = m.i32;
+  const head = m.meta(first);
+  if (top === 0 && (i32[head + P.NEXT] !== 0 || i32[head + P.PREV] !== 0)) return releaseRegion(m, first);
   if ((i32[head + P.TOUCHED] << TOUCH_SHIFT) - reach(top) > trim) untouchAbove(m, head, top);
-  // Raised after the check, as glibc gives back the first mapped chunk of a size and keeps the next ones.
   if (2 * freed > trim) i32[H.COALESCING_TRIM] = 2 * freed;
 }
 
