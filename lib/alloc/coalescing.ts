@@ -210,13 +210,13 @@ function carveTop(m: HeapMemory, need: number, writeNew: boolean): number {
   let first = 0;
   for (let r = i32[H.COALESCING_REGIONS]; r !== 0; r = i32[m.meta(r) + P.NEXT]) {
     const head = m.meta(r);
-    const room = writeNew ? i32[head + P.CAPACITY] * PAGE : writtenReach(m, r, head);
+    const room = writeNew === true ? i32[head + P.CAPACITY] << PAGE_SHIFT : writtenReach(m, r, head);
     if (reach(i32[head + P.CARVED] + need) <= room) {
       first = r;
       break;
     }
   }
-  if (first === 0 && !writeNew) return 0;
+  if (first === 0 && writeNew !== true) return 0;
   if (first === 0) first = growRegion(m, need);
   if (first === 0) first = newRegion(m, need);
   if (first === 0) return 0;
