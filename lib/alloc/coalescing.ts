@@ -437,20 +437,21 @@ function lowerTop(m: HeapMemory, first: number, top: number, freed: number): voi
   const head = m.meta(first);
   i32[head + P.CARVED] = top;
   const trim = i32[H.COALESCING_TRIM] || TRIM_BYTES;
-  if (top === 0 || 2 * freed > trim || (i32[head + P.TOUCHED] << TOUCH_SHIFT) - reach(top) > trim) trimTop(m, first, top, freed, trim);
+  const pastTrim = (i32[head + P.TOUCHED] << TOUCH_SHIFT) - reach(top) > trim;
+  if (top === 0 || pastTrim || 2 * freed > trim) trimTop(m, first, top, freed, trim, pastTrim);
 }
 
 /**
  * After a region's top fell to `top`: an empty region goes back whole unless it is the only one;
- * touched bytes more than the trim threshold `trim` above the top go back; then the threshold rises to
- * twice `freed` when that is more (after the check, as glibc gives back the first mapped chunk of a
- * size and keeps the next ones).
+ * with `pastTrim` (touched bytes more than the trim threshold `trim` above the top) those bytes go
+ * back; then the threshold rises to twice `freed` when that is more (after the check, as glibc gives
+ * back the first mapped chunk of a size and keeps the next ones).
  */
-function trimTop(m: HeapMemory, first: number, top: number, freed: number, trim: number): void {
+function trimTop(m: HeapMemory, first: number, top: number, freed: number, trim: number, pastTrim: boolean): void {
   const i32 = m.i32;
   const head = m.meta(first);
   if (top === 0 && (i32[head + P.NEXT] !== 0 || i32[head + P.PREV] !== 0)) return releaseRegion(m, first);
-  if ((i32[head + P.TOUCHED] << TOUCH_SHIFT) - reach(top) > trim) untouchAbove(m, head, top);
+  if (pastTrim) untouchAbove(m, head, top);
   if (2 * freed > trim) i32[H.COALESCING_TRIM] = 2 * freed;
 }
 
