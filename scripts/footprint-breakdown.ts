@@ -12,6 +12,7 @@ import {
 import { alignedCarrierOf } from '../lib/alloc/aligned-alloc';
 import { coalescingBlockSize, walkCoalescing } from '../lib/alloc/coalescing';
 import { cachedBytes } from '../lib/alloc/coalescing-cache';
+import { stashedBytes } from '../lib/alloc/coalescing-stash';
 import { readTrace } from '../lib/trace/read';
 import { OP_ALIGNED, OP_CALLOC, OP_FREE, OP_MALLOC, OP_REALLOC, requestBytes, type Trace } from '../lib/trace/trace';
 import { replayFacts } from '../lib/bench/workloads/replay-facts';
@@ -27,7 +28,7 @@ bytes down there:
   live          bytes the program asked for, of the blocks live at the peak
   rounding      the rest of those blocks (class rounding, the tiny header, the coalescing tier's
                 4 bytes a block and 16-byte rounding, large blocks' last 4 KiB)
-  cached        free blocks in the thread's front lists (tiny SLL, mid lists, the coalescing tier's cache)
+  cached        free blocks in the thread's front lists (tiny SLL, mid lists, the coalescing tier's cache and stash)
   free          free blocks back on their slab's freelist, the mid class freelist or the coalescing
                 tier's free lists
   uncarved      touched slab bytes no block was carved from yet (tiny), span tails (mid), touched
@@ -256,7 +257,7 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
       if (free) coalescing.free += size;
     },
   });
-  coalescing.cached = cachedBytes(heap.cacheCounts);
+  coalescing.cached = cachedBytes(heap.cacheCounts) + stashedBytes(m, heap.stashSlots);
   const coalescingOther = coalescing.touched - coalescing.uncarved - coalescing.free - coalescing.live - coalescing.rounding - coalescing.cached;
   if (coalescingOther !== 0) throw new Error(`coalescing mid tier: ${coalescingOther} bytes unaccounted`);
   // Tiny: what is neither live nor cached of the used blocks is still counted in `used` (none on one thread).

@@ -18,7 +18,7 @@ const MID_FREE = 0x90;
 
 /** Every tiny class but the first off: requests from 16 bytes are the coalescing tier's. */
 function cachedHeap(blocks: number): Heap {
-  return createHeap({ bytes: 16 * MiB, tinyMaxClass: 0, coalescingCacheBlocks: blocks });
+  return createHeap({ bytes: 16 * MiB, tinyMaxClass: 0, coalescingStashBlocks: 0, coalescingCacheBlocks: blocks });
 }
 
 /** A heap with 4 blocks a list whose 48-byte block `p` (a live one after it) was freed into the cache. */
@@ -135,7 +135,7 @@ describe("coalescing tier's per-thread cache", () => {
   });
 
   it("on a shared heap a fast list keeps at most coalescingCacheBlocks: a thread that only frees would hold the rest for good", () => {
-    const heap = createHeap({ bytes: 16 * MiB, tinyMaxClass: 0, coalescingCacheBlocks: 32, shared: true });
+    const heap = createHeap({ bytes: 16 * MiB, tinyMaxClass: 0, coalescingStashBlocks: 0, coalescingCacheBlocks: 32, shared: true });
     const blocks = Array.from({ length: 100 }, () => heap.malloc(CACHE_FAST_MAX_BLOCK - 4));
     heap.malloc(200);
     for (const p of blocks) heap.free(p);
@@ -249,14 +249,14 @@ describe("coalescing tier's per-thread cache", () => {
   });
 
   it("with size-class lists a freed block serves the next malloc of any size in its class", () => {
-    const heap = createHeap({ bytes: 16 * MiB, tinyMaxClass: 0, coalescingCacheBlocks: 32, coalescingCacheClasses: true });
+    const heap = createHeap({ bytes: 16 * MiB, tinyMaxClass: 0, coalescingStashBlocks: 0, coalescingCacheBlocks: 32, coalescingCacheClasses: true });
     const a = heap.malloc(300);
     heap.malloc(40); // keeps a's block from merging with the top when it goes back
     assert.equal(heap.usableSize(a), 316, "a 300-byte request takes the 320-byte class");
     heap.free(a);
     assert.equal(heap.malloc(310), a, "310 bytes share 300's list");
     heap.check();
-    const exact = createHeap({ bytes: 16 * MiB, tinyMaxClass: 0, coalescingCacheBlocks: 32 });
+    const exact = createHeap({ bytes: 16 * MiB, tinyMaxClass: 0, coalescingStashBlocks: 0, coalescingCacheBlocks: 32 });
     assert.equal(exact.usableSize(exact.malloc(300)), 300, "without classes a block is the size its request needs");
     assert.notEqual(cacheListOf(300), cacheListOf(310), "and 300 and 310 bytes have lists of their own");
     exact.check();

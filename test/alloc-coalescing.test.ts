@@ -95,7 +95,7 @@ describe("coalescing mid tier", () => {
   });
 
   it("the trim threshold rises to twice the largest block freed into a top, as glibc's: a 200 KB block freed the second time stays touched", () => {
-    const heap = createHeap({ bytes: 16 * MiB });
+    const heap = createHeap({ bytes: 16 * MiB, coalescingStashBlocks: 0 }); // each free reaches the tier at once
     const keep = heap.malloc(2000);
     const big = heap.malloc(200_000);
     heap.u8[big] = 1;

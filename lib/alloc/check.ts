@@ -17,6 +17,7 @@ import { largePrefix } from "./large";
 import { midCarved } from "./mid";
 import { coalescingInconsistency } from "./coalescing";
 import { cacheInconsistency } from "./coalescing-cache";
+import { stashInconsistency } from "./coalescing-stash";
 
 function corrupt(what: string): never {
   throw new HeapError("HEAP_CORRUPT", what);
@@ -52,6 +53,8 @@ export function checkHeap(heap: Heap): void {
   if (coalescing !== null) corrupt(`coalescing mid tier: ${coalescing}`);
   const cached = cacheInconsistency(m, heap.cacheHeads, heap.cacheCounts, heap.tid);
   if (cached !== null) corrupt(cached);
+  const stashed = stashInconsistency(m, heap.stashSlots, heap.stashCount, heap.tid);
+  if (stashed !== null) corrupt(stashed);
   checkLargeRuns(heap);
   if (m.liveBits >= 0) checkLiveBits(heap);
 }

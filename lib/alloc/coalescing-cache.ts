@@ -87,8 +87,8 @@ export function cacheHolder(b: number): number {
   return ((b + COALESCING_PREFIX) >> 2) + 1;
 }
 
-/** Frees a cached block into the tier: live again for a moment, then merged with its free neighbours. */
-function giveBack(m: HeapMemory, b: number): void {
+/** Frees a cached or stashed block into the tier: live again for a moment, then merged with its free neighbours. */
+export function giveBack(m: HeapMemory, b: number): void {
   m.u8[b + COALESCING_PREFIX - 1] = MID_LIVE;
   coalescingFree(m, b + COALESCING_PREFIX);
 }
@@ -127,8 +127,9 @@ export function cachedBytes(counts: Int32Array): number {
 }
 
 /**
- * Gives back to the tier every block a dead thread's lists held (reclaimThread): the blocks the tier
- * sees as live with the header MID_FREE and that thread named as their holder. Returns how many.
+ * Gives back to the tier every block a dead thread's lists or stash held (reclaimThread): the blocks
+ * the tier sees as live with the header MID_FREE and that thread named as their holder. Returns how
+ * many.
  */
 export function reclaimCoalescingCache(m: HeapMemory, tid: number): number {
   const held: number[] = [];

@@ -1,6 +1,7 @@
 import { HeapError } from "./errors";
 import { HEADER_FREE_PRESETS, PRESETS, PRESET_NAMES, isPresetName, presetAlign, type PresetName } from "./presets";
 import { COALESCING_MAX_REQUEST, COALESCING_REQUEST_LIMIT } from "./coalescing";
+import { STASH_MAX_BLOCKS } from "./coalescing-stash";
 import { HEAP_ALIGNMENTS, MAX_CLASSES, MID_CLASSES, MID_GRANULE, tinyClassesFor, type HeapAlignment } from "./size-classes";
 
 export type BuildMode = "release" | "debug";
@@ -40,6 +41,12 @@ export interface TuningOptions {
    * a list per 16 bytes, each block the size its request needs).
    */
   coalescingCacheClasses: boolean;
+  /**
+   * Blocks a thread keeps whole in front of the coalescing mid tier, of any size, the last it freed
+   * (coalescing-stash.ts): a malloc of a size just freed takes its block back without the tier's merge
+   * and search. 0: none. Not with `coalescingCacheBlocks`.
+   */
+  coalescingStashBlocks: number;
   /**
    * Bytes of a tiny class's blocks the coalescing mid tier serves, counted for the whole heap, before
    * the class takes its first slab: a class a program uses less than that pins no slab page (0: a slab
@@ -145,7 +152,7 @@ const MiB = 1 << 20;
  * Options added after results were stored with their config hashes, and their defaults (the seed's
  * behaviour): at these values they leave a configuration's hash as it was.
  */
-const LATE_DEFAULTS = { tinyPurgeEmpty: false, tinyReuseBeforeWrite: false, tinyRefillWholeFreelist: false, tinyBorrowNextClass: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingCacheClasses: false, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false };
+const LATE_DEFAULTS = { tinyPurgeEmpty: false, tinyReuseBeforeWrite: false, tinyRefillWholeFreelist: false, tinyBorrowNextClass: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingCacheClasses: false, coalescingStashBlocks: 0, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false };
 type LateOption = keyof typeof LATE_DEFAULTS;
 
 /** Defaults below any preset. */
@@ -185,6 +192,7 @@ const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
   HAKMEM_MID_CACHE_BYTES: { key: "midCacheBytes", kind: "int" },
   HAKMEM_COALESCING_CACHE_BLOCKS: { key: "coalescingCacheBlocks", kind: "int" },
   HAKMEM_COALESCING_CACHE_CLASSES: { key: "coalescingCacheClasses", kind: "bool" },
+  HAKMEM_COALESCING_STASH_BLOCKS: { key: "coalescingStashBlocks", kind: "int" },
   HAKMEM_COALESCING_MAX_REQUEST: { key: "coalescingMaxRequest", kind: "int" },
   HAKMEM_TINY_SLAB_AFTER_BYTES: { key: "tinySlabAfterBytes", kind: "int" },
   HAKMEM_MID_RELEASE_SPANS: { key: "midReleaseSpans", kind: "bool" },
@@ -292,6 +300,9 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (!isCount(c.midCacheBytes, 0, 1 << 24)) throw bad("midCacheBytes", c.midCacheBytes, "an integer 0..16777216");
   if (!isCount(c.coalescingCacheBlocks, 0, 1 << 16)) throw bad("coalescingCacheBlocks", c.coalescingCacheBlocks, "an integer 0..65536");
   if (typeof c.coalescingCacheClasses !== "boolean") throw bad("coalescingCacheClasses", c.coalescingCacheClasses, "true or false");
+  if (!isCount(c.coalescingStashBlocks, 0, STASH_MAX_BLOCKS)) throw bad("coalescingStashBlocks", c.coalescingStashBlocks, `an integer 0..${STASH_MAX_BLOCKS}`);
+  if (c.coalescingStashBlocks > 0 && c.coalescingCacheBlocks > 0)
+    throw bad("coalescingStashBlocks", c.coalescingStashBlocks, `0 with coalescingCacheBlocks ${c.coalescingCacheBlocks} (a heap has the cache or the stash in front of its coalescing tier)`);
   if (!isCount(c.coalescingMaxRequest, MID_CLASSES[0], COALESCING_REQUEST_LIMIT))
     throw bad("coalescingMaxRequest", c.coalescingMaxRequest, `an integer ${MID_CLASSES[0]}..${COALESCING_REQUEST_LIMIT}`);
   if (!isCount(c.tinySlabAfterBytes, 0, 1 << 20)) throw bad("tinySlabAfterBytes", c.tinySlabAfterBytes, "an integer 0..1048576");

@@ -13,6 +13,7 @@ import * as layout from "./layout";
 import * as mid from "./mid";
 import * as coalescing from "./coalescing";
 import * as coalescingCache from "./coalescing-cache";
+import * as coalescingStash from "./coalescing-stash";
 import type { PoolThread } from "./shared-pool";
 import { classTable, MAX_CLASSES } from "./size-classes";
 import { refill, spill, takeBeforeSlab } from "./tiny-refill";
@@ -35,8 +36,9 @@ import { allocArray, callocArray, freeArray, reallocArray, viewOf, type TypedArr
 const { ALIGNED_FREE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
 const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, pendingWord, STAT, STAT_NAMES, TOUCH_SHIFT } = layout;
 const { cacheOwnerWord, midCarveOne, midPopFree, midPushFree, midRefill, midSpill } = mid;
-const { COALESCING_PREFIX, SIZE_MASK, coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingUsableSize } = coalescing;
-const { CACHE_LISTS, CACHE_MAX_REQUEST, CACHE_SHARE_SHIFT, CACHE_SPARE_MAX, cachedBytes, cacheHolder, cacheClassListOf, cacheLink, cacheListOf, cacheListRoom, listRequest, fastListsOver, flushCoalescingCache } = coalescingCache;
+const { blockBytesFor, COALESCING_PREFIX, SIZE_MASK, coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingUsableSize, trimThreshold } = coalescing;
+const { CACHE_LISTS, CACHE_MAX_REQUEST, CACHE_SHARE_SHIFT, CACHE_SPARE_MAX, cachedBytes, cacheHolder, cacheClassListOf, cacheLink, cacheListOf, cacheListRoom, giveBack, listRequest, fastListsOver, flushCoalescingCache } = coalescingCache;
+const { flushStash, STASH_FIT_SHIFT } = coalescingStash;
 const HEADER_FAST = STAT.header_fast;
 const MID_FAST = STAT.mid_free;
 
@@ -103,6 +105,13 @@ export class Heap implements PoolThread {
   private readonly cacheRoom: Int32Array;
   /** Spare blocks a cache miss brings (mallocCacheMiss): their count, then their bases. */
   private readonly cacheSpare = new Int32Array(CACHE_SPARE_MAX + 1);
+  // The coalescing tier's per-thread stash (coalescing-stash.ts): the last blocks freed, whole.
+  /** Its slots (one per block, 0 when empty); none without the stash. */
+  readonly stashSlots: Int32Array;
+  /** Blocks the slots hold. */
+  stashCount = 0;
+  /** The slot the next free fills. */
+  private stashNext = 0;
   protected readonly capacity: number;
   protected readonly refillCount: number;
   /**
@@ -154,6 +163,7 @@ export class Heap implements PoolThread {
     this.cacheRoom = cacheListRoom(c.coalescingCacheBlocks, c.shared);
     this.cacheLimit = this.cacheLists === 0 ? 0 : CACHE_MAX_REQUEST + 1;
     this.cacheClasses = c.coalescingCacheClasses;
+    this.stashSlots = new Int32Array(mem.coalescing ? c.coalescingStashBlocks : 0);
     this.midDirect = c.midCacheBytes === 0 && !c.shared;
     this.growsInPlace = c.largeReallocInPlace && mem.liveBits < 0;
     this.tinyHeaders = c.align === 1 && c.freeRoute === "header";
@@ -228,7 +238,23 @@ export class Heap implements PoolThread {
       this.cacheCounts[list]++;
       return;
     }
+    // A block larger than the trim threshold goes to the tier at once: freed into a top, it would give
+    // bytes back there (a program's first big block freed does; the threshold then rises past it).
+    if (this.stashSlots.length !== 0 && list << 4 <= trimThreshold(this.mem)) return this.stash(ptr);
     coalescingFree(this.mem, ptr);
+  }
+
+  /** Puts a freed coalescing block in the stash's next slot; the block that slot held goes to the tier. */
+  private stash(ptr: number): void {
+    const b = ptr - COALESCING_PREFIX;
+    const slot = this.stashNext;
+    const old = this.stashSlots[slot];
+    this.u8[ptr - 1] = MID_FREE;
+    this.i32[cacheHolder(b)] = this.tid;
+    this.stashSlots[slot] = b;
+    this.stashNext = slot + 1 === this.stashSlots.length ? 0 : slot + 1;
+    if (old !== 0) giveBack(this.mem, old);
+    else this.stashCount++;
   }
 
   /** Every other route of free (see free-route.ts). */
@@ -266,6 +292,13 @@ export class Heap implements PoolThread {
       if (this.midCounts[cls] > 0) midSpill(this.mem, this.midHeads, this.midCounts, cls, this.midCounts[cls]);
     }
     if (this.cacheLists !== 0) flushCoalescingCache(this.mem, this.cacheHeads, this.cacheCounts);
+    this.flushStash();
+  }
+
+  /** Gives the stash's blocks back to the coalescing tier. */
+  private flushStash(): void {
+    flushStash(this.mem, this.stashSlots, this.stashNext);
+    this.stashCount = 0;
   }
 
   logLine(line: string): void {
@@ -335,6 +368,10 @@ export class Heap implements PoolThread {
     if (size <= this.midMaxRequest && size >>> 0 === size && !this.detached) {
       if (this.coalescing === true) {
         if (this.cacheLists !== 0) return this.mallocCacheMiss(size);
+        if (this.stashCount !== 0) {
+          const stashed = this.takeStashed(size);
+          if (stashed !== 0) return stashed;
+        }
         const p = coalescingMalloc(this.mem, size);
         return p !== 0 ? p : this.outOfMemory(size);
       }
@@ -395,6 +432,32 @@ export class Heap implements PoolThread {
       this.cacheCounts[list] += spare[0];
     }
     return p !== 0 ? p : this.outOfMemory(size);
+  }
+
+  /**
+   * The user pointer of a stashed block that serves a request of `size` bytes (at least its block, at
+   * most 1/32 more), taken from the stash; else 0, and the stash goes back to the tier, so that the
+   * tier serves the request as it would have without the stash (and writes no new memory while the
+   * stash holds blocks).
+   */
+  private takeStashed(size: number): number {
+    const need = blockBytesFor(size);
+    const slots = this.stashSlots;
+    // Newest first: a program mostly asks again for what it freed last.
+    for (let k = 0, i = this.stashNext; k < slots.length; k++) {
+      i = (i === 0 ? slots.length : i) - 1;
+      const b = slots[i];
+      if (b === 0) continue;
+      const over = (this.i32[(b >> 2) + 1] & SIZE_MASK) - need;
+      if (over >= 0 && over <= need >> STASH_FIT_SHIFT) {
+        slots[i] = 0;
+        this.stashCount--;
+        this.u8[b + COALESCING_PREFIX - 1] = MID_LIVE;
+        return b + COALESCING_PREFIX;
+      }
+    }
+    this.flushStash();
+    return 0;
   }
 
   /** The cache list for a request of `size` bytes. */
@@ -554,7 +617,12 @@ export class Heap implements PoolThread {
   private growInPlace(ptr: number, size: number): boolean {
     const h = this.u8[ptr - 1] & MAGIC_MASK;
     if (h === LARGE_LIVE) return largeGrowInPlace(this.mem, ptr, size);
-    return h === MID_LIVE && this.coalescing === true && (ptr & 15) === COALESCING_PREFIX && coalescingGrowInPlace(this.mem, ptr, size);
+    if (h !== MID_LIVE || this.coalescing !== true || (ptr & 15) !== COALESCING_PREFIX) return false;
+    if (coalescingGrowInPlace(this.mem, ptr, size)) return true;
+    // Stashed blocks after it are live to the tier until they go back, as they would have been freed.
+    if (this.stashCount === 0) return false;
+    this.flushStash();
+    return coalescingGrowInPlace(this.mem, ptr, size);
   }
 
   /**

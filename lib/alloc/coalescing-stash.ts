@@ -1,0 +1,76 @@
+/**
+ * A per-thread stash in front of the coalescing mid tier (`coalescingStashBlocks`, preset current): the
+ * last few blocks a thread freed, of any size, kept whole instead of merged, so that a program which
+ * frees a block and soon asks for one of its size again (gs-pages' three buffers a page, of 4, 25 and
+ * 172 KB) takes it back without the tier's merge, search and top. Blocks up to the tier's trim
+ * threshold only: a larger one freed into a top gives bytes back at once. A thread's frees fill its
+ * slots in turn, and the oldest block goes to the tier when its slot is needed: the stash holds a few
+ * blocks at most, so it costs no size lists and little memory, where the cache (coalescing-cache.ts)
+ * holds up to its count per size and stops at 2 KiB. A malloc takes a stashed block of at least its size and at
+ * most 1/32 more (the waste a TLSF list allows), the newest first; a malloc no stashed block serves
+ * gives them all back to the tier first, in the order they were freed, so that the tier serves it as
+ * it would have without the stash (and writes no new memory while blocks wait in it). realloc gives
+ * them back too before it grows a block where it is, when it cannot at first.
+ *
+ * A stashed block is as a cached one: live to the tier (its FREE flag clear, so it merges with
+ * nothing), with the header MID_FREE (free refuses a second free of it), its second user word naming
+ * the holding thread (reclaimThread gives back a dead thread's, coalescing-cache.ts). The heap's
+ * malloc and free paths use the slots (heap.ts); this file holds what else touches them.
+ */
+import type { HeapMemory } from "./heap-memory";
+import * as coalescing from "./coalescing";
+import * as coalescingCache from "./coalescing-cache";
+import * as header from "./header";
+import * as layout from "./layout";
+
+const { coalescingBlockSize, COALESCING_PREFIX } = coalescing;
+const { cacheHolder, giveBack } = coalescingCache;
+const { MID_FREE } = header;
+const { KIND_COALESCING, P, PAGE_SHIFT } = layout;
+
+/** Most slots a thread's stash may have. */
+const STASH_MAX_BLOCKS = 64;
+/** A stashed block serves a request whose block is at most 1/2^STASH_FIT_SHIFT smaller. */
+const STASH_FIT_SHIFT = 5;
+
+/**
+ * Gives every stashed block back to the tier in the order they were freed, from `oldest`, the slot the
+ * next free fills (a block freed at a top lowers it before the block freed after it, below it, comes
+ * back, as without the stash); the slots end empty.
+ */
+export function flushStash(m: HeapMemory, slots: Int32Array, oldest: number): void {
+  for (let k = 0; k < slots.length; k++) {
+    const i = (oldest + k) % slots.length;
+    const b = slots[i];
+    if (b === 0) continue;
+    slots[i] = 0;
+    giveBack(m, b);
+  }
+}
+
+/** Bytes of the stashed blocks. */
+export function stashedBytes(m: HeapMemory, slots: Int32Array): number {
+  let bytes = 0;
+  for (let i = 0; i < slots.length; i++) if (slots[i] !== 0) bytes += coalescingBlockSize(m, slots[i] + COALESCING_PREFIX);
+  return bytes;
+}
+
+/** Why this thread's stash is inconsistent with its count, its blocks' headers or holder, or null: for check(). */
+export function stashInconsistency(m: HeapMemory, slots: Int32Array, count: number, tid: number): string | null {
+  let n = 0;
+  for (let i = 0; i < slots.length; i++) {
+    const b = slots[i];
+    if (b === 0) continue;
+    n++;
+    const where = `coalescing stash slot ${i}: block at ${b}`;
+    if (m.i32[m.meta(b >>> PAGE_SHIFT) + P.KIND] !== KIND_COALESCING) return `${where} is not in a coalescing region`;
+    const h = m.u8[b + COALESCING_PREFIX - 1];
+    if (h !== MID_FREE) return `${where} has header 0x${h.toString(16)}, not MID_FREE`;
+    if (m.i32[cacheHolder(b)] !== tid) return `${where} names thread ${m.i32[cacheHolder(b)]} as its holder, not ${tid}`;
+    for (let j = 0; j < i; j++) if (slots[j] === b) return `${where} is also in slot ${j}`;
+  }
+  if (n !== count) return `coalescing stash holds ${n} blocks, its count says ${count}`;
+  return null;
+}
+
+export { STASH_FIT_SHIFT, STASH_MAX_BLOCKS };

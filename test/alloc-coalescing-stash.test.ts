@@ -1,0 +1,161 @@
+/**
+ * The coalescing tier's per-thread stash (preset current, coalescingStashBlocks): the last blocks freed
+ * come back whole to mallocs of their size, newest first; a malloc it cannot serve gives them all back
+ * to the tier first, where they merge; at most coalescingStashBlocks are held; realloc grows into a
+ * stashed neighbour; a second free is refused; check() names a broken stash; trim() and reclaimThread
+ * give the blocks back; the options are validated.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { attachHeap, createHeap, type Heap } from "../lib";
+import { refusal } from "./fixtures/heap-refusal";
+
+const MiB = 1024 * 1024;
+const MID_LIVE = 0xb0;
+const MID_FREE = 0x90;
+
+function stashed(heap: Heap): number[] {
+  return [...heap.stashSlots].filter((b) => b !== 0);
+}
+
+describe("coalescing tier's per-thread stash", () => {
+  it("current stashes 4 blocks; a freed block comes back whole to the next malloc of its size, newest first, up to 1/32 larger", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    assert.equal(heap.config.coalescingStashBlocks, 4);
+    const a = heap.malloc(5000);
+    const b = heap.malloc(20_000);
+    const c = heap.malloc(100_000);
+    heap.malloc(2000); // live above them: no top to fall to
+    heap.free(a);
+    heap.free(b);
+    heap.free(c);
+    assert.equal(heap.stashCount, 3);
+    assert.equal(heap.u8[a - 1], MID_FREE, "a stashed block carries the header MID_FREE");
+    heap.check();
+    assert.equal(heap.malloc(97_000), c, "100,000 bytes' block serves a request 3% smaller");
+    assert.equal(heap.malloc(20_000), b);
+    assert.equal(heap.malloc(4990), a);
+    assert.equal(heap.u8[a - 1], MID_LIVE);
+    assert.equal(heap.stashCount, 0);
+    heap.check();
+  });
+
+  it("a malloc no stashed block serves gives them all back first: three freed neighbours merge and serve one request of all three", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    const blocks = [heap.malloc(3000), heap.malloc(3000), heap.malloc(3000)];
+    heap.malloc(2000);
+    for (const p of blocks) heap.free(p);
+    assert.equal(heap.stashCount, 3);
+    assert.equal(heap.malloc(9000), blocks[0], "the merged block, where the first was");
+    assert.equal(heap.stashCount, 0);
+    heap.check();
+  });
+
+  it("a request smaller than a stashed block by more than 1/32 goes to the tier", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    const p = heap.malloc(10_000);
+    heap.malloc(2000);
+    heap.free(p);
+    assert.equal(heap.malloc(9000), p, "the stash went back: the tier splits the 10,000-byte block");
+    assert.equal(heap.stashCount, 0);
+    assert.ok(heap.usableSize(p) < 9100, `usable ${heap.usableSize(p)}: split, not the whole block`);
+    heap.check();
+  });
+
+  it("holds at most coalescingStashBlocks blocks: the oldest goes to the tier", () => {
+    const heap = createHeap({ bytes: 16 * MiB, coalescingStashBlocks: 2 });
+    const blocks = [heap.malloc(4000), heap.malloc(2000), heap.malloc(4000), heap.malloc(2000), heap.malloc(4000), heap.malloc(2000)];
+    for (const i of [0, 2, 4]) heap.free(blocks[i]);
+    assert.equal(heap.stashCount, 2);
+    assert.deepEqual(stashed(heap).sort((x, y) => x - y), [blocks[2] - 8, blocks[4] - 8], "the newest two, by their block bases");
+    assert.equal(heap.u8[blocks[0] - 1], MID_FREE, "the oldest is free in the tier");
+    heap.check();
+  });
+
+  it("a block larger than the trim threshold goes to the tier at once: the first 200 KB block freed gives its bytes back; once the threshold rose past it, the next is stashed", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    heap.malloc(2000); // the region stays when the big block goes
+    const big = heap.malloc(200_000);
+    heap.u8[big + 199_999] = 1;
+    const high = heap.stats().heapBytes;
+    heap.free(big);
+    assert.equal(heap.stashCount, 0);
+    assert.ok(heap.stats().heapBytes < high - 100_000, "its bytes went back");
+    assert.equal(heap.malloc(200_000), big);
+    heap.free(big);
+    assert.equal(heap.stashCount, 1, "the threshold is twice the block now");
+    assert.equal(heap.malloc(200_000), big);
+    heap.check();
+  });
+
+  it("realloc grows a block into a stashed neighbour, contents kept", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    const p = heap.malloc(4000);
+    const q = heap.malloc(4000);
+    heap.malloc(2000);
+    for (let i = 0; i < 4000; i++) heap.u8[p + i] = i & 255;
+    heap.free(q);
+    assert.equal(heap.stashCount, 1);
+    assert.equal(heap.realloc(p, 7000), p, "in place, through the stashed block");
+    for (let i = 0; i < 4000; i++) assert.equal(heap.u8[p + i], i & 255);
+    assert.equal(heap.stashCount, 0);
+    heap.check();
+  });
+
+  it("refuses a second free of a stashed block by its header", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    const p = heap.malloc(3000);
+    heap.free(p);
+    const e = refusal(() => heap.free(p));
+    assert.equal(e.code, "DOUBLE_FREE");
+    assert.match(e.message, /already freed/);
+    heap.check();
+  });
+
+  it("check() names a stash whose count is wrong, whose block is not stashed, or that holds another thread's block", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    const p = heap.malloc(3000);
+    heap.malloc(2000);
+    heap.free(p);
+    heap.stashCount++;
+    assert.match(refusal(() => heap.check()).message, /coalescing stash holds 1 blocks, its count says 2/);
+    heap.stashCount--;
+    heap.u8[p - 1] = MID_LIVE;
+    assert.match(refusal(() => heap.check()).message, /coalescing stash slot \d: block at \d+ has header 0xb0, not MID_FREE/);
+    heap.u8[p - 1] = MID_FREE;
+    heap.check();
+    heap.i32[(p >> 2) + 1] = heap.tid + 1;
+    assert.match(refusal(() => heap.check()).message, new RegExp(`block at \\d+ names thread ${heap.tid + 1} as its holder, not ${heap.tid}`));
+  });
+
+  it("trim() gives stashed blocks back: with nothing live the tier's pages go back", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    const ptrs = [heap.malloc(3000), heap.malloc(50_000), heap.malloc(100_000)];
+    for (const p of ptrs) heap.free(p);
+    assert.equal(heap.stashCount, 3);
+    heap.trim();
+    assert.equal(heap.stashCount, 0);
+    heap.check();
+    assert.ok(heap.stats().heapBytes <= 4096, `touched after trim: ${heap.stats().heapBytes}`);
+  });
+
+  it("on a shared heap, reclaimThread gives back the blocks a dead thread's stash held", () => {
+    const heap = createHeap({ bytes: 16 * MiB, shared: true });
+    const other = attachHeap(heap.handle());
+    const p = other.malloc(6000);
+    heap.malloc(2000);
+    other.free(p);
+    assert.equal(other.stashCount, 1);
+    assert.equal(heap.reclaimThread(other.tid), 1);
+    heap.check();
+    assert.equal(heap.malloc(6000), p, "free in the tier again");
+  });
+
+  it("validates coalescingStashBlocks: an integer 0..64, and not beside coalescingCacheBlocks", () => {
+    assert.equal(createHeap({ bytes: 16 * MiB, coalescingStashBlocks: 0 }).stashSlots.length, 0);
+    assert.throws(() => createHeap({ bytes: 16 * MiB, coalescingStashBlocks: 65 }), /coalescingStashBlocks.*an integer 0\.\.64/);
+    assert.throws(() => createHeap({ bytes: 16 * MiB, coalescingStashBlocks: 1.5 }), /coalescingStashBlocks/);
+    assert.throws(() => createHeap({ bytes: 16 * MiB, coalescingCacheBlocks: 8 }), /coalescingStashBlocks.*0 with coalescingCacheBlocks 8/);
+    assert.equal(createHeap({ bytes: 16 * MiB, preset: "compact" }).stashSlots.length, 0, "compact has the cache, not the stash");
+  });
+});
