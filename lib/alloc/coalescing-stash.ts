@@ -6,11 +6,11 @@
  * threshold only: a larger one freed into a top gives bytes back at once. A thread's frees fill its
  * slots in turn, and the oldest block goes to the tier when its slot is needed: the stash holds a few
  * blocks at most, so it costs no size lists and little memory, where the cache (coalescing-cache.ts)
- * holds up to its count per size and stops at 2 KiB. A malloc takes a stashed block of at least its size and at
- * most 1/32 more (the waste a TLSF list allows), the newest first; a malloc no stashed block serves
- * gives them all back to the tier first, in the order they were freed, so that the tier serves it as
- * it would have without the stash (and writes no new memory while blocks wait in it). realloc gives
- * them back too before it grows a block where it is, when it cannot at first.
+ * holds up to its count per size and stops at 2 KiB. A malloc takes a stashed block of at least its
+ * size and at most 1/32 more (the waste a TLSF list allows), the newest first; a malloc no stashed
+ * block serves gives them all back to the tier first, in the order they were freed, so that the tier
+ * serves it as it would have without the stash (and writes no new memory while blocks wait in it).
+ * realloc gives them back too before it grows a block where it is, when it cannot at first.
  *
  * A stashed block is as a cached one: live to the tier (its FREE flag clear, so it merges with
  * nothing), with the header MID_FREE (free refuses a second free of it), its second user word naming

@@ -42,9 +42,9 @@ export interface TuningOptions {
    */
   coalescingCacheClasses: boolean;
   /**
-   * Blocks a thread keeps whole in front of the coalescing mid tier, of any size, the last it freed
-   * (coalescing-stash.ts): a malloc of a size just freed takes its block back without the tier's merge
-   * and search. 0: none. Not with `coalescingCacheBlocks`.
+   * Blocks a thread keeps whole in front of the coalescing mid tier, the last it freed of any size up
+   * to the tier's trim threshold (coalescing-stash.ts): a malloc of a size just freed takes its block
+   * back without the tier's merge and search. 0: none. Not with `coalescingCacheBlocks`.
    */
   coalescingStashBlocks: number;
   /**
