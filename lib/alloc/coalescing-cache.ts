@@ -147,19 +147,29 @@ export function reclaimCoalescingCache(m: HeapMemory, tid: number): number {
   return held.length;
 }
 
+/**
+ * What is wrong with `b` as a block this thread's cache or stash holds (in a coalescing region, with
+ * the header MID_FREE, naming thread `tid` as its holder), or null.
+ */
+export function heldBlockFault(m: HeapMemory, b: number, tid: number): string | null {
+  if (m.i32[m.meta(b >>> PAGE_SHIFT) + P.KIND] !== KIND_COALESCING) return "is not in a coalescing region";
+  const header = m.u8[b + COALESCING_PREFIX - 1];
+  if (header !== MID_FREE) return `has header 0x${header.toString(16)}, not MID_FREE`;
+  const holder = m.i32[cacheHolder(b)];
+  if (holder !== tid) return `names thread ${holder} as its holder, not ${tid}`;
+  return null;
+}
+
 /** Why this thread's cache lists are inconsistent, or null: for check(). */
 export function cacheInconsistency(m: HeapMemory, heads: Int32Array, counts: Int32Array, tid: number): string | null {
   for (let list = 0; list < CACHE_LISTS; list++) {
     let n = 0;
     for (let b = heads[list]; b !== 0; b = m.i32[cacheLink(b)]) {
       const where = `coalescing cache list ${list}: block at ${b}`;
-      if (m.i32[m.meta(b >>> PAGE_SHIFT) + P.KIND] !== KIND_COALESCING) return `${where} is not in a coalescing region`;
-      const header = m.u8[b + COALESCING_PREFIX - 1];
-      if (header !== MID_FREE) return `${where} has header 0x${header.toString(16)}, not MID_FREE`;
+      const fault = heldBlockFault(m, b, tid);
+      if (fault !== null) return `${where} ${fault}`;
       const size = coalescingBlockSize(m, b + COALESCING_PREFIX);
       if (size >> 4 !== list) return `${where} has ${size} bytes`;
-      const holder = m.i32[cacheHolder(b)];
-      if (holder !== tid) return `${where} names thread ${holder} as its holder, not ${tid}`;
       if (++n > counts[list]) return `coalescing cache list ${list} is longer than its count ${counts[list]} (or has a cycle)`;
     }
     if (n !== counts[list]) return `coalescing cache list ${list} holds ${n} blocks, its count says ${counts[list]}`;

@@ -20,13 +20,9 @@
 import type { HeapMemory } from "./heap-memory";
 import * as coalescing from "./coalescing";
 import * as coalescingCache from "./coalescing-cache";
-import * as header from "./header";
-import * as layout from "./layout";
 
 const { coalescingBlockSize, COALESCING_PREFIX } = coalescing;
-const { cacheHolder, giveBack } = coalescingCache;
-const { MID_FREE } = header;
-const { KIND_COALESCING, P, PAGE_SHIFT } = layout;
+const { giveBack, heldBlockFault } = coalescingCache;
 
 /** Most slots a thread's stash may have. */
 const STASH_MAX_BLOCKS = 64;
@@ -63,10 +59,8 @@ export function stashInconsistency(m: HeapMemory, slots: Int32Array, count: numb
     if (b === 0) continue;
     n++;
     const where = `coalescing stash slot ${i}: block at ${b}`;
-    if (m.i32[m.meta(b >>> PAGE_SHIFT) + P.KIND] !== KIND_COALESCING) return `${where} is not in a coalescing region`;
-    const h = m.u8[b + COALESCING_PREFIX - 1];
-    if (h !== MID_FREE) return `${where} has header 0x${h.toString(16)}, not MID_FREE`;
-    if (m.i32[cacheHolder(b)] !== tid) return `${where} names thread ${m.i32[cacheHolder(b)]} as its holder, not ${tid}`;
+    const fault = heldBlockFault(m, b, tid);
+    if (fault !== null) return `${where} ${fault}`;
     for (let j = 0; j < i; j++) if (slots[j] === b) return `${where} is also in slot ${j}`;
   }
   if (n !== count) return `coalescing stash holds ${n} blocks, its count says ${count}`;
