@@ -1,7 +1,8 @@
 /**
  * The coalescing tier's per-thread stash (preset current, coalescingStashBlocks): the last blocks freed
  * come back whole to mallocs of their size, newest first; a malloc it cannot serve gives them all back
- * to the tier first, where they merge; at most coalescingStashBlocks are held; realloc grows into a
+ * to the tier first, where they merge; at most coalescingStashBlocks are held; it pauses while its
+ * blocks go back unused, for longer each time, until blocks taken back fill its score; realloc grows into a
  * stashed neighbour; a second free is refused; check() names a broken stash; trim() and reclaimThread
  * give the blocks back; the options are validated.
  */
@@ -16,6 +17,20 @@ const MID_FREE = 0x90;
 
 function stashed(heap: Heap): number[] {
   return [...heap.stashSlots].filter((b) => b !== 0);
+}
+
+/** `n` blocks of 3000 bytes, a size the tests' mallocs do not ask for, each with a live block after it so that none merge. */
+function blocksNeverAskedAgain(heap: Heap, n: number): number[] {
+  const blocks: number[] = [];
+  for (let i = 0; i < n; i++) {
+    blocks.push(heap.malloc(3000));
+    heap.malloc(2000);
+  }
+  return blocks;
+}
+
+function freeEach(heap: Heap, blocks: number[], n: number): void {
+  for (let i = 0; i < n; i++) heap.free(blocks.shift()!);
 }
 
 describe("coalescing tier's per-thread stash", () => {
@@ -69,6 +84,59 @@ describe("coalescing tier's per-thread stash", () => {
     assert.equal(heap.stashCount, 2);
     assert.deepEqual(stashed(heap).sort((x, y) => x - y), [blocks[2] - 8, blocks[4] - 8], "the newest two, by their block bases");
     assert.equal(heap.u8[blocks[0] - 1], MID_FREE, "the oldest is free in the tier");
+    heap.check();
+  });
+
+  it("pauses when its blocks go back unused: the next 64 coalescing frees go to the tier, then it stashes again, and a second pause is twice as long", () => {
+    const heap = createHeap({ bytes: 64 * MiB });
+    const blocks = blocksNeverAskedAgain(heap, 110);
+    // 4 frees fill the slots; each later one pushes a block out, 1 off the score of 16.
+    freeEach(heap, blocks, 4 + 15);
+    assert.equal(heap.stashCount, 4);
+    assert.equal(heap.stashPause, 0);
+    freeEach(heap, blocks, 1);
+    assert.equal(heap.stashCount, 0, "the score ran out: the stash went back to the tier");
+    assert.equal(heap.stashPause, 64);
+    heap.check();
+    freeEach(heap, blocks, 64);
+    assert.equal(heap.stashCount, 0, "64 frees went to the tier");
+    assert.equal(heap.stashPause, 0);
+    freeEach(heap, blocks, 1);
+    assert.equal(heap.stashCount, 1, "then a block is stashed again");
+    freeEach(heap, blocks, 3 + 16);
+    assert.equal(heap.stashPause, 128);
+    heap.check();
+  });
+
+  it("a malloc the stash cannot serve takes the blocks it gives back off the score", () => {
+    const heap = createHeap({ bytes: 64 * MiB });
+    const blocks = blocksNeverAskedAgain(heap, 16);
+    for (let round = 1; round <= 4; round++) {
+      freeEach(heap, blocks, 4);
+      assert.equal(heap.stashCount, 4);
+      heap.malloc(100_000);
+      assert.equal(heap.stashCount, 0);
+      assert.equal(heap.stashPause, round < 4 ? 0 : 64, `score ${16 - 4 * round} after round ${round}`);
+    }
+    heap.check();
+  });
+
+  it("a block taken back adds to the score, and taken back at its full score of 1024, brings the next pause back to 64", () => {
+    const heap = createHeap({ bytes: 64 * MiB });
+    const blocks = blocksNeverAskedAgain(heap, 84 + 1028);
+    const p = heap.malloc(5000);
+    heap.malloc(2000);
+    freeEach(heap, blocks, 4 + 16 + 64);
+    assert.equal(heap.stashPause, 0, "one pause of 64 went by");
+    for (let i = 0; i < 1009; i++) {
+      heap.free(p);
+      assert.equal(heap.malloc(5000), p);
+    }
+    // From 16 to 1024 in 1008 blocks taken back; so 1024 blocks pushed out before it pauses.
+    freeEach(heap, blocks, 4 + 1023);
+    assert.equal(heap.stashPause, 0);
+    freeEach(heap, blocks, 1);
+    assert.equal(heap.stashPause, 64, "not 128");
     heap.check();
   });
 

@@ -10,7 +10,8 @@
  * size and at most 1/32 more (the waste a TLSF list allows), the newest first; a malloc no stashed
  * block serves gives them all back to the tier first, in the order they were freed, so that the tier
  * serves it as it would have without the stash (and writes no new memory while blocks wait in it).
- * realloc gives them back too before it grows a block where it is, when it cannot at first.
+ * realloc gives them back too before it grows a block where it is, when it cannot at first. Where
+ * the blocks mostly go back unused, the stash pauses (its score, below).
  *
  * A stashed block is as a cached one: live to the tier (its FREE flag clear, so it merges with
  * nothing), with the header MID_FREE (free refuses a second free of it), its second user word naming
@@ -28,6 +29,18 @@ const { giveBack, heldBlockFault } = coalescingCache;
 const STASH_MAX_BLOCKS = 64;
 /** A stashed block serves a request whose block is at most 1/2^STASH_FIT_SHIFT smaller. */
 const STASH_FIT_SHIFT = 5;
+/**
+ * A thread's stash keeps a score: STASH_SCORE_START at first and after each pause, 1 more for each
+ * block a malloc takes back (to STASH_SCORE_MAX), 1 less for each block that goes back to the tier
+ * unused. At 0 the stash pauses: the next coalescing frees go straight to the tier, STASH_PAUSE_MIN
+ * of them the first time and twice as many each time after (to STASH_PAUSE_MAX), until the score
+ * reaches STASH_SCORE_MAX again. A program whose blocks come back (gs-pages, 99%) never pauses; one
+ * whose blocks mostly do not (git-log, 1 in 7) pays for the stash on a few frees in 8192.
+ */
+const STASH_SCORE_START = 16;
+const STASH_SCORE_MAX = 1024;
+const STASH_PAUSE_MIN = 64;
+const STASH_PAUSE_MAX = 8192;
 
 /**
  * Gives every stashed block back to the tier in the order they were freed, from `oldest`, the slot the
@@ -67,4 +80,4 @@ export function stashInconsistency(m: HeapMemory, slots: Int32Array, count: numb
   return null;
 }
 
-export { STASH_FIT_SHIFT, STASH_MAX_BLOCKS };
+export { STASH_FIT_SHIFT, STASH_MAX_BLOCKS, STASH_PAUSE_MAX, STASH_PAUSE_MIN, STASH_SCORE_MAX, STASH_SCORE_START };

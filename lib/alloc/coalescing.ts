@@ -80,8 +80,8 @@ const SPLIT_SPARE_MAX = 7;
 const TRIM_BYTES = 128 * 1024;
 
 /** Touched bytes above a top the tier keeps (H.COALESCING_TRIM, from TRIM_BYTES). */
-function trimThreshold(m: HeapMemory): number {
-  return m.i32[H.COALESCING_TRIM] || TRIM_BYTES;
+function trimThreshold(i32: Int32Array): number {
+  return i32[H.COALESCING_TRIM] || TRIM_BYTES;
 }
 
 /** Index of the free list for blocks of `size` bytes: range * 32 + list. */
@@ -441,7 +441,7 @@ function lowerTop(m: HeapMemory, first: number, top: number, freed: number): voi
   const i32 = m.i32;
   const head = m.meta(first);
   i32[head + P.CARVED] = top;
-  const trim = trimThreshold(m);
+  const trim = trimThreshold(m.i32);
   const pastTrim = (i32[head + P.TOUCHED] << TOUCH_SHIFT) - reach(top) > trim;
   if (top === 0 || pastTrim || 2 * freed > trim) trimTop(m, first, top, freed, trim, pastTrim);
 }

@@ -44,7 +44,8 @@ export interface TuningOptions {
   /**
    * Blocks a thread keeps whole in front of the coalescing mid tier, the last it freed of any size up
    * to the tier's trim threshold (coalescing-stash.ts): a malloc of a size just freed takes its block
-   * back without the tier's merge and search. 0: none. Not with `coalescingCacheBlocks`.
+   * back without the tier's merge and search; it pauses while its blocks mostly go back unused. 0:
+   * none. Not with `coalescingCacheBlocks`.
    */
   coalescingStashBlocks: number;
   /**

@@ -38,7 +38,7 @@ const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, pendingWord, STAT, STAT_
 const { cacheOwnerWord, midCarveOne, midPopFree, midPushFree, midRefill, midSpill } = mid;
 const { blockBytesFor, COALESCING_PREFIX, SIZE_MASK, coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingUsableSize, trimThreshold } = coalescing;
 const { CACHE_LISTS, CACHE_MAX_REQUEST, CACHE_SHARE_SHIFT, CACHE_SPARE_MAX, cachedBytes, cacheHolder, cacheClassListOf, cacheLink, cacheListOf, cacheListRoom, giveBack, listRequest, fastListsOver, flushCoalescingCache } = coalescingCache;
-const { flushStash, STASH_FIT_SHIFT } = coalescingStash;
+const { flushStash, STASH_FIT_SHIFT, STASH_PAUSE_MAX, STASH_PAUSE_MIN, STASH_SCORE_MAX, STASH_SCORE_START } = coalescingStash;
 const HEADER_FAST = STAT.header_fast;
 const MID_FAST = STAT.mid_free;
 
@@ -47,6 +47,7 @@ export class Heap implements PoolThread {
   readonly config: HeapConfig;
   readonly u8: Uint8Array;
   readonly i32: Int32Array;
+  /** This thread's id. Written to memory as `this.tid | 0`: as a bare field, V8 converted it through a double at each store. */
   readonly tid: number;
   readonly configHash: string;
 
@@ -112,6 +113,12 @@ export class Heap implements PoolThread {
   stashCount = 0;
   /** The slot the next free fills. */
   private stashNext = 0;
+  /** Its score (coalescing-stash.ts): up for a block taken back, down for one given back unused; at 0 it pauses. */
+  private stashScore = STASH_SCORE_START;
+  /** Coalescing frees still to go straight to the tier before the stash holds blocks again. */
+  stashPause = 0;
+  /** The pause after the next time the score runs out: it doubles while the stash keeps losing. */
+  private stashNextPause = STASH_PAUSE_MIN;
   protected readonly capacity: number;
   protected readonly refillCount: number;
   /**
@@ -233,28 +240,48 @@ export class Heap implements PoolThread {
       // cacheLink and cacheHolder's words, written from ptr: through them, compact's 64-byte loop did
       // 1% more instructions a cycle (callgrind, 3 runs).
       this.i32[ptr >> 2] = this.cacheHeads[list];
-      this.i32[(ptr >> 2) + 1] = this.tid;
+      this.i32[(ptr >> 2) + 1] = this.tid | 0;
       this.cacheHeads[list] = ptr - COALESCING_PREFIX;
       this.cacheCounts[list]++;
       return;
     }
     // A block larger than the trim threshold goes to the tier at once: freed into a top, it would give
     // bytes back there (a program's first big block freed does; the threshold then rises past it).
-    if (this.stashSlots.length !== 0 && list << 4 <= trimThreshold(this.mem)) return this.stash(ptr);
+    if (this.stashSlots.length !== 0 && list << 4 <= trimThreshold(this.i32)) return this.stash(ptr);
     coalescingFree(this.mem, ptr);
   }
 
   /** Puts a freed coalescing block in the stash's next slot; the block that slot held goes to the tier. */
   private stash(ptr: number): void {
+    if (this.stashPause !== 0) {
+      this.stashPause--;
+      return coalescingFree(this.mem, ptr);
+    }
     const b = ptr - COALESCING_PREFIX;
     const slot = this.stashNext;
     const old = this.stashSlots[slot];
     this.u8[ptr - 1] = MID_FREE;
-    this.i32[cacheHolder(b)] = this.tid;
+    this.i32[cacheHolder(b)] = this.tid | 0;
     this.stashSlots[slot] = b;
     this.stashNext = slot + 1 === this.stashSlots.length ? 0 : slot + 1;
-    if (old !== 0) giveBack(this.mem, old);
-    else this.stashCount++;
+    if (old === 0) this.stashCount++;
+    else {
+      giveBack(this.mem, old);
+      if (--this.stashScore === 0) this.pauseStash();
+    }
+  }
+
+  /**
+   * Gives the stash back and sends the next coalescing frees straight to the tier: its blocks have
+   * gone back unused more often than a malloc took one (git-log took 1 in 7, and paid 10% more
+   * instructions for it). Each pause is twice the last, to STASH_PAUSE_MAX, until the score reaches
+   * STASH_SCORE_MAX again.
+   */
+  private pauseStash(): void {
+    this.flushStash();
+    this.stashPause = this.stashNextPause;
+    this.stashNextPause = Math.min(this.stashNextPause * 2, STASH_PAUSE_MAX);
+    this.stashScore = STASH_SCORE_START;
   }
 
   /** Every other route of free (see free-route.ts). */
@@ -426,7 +453,7 @@ export class Heap implements PoolThread {
       for (let i = 1; i <= spare[0]; i++) {
         const b = spare[i];
         this.i32[cacheLink(b)] = this.cacheHeads[list];
-        this.i32[cacheHolder(b)] = this.tid;
+        this.i32[cacheHolder(b)] = this.tid | 0;
         this.cacheHeads[list] = b;
       }
       this.cacheCounts[list] += spare[0];
@@ -443,20 +470,26 @@ export class Heap implements PoolThread {
   private takeStashed(size: number): number {
     const need = blockBytesFor(size);
     const slots = this.stashSlots;
+    // An int32 to V8: with the typed array's length itself, i became a double at each step.
+    const n = slots.length | 0;
     // Newest first: a program mostly asks again for what it freed last.
-    for (let k = 0, i = this.stashNext; k < slots.length; k++) {
-      i = (i === 0 ? slots.length : i) - 1;
+    for (let k = 0, i = this.stashNext; k < n; k++) {
+      i = (i === 0 ? n : i) - 1;
       const b = slots[i];
       if (b === 0) continue;
       const over = (this.i32[(b >> 2) + 1] & SIZE_MASK) - need;
       if (over >= 0 && over <= need >> STASH_FIT_SHIFT) {
         slots[i] = 0;
         this.stashCount--;
+        if (this.stashScore < STASH_SCORE_MAX) this.stashScore++;
+        else this.stashNextPause = STASH_PAUSE_MIN;
         this.u8[b + COALESCING_PREFIX - 1] = MID_LIVE;
         return b + COALESCING_PREFIX;
       }
     }
-    this.flushStash();
+    this.stashScore -= this.stashCount;
+    if (this.stashScore <= 0) this.pauseStash();
+    else this.flushStash();
     return 0;
   }
 
@@ -494,7 +527,7 @@ export class Heap implements PoolThread {
     this.u8[b] = MID_FREE | cls;
     if (this.midDirect === true) return midPushFree(this.mem, b, cls);
     this.i32[linkWord(b)] = this.midHeads[cls];
-    this.i32[cacheOwnerWord(b)] = this.tid;
+    this.i32[cacheOwnerWord(b)] = this.tid | 0;
     this.midHeads[cls] = b;
     if (++this.midCounts[cls] > this.midCacheCapacity[cls]) midSpill(this.mem, this.midHeads, this.midCounts, cls, (this.midCounts[cls] >> 1) || 1);
   }
