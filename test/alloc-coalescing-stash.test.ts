@@ -98,6 +98,16 @@ describe("coalescing tier's per-thread stash", () => {
     assert.equal(heap.stashCount, 0, "the score ran out: the stash went back to the tier");
     assert.equal(heap.stashPause, 64);
     heap.check();
+    // A live block made to look stashed, in a paused stash.
+    const p = blocks[0];
+    heap.u8[p - 1] = MID_FREE;
+    heap.i32[(p >> 2) + 1] = heap.tid;
+    heap.stashSlots[0] = p - 8;
+    heap.stashCount = 1;
+    assert.match(refusal(() => heap.check()).message, /coalescing stash holds 1 blocks while it pauses \(64 frees to go\)/);
+    heap.stashSlots[0] = 0;
+    heap.stashCount = 0;
+    heap.u8[p - 1] = MID_LIVE;
     freeEach(heap, blocks, 64);
     assert.equal(heap.stashCount, 0, "64 frees went to the tier");
     assert.equal(heap.stashPause, 0);

@@ -53,7 +53,7 @@ export function checkHeap(heap: Heap): void {
   if (coalescing !== null) corrupt(`coalescing mid tier: ${coalescing}`);
   const cached = cacheInconsistency(m, heap.cacheHeads, heap.cacheCounts, heap.tid);
   if (cached !== null) corrupt(cached);
-  const stashed = stashInconsistency(m, heap.stashSlots, heap.stashCount, heap.tid);
+  const stashed = stashInconsistency(m, heap.stashSlots, heap.stashCount, heap.stashPause, heap.tid);
   if (stashed !== null) corrupt(stashed);
   checkLargeRuns(heap);
   if (m.liveBits >= 0) checkLiveBits(heap);

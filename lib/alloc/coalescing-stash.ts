@@ -64,8 +64,11 @@ export function stashedBytes(m: HeapMemory, slots: Int32Array): number {
   return bytes;
 }
 
-/** Why this thread's stash is inconsistent with its count, its blocks' headers or holder, or null: for check(). */
-export function stashInconsistency(m: HeapMemory, slots: Int32Array, count: number, tid: number): string | null {
+/**
+ * Why this thread's stash is inconsistent with its count, its blocks' headers or holder, or its pause
+ * (a paused stash holds no blocks), or null: for check().
+ */
+export function stashInconsistency(m: HeapMemory, slots: Int32Array, count: number, pause: number, tid: number): string | null {
   let n = 0;
   for (let i = 0; i < slots.length; i++) {
     const b = slots[i];
@@ -77,6 +80,7 @@ export function stashInconsistency(m: HeapMemory, slots: Int32Array, count: numb
     for (let j = 0; j < i; j++) if (slots[j] === b) return `${where} is also in slot ${j}`;
   }
   if (n !== count) return `coalescing stash holds ${n} blocks, its count says ${count}`;
+  if (n !== 0 && pause !== 0) return `coalescing stash holds ${n} blocks while it pauses (${pause} frees to go)`;
   return null;
 }
 
