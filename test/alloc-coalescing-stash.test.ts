@@ -2,9 +2,9 @@
  * The coalescing tier's per-thread stash (preset current, coalescingStashBlocks): the last blocks freed
  * come back whole to mallocs of their size, newest first; a malloc it cannot serve gives them all back
  * to the tier first, where they merge; at most coalescingStashBlocks are held; it pauses while its
- * blocks go back unused, for longer each time, until blocks taken back fill its score; realloc grows into a
- * stashed neighbour; a second free is refused; check() names a broken stash; trim() and reclaimThread
- * give the blocks back; the options are validated.
+ * blocks go back unused, for longer each time, until blocks taken back fill its score; realloc grows
+ * into a stashed neighbour; a second free is refused; check() names a broken stash; trim() and
+ * reclaimThread give the blocks back; the options are validated.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
