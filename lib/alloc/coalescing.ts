@@ -102,6 +102,7 @@ function blockBytesFor(size: number): number {
   return need < MIN_BLOCK ? MIN_BLOCK : need;
 }
 
+/** Bytes of the block at base `b`, read off its size word. */
 function sizeOf(i32: Int32Array, b: number): number {
   return i32[(b >> 2) + 1] & SIZE_MASK;
 }
@@ -679,4 +680,4 @@ export function coalescingInconsistency(m: HeapMemory): string | null {
   return why;
 }
 
-export { blockBytesFor, trimThreshold, COALESCING_MAX_REQUEST, COALESCING_PREFIX, COALESCING_REQUEST_LIMIT, SIZE_MASK };
+export { blockBytesFor, sizeOf, trimThreshold, COALESCING_MAX_REQUEST, COALESCING_PREFIX, COALESCING_REQUEST_LIMIT, SIZE_MASK };

@@ -36,7 +36,7 @@ import { allocArray, callocArray, freeArray, reallocArray, viewOf, type TypedArr
 const { ALIGNED_FREE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
 const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, pendingWord, STAT, STAT_NAMES, TOUCH_SHIFT } = layout;
 const { cacheOwnerWord, midCarveOne, midPopFree, midPushFree, midRefill, midSpill } = mid;
-const { blockBytesFor, COALESCING_PREFIX, SIZE_MASK, coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingUsableSize, trimThreshold } = coalescing;
+const { blockBytesFor, COALESCING_PREFIX, SIZE_MASK, coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingUsableSize, sizeOf, trimThreshold } = coalescing;
 const { CACHE_LISTS, CACHE_MAX_REQUEST, CACHE_SHARE_SHIFT, CACHE_SPARE_MAX, cachedBytes, cacheHolder, cacheClassListOf, cacheLink, cacheListOf, cacheListRoom, giveBack, listRequest, fastListsOver, flushCoalescingCache } = coalescingCache;
 const { flushStash, STASH_FIT_SHIFT, STASH_PAUSE_MAX, STASH_PAUSE_MIN, STASH_SCORE_MAX, STASH_SCORE_START } = coalescingStash;
 const HEADER_FAST = STAT.header_fast;
@@ -483,7 +483,7 @@ export class Heap implements PoolThread {
       i = (i === 0 ? n : i) - 1;
       const b = slots[i];
       if (b === 0) continue;
-      const over = (this.i32[(b >> 2) + 1] & SIZE_MASK) - need;
+      const over = sizeOf(this.i32, b) - need;
       if (over >= 0 && over <= need >> STASH_FIT_SHIFT) {
         slots[i] = 0;
         this.stashCount--;
