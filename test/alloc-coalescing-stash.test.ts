@@ -87,6 +87,28 @@ describe("coalescing tier's per-thread stash", () => {
     heap.check();
   });
 
+  it("keeps its blocks oldest first: a block taken back leaves no hole, so the next free pushes nothing out; when full, the oldest goes", () => {
+    const heap = createHeap({ bytes: 16 * MiB, coalescingStashBlocks: 2 });
+    const [a, b, c, d] = [4000, 5000, 6000, 7000].map((size) => {
+      const p = heap.malloc(size);
+      heap.malloc(2000);
+      return p;
+    });
+    heap.free(a);
+    heap.free(b);
+    assert.equal(heap.malloc(5000), b);
+    heap.free(c);
+    assert.deepEqual([...heap.stashSlots], [a - 8, c - 8], "a stays: the stash had room for c");
+    assert.equal(heap.malloc(4000), a, "the older block, below the newest");
+    assert.deepEqual([...heap.stashSlots], [c - 8, 0]);
+    heap.free(d);
+    heap.free(b);
+    assert.deepEqual([...heap.stashSlots], [d - 8, b - 8], "full: the oldest, c, went to the tier");
+    heap.check();
+    assert.equal(heap.malloc(6000), c, "c is free in the tier");
+    heap.check();
+  });
+
   it("pauses when its blocks go back unused: the next 64 coalescing frees go to the tier, then it stashes again, and a second pause is twice as long", () => {
     const heap = createHeap({ bytes: 64 * MiB });
     const blocks = blocksNeverAskedAgain(heap, 110);
@@ -190,14 +212,18 @@ describe("coalescing tier's per-thread stash", () => {
     heap.check();
   });
 
-  it("check() names a stash whose count is wrong, whose block is not stashed, or that holds another thread's block", () => {
+  it("check() names a stash whose count is wrong or out of range, whose block is not stashed, or that holds another thread's block", () => {
     const heap = createHeap({ bytes: 16 * MiB });
     const p = heap.malloc(3000);
     heap.malloc(2000);
     heap.free(p);
     heap.stashCount++;
-    assert.match(refusal(() => heap.check()).message, /coalescing stash holds 1 blocks, its count says 2/);
-    heap.stashCount--;
+    assert.match(refusal(() => heap.check()).message, /coalescing stash slot 1 is empty, below its count 2/);
+    heap.stashCount = 5;
+    assert.match(refusal(() => heap.check()).message, /coalescing stash count 5 is outside 0\.\.4/);
+    heap.stashCount = 0;
+    assert.match(refusal(() => heap.check()).message, /coalescing stash slot 0 holds block \d+, past its count 0/);
+    heap.stashCount = 1;
     heap.u8[p - 1] = MID_LIVE;
     assert.match(refusal(() => heap.check()).message, /coalescing stash slot \d: block at \d+ has header 0xb0, not MID_FREE/);
     heap.u8[p - 1] = MID_FREE;

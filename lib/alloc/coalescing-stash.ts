@@ -4,7 +4,7 @@
  * frees a block and soon asks for one of its size again (gs-pages' three buffers a page, of 4, 25 and
  * 172 KB) takes it back without the tier's merge, search and top. Blocks up to the tier's trim
  * threshold only: a larger one freed into a top gives bytes back at once. A thread's frees fill its
- * slots in turn, and the oldest block goes to the tier when its slot is needed: the stash holds a few
+ * slots oldest first, and when they are full the oldest block goes to the tier: the stash holds a few
  * blocks at most, so it costs no size lists and little memory, where the cache (coalescing-cache.ts)
  * holds up to its count per size and stops at 2 KiB. A malloc takes a stashed block of at least its
  * size and at most 1/32 more (the waste a TLSF list allows), the newest first; a malloc no stashed
@@ -43,17 +43,14 @@ const STASH_PAUSE_MIN = 64;
 const STASH_PAUSE_MAX = 8192;
 
 /**
- * Gives every stashed block back to the tier in the order they were freed, from `oldest`, the slot the
- * next free fills (a block freed at a top lowers it before the block freed after it, below it, comes
- * back, as without the stash); the slots end empty.
+ * Gives the `count` stashed blocks back to the tier in the order they were freed, oldest first (a block
+ * freed at a top lowers it before the block freed after it, below it, comes back, as without the
+ * stash); the slots end empty.
  */
-export function flushStash(m: HeapMemory, slots: Int32Array, oldest: number): void {
-  for (let k = 0; k < slots.length; k++) {
-    const i = (oldest + k) % slots.length;
-    const b = slots[i];
-    if (b === 0) continue;
+export function flushStash(m: HeapMemory, slots: Int32Array, count: number): void {
+  for (let i = 0; i < count; i++) {
+    giveBack(m, slots[i]);
     slots[i] = 0;
-    giveBack(m, b);
   }
 }
 
@@ -69,18 +66,20 @@ export function stashedBytes(m: HeapMemory, slots: Int32Array): number {
  * (a paused stash holds no blocks), or null: for check().
  */
 export function stashInconsistency(m: HeapMemory, slots: Int32Array, count: number, pause: number, tid: number): string | null {
-  let n = 0;
+  if (!(count >= 0 && count <= slots.length)) return `coalescing stash count ${count} is outside 0..${slots.length}`;
   for (let i = 0; i < slots.length; i++) {
     const b = slots[i];
-    if (b === 0) continue;
-    n++;
+    if (i >= count) {
+      if (b !== 0) return `coalescing stash slot ${i} holds block ${b}, past its count ${count}`;
+      continue;
+    }
+    if (b === 0) return `coalescing stash slot ${i} is empty, below its count ${count}`;
     const where = `coalescing stash slot ${i}: block at ${b}`;
     const fault = heldBlockFault(m, b, tid);
     if (fault !== null) return `${where} ${fault}`;
     for (let j = 0; j < i; j++) if (slots[j] === b) return `${where} is also in slot ${j}`;
   }
-  if (n !== count) return `coalescing stash holds ${n} blocks, its count says ${count}`;
-  if (n !== 0 && pause !== 0) return `coalescing stash holds ${n} blocks while it pauses (${pause} frees to go)`;
+  if (count !== 0 && pause !== 0) return `coalescing stash holds ${count} blocks while it pauses (${pause} frees to go)`;
   return null;
 }
 

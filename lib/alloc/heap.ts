@@ -107,12 +107,12 @@ export class Heap implements PoolThread {
   /** Spare blocks a cache miss brings (mallocCacheMiss): their count, then their bases. */
   private readonly cacheSpare = new Int32Array(CACHE_SPARE_MAX + 1);
   // The coalescing tier's per-thread stash (coalescing-stash.ts): the last blocks freed, whole.
-  /** Its slots (one per block, 0 when empty); none without the stash. */
+  /** Its slots, oldest block first: the first stashCount hold blocks, the rest 0; none without the stash. */
   readonly stashSlots: Int32Array;
   /** Blocks the slots hold. */
   stashCount = 0;
-  /** The slot the next free fills. */
-  private stashNext = 0;
+  /** Its slots' count: a field, as V8 checks the typed array's map and bounds at each read of its length. */
+  private readonly stashBlocks: number;
   /** Its score (coalescing-stash.ts): up for a block taken back, down for one given back unused; at 0 it pauses. */
   private stashScore = STASH_SCORE_START;
   /** Coalescing frees still to go straight to the tier before the stash holds blocks again. */
@@ -170,7 +170,8 @@ export class Heap implements PoolThread {
     this.cacheRoom = cacheListRoom(c.coalescingCacheBlocks, c.shared);
     this.cacheLimit = this.cacheLists === 0 ? 0 : CACHE_MAX_REQUEST + 1;
     this.cacheClasses = c.coalescingCacheClasses;
-    this.stashSlots = new Int32Array(mem.coalescing ? c.coalescingStashBlocks : 0);
+    this.stashBlocks = mem.coalescing ? c.coalescingStashBlocks : 0;
+    this.stashSlots = new Int32Array(this.stashBlocks);
     this.midDirect = c.midCacheBytes === 0 && !c.shared;
     this.growsInPlace = c.largeReallocInPlace && mem.liveBits < 0;
     this.tinyHeaders = c.align === 1 && c.freeRoute === "header";
@@ -247,33 +248,35 @@ export class Heap implements PoolThread {
     }
     // A block larger than the trim threshold goes to the tier at once: freed into a top, it would give
     // bytes back there (a program's first big block freed does; the threshold then rises past it).
-    if (this.stashSlots.length !== 0 && list << 4 <= trimThreshold(this.i32)) {
+    if (this.stashBlocks !== 0 && list << 4 <= trimThreshold(this.i32)) {
       if (this.stashPause === 0) return this.stash(ptr);
       this.stashPause--;
     }
     coalescingFree(this.mem, ptr);
   }
 
-  /** Puts a freed coalescing block in the stash's next slot; the block that slot held goes to the tier. */
+  /** Puts a freed coalescing block in the stash's newest slot. */
   private stash(ptr: number): void {
     const b = ptr - COALESCING_PREFIX;
-    const slot = this.stashNext;
-    const old = this.stashSlots[slot];
+    const count = this.stashCount;
     this.u8[ptr - 1] = MID_FREE;
     this.i32[cacheHolder(b)] = this.tid | 0;
-    this.stashSlots[slot] = b;
-    this.stashNext = slot + 1 === this.stashSlots.length ? 0 : slot + 1;
-    if (old === 0) this.stashCount++;
-    else this.pushOut(old);
+    if (count === this.stashBlocks) return this.pushOut(b);
+    this.stashSlots[count] = b;
+    this.stashCount = count + 1;
   }
 
   /**
-   * A stashed block pushed out of its slot goes to the tier, unused: 1 off the score. A method of its
-   * own, as the pause's test is in freeCoalescing, so that V8 inlines stash there (gs-pages: 168 -> 155
-   * allocator instructions an op).
+   * The stash is full: its oldest block goes to the tier unused, 1 off the score, and `b` takes the
+   * newest slot. A method of its own, as the pause's test is in freeCoalescing, so that V8 inlines
+   * stash there (gs-pages: 168 -> 155 allocator instructions an op).
    */
   private pushOut(b: number): void {
-    giveBack(this.mem, b);
+    const slots = this.stashSlots;
+    const old = slots[0];
+    slots.copyWithin(0, 1);
+    slots[slots.length - 1] = b;
+    giveBack(this.mem, old);
     if (--this.stashScore === 0) this.pauseStash();
   }
 
@@ -330,7 +333,7 @@ export class Heap implements PoolThread {
 
   /** Gives the stash's blocks back to the coalescing tier. */
   private flushStash(): void {
-    flushStash(this.mem, this.stashSlots, this.stashNext);
+    flushStash(this.mem, this.stashSlots, this.stashCount);
     this.stashCount = 0;
   }
 
@@ -476,17 +479,15 @@ export class Heap implements PoolThread {
   private takeStashed(size: number): number {
     const need = blockBytesFor(size);
     const slots = this.stashSlots;
-    // An int32 to V8: with the typed array's length itself, i became a double at each step.
-    const n = slots.length | 0;
     // Newest first: a program mostly asks again for what it freed last.
-    for (let k = 0, i = this.stashNext; k < n; k++) {
-      i = (i === 0 ? n : i) - 1;
+    for (let i = this.stashCount - 1; i >= 0; i--) {
       const b = slots[i];
-      if (b === 0) continue;
       const over = sizeOf(this.i32, b) - need;
       if (over >= 0 && over <= need >> STASH_FIT_SHIFT) {
-        slots[i] = 0;
-        this.stashCount--;
+        const count = this.stashCount - 1;
+        for (let j = i; j < count; j++) slots[j] = slots[j + 1];
+        slots[count] = 0;
+        this.stashCount = count;
         if (this.stashScore < STASH_SCORE_MAX) this.stashScore++;
         else this.stashNextPause = STASH_PAUSE_MIN;
         this.u8[b + COALESCING_PREFIX - 1] = MID_LIVE;
