@@ -391,11 +391,17 @@ export class Heap implements PoolThread {
   }
 
   /**
-   * The coalescing tier's cache, then mid sizes from this thread's mid lists; then validation, and the
-   * large tier. The cache's pop is here, not in malloc: any more bytecode in malloc and V8 stops
+   * The coalescing tier's stash or cache, then mid sizes from this thread's mid lists; then validation,
+   * and the large tier. The cache's pop is here, not in malloc: any more bytecode in malloc and V8 stops
    * inlining the tiny path's callees into malloc's callers (random-mixed on current 0.81x).
    */
   protected mallocSlow(size: number): number {
+    // First: a stashed block is the likeliest, and the stash holds none with the cache or once detached
+    // (gs-pages' cycle: 45 instructions fewer in 3 mallocs).
+    if (this.stashCount !== 0 && size <= this.midMaxRequest && size >>> 0 === size) {
+      const stashed = this.takeStashed(size);
+      if (stashed !== 0) return stashed;
+    }
     if (size < this.cacheLimit && size >>> 0 === size) {
       const list = this.cacheListFor(size);
       if (this.cacheHeads[list] !== 0) return this.popCached(list);
@@ -404,10 +410,6 @@ export class Heap implements PoolThread {
     if (size <= this.midMaxRequest && size >>> 0 === size && !this.detached) {
       if (this.coalescing === true) {
         if (this.cacheLists !== 0) return this.mallocCacheMiss(size);
-        if (this.stashCount !== 0) {
-          const stashed = this.takeStashed(size);
-          if (stashed !== 0) return stashed;
-        }
         const p = coalescingMalloc(this.mem, size);
         return p !== 0 ? p : this.outOfMemory(size);
       }
