@@ -125,10 +125,23 @@ function formatHakmem(h: HakmemInstructions): string {
         ['allocator', f1(h.allocatorPerOp), f1(h.allocatorTotalPerOp)],
       ],
     ).map((l) => '  ' + l),
-    "  (total: every instruction, V8's compiler, GC and runtime included; it moves from run to run)",
+    totalNote(h),
     `  the heap run's steady count by function (per op):`,
     ...h.top.map((t) => `  ${f1(t.perOp).padStart(8)}  ${t.name}`),
   ].join('\n');
+}
+
+/**
+ * What the total column is. The steady count is part of a run's total, so a total below it says that
+ * V8's own work landed more in the shorter run than in the longer.
+ */
+function totalNote(h: HakmemInstructions): string {
+  const note = "  (total: every instruction, V8's compiler, GC and runtime included; it moves from run to run)";
+  if (h.allocatorRun.totalPerOp >= h.allocatorRun.steadyPerOp && h.oracleRun.totalPerOp >= h.oracleRun.steadyPerOp) return note;
+  return (
+    `${note}\n  (a total below its steady count: V8 did more of its own work in the run of ${h.loops.low} timed passes ` +
+    `than in the run of ${h.loops.high}; it says nothing of the allocator)`
+  );
 }
 
 function formatSystem(s: SystemInstructions): string {
@@ -145,7 +158,7 @@ function formatSystem(s: SystemInstructions): string {
   ].join('\n');
 }
 
-function format(r: InstructionsReport): string {
+export function formatInstructions(r: InstructionsReport): string {
   return r.sides.map((s) => (s.side === 'hakmem' ? formatHakmem(s) : formatSystem(s))).join('\n\n') + '\n';
 }
 
@@ -170,7 +183,7 @@ async function main(): Promise<number> {
     loopsHigh: command.loopsHigh,
     progress: (m) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)} s] valgrind: ${m}\n`),
   });
-  process.stdout.write(command.json ? JSON.stringify(report) + '\n' : format(report));
+  process.stdout.write(command.json ? JSON.stringify(report) + '\n' : formatInstructions(report));
   return 0;
 }
 

@@ -1,6 +1,7 @@
 /**
  * npm run instructions: the callgrind file and perf map parsing on hand-written files (always), the
- * command line's errors, and a run of both sides on a small trace (skipped where valgrind is missing).
+ * table's note on a total below its steady count, the command line's errors, and a run of both sides
+ * on a small trace (skipped where valgrind is missing).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -18,6 +19,7 @@ import {
 } from '../lib/bench/measures/instructions';
 import { randomMixedTrace } from '../lib/bench/workloads/random-mixed-trace';
 import { writeTrace } from '../lib/trace/write';
+import { formatInstructions } from '../scripts/instructions';
 
 const ROOT = path.resolve(__dirname, '..');
 const SCRIPT = path.join(ROOT, 'scripts', 'instructions.ts');
@@ -109,6 +111,39 @@ describe('callgrind and perf map parsing', () => {
 
   test('a file whose cost lines do not sum to its summary is refused', () => {
     assert.throws(() => countInstructions(CALLGRIND.replace('summary: 158', 'summary: 1158'), parsePerfMap('')), /sum to 158, its summary says 1158/);
+  });
+});
+
+describe('npm run instructions: the table', () => {
+  const report = (heapTotal: number): InstructionsReport => ({
+    trace: 'gs-pages',
+    method: 'callgrind',
+    sides: [
+      {
+        side: 'hakmem',
+        trace: 'gs-pages',
+        ops: 191847,
+        preset: 'current',
+        heap: { build: 'release', align: 1, configHash: 'b6d8138d' },
+        loops: { low: 2, high: 6 },
+        allocatorRun: { totalPerOp: heapTotal, steadyPerOp: 301.5 },
+        oracleRun: { totalPerOp: 163.9, steadyPerOp: 166.4 },
+        allocatorPerOp: 135.0,
+        allocatorTotalPerOp: heapTotal - 163.9,
+        top: [{ name: 'JS:mallocSlow lib/alloc/heap.ts:1:1', perOp: 53.3 }],
+      },
+    ],
+  });
+
+  test('a total below its steady count says why, with the two runs named; a total above it does not', () => {
+    const low = formatInstructions(report(-614.2));
+    assert.match(low, /heap\s+301\.5\s+-614\.2/);
+    assert.match(low, /a total below its steady count: V8 did more of its own work in the run of 2 timed passes than in the run of 6; it says nothing of the allocator/);
+    assert.match(low, /oracle\s+166\.4\s+163\.9/, 'the oracle run is below by a few instructions');
+    const ok = formatInstructions({ ...report(320.0), sides: [{ ...(report(320.0).sides[0] as HakmemInstructions), oracleRun: { totalPerOp: 170.0, steadyPerOp: 166.4 } }] });
+    assert.doesNotMatch(ok, /below its steady count/);
+    assert.match(ok, /it moves from run to run/);
+    assert.match(ok, /53\.3  JS:mallocSlow/);
   });
 });
 
