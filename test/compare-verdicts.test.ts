@@ -74,6 +74,22 @@ describe('compare verdicts', () => {
     assert.match(formatComparison({ a: 'A', b: 'B', cells, warnings: [] }), /replay\s+gcc-cc1\s+system\s+allocator only\s+7\/7\s+100\.0M\s+200\.0M\s+2\.000/);
   });
 
+  it('replay rows: the allocator alone read from the fastest passes where the set has them, not the sums', () => {
+    // The sums say B's allocator is twice as fast; the fastest passes say the same speed.
+    const replaySet = (name: string, sums: string, best: string): ResultSet => ({
+      name,
+      record: null,
+      rows: base.map((r, i) => row({ bench: 'replay', size: 'gs-pages', rep: String(i + 1), opsPerSec: String(r), allocatorNsPerOp: sums, allocatorBestPassNsPerOp: best })),
+    });
+    const [, own] = compareSets(replaySet('A', '8', '7'), replaySet('B', '4', '7'), CHECKOUT).cells;
+    assert.equal(own.label.measure, 'allocator only');
+    assert.equal(own.ratio, 1);
+    assert.equal(own.medianA, 1e9 / 7);
+    // A set written before the fastest-pass column: its sums.
+    const [, old] = compareSets(replaySet('A', '8', ''), replaySet('B', '4', ''), CHECKOUT).cells;
+    assert.equal(old.ratio, 2);
+  });
+
   it('no allocator-only comparison where a row has no oracle figure or one within its noise (<= 0)', () => {
     const replay = (name: string, own: string) => ({
       name,

@@ -66,6 +66,15 @@ describe('history over commits', () => {
     assert.equal(allocator?.workload, 'replay git-log');
   });
 
+  it('takes the allocator-only ratio from the fastest passes where rows have them', () => {
+    const empty = Object.fromEntries(COLUMNS.map((c) => [c, ''])) as CsvRow;
+    const row = (allocator: string, rep: number, sums: number, best: number): CsvRow =>
+      ({ ...empty, bench: 'replay', size: 'gs-pages', allocator, threads: '1', engine: 'node', rep: String(rep), opsPerSec: '1', commit: 'f'.repeat(40),
+         allocatorNsPerOp: String(sums), allocatorBestPassNsPerOp: String(best) });
+    const samples = keyFigureSamples([row('hakmem', 1, 4, 7), row('system', 1, 8, 7), row('hakmem', 2, 4, 7), row('system', 2, 8, 7.7)]);
+    assert.deepEqual(samples.find((s) => s.figure === 'allocator-ratio')?.samples, [1, 1.1]);
+  });
+
   it('places a commit this checkout has at its commit date', (t) => {
     let head: string;
     try {

@@ -151,6 +151,15 @@ describe('report chart specs', () => {
     assert.deepEqual(bars.filter((b) => b.series === 'hakmem:current').map((b) => [b.trace, b.utilization]), [['git-log', 0.6], ['gcc-cc1', 0.6]], 'the median leaves out the one 30% run');
   });
 
+  it('replayRows reads the oracle split from the fastest passes where a run has them, else from the sums', () => {
+    const run = (best: boolean) =>
+      ({ bench: 'replay', allocator: 'system', preset: null, build: null, align: null, args: { file: 'data/traces/gs-pages.trace.gz', loops: 6 },
+         opsPerSec: 1e8, peakLiveBytes: 600, harnessNsPerOp: 6, allocatorNsPerOp: 4, ...(best ? { harnessBestPassNsPerOp: 2.7, allocatorBestPassNsPerOp: 6.9 } : {}) }) as unknown as BenchResult;
+    const [fastest, sums] = replayRows([run(true), run(false)]);
+    assert.deepEqual([fastest.harnessNsPerOp, fastest.allocatorNsPerOp], [2.7, 6.9]);
+    assert.deepEqual([sums.harnessNsPerOp, sums.allocatorNsPerOp], [6, 4]);
+  });
+
   it('replayRatios of the allocator only: rates from its ns per op less the oracle, runs without one left out', async () => {
     // git-log: glibc's allocator 20 ns/op, hakmem's 10 (2.00x); end to end hakmem is the slower (0.50x).
     const run = (allocator: string, rep: number, mops: number, allocatorNsPerOp: number | null) =>

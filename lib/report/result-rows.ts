@@ -108,6 +108,18 @@ export function traceName(file: string): string {
 }
 
 /**
+ * A run's ns per op of its oracle and of its allocator: from the fastest timed pass of each where the
+ * run has them (the steadier reading where the machine's speed changes between passes), else from the
+ * sums (results-csv.ts allocatorOnlyNsPerOp reads result sets the same way).
+ */
+function oracleSplit(r: BenchResult): Pick<ReplayRow, "harnessNsPerOp" | "allocatorNsPerOp"> {
+  const best = r.harnessBestPassNsPerOp != null && r.allocatorBestPassNsPerOp != null;
+  return best
+    ? { harnessNsPerOp: r.harnessBestPassNsPerOp as number, allocatorNsPerOp: r.allocatorBestPassNsPerOp as number }
+    : { harnessNsPerOp: r.harnessNsPerOp ?? null, allocatorNsPerOp: r.allocatorNsPerOp ?? null };
+}
+
+/**
  * Replay results as rows, one per run that ran (skipped runs are left out), named like the other
  * rows: a measurement's label (lab.measure) where there is one, else by seriesName.
  */
@@ -122,8 +134,7 @@ export function replayRows(results: ReadonlyArray<BenchResult & { label?: string
       peakLiveBytes: r.peakLiveBytes ?? 0,
       peakFootprintBytes: r.peakFootprintBytes ?? null,
       utilization: r.utilization ?? null,
-      harnessNsPerOp: r.harnessNsPerOp ?? null,
-      allocatorNsPerOp: r.allocatorNsPerOp ?? null,
+      ...oracleSplit(r),
       footprintByStatsBytes: r.footprintByStats?.bytes ?? null,
     }));
 }

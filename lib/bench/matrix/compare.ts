@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { MatrixRecord } from './matrix';
 import { checkoutMismatch, machineOf, type Checkout } from './provenance';
-import { readRows, type CsvRow } from './results-csv';
+import { allocatorOnlyNsPerOp, readRows, type CsvRow } from './results-csv';
 import { seriesName } from './series-name';
 import { bootstrapMedianRatio, mannWhitneyU, median } from './statistics';
 import { formatRate } from '../runner';
@@ -83,9 +83,12 @@ function groupByCell(rows: readonly CsvRow[]): Map<string, CsvRow[]> {
 
 const measuredRates = (rows: readonly CsvRow[]) => rows.filter((r) => r.skipped === '').map((r) => Number(r.opsPerSec));
 
-/** Ops per second of allocator time; none when a row has no oracle figure or one within the oracle's noise (<= 0). */
+/**
+ * Ops per second of allocator time (results-csv.ts allocatorOnlyNsPerOp); none when a row has no oracle
+ * figure or one within the oracle's noise (<= 0).
+ */
 function allocatorRates(rows: readonly CsvRow[]): number[] | null {
-  const ns = rows.filter((r) => r.skipped === '').map((r) => (r.allocatorNsPerOp === '' ? NaN : Number(r.allocatorNsPerOp)));
+  const ns = rows.filter((r) => r.skipped === '').map((r) => allocatorOnlyNsPerOp(r) ?? NaN);
   return ns.length > 0 && ns.every((x) => x > 0) ? ns.map((x) => 1e9 / x) : null;
 }
 
@@ -215,7 +218,7 @@ export function formatComparison(c: Comparison): string {
   const line = (r: string[]) => r.map((f, i) => (i === r.length - 1 ? f : f.padEnd(widths[i]))).join('  ').trimEnd();
   const out = [
     `A = ${c.a}, B = ${c.b}: throughput (ops/s), B/A > 1 means B is faster; verdict by rank-sum test at p < ${ALPHA}`,
-    `replay rows also compare the allocator only: ops per second of its time less its oracle's (the replay loop's own)`,
+    `replay rows also compare the allocator only: ops per second of its time less its oracle's (the replay loop's own), from the fastest passes`,
     '',
     line(header),
     line(widths.map((w) => '-'.repeat(w))),

@@ -77,6 +77,16 @@ export type CsvRow = Record<Column, string>;
 
 const HEADER = COLUMNS.join(',');
 
+/**
+ * A replay row's allocator-only ns per op as comparisons and reports read it: its fastest timed
+ * pass's, the steadier reading where the machine's speed changes between passes (a sum mixes fast
+ * and slow passes); the sums' in sets written before that column; null where the oracle did not run.
+ */
+export function allocatorOnlyNsPerOp(row: Partial<Pick<CsvRow, 'allocatorNsPerOp' | 'allocatorBestPassNsPerOp'>>): number | null {
+  const cell = row.allocatorBestPassNsPerOp || row.allocatorNsPerOp;
+  return cell === undefined || cell === '' ? null : Number(cell);
+}
+
 /** Columns added since the first result sets, and what an older set's rows read for them. */
 const ADDED_COLUMNS: Partial<Record<Column, (row: CsvRow) => string>> = {
   align: (row) => (row.allocator === 'hakmem' ? '1' : ''),

@@ -6,7 +6,7 @@
  */
 import { allocatorLabel } from "../../bench/matrix/compare";
 import { cellOf } from "../../bench/matrix/matrix";
-import type { CsvRow } from "../../bench/matrix/results-csv";
+import { allocatorOnlyNsPerOp, type CsvRow } from "../../bench/matrix/results-csv";
 import { median } from "../../bench/matrix/statistics";
 import { SYSTEM } from "../specs/aggregate";
 
@@ -23,7 +23,7 @@ export interface KeyFigure {
 
 export const KEY_FIGURES: readonly KeyFigure[] = [
   { id: "throughput-ratio", title: "Throughput: hakmem / glibc", unit: "× glibc (median of paired runs)", better: "higher", about: "hakmem's ops/s over glibc's in the same run k of the same cell" },
-  { id: "allocator-ratio", title: "Allocator time: glibc / hakmem", unit: "× glibc, allocator only", better: "higher", about: "glibc's allocator ns per op over hakmem's, the harness's own time taken out (replay rows with allocatorNsPerOp)" },
+  { id: "allocator-ratio", title: "Allocator time: glibc / hakmem", unit: "× glibc, allocator only", better: "higher", about: "glibc's allocator ns per op over hakmem's, the harness's own time taken out (replay rows with an oracle figure: each run's fastest pass where the set has it)" },
   { id: "utilization", title: "Utilization: peak live / peak footprint", unit: "peak live / peak footprint", better: "higher", about: "how much of the memory hakmem held at most was live data (replay rows)" },
 ];
 
@@ -38,9 +38,6 @@ export interface FigureSample {
   samples: number[];
   value: number;
 }
-
-// Columns another matrix version may add; absent from older sets (and from CsvRow's type).
-type OptionalColumns = { allocatorNsPerOp?: string };
 
 const measured = (rows: readonly CsvRow[]) => rows.filter((r) => r.skipped === "");
 const numberOf = (s: string | undefined) => (s === undefined || s === "" ? null : Number(s));
@@ -89,7 +86,7 @@ const EXTRACT: Record<string, (rows: readonly CsvRow[]) => Map<string, { row: Cs
   "throughput-ratio": (rows) => paired(rows, (h, s) => Number(h.opsPerSec) / Number(s.opsPerSec)),
   "allocator-ratio": (rows) =>
     paired(rows, (h, s) => {
-      const [hn, sn] = [numberOf((h as OptionalColumns).allocatorNsPerOp), numberOf((s as OptionalColumns).allocatorNsPerOp)];
+      const [hn, sn] = [allocatorOnlyNsPerOp(h), allocatorOnlyNsPerOp(s)];
       return hn === null || sn === null || hn <= 0 ? null : sn / hn;
     }),
   utilization: (rows) => ownSamples(rows.filter((r) => r.bench === "replay"), (r) => numberOf(r.utilization)),

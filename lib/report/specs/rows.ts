@@ -66,7 +66,10 @@ export interface ReplayRow {
   peakFootprintBytes: number | null;
   /** peakLiveBytes / peakFootprintBytes; null without a footprint. */
   utilization: number | null;
-  /** The oracle's ns per op (the replay loop doing no allocator work) and the rest, the allocator's own; null where the oracle did not run. */
+  /**
+   * The oracle's ns per op (the replay loop doing no allocator work) and the rest, the allocator's own,
+   * from the fastest timed pass of each where the run has them; null where the oracle did not run.
+   */
   harnessNsPerOp: number | null;
   allocatorNsPerOp: number | null;
   /** Native allocators: the peak footprint by the allocator's own statistics; null where none. */
