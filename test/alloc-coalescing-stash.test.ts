@@ -4,7 +4,8 @@
  * to the tier first, where they merge; at most coalescingStashBlocks are held; it pauses while its
  * blocks go back unused, for longer each time, until blocks taken back fill its score; realloc grows
  * into a stashed neighbour; a second free is refused; check() names a broken stash; trim() and
- * reclaimThread give the blocks back; the options are validated.
+ * reclaimThread give the blocks back; a random run on two threads keeps contents and passes check()
+ * after every op; the options are validated.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -253,6 +254,73 @@ describe("coalescing tier's per-thread stash", () => {
     assert.equal(heap.reclaimThread(other.tid), 1);
     heap.check();
     assert.equal(heap.malloc(6000), p, "free in the tier again");
+  });
+
+  it("random coalescing mallocs, callocs, aligned blocks, reallocs and frees on two threads: contents kept and check() passes after every op", () => {
+    // 2 slots, so blocks are pushed out, taken from below the newest and given back on misses all the time.
+    const heap = createHeap({ bytes: 32 * MiB, shared: true, coalescingStashBlocks: 2 });
+    const threads = [heap, attachHeap(heap.handle())];
+    let seed = 0x9e3779b9;
+    const draw = (n: number) => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    // Few sizes, so that a malloc often finds a stashed block of its size.
+    const sizes = [1100, 1500, 3000, 3050, 20_000, 60_000];
+    const live = new Map<number, { size: number; fill: number }>();
+    const write = (p: number, size: number, fill: number) => {
+      heap.u8[p] = fill;
+      heap.u8[p + size - 1] = fill;
+      live.set(p, { size, fill });
+    };
+    const intact = (p: number) => {
+      const { size, fill } = live.get(p)!;
+      assert.equal(heap.u8[p], fill, `block ${p}: first byte`);
+      assert.equal(heap.u8[p + size - 1], fill, `block ${p}: last byte`);
+    };
+    let stashedAtSomePoint = 0;
+    for (let op = 0; op < 3000; op++) {
+      const t = threads[draw(2)];
+      const blocks = [...live.keys()];
+      const kind = blocks.length < 8 ? 0 : draw(6);
+      const size = sizes[draw(sizes.length)];
+      if (kind <= 1) {
+        const p = kind === 0 ? t.malloc(size) : t.calloc(1, size);
+        assert.ok(p > 0, `op ${op}: malloc(${size}) failed`);
+        if (kind === 1) assert.equal(heap.u8[p + size - 1], 0, `op ${op}: calloc'd block not zeroed`);
+        write(p, size, 1 + draw(255));
+      } else if (kind === 2) {
+        const p = t.alignedAlloc(256, size);
+        assert.equal(p % 256, 0);
+        write(p, size, 1 + draw(255));
+      } else if (kind === 3) {
+        const p = blocks[draw(blocks.length)];
+        intact(p);
+        const { fill, size: old } = live.get(p)!;
+        live.delete(p);
+        const q = t.realloc(p, size);
+        assert.equal(heap.u8[q], fill, `op ${op}: realloc lost the first byte`);
+        if (size >= old) assert.equal(heap.u8[q + old - 1], fill, `op ${op}: realloc lost the last byte`);
+        write(q, size, fill);
+      } else {
+        const p = blocks[draw(blocks.length)];
+        intact(p);
+        live.delete(p);
+        t.free(p); // by either thread: the block goes to the stash of the one that frees it
+      }
+      stashedAtSomePoint = Math.max(stashedAtSomePoint, threads[0].stashCount + threads[1].stashCount);
+      for (const h of threads) h.check();
+    }
+    assert.equal(stashedAtSomePoint, 4, "both stashes were full at some point");
+    for (const p of live.keys()) intact(p);
+    threads[1].detach();
+    assert.equal(threads[1].stashCount, 0, "detach gave the stash back");
+    for (const p of live.keys()) heap.free(p);
+    heap.trim();
+    heap.check();
+    assert.ok(heap.stats().heapBytes <= 64 * 1024, `touched after everything was freed and trimmed: ${heap.stats().heapBytes}`);
   });
 
   it("validates coalescingStashBlocks: an integer 0..64, and not beside coalescingCacheBlocks", () => {
