@@ -16,6 +16,7 @@ import { stashedBytes } from '../lib/alloc/coalescing-stash';
 import { readTrace } from '../lib/trace/read';
 import { OP_ALIGNED, OP_CALLOC, OP_FREE, OP_MALLOC, OP_REALLOC, requestBytes, type Trace } from '../lib/trace/trace';
 import { replayFacts } from '../lib/bench/workloads/replay-facts';
+import { glibcChunkBytes } from '../lib/bench/measures/glibc-chunk';
 import { runMain } from './run-main';
 
 const USAGE = `usage: npm run footprint -- FILE... [--preset P] [--json]
@@ -36,11 +37,13 @@ bytes down there:
   empty slabs   touched bytes of EMPTY slabs (kept by the pool for any class)
 
 per tier, per tiny and mid class, with the slab and SuperSlab counts by state. The rows sum to the
-peak. Beside it, the heap's resident bytes (heap.stats().residentBytes, its pages ever written: a
-buffer cannot give pages back to the system), the figure the bench reports: at the peak, the tiers'
-bytes plus the bytes written before and given back to the page arena or above a top; after it, the
-bytes first written later. --preset picks the heap's preset (default: current); --json prints one
-object per trace.
+peak. Beside them, glibc's chunks for the same live blocks (glibc KiB): the least glibc's malloc holds
+for them, each request and an 8-byte size word rounded up to 16 bytes, at least 32, before its free
+chunks and its top; the last line sets each tier's bytes against that floor. Above the rows, the
+heap's resident bytes (heap.stats().residentBytes, its pages ever written: a buffer cannot give pages
+back to the system), the figure the bench reports: at the peak, the tiers' bytes plus the bytes
+written before and given back to the page arena or above a top; after it, the bytes first written
+later. --preset picks the heap's preset (default: current); --json prints one object per trace.
 `;
 
 class UsageError extends Error {}
@@ -59,6 +62,8 @@ interface Row {
   uncarved: number;
   empty: number;
   touched: number;
+  /** glibc's chunks for the row's live blocks (glibcChunkBytes of each request). */
+  glibcChunks: number;
 }
 
 export interface Breakdown {
@@ -149,7 +154,7 @@ function givenBack(heap: Heap): number {
 }
 
 function newRow(tier: string, cls: number | null, blockSize: number | null): Row {
-  return { tier, cls, blockSize, units: 0, liveBlocks: 0, live: 0, rounding: 0, cached: 0, free: 0, uncarved: 0, empty: 0, touched: 0 };
+  return { tier, cls, blockSize, units: 0, liveBlocks: 0, live: 0, rounding: 0, cached: 0, free: 0, uncarved: 0, empty: 0, touched: 0, glibcChunks: 0 };
 }
 
 function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Breakdown, 'rows' | 'slabs' | 'superslabs'> {
@@ -167,6 +172,7 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
     let p = ptrs[id];
     if (p === 0) continue;
     const n = sizes[id] > 0 ? sizes[id] : 1;
+    const glibc = glibcChunkBytes(n);
     // Header heaps: the block starts at its header byte, an aligned block inside a carrier block.
     const header = heap.config.align === 1;
     if (header && (u8[p - 1] & MAGIC_MASK) === ALIGNED_LIVE) p = alignedCarrierOf(heap, p);
@@ -178,21 +184,25 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
       r.liveBlocks++;
       r.live += n;
       r.rounding += r.blockSize! - n;
+      r.glibcChunks += glibc;
     } else if (kind === KIND_MID) {
       const r = midRows[i32[meta + P.CLASS]];
       r.liveBlocks++;
       r.live += n;
       r.rounding += r.blockSize! - n;
+      r.glibcChunks += glibc;
     } else if (kind === KIND_COALESCING) {
       coalescing.liveBlocks++;
       coalescing.live += n;
       coalescing.rounding += coalescingBlockSize(m, p) - n;
+      coalescing.glibcChunks += glibc;
     } else if (kind === KIND_LARGE) {
       large.liveBlocks++;
       large.units++;
       large.live += n;
       large.rounding += (i32[meta + P.TOUCHED] << TOUCH_SHIFT) - n;
       large.touched += i32[meta + P.TOUCHED] << TOUCH_SHIFT;
+      large.glibcChunks += glibc;
     } else throw new Error(`live block ${p} on a page of kind ${kind}`);
   }
   // Tiny slabs.
@@ -299,7 +309,7 @@ export async function footprintBreakdown(file: string, preset: PresetName, optio
   const b = breakdown(heap, ptrs, sizes);
   const totals = newRow('all', null, null);
   for (const r of b.rows) {
-    for (const k of ['units', 'liveBlocks', 'live', 'rounding', 'cached', 'free', 'uncarved', 'empty', 'touched'] as const) totals[k] += r[k];
+    for (const k of ['units', 'liveBlocks', 'live', 'rounding', 'cached', 'free', 'uncarved', 'empty', 'touched', 'glibcChunks'] as const) totals[k] += r[k];
   }
   if (totals.touched !== peakHeapBytes) throw new Error(`rows sum to ${totals.touched}, the peak is ${peakHeapBytes}`);
   const back = givenBack(heap);
@@ -336,11 +346,11 @@ function format(b: Breakdown): string {
       `${KiB(b.peakHeapBytes)} KiB, ${KiB(b.givenBackAtPeak)} KiB written before and given back by a tier, ` +
       `${KiB(b.writtenAfterPeak)} KiB first written after the peak`,
     `superslabs ${b.superslabs}, slabs active ${b.slabs.active} (L0 ${b.slabs.l0}), empty ${b.slabs.empty}, unused ${b.slabs.unused}`,
-    ['tier', 'class', 'size', 'units', 'blocks', 'live', 'rounding', 'cached', 'free', 'uncarved', 'empty', 'touched KiB', 'share']
+    ['tier', 'class', 'size', 'units', 'blocks', 'live', 'rounding', 'cached', 'free', 'uncarved', 'empty', 'touched KiB', 'share', 'glibc KiB']
       .map((h) => h.padStart(9)).join(' '),
   ];
   const cells = (r: Omit<Row, 'tier' | 'cls' | 'blockSize'> & Partial<Row>, tier: string) =>
-    [tier, r.cls ?? '', r.blockSize ?? '', r.units, r.liveBlocks, KiB(r.live), KiB(r.rounding), KiB(r.cached), KiB(r.free), KiB(r.uncarved), KiB(r.empty), KiB(r.touched), pct(r.touched, b.peakHeapBytes)]
+    [tier, r.cls ?? '', r.blockSize ?? '', r.units, r.liveBlocks, KiB(r.live), KiB(r.rounding), KiB(r.cached), KiB(r.free), KiB(r.uncarved), KiB(r.empty), KiB(r.touched), pct(r.touched, b.peakHeapBytes), KiB(r.glibcChunks)]
       .map((v) => String(v).padStart(9)).join(' ');
   for (const r of b.rows) if (r.touched > 0) out.push(cells(r, r.tier));
   out.push(cells(b.totals, 'all'));
@@ -348,8 +358,24 @@ function format(b: Breakdown): string {
   out.push(
     `shares of the peak: live ${pct(t.live, t.touched)}, rounding ${pct(t.rounding, t.touched)}, cached ${pct(t.cached, t.touched)}, ` +
       `free ${pct(t.free, t.touched)}, uncarved ${pct(t.uncarved, t.touched)}, empty slabs ${pct(t.empty, t.touched)}`,
+    `above glibc's chunks for the same live blocks: ${aboveGlibc(b).join(', ')}`,
   );
   return out.join('\n');
+}
+
+/** Per tier (empty slabs counted as the tiny tier's), then for the heap: touched bytes against glibc's chunks for its live blocks. */
+function aboveGlibc(b: Breakdown): string[] {
+  const tiers = new Map<string, { touched: number; glibc: number }>();
+  for (const r of b.rows) {
+    const tier = r.tier === 'empty slabs' ? 'tiny' : r.tier;
+    const t = tiers.get(tier) ?? { touched: 0, glibc: 0 };
+    t.touched += r.touched;
+    t.glibc += r.glibcChunks;
+    tiers.set(tier, t);
+  }
+  tiers.set('all', { touched: b.totals.touched, glibc: b.totals.glibcChunks });
+  const signed = (n: number) => (n < 0 ? '' : '+') + KiB(n);
+  return [...tiers].filter(([, t]) => t.touched > 0).map(([tier, t]) => `${tier} ${signed(t.touched - t.glibc)} KiB (${KiB(t.touched)} against ${KiB(t.glibc)})`);
 }
 
 async function main(): Promise<number> {

@@ -3,7 +3,8 @@
  * (the script throws otherwise), and the resident bytes split into that peak, the bytes given back
  * before it and the bytes first written after it; where the coalescing tier ends at 256 KiB a freed
  * large block's pages show up there, where it ends at 8 MiB (`compact`, `current`) they serve the
- * blocks after it. Also the command line: the resident line in the text, and a bad preset refused.
+ * blocks after it. Each tier's live blocks are also set against glibc's chunks for them. Also the command
+ * line: the resident line and the line against glibc's chunks in the text, and a bad preset refused.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -65,6 +66,33 @@ describe('npm run footprint', () => {
       assert.equal(one.residentBytes, one.peakHeapBytes, preset);
       assert.equal(one.totals.touched, one.peakHeapBytes, `${preset}: the rows sum to the peak`);
     }
+  });
+
+  it("sets each tier against glibc's chunks for its live blocks: the request and 8 bytes rounded up to 16, at least 32", async () => {
+    const b = new TraceBuilder();
+    // Tiny requests (glibc's chunks 32, 32, 48, 1008), one mid (3008) and one of 300,000 bytes (300,016).
+    [1, 24, 25, 1000, 3000, 300_000].forEach((size, id) => assert.equal(b.add(OP_MALLOC, id + 1, size, 0, 0), null));
+    const file = path.join(scratch, 'glibc-chunks.hktrace');
+    await writeTrace(b.finish(), file);
+    const byTier = (rows: { tier: string; glibcChunks: number }[]) => {
+      const sums: Record<string, number> = {};
+      for (const r of rows) sums[r.tier] = (sums[r.tier] ?? 0) + r.glibcChunks;
+      return sums;
+    };
+    const all = 1120 + 3008 + 300_016;
+    const current = await footprintBreakdown(file, 'current');
+    assert.deepEqual(byTier(current.rows), { tiny: 1120, mid: 3008 + 300_016, large: 0, 'empty slabs': 0 });
+    assert.equal(current.totals.glibcChunks, all);
+    const large = await footprintBreakdown(file, 'current', LARGE_FROM_256K);
+    assert.deepEqual(byTier(large.rows), { tiny: 1120, mid: 3008, large: 300_016, 'empty slabs': 0 });
+    const text = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/footprint-breakdown.ts', file], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(text.status, 0, text.stderr);
+    const touched = (tier: string) => current.rows.filter((r) => r.tier === tier).reduce((sum, r) => sum + r.touched, 0);
+    const against = (tier: string, bytes: number, glibc: number) =>
+      `${tier} +${((bytes - glibc) / KiB).toFixed(0)} KiB (${(bytes / KiB).toFixed(0)} against ${(glibc / KiB).toFixed(0)})`;
+    const line = `above glibc's chunks for the same live blocks: ${against('tiny', touched('tiny'), 1120)}, ` +
+      `${against('mid', touched('mid'), 3008 + 300_016)}, ${against('all', current.totals.touched, all)}`;
+    assert.ok(text.stdout.split('\n').includes(line), `${line}\nnot in\n${text.stdout}`);
   });
 
   it('prints the resident line, and refuses an unknown preset with exit code 2', async () => {
