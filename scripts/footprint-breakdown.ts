@@ -374,7 +374,10 @@ function aboveGlibc(b: Breakdown): string[] {
     tiers.set(tier, t);
   }
   tiers.set('all', { touched: b.totals.touched, glibc: b.totals.glibcChunks });
-  const signed = (n: number) => (n < 0 ? '' : '+') + KiB(n);
+  const signed = (n: number) => {
+    const k = Math.round(n / 1024);
+    return k < 0 ? String(k) : `+${k}`;
+  };
   return [...tiers].filter(([, t]) => t.touched > 0).map(([tier, t]) => `${tier} ${signed(t.touched - t.glibc)} KiB (${KiB(t.touched)} against ${KiB(t.glibc)})`);
 }
 
