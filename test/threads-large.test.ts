@@ -1,10 +1,11 @@
 /**
- * Every tier of `current` under threads, the large one included: test/threads-stress.test.ts keeps
- * its blocks under 1 MiB, which `current`'s coalescing tier (to 8 MiB) serves. Here two workers on one
- * shared heap draw a third of their blocks at 7 to 9 MiB and a fifth above 8 MiB, through malloc,
- * calloc, alignedAlloc and realloc (across 8 MiB both ways), and hand half of the blocks they let go to
- * the other worker, which frees or reallocates them; each detaches and attaches again mid-run.
- * See test/fixtures/threads-large-worker.ts for what each worker checks on every block.
+ * Every tier of `current` (and `compact`) under threads, the large one included:
+ * test/threads-stress.test.ts keeps its blocks under 1 MiB, which their coalescing tier (to 8 MiB)
+ * serves. Here two workers on one shared heap draw a fifth of their blocks at 7 to 9 MiB and a fifth
+ * above 8 MiB, through malloc, calloc, alignedAlloc and realloc (across 8 MiB both ways), and hand
+ * half of the blocks they let go to the other worker, which frees or reallocates them; each detaches
+ * and attaches again mid-run. See test/fixtures/threads-large-worker.ts for what each worker checks
+ * on every block.
  *
  * Checked here: both workers end without an error, with large blocks, crossings, callocs, aligned
  * blocks and blocks handed both ways; the large tier's frees are counted; check() passes once both
@@ -43,12 +44,16 @@ async function run(seed: number, preset: PresetName, build: BuildMode, ops: numb
   assert.equal(heap.stats().heapBytes, 0, `${name}: bytes left after trim()`);
 }
 
-describe("current's tiers on two threads, large blocks included", () => {
+describe("every tier on two threads, large blocks included", () => {
   it('release: blocks intact through reallocs across 8 MiB, remote frees and a detach; nothing left after trim()', { timeout: 120_000 }, async () => {
     for (const seed of [1, 2, 3]) await run(seed, 'current', 'release', OPS);
   });
 
   it('debug build (every op validated)', { timeout: 120_000 }, async () => {
     await run(4, 'current', 'debug', OPS >> 1);
+  });
+
+  it('compact (the coalescing tier from 16 bytes, behind its per-thread cache), same checks', { timeout: 120_000 }, async () => {
+    await run(5, 'compact', 'release', OPS);
   });
 });
