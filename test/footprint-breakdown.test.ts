@@ -3,8 +3,9 @@
  * (the script throws otherwise), and the resident bytes split into that peak, the bytes given back
  * before it and the bytes first written after it; where the coalescing tier ends at 256 KiB a freed
  * large block's pages show up there, where it ends at 8 MiB (`compact`, `current`) they serve the
- * blocks after it. Each tier's live blocks are also set against glibc's chunks for them. Also the command
- * line: the resident line and the line against glibc's chunks in the text, and a bad preset refused.
+ * blocks after it. Each tier's live blocks are also set against glibc's chunks for them. Also the
+ * command line: the resident line and the line against glibc's chunks in the text, and a bad preset
+ * refused.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
