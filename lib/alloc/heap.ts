@@ -36,7 +36,7 @@ import { allocArray, callocArray, freeArray, reallocArray, viewOf, type TypedArr
 const { ALIGNED_FREE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
 const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, pendingWord, STAT, STAT_NAMES, TOUCH_SHIFT } = layout;
 const { cacheOwnerWord, midCarveOne, midPopFree, midPushFree, midRefill, midSpill } = mid;
-const { blockBytesFor, COALESCING_PREFIX, SIZE_MASK, coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingUsableSize, sizeOf, trimThreshold } = coalescing;
+const { blockBytesFor, COALESCING_PREFIX, coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingUsableSize, sizeOf, trimThreshold } = coalescing;
 const { CACHE_LISTS, CACHE_MAX_REQUEST, CACHE_SHARE_SHIFT, CACHE_SPARE_MAX, cachedBytes, cacheHolder, cacheClassListOf, cacheLink, cacheListOf, cacheListRoom, giveBack, listRequest, fastListsOver, flushCoalescingCache } = coalescingCache;
 const { flushStash, STASH_FIT_SHIFT, STASH_PAUSE_MAX, STASH_PAUSE_MIN, STASH_SCORE_MAX, STASH_SCORE_START } = coalescingStash;
 const HEADER_FAST = STAT.header_fast;
@@ -235,7 +235,7 @@ export class Heap implements PoolThread {
    * instructions).
    */
   protected freeCoalescing(ptr: number): void {
-    const list = (this.i32[(ptr - 4) >> 2] & SIZE_MASK) >> 4;
+    const list = sizeOf(this.i32, ptr - COALESCING_PREFIX) >> 4;
     if (list < this.cacheLists && this.cacheCounts[list] < this.cacheRoom[list]) {
       this.u8[ptr - 1] = MID_FREE;
       // cacheLink and cacheHolder's words, written from ptr: through them, compact's 64-byte loop did
