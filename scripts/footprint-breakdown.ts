@@ -44,6 +44,10 @@ heap's resident bytes (heap.stats().residentBytes, its pages ever written: a buf
 back to the system), the figure the bench reports: at the peak, the tiers' bytes plus the bytes
 written before and given back to the page arena or above a top; after it, the bytes first written
 later. --preset picks the heap's preset (default: current); --json prints one object per trace.
+
+A trace recorded on several threads is replayed on one, op by op in recorded order (the bench's
+--serial). The heap is 64 MiB unless HAKMEM_HEAP_BYTES says more; a trace that does not fit stops
+with the op it failed at.
 `;
 
 class UsageError extends Error {}
@@ -111,7 +115,7 @@ function replay(heap: Heap, t: Trace, maxId: number, stop: number) {
       else if (k === OP_CALLOC) p = n > 0 ? heap.calloc(t.aux[i], t.size[i]) : heap.calloc(1, 1);
       else if (k === OP_REALLOC) p = heap.realloc(ptrs[id], b);
       else if (k === OP_ALIGNED) p = heap.alignedAlloc(t.aux[i], b);
-      if (p === 0) throw new Error(`out of memory at op ${i}`);
+      if (p === 0) throw new Error(`out of memory at op ${i} (ID ${t.id[i]}, ${b} bytes; set HAKMEM_HEAP_BYTES for a larger heap)`);
       live += n - (ptrs[id] !== 0 ? sizes[id] : 0);
       ptrs[id] = p;
       sizes[id] = n;

@@ -27,7 +27,7 @@ import type { TimelineSample } from '../lib/bench/measures/timeline';
 import { binaryTraceFile } from '../lib/bench/native/binary-trace';
 import { buildNative, isSkipped, runNative, type NativeResult } from '../lib/bench/native/run-native';
 import { runBench } from '../lib/bench/runner';
-import { footprintPass, newReplayState, replayFootprint, replayTrace, ReplayOutOfMemory, timedPasses } from '../lib/bench/workloads/replay';
+import { afterFootprintPass, footprintPass, newReplayState, replayFootprint, replayTrace, ReplayOutOfMemory, timedPasses } from '../lib/bench/workloads/replay';
 import { newOffsets, ObjectOracle, OffsetOracle } from '../lib/bench/adapters/oracle';
 import type { ReplayAllocator } from '../lib/bench/adapters/allocator-adapter';
 import { ReplayError, replayFacts } from '../lib/bench/workloads/replay-facts';
@@ -436,6 +436,33 @@ describe('the oracle (the replay loop with no allocator work)', () => {
     assert.deepEqual(oracle, { error: 'op 2 (ID 0): before free: first/last byte 0/1, written 0: another block overlaps this one' });
     assert.equal(timed.ops, 2 * t.length);
     assert.deepEqual(timed.fingerprint, facts.fingerprint);
+  });
+
+  test("a pass that throws stops the oracle's worker (the process would never exit), and an out-of-memory there says which pass", async () => {
+    const t = traceOf([['m', 0, 100], ['m', 1, 100], ['f', 0], ['f', 1]]);
+    const a = hakmem();
+    const { facts, recorded } = recordPass(a, t);
+    const terminate = Worker.prototype.terminate;
+    const stopped: Worker[] = [];
+    Worker.prototype.terminate = function (this: Worker) {
+      stopped.push(this);
+      return terminate.call(this);
+    };
+    try {
+      let calls = 0;
+      const guard = <T>(run: () => T) =>
+        afterFootprintPass(() => {
+          if (++calls === 2) throw new ReplayOutOfMemory(3, 1, 100); // the first timed pass
+          return run();
+        });
+      await assert.rejects(passesWithOracle(a, t, newReplayState(a, t, facts), facts, 2, recorded, guard), {
+        message: 'out of memory at op 3 (ID 1, 100 bytes) in a pass after the footprint pass, which fitted: the heap kept more memory from pass to pass',
+      });
+      assert.equal(stopped.length, 1, "the oracle's worker is told to stop");
+      await new Promise((resolve) => stopped[0].once('exit', resolve));
+    } finally {
+      Worker.prototype.terminate = terminate;
+    }
   });
 
   test("objects (v8's Uint8Arrays): one block per allocation op, the trace's fingerprint", () => {

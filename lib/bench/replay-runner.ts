@@ -26,7 +26,7 @@ import { isSkipped, runNative } from './native/run-native';
 import type { ReplayThreadFigures } from './threads/replay-threads-run';
 import { measured, skippedFields, withHeapHint, type BenchResult, type ResultBase } from './runner';
 import { randomMixedTrace } from './workloads/random-mixed-trace';
-import { footprintPass, latencyPasses, newReplayState, replayFootprint, ReplayOutOfMemory, timedPasses, type ReplayState } from './workloads/replay';
+import { afterFootprintPass, footprintPass, latencyPasses, newReplayState, replayFootprint, ReplayOutOfMemory, timedPasses, type ReplayState } from './workloads/replay';
 import { checkReplayFingerprint, replayFacts, type ReplayFacts } from './workloads/replay-facts';
 
 type ReplayRequest = Extract<BenchRequest, { bench: 'replay' }>;
@@ -79,7 +79,7 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
     const recorded = a.memory.pointers === 'offsets' ? newOffsets(a.memory.bytes().length, facts.fingerprint.mallocs) : null;
     const footprint = withHeapHint(ts.hakmem, () => footprintPass(a, trace, st, { timeline, shape: ts.shape }, recorded ?? undefined));
     const byStats = ts.heap ? { bytes: ts.heap.stats().peakHeapBytes, method: TIERS_PEAK_METHOD } : null;
-    const guard = <T>(run: () => T) => withHeapHint(ts.hakmem, run);
+    const guard = <T>(run: () => T) => withHeapHint(ts.hakmem, () => afterFootprintPass(run));
     const { timed: r, oracle } =
       loops > 0 ? await passesWithOracle(a, trace, st, facts, loops, recorded, guard) : { timed: guard(() => timedPasses(a, trace, st, 0)), oracle: null };
     checkReplayFingerprint(allocator, r.fingerprint, facts);

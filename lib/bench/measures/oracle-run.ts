@@ -68,13 +68,19 @@ export async function passesWithOracle<P>(
     worker?.stop();
     worker = null;
   };
-  guard(() => warmUpPasses(a, trace, st));
-  await worker?.ready().catch(fail);
   const times = newPassTimes();
   const oracleTimes = newPassTimes();
-  for (let l = 0; l < loops; l++) {
-    addPass(times, guard(() => timedPass(a, trace, st)));
-    if (worker) addPass(oracleTimes, await worker.pass().catch((e: Error) => (fail(e), 0)));
+  try {
+    guard(() => warmUpPasses(a, trace, st));
+    await worker?.ready().catch(fail);
+    for (let l = 0; l < loops; l++) {
+      addPass(times, guard(() => timedPass(a, trace, st)));
+      if (worker) addPass(oracleTimes, await worker.pass().catch((e: Error) => (fail(e), 0)));
+    }
+  } catch (e) {
+    // A pass that throws (out of memory, a failed check) ends the run: the worker would keep the process alive.
+    worker?.stop();
+    throw e;
   }
   const ops = loops * trace.length;
   const timed: TimedPasses = { ops, ...times, fingerprint: fingerprintOf(st) };

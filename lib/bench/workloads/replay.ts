@@ -35,6 +35,19 @@ export class ReplayOutOfMemory extends Error {
   }
 }
 
+/**
+ * Runs passes after the footprint pass: an out-of-memory there says so, as the trace's peak fitted in
+ * the footprint pass and what failed is memory the heap kept from pass to pass.
+ */
+export function afterFootprintPass<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof ReplayOutOfMemory) e.message += ' in a pass after the footprint pass, which fitted: the heap kept more memory from pass to pass';
+    throw e;
+  }
+}
+
 export interface ReplayOptions {
   loops: number;
   /** Sample the footprint pass every this many ops. */
