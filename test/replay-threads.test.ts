@@ -147,6 +147,26 @@ describe('threaded replay', () => {
     }
   });
 
+  test("blocks a thread leaves live go only once every thread's ops are done: the peak is the trace's live peak (TS and C)", async () => {
+    // Thread 0 makes a 4 MiB block it never frees and is done; thread 1 first waits for thread 0's
+    // first block, runs 400,000 ops of its own, then makes a 4 MiB block it never frees either. Freed
+    // when thread 0's own ops ended, the first block went long before the second came.
+    const ops: Op[] = [[0, OP_MALLOC, 1, 16], [0, OP_MALLOC, 2, 4 << 20], [1, OP_FREE, 1, 0]];
+    for (let i = 0; i < 200_000; i++) ops.push([1, OP_MALLOC, 3, 64], [1, OP_FREE, 3, 0]);
+    ops.push([1, OP_MALLOC, 4, 4 << 20]);
+    const trace = traceOf(ops);
+    const facts = replayFacts(trace);
+    assert.equal(facts.peakLiveBytes, 8 << 20);
+    const file = path.join(scratch, 'leftovers.hktrace');
+    await writeTrace(trace, file);
+    for (const allocator of ['hakmem', 'system'] as const) {
+      const r = await replay(file, allocator, false);
+      assert.equal(r.skipped, null, r.skipped ?? '');
+      assert.equal(r.threads, 2);
+      assert.ok(r.peakFootprintBytes! >= facts.peakLiveBytes, `${allocator}: ${r.peakFootprintBytes} bytes at the peak, ${facts.peakLiveBytes} live`);
+    }
+  });
+
   test('a thread out of memory while another waits for its block: a skipped row naming the op, the waiter let go', async () => {
     const file = path.join(scratch, 'out-of-memory.trace');
     await writeTrace(traceOf([[1, OP_MALLOC, 5, 16], [0, OP_MALLOC, 1, 100_000_000], [1, OP_FREE, 1, 0]]), file);

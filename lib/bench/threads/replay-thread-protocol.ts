@@ -3,10 +3,14 @@ import type { HeapHandle } from '../../alloc/heap';
 import type { Fingerprint } from '../workloads/random-mixed';
 import type { ThreadPlan } from '../workloads/replay-threads';
 
-/** Control words: a generation the main thread bumps to start a pass, and the pass's kind. */
+/**
+ * Control words: a generation the main thread bumps to start a pass, the pass's kind, and how many
+ * workers have done the pass's ops (each frees its leftovers once all have).
+ */
 export const CONTROL_GENERATION = 0;
 export const CONTROL_PASS = 1;
-export const CONTROL_WORDS = 2;
+export const CONTROL_OPS_DONE = 2;
+export const CONTROL_WORDS = 3;
 
 export const PASS_FOOTPRINT = 0;
 export const PASS_WARMUP = 1;
@@ -19,6 +23,8 @@ export const PASS_SETTLE = 4;
 export interface ReplayThreadJob {
   handle: HeapHandle;
   control: SharedArrayBuffer;
+  /** Workers in the replay (CONTROL_OPS_DONE counts up to it). */
+  workers: number;
   plan: ThreadPlan;
   /** Shared per slot: the block (Int32), the replayer's two words (REPLAY_ID_WORDS), the sequence. */
   blocks: SharedArrayBuffer;

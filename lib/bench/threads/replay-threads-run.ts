@@ -20,6 +20,7 @@ import type { ReplayFacts } from '../workloads/replay-facts';
 import { planThreadedReplay } from '../workloads/replay-threads';
 import {
   CONTROL_GENERATION,
+  CONTROL_OPS_DONE,
   CONTROL_PASS,
   CONTROL_WORDS,
   PASS_FINISH,
@@ -93,7 +94,7 @@ export async function replayOnThreads(heapOptions: HeapOptions, trace: Trace, fa
   const idWords = new SharedArrayBuffer(4 * REPLAY_ID_WORDS * Math.max(1, plan.slots));
   const seq = new SharedArrayBuffer(4 * Math.max(1, plan.slots));
   const workers = plan.threads.map((p) => {
-    const job: ReplayThreadJob = { handle: heap.handle(), control, plan: p, blocks, idWords, seq };
+    const job: ReplayThreadJob = { handle: heap.handle(), control, workers: plan.threads.length, plan: p, blocks, idWords, seq };
     return new Worker(WORKER, { workerData: job, execArgv: workerExecArgv() });
   });
   const inbox = new Inbox(workers);
@@ -101,6 +102,7 @@ export async function replayOnThreads(heapOptions: HeapOptions, trace: Trace, fa
     await inbox.all('ready');
     const passes = async (kind: number) => {
       new Int32Array(seq).fill(0);
+      Atomics.store(ctl, CONTROL_OPS_DONE, 0);
       Atomics.store(ctl, CONTROL_PASS, kind);
       Atomics.add(ctl, CONTROL_GENERATION, 1);
       Atomics.notify(ctl, CONTROL_GENERATION);

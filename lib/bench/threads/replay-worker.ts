@@ -25,6 +25,7 @@ import { ReplayError } from '../workloads/replay-facts';
 import { publishSlot, runEnds, waitForSlot } from '../workloads/replay-threads';
 import {
   CONTROL_GENERATION,
+  CONTROL_OPS_DONE,
   CONTROL_PASS,
   PASS_FINISH,
   PASS_FOOTPRINT,
@@ -53,6 +54,21 @@ function run(from: number, to: number, fill: boolean): boolean {
   return waited;
 }
 
+/**
+ * Returns once every worker has done this pass's ops. Freed as soon as its own ops ended, a thread's
+ * leftovers (blocks the trace never frees) went while another thread still made blocks, and the peak
+ * fell below the trace's live peak (xz -T2: 98 MB resident for 144 MB live, in the C replayer).
+ */
+function allOpsDone(): void {
+  if (Atomics.add(control, CONTROL_OPS_DONE, 1) + 1 === job.workers) {
+    Atomics.notify(control, CONTROL_OPS_DONE);
+    return;
+  }
+  for (let done = Atomics.load(control, CONTROL_OPS_DONE); done < job.workers; done = Atomics.load(control, CONTROL_OPS_DONE)) {
+    Atomics.wait(control, CONTROL_OPS_DONE, done);
+  }
+}
+
 function pass(kind: number): ReplayThreadMessage {
   const ends = kind === PASS_FOOTPRINT ? runEnds(plan, 1) : kind === PASS_TIMED || kind === PASS_SETTLE ? timedEnds : warmupEnds;
   const fill = kind === PASS_FOOTPRINT; // whole blocks written, as the serial footprint pass
@@ -67,6 +83,7 @@ function pass(kind: number): ReplayThreadMessage {
   }
   const end = process.hrtime.bigint();
   const fingerprint = fingerprintOf(st);
+  allOpsDone();
   for (let k = 0; k < plan.leftover.length; k++) freeLeftover(a, st, plan.leftover[k], t.length);
   if (kind === PASS_SETTLE) collectGarbage();
   return {
