@@ -26,7 +26,7 @@ import { passesWithOracle } from '../lib/bench/measures/oracle-run';
 import type { TimelineSample } from '../lib/bench/measures/timeline';
 import { binaryTraceFile } from '../lib/bench/native/binary-trace';
 import { buildNative, isSkipped, runNative, type NativeResult } from '../lib/bench/native/run-native';
-import { runBench } from '../lib/bench/runner';
+import { formatResultLine, runBench } from '../lib/bench/runner';
 import { afterFootprintPass, footprintPass, newReplayState, replayFootprint, replayTrace, ReplayOutOfMemory, timedPasses } from '../lib/bench/workloads/replay';
 import { newOffsets, ObjectOracle, OffsetOracle } from '../lib/bench/adapters/oracle';
 import type { ReplayAllocator } from '../lib/bench/adapters/allocator-adapter';
@@ -499,6 +499,15 @@ describe('the oracle (the replay loop with no allocator work)', () => {
       assert.ok(harnessBest + (r.allocatorBestPassNsPerOp as number) <= endToEnd + 1e-9);
     });
   }
+
+  test("the readable line says an allocator time below zero is noise, and prints it as measured", async () => {
+    const file = await binaryFile(trace, 'oracle-negative');
+    const r = await runBench({ bench: 'replay', allocator: 'hakmem', threads: 1, engine: 'node', json: true, timeline: null, latency: false, args: { file, loops: 1 } });
+    const endToEnd = ((r.seconds as number) / (r.ops as number)) * 1e9;
+    const negative = { ...r, harnessNsPerOp: endToEnd + 2, allocatorNsPerOp: -2 };
+    assert.match(formatResultLine(negative), /allocator -2(\.0+)? ?ns \+ harness .* \(allocator below zero: a difference of two noisy times, the oracle's passes slower than the allocator's; take more --loops\)/);
+    assert.doesNotMatch(formatResultLine({ ...r, allocatorNsPerOp: 2, harnessNsPerOp: endToEnd - 2 }), /below zero/);
+  });
 
   test('with no timed passes there is no oracle, and the result says why', async () => {
     const file = await binaryFile(trace, 'oracle-none');

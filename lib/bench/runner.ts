@@ -145,7 +145,8 @@ export function formatResultLine(r: BenchResult): string {
         `allocator ${formatNs(r.allocatorNsPerOp * 1e-9)} + harness ${formatNs((r.harnessNsPerOp as number) * 1e-9)}` +
         (r.allocatorBestPassNsPerOp == null
           ? ''
-          : ` (fastest pass: allocator ${formatNs(r.allocatorBestPassNsPerOp * 1e-9)} + harness ${formatNs((r.harnessBestPassNsPerOp as number) * 1e-9)})`);
+          : ` (fastest pass: allocator ${formatNs(r.allocatorBestPassNsPerOp * 1e-9)} + harness ${formatNs((r.harnessBestPassNsPerOp as number) * 1e-9)})`) +
+        (r.allocatorNsPerOp < 0 ? ' (allocator below zero: a difference of two noisy times, the oracle\'s passes slower than the allocator\'s; take more --loops)' : '');
   // A trace replayed on threads: wall time per op, each thread's ops, the frees that crossed threads.
   const onThreads = r.replayThreads
     ? `; per op ${formatNs((r.seconds as number) / (r.ops as number))} wall, ops per thread ` +
