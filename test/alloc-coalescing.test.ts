@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { COALESCING_MAX_REQUEST, createHeap, type Heap } from "../lib";
+import { walkCoalescing } from "../lib/alloc/coalescing";
 import { refusal } from "./fixtures/heap-refusal";
 
 const KiB = 1024;
@@ -161,6 +162,87 @@ describe("coalescing mid tier", () => {
     assert.notEqual(r, q, "the pages after the region are the large block's: moved");
     assert.ok(intact(heap, r, 1500 * KiB, 8));
     assert.ok(r + 2000 * KiB <= large || r > large + 8 * MiB, "the moved block does not overlap the large one");
+    heap.check();
+  });
+
+  /** Each region of the tier: its first page, top and pages. */
+  function regions(heap: Heap): { first: number; top: number; pages: number }[] {
+    const out: { first: number; top: number; pages: number }[] = [];
+    walkCoalescing(heap.mem, { region: (first, top, _units, pages) => out.push({ first, top, pages }) });
+    return out;
+  }
+
+  it("trim() gives back the whole pages inside a free block below a top: the region splits there, and other tiers get the pages", () => {
+    for (const preset of ["current", "compact"] as const) {
+      const heap = createHeap({ preset, bytes: 8 * MiB });
+      const a = heap.malloc(6 * MiB);
+      const b = heap.malloc(150 * KiB);
+      fill(heap, b, 150 * KiB, 3);
+      heap.free(a);
+      heap.trim();
+      const [low, high, ...rest] = regions(heap);
+      assert.equal(rest.length, 0);
+      assert.equal(high, undefined, `${preset}: a free block at a region's start leaves no region below it`);
+      assert.equal(low.pages, Math.ceil((150 * KiB + 8 + 4 + 16) / (64 * KiB)), `${preset}: the region keeps the pages its live block reaches`);
+      assert.ok(heap.stats().heapBytes < 200 * KiB, `${preset}: ${heap.stats().heapBytes} bytes held`);
+      // Before, the region held the pages: no SuperSlab could be mapped and malloc(8) returned 0.
+      const c = heap.malloc(8);
+      const d = heap.calloc(16, 24);
+      assert.notEqual(c, 0, preset);
+      assert.notEqual(d, 0, preset);
+      assert.ok(intact(heap, b, 150 * KiB, 3), `${preset}: the live block keeps its bytes`);
+      heap.check();
+      for (const p of [b, c, d]) heap.free(p);
+      heap.trim();
+      assert.equal(heap.stats().heapBytes, 0);
+      heap.check();
+    }
+  });
+
+  it("a split keeps the blocks below as the region's, the free block's bytes on the next page as the new region's first block", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    const a = heap.malloc(3000);
+    const big = heap.malloc(300_000);
+    const c = heap.malloc(5000);
+    fill(heap, a, 3000, 1);
+    fill(heap, c, 5000, 2);
+    heap.free(big);
+    heap.trim();
+    const [low, high] = regions(heap);
+    assert.equal(low.top, 3008, "the top falls to the free block's start");
+    assert.equal(low.pages, 1);
+    const end = a - 8 + 3008 + 300_016; // the free block's end: c's block starts there
+    assert.equal(high.first, Math.floor(end / (64 * KiB)));
+    assert.equal(high.top, end - high.first * 64 * KiB + 5008, "its first block, free, then c's");
+    assert.ok(intact(heap, a, 3000, 1) && intact(heap, c, 5000, 2));
+    heap.check();
+    // The remainder serves a request of its size; both regions keep working.
+    const r = heap.malloc(end - high.first * 64 * KiB - 8);
+    assert.equal(r, high.first * 64 * KiB + 8);
+    heap.free(a);
+    heap.free(c);
+    heap.free(r);
+    heap.check();
+  });
+
+  it("a free block ending on a page boundary: the block above starts the new region, no longer after a free one", () => {
+    const heap = createHeap({ bytes: 16 * MiB });
+    const a = heap.malloc(3000);
+    const region = (a - 8) / (64 * KiB);
+    // Up to the end of the region's third page: a 3008-byte block, then one of 3 * 64 KiB - 3008.
+    const big = heap.malloc(3 * 64 * KiB - 3008 - 4);
+    const c = heap.malloc(4000);
+    assert.equal(c - 8, (region + 3) * 64 * KiB);
+    fill(heap, c, 4000, 5);
+    heap.free(big);
+    heap.trim();
+    const [low, high] = regions(heap);
+    assert.deepEqual([low.first, low.pages, low.top], [region, 1, 3008]);
+    assert.deepEqual([high.first, high.top], [region + 3, 4016]);
+    assert.ok(intact(heap, c, 4000, 5));
+    heap.check();
+    heap.free(c);
+    heap.free(a);
     heap.check();
   });
 

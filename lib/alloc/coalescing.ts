@@ -538,6 +538,7 @@ export function trimCoalescing(m: HeapMemory): number {
   try {
     const i32 = m.i32;
     let pages = 0;
+    for (let r = i32[H.COALESCING_REGIONS]; r !== 0; r = i32[m.meta(r) + P.NEXT]) pages += splitAtFreePages(m, r);
     for (let r = i32[H.COALESCING_REGIONS]; r !== 0; ) {
       const head = m.meta(r);
       const next = i32[head + P.NEXT];
@@ -560,6 +561,62 @@ export function trimCoalescing(m: HeapMemory): number {
   } finally {
     unlock(m, H.MID_LOCK);
   }
+}
+
+/**
+ * Splits region `first` at its first free block with a whole page or more inside: those pages go back
+ * to the arena, the blocks below stay the region's (its top falls to the free block's start) and the
+ * blocks above become a region of their own, the free block's bytes on their first page its first
+ * block. Otherwise a region's pages below its top go back only when it empties, and no other tier can
+ * have them: an 8 MiB heap with 150 KiB live (a 6 MiB block freed below it) refused malloc(8), as no
+ * SuperSlab could be mapped. Trim only. Returns the pages given back.
+ */
+function splitAtFreePages(m: HeapMemory, first: number): number {
+  const i32 = m.i32;
+  const head = m.meta(first);
+  const base = first << PAGE_SHIFT;
+  const top = i32[head + P.CARVED];
+  for (let b = base; b < base + top; b += sizeOf(i32, b)) {
+    if ((i32[(b >> 2) + 1] & FREE) === 0) continue;
+    const size = sizeOf(i32, b);
+    const end = b + size; // a live block starts here: a free block never ends at a top
+    const below = Math.ceil(reach(b - base) / PAGE); // the pages the blocks below it reach
+    const upper = end >>> PAGE_SHIFT; // the page the blocks above it start on
+    if (upper <= first + below) continue;
+    removeFree(m, b, size);
+    const ub = upper << PAGE_SHIFT;
+    if (end > ub) {
+      i32[(ub >> 2) + 1] = (end - ub) | FREE_WORD;
+      i32[end >> 2] = end - ub;
+      insertFree(m, ub, end - ub);
+    } else setPrevFree(m, end, false);
+    const pages = i32[head + P.CAPACITY];
+    const uhead = m.meta(upper);
+    markRegionPages(m, upper, upper, first + pages);
+    i32[uhead + P.CAPACITY] = first + pages - upper;
+    i32[uhead + P.CARVED] = top - (ub - base);
+    i32[uhead + P.TOUCHED] = i32[head + P.TOUCHED] - (upper - first) * UNITS_PER_PAGE;
+    const next = i32[head + P.NEXT];
+    i32[uhead + P.NEXT] = next;
+    if (next !== 0) i32[m.meta(next) + P.PREV] = upper;
+    if (below === 0) {
+      const prev = i32[head + P.PREV];
+      i32[uhead + P.PREV] = prev;
+      if (prev !== 0) i32[m.meta(prev) + P.NEXT] = upper;
+      else i32[H.COALESCING_REGIONS] = upper;
+    } else {
+      i32[uhead + P.PREV] = first;
+      i32[head + P.NEXT] = upper;
+      i32[head + P.CAPACITY] = below;
+      i32[head + P.CARVED] = b - base;
+      i32[head + P.TOUCHED] = below * UNITS_PER_PAGE;
+    }
+    const freed = upper - first - below;
+    addTouched(m, -freed * UNITS_PER_PAGE);
+    freePages(m, first + below, freed);
+    return freed;
+  }
+  return 0;
 }
 
 /** A block of a region, as walked from its start: its base, bytes and whether it is free. */
