@@ -92,6 +92,13 @@ export interface TuningOptions {
    * request from a larger free chunk.
    */
   tinyBorrowNextClass: boolean;
+  /**
+   * A class writes a never-used slab last: first the thread gives its other classes' front lists back
+   * to their slabs, and the class takes an EMPTY slab that served any class (as glibc consolidates its
+   * fast bins before it extends its top). Blocks a thread keeps on the lists of classes it no longer
+   * uses then do not pin slabs another class could take.
+   */
+  tinyFreshSlabLast: boolean;
   /** Blocks one refill moves from the slab into a front list. */
   refillCount: number;
   /** The SFC layer in front of the SLL. */
@@ -153,7 +160,7 @@ const MiB = 1 << 20;
  * Options added after results were stored with their config hashes, and their defaults (the seed's
  * behaviour): at these values they leave a configuration's hash as it was.
  */
-const LATE_DEFAULTS = { tinyPurgeEmpty: false, tinyReuseBeforeWrite: false, tinyRefillWholeFreelist: false, tinyBorrowNextClass: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingCacheClasses: false, coalescingStashBlocks: 0, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false };
+const LATE_DEFAULTS = { tinyPurgeEmpty: false, tinyReuseBeforeWrite: false, tinyRefillWholeFreelist: false, tinyBorrowNextClass: false, tinyFreshSlabLast: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingCacheClasses: false, coalescingStashBlocks: 0, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false };
 type LateOption = keyof typeof LATE_DEFAULTS;
 
 /** Defaults below any preset. */
@@ -204,6 +211,7 @@ const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
   HAKMEM_TINY_REUSE_BEFORE_WRITE: { key: "tinyReuseBeforeWrite", kind: "bool" },
   HAKMEM_TINY_REFILL_WHOLE_FREELIST: { key: "tinyRefillWholeFreelist", kind: "bool" },
   HAKMEM_TINY_BORROW_NEXT_CLASS: { key: "tinyBorrowNextClass", kind: "bool" },
+  HAKMEM_TINY_FRESH_SLAB_LAST: { key: "tinyFreshSlabLast", kind: "bool" },
   HAKMEM_TINY_REFILL_COUNT: { key: "refillCount", kind: "int" },
   HAKMEM_SFC_ENABLE: { key: "sfcEnable", kind: "bool" },
   HAKMEM_SFC_CAPACITY: { key: "sfcCapacity", kind: "int" },
@@ -316,6 +324,9 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (typeof c.tinyBorrowNextClass !== "boolean") throw bad("tinyBorrowNextClass", c.tinyBorrowNextClass, "true or false");
   if (c.tinyBorrowNextClass && (c.sfcEnable || c.layeredFastPath || c.align !== 1))
     throw bad("tinyBorrowNextClass", true, `the ${c.sfcEnable ? "SFC" : c.layeredFastPath ? "layered fast path" : `header-free front end (align ${c.align})`} refills on its own; only the header heap's front lists borrow`);
+  if (typeof c.tinyFreshSlabLast !== "boolean") throw bad("tinyFreshSlabLast", c.tinyFreshSlabLast, "true or false");
+  if (c.tinyFreshSlabLast && (c.sfcEnable || c.layeredFastPath || c.align !== 1))
+    throw bad("tinyFreshSlabLast", true, `the ${c.sfcEnable ? "SFC" : c.layeredFastPath ? "layered fast path" : `header-free front end (align ${c.align})`} keeps lists of its own; only the header heap's front lists go back`);
   if (c.tinyRefillWholeFreelist && (c.sfcEnable || c.layeredFastPath))
     throw bad("tinyRefillWholeFreelist", true, `the ${c.sfcEnable ? "SFC" : "layered fast path"} moves blocks out of the front list by its count; set ${c.sfcEnable ? "sfcEnable" : "layeredFastPath"} false`);
   if (!isCount(c.refillCount, 1, 1 << 12)) throw bad("refillCount", c.refillCount, "an integer 1..4096");
@@ -351,11 +362,13 @@ export function resolveConfig(options: HeapOptions = {}, env: Record<string, str
   const explicit = Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== "log"));
   const config = { ...BASE, ...PRESETS[presetName], ...fromEnv, ...explicit, preset: presetName } as HeapConfig;
   // A header-free heap takes the class set of its alignment and the class mid tier, and does not borrow
-  // blocks of the next class (its front end refills on its own), unless told otherwise.
+  // blocks of the next class or give its lists back before a new slab (its front end refills on its
+  // own), unless told otherwise.
   if (config.align === 8 || config.align === 16) {
     if (!("tinyClasses" in explicit) && fromEnv.tinyClasses === undefined) config.tinyClasses = tinyClassesFor(config.align);
     if (!("midTier" in explicit) && fromEnv.midTier === undefined) config.midTier = "classes";
     if (!("tinyBorrowNextClass" in explicit) && fromEnv.tinyBorrowNextClass === undefined) config.tinyBorrowNextClass = false;
+    if (!("tinyFreshSlabLast" in explicit) && fromEnv.tinyFreshSlabLast === undefined) config.tinyFreshSlabLast = false;
   }
   validate(config, (option) => {
     const name = option in explicit ? undefined : ENV_NAME_OF[option];

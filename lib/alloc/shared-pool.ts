@@ -48,6 +48,14 @@ export function acquireSlot(m: HeapMemory, t: PoolThread, cls: number): number {
   return owned(t, takeSlotFor(m, t, cls));
 }
 
+/**
+ * A reused slot only, now the thread's: the stages before STAGE2, then an EMPTY slot that last served
+ * any class; 0 when none (tinyFreshSlabLast).
+ */
+export function acquireReusedSlot(m: HeapMemory, t: PoolThread, cls: number): number {
+  return owned(t, takeReusedSlot(m, t, cls) || takeAnyEmpty(m, t, cls));
+}
+
 /** STAGE2 then STAGE3 only: a never-used slot, never a reused one, now the thread's; 0 when out of memory. */
 export function acquireFreshSlot(m: HeapMemory, t: PoolThread, cls: number): number {
   return owned(t, claimFreshSlot(m, t, cls));
@@ -59,6 +67,14 @@ function owned(t: PoolThread, page: number): number {
 }
 
 function takeSlotFor(m: HeapMemory, t: PoolThread, cls: number): number {
+  const reused = takeReusedSlot(m, t, cls);
+  if (reused !== 0) return reused;
+  const page = claimFreshSlot(m, t, cls);
+  return page !== 0 ? page : takeAnyEmpty(m, t, cls);
+}
+
+/** STAGE0_L0, STAGE0.5_EMPTY (the class's last SuperSlab), STAGE1_LOCKFREE; 0 when none has a slot. */
+function takeReusedSlot(m: HeapMemory, t: PoolThread, cls: number): number {
   if (t.l0Slab !== 0) {
     const page = t.l0Slab;
     t.l0Slab = 0;
@@ -86,8 +102,7 @@ function takeSlotFor(m: HeapMemory, t: PoolThread, cls: number): number {
       unlock(m, H.POOL_LOCK);
     }
   }
-  const page = claimFreshSlot(m, t, cls);
-  return page !== 0 ? page : takeAnyEmpty(m, t, cls);
+  return 0;
 }
 
 function claimFreshSlot(m: HeapMemory, t: PoolThread, cls: number): number {
@@ -126,7 +141,7 @@ function claimUnused(m: HeapMemory, ss: number): number {
   return 0;
 }
 
-/** When no new memory is left: an EMPTY slot that last served any class. */
+/** An EMPTY slot that last served any class: when no new memory is left, or before new memory (tinyFreshSlabLast). */
 function takeAnyEmpty(m: HeapMemory, t: PoolThread, cls: number): number {
   lock(m, H.POOL_LOCK);
   try {
