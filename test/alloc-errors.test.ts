@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { COALESCING_MAX_REQUEST, createHeap, HeapError, PRESET_NAMES, type BuildMode, type Heap, type HeapErrorCode, type HeapOptions } from "../lib";
+import { attachHeap, COALESCING_MAX_REQUEST, createHeap, HeapError, PRESET_NAMES, type BuildMode, type Heap, type HeapErrorCode, type HeapOptions } from "../lib";
 import { linkWord } from "../lib/alloc/header";
 
 const KiB = 1024;
@@ -492,11 +492,15 @@ describe("invalid options", () => {
 });
 
 describe("a detached handle", () => {
-  for (const preset of ["current", "compact"] as const) {
-    it(`refuses every operation with DETACHED (${preset})`, () => {
-      const heap = createHeap({ bytes: 4 * MiB, preset });
+  for (const preset of ["current", "compact", "aligned", "phase7"] as const) {
+    it(`refuses every operation with DETACHED, and leaves every block as it was (${preset})`, () => {
+      const owner = createHeap({ bytes: 32 * MiB, preset, shared: true });
+      const heap = attachHeap(owner.handle());
       const t = heap.malloc(16);
       const m = heap.malloc(3000);
+      const a = heap.alignedAlloc(64, 100);
+      const large = heap.malloc(9 * MiB);
+      const usable = [t, m, a, large].map((p) => heap.usableSize(p));
       heap.detach();
       assert.equal(heap.isDetached, true);
       const ops: [string, () => unknown][] = [
@@ -508,6 +512,13 @@ describe("a detached handle", () => {
         ["realloc(0, 8)", () => heap.realloc(0, 8)],
         ["free(tiny)", () => heap.free(t)],
         ["free(mid)", () => heap.free(m)],
+        ["free(aligned)", () => heap.free(a)],
+        ["realloc(aligned, 0)", () => heap.realloc(a, 0)],
+        ["realloc(tiny, smaller)", () => heap.realloc(t, 8)],
+        ["realloc(mid, smaller)", () => heap.realloc(m, 100)],
+        ["realloc(mid, a little larger)", () => heap.realloc(m, 3100)],
+        ["realloc(large, smaller)", () => heap.realloc(large, 100)],
+        ["usableSize(mid)", () => heap.usableSize(m)],
       ];
       const accepted: string[] = [];
       for (const [name, op] of ops) {
@@ -520,6 +531,12 @@ describe("a detached handle", () => {
         }
       }
       assert.deepEqual(accepted, []);
+      // Nothing refused changed a block: the owner's handle sees them as they were, and frees them.
+      assert.deepEqual([t, m, a, large].map((p) => owner.usableSize(p)), usable);
+      for (const p of [t, m, a, large]) owner.free(p);
+      owner.trim();
+      owner.check();
+      assert.equal(owner.stats().heapBytes, 0);
     });
   }
 });

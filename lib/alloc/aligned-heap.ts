@@ -134,6 +134,7 @@ export class AlignedHeap extends Heap {
   }
 
   protected override blockUsable(ptr: number, op: string): number {
+    this.assertAttached();
     return pageUsableSize(this, ptr, op);
   }
 

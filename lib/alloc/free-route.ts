@@ -42,6 +42,7 @@ export function freeSlow(heap: Heap, ptr: number): void {
       heap.stat[STAT.large_free]++;
       return largeFree(heap.mem, ptr);
     case ALIGNED_LIVE: {
+      heap.assertAttached(); // before the header says free: a refused free leaves the block live
       const carrier = liveCarrier(heap, ptr, h, "free");
       heap.u8[ptr - 1] = ALIGNED_FREE;
       return heap.releaseFree(carrier);

@@ -83,8 +83,11 @@ export class Heap implements PoolThread {
   protected readonly midDirect: boolean;
   /** realloc tries to grow a large or coalescing block where it is (largeReallocInPlace, header heaps). */
   private readonly growsInPlace: boolean;
-  /** Tiny blocks have the 1-byte header (not the aligned heap's) and free reads it (the header route). */
-  private readonly tinyHeaders: boolean;
+  /**
+   * Tiny blocks have the 1-byte header (not the aligned heap's) and free reads it (the header route);
+   * false once detached, so realloc takes the validating route, which refuses.
+   */
+  private tinyHeaders: boolean;
   /**
    * realloc may move a tiny block to a tiny class straight through the front lists: the base heap's
    * lists, not the SFC or layered caches' (their subclasses override malloc and pushFree), and not in
@@ -691,7 +694,9 @@ export class Heap implements PoolThread {
   }
 
   /** The usable size of the live block at `ptr`, refusing anything else with a message naming `op`. */
+  /** The usable size of the block at `ptr`, by the validating lookup (realloc's and usableSize's route once detached: refused). */
   protected blockUsable(ptr: number, op: string): number {
+    this.assertAttached();
     return usableSize(this, ptr, op);
   }
 
@@ -734,6 +739,7 @@ export class Heap implements PoolThread {
     // Every later call now leaves the fast paths and is refused with DETACHED.
     this.tinyLimit = 0;
     this.headerFree = false;
+    this.tinyHeaders = false;
     this.onDetach?.();
   }
 
