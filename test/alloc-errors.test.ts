@@ -454,6 +454,7 @@ describe("invalid options", () => {
     ["bytes above 2 GiB", { bytes: 2 ** 31 }, "INVALID_OPTION", /option bytes=2147483648/],
     ["no room for a SuperSlab (1 MiB)", { bytes: 1 * MiB }, "HEAP_CREATE_FAILED", /1048576-byte heap is too small/],
     ["no room for a SuperSlab (2 MiB)", { bytes: 2 * MiB }, "HEAP_CREATE_FAILED", /2097152-byte heap is too small/],
+    ["no room for an aligned SuperSlab (4 MiB less a page)", { bytes: 4 * MiB - 64 * 1024 }, "HEAP_CREATE_FAILED", /4128768-byte heap is too small: its metadata ends at page 1, and a SuperSlab of 32 pages \(64 KiB each\), aligned to its size, would end at page 64, past its 63/],
     ["bad preset name", { preset: "phase8" as never }, "INVALID_OPTION", /option preset="phase8" is invalid: one of phase6-2, .*current/],
     ["tinyClasses empty", { tinyClasses: [] }, "INVALID_OPTION", /option tinyClasses=\[\]/],
     ["tinyClasses not multiples of 8", { tinyClasses: [8, 12] }, "INVALID_OPTION", /option tinyClasses=\[8,12\]/],

@@ -27,8 +27,13 @@ export function createHeap(options: HeapOptions = {}): Heap {
   }
   const mem = new HeapMemory(buffer, config);
   const { metaPages, pagesPerSS, pages } = mem.layout;
-  if (metaPages + pagesPerSS > pages)
-    throw new HeapError("HEAP_CREATE_FAILED", `a ${config.bytes}-byte heap is too small: its metadata takes ${metaPages} pages of 64 KiB and one SuperSlab ${pagesPerSS} more, of ${pages}`);
+  // A SuperSlab starts on a multiple of its size, past the metadata: without one the heap has no tiny tier.
+  const firstSuperSlab = Math.ceil(metaPages / pagesPerSS) * pagesPerSS;
+  if (firstSuperSlab + pagesPerSS > pages)
+    throw new HeapError(
+      "HEAP_CREATE_FAILED",
+      `a ${config.bytes}-byte heap is too small: its metadata ends at page ${metaPages}, and a SuperSlab of ${pagesPerSS} pages (64 KiB each), aligned to its size, would end at page ${firstSuperSlab + pagesPerSS}, past its ${pages}`,
+    );
   mem.i32[H.MAGIC] = HEAP_MAGIC;
   mem.i32[H.VERSION] = LAYOUT_VERSION;
   mem.i32[H.BYTES] = config.bytes;
