@@ -93,10 +93,10 @@ export interface TuningOptions {
    */
   tinyBorrowNextClass: boolean;
   /**
-   * A class writes a never-used slab last: first the thread gives its other classes' front lists back
-   * to their slabs, and the class takes an EMPTY slab that served any class (as glibc consolidates its
-   * fast bins before it extends its top). Blocks a thread keeps on the lists of classes it no longer
-   * uses then do not pin slabs another class could take.
+   * A class writes a never-used slab last: it takes an EMPTY slab that served any class, and with none
+   * its thread first gives its other classes' front lists back to their slabs (as glibc consolidates
+   * its fast bins before it extends its top). Blocks a thread keeps on the lists of classes it no
+   * longer uses then do not pin slabs another class could take.
    */
   tinyFreshSlabLast: boolean;
   /** Blocks one refill moves from the slab into a front list. */

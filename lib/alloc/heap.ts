@@ -693,8 +693,10 @@ export class Heap implements PoolThread {
     return this.midMaxRequest;
   }
 
-  /** The usable size of the live block at `ptr`, refusing anything else with a message naming `op`. */
-  /** The usable size of the block at `ptr`, by the validating lookup (realloc's and usableSize's route once detached: refused). */
+  /**
+   * The usable size of the live block at `ptr`, refusing anything else with a message naming `op`; on a
+   * detached handle (realloc and usableSize come here once detached), refused.
+   */
   protected blockUsable(ptr: number, op: string): number {
     this.assertAttached();
     return usableSize(this, ptr, op);

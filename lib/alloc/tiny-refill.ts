@@ -219,8 +219,8 @@ function nextSlab(heap: Heap, cls: number): number {
 /**
  * A slot for `cls` that has been written before, else a never-used one (tinyFreshSlabLast). Before the
  * latter, this thread's other front lists go back to their slabs: a list of a class the program has
- * left holds a block or more on each of its slabs, so none could go EMPTY (perl rewriting a file held
- * 1 KiB live in its 256-byte class on 15 slabs, 920 KiB written; docs/footprint.md).
+ * left holds a block or more on each of its slabs, so none could go EMPTY (perl's regex substitutions
+ * over text: its 256-byte class held 1 KiB live on 15 slabs, 920 KiB written; docs/footprint.md).
  */
 function reusedElseFreshSlot(heap: Heap, cls: number): number {
   const m = heap.mem;

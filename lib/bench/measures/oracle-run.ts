@@ -78,7 +78,8 @@ export async function passesWithOracle<P>(
       if (worker) addPass(oracleTimes, await worker.pass().catch((e: Error) => (fail(e), 0)));
     }
   } catch (e) {
-    // A pass that throws (out of memory, a failed check) ends the run: the worker would keep the process alive.
+    // A pass that throws (out of memory, a failed check) ends the run; the worker, left running,
+    // would keep the process alive.
     worker?.stop();
     throw e;
   }
