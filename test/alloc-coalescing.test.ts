@@ -199,6 +199,28 @@ describe("coalescing mid tier", () => {
     }
   });
 
+  it("trim() splits a region at every such free block, one after another, the first with no block below it", () => {
+    const heap = createHeap({ bytes: 64 * MiB });
+    // 1 MiB blocks, a region grown in place under them; every third kept.
+    const blocks = Array.from({ length: 12 }, () => heap.malloc(MiB));
+    const kept = blocks.filter((_, i) => i % 3 === 2);
+    kept.forEach((p, i) => fill(heap, p, 4096, i));
+    blocks.forEach((p, i) => i % 3 !== 2 && heap.free(p));
+    assert.ok(regions(heap).length < kept.length, "fewer regions than kept blocks before the trim");
+    heap.trim();
+    const after = regions(heap);
+    assert.equal(after.length, kept.length, "a region per kept block");
+    // Each holds its block, after what was left of the free block on its first page.
+    for (const r of after) assert.ok(r.top >= MiB + 16 && r.top < MiB + 16 + 64 * KiB, `top ${r.top}`);
+    assert.ok(heap.stats().heapBytes <= kept.length * (MiB + 68 * KiB), `${heap.stats().heapBytes} bytes held`);
+    kept.forEach((p, i) => assert.ok(intact(heap, p, 4096, i)));
+    heap.check();
+    for (const p of kept) heap.free(p);
+    heap.trim();
+    assert.equal(heap.stats().heapBytes, 0);
+    heap.check();
+  });
+
   it("a split keeps the blocks below as the region's, the free block's bytes on the next page as the new region's first block", () => {
     const heap = createHeap({ bytes: 16 * MiB });
     const a = heap.malloc(3000);

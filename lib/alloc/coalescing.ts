@@ -529,16 +529,20 @@ export function coalescingGrowInPlace(m: HeapMemory, ptr: number, size: number):
 }
 
 /**
- * Gives back what the tier holds and no block uses: every empty region, the pages of each region
- * above its top, and the touched bytes above the top. For trim() and out of memory. Returns the
- * pages given back.
+ * Gives back what the tier holds and no block uses: every empty region, the whole pages inside free
+ * blocks (splitting their regions), the pages of each region above its top, and the touched bytes
+ * above the top. For trim() and out of memory.
  */
-export function trimCoalescing(m: HeapMemory): number {
+export function trimCoalescing(m: HeapMemory): void {
   lock(m, H.MID_LOCK);
   try {
     const i32 = m.i32;
-    let pages = 0;
-    for (let r = i32[H.COALESCING_REGIONS]; r !== 0; r = i32[m.meta(r) + P.NEXT]) pages += splitAtFreePages(m, r);
+    // A split leaves the blocks above its free block a region of their own, the next to split (the
+    // region split is gone when no block was below the free one).
+    for (let r = i32[H.COALESCING_REGIONS]; r !== 0; ) {
+      const upper = splitAtFreePages(m, r);
+      r = upper !== 0 ? upper : i32[m.meta(r) + P.NEXT];
+    }
     for (let r = i32[H.COALESCING_REGIONS]; r !== 0; ) {
       const head = m.meta(r);
       const next = i32[head + P.NEXT];
@@ -554,10 +558,8 @@ export function trimCoalescing(m: HeapMemory): number {
           i32[head + P.CAPACITY] = keep;
         }
       }
-      pages += had - keep;
       r = next;
     }
-    return pages;
   } finally {
     unlock(m, H.MID_LOCK);
   }
@@ -569,7 +571,8 @@ export function trimCoalescing(m: HeapMemory): number {
  * blocks above become a region of their own, the free block's bytes on their first page its first
  * block. Otherwise a region's pages below its top go back only when it empties, and no other tier can
  * have them: an 8 MiB heap with 150 KiB live (a 6 MiB block freed below it) refused malloc(8), as no
- * SuperSlab could be mapped. Trim only. Returns the pages given back.
+ * SuperSlab could be mapped. Trim only. Returns the first page of the region above, or 0 when none
+ * of its free blocks has a whole page inside.
  */
 function splitAtFreePages(m: HeapMemory, first: number): number {
   const i32 = m.i32;
@@ -614,7 +617,7 @@ function splitAtFreePages(m: HeapMemory, first: number): number {
     const freed = upper - first - below;
     addTouched(m, -freed * UNITS_PER_PAGE);
     freePages(m, first + below, freed);
-    return freed;
+    return upper;
   }
   return 0;
 }
