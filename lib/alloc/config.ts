@@ -272,6 +272,11 @@ function readEnv(env: Record<string, string | undefined>): Partial<HeapConfig> {
   return out as Partial<HeapConfig>;
 }
 
+/** The front end a heap has in place of the header heap's one list per class (for the options that need that one). */
+function otherFrontEnd(c: HeapConfig): string {
+  return c.sfcEnable ? "SFC" : c.layeredFastPath ? "layered fast path" : `header-free front end (align ${c.align})`;
+}
+
 /** Names where a value came from: the option, or the environment variable that set it. */
 type SourceOf = (option: keyof HeapConfig) => string;
 
@@ -323,10 +328,10 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (typeof c.tinyRefillWholeFreelist !== "boolean") throw bad("tinyRefillWholeFreelist", c.tinyRefillWholeFreelist, "true or false");
   if (typeof c.tinyBorrowNextClass !== "boolean") throw bad("tinyBorrowNextClass", c.tinyBorrowNextClass, "true or false");
   if (c.tinyBorrowNextClass && (c.sfcEnable || c.layeredFastPath || c.align !== 1))
-    throw bad("tinyBorrowNextClass", true, `the ${c.sfcEnable ? "SFC" : c.layeredFastPath ? "layered fast path" : `header-free front end (align ${c.align})`} refills on its own; only the header heap's front lists borrow`);
+    throw bad("tinyBorrowNextClass", true, `the ${otherFrontEnd(c)} refills on its own; only the header heap's front lists borrow`);
   if (typeof c.tinyFreshSlabLast !== "boolean") throw bad("tinyFreshSlabLast", c.tinyFreshSlabLast, "true or false");
   if (c.tinyFreshSlabLast && (c.sfcEnable || c.layeredFastPath || c.align !== 1))
-    throw bad("tinyFreshSlabLast", true, `the ${c.sfcEnable ? "SFC" : c.layeredFastPath ? "layered fast path" : `header-free front end (align ${c.align})`} keeps lists of its own; only the header heap's front lists go back`);
+    throw bad("tinyFreshSlabLast", true, `the ${otherFrontEnd(c)} keeps lists of its own; only the header heap's front lists go back`);
   if (c.tinyRefillWholeFreelist && (c.sfcEnable || c.layeredFastPath))
     throw bad("tinyRefillWholeFreelist", true, `the ${c.sfcEnable ? "SFC" : "layered fast path"} moves blocks out of the front list by its count; set ${c.sfcEnable ? "sfcEnable" : "layeredFastPath"} false`);
   if (!isCount(c.refillCount, 1, 1 << 12)) throw bad("refillCount", c.refillCount, "an integer 1..4096");

@@ -16,7 +16,7 @@ import * as coalescingCache from "./coalescing-cache";
 import * as coalescingStash from "./coalescing-stash";
 import type { PoolThread } from "./shared-pool";
 import { classTable, MAX_CLASSES } from "./size-classes";
-import { refill, spill, takeBeforeSlab } from "./tiny-refill";
+import { refill, spill, spillFrontLists, takeBeforeSlab } from "./tiny-refill";
 import { freeSlow, usableSize } from "./free-route";
 import { collectStats, type HeapStats } from "./stats";
 import { checkHeap } from "./check";
@@ -326,7 +326,7 @@ export class Heap implements PoolThread {
 
   /** Returns every block of this thread's front caches to its slab. */
   flushFrontCaches(): void {
-    for (let cls = 0; cls < this.blockSize.length; cls++) if (this.frontLength(cls) > 0) spill(this, cls, this.frontLength(cls));
+    spillFrontLists(this, -1);
     for (let cls = 0; cls < this.midClassCount; cls++) {
       if (this.midCounts[cls] > 0) midSpill(this.mem, this.midHeads, this.midCounts, cls, this.midCounts[cls]);
     }

@@ -226,8 +226,18 @@ function reusedElseFreshSlot(heap: Heap, cls: number): number {
   const m = heap.mem;
   const reused = acquireReusedSlot(m, heap, cls);
   if (reused !== 0) return reused;
-  for (let c = 0; c < heap.blockSize.length; c++) if (c !== cls && heap.frontLength(c) > 0) spill(heap, c, heap.frontLength(c));
-  return acquireReusedSlot(m, heap, cls) || acquireFreshSlot(m, heap, cls);
+  return (spillFrontLists(heap, cls) ? acquireReusedSlot(m, heap, cls) : 0) || acquireFreshSlot(m, heap, cls);
+}
+
+/** Moves every block on this thread's tiny front lists but `except`'s (-1: none) back to its slab; whether any moved. */
+export function spillFrontLists(heap: Heap, except: number): boolean {
+  let moved = false;
+  for (let cls = 0; cls < heap.blockSize.length; cls++) {
+    if (cls === except || heap.frontLength(cls) === 0) continue;
+    spill(heap, cls, heap.frontLength(cls));
+    moved = true;
+  }
+  return moved;
 }
 
 /**
