@@ -514,16 +514,129 @@ describe("realloc", () => {
     owner.check();
   });
 
-  it("shrinking returns the same pointer with the contents kept", () => {
-    const heap = createHeap({ bytes: 16 * MiB });
-    for (const [from, to] of [[100, 50], [100, 1], [3000, 2100], [40_000, 100], [500_000, 60_000], [500_000, 10]]) {
-      const p = heap.malloc(from);
-      fill(heap, p, from, 3);
-      assert.equal(heap.realloc(p, to), p, `realloc(malloc(${from}), ${to})`);
-      assert.ok(intact(heap, p, to, 3));
+  it("without reallocShrinks (the historical presets), shrinking returns the same pointer with the contents kept", () => {
+    for (const options of [{ reallocShrinks: false }, { preset: "phase7" }] as HeapOptions[]) {
+      const heap = createHeap({ ...options, bytes: 16 * MiB });
+      for (const [from, to] of [[100, 50], [100, 1], [3000, 2100], [40_000, 100], [500_000, 60_000], [500_000, 10]]) {
+        const p = heap.malloc(from);
+        fill(heap, p, from, 3);
+        assert.equal(heap.realloc(p, to), p, `${JSON.stringify(options)}: realloc(malloc(${from}), ${to})`);
+        assert.ok(intact(heap, p, to, 3));
+        heap.free(p);
+      }
+      heap.check();
+    }
+  });
+
+  it("reallocShrinks: below half its usable size, a tiny block moves to a smaller class, a coalescing block frees its tail, a large one gives its tail pages back; at half or more, or into a class no smaller, a block stays", () => {
+    for (const options of [{ preset: "current" }, { preset: "current", build: "debug" }, { preset: "compact", reallocShrinks: true }] as HeapOptions[]) {
+      const heap = createHeap({ ...options, bytes: 32 * MiB });
+      const name = JSON.stringify(options);
+      // [from, to, stays]: first a block of the smallest class (on a fresh heap, not one borrowed from the
+      // next class), then a shrink from each tier into each smaller one, then blocks that stay.
+      for (const [from, to, stays] of [[8, 3, true], [100, 50, false], [1000, 20, false], [3000, 1000, false], [40_000, 100, false],
+        [500_000, 60_000, false], [12 * MiB, 1 * MiB, false], [12 * MiB, 100, false], [100, 64, true], [3000, 2100, true],
+        [12 * MiB, 7 * MiB, true]] as const) {
+        const p = heap.malloc(from);
+        const usable = heap.usableSize(p);
+        const tier = heap.u8[p - 1] & 0xf0;
+        const call = `${name}: realloc(malloc(${from}), ${to})`;
+        fill(heap, p, from, 3);
+        const q = heap.realloc(p, to);
+        assert.notEqual(q, 0, call);
+        assert.ok(intact(heap, q, to, 3), `${call} lost some of the first ${to} bytes`);
+        assert.equal(q !== p, !stays && tier === TINY_LIVE, `${call}: only a tiny block moves`);
+        if (stays) assert.equal(heap.usableSize(q), usable, call);
+        else assert.ok(heap.usableSize(q) < usable && heap.usableSize(q) >= to, `${call}: usable ${usable} -> ${heap.usableSize(q)}`);
+        if (q !== p) assert.throws(() => heap.usableSize(p), /free|not a live block/, `${call}: the old block was freed`);
+        heap.check();
+        heap.free(q);
+      }
+      heap.check();
+    }
+  });
+
+  it("reallocShrinks: a coalescing block's freed tail merges with the free block after it and serves the next malloc", () => {
+    const heap = createHeap({ preset: "current", bytes: 16 * MiB });
+    const [a, b, c] = [heap.malloc(40_000), heap.malloc(40_000), heap.malloc(40_000)];
+    heap.free(b);
+    fill(heap, a, 40_000, 8);
+    assert.equal(heap.realloc(a, 2000), a);
+    assert.ok(intact(heap, a, 2000, 8));
+    const d = heap.malloc(70_000);
+    assert.ok(d > a && d + 70_000 <= c, `malloc(70000) = ${d}: between the shrunk block (${a}) and the one after the freed tail (${c})`);
+    heap.check();
+    for (const p of [a, c, d]) heap.free(p);
+    heap.check();
+  });
+
+  it("reallocShrinks: a large block shrunk in place gives back the pages past its new size, touched and in use", () => {
+    const heap = createHeap({ preset: "current", bytes: 64 * MiB });
+    const p = heap.malloc(20 * MiB);
+    fill(heap, p, 20 * MiB, 6);
+    const before = heap.stats();
+    assert.equal(heap.realloc(p, 3 * MiB), p);
+    const after = heap.stats();
+    // Touched before: 20 MiB and the 4 KiB unit the 16-byte prefix pushes into; after: the 49 pages
+    // the block keeps (3 MiB and its prefix), each written whole.
+    assert.equal(before.heapBytes - after.heapBytes, 20 * MiB + 4 * KiB - (3 * MiB + 64 * KiB), "the pages past the new size are no longer touched");
+    assert.equal(heap.usableSize(p), 3 * MiB + 64 * KiB - 16, "the block keeps the pages its 3 MiB and header reach");
+    assert.ok(intact(heap, p, 3 * MiB, 6));
+    const q = heap.malloc(16 * MiB);
+    assert.equal(q, p + 3 * MiB + 64 * KiB, "the next large block takes the pages given back, right after the block");
+    heap.check();
+    heap.free(q);
+    heap.free(p);
+    heap.check();
+  });
+
+  it("reallocShrinks: on in current only, off on header-free heaps unless asked for, and refused there; an aligned block stays", () => {
+    assert.equal(createHeap({ preset: "current", bytes: 16 * MiB }).config.reallocShrinks, true);
+    assert.equal(createHeap({ preset: "compact", bytes: 16 * MiB }).config.reallocShrinks, false);
+    assert.equal(createHeap({ preset: "phase7", bytes: 16 * MiB }).config.reallocShrinks, false);
+    assert.equal(createHeap({ preset: "current", bytes: 16 * MiB, align: 16 }).config.reallocShrinks, false);
+    assert.throws(() => createHeap({ preset: "current", bytes: 16 * MiB, align: 8, reallocShrinks: true }), {
+      code: "INVALID_OPTION",
+      message: /reallocShrinks=true is invalid: align 8: a header-free heap cannot tell an alignedAlloc block, which a move would misalign/,
+    });
+    const heap = createHeap({ preset: "current", bytes: 16 * MiB });
+    for (const [alignment, size] of [[64, 1000], [4096, 40_000]]) {
+      const p = heap.alignedAlloc(alignment, size);
+      fill(heap, p, size, 2);
+      assert.equal(heap.realloc(p, 10), p, `realloc(alignedAlloc(${alignment}, ${size}), 10) keeps the block and its alignment`);
+      assert.ok(intact(heap, p, 10, 2));
       heap.free(p);
     }
     heap.check();
+  });
+
+  it("reallocShrinks: a tiny block with no smaller block to be had stays where it is", () => {
+    const heap = createHeap({ preset: "current", bytes: 8 * MiB });
+    const p = heap.malloc(500);
+    const usable = heap.usableSize(p);
+    fill(heap, p, 500, 9);
+    // Every slab and page taken by 1000-byte blocks: no class but theirs has a block or a slab to give.
+    const rest: number[] = [];
+    for (let q = heap.malloc(1000); q !== 0; q = heap.malloc(1000)) rest.push(q);
+    assert.equal(heap.malloc(20), 0, "the heap has no 24-byte block to give");
+    assert.equal(heap.realloc(p, 20), p, "realloc(500-byte block, 20) with no block to move to");
+    assert.equal(heap.usableSize(p), usable);
+    assert.ok(intact(heap, p, 500, 9), "every byte kept");
+    for (const q of [p, ...rest]) heap.free(q);
+    heap.check();
+  });
+
+  it("reallocShrinks: shrinking another thread's block sends the old block to that thread", () => {
+    const owner = createHeap({ preset: "current", bytes: 16 * MiB, shared: true });
+    const other = attachHeap(owner.handle());
+    const p = owner.malloc(500);
+    fill(owner, p, 500, 4);
+    const q = other.realloc(p, 40);
+    assert.notEqual(q, p);
+    assert.ok(intact(other, q, 40, 4), "the first 40 bytes moved");
+    assert.equal(other.stats().counters.remote_free, 1, "the old block went to its owner as a remote free");
+    other.free(q);
+    owner.check();
   });
 
   it("realloc(0, n) is malloc(n)", () => {

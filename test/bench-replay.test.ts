@@ -522,11 +522,11 @@ describe('the oracle (the replay loop with no allocator work)', () => {
 
 describe('replay --breakdown (hakmem)', () => {
   test('time per op kind and tier: every op counted once, in its tier, realloc in place or moved', async () => {
-    // tiny 100 B, mid 4000 B, large 9 MB (past current's coalescing tier, 8 MiB); realloc 100 -> 50 stays
-    // in place, 50 -> 3000 moves to mid.
+    // tiny 100 B, mid 4000 B, large 9 MB (past current's coalescing tier, 8 MiB); realloc 100 -> 70 stays
+    // in place (over half the block), 70 -> 3000 moves to mid.
     const t = traceOf([
       ['m', 0, 100], ['m', 1, 4000], ['m', 2, 9_000_000], ['c', 3, 4, 8],
-      ['r', 0, 50], ['r', 0, 3000], ['f', 0], ['f', 1], ['f', 2], ['f', 3],
+      ['r', 0, 70], ['r', 0, 3000], ['f', 0], ['f', 1], ['f', 2], ['f', 3],
     ]);
     const file = await binaryFile(t, 'breakdown');
     const r = await runBench({ bench: 'replay', allocator: 'hakmem', threads: 1, engine: 'node', json: true, timeline: null, latency: false, breakdown: true, args: { file, loops: 1 } });

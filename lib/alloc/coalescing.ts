@@ -529,6 +529,28 @@ export function coalescingGrowInPlace(m: HeapMemory, ptr: number, size: number):
 }
 
 /**
+ * Shrinks the live block at `ptr` to serve `size` bytes where it is, as glibc's realloc does: the rest,
+ * when it is a block's worth, is freed, and merges with a free block or the top after it.
+ */
+export function coalescingShrinkInPlace(m: HeapMemory, ptr: number, size: number): void {
+  const need = blockBytesFor(size);
+  const b = ptr - COALESCING_PREFIX;
+  lock(m, H.MID_LOCK);
+  try {
+    const i32 = m.i32;
+    const word = i32[(b >> 2) + 1];
+    const rest = (word & SIZE_MASK) - need;
+    if (rest < MIN_BLOCK) return;
+    i32[(b >> 2) + 1] = need | (word & ~SIZE_MASK);
+    // The rest as a live block of its own (its neighbour below, this one, is live), then freed.
+    i32[((b + need) >> 2) + 1] = rest | (MID_LIVE << 24);
+    freeLocked(m, b + need);
+  } finally {
+    unlock(m, H.MID_LOCK);
+  }
+}
+
+/**
  * Gives back what the tier holds and no block uses: every empty region, the whole pages inside free
  * blocks (splitting their regions), the pages of each region above its top, and the touched bytes
  * above the top. For trim() and out of memory.

@@ -67,6 +67,14 @@ export interface TuningOptions {
    * into a free neighbour or past its region's top (else: malloc, copy, free).
    */
   largeReallocInPlace: boolean;
+  /**
+   * realloc to less than half a block's usable size (mimalloc's bound) shrinks the block as its tier's
+   * native model does: a tiny or mid-class block moves to a smaller one, a coalescing block frees its
+   * tail, a large one gives its tail pages back (else a block keeps its bytes however far it shrinks).
+   * A block from alignedAlloc, one no smaller block would hold, or one none can be had for, stays as
+   * it is. Header heaps only.
+   */
+  reallocShrinks: boolean;
   /** Highest tiny class index in use; larger requests go to the mid tier. */
   tinyMaxClass: number;
   /** Per-thread singly linked front list per class (the TLS SLL). Off: every malloc/free goes to the slab. */
@@ -160,7 +168,7 @@ const MiB = 1 << 20;
  * Options added after results were stored with their config hashes, and their defaults (the seed's
  * behaviour): at these values they leave a configuration's hash as it was.
  */
-const LATE_DEFAULTS = { tinyPurgeEmpty: false, tinyReuseBeforeWrite: false, tinyRefillWholeFreelist: false, tinyBorrowNextClass: false, tinyFreshSlabLast: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingCacheClasses: false, coalescingStashBlocks: 0, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false };
+const LATE_DEFAULTS = { tinyPurgeEmpty: false, tinyReuseBeforeWrite: false, tinyRefillWholeFreelist: false, tinyBorrowNextClass: false, tinyFreshSlabLast: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingCacheClasses: false, coalescingStashBlocks: 0, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false, reallocShrinks: false };
 type LateOption = keyof typeof LATE_DEFAULTS;
 
 /** Defaults below any preset. */
@@ -205,6 +213,7 @@ const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
   HAKMEM_TINY_SLAB_AFTER_BYTES: { key: "tinySlabAfterBytes", kind: "int" },
   HAKMEM_MID_RELEASE_SPANS: { key: "midReleaseSpans", kind: "bool" },
   HAKMEM_LARGE_REALLOC_IN_PLACE: { key: "largeReallocInPlace", kind: "bool" },
+  HAKMEM_REALLOC_SHRINKS: { key: "reallocShrinks", kind: "bool" },
   HAKMEM_TINY_FRONT_CACHE: { key: "frontCache", kind: "bool" },
   HAKMEM_TINY_SLL_CAPACITY: { key: "frontCapacity", kind: "int" },
   HAKMEM_TINY_PURGE_EMPTY: { key: "tinyPurgeEmpty", kind: "bool" },
@@ -322,6 +331,9 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (!isCount(c.tinySlabAfterBytes, 0, 1 << 20)) throw bad("tinySlabAfterBytes", c.tinySlabAfterBytes, "an integer 0..1048576");
   if (typeof c.midReleaseSpans !== "boolean") throw bad("midReleaseSpans", c.midReleaseSpans, "true or false");
   if (typeof c.largeReallocInPlace !== "boolean") throw bad("largeReallocInPlace", c.largeReallocInPlace, "true or false");
+  if (typeof c.reallocShrinks !== "boolean") throw bad("reallocShrinks", c.reallocShrinks, "true or false");
+  if (c.reallocShrinks && c.align !== 1)
+    throw bad("reallocShrinks", true, `align ${c.align}: a header-free heap cannot tell an alignedAlloc block, which a move would misalign`);
   if (!isCount(c.frontCapacity, 1, 1 << 16)) throw bad("frontCapacity", c.frontCapacity, "an integer 1..65536");
   if (typeof c.tinyPurgeEmpty !== "boolean") throw bad("tinyPurgeEmpty", c.tinyPurgeEmpty, "true or false");
   if (typeof c.tinyReuseBeforeWrite !== "boolean") throw bad("tinyReuseBeforeWrite", c.tinyReuseBeforeWrite, "true or false");
@@ -366,14 +378,15 @@ export function resolveConfig(options: HeapOptions = {}, env: Record<string, str
   if (!isPresetName(presetName)) throw invalid("preset", presetName, `one of ${PRESET_NAMES.join(", ")}`);
   const explicit = Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k !== "log"));
   const config = { ...BASE, ...PRESETS[presetName], ...fromEnv, ...explicit, preset: presetName } as HeapConfig;
-  // A header-free heap takes the class set of its alignment and the class mid tier, and does not borrow
+  // A header-free heap takes the class set of its alignment and the class mid tier, does not borrow
   // blocks of the next class or give its lists back before a new slab (its front end refills on its
-  // own), unless told otherwise.
+  // own), and does not move a shrunk block, unless told otherwise.
   if (config.align === 8 || config.align === 16) {
     if (!("tinyClasses" in explicit) && fromEnv.tinyClasses === undefined) config.tinyClasses = tinyClassesFor(config.align);
     if (!("midTier" in explicit) && fromEnv.midTier === undefined) config.midTier = "classes";
     if (!("tinyBorrowNextClass" in explicit) && fromEnv.tinyBorrowNextClass === undefined) config.tinyBorrowNextClass = false;
     if (!("tinyFreshSlabLast" in explicit) && fromEnv.tinyFreshSlabLast === undefined) config.tinyFreshSlabLast = false;
+    if (!("reallocShrinks" in explicit) && fromEnv.reallocShrinks === undefined) config.reallocShrinks = false;
   }
   validate(config, (option) => {
     const name = option in explicit ? undefined : ENV_NAME_OF[option];

@@ -8,7 +8,7 @@ import { HeapError, fmtPtr, fmtValue } from "./errors";
 import { copyBytes, copyWords, zeroBytes } from "./small-bytes";
 import * as header from "./header";
 import { HeapMemory } from "./heap-memory";
-import { largeGrowInPlace, largeMalloc } from "./large";
+import { largeGrowInPlace, largeMalloc, largeShrinkInPlace } from "./large";
 import * as layout from "./layout";
 import * as mid from "./mid";
 import * as coalescing from "./coalescing";
@@ -33,10 +33,10 @@ import { allocArray, callocArray, freeArray, reallocArray, viewOf, type TypedArr
  * at every use instead (TypeScript's CommonJS output assigns each export twice, so V8 cannot take it
  * for a constant). With the `=== true` flag tests below: random-mixed 1.05x.
  */
-const { ALIGNED_FREE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
+const { ALIGNED_FREE, ALIGNED_LIVE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
 const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, pendingWord, STAT, STAT_NAMES, TOUCH_SHIFT } = layout;
 const { cacheOwnerWord, midCarveOne, midPopFree, midPushFree, midRefill, midSpill } = mid;
-const { blockBytesFor, COALESCING_PREFIX, coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingUsableSize, sizeOf, trimThreshold } = coalescing;
+const { blockBytesFor, COALESCING_PREFIX, coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingShrinkInPlace, coalescingUsableSize, sizeOf, trimThreshold } = coalescing;
 const { CACHE_LISTS, CACHE_MAX_REQUEST, CACHE_SHARE_SHIFT, CACHE_SPARE_MAX, cachedBytes, cacheHolder, cacheClassListOf, cacheLink, cacheListOf, cacheListRoom, giveBack, listRequest, fastListsOver, flushCoalescingCache } = coalescingCache;
 const { flushStash, STASH_FIT_SHIFT, STASH_PAUSE_MAX, STASH_PAUSE_MIN, STASH_SCORE_MAX, STASH_SCORE_START } = coalescingStash;
 const HEADER_FAST = STAT.header_fast;
@@ -83,6 +83,8 @@ export class Heap implements PoolThread {
   protected readonly midDirect: boolean;
   /** realloc tries to grow a large or coalescing block where it is (largeReallocInPlace, header heaps). */
   private readonly growsInPlace: boolean;
+  /** realloc shrinks a block asked for less than half its usable size (reallocShrinks). */
+  private readonly shrinks: boolean;
   /**
    * Tiny blocks have the 1-byte header (not the aligned heap's) and free reads it (the header route);
    * false once detached, so realloc takes the validating route, which refuses.
@@ -177,6 +179,7 @@ export class Heap implements PoolThread {
     this.stashSlots = new Int32Array(this.stashBlocks);
     this.midDirect = c.midCacheBytes === 0 && !c.shared;
     this.growsInPlace = c.largeReallocInPlace && mem.liveBits < 0;
+    this.shrinks = c.reallocShrinks;
     this.tinyHeaders = c.align === 1 && c.freeRoute === "header";
     this.reallocThroughFront = this.tinyHeaders && !c.sfcEnable && !c.layeredFastPath && c.build === "release";
     this.trace = c.build === "debug" && c.poolTrace ? log : null;
@@ -623,7 +626,7 @@ export class Heap implements PoolThread {
       this.free(ptr);
       return 0;
     }
-    if (size <= old) return ptr;
+    if (size <= old) return this.shrinks === true && size < old >>> 1 ? this.shrink(ptr, size, old) : ptr;
     if (tiny && size < this.tinyLimit && this.reallocThroughFront === true && this.headerFree === true) {
       // A tiny move with a block on the new class's front list: pop it, copy, push the old block, as
       // malloc and free would without reading the header and size again (sqlite3-index's reallocs).
@@ -656,6 +659,33 @@ export class Heap implements PoolThread {
 
   usableSize(ptr: number): number {
     return this.blockUsable(ptr, "usableSize");
+  }
+
+  /**
+   * The live block at `ptr` (`old` usable bytes), shrunk to below half of them: objects a program
+   * shrinks for good (python's) would keep their bytes. Each tier shrinks as its native model does: a
+   * tiny or mid-class block moves to a smaller one (jemalloc's small classes), a coalescing block
+   * frees its tail where it is (glibc's chunks), a large block gives its tail pages back (a mapping's
+   * tail). A block stays as it is when it came from alignedAlloc (a move would lose its alignment),
+   * when the new size's tiny class is no smaller, or when no block can be had (malloc counts that
+   * out-of-memory as its own).
+   */
+  private shrink(ptr: number, size: number, old: number): number {
+    const h = this.u8[ptr - 1] & MAGIC_MASK;
+    if (h === LARGE_LIVE) {
+      largeShrinkInPlace(this.mem, ptr, size);
+      return ptr;
+    }
+    if (h === MID_LIVE && this.coalescing === true && (ptr & 15) === COALESCING_PREFIX) {
+      coalescingShrinkInPlace(this.mem, ptr, size);
+      return ptr;
+    }
+    if (h === ALIGNED_LIVE || (size < this.tinyLimit && this.blockSize[this.classOf[size]] >= old)) return ptr;
+    const q = this.malloc(size);
+    if (q === 0) return ptr;
+    copyBytes(this.u8, this.i32, q, ptr, size);
+    this.free(ptr);
+    return q;
   }
 
   /** A live large or coalescing mid block (header heaps) grown where it is, when what follows it is free. */

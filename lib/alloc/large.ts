@@ -95,3 +95,24 @@ export function largeGrowInPlace(m: HeapMemory, ptr: number, size: number): bool
   touchRun(m, first, Math.ceil((size + LARGE_PREFIX) / (1 << TOUCH_SHIFT)));
   return true;
 }
+
+/**
+ * Shrinks the large block at `ptr` (a header heap's, checked by the caller) to `size` bytes where it
+ * is: the whole pages past the new size go back to the arena, as a native realloc gives a mapping's
+ * tail back. The block keeps its address (and its alignment), and nothing is copied.
+ */
+export function largeShrinkInPlace(m: HeapMemory, ptr: number, size: number): void {
+  const first = (ptr - LARGE_PREFIX) >>> PAGE_SHIFT;
+  const head = m.meta(first);
+  const span = m.i32[head + P.SPAN];
+  const pages = Math.max(1, Math.ceil((size + LARGE_PREFIX) / PAGE));
+  if (pages >= span) return;
+  const units = pages << (PAGE_SHIFT - TOUCH_SHIFT);
+  const touched = m.i32[head + P.TOUCHED];
+  if (touched > units) {
+    addTouched(m, units - touched);
+    m.i32[head + P.TOUCHED] = units;
+  }
+  m.i32[head + P.SPAN] = pages;
+  freePages(m, first + pages, span - pages);
+}
