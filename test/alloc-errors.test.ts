@@ -112,6 +112,15 @@ for (const build of BUILDS) {
       heap.check();
     });
 
+    it("a size given as a BigInt is refused with INVALID_SIZE showing it, not a TypeError from the message", () => {
+      const { heap, sentinels } = setup(build);
+      refused(heap, sentinels, "calloc(2n, 4)", () => heap.calloc(2n as unknown as number, 4), "INVALID_SIZE", /calloc\(2n, 4\)/);
+      refused(heap, sentinels, "alignedAlloc(16, 5n)", () => heap.alignedAlloc(16, 5n as unknown as number), "INVALID_SIZE", /alignedAlloc\(16, 5n\)/);
+      const p = heap.malloc(10);
+      refused(heap, sentinels, "realloc(p, 7n)", () => heap.realloc(p, 7n as unknown as number), "INVALID_SIZE", /, 7n\): size must be a non-negative integer/);
+      heap.free(p);
+    });
+
     it("calloc with a bad count or size: INVALID_SIZE naming which", () => {
       const { heap, sentinels } = setup(build);
       const cases: [number, number, string][] = [

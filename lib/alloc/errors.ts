@@ -30,5 +30,6 @@ export function fmtPtr(ptr: number): string {
 
 /** Formats a value a caller passed, so a string "8" does not read like the number 8. */
 export function fmtValue(v: unknown): string {
+  if (typeof v === "bigint") return `${v}n`; // JSON.stringify throws on one
   return typeof v === "number" ? String(v) : (JSON.stringify(v) ?? String(v));
 }
