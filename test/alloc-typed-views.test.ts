@@ -78,6 +78,21 @@ for (const options of HEAPS) {
         heap.check();
       });
 
+      it('reallocArray to under half shrinks a byte array as realloc does (reallocShrinks); a wider array keeps its aligned block', () => {
+        const heap = createHeap({ bytes: 16 * MiB, build, ...options });
+        for (const Ctor of [Uint8Array, Float64Array] as TypedArrayConstructor[]) {
+          const v = heap.allocArray(Ctor, 1000)!;
+          fillView(v, 1000);
+          const usable = heap.usableSize(v.byteOffset);
+          const shrunk = heap.reallocArray(v, 40)!;
+          assertValues(shrunk, 1000, 40, `reallocArray(${Ctor.name}[1000], 40)`);
+          const shrinks = heap.config.reallocShrinks && Ctor === Uint8Array;
+          assert.equal(heap.usableSize(shrunk.byteOffset) < usable, shrinks, `${Ctor.name}: usable ${usable} -> ${heap.usableSize(shrunk.byteOffset)}`);
+          heap.freeArray(shrunk);
+        }
+        heap.check();
+      });
+
       it('views survive other allocations: no overlap, contents kept (shadow model)', () => {
         const heap = createHeap({ bytes: 16 * MiB, build, ...options });
         const rng = new Xorshift32(0x5eed + build.length);

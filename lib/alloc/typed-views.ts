@@ -111,14 +111,15 @@ export function freeArray(heap: Heap, view: TypedArray): void {
 
 /**
  * A view of `n` elements with the contents of `view` (the first min(old, n) elements), as realloc: in
- * the same block while it fits, else in a new block (the old one freed). Null when out of memory; the
- * old view then stays valid.
+ * the same block while it fits (a byte array's block shrunk as realloc shrinks it, reallocShrinks;
+ * wider elements sit in aligned blocks, which stay), else in a new block (the old one freed). Null
+ * when out of memory; the old view then stays valid.
  */
 export function reallocArray<T extends TypedArray>(heap: Heap, view: T, n: number): T | null {
   const ptr = pointerOfView(heap, view, "reallocArray");
   const Ctor = view.constructor as TypedArrayConstructor<T>;
   const bytes = byteLengthOf(heap, `reallocArray(${describeView(view)}, ${fmtValue(n)})`, Ctor, n);
-  if (bytes <= heap.usableSize(ptr)) return new Ctor(heap.buffer, ptr, n);
+  if (bytes <= heap.usableSize(ptr)) return new Ctor(heap.buffer, bytes > 0 && Ctor.BYTES_PER_ELEMENT === 1 ? heap.realloc(ptr, bytes) : ptr, n);
   const grown = allocArray(heap, Ctor, n, "reallocArray");
   if (grown === null) return null;
   heap.u8.copyWithin(grown.byteOffset, ptr, ptr + view.byteLength);
