@@ -112,12 +112,13 @@ for (const build of BUILDS) {
       heap.check();
     });
 
-    it("a size given as a BigInt is refused with INVALID_SIZE showing it, not a TypeError from the message", () => {
+    it("a size given as a BigInt (or holding one) is refused with INVALID_SIZE showing it, not a TypeError from the message", () => {
       const { heap, sentinels } = setup(build);
       refused(heap, sentinels, "calloc(2n, 4)", () => heap.calloc(2n as unknown as number, 4), "INVALID_SIZE", /calloc\(2n, 4\)/);
       refused(heap, sentinels, "alignedAlloc(16, 5n)", () => heap.alignedAlloc(16, 5n as unknown as number), "INVALID_SIZE", /alignedAlloc\(16, 5n\)/);
       const p = heap.malloc(10);
       refused(heap, sentinels, "realloc(p, 7n)", () => heap.realloc(p, 7n as unknown as number), "INVALID_SIZE", /, 7n\): size must be a non-negative integer/);
+      refused(heap, sentinels, "realloc(p, [7n])", () => heap.realloc(p, [7n] as unknown as number), "INVALID_SIZE", /, \["7n"\]\): size must be a non-negative integer/);
       heap.free(p);
     });
 

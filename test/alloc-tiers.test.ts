@@ -557,7 +557,8 @@ describe("realloc", () => {
   });
 
   it("reallocShrinks: a coalescing block's freed tail merges with the free block after it and serves the next malloc", () => {
-    const heap = createHeap({ preset: "current", bytes: 16 * MiB });
+    // No stash: the middle block's free reaches the tier at once, so the tail merges with it in the shrink.
+    const heap = createHeap({ preset: "current", bytes: 16 * MiB, coalescingStashBlocks: 0 });
     const [a, b, c] = [heap.malloc(40_000), heap.malloc(40_000), heap.malloc(40_000)];
     heap.free(b);
     fill(heap, a, 40_000, 8);
@@ -607,6 +608,22 @@ describe("realloc", () => {
       assert.ok(intact(heap, p, 10, 2));
       heap.free(p);
     }
+    heap.check();
+  });
+
+  it("reallocShrinks: where malloc borrows a block of the next class up, a tiny block moves into one no larger, contents kept", () => {
+    const heap = createHeap({ preset: "current", bytes: 16 * MiB });
+    // The 16-byte class has no block; the 24-byte class has free ones, which malloc(10) borrows.
+    const blocks = Array.from({ length: 3000 }, () => heap.malloc(20));
+    const keep = heap.malloc(20);
+    for (const p of blocks.slice(0, 2500)) heap.free(p);
+    fill(heap, keep, 20, 5);
+    const q = heap.realloc(keep, 10);
+    assert.notEqual(q, 0);
+    assert.ok(heap.usableSize(q) <= 23, `realloc(24-byte block, 10): usable ${heap.usableSize(q)}`);
+    assert.ok(intact(heap, q, 10, 5));
+    if (q !== keep) assert.throws(() => heap.usableSize(keep), /free|not a live block/, "the old block was freed");
+    for (const p of [q, ...blocks.slice(2500)]) heap.free(p);
     heap.check();
   });
 

@@ -30,6 +30,11 @@ export function fmtPtr(ptr: number): string {
 
 /** Formats a value a caller passed, so a string "8" does not read like the number 8. */
 export function fmtValue(v: unknown): string {
-  if (typeof v === "bigint") return `${v}n`; // JSON.stringify throws on one
-  return typeof v === "number" ? String(v) : (JSON.stringify(v) ?? String(v));
+  if (typeof v === "bigint") return `${v}n`;
+  return typeof v === "number" ? String(v) : (JSON.stringify(v, bigintAsText) ?? String(v));
+}
+
+/** JSON.stringify throws on a BigInt, here or nested: shows it as `5n` instead. */
+function bigintAsText(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? `${value}n` : value;
 }

@@ -668,7 +668,8 @@ export class Heap implements PoolThread {
    * frees its tail where it is (glibc's chunks), a large block gives its tail pages back (a mapping's
    * tail). A block stays as it is when it came from alignedAlloc (a move would lose its alignment),
    * when the new size's tiny class is no smaller, or when no block can be had (malloc counts that
-   * out-of-memory as its own).
+   * out-of-memory as its own). A tiny move can land in a block of the old one's size, where malloc
+   * borrows one of the next class up (tinyBorrowNextClass): a block free already, so no loss.
    */
   private shrink(ptr: number, size: number, old: number): number {
     const h = this.u8[ptr - 1] & MAGIC_MASK;
