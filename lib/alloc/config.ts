@@ -281,6 +281,9 @@ function readEnv(env: Record<string, string | undefined>): Partial<HeapConfig> {
   return out as Partial<HeapConfig>;
 }
 
+/** Options a preset turns on that only header heaps have: off on a header-free heap unless asked for. */
+const HEADER_HEAP_ONLY = ["tinyBorrowNextClass", "tinyFreshSlabLast", "reallocShrinks"] as const;
+
 /** The front end a heap has in place of the header heap's one list per class (for the options that need that one). */
 function otherFrontEnd(c: HeapConfig): string {
   return c.sfcEnable ? "SFC" : c.layeredFastPath ? "layered fast path" : `header-free front end (align ${c.align})`;
@@ -382,11 +385,10 @@ export function resolveConfig(options: HeapOptions = {}, env: Record<string, str
   // blocks of the next class or give its lists back before a new slab (its front end refills on its
   // own), and does not move a shrunk block, unless told otherwise.
   if (config.align === 8 || config.align === 16) {
-    if (!("tinyClasses" in explicit) && fromEnv.tinyClasses === undefined) config.tinyClasses = tinyClassesFor(config.align);
-    if (!("midTier" in explicit) && fromEnv.midTier === undefined) config.midTier = "classes";
-    if (!("tinyBorrowNextClass" in explicit) && fromEnv.tinyBorrowNextClass === undefined) config.tinyBorrowNextClass = false;
-    if (!("tinyFreshSlabLast" in explicit) && fromEnv.tinyFreshSlabLast === undefined) config.tinyFreshSlabLast = false;
-    if (!("reallocShrinks" in explicit) && fromEnv.reallocShrinks === undefined) config.reallocShrinks = false;
+    const unset = (option: keyof HeapConfig) => !(option in explicit) && fromEnv[option] === undefined;
+    if (unset("tinyClasses")) config.tinyClasses = tinyClassesFor(config.align);
+    if (unset("midTier")) config.midTier = "classes";
+    for (const option of HEADER_HEAP_ONLY) if (unset(option)) config[option] = false;
   }
   validate(config, (option) => {
     const name = option in explicit ? undefined : ENV_NAME_OF[option];
