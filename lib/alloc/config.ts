@@ -75,6 +75,12 @@ export interface TuningOptions {
    * it is. Header heaps only.
    */
   reallocShrinks: boolean;
+  /**
+   * A realloc that moves a growing block into the coalescing mid tier puts it at the start of the free
+   * block the tier's last free made, when that has twice its bytes, so it can go on growing where it
+   * lands (else: malloc's block, a good fit with little room after it). Nothing without that tier.
+   */
+  reallocRoomToGrow: boolean;
   /** Highest tiny class index in use; larger requests go to the mid tier. */
   tinyMaxClass: number;
   /** Per-thread singly linked front list per class (the TLS SLL). Off: every malloc/free goes to the slab. */
@@ -168,7 +174,7 @@ const MiB = 1 << 20;
  * Options added after results were stored with their config hashes, and their defaults (the seed's
  * behaviour): at these values they leave a configuration's hash as it was.
  */
-const LATE_DEFAULTS = { tinyPurgeEmpty: false, tinyReuseBeforeWrite: false, tinyRefillWholeFreelist: false, tinyBorrowNextClass: false, tinyFreshSlabLast: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingCacheClasses: false, coalescingStashBlocks: 0, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false, reallocShrinks: false };
+const LATE_DEFAULTS = { tinyPurgeEmpty: false, tinyReuseBeforeWrite: false, tinyRefillWholeFreelist: false, tinyBorrowNextClass: false, tinyFreshSlabLast: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingCacheClasses: false, coalescingStashBlocks: 0, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false, reallocShrinks: false, reallocRoomToGrow: false };
 type LateOption = keyof typeof LATE_DEFAULTS;
 
 /** Defaults below any preset. */
@@ -214,6 +220,7 @@ const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
   HAKMEM_MID_RELEASE_SPANS: { key: "midReleaseSpans", kind: "bool" },
   HAKMEM_LARGE_REALLOC_IN_PLACE: { key: "largeReallocInPlace", kind: "bool" },
   HAKMEM_REALLOC_SHRINKS: { key: "reallocShrinks", kind: "bool" },
+  HAKMEM_REALLOC_ROOM_TO_GROW: { key: "reallocRoomToGrow", kind: "bool" },
   HAKMEM_TINY_FRONT_CACHE: { key: "frontCache", kind: "bool" },
   HAKMEM_TINY_SLL_CAPACITY: { key: "frontCapacity", kind: "int" },
   HAKMEM_TINY_PURGE_EMPTY: { key: "tinyPurgeEmpty", kind: "bool" },
@@ -335,6 +342,7 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (typeof c.midReleaseSpans !== "boolean") throw bad("midReleaseSpans", c.midReleaseSpans, "true or false");
   if (typeof c.largeReallocInPlace !== "boolean") throw bad("largeReallocInPlace", c.largeReallocInPlace, "true or false");
   if (typeof c.reallocShrinks !== "boolean") throw bad("reallocShrinks", c.reallocShrinks, "true or false");
+  if (typeof c.reallocRoomToGrow !== "boolean") throw bad("reallocRoomToGrow", c.reallocRoomToGrow, "true or false");
   if (c.reallocShrinks && c.align !== 1)
     throw bad("reallocShrinks", true, `align ${c.align}: a header-free heap cannot tell an alignedAlloc block, which a move would misalign`);
   if (!isCount(c.frontCapacity, 1, 1 << 16)) throw bad("frontCapacity", c.frontCapacity, "an integer 1..65536");

@@ -35,6 +35,11 @@ function withDebugChecks(Base: HeapClass): HeapClass {
       return this.track(() => super.malloc(size), size);
     }
 
+    /** realloc's new block when it moves a block it grows. */
+    protected override mallocToGrow(size: number): number {
+      return this.track(() => super.mallocToGrow(size), size);
+    }
+
     /** The aligned pointer is the live block; its carrier, malloc'd inside, is not one the program may free. */
     override alignedAlloc(alignment: number, size: number): number {
       return this.track(() => super.alignedAlloc(alignment, size), size);

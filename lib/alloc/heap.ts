@@ -36,7 +36,7 @@ import { allocArray, callocArray, freeArray, reallocArray, viewOf, type TypedArr
 const { ALIGNED_FREE, ALIGNED_LIVE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
 const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, pendingWord, STAT, STAT_NAMES, TOUCH_SHIFT } = layout;
 const { cacheOwnerWord, midCarveOne, midPopFree, midPushFree, midRefill, midSpill } = mid;
-const { blockBytesFor, COALESCING_PREFIX, coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingShrinkInPlace, coalescingUsableSize, sizeOf, trimThreshold } = coalescing;
+const { blockBytesFor, COALESCING_PREFIX, coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingMallocToGrow, coalescingShrinkInPlace, coalescingUsableSize, sizeOf, trimThreshold } = coalescing;
 const { CACHE_LISTS, CACHE_MAX_REQUEST, CACHE_SHARE_SHIFT, CACHE_SPARE_MAX, cachedBytes, cacheHolder, cacheClassListOf, cacheLink, cacheListOf, cacheListRoom, giveBack, listRequest, fastListsOver, flushCoalescingCache } = coalescingCache;
 const { flushStash, STASH_FIT_SHIFT, STASH_PAUSE_MAX, STASH_PAUSE_MIN, STASH_SCORE_MAX, STASH_SCORE_START } = coalescingStash;
 const HEADER_FAST = STAT.header_fast;
@@ -85,6 +85,8 @@ export class Heap implements PoolThread {
   private readonly growsInPlace: boolean;
   /** realloc shrinks a block asked for less than half its usable size (reallocShrinks). */
   private readonly shrinks: boolean;
+  /** realloc moves a growing block into the coalescing tier where it has room to grow (reallocRoomToGrow, header heaps). */
+  private readonly roomToGrow: boolean;
   /**
    * Tiny blocks have the 1-byte header (not the aligned heap's) and free reads it (the header route);
    * false once detached, so realloc takes the validating route, which refuses.
@@ -180,6 +182,7 @@ export class Heap implements PoolThread {
     this.midDirect = c.midCacheBytes === 0 && !c.shared;
     this.growsInPlace = c.largeReallocInPlace && mem.liveBits < 0;
     this.shrinks = c.reallocShrinks;
+    this.roomToGrow = c.reallocRoomToGrow && mem.coalescing && mem.liveBits < 0;
     this.tinyHeaders = c.align === 1 && c.freeRoute === "header";
     this.reallocThroughFront = this.tinyHeaders && !c.sfcEnable && !c.layeredFastPath && c.build === "release";
     this.trace = c.build === "debug" && c.poolTrace ? log : null;
@@ -644,7 +647,7 @@ export class Heap implements PoolThread {
       }
     }
     if (!tiny && this.growsInPlace === true && this.growInPlace(ptr, size)) return ptr;
-    const q = this.malloc(size);
+    const q = this.roomToGrow === true ? this.mallocToGrow(size) : this.malloc(size);
     if (q === 0) return 0; // the old block stays valid, as in C
     if (tiny && ((q - 1) & 3) === 0) {
       // Both blocks start on a word: the old block's words, header byte and all, then the new header
@@ -659,6 +662,19 @@ export class Heap implements PoolThread {
 
   usableSize(ptr: number): number {
     return this.blockUsable(ptr, "usableSize");
+  }
+
+  /**
+   * The new block of a realloc that moves a block it grows: a coalescing block where it has room to
+   * grow again (coalescing.ts coalescingMallocToGrow) when the coalescing tier serves `size`, else
+   * malloc's.
+   */
+  protected mallocToGrow(size: number): number {
+    if (size >= this.tinyLimit && size <= this.midMaxRequest && !this.detached) {
+      const p = coalescingMallocToGrow(this.mem, size);
+      if (p !== 0) return p;
+    }
+    return this.malloc(size);
   }
 
   /**

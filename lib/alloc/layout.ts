@@ -48,6 +48,11 @@ export const H = {
    * into a top once that is above TRIM_BYTES (coalescing.ts lowerTop); 0 until then.
    */
   COALESCING_TRIM: 4,
+  /**
+   * The free block the coalescing tier's last free made (merged with its free neighbours), while it
+   * stays a free block: any removal from its list clears it (0 = none). Under the mid lock.
+   */
+  COALESCING_LAST_FREED: 5,
   ARENA_LOCK: 1 * LINE_WORDS, POOL_LOCK: 2 * LINE_WORDS, MID_LOCK: 3 * LINE_WORDS,
   TOUCHED_4K: 4 * LINE_WORDS, PEAK_TOUCHED_4K: 4 * LINE_WORDS + 1,
   /** 4 KiB units of the arena's pages ever written (page-arena.ts touchRun): the buffer's resident size. */

@@ -29,15 +29,15 @@ export const PRESETS = {
    * classes, empty slabs purged, a class's free blocks reused before its slab writes new memory (or a
    * free block of the next class up), a never-used slab last (the thread's other front lists back
    * first), a slab's whole freelist taken by one refill, a coalescing mid tier up to 8 MiB behind a
-   * stash of the last 4 blocks each thread freed (docs/footprint.md); realloc grows a block in place and
-   * shrinks one asked for less than half its size.
+   * stash of the last 4 blocks each thread freed (docs/footprint.md); realloc grows a block in place,
+   * moves one that cannot grow where it has room to, and shrinks one asked for less than half its size.
    * The design before the coalescing tier (with today's tiny classes) is `{ midTier: "classes",
    * tinyPurgeEmpty: false, tinyReuseBeforeWrite: false, tinyRefillWholeFreelist: false,
    * tinyBorrowNextClass: false, tinyFreshSlabLast: false }`: 16 finer mid classes, no per-thread mid
    * lists, a mid span back to the arena once empty.
    */
   "current": {
-    tinyClasses: FINE_TINY_CLASSES, midTier: "coalescing", coalescingMaxRequest: 8 * 1024 * 1024, coalescingStashBlocks: 4, tinyPurgeEmpty: true, tinyReuseBeforeWrite: true, tinyRefillWholeFreelist: true, tinyBorrowNextClass: true, tinyFreshSlabLast: true, midClasses: FINE_MID_CLASSES, midCacheBytes: 0, midReleaseSpans: true, largeReallocInPlace: true, reallocShrinks: true, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
+    tinyClasses: FINE_TINY_CLASSES, midTier: "coalescing", coalescingMaxRequest: 8 * 1024 * 1024, coalescingStashBlocks: 4, tinyPurgeEmpty: true, tinyReuseBeforeWrite: true, tinyRefillWholeFreelist: true, tinyBorrowNextClass: true, tinyFreshSlabLast: true, midClasses: FINE_MID_CLASSES, midCacheBytes: 0, midReleaseSpans: true, largeReallocInPlace: true, reallocShrinks: true, reallocRoomToGrow: true, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
   },
   /**
    * `current` shaped for memory as glibc's malloc is: every request from 16 bytes up to 8 MiB in the
