@@ -764,6 +764,7 @@ export class Heap implements PoolThread {
     return collectStats(this);
   }
 
+  /** Throws HEAP_CORRUPT at the first inconsistency. Takes no locks: no other thread may use the heap meanwhile. */
   check(): void {
     checkHeap(this);
   }
