@@ -46,6 +46,7 @@ describe("realloc: room to grow", () => {
     assert.equal(resolveConfig({ preset: "compact" }, {}).reallocRoomToGrow, false);
     assert.equal(resolveConfig({ preset: "phase7" }, {}).reallocRoomToGrow, false);
     assert.equal(resolveConfig({}, { HAKMEM_REALLOC_ROOM_TO_GROW: "false" }).reallocRoomToGrow, false);
+    assert.equal(resolveConfig({ align: 8 }, {}).reallocRoomToGrow, false, "a header-free heap has no coalescing tier: off, its config hash as before");
     assert.match(refusal(() => createHeap({ reallocRoomToGrow: "yes" as unknown as boolean })).message, /reallocRoomToGrow="yes" is invalid: true or false/);
   });
 
@@ -96,6 +97,24 @@ describe("realloc: room to grow", () => {
     const moved = heap.realloc(grown, 2900);
     assert.equal(moved, beforeSpare, "the merged block's start");
     assert.ok(intact(heap, moved, 2000, 5));
+    heap.check();
+  });
+
+  it("forgets the last freed block when trim splits its region there and gives its pages back", () => {
+    const heap = createHeap({ bytes: 16 * MiB, coalescingStashBlocks: 0 });
+    const below = heap.malloc(3000);
+    const big = heap.malloc(400 * 1024);
+    const above = heap.malloc(3000);
+    fill(heap, above, 3000, 7);
+    heap.free(big);
+    assert.equal(heap.i32[H.COALESCING_LAST_FREED], big - 8);
+    heap.trim();
+    assert.equal(heap.i32[H.COALESCING_LAST_FREED], 0);
+    heap.check();
+    const moved = heap.realloc(below, 2900);
+    assert.ok(intact(heap, above, 3000, 7), "the block above the split is untouched");
+    heap.free(moved);
+    heap.free(above);
     heap.check();
   });
 

@@ -542,11 +542,11 @@ function growInPlaceLocked(m: HeapMemory, b: number, need: number): boolean {
 
 /**
  * A block for `size` bytes for a realloc that moves a growing block (`reallocRoomToGrow`): at the start
- * of the free block the tier's last free made, when that has ROOM_TO_GROW times the block's bytes, so
- * the rest stays free after it and the next reallocs grow it where it is. glibc's realloc lands there
- * too, as its malloc takes a chunk just freed before it searches its bins: python3's json.tool (not
- * bundled) grows a buffer from 608 bytes to 8.6 KB by an eighth at a time, over and over, and glibc
- * copied 1 MB a pass where a good fit here, with little room after each block, copied 10.9 MB. 0 when
+ * of the free block the tier's last free left (H.COALESCING_LAST_FREED), when that has ROOM_TO_GROW
+ * times the block's bytes, so the rest stays free after it and the next reallocs grow it where it
+ * is. python3's json.tool (not bundled) grows buffers from 608 to 8,800 bytes by an eighth at a
+ * time, over and over: in glibc each starts where the last one was freed and grows there, 1 MB
+ * copied a pass, where good fits here, with little room after each block, copied 10.9 MB. 0 when
  * that block is missing or too small: the caller mallocs as usual.
  */
 export function coalescingMallocToGrow(m: HeapMemory, size: number): number {

@@ -289,7 +289,7 @@ function readEnv(env: Record<string, string | undefined>): Partial<HeapConfig> {
 }
 
 /** Options a preset turns on that only header heaps have: off on a header-free heap unless asked for. */
-const HEADER_HEAP_ONLY = ["tinyBorrowNextClass", "tinyFreshSlabLast", "reallocShrinks"] as const;
+const HEADER_HEAP_ONLY = ["tinyBorrowNextClass", "tinyFreshSlabLast", "reallocShrinks", "reallocRoomToGrow"] as const;
 
 /** The front end a heap has in place of the header heap's one list per class (for the options that need that one). */
 function otherFrontEnd(c: HeapConfig): string {

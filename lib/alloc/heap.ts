@@ -670,7 +670,7 @@ export class Heap implements PoolThread {
    * malloc's.
    */
   protected mallocToGrow(size: number): number {
-    if (size >= this.tinyLimit && size <= this.midMaxRequest && !this.detached) {
+    if (size >= this.tinyLimit && size <= this.midMaxRequest) {
       const p = coalescingMallocToGrow(this.mem, size);
       if (p !== 0) return p;
     }

@@ -49,8 +49,9 @@ export const H = {
    */
   COALESCING_TRIM: 4,
   /**
-   * The free block the coalescing tier's last free made (merged with its free neighbours), while it
-   * stays a free block: any removal from its list clears it (0 = none). Under the mid lock.
+   * The free block left by the coalescing tier's last free that did not reach a top (merged with its
+   * free neighbours), while it stays a free block: any removal from its list clears it (0 = none).
+   * Under the mid lock.
    */
   COALESCING_LAST_FREED: 5,
   ARENA_LOCK: 1 * LINE_WORDS, POOL_LOCK: 2 * LINE_WORDS, MID_LOCK: 3 * LINE_WORDS,
