@@ -77,8 +77,9 @@ export interface TuningOptions {
   reallocShrinks: boolean;
   /**
    * A realloc that moves a growing block into the coalescing mid tier puts it at the start of the free
-   * block the tier's last free made, when that has twice its bytes, so it can go on growing where it
-   * lands (else: malloc's block, a good fit with little room after it). Nothing without that tier.
+   * block the tier's last free left, when that has at least twice its bytes, so it can go on growing
+   * where it lands (else: malloc's block, a good fit with little room after it). Nothing without that
+   * tier. Header heaps only.
    */
   reallocRoomToGrow: boolean;
   /** Highest tiny class index in use; larger requests go to the mid tier. */
