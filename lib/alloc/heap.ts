@@ -85,7 +85,7 @@ export class Heap implements PoolThread {
   private readonly growsInPlace: boolean;
   /** realloc shrinks a block asked for less than half its usable size (reallocShrinks). */
   private readonly shrinks: boolean;
-  /** realloc moves a growing block into the coalescing tier where it has room to grow (reallocRoomToGrow, header heaps). */
+  /** realloc moves a growing block into the coalescing tier where it has room to grow (reallocRoomToGrow). */
   private readonly roomToGrow: boolean;
   /**
    * Tiny blocks have the 1-byte header (not the aligned heap's) and free reads it (the header route);
@@ -182,7 +182,7 @@ export class Heap implements PoolThread {
     this.midDirect = c.midCacheBytes === 0 && !c.shared;
     this.growsInPlace = c.largeReallocInPlace && mem.liveBits < 0;
     this.shrinks = c.reallocShrinks;
-    this.roomToGrow = c.reallocRoomToGrow && mem.coalescing && mem.liveBits < 0;
+    this.roomToGrow = c.reallocRoomToGrow && mem.coalescing; // the coalescing tier is a header heap's only
     this.tinyHeaders = c.align === 1 && c.freeRoute === "header";
     this.reallocThroughFront = this.tinyHeaders && !c.sfcEnable && !c.layeredFastPath && c.build === "release";
     this.trace = c.build === "debug" && c.poolTrace ? log : null;
