@@ -17,6 +17,7 @@ import { readTrace } from '../lib/trace/read';
 import { OP_ALIGNED, OP_CALLOC, OP_FREE, OP_MALLOC, OP_REALLOC, requestBytes, type Trace } from '../lib/trace/trace';
 import { replayFacts } from '../lib/bench/workloads/replay-facts';
 import { glibcChunkBytes } from '../lib/bench/measures/glibc-chunk';
+import { classFloors, type ClassFloors } from '../lib/bench/measures/class-floor';
 import { runMain } from './run-main';
 
 const USAGE = `usage: npm run footprint -- FILE... [--preset P] [--json]
@@ -43,7 +44,12 @@ chunks and its top; the last line sets each tier's bytes against that floor. Abo
 heap's resident bytes (heap.stats().residentBytes, its pages ever written: a buffer cannot give pages
 back to the system), the figure the bench reports: at the peak, the tiers' bytes plus the bytes
 written before and given back to the page arena or above a top; after it, the bytes first written
-later. --preset picks the heap's preset (default: current); --json prints one object per trace.
+later. The last line gives the floor of a heap whose small blocks live on pages of one class each
+(lib/bench/measures/class-floor.ts): the most, over the trace, of every live tiny-tier block in the
+smallest of the heap's classes that takes it, each class in whole 4 KiB pages of its own, and larger
+blocks at their requested bytes; then the same with the best classes at each op. No policy of such a
+heap holds less, but one that puts blocks in larger classes can by a few KiB. --preset picks the
+heap's preset (default: current); --json prints one object per trace.
 
 A trace recorded on several threads is replayed on one, op by op in recorded order (the bench's
 --serial). The heap is 64 MiB unless HAKMEM_HEAP_BYTES says more; a trace that does not fit stops
@@ -88,6 +94,8 @@ export interface Breakdown {
   slabs: { active: number; empty: number; unused: number; l0: number };
   rows: Row[];
   totals: Omit<Row, 'tier' | 'cls' | 'blockSize'>;
+  /** The floor of pages of one class each, with the heap's tiny classes and with the best ones at each op. */
+  classFloors: ClassFloors;
 }
 
 /** Replays ops [0, stop) on `heap`; returns the live blocks (user pointer -> requested bytes) and the op the peak was last raised at. */
@@ -322,6 +330,8 @@ export async function footprintBreakdown(file: string, preset: PresetName, optio
     throw new Error(`resident at the peak ${residentAtPeak} is not the tiers' ${peakHeapBytes} and ${back} given back`);
   }
   const { tier: _t, cls: _c, blockSize: _b, ...sums } = totals;
+  const c = heap.config;
+  const floors = classFloors(t, { classes: c.tinyClasses.slice(0, c.tinyMaxClass + 1), header: c.align === 1 ? 1 : 0, granule: Math.max(8, c.align) });
   return {
     trace: file.replace(/^.*\//, '').replace(/\.trace\.gz$/, ''),
     preset,
@@ -335,6 +345,7 @@ export async function footprintBreakdown(file: string, preset: PresetName, optio
     writtenAfterPeak: first.residentBytes - residentAtPeak,
     ...b,
     totals: sums,
+    classFloors: floors,
   };
 }
 
@@ -363,6 +374,8 @@ function format(b: Breakdown): string {
     `shares of the peak: live ${pct(t.live, t.touched)}, rounding ${pct(t.rounding, t.touched)}, cached ${pct(t.cached, t.touched)}, ` +
       `free ${pct(t.free, t.touched)}, uncarved ${pct(t.uncarved, t.touched)}, empty slabs ${pct(t.empty, t.touched)}`,
     `above glibc's chunks for the same live blocks: ${aboveGlibc(b).join(', ')}`,
+    `pages of one class each hold at least ${KiB(b.classFloors.heapClasses.bytes)} KiB with these classes (at op ${b.classFloors.heapClasses.op}), ` +
+      `${KiB(b.classFloors.anyClasses.bytes)} KiB with the best classes at each op (at op ${b.classFloors.anyClasses.op})`,
   );
   return out.join('\n');
 }

@@ -4,8 +4,8 @@
  * before it and the bytes first written after it; where the coalescing tier ends at 256 KiB a freed
  * large block's pages show up there, where it ends at 8 MiB (`compact`, `current`) they serve the
  * blocks after it. Each tier's live blocks are also set against glibc's chunks for them. Also the
- * command line: the resident line and the line against glibc's chunks in the text, and a bad preset
- * refused.
+ * command line: the resident line, the line against glibc's chunks and the floor of pages of one class
+ * each in the text, and a bad preset refused.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -103,6 +103,8 @@ describe('npm run footprint', () => {
     const ok = run(file, '--preset', 'compact');
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /^resident \d+ KiB \(utilization [01]\.\d{3}\): the peak's \d+ KiB, 0 KiB written before and given back by a tier, 0 KiB first written after the peak$/m);
+    // No tiny block: the floor is the live blocks' own bytes, at their most 4000 and 1 MiB after op 2.
+    assert.match(ok.stdout, /^pages of one class each hold at least 1028 KiB with these classes \(at op 2\), 1028 KiB with the best classes at each op \(at op 2\)$/m);
     const bad = run(file, '--preset', 'phase9');
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /unknown preset 'phase9'/);

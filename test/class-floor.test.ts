@@ -1,0 +1,105 @@
+/**
+ * The floor of a heap whose small blocks live on pages of one class each (lib/bench/measures/class-floor.ts):
+ * exact figures on hand-made traces, with the heap's classes and with the best ones at each op, and
+ * a heap's resident bytes above it on random traces (blocks in their smallest class: no borrowing, no
+ * realloc that shrinks).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { classFloors } from '../lib/bench/measures/class-floor';
+import { parseTraceText } from '../lib/trace/read';
+import { createHeap, FINE_TINY_CLASSES } from '../lib';
+import { OP_FREE, OP_REALLOC, requestBytes, type Trace } from '../lib/trace/trace';
+
+const trace = (lines: string[]) => parseTraceText(['# hakmem-trace v1', ...lines].join('\n'), 'test');
+const HEADER_HEAP = { classes: [16, 32, 64], header: 1, granule: 8 };
+
+describe('class floor', () => {
+  it('counts each class in whole 4 KiB pages and larger blocks at their bytes, at the op where the sum peaks', () => {
+    const lines: string[] = [];
+    // 300 blocks of 10 bytes (11 with the header: class 16, 4800 bytes, 2 pages), one of 20 (class 32, 1 page), one of 100.
+    for (let id = 1; id <= 300; id++) lines.push(`m ${id} 10`);
+    lines.push('m 301 20', 'm 302 100');
+    for (let id = 1; id <= 302; id++) lines.push(`f ${id}`);
+    const f = classFloors(trace(lines), HEADER_HEAP);
+    assert.deepEqual(f.heapClasses, { bytes: 2 * 4096 + 4096 + 100, op: 302 });
+    // The best classes put the 11-byte and the 21-byte needs in one class of 24: 301 * 24 bytes, 2 pages.
+    assert.deepEqual(f.anyClasses, { bytes: 2 * 4096 + 100, op: 302 });
+  });
+
+  it('moves a reallocated block to its new class, and keeps the most the sum reached', () => {
+    const f = classFloors(trace(['m 1 10', 'm 2 10', 'r 1 40', 'r 1 1000', 'f 1', 'f 2']), HEADER_HEAP);
+    // After `r 1 40`: classes 16 and 64 take a page each. After `r 1 1000`: class 16's page and 1000 bytes above the tier.
+    assert.deepEqual(f.heapClasses, { bytes: 2 * 4096, op: 3 });
+    // The best classes hold the 11- and 41-byte needs in one class of 48 after `r 1 40`, so their most is after `r 1 1000`.
+    assert.deepEqual(f.anyClasses, { bytes: 4096 + 1000, op: 4 });
+  });
+
+  it('adds no header on header-free heaps, and chooses the best classes from multiples of the granule', () => {
+    // 256 blocks of 16 bytes fill a page of class 16 exactly; one of 17 takes class 32.
+    const lines = [...Array.from({ length: 256 }, (_, i) => `m ${i + 1} 16`), 'm 300 17'];
+    const f = classFloors(trace(lines), { classes: [16, 32, 64], header: 0, granule: 16 });
+    assert.deepEqual(f.heapClasses, { bytes: 2 * 4096, op: 257 });
+    // Any classes of 16-byte multiples: the 17-byte block needs 32 whatever, so two pages still (one class of 32 would take 257 * 32).
+    assert.deepEqual(f.anyClasses, { bytes: 2 * 4096, op: 257 });
+  });
+
+  it("lies under a heap's resident bytes when every block sits in its smallest class", () => {
+    for (const seed of [1, 2, 3]) {
+      const t = randomTrace(seed, 6000);
+      const floors = classFloors(t, { classes: FINE_TINY_CLASSES, header: 1, granule: 8 });
+      assert.ok(floors.anyClasses.bytes <= floors.heapClasses.bytes, `seed ${seed}: best classes above the heap's`);
+      for (const preset of ['current', 'compact'] as const) {
+        const heap = createHeap({ preset, bytes: 64 << 20, tinyBorrowNextClass: false });
+        const c = heap.config;
+        const own = classFloors(t, { classes: c.tinyClasses.slice(0, c.tinyMaxClass + 1), header: 1, granule: 8 }).heapClasses.bytes;
+        replay(heap, t);
+        const resident = heap.stats().residentBytes;
+        assert.ok(resident >= own, `seed ${seed}, ${preset}: resident ${resident} below the floor ${own}`);
+      }
+    }
+  });
+});
+
+/** Mallocs of 1..1200 bytes (a few of 20 KB), reallocs that only grow, frees: about 400 blocks live. */
+function randomTrace(seed: number, ops: number): Trace {
+  let s = seed;
+  const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const live: Array<[number, number]> = [];
+  const lines: string[] = [];
+  let next = 1;
+  for (let i = 0; i < ops; i++) {
+    const r = rand();
+    if (live.length > 0 && r < 0.4 - (live.length < 400 ? 0.1 : 0)) {
+      const [id] = live.splice(Math.floor(rand() * live.length), 1)[0];
+      lines.push(`f ${id}`);
+    } else if (live.length > 0 && r < 0.55) {
+      const k = Math.floor(rand() * live.length);
+      live[k][1] += 1 + Math.floor(rand() * 200);
+      lines.push(`r ${live[k][0]} ${live[k][1]}`);
+    } else {
+      const size = rand() < 0.02 ? 20_000 : 1 + Math.floor(rand() * rand() * 1200);
+      live.push([next, size]);
+      lines.push(`m ${next++} ${size}`);
+    }
+  }
+  return trace(lines);
+}
+
+/** Replays `t` on `heap`, in recorded order. */
+function replay(heap: ReturnType<typeof createHeap>, t: Trace): void {
+  const ptrs = new Map<number, number>();
+  for (let i = 0; i < t.length; i++) {
+    const id = t.id[i];
+    if (t.kind[i] === OP_FREE) {
+      heap.free(ptrs.get(id)!);
+      ptrs.delete(id);
+      continue;
+    }
+    const n = requestBytes(t, i);
+    const p = t.kind[i] === OP_REALLOC ? heap.realloc(ptrs.get(id)!, n) : heap.malloc(n);
+    assert.notEqual(p, 0, `op ${i} out of memory`);
+    heap.u8.fill(1, p, p + n); // written whole, as the bench's footprint pass writes them
+    ptrs.set(id, p);
+  }
+}
