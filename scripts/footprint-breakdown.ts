@@ -47,9 +47,11 @@ written before and given back to the page arena or above a top; after it, the by
 later. The last line gives the floor of a heap whose small blocks live on pages of one class each
 (lib/bench/measures/class-floor.ts): the most, over the trace, of every live tiny-tier block in the
 smallest of the heap's classes that takes it, each class in whole 4 KiB pages of its own, and larger
-blocks at their requested bytes; then the same with the best classes at each op. No policy of such a
-heap holds less, but one that puts blocks in larger classes can by a few KiB. --preset picks the
-heap's preset (default: current); --json prints one object per trace.
+blocks at their requested bytes; then the same with each class keeping the most pages it has needed
+so far (a heap whose pages never change class holds that much); then with the best classes at each
+op. No policy of such a heap holds less than the first and the last, but one that puts blocks in
+larger classes can by a few KiB. --preset picks the heap's preset (default: current); --json prints
+one object per trace.
 
 A trace recorded on several threads is replayed on one, op by op in recorded order (the bench's
 --serial). The heap is 64 MiB unless HAKMEM_HEAP_BYTES says more; a trace that does not fit stops
@@ -375,6 +377,7 @@ function format(b: Breakdown): string {
       `free ${pct(t.free, t.touched)}, uncarved ${pct(t.uncarved, t.touched)}, empty slabs ${pct(t.empty, t.touched)}`,
     `above glibc's chunks for the same live blocks: ${aboveGlibc(b).join(', ')}`,
     `pages of one class each hold at least ${KiB(b.classFloors.heapClasses.bytes)} KiB with these classes (at op ${b.classFloors.heapClasses.op}), ` +
+      `${KiB(b.classFloors.pagesKept.bytes)} KiB if no page changes class (at op ${b.classFloors.pagesKept.op}), ` +
       `${KiB(b.classFloors.anyClasses.bytes)} KiB with the best classes at each op (at op ${b.classFloors.anyClasses.op})`,
   );
   return out.join('\n');

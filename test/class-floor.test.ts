@@ -1,8 +1,8 @@
 /**
  * The floor of a heap whose small blocks live on pages of one class each (lib/bench/measures/class-floor.ts):
- * exact figures on hand-made traces, with the heap's classes and with the best ones at each op, and
- * a heap's resident bytes above it on random traces (blocks in their smallest class: no borrowing, no
- * realloc that shrinks).
+ * exact figures on hand-made traces, with the heap's classes, with pages that never change class and
+ * with the best classes at each op, and a heap's resident bytes above the first on random traces
+ * (blocks in their smallest class: no borrowing, no realloc that shrinks).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -35,6 +35,14 @@ describe('class floor', () => {
     assert.deepEqual(f.anyClasses, { bytes: 4096 + 1000, op: 4 });
   });
 
+  it('keeps each class at the most pages it has needed, where pages never change class', () => {
+    // 300 blocks of class 16 (a second page from the 257th) freed, then one of class 64: the live blocks need 2 pages at most, kept pages 3.
+    const lines = [...Array.from({ length: 300 }, (_, i) => `m ${i + 1} 10`), ...Array.from({ length: 300 }, (_, i) => `f ${i + 1}`), 'm 400 40'];
+    const f = classFloors(trace(lines), HEADER_HEAP);
+    assert.deepEqual(f.heapClasses, { bytes: 2 * 4096, op: 257 });
+    assert.deepEqual(f.pagesKept, { bytes: 3 * 4096, op: 601 });
+  });
+
   it('adds no header on header-free heaps, and chooses the best classes from multiples of the granule', () => {
     // 256 blocks of 16 bytes fill a page of class 16 exactly; one of 17 takes class 32.
     const lines = [...Array.from({ length: 256 }, (_, i) => `m ${i + 1} 16`), 'm 300 17'];
@@ -49,6 +57,7 @@ describe('class floor', () => {
       const t = randomTrace(seed, 6000);
       const floors = classFloors(t, { classes: FINE_TINY_CLASSES, header: 1, granule: 8 });
       assert.ok(floors.anyClasses.bytes <= floors.heapClasses.bytes, `seed ${seed}: best classes above the heap's`);
+      assert.ok(floors.pagesKept.bytes >= floors.heapClasses.bytes, `seed ${seed}: kept pages below the live blocks' pages`);
       for (const preset of ['current', 'compact'] as const) {
         const heap = createHeap({ preset, bytes: 64 << 20, tinyBorrowNextClass: false });
         const c = heap.config;

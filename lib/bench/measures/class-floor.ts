@@ -9,7 +9,11 @@
  * shrinks a block where it is) can hold a few KiB less: it fills one class's unit with another's
  * requests.
  *
- * Beside it, the floor with the best classes at each op, chosen from `granule`-byte multiples up to
+ * Where a heap's pages never change class (a slab serves one class until the heap ends), each class
+ * holds the most pages it has needed so far: the same sum with that, for the heap's classes, is
+ * what such a heap holds at least; one that is above it moves pages between classes.
+ *
+ * Beside them, the floor with the best classes at each op, chosen from `granule`-byte multiples up to
  * the tier's end and as many as the sizes need: what no class set can go below, since each op may
  * pick its own. That one is evaluated at `samples` ops spread over the trace and at the op where
  * the floor of the heap's classes peaks (an optimal partition of the live sizes per op).
@@ -29,6 +33,8 @@ export interface ClassFloor {
 export interface ClassFloors {
   /** With the heap's own classes. */
   heapClasses: ClassFloor;
+  /** With the heap's own classes, each keeping the most pages it has needed so far. */
+  pagesKept: ClassFloor;
   /** With the best classes for each op. */
   anyClasses: ClassFloor;
 }
@@ -55,9 +61,11 @@ export function classFloors(t: Trace, o: ClassFloorOptions): ClassFloors {
     classOfNeed[need] = c;
   }
   const perClass = new Float64Array(classes.length);
+  const mostUnits = new Float64Array(classes.length);
   // Live blocks per granule multiple of their need, for the best classes.
   const perGranule = new Float64Array(Math.ceil(largest / o.granule) + 1);
   let unitBytes = 0;
+  let keptBytes = 0;
   let larger = 0;
   const units = (c: number) => Math.ceil((perClass[c] * classes[c]) / UNIT) * UNIT;
   const change = (request: number, by: number) => {
@@ -69,16 +77,26 @@ export function classFloors(t: Trace, o: ClassFloorOptions): ClassFloors {
     const c = classOfNeed[need];
     unitBytes -= units(c);
     perClass[c] += by;
-    unitBytes += units(c);
+    const now = units(c);
+    unitBytes += now;
+    if (now > mostUnits[c]) {
+      keptBytes += now - mostUnits[c];
+      mostUnits[c] = now;
+    }
     perGranule[Math.ceil(need / o.granule)] += by;
   };
 
   // The heap's classes at every op first, to know where the best classes must be looked at too.
   const heapClasses: ClassFloor = { bytes: 0, op: 0 };
+  const pagesKept: ClassFloor = { bytes: 0, op: 0 };
   eachOp(t, change, (op) => {
     if (unitBytes + larger > heapClasses.bytes) {
       heapClasses.bytes = unitBytes + larger;
       heapClasses.op = op;
+    }
+    if (keptBytes + larger > pagesKept.bytes) {
+      pagesKept.bytes = keptBytes + larger;
+      pagesKept.op = op;
     }
   });
   perClass.fill(0);
@@ -95,7 +113,7 @@ export function classFloors(t: Trace, o: ClassFloorOptions): ClassFloors {
       anyClasses.op = op;
     }
   });
-  return { heapClasses, anyClasses };
+  return { heapClasses, pagesKept, anyClasses };
 }
 
 /** Replays the live set of `t`: `change(request, +1 or -1)` per block born or gone, then `after(ops replayed)`. */
