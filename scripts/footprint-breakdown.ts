@@ -40,18 +40,21 @@ bytes down there:
 per tier, per tiny and mid class, with the slab and SuperSlab counts by state. The rows sum to the
 peak. Beside them, glibc's chunks for the same live blocks (glibc KiB): the least glibc's malloc holds
 for them, each request and an 8-byte size word rounded up to 16 bytes, at least 32, before its free
-chunks and its top; the last line sets each tier's bytes against that floor. Above the rows, the
-heap's resident bytes (heap.stats().residentBytes, its pages ever written: a buffer cannot give pages
-back to the system), the figure the bench reports: at the peak, the tiers' bytes plus the bytes
-written before and given back to the page arena or above a top; after it, the bytes first written
-later. The last line gives the floor of a heap whose small blocks live on pages of one class each
+chunks and its top; the line after the shares of the peak sets each tier's bytes against that
+floor. Above the rows, the heap's resident bytes (heap.stats().residentBytes, its pages ever
+written: a buffer cannot give pages back to the system), the figure the bench reports: at the
+peak, the tiers' bytes plus the bytes written before and given back to the page arena or above a
+top; after it, the bytes first written later.
+
+The last line gives the floor of a heap whose small blocks live on pages of one class each
 (lib/bench/measures/class-floor.ts): the most, over the trace, of every live tiny-tier block in the
 smallest of the heap's classes that takes it, each class in whole 4 KiB pages of its own, and larger
 blocks at their requested bytes; then the same with each class keeping the most pages it has needed
 so far (a heap whose pages never change class holds that much); then with the best classes at each
 op. No policy of such a heap holds less than the first and the last, but one that puts blocks in
-larger classes can by a few KiB. --preset picks the heap's preset (default: current); --json prints
-one object per trace.
+larger classes can by a few KiB.
+
+--preset picks the heap's preset (default: current); --json prints one object per trace.
 
 A trace recorded on several threads is replayed on one, op by op in recorded order (the bench's
 --serial). The heap is 64 MiB unless HAKMEM_HEAP_BYTES says more; a trace that does not fit stops
@@ -96,7 +99,7 @@ export interface Breakdown {
   slabs: { active: number; empty: number; unused: number; l0: number };
   rows: Row[];
   totals: Omit<Row, 'tier' | 'cls' | 'blockSize'>;
-  /** The floor of pages of one class each, with the heap's tiny classes and with the best ones at each op. */
+  /** The floor of pages of one class each: with the heap's tiny classes, with pages that never change class, with the best classes at each op. */
   classFloors: ClassFloors;
 }
 
