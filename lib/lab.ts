@@ -25,7 +25,7 @@ export type { BenchResult } from "./bench/runner";
 export { BUNDLED_TRACES, BUNDLE_DIR, readManifest, type ManifestEntry } from "./trace/bundle";
 export { recordTrace, RecordError, type RecordResult } from "./trace/record";
 export { readTrace } from "./trace/read";
-export { classFloors, type ClassFloors } from "./bench/measures/class-floor";
+export { classFloors, classFloorOptions, type ClassFloors } from "./bench/measures/class-floor";
 export { traceStats, formatStats as formatTraceStats, type TraceStats } from "./trace/stats";
 export { parseCommandLine, CommandLineError, type CommandLine } from "./trace/command-line";
 export { throughputRows, resultSetRows, mainEngine, summarize, timelineRows, latencyRows, replayRows, traceName, type SummaryRow } from "./report/result-rows";

@@ -17,7 +17,7 @@ import { readTrace } from '../lib/trace/read';
 import { OP_ALIGNED, OP_CALLOC, OP_FREE, OP_MALLOC, OP_REALLOC, requestBytes, type Trace } from '../lib/trace/trace';
 import { replayFacts } from '../lib/bench/workloads/replay-facts';
 import { glibcChunkBytes } from '../lib/bench/measures/glibc-chunk';
-import { classFloors, type ClassFloors } from '../lib/bench/measures/class-floor';
+import { classFloorOptions, classFloors, type ClassFloors } from '../lib/bench/measures/class-floor';
 import { runMain } from './run-main';
 
 const USAGE = `usage: npm run footprint -- FILE... [--preset P] [--json]
@@ -46,13 +46,13 @@ written: a buffer cannot give pages back to the system), the figure the bench re
 peak, the tiers' bytes plus the bytes written before and given back to the page arena or above a
 top; after it, the bytes first written later.
 
-The last line gives the floor of a heap whose small blocks live on pages of one class each
-(lib/bench/measures/class-floor.ts): the most, over the trace, of every live tiny-tier block in the
-smallest of the heap's classes that takes it, each class in whole 4 KiB pages of its own, and larger
+The last line gives the floor of a heap whose small blocks live on pages of one class each, each
+block in its smallest class (lib/bench/measures/class-floor.ts): the most, over the trace, of the
+live tiny-tier blocks in the heap's classes, each class in whole 4 KiB pages of its own, and larger
 blocks at their requested bytes; then the same with each class keeping the most pages it has needed
 so far (a heap whose pages never change class holds that much); then with the best classes at each
-op. No policy of such a heap holds less than the first and the last, but one that puts blocks in
-larger classes can by a few KiB.
+op. No policy of such a heap holds less than the first and the last; one that puts blocks in larger
+classes (borrowing, aligned carriers) can.
 
 --preset picks the heap's preset (default: current); --json prints one object per trace.
 
@@ -335,8 +335,7 @@ export async function footprintBreakdown(file: string, preset: PresetName, optio
     throw new Error(`resident at the peak ${residentAtPeak} is not the tiers' ${peakHeapBytes} and ${back} given back`);
   }
   const { tier: _t, cls: _c, blockSize: _b, ...sums } = totals;
-  const c = heap.config;
-  const floors = classFloors(t, { classes: c.tinyClasses.slice(0, c.tinyMaxClass + 1), header: c.align === 1 ? 1 : 0, granule: Math.max(8, c.align) });
+  const floors = classFloors(t, classFloorOptions(heap.config));
   return {
     trace: file.replace(/^.*\//, '').replace(/\.trace\.gz$/, ''),
     preset,

@@ -2,14 +2,16 @@
  * The floor of a heap whose small blocks live on pages of one class each (lib/bench/measures/class-floor.ts):
  * exact figures on hand-made traces, with the heap's classes, with pages that never change class and
  * with the best classes at each op, and a heap's resident bytes above the first on random traces
- * (blocks in their smallest class: no borrowing, no realloc that shrinks).
+ * (blocks in their smallest class: no borrowing, no realloc that shrinks, callocs and aligned
+ * allocations among the mallocs).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classFloors } from '../lib/bench/measures/class-floor';
+import { classFloorOptions, classFloors } from '../lib/bench/measures/class-floor';
 import { parseTraceText } from '../lib/trace/read';
-import { createHeap, FINE_TINY_CLASSES } from '../lib';
-import { OP_FREE, OP_REALLOC, requestBytes, type Trace } from '../lib/trace/trace';
+import { createHeap, FINE_TINY_CLASSES, resolveConfig } from '../lib';
+import { ALIGN16_TINY_CLASSES } from '../lib/alloc/size-classes';
+import { OP_ALIGNED, OP_CALLOC, OP_FREE, OP_REALLOC, requestBytes, type Trace } from '../lib/trace/trace';
 
 const trace = (lines: string[]) => parseTraceText(['# hakmem-trace v1', ...lines].join('\n'), 'test');
 const HEADER_HEAP = { classes: [16, 32, 64], header: 1, granule: 8 };
@@ -43,6 +45,39 @@ describe('class floor', () => {
     assert.deepEqual(f.pagesKept, { bytes: 3 * 4096, op: 601 });
   });
 
+  it('counts the header in a block\'s need, and the tier ends at its last class', () => {
+    // 256 requests of 16 bytes need 17: class 32, two pages (one page if the header were left out).
+    const f = classFloors(trace(Array.from({ length: 256 }, (_, i) => `m ${i + 1} 16`)), HEADER_HEAP);
+    assert.equal(f.heapClasses.bytes, 2 * 4096);
+    const current = classFloorOptions(resolveConfig({ preset: 'current' }));
+    assert.equal(classFloors(trace(['m 1 1031']), current).heapClasses.bytes, 4096, '1031 bytes and the header: the 1032-byte class');
+    assert.equal(classFloors(trace(['m 1 1032']), current).heapClasses.bytes, 1032, 'beyond the tier: its own bytes');
+  });
+
+  it('gives each of the best classes the largest need of its run', () => {
+    // 200 needs of 16 and one of 64: a class for each (a page each), not one class of 64 (four pages).
+    const lines = [...Array.from({ length: 200 }, (_, i) => `m ${i + 1} 16`), 'm 300 64'];
+    const f = classFloors(trace(lines), { classes: [16, 64], header: 0, granule: 16 });
+    assert.deepEqual(f.anyClasses, { bytes: 2 * 4096, op: 201 });
+    // 255 needs of 16 and one of 17, which rounds up to 32: one class of 32 would take two pages, so two classes.
+    const g = classFloors(trace([...Array.from({ length: 255 }, (_, i) => `m ${i + 1} 16`), 'm 300 17']), { classes: [16, 32], header: 0, granule: 16 });
+    assert.equal(g.anyClasses.bytes, 2 * 4096);
+  });
+
+  it('counts an aligned request nothing up to the tier\'s end (its carrier may sit in any class), and its bytes beyond', () => {
+    const f = classFloors(trace(['m 1 35', 'a 2 16 1', 'a 3 64 5000']), HEADER_HEAP);
+    assert.deepEqual(f.heapClasses, { bytes: 4096 + 5000, op: 3 });
+    // The reallocated aligned block still counts nothing; freed, its ID may hold a plain block again.
+    const g = classFloors(trace(['a 1 16 1', 'r 1 10', 'f 1', 'm 1 10']), HEADER_HEAP);
+    assert.deepEqual(g.heapClasses, { bytes: 4096, op: 4 });
+  });
+
+  it("takes a heap's classes, header and granule from its configuration", () => {
+    assert.deepEqual(classFloorOptions(resolveConfig({ preset: 'current' })), { classes: FINE_TINY_CLASSES, header: 1, granule: 8 });
+    assert.deepEqual(classFloorOptions(resolveConfig({ preset: 'aligned' })), { classes: ALIGN16_TINY_CLASSES, header: 0, granule: 16 });
+    assert.deepEqual(classFloorOptions(resolveConfig({ preset: 'compact' })).classes, [16], "compact's tiny tier ends at its first class");
+  });
+
   it('adds no header on header-free heaps, and chooses the best classes from multiples of the granule', () => {
     // 256 blocks of 16 bytes fill a page of class 16 exactly; one of 17 takes class 32.
     const lines = [...Array.from({ length: 256 }, (_, i) => `m ${i + 1} 16`), 'm 300 17'];
@@ -55,13 +90,12 @@ describe('class floor', () => {
   it("lies under a heap's resident bytes when every block sits in its smallest class", () => {
     for (const seed of [1, 2, 3]) {
       const t = randomTrace(seed, 6000);
-      const floors = classFloors(t, { classes: FINE_TINY_CLASSES, header: 1, granule: 8 });
+      const floors = classFloors(t, classFloorOptions(resolveConfig({ preset: 'current' })));
       assert.ok(floors.anyClasses.bytes <= floors.heapClasses.bytes, `seed ${seed}: best classes above the heap's`);
       assert.ok(floors.pagesKept.bytes >= floors.heapClasses.bytes, `seed ${seed}: kept pages below the live blocks' pages`);
       for (const preset of ['current', 'compact'] as const) {
         const heap = createHeap({ preset, bytes: 64 << 20, tinyBorrowNextClass: false });
-        const c = heap.config;
-        const own = classFloors(t, { classes: c.tinyClasses.slice(0, c.tinyMaxClass + 1), header: 1, granule: 8 }).heapClasses.bytes;
+        const own = classFloors(t, classFloorOptions(heap.config)).heapClasses.bytes;
         replay(heap, t);
         const resident = heap.stats().residentBytes;
         assert.ok(resident >= own, `seed ${seed}, ${preset}: resident ${resident} below the floor ${own}`);
@@ -70,7 +104,7 @@ describe('class floor', () => {
   });
 });
 
-/** Mallocs of 1..1200 bytes (a few of 20 KB), reallocs that only grow, frees: about 400 blocks live. */
+/** Mallocs, callocs and aligned allocations of 1..1200 bytes (a few of 20 KB), reallocs that only grow, frees: about 400 blocks live. */
 function randomTrace(seed: number, ops: number): Trace {
   let s = seed;
   const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
@@ -88,8 +122,17 @@ function randomTrace(seed: number, ops: number): Trace {
       lines.push(`r ${live[k][0]} ${live[k][1]}`);
     } else {
       const size = rand() < 0.02 ? 20_000 : 1 + Math.floor(rand() * rand() * 1200);
-      live.push([next, size]);
-      lines.push(`m ${next++} ${size}`);
+      const kind = rand();
+      if (kind < 0.05) {
+        live.push([next, 3 * size]);
+        lines.push(`c ${next++} 3 ${size}`);
+      } else if (kind < 0.1) {
+        live.push([next, size]);
+        lines.push(`a ${next++} ${kind < 0.075 ? 16 : 64} ${size}`);
+      } else {
+        live.push([next, size]);
+        lines.push(`m ${next++} ${size}`);
+      }
     }
   }
   return trace(lines);
@@ -106,7 +149,9 @@ function replay(heap: ReturnType<typeof createHeap>, t: Trace): void {
       continue;
     }
     const n = requestBytes(t, i);
-    const p = t.kind[i] === OP_REALLOC ? heap.realloc(ptrs.get(id)!, n) : heap.malloc(n);
+    const k = t.kind[i];
+    const p =
+      k === OP_REALLOC ? heap.realloc(ptrs.get(id)!, n) : k === OP_CALLOC ? heap.calloc(t.aux[i], t.size[i]) : k === OP_ALIGNED ? heap.alignedAlloc(t.aux[i], n) : heap.malloc(n);
     assert.notEqual(p, 0, `op ${i} out of memory`);
     heap.u8.fill(1, p, p + n); // written whole, as the bench's footprint pass writes them
     ptrs.set(id, p);
