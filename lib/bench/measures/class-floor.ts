@@ -80,6 +80,7 @@ export function classFloors(t: Trace, o: ClassFloorOptions): ClassFloors {
   return { heapClasses, pagesKept, anyClasses };
 }
 
+/** Keeps the larger of `floor` and `bytes`, reached after `op` ops. */
 function raise(floor: ClassFloor, bytes: number, op: number): void {
   if (bytes > floor.bytes) {
     floor.bytes = bytes;
