@@ -7,14 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classFloorOptions, classFloors } from '../lib/bench/measures/class-floor';
+import { classFloorOptions, classFloors, type ClassFloorOptions } from '../lib/bench/measures/class-floor';
 import { parseTraceText } from '../lib/trace/read';
 import { createHeap, FINE_TINY_CLASSES, resolveConfig } from '../lib';
 import { ALIGN16_TINY_CLASSES } from '../lib/alloc/size-classes';
 import { OP_ALIGNED, OP_CALLOC, OP_FREE, OP_REALLOC, requestBytes, type Trace } from '../lib/trace/trace';
 
 const trace = (lines: string[]) => parseTraceText(['# hakmem-trace v1', ...lines].join('\n'), 'test');
-const HEADER_HEAP = { classes: [16, 32, 64], header: 1, granule: 8 };
+const HEADER_HEAP: ClassFloorOptions = { classes: [16, 32, 64], header: 1, granule: 8 };
 
 describe('class floor', () => {
   it('counts each class in whole 4 KiB pages and larger blocks at their bytes, at the op where the sum peaks', () => {

@@ -20,6 +20,7 @@
  * peaks.
  */
 import type { HeapConfig } from '../../alloc/config';
+import { classTable } from '../../alloc/size-classes';
 import { OP_ALIGNED, OP_FREE, OP_REALLOC, requestBytes, type Trace } from '../../trace/trace';
 
 /** The kernel's page: what a resident count is made of. */
@@ -45,7 +46,7 @@ export interface ClassFloorOptions {
   /** The heap's tiny classes, ascending block sizes; the last is the tier's end. */
   classes: readonly number[];
   /** Bytes a block adds to its request (the 1-byte header; 0 on header-free heaps). */
-  header: number;
+  header: 0 | 1;
   /** Class sizes the best classes are chosen from are multiples of this. */
   granule: number;
   /** Ops the best classes are evaluated at, at least, spread evenly (default 2000). */
@@ -93,8 +94,8 @@ class LiveSizes {
   private readonly classes: readonly number[];
   private readonly header: number;
   private readonly granule: number;
-  /** The class of each need (request + header) up to the tier's end. */
-  private readonly classOfNeed: Int32Array;
+  /** The class of each request the tiny tier serves, as the heap's malloc finds it. */
+  private readonly classOfRequest: Uint8Array;
   private readonly blocksOfClass: Float64Array;
   private readonly mostPagesOfClass: Float64Array;
   /** Live blocks per granule multiple of their need, for the best classes. */
@@ -111,11 +112,7 @@ class LiveSizes {
     this.header = o.header;
     this.granule = o.granule;
     const largest = o.classes[o.classes.length - 1];
-    this.classOfNeed = new Int32Array(largest + 1);
-    for (let need = largest, c = o.classes.length - 1; need >= 0; need--) {
-      while (c > 0 && o.classes[c - 1] >= need) c--;
-      this.classOfNeed[need] = c;
-    }
+    this.classOfRequest = classTable(o.classes, o.header);
     this.blocksOfClass = new Float64Array(o.classes.length);
     this.mostPagesOfClass = new Float64Array(o.classes.length);
     this.blocksOfGranule = new Float64Array(Math.ceil(largest / o.granule) + 1);
@@ -123,13 +120,13 @@ class LiveSizes {
 
   /** A block of `request` bytes born (`by` 1) or gone (-1); `aligned`: it came from an aligned allocation. */
   change(request: number, by: number, aligned: boolean): void {
-    const need = Math.max(request, 1) + this.header;
-    if (need >= this.classOfNeed.length) {
+    const size = Math.max(request, 1);
+    if (size >= this.classOfRequest.length) {
       this.largerBytes += by * request;
       return;
     }
     if (aligned) return;
-    const c = this.classOfNeed[need];
+    const c = this.classOfRequest[size];
     this.classPageBytes -= this.pageBytes(c);
     this.blocksOfClass[c] += by;
     const now = this.pageBytes(c);
@@ -138,7 +135,7 @@ class LiveSizes {
       this.keptPageBytes += now - this.mostPagesOfClass[c];
       this.mostPagesOfClass[c] = now;
     }
-    this.blocksOfGranule[Math.ceil(need / this.granule)] += by;
+    this.blocksOfGranule[Math.ceil((size + this.header) / this.granule)] += by;
   }
 
   private pageBytes(c: number): number {
