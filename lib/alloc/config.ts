@@ -108,6 +108,15 @@ export interface TuningOptions {
    */
   tinyBorrowNextClass: boolean;
   /**
+   * A tiny malloc whose current slab would write a 4 KiB unit never written, with no free block of its
+   * class or the next one up to take, takes a block of the coalescing mid tier where that tier has
+   * written bytes free (a free block, or touched bytes above a region's top), as one glibc heap serves
+   * any size from the same chunks: the tiers' peaks share written pages. Nothing with the classes mid
+   * tier. Off in every preset: such blocks take the tier's malloc and free, which cost `current` up to
+   * 5x its allocator instructions an op on real programs (docs/footprint.md).
+   */
+  tinyTakeWrittenCoalescing: boolean;
+  /**
    * A class writes a never-used slab last: it takes an EMPTY slab that served any class, and with none
    * its thread first gives its other classes' front lists back to their slabs (as glibc consolidates
    * its fast bins before it extends its top). Blocks a thread keeps on the lists of classes it no
@@ -175,7 +184,7 @@ const MiB = 1 << 20;
  * Options added after results were stored with their config hashes, and their defaults (the seed's
  * behaviour): at these values they leave a configuration's hash as it was.
  */
-const LATE_DEFAULTS = { tinyPurgeEmpty: false, tinyReuseBeforeWrite: false, tinyRefillWholeFreelist: false, tinyBorrowNextClass: false, tinyFreshSlabLast: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingCacheClasses: false, coalescingStashBlocks: 0, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false, reallocShrinks: false, reallocRoomToGrow: false };
+const LATE_DEFAULTS = { tinyPurgeEmpty: false, tinyReuseBeforeWrite: false, tinyRefillWholeFreelist: false, tinyBorrowNextClass: false, tinyTakeWrittenCoalescing: false, tinyFreshSlabLast: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingCacheClasses: false, coalescingStashBlocks: 0, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false, reallocShrinks: false, reallocRoomToGrow: false };
 type LateOption = keyof typeof LATE_DEFAULTS;
 
 /** Defaults below any preset. */
@@ -228,6 +237,7 @@ const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
   HAKMEM_TINY_REUSE_BEFORE_WRITE: { key: "tinyReuseBeforeWrite", kind: "bool" },
   HAKMEM_TINY_REFILL_WHOLE_FREELIST: { key: "tinyRefillWholeFreelist", kind: "bool" },
   HAKMEM_TINY_BORROW_NEXT_CLASS: { key: "tinyBorrowNextClass", kind: "bool" },
+  HAKMEM_TINY_TAKE_WRITTEN_COALESCING: { key: "tinyTakeWrittenCoalescing", kind: "bool" },
   HAKMEM_TINY_FRESH_SLAB_LAST: { key: "tinyFreshSlabLast", kind: "bool" },
   HAKMEM_TINY_REFILL_COUNT: { key: "refillCount", kind: "int" },
   HAKMEM_SFC_ENABLE: { key: "sfcEnable", kind: "bool" },
@@ -353,6 +363,9 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (typeof c.tinyBorrowNextClass !== "boolean") throw bad("tinyBorrowNextClass", c.tinyBorrowNextClass, "true or false");
   if (c.tinyBorrowNextClass && (c.sfcEnable || c.layeredFastPath || c.align !== 1))
     throw bad("tinyBorrowNextClass", true, `the ${otherFrontEnd(c)} refills on its own; only the header heap's front lists borrow`);
+  if (typeof c.tinyTakeWrittenCoalescing !== "boolean") throw bad("tinyTakeWrittenCoalescing", c.tinyTakeWrittenCoalescing, "true or false");
+  if (c.tinyTakeWrittenCoalescing && (c.sfcEnable || c.layeredFastPath || c.align !== 1))
+    throw bad("tinyTakeWrittenCoalescing", true, `the ${otherFrontEnd(c)} refills on its own; only the header heap's front lists take coalescing blocks`);
   if (typeof c.tinyFreshSlabLast !== "boolean") throw bad("tinyFreshSlabLast", c.tinyFreshSlabLast, "true or false");
   if (c.tinyFreshSlabLast && (c.sfcEnable || c.layeredFastPath || c.align !== 1))
     throw bad("tinyFreshSlabLast", true, `the ${otherFrontEnd(c)} keeps lists of its own; only the header heap's front lists go back`);

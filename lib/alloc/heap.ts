@@ -357,11 +357,11 @@ export class Heap implements PoolThread {
 
   /**
    * A tiny malloc whose front list is empty: the coalescing tier while the class has no slab yet, else
-   * a refill, or the block of the next class up the refill took instead (tinyBorrowNextClass).
+   * a refill, or the block the refill took instead (of the next class up, or of the coalescing tier).
    */
   protected refillAndPop(cls: number, size: number): number {
     if (takeBeforeSlab(this.mem, cls)) return this.mallocSlow(size);
-    const got = refill(this, cls, this.refillCount);
+    const got = refill(this, cls, this.refillCount, size);
     if (got <= 0) return got === 0 ? this.outOfMemory(size) : -got;
     const b = this.heads[cls];
     this.heads[cls] = this.i32[linkWord(b)];
