@@ -113,7 +113,7 @@ export interface TuningOptions {
    * written bytes free (a free block, or touched bytes above a region's top), as one glibc heap serves
    * any size from the same chunks: the tiers' peaks share written pages. Nothing with the classes mid
    * tier. Off in every preset: such blocks take the tier's malloc and free, which cost `current` up to
-   * 5x its allocator instructions an op on real programs (docs/footprint.md).
+   * 5.2x its allocator instructions an op on real programs (docs/footprint.md).
    */
   tinyTakeWrittenCoalescing: boolean;
   /**
