@@ -302,6 +302,11 @@ function readEnv(env: Record<string, string | undefined>): Partial<HeapConfig> {
 /** Options a preset turns on that only header heaps have: off on a header-free heap unless asked for. */
 const HEADER_HEAP_ONLY = ["tinyBorrowNextClass", "tinyFreshSlabLast", "reallocShrinks", "reallocRoomToGrow"] as const;
 
+/** Whether the heap's tiny front end is the header heap's one list per class (not SFC, layered or header-free). */
+function hasHeaderFrontLists(c: HeapConfig): boolean {
+  return !c.sfcEnable && !c.layeredFastPath && c.align === 1;
+}
+
 /** The front end a heap has in place of the header heap's one list per class (for the options that need that one). */
 function otherFrontEnd(c: HeapConfig): string {
   return c.sfcEnable ? "SFC" : c.layeredFastPath ? "layered fast path" : `header-free front end (align ${c.align})`;
@@ -361,13 +366,13 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (typeof c.tinyReuseBeforeWrite !== "boolean") throw bad("tinyReuseBeforeWrite", c.tinyReuseBeforeWrite, "true or false");
   if (typeof c.tinyRefillWholeFreelist !== "boolean") throw bad("tinyRefillWholeFreelist", c.tinyRefillWholeFreelist, "true or false");
   if (typeof c.tinyBorrowNextClass !== "boolean") throw bad("tinyBorrowNextClass", c.tinyBorrowNextClass, "true or false");
-  if (c.tinyBorrowNextClass && (c.sfcEnable || c.layeredFastPath || c.align !== 1))
+  if (c.tinyBorrowNextClass && !hasHeaderFrontLists(c))
     throw bad("tinyBorrowNextClass", true, `the ${otherFrontEnd(c)} refills on its own; only the header heap's front lists borrow`);
   if (typeof c.tinyTakeWrittenCoalescing !== "boolean") throw bad("tinyTakeWrittenCoalescing", c.tinyTakeWrittenCoalescing, "true or false");
-  if (c.tinyTakeWrittenCoalescing && (c.sfcEnable || c.layeredFastPath || c.align !== 1))
+  if (c.tinyTakeWrittenCoalescing && !hasHeaderFrontLists(c))
     throw bad("tinyTakeWrittenCoalescing", true, `the ${otherFrontEnd(c)} refills on its own; only the header heap's front lists take coalescing blocks`);
   if (typeof c.tinyFreshSlabLast !== "boolean") throw bad("tinyFreshSlabLast", c.tinyFreshSlabLast, "true or false");
-  if (c.tinyFreshSlabLast && (c.sfcEnable || c.layeredFastPath || c.align !== 1))
+  if (c.tinyFreshSlabLast && !hasHeaderFrontLists(c))
     throw bad("tinyFreshSlabLast", true, `the ${otherFrontEnd(c)} keeps lists of its own; only the header heap's front lists go back`);
   if (c.tinyRefillWholeFreelist && (c.sfcEnable || c.layeredFastPath))
     throw bad("tinyRefillWholeFreelist", true, `the ${c.sfcEnable ? "SFC" : "layered fast path"} moves blocks out of the front list by its count; set ${c.sfcEnable ? "sfcEnable" : "layeredFastPath"} false`);
