@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { COALESCING_MAX_REQUEST, createHeap, type Heap } from "../lib";
 import { walkCoalescing } from "../lib/alloc/coalescing";
+import { headerMagic, TINY_LIVE } from "../lib/alloc/header";
 import { refusal } from "./fixtures/heap-refusal";
 
 const KiB = 1024;
@@ -39,7 +40,8 @@ describe("coalescing mid tier", () => {
       return { p, size, i };
     });
     for (const b of blocks) assert.ok(intact(heap, b.p, b.size, b.i), `malloc(${b.size}) lost its contents`);
-    assert.notEqual(heap.u8[heap.malloc(FIRST_MID - 1) - 1] & 0xf0, MID_LIVE, "one byte less is tiny");
+    const last = heap.malloc(FIRST_MID - 1);
+    assert.equal(headerMagic(heap.u8[last - 1], last, heap.mem.wideTinyHeaders), TINY_LIVE, "one byte less is tiny");
     assert.notEqual(heap.u8[heap.malloc(COALESCING_MAX_REQUEST + 1) - 1], MID_LIVE, "one byte more is large");
     heap.check();
   });

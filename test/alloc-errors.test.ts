@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { attachHeap, COALESCING_MAX_REQUEST, createHeap, HeapError, PRESET_NAMES, type BuildMode, type Heap, type HeapErrorCode, type HeapOptions } from "../lib";
-import { linkWord } from "../lib/alloc/header";
+import { linkWord, TINY_CLASS_MASK } from "../lib/alloc/header";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -412,7 +412,7 @@ describe("debug free-route trace", () => {
       assert.equal(routes.length, 3, lines.join("\n"));
       assert.match(routes[0], tinyRoute);
       assert.ok(routes[0].endsWith(`ptr=0x${t.toString(16)}`));
-      if (preset === "current") assert.equal(routes[0], `[FREE_ROUTE] header_fast class=${heap.u8[t - 1] & 0x0f} ptr=0x${t.toString(16)}`);
+      if (preset === "current") assert.equal(routes[0], `[FREE_ROUTE] header_fast class=${heap.u8[t - 1] & TINY_CLASS_MASK} ptr=0x${t.toString(16)}`);
       assert.equal(routes[1], `[FREE_ROUTE] mid ptr=0x${m.toString(16)}`);
       assert.equal(routes[2], `[FREE_ROUTE] large ptr=0x${l.toString(16)}`);
       assert.deepEqual(heap.stats().routes, { header_fast: preset === "current" ? 1 : 0, page_fast: 0, ss_hit: preset === "current" ? 0 : 1, mid: 1, large: 1, remote: 0 });
@@ -472,7 +472,9 @@ describe("invalid options", () => {
     ["tinyClasses with a duplicate", { tinyClasses: [8, 8, 16] }, "INVALID_OPTION", /option tinyClasses=/],
     ["tinyClasses reaching the mid tier", { tinyClasses: [8, 2048] }, "INVALID_OPTION", /option tinyClasses=\[8,2048\].*between 8 and 2040/],
     ["tinyClasses with 0", { tinyClasses: [0, 8] }, "INVALID_OPTION", /option tinyClasses=/],
-    ["tinyClasses: 17 classes", { tinyClasses: Array.from({ length: 17 }, (_, i) => 8 * (i + 1)) }, "INVALID_OPTION", /option tinyClasses=.*1 to 16/],
+    ["tinyClasses: 33 classes", { tinyClasses: Array.from({ length: 33 }, (_, i) => 8 * (i + 1)) }, "INVALID_OPTION", /option tinyClasses=.*1 to 32/],
+    ["tinyClasses: 17 classes with the class mid tier", { tinyClasses: Array.from({ length: 17 }, (_, i) => 8 * (i + 1)), midTier: "classes" }, "INVALID_OPTION", /option tinyClasses=.*at most 16 classes in use .*which the class mid tier's headers would mistake/],
+    ["tinyClasses: 17 classes with the SFC", { tinyClasses: Array.from({ length: 17 }, (_, i) => 8 * (i + 1)), sfcEnable: true }, "INVALID_OPTION", /option tinyClasses=.*which the SFC would mistake/],
     ["tinyClasses as a string", { tinyClasses: "8,16" as unknown as number[] }, "INVALID_OPTION", /option tinyClasses="8,16"/],
     ["superslabBytes 3 MiB", { superslabBytes: 3 * MiB }, "INVALID_OPTION", /option superslabBytes=3145728/],
     ["build", { build: "fast" as never }, "INVALID_OPTION", /option build="fast"/],
@@ -497,8 +499,8 @@ describe("invalid options", () => {
     });
   }
 
-  it("tinyMaxClass above 15 is refused, not silently clamped", () => {
-    assert.throws(() => createHeap({ tinyMaxClass: 16, bytes: 4 * MiB }), { code: "INVALID_OPTION", message: /tinyMaxClass=16/ });
+  it("tinyMaxClass above 31 is refused, not silently clamped", () => {
+    assert.throws(() => createHeap({ tinyMaxClass: 32, bytes: 4 * MiB }), { code: "INVALID_OPTION", message: /tinyMaxClass=32 is invalid: an integer 0\.\.31/ });
   });
 });
 

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createHeap } from "../lib";
+import { TINY_CLASS_MASK } from "../lib/alloc/header";
 import { PAGE_SHIFT } from "../lib/alloc/layout";
 
 /** 200-byte requests take the 256-byte class: 256 blocks to a 64 KiB slab. */
@@ -23,7 +24,7 @@ const pageOf = (p: number) => (p - 1) >>> PAGE_SHIFT;
 function idleClassHoldingSlabs(tinyFreshSlabLast: boolean) {
   const heap = createHeap({ preset: "current", bytes: 16 * 1024 * 1024, tinyFreshSlabLast });
   const idle = Array.from({ length: 600 }, () => heap.malloc(IDLE));
-  const idleCls = heap.u8[idle[0] - 1] & 0x0f;
+  const idleCls = heap.u8[idle[0] - 1] & TINY_CLASS_MASK;
   const idlePages = new Set(idle.map(pageOf));
   assert.equal(idlePages.size, 3);
   for (const p of idle) heap.free(p);
@@ -57,7 +58,7 @@ describe("a never-used slab last", () => {
   it("takes EMPTY slabs of another class before a never-used one, the lists left alone", () => {
     const heap = createHeap({ preset: "current", bytes: 16 * 1024 * 1024 });
     const idle = Array.from({ length: 900 }, () => heap.malloc(IDLE));
-    const idleCls = heap.u8[idle[0] - 1] & 0x0f;
+    const idleCls = heap.u8[idle[0] - 1] & TINY_CLASS_MASK;
     const idlePages = new Set(idle.map(pageOf));
     assert.equal(idlePages.size, 4);
     for (const p of idle) heap.free(p);

@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createHeap, HeapError, type Heap } from "../lib";
-import { TINY_LIVE } from "../lib/alloc/header";
+import { TINY_CLASS_MASK, TINY_LIVE } from "../lib/alloc/header";
 import { FLAG_IN_PARTIAL, P, PAGE_SHIFT, STAT, TOUCH_SHIFT } from "../lib/alloc/layout";
 
 const CAPACITY = 8;
@@ -41,7 +41,7 @@ function halfFreedSlabBesideAUsedOne(tinyReuseBeforeWrite: boolean) {
   const heap = createHeap({ preset: "current", bytes: 16 * 1024 * 1024, frontCapacity: CAPACITY, tinyReuseBeforeWrite });
   const m = heap.mem;
   const live: number[] = [heap.malloc(REQUEST)];
-  const cls = heap.u8[live[0] - 1] & 0x0f;
+  const cls = heap.u8[live[0] - 1] & TINY_CLASS_MASK;
   const first = pageOf(live[0]);
   while (pageOf(live[live.length - 1]) === first) live.push(heap.malloc(REQUEST));
   const second = pageOf(live[live.length - 1]);
@@ -95,7 +95,7 @@ function slabWithFreelist(tinyRefillWholeFreelist: boolean, freed: number) {
   const heap = createHeap({ preset: "current", bytes: 16 * 1024 * 1024, frontCapacity: CAPACITY, refillCount: 4, tinyRefillWholeFreelist });
   const live: number[] = [];
   for (let i = 0; i < 2 * freed; i++) live.push(heap.malloc(100));
-  const cls = heap.u8[live[0] - 1] & 0x0f;
+  const cls = heap.u8[live[0] - 1] & TINY_CLASS_MASK;
   const page = pageOf(live[0]);
   assert.ok(live.every((p) => pageOf(p) === page), "every block from one slab");
   for (const p of live.splice(0, freed)) heap.free(p);
@@ -179,10 +179,10 @@ describe("a block of the next class before new memory", () => {
     const heap = createHeap({ preset: "current", bytes: 16 * 1024 * 1024, frontCapacity: CAPACITY, tinyBorrowNextClass });
     const m = heap.mem;
     const live = [heap.malloc(SMALL)];
-    const cls = heap.u8[live[0] - 1] & 0x0f;
+    const cls = heap.u8[live[0] - 1] & TINY_CLASS_MASK;
     useWrittenMemory(heap, m.meta(pageOf(live[0])), cls, SMALL, live);
     const next = Array.from({ length: 60 }, () => heap.malloc(NEXT));
-    const nextCls = heap.u8[next[0] - 1] & 0x0f;
+    const nextCls = heap.u8[next[0] - 1] & TINY_CLASS_MASK;
     assert.equal(nextCls, cls + 1);
     for (const p of next.filter((_, i) => i % 2 === 0)) heap.free(p);
     heap.flushFrontCaches();

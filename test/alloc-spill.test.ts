@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createHeap, type Heap } from "../lib";
-import { linkWord } from "../lib/alloc/header";
+import { linkWord, TINY_CLASS_MASK } from "../lib/alloc/header";
 import { P, PAGE_SHIFT } from "../lib/alloc/layout";
 
 const CAPACITY = 8;
@@ -31,10 +31,10 @@ describe("spill", () => {
     const heap = createHeap({ preset: "current", bytes: 16 * 1024 * 1024, frontCapacity: CAPACITY });
     // 1000-byte blocks: about 60 to a 64 KiB slab, so 200 of them take four slabs.
     const blocks = Array.from({ length: 200 }, () => heap.malloc(1000));
-    const cls = heap.u8[blocks[0] - 1] & 0x0f;
+    const cls = heap.u8[blocks[0] - 1] & TINY_CLASS_MASK;
     const bySlab = new Map<number, number[]>();
     for (const p of blocks) {
-      assert.equal(heap.u8[p - 1] & 0x0f, cls, "every block in one class");
+      assert.equal(heap.u8[p - 1] & TINY_CLASS_MASK, cls, "every block in one class");
       const page = pageOf(p - 1);
       bySlab.set(page, [...(bySlab.get(page) ?? []), p]);
     }

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createHeap, resolveConfig, type Heap, type HeapOptions } from "../lib";
+import { headerMagic } from "../lib/alloc/header";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -17,7 +18,7 @@ const TINY_LIVE = 0xa0;
 const SMALL = 100;
 
 function kind(heap: Heap, p: number): number {
-  return heap.u8[p - 1] & 0xf0;
+  return headerMagic(heap.u8[p - 1], p, heap.mem.wideTinyHeaders);
 }
 
 function fresh(options: HeapOptions = {}): Heap {

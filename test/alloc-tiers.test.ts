@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { attachHeap, COALESCING_MAX_REQUEST, createHeap, FINE_MID_CLASSES, FINE_TINY_CLASSES, MID_CLASSES, SEED_TINY_CLASSES, type Heap, type HeapOptions } from "../lib";
+import { attachHeap, COALESCING_MAX_REQUEST, createHeap, FINE_MID_CLASSES, FINE_TINY_CLASSES, MID_CLASSES, SEED_TINY_CLASSES, WIDE_TINY_CLASSES, type Heap, type HeapOptions } from "../lib";
+import { headerMagic } from "../lib/alloc/header";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -47,7 +48,9 @@ const expectedClass = (classes: readonly number[], size: number) => classes.find
 
 const TABLES: { name: string; options: HeapOptions; classes: readonly number[] }[] = [
   { name: "seed classes (phase7)", options: { preset: "phase7" }, classes: SEED_TINY_CLASSES },
-  { name: "fine classes (current)", options: { preset: "current" }, classes: FINE_TINY_CLASSES },
+  { name: "wide classes (current)", options: { preset: "current" }, classes: WIDE_TINY_CLASSES },
+  { name: "sixteen fine classes (current with midTier classes)", options: { preset: "current", midTier: "classes" }, classes: FINE_TINY_CLASSES },
+  { name: "32 classes, every one past 16 wide", options: { preset: "current", tinyClasses: Array.from({ length: 32 }, (_, i) => 16 + 56 * i) }, classes: Array.from({ length: 32 }, (_, i) => 16 + 56 * i) },
   { name: "custom tinyClasses [16, 48, 80, 256]", options: { preset: "current", tinyClasses: [16, 48, 80, 256] }, classes: [16, 48, 80, 256] },
 ];
 
@@ -431,11 +434,11 @@ describe("realloc", () => {
     // coalescing block, by copyBytes. With tinySlabAfterBytes the old block may be a coalescing one.
     for (const options of [{}, { tinySlabAfterBytes: 4 * KiB }] as HeapOptions[]) {
       const heap = createHeap({ bytes: 16 * MiB, ...options });
-      for (const block of FINE_TINY_CLASSES) {
+      for (const block of heap.config.tinyClasses) {
         for (const next of [block, 3000, 70_000]) {
           const p = heap.malloc(block - 1);
           const usable = heap.usableSize(p);
-          const tiny = (heap.u8[p - 1] & 0xf0) === TINY_LIVE;
+          const tiny = headerMagic(heap.u8[p - 1], p, heap.mem.wideTinyHeaders) === TINY_LIVE;
           if (!options.tinySlabAfterBytes) assert.ok(tiny && usable === block - 1, `malloc(${block - 1}) takes a whole tiny block`);
           fill(heap, p, usable, block);
           const q = heap.realloc(p, Math.max(next, usable + 1));
@@ -539,7 +542,7 @@ describe("realloc", () => {
         [12 * MiB, 7 * MiB, true]] as const) {
         const p = heap.malloc(from);
         const usable = heap.usableSize(p);
-        const tier = heap.u8[p - 1] & 0xf0;
+        const tier = headerMagic(heap.u8[p - 1], p, heap.mem.wideTinyHeaders);
         const call = `${name}: realloc(malloc(${from}), ${to})`;
         fill(heap, p, from, 3);
         const q = heap.realloc(p, to);

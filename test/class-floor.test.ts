@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { classFloorOptions, classFloors, type ClassFloorOptions } from '../lib/bench/measures/class-floor';
 import { parseTraceText } from '../lib/trace/read';
-import { createHeap, FINE_TINY_CLASSES, resolveConfig } from '../lib';
+import { createHeap, resolveConfig, WIDE_TINY_CLASSES } from '../lib';
 import { ALIGN16_TINY_CLASSES } from '../lib/alloc/size-classes';
 import { OP_ALIGNED, OP_CALLOC, OP_FREE, OP_REALLOC, requestBytes, type Trace } from '../lib/trace/trace';
 
@@ -73,7 +73,7 @@ describe('class floor', () => {
   });
 
   it("takes a heap's classes, header and granule from its configuration", () => {
-    assert.deepEqual(classFloorOptions(resolveConfig({ preset: 'current' })), { classes: FINE_TINY_CLASSES, header: 1, granule: 8 });
+    assert.deepEqual(classFloorOptions(resolveConfig({ preset: 'current' })), { classes: WIDE_TINY_CLASSES, header: 1, granule: 8 });
     assert.deepEqual(classFloorOptions(resolveConfig({ preset: 'aligned' })), { classes: ALIGN16_TINY_CLASSES, header: 0, granule: 16 });
     assert.deepEqual(classFloorOptions(resolveConfig({ preset: 'compact' })).classes, [16], "compact's tiny tier ends at its first class");
   });

@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createHeap, type Heap, type HeapOptions, type HeapStats } from '../lib';
+import { createHeap, FINE_TINY_CLASSES, type Heap, type HeapOptions, type HeapStats } from '../lib';
 import { fixture, messageOf, runWorker } from './fixtures/threads-spawn';
 import type { PoolWorkerJob, PoolWorkerMessage } from './fixtures/threads-pool-worker';
 
@@ -42,11 +42,11 @@ const TAGS = {
 const slabOf = (p: number) => (p - 1) >>> SLAB_SHIFT;
 const superSlabOf = (p: number) => (p - 1) >>> SS_SHIFT;
 
-/** A heap for the scenarios; debug build with the pool trace collected in `lines`. */
+/** A heap for the scenarios (the sixteen classes the class numbers above are of); debug build with the pool trace collected in `lines`. */
 function scenarioHeap(extra: HeapOptions = {}): { heap: Heap; lines: string[] } {
   const lines: string[] = [];
   const heap = createHeap({
-    bytes: 16 * MiB, superslabBytes: MiB, frontCache: false, build: 'debug', poolTrace: true,
+    bytes: 16 * MiB, superslabBytes: MiB, frontCache: false, build: 'debug', poolTrace: true, tinyClasses: FINE_TINY_CLASSES,
     log: (line) => lines.push(line), ...extra,
   });
   return { heap, lines };

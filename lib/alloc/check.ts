@@ -10,6 +10,7 @@ import {
   PAGE, PAGE_SHIFT, pendingWord, S, SLOT_ACTIVE, SLOT_EMPTY, SLOT_UNUSED, MAX_THREADS, THREAD_FREE,
 } from "./layout";
 import { lookupSuperSlab } from "./registry";
+import { MAX_TINY_CLASSES } from "./size-classes";
 import { isPartialOf } from "./slab-lists";
 import { ssFirstPage, ssWord } from "./superslab";
 import { isLive } from "./live-bitmap";
@@ -117,7 +118,7 @@ function checkTinyBlock(heap: Heap, b: number, page: number, cls: number, where:
 function checkSlotLists(heap: Heap): void {
   const m = heap.mem;
   const i32 = m.i32;
-  for (let cls = 0; cls < 16; cls++) {
+  for (let cls = 0; cls < MAX_TINY_CLASSES; cls++) {
     for (const page of pageListPages(heap, H.CLASS_SLOTS + cls, `class ${cls} slot list`)) {
       const meta = m.meta(page);
       if (i32[meta + P.STATE] !== SLOT_EMPTY || i32[meta + P.CLASS] !== cls) corrupt(`class ${cls} slot list holds slab ${page} in state ${i32[meta + P.STATE]}`);
@@ -130,7 +131,7 @@ function checkAbandonedLists(heap: Heap): void {
   const m = heap.mem;
   const i32 = m.i32;
   let listed = 0;
-  for (let cls = 0; cls < 16; cls++) {
+  for (let cls = 0; cls < MAX_TINY_CLASSES; cls++) {
     for (const page of pageListPages(heap, H.ABANDONED + cls, `class ${cls} abandoned list`)) {
       const meta = m.meta(page);
       if (i32[meta + P.KIND] !== KIND_SLAB || i32[meta + P.STATE] !== SLOT_ACTIVE || i32[meta + P.CLASS] !== cls)

@@ -2,7 +2,7 @@ import { HeapError } from "./errors";
 import { HEADER_FREE_PRESETS, PRESETS, PRESET_NAMES, isPresetName, presetAlign, type PresetName } from "./presets";
 import { COALESCING_MAX_REQUEST, COALESCING_REQUEST_LIMIT } from "./coalescing";
 import { STASH_MAX_BLOCKS } from "./coalescing-stash";
-import { HEAP_ALIGNMENTS, MAX_CLASSES, MID_CLASSES, MID_GRANULE, tinyClassesFor, type HeapAlignment } from "./size-classes";
+import { FINE_TINY_CLASSES, HEAP_ALIGNMENTS, MAX_CLASSES, MAX_TINY_CLASSES, MID_CLASSES, MID_GRANULE, tinyClassesFor, type HeapAlignment } from "./size-classes";
 
 export type BuildMode = "release" | "debug";
 export type FreeRoute = "header" | "lookup";
@@ -193,7 +193,7 @@ const BASE: Omit<HeapConfig, keyof (typeof PRESETS)["current"]> & Pick<HeapConfi
   shared: false,
   preset: "current",
   build: "release",
-  tinyMaxClass: MAX_CLASSES - 1,
+  tinyMaxClass: MAX_TINY_CLASSES - 1, // every class: resolved to the last one
   ...LATE_DEFAULTS,
   frontCapacity: 1024,
   refillCount: 32,
@@ -302,6 +302,16 @@ function readEnv(env: Record<string, string | undefined>): Partial<HeapConfig> {
 /** Options a preset turns on that only header heaps have: off on a header-free heap unless asked for. */
 const HEADER_HEAP_ONLY = ["tinyBorrowNextClass", "tinyFreshSlabLast", "reallocShrinks", "reallocRoomToGrow"] as const;
 
+/** How many tiny classes the heap serves: its classes up to tinyMaxClass. */
+export function tinyClassesInUse(c: Pick<HeapConfig, "tinyClasses" | "tinyMaxClass">): number {
+  return Math.min(c.tinyClasses.length, c.tinyMaxClass + 1);
+}
+
+/** Whether tiny classes from MAX_CLASSES on can have their wide headers (header.ts) on this heap. */
+function allowsWideTinyHeaders(c: HeapConfig): boolean {
+  return c.midTier === "coalescing" && hasHeaderFrontLists(c);
+}
+
 /** Whether the heap's tiny front end is the header heap's one list per class (not SFC, layered or header-free). */
 function hasHeaderFrontLists(c: HeapConfig): boolean {
   return !c.sfcEnable && !c.layeredFastPath && c.align === 1;
@@ -332,8 +342,8 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (c.superslabBytes !== MiB && c.superslabBytes !== 2 * MiB)
     throw bad("superslabBytes", c.superslabBytes, "1 MiB (1048576) or 2 MiB (2097152)");
   const cls = c.tinyClasses;
-  if (!Array.isArray(cls) || cls.length < 1 || cls.length > MAX_CLASSES)
-    throw bad("tinyClasses", cls, `1 to ${MAX_CLASSES} block sizes`);
+  if (!Array.isArray(cls) || cls.length < 1 || cls.length > MAX_TINY_CLASSES)
+    throw bad("tinyClasses", cls, `1 to ${MAX_TINY_CLASSES} block sizes`);
   cls.forEach((s, i) => {
     if (!isCount(s, 8, MID_CLASSES[0] - 8) || s % 8 !== 0 || (i > 0 && s <= cls[i - 1]))
       throw bad("tinyClasses", cls, `ascending multiples of 8 between 8 and ${MID_CLASSES[0] - 8} (below the smallest mid class)`);
@@ -343,8 +353,10 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (!Array.isArray(mids) || mids.length < 1 || mids.length > MAX_CLASSES || mids[0] !== MID_CLASSES[0] || mids[mids.length - 1] !== midTop ||
       mids.some((s, i) => !Number.isInteger(s) || s % MID_GRANULE !== 0 || (i > 0 && s <= mids[i - 1]) || (c.align !== 1 && s % c.align !== 0)))
     throw bad("midClasses", mids, `at most ${MAX_CLASSES} ascending multiples of ${MID_GRANULE} from ${MID_CLASSES[0]} to ${midTop}`);
-  if (!isCount(c.tinyMaxClass, 0, MAX_CLASSES - 1)) throw bad("tinyMaxClass", c.tinyMaxClass, "an integer 0..15");
+  if (!isCount(c.tinyMaxClass, 0, MAX_TINY_CLASSES - 1)) throw bad("tinyMaxClass", c.tinyMaxClass, `an integer 0..${MAX_TINY_CLASSES - 1}`);
   if (c.midTier !== "classes" && c.midTier !== "coalescing") throw bad("midTier", c.midTier, '"classes" or "coalescing"');
+  if (tinyClassesInUse(c) > MAX_CLASSES && !allowsWideTinyHeaders(c))
+    throw bad("tinyClasses", cls, `at most ${MAX_CLASSES} classes in use (or tinyMaxClass below ${MAX_CLASSES}) unless the heap has the coalescing mid tier and the header heap's front lists: a class from ${MAX_CLASSES} on has a wide header (header.ts), which the ${c.midTier !== "coalescing" ? "class mid tier's headers" : otherFrontEnd(c)} would mistake`);
   if (c.midTier === "coalescing" && c.align !== 1) throw bad("midTier", c.midTier, `align ${c.align}: the coalescing mid tier's blocks carry the header byte (align 1 only)`);
   if (!isCount(c.midCacheBytes, 0, 1 << 24)) throw bad("midCacheBytes", c.midCacheBytes, "an integer 0..16777216");
   if (!isCount(c.coalescingCacheBlocks, 0, 1 << 16)) throw bad("coalescingCacheBlocks", c.coalescingCacheBlocks, "an integer 0..65536");
@@ -411,12 +423,15 @@ export function resolveConfig(options: HeapOptions = {}, env: Record<string, str
   // A header-free heap takes the class set of its alignment and the class mid tier, does not borrow
   // blocks of the next class or give its lists back before a new slab (its front end refills on its
   // own), and does not move a shrunk block, unless told otherwise.
+  const unset = (option: keyof HeapConfig) => !(option in explicit) && fromEnv[option] === undefined;
   if (config.align === 8 || config.align === 16) {
-    const unset = (option: keyof HeapConfig) => !(option in explicit) && fromEnv[option] === undefined;
     if (unset("tinyClasses")) config.tinyClasses = tinyClassesFor(config.align);
     if (unset("midTier")) config.midTier = "classes";
     for (const option of HEADER_HEAP_ONLY) if (unset(option)) config[option] = false;
   }
+  // A preset's classes past the header's 4 bits need their wide headers; a heap told to take a front
+  // end or mid tier that would mistake those takes the sixteen (`current` with midTier "classes").
+  if (unset("tinyClasses") && tinyClassesInUse(config) > MAX_CLASSES && !allowsWideTinyHeaders(config)) config.tinyClasses = FINE_TINY_CLASSES;
   validate(config, (option) => {
     const name = option in explicit ? undefined : ENV_NAME_OF[option];
     return name !== undefined && option in fromEnv ? `environment variable ${name}` : `option ${option}`;

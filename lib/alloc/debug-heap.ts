@@ -7,7 +7,7 @@
  * Release builds construct the undecorated classes: none of this is on their path.
  */
 import { HeapError, fmtPtr } from "./errors";
-import { ALIGNED_LIVE, CLASS_MASK, describeHeader, LARGE_LIVE, MAGIC_MASK, MID_LIVE, TINY_LIVE } from "./header";
+import { ALIGNED_LIVE, describeHeader, headerMagic, LARGE_LIVE, MID_LIVE, TINY_CLASS_MASK, TINY_LIVE } from "./header";
 import type { HeapClass } from "./heap";
 import { KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT } from "./layout";
 
@@ -90,7 +90,8 @@ function withDebugChecks(Base: HeapClass): HeapClass {
         const inBlocks = typeof ptr === "number" && Number.isInteger(ptr) && ptr >= 1 && ptr < bytes && ptr >>> PAGE_SHIFT >= this.mem.layout.metaPages;
         if (!inBlocks) throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): not an offset of this heap's blocks (the metadata ends at ${this.mem.layout.metaPages << PAGE_SHIFT}, the heap at ${bytes})`, ptr);
         if (this.isFreedBlock(ptr)) {
-          const says = this.config.align === 1 ? `header says ${describeHeader(this.u8[ptr - 1])}` : "its live bit is clear";
+          const h = this.u8[ptr - 1];
+          const says = this.config.align === 1 ? `header says ${describeHeader(h, headerMagic(h, ptr, this.mem.wideTinyHeaders))}` : "its live bit is clear";
           if (op === "free") throw new HeapError("DOUBLE_FREE", `free(${fmtPtr(ptr)}): block is not live (${says})`, ptr);
           throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): block is free (use after free)`, ptr);
         }
@@ -118,11 +119,11 @@ function withDebugChecks(Base: HeapClass): HeapClass {
     private routeOf(ptr: number): string {
       if (this.config.align !== 1) return this.pageRouteOf(ptr);
       const h = this.u8[ptr - 1];
-      switch (h & MAGIC_MASK) {
+      switch (headerMagic(h, ptr, this.mem.wideTinyHeaders)) {
         case TINY_LIVE: {
           const owner = this.mem.i32[this.mem.meta((ptr - 1) >>> PAGE_SHIFT) + P.OWNER];
           if (this.mem.shared && owner !== this.tid) return "remote";
-          return this.mem.config.freeRoute === "lookup" ? "ss_hit" : `header_fast class=${h & CLASS_MASK}`;
+          return this.mem.config.freeRoute === "lookup" ? "ss_hit" : `header_fast class=${h & TINY_CLASS_MASK}`;
         }
         case MID_LIVE: return "mid";
         case LARGE_LIVE: return "large";

@@ -7,7 +7,7 @@
 import { HeapError, fmtPtr } from "./errors";
 import { alignedCarrierOf, badCarrier } from "./aligned-alloc";
 import {
-  ALIGNED_FREE, ALIGNED_LIVE, CLASS_MASK, describeHeader, LARGE_FREE, LARGE_LIVE, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE,
+  ALIGNED_FREE, ALIGNED_LIVE, describeHeader, headerMagic, LARGE_FREE, LARGE_LIVE, MID_FREE, MID_LIVE, TINY_CLASS_MASK, TINY_FREE, TINY_LIVE,
 } from "./header";
 import type { Heap } from "./heap";
 import { KIND_COALESCING, KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT, SLOT_ACTIVE, STAT } from "./layout";
@@ -19,7 +19,7 @@ import { lookupSuperSlab } from "./registry";
 export function freeSlow(heap: Heap, ptr: number): void {
   if (ptr === 0) return;
   const h = headerOf(heap, ptr, "free");
-  switch (h & MAGIC_MASK) {
+  switch (magicOf(heap, ptr, h)) {
     case TINY_LIVE: {
       heap.assertAttached();
       const cls = tinyClassViaRegistry(heap, ptr, h, "free");
@@ -53,7 +53,7 @@ export function freeSlow(heap: Heap, ptr: number): void {
     case TINY_FREE:
     case MID_FREE:
     case LARGE_FREE:
-      throw new HeapError("DOUBLE_FREE", `free(${fmtPtr(ptr)}): block already freed (header says ${describeHeader(h)})`, ptr);
+      throw new HeapError("DOUBLE_FREE", `free(${fmtPtr(ptr)}): block already freed (header says ${describeHeader(h, magicOf(heap, ptr, h))})`, ptr);
     default:
       throw notABlock(heap, ptr, h, "free");
   }
@@ -73,10 +73,15 @@ function liveCarrier(heap: Heap, ptr: number, h: number, op: string): number {
   notOverATierBlock(heap, ptr, h, op);
   const carrier = alignedCarrierOf(heap, ptr);
   if (carrier < 0) throw badCarrier(op, ptr, "the offset to its carrier block is out of range");
-  const kind = heap.u8[carrier - 1] & MAGIC_MASK;
+  const kind = magicOf(heap, carrier, heap.u8[carrier - 1]);
   if (kind !== TINY_LIVE && kind !== MID_LIVE && kind !== LARGE_LIVE) throw badCarrier(op, ptr, `its carrier ${fmtPtr(carrier)} is no live block`);
   if (usableSize(heap, carrier, op) < ptr - carrier) throw badCarrier(op, ptr, `its carrier ${fmtPtr(carrier)} ends before it`);
   return carrier;
+}
+
+/** What the header byte `h` of `ptr` is, its magic bits (a wide tiny header read as a tiny one: header.ts). */
+function magicOf(heap: Heap, ptr: number, h: number): number {
+  return headerMagic(h, ptr, heap.mem.wideTinyHeaders);
 }
 
 /** Reads the header byte of `ptr` after checking that `ptr` can be a user pointer of this heap. */
@@ -109,8 +114,8 @@ function tinyClassViaRegistry(heap: Heap, ptr: number, h: number, op: string): n
     throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): the slab holding it serves no class`, ptr);
   if (offset % heap.blockSize[cls] !== 0)
     throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): interior pointer, ${offset % heap.blockSize[cls] - 1} bytes into a ${heap.blockSize[cls]}-byte block`, ptr);
-  if ((h & CLASS_MASK) !== cls)
-    throw new HeapError("CORRUPT_HEADER", `${op}(${fmtPtr(ptr)}): header says class ${h & CLASS_MASK} but its slab serves class ${cls}`, ptr);
+  if ((h & TINY_CLASS_MASK) !== cls)
+    throw new HeapError("CORRUPT_HEADER", `${op}(${fmtPtr(ptr)}): header says class ${h & TINY_CLASS_MASK} but its slab serves class ${cls}`, ptr);
   return cls;
 }
 
@@ -119,7 +124,7 @@ function notABlock(heap: Heap, ptr: number, h: number, op: string): HeapError {
   const expected = expectedHeaderAt(heap, ptr - 1);
   if (expected >= 0)
     return new HeapError("CORRUPT_HEADER", `${op}(${fmtPtr(ptr)}): block header overwritten (byte 0x${hex(h)}, expected 0x${hex(expected)})`, ptr);
-  return new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): not a block returned by malloc (${describeHeader(h)})`, ptr);
+  return new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): not a block returned by malloc (${describeHeader(h, magicOf(heap, ptr, h))})`, ptr);
 }
 
 /** The live header a block starting at `b` would carry, judged from the page metadata; -1 if no block starts there. */
@@ -160,7 +165,7 @@ const hex = (v: number) => v.toString(16).padStart(2, "0");
 
 export function usableSize(heap: Heap, ptr: number, op = "usableSize"): number {
   const h = headerOf(heap, ptr, op);
-  switch (h & MAGIC_MASK) {
+  switch (magicOf(heap, ptr, h)) {
     case TINY_LIVE:
       return heap.blockSize[tinyClassViaRegistry(heap, ptr, h, op)] - 1;
     case MID_LIVE:

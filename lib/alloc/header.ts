@@ -23,14 +23,34 @@ export const ALIGNED_OFFSET_AT = 5;
 export const MAGIC_MASK = 0xf0;
 export const CLASS_MASK = 0x0f;
 
+/**
+ * Wide tiny headers: a heap with more than 16 tiny classes (the coalescing mid tier's only) writes
+ * TINY_LIVE | cls and TINY_FREE | cls for every class, so classes 16..31 read 0xb0 | (cls - 16) and
+ * 0x90 | (cls - 16), MID_LIVE and MID_FREE with a class. On such a heap those bytes are a mid block's
+ * only at a coalescing block's user pointer (8 mod 16), never at a tiny one's (1 mod 8): the pointer
+ * tells them apart, and the class mid tier, whose headers they are on other heaps, is off. The fast
+ * paths pay nothing for it: free tests the magic under a mask that keeps the class's fifth bit out.
+ */
+/** A tiny header's class, narrow (its bit 4 is 0) or wide. */
+export const TINY_CLASS_MASK = 0x1f;
+/** The bits free compares with TINY_LIVE to take a tiny block's header route. */
+export function tinyMagicMask(wide: boolean): number {
+  return wide ? 0xe0 : MAGIC_MASK;
+}
+/** What header `h` at user pointer `ptr` is (its magic bits): on a heap with wide tiny headers, a tiny one's read as TINY_LIVE or TINY_FREE. */
+export function headerMagic(h: number, ptr: number, wide: boolean): number {
+  if (wide && (ptr & 7) === 1 && (h & 0xc0) === 0x80) return h & (TINY_LIVE | TINY_FREE);
+  return h & MAGIC_MASK;
+}
+
 /** Offset of the freelist link inside a free block, from its base: 4-byte aligned, past the header. */
 export const NEXT_OFFSET = 4; // see linkWord
 
-/** What a header byte says, for messages. */
-export function describeHeader(h: number): string {
-  switch (h & MAGIC_MASK) {
-    case TINY_LIVE: return `live tiny block of class ${h & CLASS_MASK}`;
-    case TINY_FREE: return `free tiny block of class ${h & CLASS_MASK}`;
+/** What a header byte says, for messages; `magic` as headerMagic reads it where tiny headers may be wide. */
+export function describeHeader(h: number, magic = h & MAGIC_MASK): string {
+  switch (magic) {
+    case TINY_LIVE: return `live tiny block of class ${h & TINY_CLASS_MASK}`;
+    case TINY_FREE: return `free tiny block of class ${h & TINY_CLASS_MASK}`;
     case MID_LIVE: return `live mid block of class ${h & CLASS_MASK}`;
     case MID_FREE: return `free mid block of class ${h & CLASS_MASK}`;
     case LARGE_LIVE: return "live large block";

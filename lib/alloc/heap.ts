@@ -15,7 +15,7 @@ import * as coalescing from "./coalescing";
 import * as coalescingCache from "./coalescing-cache";
 import * as coalescingStash from "./coalescing-stash";
 import type { PoolThread } from "./shared-pool";
-import { classTable, MAX_CLASSES } from "./size-classes";
+import { classTable, MAX_CLASSES, MAX_TINY_CLASSES } from "./size-classes";
 import { refill, spill, spillFrontLists, takeBeforeSlab } from "./tiny-refill";
 import { freeSlow, usableSize } from "./free-route";
 import { collectStats, type HeapStats } from "./stats";
@@ -33,7 +33,7 @@ import { allocArray, callocArray, freeArray, reallocArray, viewOf, type TypedArr
  * at every use instead (TypeScript's CommonJS output assigns each export twice, so V8 cannot take it
  * for a constant). With the `=== true` flag tests below: random-mixed 1.05x.
  */
-const { ALIGNED_FREE, ALIGNED_LIVE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_FREE, TINY_LIVE } = header;
+const { ALIGNED_FREE, ALIGNED_LIVE, LARGE_FREE, LARGE_LIVE, linkWord, MAGIC_MASK, MID_FREE, MID_LIVE, TINY_CLASS_MASK, TINY_FREE, TINY_LIVE } = header;
 const { H, MAX_THREADS, P, PAGE_META_SHIFT, PAGE_SHIFT, pendingWord, STAT, STAT_NAMES, TOUCH_SHIFT } = layout;
 const { cacheOwnerWord, midCarveOne, midPopFree, midPushFree, midRefill, midSpill } = mid;
 const { blockBytesFor, COALESCING_PREFIX, coalescingFree, coalescingGrowInPlace, coalescingMalloc, coalescingMallocToGrow, coalescingShrinkInPlace, coalescingUsableSize, sizeOf, trimThreshold } = coalescing;
@@ -56,19 +56,19 @@ export class Heap implements PoolThread {
   protected tinyLimit: number;
   protected readonly classOf: Uint8Array;
   readonly blockSize: Int32Array;
-  readonly heads = new Int32Array(MAX_CLASSES);
-  readonly counts = new Int32Array(MAX_CLASSES);
+  readonly heads = new Int32Array(MAX_TINY_CLASSES);
+  readonly counts = new Int32Array(MAX_TINY_CLASSES);
   /**
    * Per class: blocks a whole-freelist refill put on the front list that `counts` leaves out
    * (tinyRefillWholeFreelist; tiny-refill.ts). The list holds counts + takenWhole blocks (frontLength);
    * the fast paths count only `counts`, so the capacity check lets the program free up to
    * `frontCapacity` blocks above what the refill took before the list spills.
    */
-  readonly takenWhole = new Int32Array(MAX_CLASSES);
+  readonly takenWhole = new Int32Array(MAX_TINY_CLASSES);
   /** Per class: the slab refills come from (0 = none yet). */
-  readonly current = new Int32Array(MAX_CLASSES);
+  readonly current = new Int32Array(MAX_TINY_CLASSES);
   /** Per class: this thread's slabs with free blocks, other than the current one. */
-  readonly partial: number[][] = Array.from({ length: MAX_CLASSES }, () => []);
+  readonly partial: number[][] = Array.from({ length: MAX_TINY_CLASSES }, () => []);
   // Mid front end (per thread): a list per mid class.
   readonly midHeads = new Int32Array(MAX_CLASSES);
   readonly midCounts = new Int32Array(MAX_CLASSES);
@@ -88,10 +88,12 @@ export class Heap implements PoolThread {
   /** realloc moves a growing block into the coalescing tier where it has room to grow (reallocRoomToGrow). */
   private readonly roomToGrow: boolean;
   /**
-   * Tiny blocks have the 1-byte header (not the aligned heap's) and free reads it (the header route);
-   * false once detached, so realloc takes the validating route, which refuses.
+   * Where tiny blocks have the 1-byte header (not the aligned heap's) and free reads it (the header
+   * route): the bits free and realloc compare with TINY_LIVE (header.ts tinyMagicMask, which keeps out
+   * a wide header's fifth class bit). Else 0, so that the test fails: the lookup route, or once
+   * detached, where realloc takes the validating route, which refuses.
    */
-  private tinyHeaders: boolean;
+  private tinyLiveMask: number;
   /**
    * realloc may move a tiny block to a tiny class straight through the front lists: the base heap's
    * lists, not the SFC or layered caches' (their subclasses override malloc and pushFree), and not in
@@ -141,7 +143,7 @@ export class Heap implements PoolThread {
 
   // Shared-pool thread state.
   l0Slab = 0;
-  readonly hintSS = new Int32Array(MAX_CLASSES).fill(-1);
+  readonly hintSS = new Int32Array(MAX_TINY_CLASSES).fill(-1);
   readonly ownedSlabs = new Set<number>();
   readonly stat = new Float64Array(STAT_NAMES.length);
   readonly trace: ((line: string) => void) | null;
@@ -183,8 +185,9 @@ export class Heap implements PoolThread {
     this.growsInPlace = c.largeReallocInPlace && mem.liveBits < 0;
     this.shrinks = c.reallocShrinks;
     this.roomToGrow = c.reallocRoomToGrow && mem.coalescing; // the coalescing tier is a header heap's only
-    this.tinyHeaders = c.align === 1 && c.freeRoute === "header";
-    this.reallocThroughFront = this.tinyHeaders && !c.sfcEnable && !c.layeredFastPath && c.build === "release";
+    const tinyHeaders = c.align === 1 && c.freeRoute === "header";
+    this.tinyLiveMask = tinyHeaders ? header.tinyMagicMask(mem.wideTinyHeaders) : 0;
+    this.reallocThroughFront = tinyHeaders && !c.sfcEnable && !c.layeredFastPath && c.build === "release";
     this.trace = c.build === "debug" && c.poolTrace ? log : null;
   }
 
@@ -210,11 +213,11 @@ export class Heap implements PoolThread {
   free(ptr: number): void {
     const h = this.u8[ptr - 1];
     // A live tiny block's user pointer is 1 past an 8-aligned block start.
-    if ((h & 0xf0) === TINY_LIVE && (ptr & 7) === 1 && this.headerFree === true) {
+    if ((h & this.tinyLiveMask) === TINY_LIVE && (ptr & 7) === 1) {
       const b = ptr - 1;
-      if (this.checkOwner === true && this.ownerOf(b) !== this.tid) return this.freeRemoteBlock(b, h & 0x0f);
+      if (this.checkOwner === true && this.ownerOf(b) !== this.tid) return this.freeRemoteBlock(b, h & TINY_CLASS_MASK);
       this.countFast(HEADER_FAST);
-      this.pushFree(b, h & 0x0f);
+      this.pushFree(b, h & TINY_CLASS_MASK);
       return;
     }
     if (h === MID_LIVE && (ptr & 15) === COALESCING_PREFIX && this.coalescing === true && this.headerFree === true) {
@@ -623,8 +626,8 @@ export class Heap implements PoolThread {
     // A live tiny block is read off its header byte, as free reads it, and has no in-place growth to try
     // (sqlite3-index's reallocs are nearly all tiny). Written here, not through a method: V8 inlines
     // into realloc up to a budget of bytecode, and a method's spent it before free's pushFree.
-    const tiny = (h & 0xf0) === TINY_LIVE && (ptr & 7) === 1 && this.tinyHeaders === true && ptr >>> 0 === ptr;
-    const old = tiny ? this.blockSize[h & 0x0f] - 1 : this.headerUsable(ptr) || this.blockUsable(ptr, "realloc");
+    const tiny = (h & this.tinyLiveMask) === TINY_LIVE && (ptr & 7) === 1 && ptr >>> 0 === ptr;
+    const old = tiny ? this.blockSize[h & TINY_CLASS_MASK] - 1 : this.headerUsable(ptr) || this.blockUsable(ptr, "realloc");
     if (size === 0) {
       this.free(ptr);
       return 0;
@@ -642,7 +645,7 @@ export class Heap implements PoolThread {
         copyWords(this.i32, q >> 2, (ptr - 1) >> 2, (old + 1) >> 2);
         this.u8[q] = TINY_LIVE | cls;
         this.countFast(HEADER_FAST);
-        this.pushFree(ptr - 1, h & 0x0f);
+        this.pushFree(ptr - 1, h & TINY_CLASS_MASK);
         return q + 1;
       }
     }
@@ -789,7 +792,7 @@ export class Heap implements PoolThread {
     // Every later call now leaves the fast paths and is refused with DETACHED.
     this.tinyLimit = 0;
     this.headerFree = false;
-    this.tinyHeaders = false;
+    this.tinyLiveMask = 0;
     this.onDetach?.();
   }
 

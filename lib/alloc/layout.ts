@@ -4,7 +4,7 @@
  * worker that attaches to the same SharedArrayBuffer sees the same heap. Per-thread state is not.
  */
 import type { HeapConfig } from "./config";
-import { MAX_CLASSES } from "./size-classes";
+import { MAX_CLASSES, MAX_TINY_CLASSES } from "./size-classes";
 
 export const PAGE_SHIFT = 16; // 64 KiB: the arena's unit and the slab size
 export const PAGE = 1 << PAGE_SHIFT;
@@ -15,13 +15,17 @@ export const UNITS_PER_PAGE = 1 << (PAGE_SHIFT - TOUCH_SHIFT);
 export const LIVE_GRANULE_SHIFT = 3;
 export const LIVE_WORD_SHIFT = LIVE_GRANULE_SHIFT + 5;
 export const HEAP_MAGIC = 0x48414b4d; // "HAKM"
-export const LAYOUT_VERSION = 7;
+export const LAYOUT_VERSION = 8;
 export const MAX_THREADS = 256;
 /** Int32 words per 64-byte cache line. */
 export const LINE_WORDS = 16;
 
 /** The coalescing mid tier's free lists: 32 per power-of-two size range, 23 ranges (sizes below 2^31). */
 export const COALESCING_LIST_COUNT = 23 << 5;
+/** Lines a word per tiny class takes (CLASS_SLOTS, ABANDONED, TINY_BEFORE_SLAB). */
+const TINY_CLASS_LINES = MAX_TINY_CLASSES / LINE_WORDS;
+/** The first word after the per-class lines: THREAD_LIVE, and the words after it counted from there. */
+const THREADS_AT = (7 + 2 * TINY_CLASS_LINES) * LINE_WORDS;
 
 /**
  * Header words (Int32 indices). Words different threads write at different times sit on different
@@ -61,36 +65,36 @@ export const H = {
   /** Per tiny class: head of the EMPTY-slot list (slab page index, 0 = none). */
   CLASS_SLOTS: 5 * LINE_WORDS,
   /** Per mid class: head of the free-block list. */
-  MID_FREE: 6 * LINE_WORDS,
+  MID_FREE: (5 + TINY_CLASS_LINES) * LINE_WORDS,
   /** Per mid class: the span its fresh blocks are carved from (first page, 0 = none). */
-  MID_SPAN: 7 * LINE_WORDS,
+  MID_SPAN: (6 + TINY_CLASS_LINES) * LINE_WORDS,
   /**
    * Per tiny class: head of the list of abandoned slabs (left by a detached thread with blocks still
    * to give; 0 = none), doubly linked through P.NEXT and P.PREV. Under the pool lock (abandoned.ts).
    */
-  ABANDONED: 8 * LINE_WORDS,
+  ABANDONED: (7 + TINY_CLASS_LINES) * LINE_WORDS,
   /** Per thread id: THREAD_FREE, THREAD_ATTACHED or THREAD_LEAVING (written at attach and detach only). */
-  THREAD_LIVE: 9 * LINE_WORDS,
+  THREAD_LIVE: THREADS_AT,
   /**
    * Per thread id, one line each (see pendingWord): head of its pending-remote stack (slab page
    * index, 0 = none); id 0 is the orphans'.
    */
-  THREAD_REMOTE: 9 * LINE_WORDS + MAX_THREADS,
+  THREAD_REMOTE: THREADS_AT + MAX_THREADS,
   /** The coalescing mid tier: per size range, the bitmap of its lists with a free block. */
-  COALESCING_LISTS: 9 * LINE_WORDS + MAX_THREADS + MAX_THREADS * LINE_WORDS,
+  COALESCING_LISTS: THREADS_AT + MAX_THREADS + MAX_THREADS * LINE_WORDS,
   /** The coalescing mid tier: per list, its first free block (0 = none). */
-  COALESCING_HEADS: 9 * LINE_WORDS + MAX_THREADS + MAX_THREADS * LINE_WORDS + 2 * LINE_WORDS,
+  COALESCING_HEADS: THREADS_AT + MAX_THREADS + MAX_THREADS * LINE_WORDS + 2 * LINE_WORDS,
   /**
    * Per tiny class: mallocs the coalescing mid tier still serves before the class's first slab
    * (tinySlabAfterBytes; tiny-refill.ts). Only decreases, by an atomic subtract on shared heaps.
    */
-  TINY_BEFORE_SLAB: 9 * LINE_WORDS + MAX_THREADS + MAX_THREADS * LINE_WORDS + 2 * LINE_WORDS + COALESCING_LIST_COUNT,
-  WORDS: 9 * LINE_WORDS + MAX_THREADS + MAX_THREADS * LINE_WORDS + 2 * LINE_WORDS + COALESCING_LIST_COUNT + LINE_WORDS,
+  TINY_BEFORE_SLAB: THREADS_AT + MAX_THREADS + MAX_THREADS * LINE_WORDS + 2 * LINE_WORDS + COALESCING_LIST_COUNT,
+  WORDS: THREADS_AT + MAX_THREADS + MAX_THREADS * LINE_WORDS + 2 * LINE_WORDS + COALESCING_LIST_COUNT + TINY_CLASS_LINES * LINE_WORDS,
 } as const;
 
 
-// CLASS_SLOTS, MID_FREE, MID_SPAN and ABANDONED hold a word per class (tiny or mid: at most MAX_CLASSES) on one line each.
-if (MAX_CLASSES > LINE_WORDS) throw new Error("layout: more classes than words in a line");
+// MID_FREE and MID_SPAN hold a word per mid class on a line each; the tiny classes' words fill whole lines.
+if (MAX_CLASSES > LINE_WORDS || MAX_TINY_CLASSES % LINE_WORDS !== 0) throw new Error("layout: the classes do not fit their lines");
 
 /** Int32 index of thread `tid`'s pending-remote stack head (tid 0: the orphans'). */
 export function pendingWord(tid: number): number {

@@ -16,7 +16,7 @@
 import type { HeapMemory } from "./heap-memory";
 import { H, P, S, SLOT_ACTIVE, SLOT_EMPTY, STAT, type StatName } from "./layout";
 import { createSuperSlab, destroySuperSlab, ssFirstPage, ssWord } from "./superslab";
-import { MAX_CLASSES } from "./size-classes";
+import { MAX_TINY_CLASSES } from "./size-classes";
 import { pushPage, unlinkPage } from "./page-lists";
 import { addTouched } from "./page-arena";
 import { exchange, fetchAdd, load, lock, store, unlock } from "./sync";
@@ -145,7 +145,7 @@ function claimUnused(m: HeapMemory, ss: number): number {
 function takeAnyEmpty(m: HeapMemory, t: PoolThread, cls: number): number {
   lock(m, H.POOL_LOCK);
   try {
-    for (let c = 0; c < MAX_CLASSES; c++) {
+    for (let c = 0; c < MAX_TINY_CLASSES; c++) {
       const page = m.i32[H.CLASS_SLOTS + c];
       if (page === 0) continue;
       takeSlot(m, page);

@@ -8,16 +8,25 @@
 export const SEED_TINY_CLASSES: readonly number[] = [8, 16, 32, 64, 128, 256, 512, 1024];
 
 /**
- * This project's tiny classes: sixteen, the header's 4-bit class field. Most of programs' requests are
- * small, so the classes are 8 bytes apart up to 64 (as mimalloc's bins: a 20-byte request takes a
- * 24-byte block, not 32), then at most 1.6x apart; a 1..7-byte request takes 16 (no 8-byte class). The
- * last is 1032, not 1024, so that a 1024-byte request (1025 bytes with its header) stays tiny instead
- * of taking a mid block. On the bundled traces, these against the earlier set (16, 32, 48, 56, 64, 80,
- * 96, 128, 160, 192, 256, 320, 384, 512, 768, 1032) cut the rounding at the peak by a third on
- * lua-objects and redis-server (docs/footprint.md).
+ * This project's tiny classes. Most of programs' requests are small, so the classes are 8 bytes apart
+ * up to 64 (as mimalloc's bins: a 20-byte request takes a 24-byte block, not 32), then at most 1.6x
+ * apart; a 1..7-byte request takes 16 (no 8-byte class). The last is 1032, not 1024, so that a
+ * 1024-byte request (1025 bytes with its header) stays tiny instead of taking a mid block. On the
+ * bundled traces, these against the earlier set (16, 32, 48, 56, 64, 80, 96, 128, 160, 192, 256, 320,
+ * 384, 512, 768, 1032) cut the rounding at the peak by a third on lua-objects and redis-server
+ * (docs/footprint.md). Sixteen, the header's 4-bit class field: the presets that keep it (`compact`).
  */
 export const FINE_TINY_CLASSES: readonly number[] = [
   16, 24, 32, 40, 48, 56, 64, 80, 96, 128, 160, 256, 384, 512, 768, 1032,
+];
+
+/**
+ * FINE_TINY_CLASSES with 320 and 448 between 256, 384 and 512, where programs' directory entries and
+ * objects of 257 to 447 bytes took up to a third more than they asked (find's 264-350 bytes, jq's
+ * 392): eighteen classes, so the last two have the wide header (header.ts). `current`'s.
+ */
+export const WIDE_TINY_CLASSES: readonly number[] = [
+  16, 24, 32, 40, 48, 56, 64, 80, 96, 128, 160, 256, 320, 384, 448, 512, 768, 1032,
 ];
 
 /**
@@ -67,8 +76,10 @@ export function midClassTable(classes: readonly number[]): Uint8Array {
   return Uint8Array.from({ length: classes[classes.length - 1] / MID_GRANULE + 1 }, (_, k) => classes.findIndex((size) => size >= k * MID_GRANULE));
 }
 
-/** Most classes a 4-bit header field can name. */
+/** Most classes a 4-bit header field can name: mid classes, and the tiny classes of most heaps. */
 export const MAX_CLASSES = 16;
+/** Most tiny classes: a heap with wide tiny headers (header.ts) names them in 5 bits. */
+export const MAX_TINY_CLASSES = 32;
 
 /**
  * A lookup table from request size to class index, for sizes 0 .. classes[last] - headerBytes (its
