@@ -75,6 +75,7 @@ export class Heap implements PoolThread {
   /** The heap's mid classes (HeapMemory's tables, bound here for the fast paths). */
   protected readonly midClassOf: Uint8Array;
   protected readonly midCacheCapacity: Int32Array;
+  /** The class mid tier's classes; 0 with the coalescing tier. */
   protected readonly midClassCount: number;
   protected readonly midAlignMask: number;
   /** Largest request the mid tier serves. */
@@ -170,7 +171,9 @@ export class Heap implements PoolThread {
     this.pageMeta = mem.pageMeta;
     this.midClassOf = mem.midClassOf;
     this.midCacheCapacity = mem.midCacheCapacity;
-    this.midClassCount = mem.midSizes.length;
+    // None with the coalescing tier, whose heap has no class mid blocks: free's class mid test then
+    // never reads a wide tiny header (0xB0 | class - 16, header.ts) at 1 mod 512 as one.
+    this.midClassCount = mem.coalescing ? 0 : mem.midSizes.length;
     this.midAlignMask = mem.midAlignMask;
     this.midMaxRequest = mem.midMaxRequest;
     this.coalescing = mem.coalescing;
