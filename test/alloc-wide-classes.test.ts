@@ -1,5 +1,5 @@
 /**
- * Tiny classes past the header's four bits (header.ts "Wide tiny headers"): `current` has 18, and a
+ * Tiny classes past the header's four bits (header.ts, TINY_CLASS_MASK): `current` has 18, and a
  * class from 16 on writes TINY_LIVE | class, 0xB0 | (class - 16), the byte a coalescing block's header
  * has. The pointer tells them apart (a tiny block's is 1 mod 8, a coalescing one's 8 mod 16), on every
  * route: free's header route, realloc, usableSize, remote frees, double frees, the debug build.

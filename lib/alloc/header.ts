@@ -1,5 +1,6 @@
 /**
- * The 1-byte block header at `user - 1` (Phase 7). High nibble: what the block is; low nibble: its class.
+ * The 1-byte block header at `user - 1` (Phase 7). High nibble: what the block is; low nibble: its
+ * class (a tiny class from 16 on reaches into the high nibble: TINY_CLASS_MASK below).
  * A tiny block in a front cache or slab freelist carries TINY_FREE instead of TINY_LIVE, which is how
  * free catches a double free in release builds without a lookup.
  */
@@ -24,14 +25,14 @@ export const MAGIC_MASK = 0xf0;
 export const CLASS_MASK = 0x0f;
 
 /**
- * Wide tiny headers: a heap with more than 16 tiny classes (the coalescing mid tier's only) writes
- * TINY_LIVE | cls and TINY_FREE | cls for every class, so classes 16..31 read 0xb0 | (cls - 16) and
- * 0x90 | (cls - 16), MID_LIVE and MID_FREE with a class. On such a heap those bytes are a mid block's
- * only at a coalescing block's user pointer (8 mod 16), never at a tiny one's (1 mod 8): the pointer
- * tells them apart, and the class mid tier, whose headers they are on other heaps, is off. The fast
- * paths pay nothing for it: free tests the magic under a mask that keeps the class's fifth bit out.
+ * A tiny header's class, narrow (its bit 4 is 0) or wide. Wide tiny headers: a heap with more than 16
+ * tiny classes (the coalescing mid tier's only) writes TINY_LIVE | cls and TINY_FREE | cls for every
+ * class, so classes 16..31 read 0xb0 | (cls - 16) and 0x90 | (cls - 16), MID_LIVE and MID_FREE with
+ * a class. On such a heap those bytes are a mid block's only at a coalescing block's user pointer
+ * (8 mod 16), never at a tiny one's (1 mod 8): the pointer tells them apart, and the class mid tier,
+ * whose headers they are on other heaps, is off. The fast paths pay nothing for it: free tests the
+ * magic under a mask that keeps the class's fifth bit out.
  */
-/** A tiny header's class, narrow (its bit 4 is 0) or wide. */
 export const TINY_CLASS_MASK = 0x1f;
 /** The bits free compares with TINY_LIVE to take a tiny block's header route. */
 export function tinyMagicMask(wide: boolean): number {

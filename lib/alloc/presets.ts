@@ -26,12 +26,13 @@ export const PRESETS = {
   },
   /**
    * This project's best: header free, one per-class front list (the seed's fix #3), 18 finer tiny
-   * classes (two with the wide header), empty slabs purged, a class's free blocks reused before its slab writes new memory (or a
-   * free block of the next class up), a never-used slab last (the thread's other front lists back
-   * first), a slab's whole freelist taken by one refill, a coalescing mid tier up to 8 MiB behind a
-   * stash of the last 4 blocks each thread freed (docs/footprint.md); realloc grows a block in place,
-   * moves one that cannot grow where it has room to, and shrinks one asked for less than half its size.
-   * The design before the coalescing tier (with today's tiny classes) is `{ midTier: "classes",
+   * classes (two with the wide header), empty slabs purged, a class's free blocks reused before its
+   * slab writes new memory (or a free block of the next class up), a never-used slab last (the
+   * thread's other front lists back first), a slab's whole freelist taken by one refill, a coalescing
+   * mid tier up to 8 MiB behind a stash of the last 4 blocks each thread freed (docs/footprint.md);
+   * realloc grows a block in place, moves one that cannot grow where it has room to, and shrinks one
+   * asked for less than half its size. The design before the coalescing tier (with the sixteen tiny
+   * classes it then had, which a heap with the class mid tier takes) is `{ midTier: "classes",
    * tinyPurgeEmpty: false, tinyReuseBeforeWrite: false, tinyRefillWholeFreelist: false,
    * tinyBorrowNextClass: false, tinyFreshSlabLast: false }`: 16 finer mid classes, no per-thread mid
    * lists, a mid span back to the arena once empty.
