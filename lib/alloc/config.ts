@@ -302,9 +302,9 @@ function readEnv(env: Record<string, string | undefined>): Partial<HeapConfig> {
 /** Options a preset turns on that only header heaps have: off on a header-free heap unless asked for. */
 const HEADER_HEAP_ONLY = ["tinyBorrowNextClass", "tinyFreshSlabLast", "reallocShrinks", "reallocRoomToGrow"] as const;
 
-/** How many tiny classes the heap serves: its classes up to tinyMaxClass. */
-export function tinyClassesInUse(c: Pick<HeapConfig, "tinyClasses" | "tinyMaxClass">): number {
-  return Math.min(c.tinyClasses.length, c.tinyMaxClass + 1);
+/** Whether the heap serves tiny classes from MAX_CLASSES on (its classes up to tinyMaxClass), with their wide headers (header.ts). */
+export function hasWideTinyHeaders(c: Pick<HeapConfig, "tinyClasses" | "tinyMaxClass">): boolean {
+  return Math.min(c.tinyClasses.length, c.tinyMaxClass + 1) > MAX_CLASSES;
 }
 
 /** Whether tiny classes from MAX_CLASSES on can have their wide headers (header.ts) on this heap. */
@@ -355,7 +355,7 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
     throw bad("midClasses", mids, `at most ${MAX_CLASSES} ascending multiples of ${MID_GRANULE} from ${MID_CLASSES[0]} to ${midTop}`);
   if (!isCount(c.tinyMaxClass, 0, MAX_TINY_CLASSES - 1)) throw bad("tinyMaxClass", c.tinyMaxClass, `an integer 0..${MAX_TINY_CLASSES - 1}`);
   if (c.midTier !== "classes" && c.midTier !== "coalescing") throw bad("midTier", c.midTier, '"classes" or "coalescing"');
-  if (tinyClassesInUse(c) > MAX_CLASSES && !allowsWideTinyHeaders(c))
+  if (hasWideTinyHeaders(c) && !allowsWideTinyHeaders(c))
     throw bad("tinyClasses", cls, `at most ${MAX_CLASSES} classes in use (or tinyMaxClass below ${MAX_CLASSES}) unless the heap has the coalescing mid tier and the header heap's front lists: a class from ${MAX_CLASSES} on has a wide header (header.ts), which the ${c.midTier !== "coalescing" ? "class mid tier's headers" : otherFrontEnd(c)} would mistake`);
   if (c.midTier === "coalescing" && c.align !== 1) throw bad("midTier", c.midTier, `align ${c.align}: the coalescing mid tier's blocks carry the header byte (align 1 only)`);
   if (!isCount(c.midCacheBytes, 0, 1 << 24)) throw bad("midCacheBytes", c.midCacheBytes, "an integer 0..16777216");
@@ -431,7 +431,7 @@ export function resolveConfig(options: HeapOptions = {}, env: Record<string, str
   }
   // A preset's classes past the header's 4 bits need their wide headers; a heap told to take a front
   // end or mid tier that would mistake those takes the sixteen (`current` with midTier "classes").
-  if (unset("tinyClasses") && tinyClassesInUse(config) > MAX_CLASSES && !allowsWideTinyHeaders(config)) config.tinyClasses = FINE_TINY_CLASSES;
+  if (unset("tinyClasses") && hasWideTinyHeaders(config) && !allowsWideTinyHeaders(config)) config.tinyClasses = FINE_TINY_CLASSES;
   validate(config, (option) => {
     const name = option in explicit ? undefined : ENV_NAME_OF[option];
     return name !== undefined && option in fromEnv ? `environment variable ${name}` : `option ${option}`;

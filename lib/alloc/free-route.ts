@@ -19,7 +19,8 @@ import { lookupSuperSlab } from "./registry";
 export function freeSlow(heap: Heap, ptr: number): void {
   if (ptr === 0) return;
   const h = headerOf(heap, ptr, "free");
-  switch (magicOf(heap, ptr, h)) {
+  const magic = magicOf(heap, ptr, h);
+  switch (magic) {
     case TINY_LIVE: {
       heap.assertAttached();
       const cls = tinyClassViaRegistry(heap, ptr, h, "free");
@@ -53,7 +54,7 @@ export function freeSlow(heap: Heap, ptr: number): void {
     case TINY_FREE:
     case MID_FREE:
     case LARGE_FREE:
-      throw new HeapError("DOUBLE_FREE", `free(${fmtPtr(ptr)}): block already freed (header says ${describeHeader(h, magicOf(heap, ptr, h))})`, ptr);
+      throw new HeapError("DOUBLE_FREE", `free(${fmtPtr(ptr)}): block already freed (header says ${describeHeader(h, magic)})`, ptr);
     default:
       throw notABlock(heap, ptr, h, "free");
   }

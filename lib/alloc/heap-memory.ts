@@ -2,11 +2,11 @@
  * One thread's views of a heap's buffer plus the heap's fixed facts (config, layout). Every tier
  * module works through this; a worker attaching to the heap builds its own over the same buffer.
  */
-import { tinyClassesInUse, type HeapConfig } from "./config";
+import { hasWideTinyHeaders, type HeapConfig } from "./config";
 import * as layout from "./layout";
 import type { Layout } from "./layout";
 import { midCacheCapacity } from "./mid";
-import { MAX_CLASSES, MID_GRANULE, midClassTable } from "./size-classes";
+import { MID_GRANULE, midClassTable } from "./size-classes";
 
 // Bound here so that V8 folds it into meta(), which every tier calls (heap.ts says why).
 const { computeLayout, PAGE_META_SHIFT } = layout;
@@ -39,7 +39,7 @@ export class HeapMemory {
   readonly coalescing: boolean;
   /** Mid blocks start on multiples of this less one's: the largest power of two (up to 2 KiB) dividing every mid class. */
   readonly midAlignMask: number;
-  /** Whether tiny classes from MAX_CLASSES on are in use, with their wide headers (header.ts). */
+  /** Whether tiny classes from MAX_CLASSES on are in use, with their wide headers (config.ts hasWideTinyHeaders). */
   readonly wideTinyHeaders: boolean;
 
   constructor(buffer: ArrayBuffer | SharedArrayBuffer, config: HeapConfig) {
@@ -63,7 +63,7 @@ export class HeapMemory {
     let align = 2048;
     while (align > MID_GRANULE && config.midClasses.some((s) => s % align !== 0)) align >>= 1;
     this.midAlignMask = align - 1;
-    this.wideTinyHeaders = tinyClassesInUse(config) > MAX_CLASSES;
+    this.wideTinyHeaders = hasWideTinyHeaders(config);
   }
 
   /** Int32 index of a page's metadata word 0. */
