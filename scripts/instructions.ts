@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { isPresetName, PRESET_NAMES } from '../lib/index';
 import {
   countReplayInstructions,
+  REUSED_SEPARATOR,
   TOP_FUNCTIONS,
   type HakmemInstructions,
   type InstructionsReport,
@@ -36,7 +37,10 @@ which moves between batches on a busy machine while the instruction count barely
            runtime, which run at times of their own and make the total move from run to run
            (tens of instructions an op, at times more: read the total as a rough check only).
            allocator = the heap's steady count less the oracle's; the heap's ${TOP_FUNCTIONS}
-           costliest functions (steady count) are listed.
+           costliest functions (steady count) are listed. Code V8 made later can take the
+           place of code it freed, and a count cannot tell whose its instructions were: such
+           addresses are listed under every function that held them ("f${REUSED_SEPARATOR}g", the latest
+           first).
   system   glibc malloc in the C replayer (scripts/native/replay.c, recorded order on one
            thread), callgrind collecting only inside allocator_pass, then only inside
            oracle_pass, with B timed passes; per op = collected / (1 + B) passes (the warm-up

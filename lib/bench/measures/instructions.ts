@@ -260,16 +260,27 @@ function topFunctions(low: Map<string, number>, high: Map<string, number>, ops: 
 
 // ---- parsing -----------------------------------------------------------------------------------
 
-/** V8's perf map: which JIT function holds an address (the latest entry, where code was replaced). */
+/**
+ * V8's perf map: which JIT function holds an address. Where code made later took the place of code
+ * the GC freed, every function that held it, the latest first (REUSED_SEPARATOR between them).
+ */
 export interface PerfMap {
   nameAt(address: number): string | null;
 }
 
 /**
+ * Between the names of functions that held one address in turn. A callgrind count sums a run's
+ * instructions at each address, so it cannot tell whose they were: z3-queens' replay loop, freed and
+ * compiled again, left its addresses to functions run a few times a pass, which took tens of
+ * instructions an op under the latest name alone.
+ */
+export const REUSED_SEPARATOR = ' | ';
+
+/**
  * Lines `HEXSTART HEXSIZE NAME`. V8 adds a line for each piece of code it makes, and code made later
- * can take the place of code the GC freed: an address belongs to the last entry that covers it.
- * Names lose V8's tier marker (JS:*f, JS:~f, JS:^f, JS:+f are one function) and, when `root` is
- * given, the project's folder before their paths.
+ * can take the place of code the GC freed: an address is named by every entry that covers it, the
+ * latest first. Names lose V8's tier marker (JS:*f, JS:~f, JS:^f, JS:+f are one function) and, when
+ * `root` is given, the project's folder before their paths.
  */
 export function parsePerfMap(text: string, root?: string): PerfMap {
   const entries: { start: number; end: number; name: string }[] = [];
@@ -279,7 +290,7 @@ export function parsePerfMap(text: string, root?: string): PerfMap {
     const size = parseInt(m[2], 16);
     if (size > 0) entries.push({ start: parseInt(m[1], 16), end: parseInt(m[1], 16) + size, name: functionName(m[3], root) });
   }
-  // Disjoint segments, each owned by the latest entry covering it: a sweep over the entries' ends.
+  // Disjoint segments, each named by the entries covering it: a sweep over the entries' ends.
   const points = [...new Set(entries.flatMap((e) => [e.start, e.end]))].sort((a, b) => a - b);
   const byStart = entries.map((e, i) => ({ ...e, i })).sort((a, b) => a.start - b.start);
   const open = new MaxHeap();
@@ -292,12 +303,12 @@ export function parsePerfMap(text: string, root?: string): PerfMap {
     while (next < byStart.length && byStart[next].start <= at) open.push(byStart[next].i, byStart[next++].end);
     while (open.size() > 0 && open.topEnd() <= at) open.pop();
     if (open.size() === 0) continue;
-    const owner = entries[open.top()];
-    if (starts.length > 0 && ends[ends.length - 1] === at && names[names.length - 1] === owner.name) ends[ends.length - 1] = points[p + 1];
+    const name = [...new Set(open.covering(at).map((i) => entries[i].name))].join(REUSED_SEPARATOR);
+    if (starts.length > 0 && ends[ends.length - 1] === at && names[names.length - 1] === name) ends[ends.length - 1] = points[p + 1];
     else {
       starts.push(at);
       ends.push(points[p + 1]);
-      names.push(owner.name);
+      names.push(name);
     }
   }
   return {
@@ -326,6 +337,10 @@ class MaxHeap {
   }
   topEnd(): number {
     return this.items[0].end;
+  }
+  /** The entries that have not ended at `at`, the latest first. */
+  covering(at: number): number[] {
+    return this.items.filter((x) => x.end > at).map((x) => x.i).sort((a, b) => b - a);
   }
   push(i: number, end: number): void {
     const a = this.items;
