@@ -332,9 +332,6 @@ class MaxHeap {
   size(): number {
     return this.items.length;
   }
-  top(): number {
-    return this.items[0].i;
-  }
   topEnd(): number {
     return this.items[0].end;
   }
