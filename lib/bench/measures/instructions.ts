@@ -292,18 +292,19 @@ export function parsePerfMap(text: string, root?: string): PerfMap {
   }
   // Disjoint segments, each named by the entries covering it: a sweep over the entries' ends.
   const points = [...new Set(entries.flatMap((e) => [e.start, e.end]))].sort((a, b) => a - b);
-  const byStart = entries.map((e, i) => ({ ...e, i })).sort((a, b) => a.start - b.start);
-  const open = new MaxHeap();
+  const byStart = entries.map((_, i) => i).sort((a, b) => entries[a].start - entries[b].start);
+  // The entries covering the segment from the current point, by index (a later entry, later code).
+  let open: number[] = [];
   const starts: number[] = [];
   const ends: number[] = [];
   const names: string[] = [];
   let next = 0;
   for (let p = 0; p + 1 < points.length; p++) {
     const at = points[p];
-    while (next < byStart.length && byStart[next].start <= at) open.push(byStart[next].i, byStart[next++].end);
-    while (open.size() > 0 && open.topEnd() <= at) open.pop();
-    if (open.size() === 0) continue;
-    const name = [...new Set(open.covering(at).map((i) => entries[i].name))].join(REUSED_SEPARATOR);
+    while (next < byStart.length && entries[byStart[next]].start <= at) open.push(byStart[next++]);
+    open = open.filter((i) => entries[i].end > at);
+    if (open.length === 0) continue;
+    const name = [...new Set(open.sort((a, b) => b - a).map((i) => entries[i].name))].join(REUSED_SEPARATOR);
     if (starts.length > 0 && ends[ends.length - 1] === at && names[names.length - 1] === name) ends[ends.length - 1] = points[p + 1];
     else {
       starts.push(at);
@@ -324,47 +325,6 @@ export function parsePerfMap(text: string, root?: string): PerfMap {
       return k >= 0 && address < ends[k] ? names[k] : null;
     },
   };
-}
-
-/** A max-heap of entry indices (the latest entry on top) with their ends; ended ones are dropped lazily. */
-class MaxHeap {
-  private readonly items: { i: number; end: number }[] = [];
-  size(): number {
-    return this.items.length;
-  }
-  topEnd(): number {
-    return this.items[0].end;
-  }
-  /** The entries that have not ended at `at`, the latest first. */
-  covering(at: number): number[] {
-    return this.items.filter((x) => x.end > at).map((x) => x.i).sort((a, b) => b - a);
-  }
-  push(i: number, end: number): void {
-    const a = this.items;
-    a.push({ i, end });
-    for (let k = a.length - 1; k > 0; ) {
-      const parent = (k - 1) >> 1;
-      if (a[parent].i >= a[k].i) break;
-      [a[parent], a[k]] = [a[k], a[parent]];
-      k = parent;
-    }
-  }
-  pop(): void {
-    const a = this.items;
-    const last = a.pop()!;
-    if (a.length === 0) return;
-    a[0] = last;
-    for (let k = 0; ; ) {
-      const l = 2 * k + 1;
-      const r = l + 1;
-      let m = k;
-      if (l < a.length && a[l].i > a[m].i) m = l;
-      if (r < a.length && a[r].i > a[m].i) m = r;
-      if (m === k) break;
-      [a[m], a[k]] = [a[k], a[m]];
-      k = m;
-    }
-  }
 }
 
 /** A perf map name without V8's tier marker and the project's folder. */
