@@ -5,12 +5,12 @@
  */
 import { parseArgs } from 'node:util';
 import { createHeap, isPresetName, type Heap, type HeapOptions, type PresetName } from '../lib/index';
-import { ALIGNED_LIVE, linkWord, MAGIC_MASK } from '../lib/alloc/header';
+import { ALIGNED_LIVE, linkWord, MAGIC_MASK, TINY_IN_TIER_OFFSET } from '../lib/alloc/header';
 import {
   H, KIND_COALESCING, KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT, S, SLOT_ACTIVE, SLOT_EMPTY, TOUCH_SHIFT, UNITS_PER_PAGE,
 } from '../lib/alloc/layout';
 import { alignedCarrierOf } from '../lib/alloc/aligned-alloc';
-import { coalescingBlockSize, walkCoalescing } from '../lib/alloc/coalescing';
+import { COALESCING_PREFIX, coalescingBlockSize, walkCoalescing } from '../lib/alloc/coalescing';
 import { cachedBytes } from '../lib/alloc/coalescing-cache';
 import { stashedBytes } from '../lib/alloc/coalescing-stash';
 import { readTrace } from '../lib/trace/read';
@@ -211,7 +211,8 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
     } else if (kind === KIND_COALESCING) {
       coalescing.liveBlocks++;
       coalescing.live += n;
-      coalescing.rounding += coalescingBlockSize(m, p) - n;
+      // A tiny block in the tier (tinySlabAfterBytes) starts TINY_IN_TIER_OFFSET bytes into its tier block.
+      coalescing.rounding += coalescingBlockSize(m, (p & 15) === COALESCING_PREFIX ? p : b - TINY_IN_TIER_OFFSET) - n;
       coalescing.glibcChunks += glibc;
     } else if (kind === KIND_LARGE) {
       large.liveBlocks++;
@@ -253,8 +254,15 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
       }
     }
   }
+  // Front-list blocks, each in its slab's class or, taken from the coalescing tier, in that tier.
+  let tinyInTier = 0;
   for (const list of heap.frontLists()) {
-    for (let c = 0; c < tiny; c++) tinyRows[c].cached += list.counts[c] * heap.blockSize[c];
+    for (let c = 0; c < tiny; c++) {
+      for (let b = list.heads[c]; b !== 0; b = i32[linkWord(b)]) {
+        if (i32[m.meta(b >>> PAGE_SHIFT) + P.KIND] === KIND_COALESCING) tinyInTier += coalescingBlockSize(m, b - TINY_IN_TIER_OFFSET);
+        else tinyRows[c].cached += heap.blockSize[c];
+      }
+    }
   }
   // Mid spans, their thread lists and class freelists.
   for (let page = m.layout.metaPages; page < m.layout.pages; page++) {
@@ -284,7 +292,7 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
       if (free) coalescing.free += size;
     },
   });
-  coalescing.cached = cachedBytes(heap.cacheCounts) + stashedBytes(m, heap.stashSlots);
+  coalescing.cached = cachedBytes(heap.cacheCounts) + stashedBytes(m, heap.stashSlots) + tinyInTier;
   const coalescingOther = coalescing.touched - coalescing.uncarved - coalescing.free - coalescing.live - coalescing.rounding - coalescing.cached;
   if (coalescingOther !== 0) throw new Error(`coalescing mid tier: ${coalescingOther} bytes unaccounted`);
   // Tiny: what is neither live nor cached of the used blocks is still counted in `used` (none on one thread).

@@ -218,7 +218,7 @@ for (const build of BUILDS) {
     });
 
     it("free of a never-allocated address inside the heap: INVALID_POINTER", () => {
-      const { heap, sentinels } = setup(build);
+      const { heap, sentinels } = setup(build, { tinySlabAfterBytes: 0 }); // a slab from the first block
       // A page nobody uses: a large block's pages after it was freed, away from its old header.
       const l = heap.malloc(200_000);
       heap.free(l);
@@ -448,7 +448,7 @@ describe("debug free-route trace", () => {
 
   it("debug poolTrace logs the shared-pool stages by their seed names", () => {
     const lines: string[] = [];
-    const heap = createHeap({ build: "debug", poolTrace: true, bytes: 4 * MiB, log: (l) => lines.push(l) });
+    const heap = createHeap({ tinySlabAfterBytes: 0, build: "debug", poolTrace: true, bytes: 4 * MiB, log: (l) => lines.push(l) });
     heap.free(heap.malloc(10));
     assert.ok(lines.some((l) => l.startsWith("[SP_ACQUIRE_STAGE3]")), lines.join("\n"));
   });

@@ -22,7 +22,7 @@ const pageOf = (p: number) => (p - 1) >>> PAGE_SHIFT;
  * (under its capacity: none spilled), so each of those slabs is held by the list alone.
  */
 function idleClassHoldingSlabs(tinyFreshSlabLast: boolean) {
-  const heap = createHeap({ preset: "current", bytes: 16 * 1024 * 1024, tinyFreshSlabLast });
+  const heap = createHeap({ tinySlabAfterBytes: 0, preset: "current", bytes: 16 * 1024 * 1024, tinyFreshSlabLast });
   const idle = Array.from({ length: 600 }, () => heap.malloc(IDLE));
   const idleCls = heap.u8[idle[0] - 1] & TINY_CLASS_MASK;
   const idlePages = new Set(idle.map(pageOf));
@@ -56,7 +56,7 @@ describe("a never-used slab last", () => {
   });
 
   it("takes EMPTY slabs of another class before a never-used one, the lists left alone", () => {
-    const heap = createHeap({ preset: "current", bytes: 16 * 1024 * 1024 });
+    const heap = createHeap({ tinySlabAfterBytes: 0, preset: "current", bytes: 16 * 1024 * 1024 });
     const idle = Array.from({ length: 900 }, () => heap.malloc(IDLE));
     const idleCls = heap.u8[idle[0] - 1] & TINY_CLASS_MASK;
     const idlePages = new Set(idle.map(pageOf));

@@ -38,7 +38,7 @@ function useWrittenMemory(heap: Heap, meta: number, cls: number, request: number
  * second slab, current, whose free blocks and written room are all taken.
  */
 function halfFreedSlabBesideAUsedOne(tinyReuseBeforeWrite: boolean) {
-  const heap = createHeap({ preset: "current", bytes: 16 * 1024 * 1024, frontCapacity: CAPACITY, tinyReuseBeforeWrite });
+  const heap = createHeap({ tinySlabAfterBytes: 0, preset: "current", bytes: 16 * 1024 * 1024, frontCapacity: CAPACITY, tinyReuseBeforeWrite });
   const m = heap.mem;
   const live: number[] = [heap.malloc(REQUEST)];
   const cls = heap.u8[live[0] - 1] & TINY_CLASS_MASK;
@@ -92,7 +92,7 @@ describe("refill", () => {
 
 /** A heap whose current slab of one class has `freed` blocks on its freelist and an empty front list. */
 function slabWithFreelist(tinyRefillWholeFreelist: boolean, freed: number) {
-  const heap = createHeap({ preset: "current", bytes: 16 * 1024 * 1024, frontCapacity: CAPACITY, refillCount: 4, tinyRefillWholeFreelist });
+  const heap = createHeap({ tinySlabAfterBytes: 0, preset: "current", bytes: 16 * 1024 * 1024, frontCapacity: CAPACITY, refillCount: 4, tinyRefillWholeFreelist });
   const live: number[] = [];
   for (let i = 0; i < 2 * freed; i++) live.push(heap.malloc(100));
   const cls = heap.u8[live[0] - 1] & TINY_CLASS_MASK;
@@ -176,7 +176,7 @@ describe("a block of the next class before new memory", () => {
    * class has a slab with free blocks on its freelist.
    */
   function smallClassOutOfWrittenMemory(tinyBorrowNextClass: boolean) {
-    const heap = createHeap({ preset: "current", bytes: 16 * 1024 * 1024, frontCapacity: CAPACITY, tinyBorrowNextClass });
+    const heap = createHeap({ tinySlabAfterBytes: 0, preset: "current", bytes: 16 * 1024 * 1024, frontCapacity: CAPACITY, tinyBorrowNextClass });
     const m = heap.mem;
     const live = [heap.malloc(SMALL)];
     const cls = heap.u8[live[0] - 1] & TINY_CLASS_MASK;

@@ -28,7 +28,7 @@ const used = (heap: Heap, page: number) => heap.mem.i32[heap.mem.meta(page) + P.
 
 describe("spill", () => {
   it("leaves each slab's freelist and count as pushing block by block would, runs interleaved across slabs", () => {
-    const heap = createHeap({ preset: "current", bytes: 16 * 1024 * 1024, frontCapacity: CAPACITY });
+    const heap = createHeap({ tinySlabAfterBytes: 0, preset: "current", bytes: 16 * 1024 * 1024, frontCapacity: CAPACITY });
     // 1000-byte blocks: about 60 to a 64 KiB slab, so 200 of them take four slabs.
     const blocks = Array.from({ length: 200 }, () => heap.malloc(1000));
     const cls = heap.u8[blocks[0] - 1] & TINY_CLASS_MASK;

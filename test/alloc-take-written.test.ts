@@ -22,7 +22,7 @@ function kind(heap: Heap, p: number): number {
 }
 
 function fresh(options: HeapOptions = {}): Heap {
-  return createHeap({ preset: "current", bytes: 16 * MiB, tinyTakeWrittenCoalescing: true, ...options });
+  return createHeap({ tinySlabAfterBytes: 0, preset: "current", bytes: 16 * MiB, tinyTakeWrittenCoalescing: true, ...options });
 }
 
 /**

@@ -502,7 +502,7 @@ describe("realloc", () => {
   });
 
   it("a tiny move of another thread's block sends it to that thread, not onto this thread's front list", () => {
-    const owner = createHeap({ preset: "current", bytes: 16 * MiB, shared: true });
+    const owner = createHeap({ tinySlabAfterBytes: 0, preset: "current", bytes: 16 * MiB, shared: true });
     const other = attachHeap(owner.handle());
     const p = owner.malloc(16);
     fill(owner, p, 16, 3);
@@ -631,7 +631,7 @@ describe("realloc", () => {
   });
 
   it("reallocShrinks: a tiny block with no smaller block to be had stays where it is", () => {
-    const heap = createHeap({ preset: "current", bytes: 8 * MiB });
+    const heap = createHeap({ tinySlabAfterBytes: 0, preset: "current", bytes: 8 * MiB });
     const p = heap.malloc(500);
     const usable = heap.usableSize(p);
     fill(heap, p, 500, 9);
@@ -647,7 +647,7 @@ describe("realloc", () => {
   });
 
   it("reallocShrinks: shrinking another thread's block sends the old block to that thread", () => {
-    const owner = createHeap({ preset: "current", bytes: 16 * MiB, shared: true });
+    const owner = createHeap({ tinySlabAfterBytes: 0, preset: "current", bytes: 16 * MiB, shared: true });
     const other = attachHeap(owner.handle());
     const p = owner.malloc(500);
     fill(owner, p, 500, 4);
@@ -730,7 +730,7 @@ describe("stats", () => {
   });
 
   it("counts SuperSlabs: none at first, one for the first tiny block, more as slabs fill, back after frees", () => {
-    const heap = createHeap({ bytes: 16 * MiB });
+    const heap = createHeap({ tinySlabAfterBytes: 0, bytes: 16 * MiB });
     assert.equal(heap.stats().superslabs, 0);
     heap.free(heap.malloc(3000)); // mid and large need no SuperSlab
     heap.free(heap.malloc(100_000));
@@ -785,7 +785,7 @@ describe("stats", () => {
 
 describe("occupancy (the heap map)", () => {
   it("lists every slab of every live SuperSlab with its class and fill", () => {
-    const heap = createHeap({ bytes: 16 * 1024 * 1024 });
+    const heap = createHeap({ tinySlabAfterBytes: 0, bytes: 16 * 1024 * 1024 });
     const ptrs = Array.from({ length: 100 }, () => heap.malloc(100));
     const cells = heap.occupancy();
     assert.equal(cells.length, heap.stats().superslabs * 32);

@@ -199,7 +199,8 @@ describe('typed views: bad input', () => {
 describe('typed views across workers', () => {
   for (const options of [{ preset: 'current' }, { preset: 'aligned' }] as const) {
     it(`${options.preset}: a Float64Array allocated by one worker is freed by another with freeArray (a remote free)`, async () => {
-      const heap = createHeap({ bytes: 16 * MiB, shared: true, ...options });
+      // tinySlabAfterBytes 0: the block on the sender's slab, not inside a coalescing block of no owner.
+      const heap = createHeap({ bytes: 16 * MiB, shared: true, tinySlabAfterBytes: 0, ...options });
       const handle = heap.handle();
       const { port1, port2 } = new MessageChannel();
       const length = 100; // 800 bytes: a tiny block, owned by the sender's slab

@@ -15,7 +15,7 @@ const WIDE_REQUESTS = [700, 1000];
 
 describe("wide tiny headers", () => {
   it("current's classes 16 and 17 write 0xB0 and 0xB1 at 1 mod 8, beside coalescing blocks' 0xB0 at 8 mod 16, and each frees to its own tier", () => {
-    const heap = createHeap({ preset: "current", bytes: 16 * MiB, fastStats: true });
+    const heap = createHeap({ tinySlabAfterBytes: 0, preset: "current", bytes: 16 * MiB, fastStats: true });
     assert.deepEqual(heap.config.tinyClasses, WIDE_TINY_CLASSES);
     assert.equal(heap.mem.wideTinyHeaders, true);
     const tiny = WIDE_REQUESTS.map((n) => heap.malloc(n));
@@ -35,7 +35,7 @@ describe("wide tiny headers", () => {
 
   it("a wide block's double free and use after free are refused by name, in the release and the debug build", () => {
     for (const build of ["release", "debug"] as const) {
-      const heap = createHeap({ preset: "current", bytes: 16 * MiB, build });
+      const heap = createHeap({ tinySlabAfterBytes: 0, preset: "current", bytes: 16 * MiB, build });
       const p = heap.malloc(1000);
       heap.free(p);
       assert.throws(() => heap.free(p), (e: unknown) => e instanceof HeapError && e.code === "DOUBLE_FREE" && /free tiny block of class 17/.test(e.message), build);
@@ -45,7 +45,7 @@ describe("wide tiny headers", () => {
   });
 
   it("realloc moves a block into and out of a wide class, keeping its bytes", () => {
-    const heap = createHeap({ preset: "current", bytes: 16 * MiB });
+    const heap = createHeap({ tinySlabAfterBytes: 0, preset: "current", bytes: 16 * MiB });
     const p = heap.malloc(500);
     heap.u8.fill(7, p, p + 500);
     const q = heap.realloc(p, 1000);
@@ -59,7 +59,7 @@ describe("wide tiny headers", () => {
   });
 
   it("a wide block freed by another thread goes back to its owner's slab", () => {
-    const owner = createHeap({ preset: "current", bytes: 16 * MiB, shared: true });
+    const owner = createHeap({ tinySlabAfterBytes: 0, preset: "current", bytes: 16 * MiB, shared: true });
     const other = attachHeap(owner.handle());
     const blocks = Array.from({ length: 40 }, () => owner.malloc(1000));
     for (const p of blocks) other.free(p);

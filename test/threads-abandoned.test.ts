@@ -16,7 +16,7 @@ const slabsTaken = (s: HeapStats) =>
 
 describe('abandoned slabs', () => {
   it('the next thread carries on in a detached thread\'s partly used slab instead of taking a new one', () => {
-    const heap = createHeap({ shared: true, bytes: 16 * MiB });
+    const heap = createHeap({ tinySlabAfterBytes: 0, shared: true, bytes: 16 * MiB });
     const first = attachHeap(heap.handle());
     const kept = Array.from({ length: 10 }, () => first.malloc(100));
     const page = pageOf(kept[0]);
@@ -46,7 +46,7 @@ describe('abandoned slabs', () => {
   });
 
   it('a full slab is not listed: it has nothing to give', () => {
-    const heap = createHeap({ shared: true, bytes: 16 * MiB });
+    const heap = createHeap({ tinySlabAfterBytes: 0, shared: true, bytes: 16 * MiB });
     const t = attachHeap(heap.handle());
     const page = pageOf(t.malloc(1000));
     // Fill the slab: every block carved and handed out (the rest of the refill batch sits in t's cache).
@@ -67,7 +67,7 @@ describe('abandoned slabs', () => {
   });
 
   it('a slab adopted through the orphans\' pending stack leaves its abandoned list', () => {
-    const heap = createHeap({ shared: true, bytes: 16 * MiB });
+    const heap = createHeap({ tinySlabAfterBytes: 0, shared: true, bytes: 16 * MiB });
     const first = attachHeap(heap.handle());
     const a = first.malloc(100);
     const b = first.malloc(100);
@@ -90,7 +90,7 @@ describe('abandoned slabs', () => {
   });
 
   it('check() refuses an abandoned list that disagrees with the slabs', () => {
-    const heap = createHeap({ shared: true, bytes: 16 * MiB });
+    const heap = createHeap({ tinySlabAfterBytes: 0, shared: true, bytes: 16 * MiB });
     const first = attachHeap(heap.handle());
     const p = first.malloc(100);
     const page = pageOf(p);

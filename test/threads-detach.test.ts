@@ -61,7 +61,7 @@ function accountSlabs(heap: Heap, live: number[]): string[] {
 
 describe('detach and remote free agree: no block is lost on detach', () => {
   it('a remote free that read its owner before the owner detached reaches the orphans (deterministic interleaving)', () => {
-    const heap = createHeap({ shared: true, bytes: 16 * MiB, fastStats: true });
+    const heap = createHeap({ tinySlabAfterBytes: 0, shared: true, bytes: 16 * MiB, fastStats: true });
     const owner = attachHeap(heap.handle());
     const p = owner.malloc(100);
     const q = owner.malloc(100);

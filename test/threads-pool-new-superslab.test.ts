@@ -56,7 +56,7 @@ function createWithOtherThread(creator: Heap, step: () => void, registered: Regi
 
 describe('shared pool: a new SuperSlab', () => {
   it('no thread takes one of its slots before it is registered', () => {
-    const heap = createHeap({ shared: true, bytes: 16 * MiB, superslabBytes: MiB });
+    const heap = createHeap({ tinySlabAfterBytes: 0, shared: true, bytes: 16 * MiB, superslabBytes: MiB });
     const creator = attachHeap(heap.handle());
     const other = attachHeap(heap.handle());
     let failed = '';
@@ -75,7 +75,7 @@ describe('shared pool: a new SuperSlab', () => {
   });
 
   it('no thread holds one of its slots when the registry has no room for it and its pages go back', () => {
-    const heap = createHeap({ shared: true, bytes: 16 * MiB, superslabBytes: MiB });
+    const heap = createHeap({ tinySlabAfterBytes: 0, shared: true, bytes: 16 * MiB, superslabBytes: MiB });
     const creator = attachHeap(heap.handle());
     const other = attachHeap(heap.handle());
     let held = 0;

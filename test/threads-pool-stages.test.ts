@@ -46,7 +46,7 @@ const superSlabOf = (p: number) => (p - 1) >>> SS_SHIFT;
 function scenarioHeap(extra: HeapOptions = {}): { heap: Heap; lines: string[] } {
   const lines: string[] = [];
   const heap = createHeap({
-    bytes: 16 * MiB, superslabBytes: MiB, frontCache: false, build: 'debug', poolTrace: true, tinyClasses: FINE_TINY_CLASSES,
+    bytes: 16 * MiB, superslabBytes: MiB, frontCache: false, build: 'debug', poolTrace: true, tinyClasses: FINE_TINY_CLASSES, tinySlabAfterBytes: 0,
     log: (line) => lines.push(line), ...extra,
   });
   return { heap, lines };

@@ -65,6 +65,15 @@ const RUNS: Run[] = [
     options: { frontCapacity: 8, refillCount: 4, superslabBytes: MiB }, // pool churn: slabs and SuperSlabs come and go
   },
   { seed: 6, workers: 2, preset: 'current', build: 'debug', ops: OPS >> 2 },
+  {
+    seed: 10, workers: 3, preset: 'current', build: 'release', ops: OPS >> 1, label: 'tiny blocks in the coalescing tier',
+    // Every tiny class's first 1 MiB in coalescing blocks, small lists: such blocks spill back to the tier all the time.
+    options: { tinySlabAfterBytes: MiB, frontCapacity: 8, refillCount: 4 },
+  },
+  {
+    seed: 11, workers: 2, preset: 'current', build: 'debug', ops: OPS >> 3, label: 'tiny blocks in the coalescing tier, debug',
+    options: { tinySlabAfterBytes: MiB, frontCapacity: 8, refillCount: 4 },
+  },
   { seed: 8, workers: 3, preset: 'compact', build: 'release', ops: OPS }, // remote frees land in the freeing thread's cache
   { seed: 9, workers: 2, preset: 'compact', build: 'debug', ops: OPS >> 2 },
 ];

@@ -21,7 +21,7 @@ import { fixture, messageOf, runWorker, settle, startWorker, type WorkerOutcome 
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const OPTIONS = { shared: true, bytes: 32 * MiB, fastStats: true } as const;
+const OPTIONS = { tinySlabAfterBytes: 0, shared: true, bytes: 32 * MiB, fastStats: true } as const;
 const SUPERSLAB_BYTES = 2 * MiB; // the default
 /** What a heap with nothing live may still hold: one SuperSlab (its smallest SuperSlab cache) and a little more. */
 const SMALL = SUPERSLAB_BYTES + 256 * KiB;

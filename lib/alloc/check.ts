@@ -3,10 +3,10 @@
  * HEAP_CORRUPT error naming the first inconsistency. Slow by design; tests call it often.
  */
 import { HeapError } from "./errors";
-import { linkWord, LARGE_LIVE, MID_FREE, TINY_FREE } from "./header";
+import { linkWord, LARGE_LIVE, MID_FREE, TINY_FREE, TINY_IN_TIER_OFFSET } from "./header";
 import type { Heap } from "./heap";
 import {
-  FLAG_ABANDONED, FLAG_IN_PARTIAL, H, KIND_FREE, KIND_LARGE, KIND_LARGE_TAIL, KIND_META, KIND_MID, KIND_SLAB, LIVE_GRANULE_SHIFT, LIVE_WORD_SHIFT, P,
+  FLAG_ABANDONED, FLAG_IN_PARTIAL, H, KIND_COALESCING, KIND_FREE, KIND_LARGE, KIND_LARGE_TAIL, KIND_META, KIND_MID, KIND_SLAB, LIVE_GRANULE_SHIFT, LIVE_WORD_SHIFT, P,
   PAGE, PAGE_SHIFT, pendingWord, S, SLOT_ACTIVE, SLOT_EMPTY, SLOT_UNUSED, MAX_THREADS, THREAD_FREE,
 } from "./layout";
 import { lookupSuperSlab } from "./registry";
@@ -16,7 +16,7 @@ import { ssFirstPage, ssWord } from "./superslab";
 import { isLive } from "./live-bitmap";
 import { largePrefix } from "./large";
 import { midCarved } from "./mid";
-import { coalescingInconsistency } from "./coalescing";
+import { coalescingInconsistency, coalescingRefusal, coalescingUsableSize } from "./coalescing";
 import { cacheInconsistency } from "./coalescing-cache";
 import { stashInconsistency } from "./coalescing-stash";
 
@@ -115,6 +115,17 @@ function checkTinyBlock(heap: Heap, b: number, page: number, cls: number, where:
   if (isLive(m, b)) corrupt(`${where}: free block ${b} is marked live in the live bitmap`);
 }
 
+/** A free tiny block in the coalescing tier (tiny-refill.ts refillInTier): a live block of the tier that holds its class. */
+function checkTinyBlockInTier(heap: Heap, b: number, cls: number, where: string): void {
+  const m = heap.mem;
+  const tier = b - TINY_IN_TIER_OFFSET;
+  const why = coalescingRefusal(m, tier);
+  if (why !== null) corrupt(`${where}: block ${b} is on a coalescing page but in no live block of the tier (${why})`);
+  const room = coalescingUsableSize(m, tier) - TINY_IN_TIER_OFFSET;
+  if (room < heap.blockSize[cls]) corrupt(`${where}: block ${b} has ${room} bytes in its coalescing block, less than class ${cls}'s ${heap.blockSize[cls]}`);
+  if (m.u8[b] !== (TINY_FREE | cls)) corrupt(`${where}: free block ${b} has header 0x${m.u8[b].toString(16)}`);
+}
+
 function checkSlotLists(heap: Heap): void {
   const m = heap.mem;
   const i32 = m.i32;
@@ -182,9 +193,12 @@ function checkFrontLists(heap: Heap): void {
       for (let b = list.heads[cls]; b !== 0; b = m.i32[linkWord(b)]) {
         const page = b >>> PAGE_SHIFT;
         const meta = m.meta(page);
-        if (m.i32[meta + P.KIND] !== KIND_SLAB || m.i32[meta + P.CLASS] !== cls || m.i32[meta + P.STATE] !== SLOT_ACTIVE)
-          corrupt(`${where}: block ${b} is not in an active slab of that class`);
-        checkTinyBlock(heap, b, page, cls, where);
+        if (m.i32[meta + P.KIND] === KIND_COALESCING) checkTinyBlockInTier(heap, b, cls, where);
+        else {
+          if (m.i32[meta + P.KIND] !== KIND_SLAB || m.i32[meta + P.CLASS] !== cls || m.i32[meta + P.STATE] !== SLOT_ACTIVE)
+            corrupt(`${where}: block ${b} is not in an active slab of that class`);
+          checkTinyBlock(heap, b, page, cls, where);
+        }
         if (++n > list.counts[cls]) corrupt(`${where} is longer than its count ${list.counts[cls]}`);
       }
       if (n !== list.counts[cls]) corrupt(`${where} holds ${n} blocks, its count says ${list.counts[cls]}`);

@@ -49,10 +49,11 @@ export interface TuningOptions {
    */
   coalescingStashBlocks: number;
   /**
-   * Bytes of a tiny class's blocks the coalescing mid tier serves, counted for the whole heap, before
-   * the class takes its first slab: a class a program uses less than that pins no slab page (0: a slab
-   * at the class's first malloc). Nothing with the classes mid tier, whose smallest block is 2 KiB, or
-   * the seed's SFC and layered paths.
+   * Bytes of a tiny class's blocks that live inside blocks of the coalescing mid tier, counted for the
+   * whole heap, before the class takes its first slab: a class a program uses less than that pins no
+   * slab page (0: a slab at the class's first malloc). Such a block carries its class's tiny header,
+   * frees onto the class's front list and goes back to the tier when the list spills. Nothing with the
+   * classes mid tier, whose smallest block is 2 KiB, or the seed's SFC and layered paths.
    */
   tinySlabAfterBytes: number;
   /** Bytes of blocks a thread's list of one mid class may hold before half goes back to the class (at least 2 blocks; 0: no list). */

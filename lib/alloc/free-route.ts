@@ -7,7 +7,7 @@
 import { HeapError, fmtPtr } from "./errors";
 import { alignedCarrierOf, badCarrier } from "./aligned-alloc";
 import {
-  ALIGNED_FREE, ALIGNED_LIVE, describeHeader, headerMagic, LARGE_FREE, LARGE_LIVE, MID_FREE, MID_LIVE, TINY_CLASS_MASK, TINY_FREE, TINY_LIVE,
+  ALIGNED_FREE, ALIGNED_LIVE, describeHeader, headerMagic, LARGE_FREE, LARGE_LIVE, MID_FREE, MID_LIVE, TINY_CLASS_MASK, TINY_FREE, TINY_IN_TIER_OFFSET, TINY_LIVE,
 } from "./header";
 import type { Heap } from "./heap";
 import { KIND_COALESCING, KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT, SLOT_ACTIVE, STAT } from "./layout";
@@ -101,11 +101,13 @@ export function checkUserPointer(heap: Heap, ptr: number, op: string): void {
 
 /**
  * The seed's `hak_super_lookup` route: find the SuperSlab through the registry, then the slab and its
- * class; the header must agree and the pointer must start a block.
+ * class; the header must agree and the pointer must start a block. A tiny block in the coalescing
+ * tier has no SuperSlab: its own checks (tinyClassInTier).
  */
 function tinyClassViaRegistry(heap: Heap, ptr: number, h: number, op: string): number {
   const m = heap.mem;
   const b = ptr - 1;
+  if (m.i32[m.meta(b >>> PAGE_SHIFT) + P.KIND] === KIND_COALESCING) return tinyClassInTier(heap, ptr, h, op);
   if (lookupSuperSlab(m, b) < 0)
     throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): header looks like a tiny block but the address is in no SuperSlab`, ptr);
   const meta = m.meta(b >>> PAGE_SHIFT);
@@ -117,6 +119,22 @@ function tinyClassViaRegistry(heap: Heap, ptr: number, h: number, op: string): n
     throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): interior pointer, ${offset % heap.blockSize[cls] - 1} bytes into a ${heap.blockSize[cls]}-byte block`, ptr);
   if ((h & TINY_CLASS_MASK) !== cls)
     throw new HeapError("CORRUPT_HEADER", `${op}(${fmtPtr(ptr)}): header says class ${h & TINY_CLASS_MASK} but its slab serves class ${cls}`, ptr);
+  return cls;
+}
+
+/**
+ * The class of a tiny block in the coalescing tier (tiny-refill.ts refillInTier), which has no
+ * slab: it must start a live block of the tier, and its class must fit there.
+ */
+function tinyClassInTier(heap: Heap, ptr: number, h: number, op: string): number {
+  const m = heap.mem;
+  const tier = ptr - 1 - TINY_IN_TIER_OFFSET;
+  const why = coalescingRefusal(m, tier);
+  if (why !== null) throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): header looks like a tiny block in the coalescing tier, but its tier block: ${why}`, ptr);
+  const cls = h & TINY_CLASS_MASK;
+  const room = coalescingUsableSize(m, tier) - TINY_IN_TIER_OFFSET;
+  if (cls >= heap.blockSize.length || heap.blockSize[cls] > room)
+    throw new HeapError("CORRUPT_HEADER", `${op}(${fmtPtr(ptr)}): header says class ${cls}, which does not fit the ${room} bytes of its coalescing block`, ptr);
   return cls;
 }
 
@@ -148,8 +166,12 @@ function expectedHeaderAt(heap: Heap, b: number): number {
     }
     case KIND_LARGE:
       return offset === LARGE_PREFIX - 1 ? LARGE_LIVE : -1;
-    case KIND_COALESCING:
-      return coalescingRefusal(m, b + 1) === null ? MID_LIVE : -1;
+    case KIND_COALESCING: {
+      if (coalescingRefusal(m, b + 1) === null) return MID_LIVE;
+      // A tiny block in the tier keeps its class in its tier block's first byte (tiny-refill.ts).
+      const tier = b - TINY_IN_TIER_OFFSET;
+      return coalescingRefusal(m, tier) === null ? TINY_LIVE | m.u8[tier] : -1;
+    }
     default:
       return -1;
   }

@@ -44,6 +44,14 @@ export function headerMagic(h: number, ptr: number, wide: boolean): number {
   return h & MAGIC_MASK;
 }
 
+/**
+ * Bytes into a coalescing block's user bytes where a tiny block inside it starts (tiny-refill.ts
+ * refillInTier): past the two link words the tier writes there once the block is free, so a tiny
+ * block the tier has taken back still reads as free and a double free is caught; and a multiple of 8,
+ * so its user pointer is 1 mod 8 as a slab block's.
+ */
+export const TINY_IN_TIER_OFFSET = 8;
+
 /** Offset of the freelist link inside a free block, from its base: 4-byte aligned, past the header. */
 export const NEXT_OFFSET = 4; // see linkWord
 

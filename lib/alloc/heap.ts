@@ -16,7 +16,7 @@ import * as coalescingCache from "./coalescing-cache";
 import * as coalescingStash from "./coalescing-stash";
 import type { PoolThread } from "./shared-pool";
 import { classTable, MAX_CLASSES, MAX_TINY_CLASSES } from "./size-classes";
-import { refill, spill, spillFrontLists, takeBeforeSlab } from "./tiny-refill";
+import { refill, spill, spillFrontLists } from "./tiny-refill";
 import { freeSlow, usableSize } from "./free-route";
 import { collectStats, type HeapStats } from "./stats";
 import { checkHeap } from "./check";
@@ -362,11 +362,11 @@ export class Heap implements PoolThread {
   }
 
   /**
-   * A tiny malloc whose front list is empty: the coalescing tier while the class has no slab yet, else
-   * a refill, or the block the refill took instead (of the next class up, or of the coalescing tier).
+   * A tiny malloc whose front list is empty: a refill (of tiny blocks in the coalescing tier while the
+   * class has no slab yet), or the block the refill took instead (of the next class up, or of the
+   * coalescing tier).
    */
   protected refillAndPop(cls: number, size: number): number {
-    if (takeBeforeSlab(this.mem, cls)) return this.mallocSlow(size);
     const got = refill(this, cls, this.refillCount, size);
     if (got <= 0) return got === 0 ? this.outOfMemory(size) : -got;
     const b = this.heads[cls];

@@ -26,7 +26,8 @@ export const PRESETS = {
   },
   /**
    * This project's best: header free, one per-class front list (the seed's fix #3), 18 finer tiny
-   * classes (two with the wide header), empty slabs purged, a class's free blocks reused before its
+   * classes (two with the wide header), a class's first 8 KiB of blocks inside coalescing blocks
+   * before its first slab, empty slabs purged, a class's free blocks reused before its
    * slab writes new memory (or a free block of the next class up), a never-used slab last (the
    * thread's other front lists back first), a slab's whole freelist taken by one refill, a coalescing
    * mid tier up to 8 MiB behind a stash of the last 4 blocks each thread freed (docs/footprint.md);
@@ -38,7 +39,7 @@ export const PRESETS = {
    * lists, a mid span back to the arena once empty.
    */
   "current": {
-    tinyClasses: WIDE_TINY_CLASSES, midTier: "coalescing", coalescingMaxRequest: 8 * 1024 * 1024, coalescingStashBlocks: 4, tinyPurgeEmpty: true, tinyReuseBeforeWrite: true, tinyRefillWholeFreelist: true, tinyBorrowNextClass: true, tinyFreshSlabLast: true, midClasses: FINE_MID_CLASSES, midCacheBytes: 0, midReleaseSpans: true, largeReallocInPlace: true, reallocShrinks: true, reallocRoomToGrow: true, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
+    tinyClasses: WIDE_TINY_CLASSES, tinySlabAfterBytes: 8192, midTier: "coalescing", coalescingMaxRequest: 8 * 1024 * 1024, coalescingStashBlocks: 4, tinyPurgeEmpty: true, tinyReuseBeforeWrite: true, tinyRefillWholeFreelist: true, tinyBorrowNextClass: true, tinyFreshSlabLast: true, midClasses: FINE_MID_CLASSES, midCacheBytes: 0, midReleaseSpans: true, largeReallocInPlace: true, reallocShrinks: true, reallocRoomToGrow: true, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
   },
   /**
    * `current` shaped for memory as glibc's malloc is: every request from 16 bytes up to 8 MiB in the

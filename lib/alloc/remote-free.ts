@@ -12,8 +12,9 @@
  * mark) sees the push, or the pusher sees the mark: no slab waits on the stack of a thread that is gone.
  */
 import type { Heap } from "./heap";
-import { linkWord, TINY_FREE } from "./header";
-import { H, P, PAGE_SHIFT, pendingWord, STAT, THREAD_ATTACHED } from "./layout";
+import { linkWord, TINY_FREE, TINY_IN_TIER_OFFSET } from "./header";
+import { H, KIND_COALESCING, P, PAGE_SHIFT, pendingWord, STAT, THREAD_ATTACHED } from "./layout";
+import { coalescingFree } from "./coalescing";
 import { slabGotBlocksBack } from "./slab-lists";
 import { leaveAbandonedList } from "./abandoned";
 import { cas, exchange, load } from "./sync";
@@ -22,6 +23,14 @@ export function remoteFree(heap: Heap, b: number, cls: number): void {
   const m = heap.mem;
   const i32 = m.i32;
   const meta = m.meta(b >>> PAGE_SHIFT);
+  // A tiny block in the coalescing tier (tiny-refill.ts refillInTier) has no slab and no owner (a
+  // page the arena hands out has owner 0), so every thread's free of it comes here on a shared heap:
+  // the tier takes it back under its lock, a mid free.
+  if (i32[meta + P.KIND] === KIND_COALESCING) {
+    heap.countFast(STAT.mid_free);
+    return coalescingFree(m, b - TINY_IN_TIER_OFFSET);
+  }
+  heap.stat[STAT.remote_free]++;
   m.u8[b] = TINY_FREE | cls;
   // The first guess is a plain read (a stale one only fails the CAS); each retry takes the value the
   // failed CAS found. One Atomics call per push where nothing contends (V8 does not inline them).
@@ -32,7 +41,6 @@ export function remoteFree(heap: Heap, b: number, cls: number): void {
     if (found === old) break;
     old = found;
   }
-  heap.stat[STAT.remote_free]++;
   // The owner as the free path read it (plain): it changes only by adoption, which drains first.
   if (old === 0) pushPending(heap, b >>> PAGE_SHIFT, i32[meta + P.OWNER]);
 }
