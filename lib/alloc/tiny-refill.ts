@@ -37,7 +37,7 @@ export function initBeforeSlab(m: HeapMemory): void {
 }
 
 /** Whether a refill of `cls` takes a block of the coalescing tier, the class having no slab yet: takes one from its count. */
-export function takeBeforeSlab(m: HeapMemory, cls: number): boolean {
+function takeBeforeSlab(m: HeapMemory, cls: number): boolean {
   const at = H.TINY_BEFORE_SLAB + cls;
   if (m.i32[at] <= 0) return false;
   if (m.shared) return Atomics.sub(m.i32, at, 1) > 0;
