@@ -3,7 +3,7 @@
  * HEAP_CORRUPT error naming the first inconsistency. Slow by design; tests call it often.
  */
 import { HeapError } from "./errors";
-import { linkWord, LARGE_LIVE, MID_FREE, TINY_FREE, TINY_IN_TIER_OFFSET } from "./header";
+import { linkWord, LARGE_LIVE, MID_FREE, TINY_FREE } from "./header";
 import type { Heap } from "./heap";
 import {
   FLAG_ABANDONED, FLAG_IN_PARTIAL, H, KIND_COALESCING, KIND_FREE, KIND_LARGE, KIND_LARGE_TAIL, KIND_META, KIND_MID, KIND_SLAB, LIVE_GRANULE_SHIFT, LIVE_WORD_SHIFT, P,
@@ -16,7 +16,8 @@ import { ssFirstPage, ssWord } from "./superslab";
 import { isLive } from "./live-bitmap";
 import { largePrefix } from "./large";
 import { midCarved } from "./mid";
-import { coalescingInconsistency, coalescingRefusal, coalescingUsableSize } from "./coalescing";
+import { coalescingInconsistency } from "./coalescing";
+import { tinyInTierError } from "./free-route";
 import { cacheInconsistency } from "./coalescing-cache";
 import { stashInconsistency } from "./coalescing-stash";
 
@@ -115,15 +116,11 @@ function checkTinyBlock(heap: Heap, b: number, page: number, cls: number, where:
   if (isLive(m, b)) corrupt(`${where}: free block ${b} is marked live in the live bitmap`);
 }
 
-/** A free tiny block in the coalescing tier (tiny-refill.ts refillInTier): a live block of the tier that holds its class. */
+/** A free tiny block in the coalescing tier (tiny-refill.ts refillInTier): in a live block of the tier that holds its class. */
 function checkTinyBlockInTier(heap: Heap, b: number, cls: number, where: string): void {
-  const m = heap.mem;
-  const tier = b - TINY_IN_TIER_OFFSET;
-  const why = coalescingRefusal(m, tier);
-  if (why !== null) corrupt(`${where}: block ${b} is on a coalescing page but in no live block of the tier (${why})`);
-  const room = coalescingUsableSize(m, tier) - TINY_IN_TIER_OFFSET;
-  if (room < heap.blockSize[cls]) corrupt(`${where}: block ${b} has ${room} bytes in its coalescing block, less than class ${cls}'s ${heap.blockSize[cls]}`);
-  if (m.u8[b] !== (TINY_FREE | cls)) corrupt(`${where}: free block ${b} has header 0x${m.u8[b].toString(16)}`);
+  const error = tinyInTierError(heap, b + 1, cls, "check");
+  if (error !== null) corrupt(`${where}: block ${b}: ${error.message}`);
+  if (heap.u8[b] !== (TINY_FREE | cls)) corrupt(`${where}: free block ${b} has header 0x${heap.u8[b].toString(16)}`);
 }
 
 function checkSlotLists(heap: Heap): void {

@@ -123,19 +123,27 @@ function tinyClassViaRegistry(heap: Heap, ptr: number, h: number, op: string): n
 }
 
 /**
- * The class of a tiny block in the coalescing tier (tiny-refill.ts refillInTier), which has no
- * slab: it must start a live block of the tier, and its class must fit there.
+ * Why the tiny header `h` at `ptr`, on a coalescing page, is no tiny block in the coalescing tier
+ * (tiny-refill.ts refillInTier), which has no slab: its tier block must be live, and its class must
+ * fit there. Null when it is one. check() reads it for the blocks on front lists.
  */
-function tinyClassInTier(heap: Heap, ptr: number, h: number, op: string): number {
+export function tinyInTierError(heap: Heap, ptr: number, h: number, op: string): HeapError | null {
   const m = heap.mem;
   const tier = ptr - 1 - TINY_IN_TIER_OFFSET;
   const why = coalescingRefusal(m, tier);
-  if (why !== null) throw new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): header looks like a tiny block in the coalescing tier, but its tier block: ${why}`, ptr);
+  if (why !== null) return new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): header looks like a tiny block in the coalescing tier, but its tier block: ${why}`, ptr);
   const cls = h & TINY_CLASS_MASK;
   const room = coalescingUsableSize(m, tier) - TINY_IN_TIER_OFFSET;
   if (cls >= heap.blockSize.length || heap.blockSize[cls] > room)
-    throw new HeapError("CORRUPT_HEADER", `${op}(${fmtPtr(ptr)}): header says class ${cls}, which does not fit the ${room} bytes of its coalescing block`, ptr);
-  return cls;
+    return new HeapError("CORRUPT_HEADER", `${op}(${fmtPtr(ptr)}): header says class ${cls}, which does not fit the ${room} bytes of its coalescing block`, ptr);
+  return null;
+}
+
+/** The class of a tiny block in the coalescing tier, after tinyInTierError's checks. */
+function tinyClassInTier(heap: Heap, ptr: number, h: number, op: string): number {
+  const error = tinyInTierError(heap, ptr, h, op);
+  if (error !== null) throw error;
+  return h & TINY_CLASS_MASK;
 }
 
 /** Why `ptr`, whose header byte is no block header, was refused: an overwritten header, or no block. */
