@@ -1,6 +1,8 @@
 /**
  * npm run instructions -- FILE [--preset P] [--allocator hakmem|system|both] [--loops-low A] [--loops-high B] [--json]
- * Instructions per op of a trace replay, counted by valgrind's callgrind (lib/bench/measures/instructions.ts).
+ * npm run instructions -- random-mixed WS SEED [--min A] [--max B] | fixed WS SEED --size N [--preset P] [--cycles-low A] [--cycles-high B] [--json]
+ * Instructions per op of a trace replay (lib/bench/measures/instructions.ts), or per cycle of the tiny
+ * path's loop (lib/bench/measures/instructions-loop.ts), counted by valgrind's callgrind.
  * Exit codes: 0 done, 1 failed (valgrind missing included), 2 bad command line.
  */
 import { parseArgs } from 'node:util';
@@ -14,15 +16,28 @@ import {
   type SideName,
   type SystemInstructions,
 } from '../lib/bench/measures/instructions';
+import { checkLoopCycles, countLoopInstructions, type LoopInstructions, type LoopParams } from '../lib/bench/measures/instructions-loop';
+import { DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, SEED_BOUNDS, SIZE_BOUNDS } from '../lib/bench/workloads/random-mixed.workload';
 import { UsageError, whole } from '../lib/bench/workloads/workload-args';
 import { runMain } from './run-main';
 
 const DEFAULT_LOW = 2;
 const DEFAULT_HIGH = 6;
 const MAX_LOOPS = 1000;
+/** The loop's measured cycles: about a minute a run under callgrind at the high count. */
+const DEFAULT_CYCLES_LOW = 1_000_000;
+const DEFAULT_CYCLES_HIGH = 6_000_000;
+const MAX_CYCLES = 2 ** 31 - 1;
+const WS_BOUNDS = [1, 2 ** 24] as const;
+/** The benches whose loop the second form counts. */
+const LOOPS = ['random-mixed', 'fixed'];
 
 const USAGE = `usage: npm run instructions -- FILE [--preset P] [--allocator hakmem|system|both]
                                 [--loops-low A] [--loops-high B] [--json]
+       npm run instructions -- random-mixed WS SEED [--min A] [--max B] [--preset P]
+                                [--cycles-low A] [--cycles-high B] [--json]
+       npm run instructions -- fixed WS SEED --size N [--preset P]
+                                [--cycles-low A] [--cycles-high B] [--json]
 
 Counts the instructions per op of replaying the trace FILE (lib/bench/workloads/WORKLOADS.md
 "replay") with valgrind's callgrind: the steadier reading of the bench's allocator-only time,
@@ -46,8 +61,17 @@ which moves between batches on a busy machine while the instruction count barely
            oracle_pass, with B timed passes; per op = collected / (1 + B) passes (the warm-up
            pass and the timed ones) / ops; allocator = their difference.
 
-Each valgrind run takes from seconds to minutes (about 30 s for sqlite3-index's 508k ops);
-progress goes to stderr. Needs valgrind (Debian package valgrind).
+The second form counts the instructions per cycle of the tiny path's loop, as \`npm run bench --
+random-mixed CYCLES WS SEED\` (or fixed) runs it on a hakmem heap: the loop under callgrind twice,
+with A and with B measured cycles after the same warm-up run; per cycle = (steady count at B -
+steady count at A) / (B - A). The loop's own work (its RNG, its slot array) is in the count, as in
+the bench's time, and there is no oracle: the figure compares builds and presets on one loop. A
+whole process's count, V8's compiler and GC included, can move by more than a build changes it; the
+steady count does not. hakmem only (the C harness is not counted).
+
+Each valgrind run takes from seconds to minutes (about 30 s for sqlite3-index's 508k ops, about a
+minute for 6 million cycles of the loop); progress goes to stderr. Needs valgrind (Debian package
+valgrind).
 
 options:
   --preset NAME      hakmem preset: ${PRESET_NAMES.join(', ')} (default current)
@@ -55,6 +79,11 @@ options:
   --loops-low A      hakmem: timed passes of the first run of each side (default ${DEFAULT_LOW})
   --loops-high B     hakmem: timed passes of the second run; system: the C replayer's timed
                      passes (default ${DEFAULT_HIGH}; more than A)
+  --min A, --max B   random-mixed's sizes (default ${DEFAULT_MIN_SIZE}..${DEFAULT_MAX_SIZE})
+  --size N           fixed's size
+  --cycles-low A     the loop's measured cycles in its first run (default ${DEFAULT_CYCLES_LOW}; at least
+                     the warm-up run's, min(B, 200000))
+  --cycles-high B    in its second run (default ${DEFAULT_CYCLES_HIGH}; more than A)
   --json             print one JSON object instead of the tables
   --help             this text
 `;
@@ -62,6 +91,7 @@ options:
 const SIDES: Record<string, SideName[]> = { hakmem: ['hakmem'], system: ['system'], both: ['hakmem', 'system'] };
 
 interface Command {
+  kind: 'replay';
   file: string;
   preset: string;
   sides: SideName[];
@@ -70,8 +100,17 @@ interface Command {
   json: boolean;
 }
 
+interface LoopCommand {
+  kind: 'loop';
+  loop: LoopParams;
+  preset: string;
+  cyclesLow: number;
+  cyclesHigh: number;
+  json: boolean;
+}
+
 /** The command line, checked; every mistake is a UsageError naming the argument. */
-export function parseInstructionsArgs(argv: readonly string[]): Command | { help: true } {
+export function parseInstructionsArgs(argv: readonly string[]): Command | LoopCommand | { help: true } {
   const negative = argv.find((a) => /^-\d/.test(a));
   if (negative !== undefined) throw new UsageError(`arguments must not be negative, got '${negative}'`);
   let parsed;
@@ -85,6 +124,11 @@ export function parseInstructionsArgs(argv: readonly string[]): Command | { help
         allocator: { type: 'string' },
         'loops-low': { type: 'string' },
         'loops-high': { type: 'string' },
+        min: { type: 'string' },
+        max: { type: 'string' },
+        size: { type: 'string' },
+        'cycles-low': { type: 'string' },
+        'cycles-high': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -94,6 +138,9 @@ export function parseInstructionsArgs(argv: readonly string[]): Command | { help
   }
   const { values: o, positionals } = parsed;
   if (o.help) return { help: true };
+  if (LOOPS.includes(positionals[0])) return parseLoopArgs(positionals, o);
+  const loopOnly = (['min', 'max', 'size', 'cycles-low', 'cycles-high'] as const).find((k) => o[k] !== undefined);
+  if (loopOnly !== undefined) throw new UsageError(`--${loopOnly} applies to the loops (${LOOPS.join(', ')}), not to a trace`);
   if (positionals.length !== 1) {
     throw new UsageError(`expected one trace FILE, got ${positionals.length}` + (positionals.length ? `: ${positionals.join(' ')}` : ''));
   }
@@ -106,7 +153,39 @@ export function parseInstructionsArgs(argv: readonly string[]): Command | { help
   const loopsLow = o['loops-low'] === undefined ? DEFAULT_LOW : whole('--loops-low', o['loops-low'], [0, MAX_LOOPS - 1]);
   const loopsHigh = o['loops-high'] === undefined ? DEFAULT_HIGH : whole('--loops-high', o['loops-high'], [1, MAX_LOOPS]);
   if (loopsHigh <= loopsLow) throw new UsageError(`--loops-high (${loopsHigh}) must be more than --loops-low (${loopsLow})`);
-  return { file: positionals[0], preset, sides, loopsLow, loopsHigh, json: o.json ?? false };
+  return { kind: 'replay', file: positionals[0], preset, sides, loopsLow, loopsHigh, json: o.json ?? false };
+}
+
+/** The second form: random-mixed WS SEED or fixed WS SEED --size N, hakmem only. */
+function parseLoopArgs(positionals: string[], o: Record<string, string | boolean | undefined>): LoopCommand {
+  const [bench, ...rest] = positionals;
+  if (rest.length !== 2) throw new UsageError(`${bench} takes 2 arguments (WS SEED), got ${rest.length}` + (rest.length ? `: ${rest.join(' ')}` : ''));
+  const misplaced = (['loops-low', 'loops-high'] as const).find((k) => o[k] !== undefined);
+  if (misplaced !== undefined) throw new UsageError(`--${misplaced} applies to a trace; a loop takes --cycles-low and --cycles-high`);
+  if (o.allocator !== undefined && o.allocator !== 'hakmem') throw new UsageError(`the loop is counted on hakmem only, got --allocator ${String(o.allocator)}`);
+  let min: number;
+  let max: number;
+  if (bench === 'fixed') {
+    if (o.size === undefined) throw new UsageError('fixed needs --size N');
+    if (o.min !== undefined || o.max !== undefined) throw new UsageError('fixed takes --size, not --min or --max');
+    min = max = whole('--size', o.size as string, SIZE_BOUNDS);
+  } else {
+    if (o.size !== undefined) throw new UsageError('random-mixed takes --min and --max, not --size (fixed takes --size)');
+    min = o.min === undefined ? DEFAULT_MIN_SIZE : whole('--min', o.min as string, SIZE_BOUNDS);
+    max = o.max === undefined ? Math.max(min, DEFAULT_MAX_SIZE) : whole('--max', o.max as string, [min, SIZE_BOUNDS[1]]);
+  }
+  const preset = (o.preset as string | undefined) ?? 'current';
+  if (!isPresetName(preset)) throw new UsageError(`unknown preset '${preset}' (expected one of ${PRESET_NAMES.join(', ')})`);
+  const cyclesLow = o['cycles-low'] === undefined ? DEFAULT_CYCLES_LOW : whole('--cycles-low', o['cycles-low'] as string, [1, MAX_CYCLES - 1]);
+  const cyclesHigh = o['cycles-high'] === undefined ? DEFAULT_CYCLES_HIGH : whole('--cycles-high', o['cycles-high'] as string, [2, MAX_CYCLES]);
+  if (cyclesHigh <= cyclesLow) throw new UsageError(`--cycles-high (${cyclesHigh}) must be more than --cycles-low (${cyclesLow})`);
+  try {
+    checkLoopCycles(cyclesLow, cyclesHigh);
+  } catch (e) {
+    throw new UsageError(`--cycles-low ${cyclesLow} and --cycles-high ${cyclesHigh}: ${(e as Error).message}`);
+  }
+  const loop = { ws: whole('WS', rest[0], WS_BOUNDS), seed: whole('SEED', rest[1], SEED_BOUNDS), min, max };
+  return { kind: 'loop', loop, preset, cyclesLow, cyclesHigh, json: (o.json as boolean | undefined) ?? false };
 }
 
 const f1 = (n: number) => n.toFixed(1);
@@ -129,22 +208,26 @@ function formatHakmem(h: HakmemInstructions): string {
         ['allocator', f1(h.allocatorPerOp), f1(h.allocatorTotalPerOp)],
       ],
     ).map((l) => '  ' + l),
-    totalNote(h),
+    totalNote(
+      h.allocatorRun.totalPerOp < h.allocatorRun.steadyPerOp || h.oracleRun.totalPerOp < h.oracleRun.steadyPerOp,
+      `${h.loops.low} timed passes`,
+      `${h.loops.high}`,
+    ),
     `  the heap run's steady count by function (per op):`,
     ...h.top.map((t) => `  ${f1(t.perOp).padStart(8)}  ${t.name}`),
   ].join('\n');
 }
 
 /**
- * What the total column is. The steady count is part of a run's total, so a total below it says that
- * V8's own work landed more in the shorter run than in the longer.
+ * What a total is. The steady count is part of a run's total, so a total below it (`belowSteady`) says
+ * that V8's own work landed more in the shorter run than in the longer.
  */
-function totalNote(h: HakmemInstructions): string {
+function totalNote(belowSteady: boolean, shorterRun: string, longerRun: string): string {
   const note = "  (total: every instruction, V8's compiler, GC and runtime included; it moves from run to run)";
-  if (h.allocatorRun.totalPerOp >= h.allocatorRun.steadyPerOp && h.oracleRun.totalPerOp >= h.oracleRun.steadyPerOp) return note;
+  if (!belowSteady) return note;
   return (
-    `${note}\n  (a total below its steady count: V8 did more of its own work in the run of ${h.loops.low} timed passes ` +
-    `than in the run of ${h.loops.high}; it says nothing of the allocator)`
+    `${note}\n  (a total below its steady count: V8 did more of its own work in the run of ${shorterRun} ` +
+    `than in the run of ${longerRun}; it says nothing of the allocator)`
   );
 }
 
@@ -166,6 +249,17 @@ export function formatInstructions(r: InstructionsReport): string {
   return r.sides.map((s) => (s.side === 'hakmem' ? formatHakmem(s) : formatSystem(s))).join('\n\n') + '\n';
 }
 
+export function formatLoopInstructions(l: LoopInstructions): string {
+  return [
+    `${l.workload}: hakmem (preset ${l.preset}, build ${l.heap.build}, align ${l.heap.align}), runs of ${l.cycles.low} and ` +
+      `${l.cycles.high} measured cycles; instructions per cycle, the loop's own included`,
+    `  steady ${f1(l.steadyPerCycle)}, total ${f1(l.totalPerCycle)}`,
+    totalNote(l.totalPerCycle < l.steadyPerCycle, `${l.cycles.low} measured cycles`, `${l.cycles.high}`),
+    `  the steady count by function (per cycle):`,
+    ...l.top.map((t) => `  ${f1(t.perOp).padStart(8)}  ${t.name}`),
+  ].join('\n') + '\n';
+}
+
 async function main(): Promise<number> {
   let command;
   try {
@@ -180,12 +274,19 @@ async function main(): Promise<number> {
     return 0;
   }
   const started = Date.now();
+  const progress = (m: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)} s] valgrind: ${m}\n`);
+  if (command.kind === 'loop') {
+    const { loop, preset, cyclesLow, cyclesHigh } = command;
+    const counted = await countLoopInstructions(loop, { preset, cyclesLow, cyclesHigh, progress });
+    process.stdout.write(command.json ? JSON.stringify(counted) + '\n' : formatLoopInstructions(counted));
+    return 0;
+  }
   const report = await countReplayInstructions(command.file, {
     sides: command.sides,
     preset: command.preset,
     loopsLow: command.loopsLow,
     loopsHigh: command.loopsHigh,
-    progress: (m) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0)} s] valgrind: ${m}\n`),
+    progress,
   });
   process.stdout.write(command.json ? JSON.stringify(report) + '\n' : formatInstructions(report));
   return 0;

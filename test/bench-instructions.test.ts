@@ -1,7 +1,7 @@
 /**
  * npm run instructions: the callgrind file and perf map parsing on hand-written files (always), the
- * table's note on a total below its steady count, the command line's errors, and a run of both sides
- * on a small trace (skipped where valgrind is missing).
+ * table's note on a total below its steady count, the command line's errors (both forms), a run of
+ * both sides on a small trace and a run of fixed's loop (skipped where valgrind is missing).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -20,7 +20,9 @@ import {
 } from '../lib/bench/measures/instructions';
 import { randomMixedTrace } from '../lib/bench/workloads/random-mixed-trace';
 import { writeTrace } from '../lib/trace/write';
-import { formatInstructions } from '../scripts/instructions';
+import type { LoopInstructions } from '../lib/bench/measures/instructions-loop';
+import { createHeap } from '../lib/index';
+import { formatInstructions, formatLoopInstructions, parseInstructionsArgs } from '../scripts/instructions';
 
 const ROOT = path.resolve(__dirname, '..');
 const SCRIPT = path.join(ROOT, 'scripts', 'instructions.ts');
@@ -176,6 +178,62 @@ describe('npm run instructions: command line', () => {
   });
 });
 
+describe("npm run instructions: the loop form's command line", () => {
+  test('random-mixed and fixed take WS SEED, their sizes and the measured cycles, on hakmem', () => {
+    assert.deepEqual(parseInstructionsArgs(['random-mixed', '400', '1']), {
+      kind: 'loop',
+      loop: { ws: 400, seed: 1, min: 16, max: 1024 },
+      preset: 'current',
+      cyclesLow: 1_000_000,
+      cyclesHigh: 6_000_000,
+      json: false,
+    });
+    const fixed = parseInstructionsArgs(['fixed', '64', '7', '--size', '256', '--preset', 'compact', '--cycles-low', '200000', '--cycles-high', '300000', '--json']);
+    assert.deepEqual(fixed, { kind: 'loop', loop: { ws: 64, seed: 7, min: 256, max: 256 }, preset: 'compact', cyclesLow: 200_000, cyclesHigh: 300_000, json: true });
+    assert.deepEqual((parseInstructionsArgs(['random-mixed', '8', '0', '--min', '2048']) as { loop: unknown }).loop, { ws: 8, seed: 0, min: 2048, max: 2048 });
+  });
+
+  test('each mistake is named, and the trace form refuses the loop options', () => {
+    for (const [args, message] of [
+      [['fixed', '400', '1'], /^fixed needs --size N$/],
+      [['random-mixed', '400'], /^random-mixed takes 2 arguments \(WS SEED\), got 1: 400$/],
+      [['fixed', '400', '1', '--size', '64', '--min', '8'], /^fixed takes --size, not --min or --max$/],
+      [['random-mixed', '400', '1', '--size', '64'], /not --size \(fixed takes --size\)/],
+      [['random-mixed', '400', '1', '--min', '100', '--max', '99'], /^--max must be a whole number from 100 to \d+, got '99'$/],
+      [['random-mixed', '0', '1'], /^WS must be a whole number from 1 to \d+, got '0'$/],
+      [['random-mixed', '400', '1', '--allocator', 'system'], /^the loop is counted on hakmem only, got --allocator system$/],
+      [['random-mixed', '400', '1', '--loops-high', '9'], /^--loops-high applies to a trace; a loop takes --cycles-low and --cycles-high$/],
+      [['random-mixed', '400', '1', '--cycles-low', '5', '--cycles-high', '5'], /^--cycles-high \(5\) must be more than --cycles-low \(5\)$/],
+      [
+        ['random-mixed', '400', '1', '--cycles-low', '1000', '--cycles-high', '300000'],
+        /^--cycles-low 1000 and --cycles-high 300000: the run of 1000 cycles would warm up for 1000 cycles and the run of 300000 for 200000: the low run needs at least 200000 cycles/,
+      ],
+      [['some.trace', '--cycles-low', '3'], /^--cycles-low applies to the loops \(random-mixed, fixed\), not to a trace$/],
+    ] as const) {
+      assert.throws(() => parseInstructionsArgs(args), (e: Error) => message.test(e.message), `${args.join(' ')}`);
+    }
+  });
+
+  test('the table names the loop, the runs and the costliest functions', () => {
+    const l: LoopInstructions = {
+      side: 'hakmem',
+      workload: 'fixed 400 1 --size 64',
+      method: 'callgrind',
+      preset: 'current',
+      heap: { build: 'release', align: 1, configHash: '8df8f290' },
+      cycles: { low: 1_000_000, high: 6_000_000 },
+      totalPerCycle: 180.2,
+      steadyPerCycle: 195.1,
+      top: [{ name: 'JS:runCycles lib/bench/workloads/random-mixed.ts:37:19', perOp: 194.5 }],
+    };
+    const text = formatLoopInstructions(l);
+    assert.match(text, /^fixed 400 1 --size 64: hakmem \(preset current, build release, align 1\), runs of 1000000 and 6000000 measured cycles/);
+    assert.match(text, /steady 195\.1, total 180\.2\n  \(total: every instruction, .* it moves from run to run\)\n  \(a total below its steady count: V8 did more of its own work in the run of 1000000 measured cycles than in the run of 6000000; it says nothing of the allocator\)/);
+    assert.doesNotMatch(formatLoopInstructions({ ...l, totalPerCycle: 200 }), /below its steady count/);
+    assert.match(text, /194\.5  JS:runCycles lib\/bench\/workloads\/random-mixed\.ts:37:19/);
+  });
+});
+
 const valgrind = spawnSync('valgrind', ['--version'], { encoding: 'utf8' });
 const noValgrind = valgrind.error || valgrind.status !== 0 ? 'valgrind is not installed: nothing to count instructions with' : null;
 
@@ -203,5 +261,22 @@ describe('npm run instructions: a run', () => {
     assert.equal(s.ops, 30_000);
     assert.ok(s.oraclePassPerOp > 0 && s.allocatorPassPerOp > s.oraclePassPerOp, JSON.stringify(s));
     assert.ok(s.allocatorPerOp > 0);
+  });
+});
+
+describe("npm run instructions: a run of fixed's loop", () => {
+  test('the loop run twice, its fingerprint checked: instructions per cycle, the loop function first', (t) => {
+    if (noValgrind) return t.skip(noValgrind);
+    const r = instructions(['fixed', '64', '3', '--size', '48', '--cycles-low', '200000', '--cycles-high', '400000', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /fixed 64 3 --size 48: hakmem \(current\), 400000 measured cycles \(2 of 2\)/); // progress on stderr
+    const l = JSON.parse(r.stdout) as LoopInstructions;
+    assert.equal(l.workload, 'fixed 64 3 --size 48');
+    assert.deepEqual(l.cycles, { low: 200_000, high: 400_000 });
+    assert.equal(l.heap.configHash, createHeap({ preset: 'current' }).configHash);
+    // A cycle is an RNG draw and a malloc (with the block's first and last bytes written) or a free.
+    assert.ok(l.steadyPerCycle > 20 && l.steadyPerCycle < 2000, `steady ${l.steadyPerCycle} a cycle`);
+    assert.match(l.top[0].name, /^JS:runCycles lib\/bench\/workloads\/random-mixed\.ts:\d+:\d+$/, JSON.stringify(l.top));
+    assert.ok(l.top.every((f, i) => !/^JS:[*~^+]/.test(f.name) && (i === 0 || f.perOp <= l.top[i - 1].perOp)), JSON.stringify(l.top));
   });
 });

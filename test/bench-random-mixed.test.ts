@@ -6,7 +6,7 @@ import { ThingAllocator, thingPoolBytes } from '../lib/bench/adapters/thing';
 import { V8Allocator } from '../lib/bench/adapters/v8';
 import { benchRandomMixed, randomMixedLoop } from '../lib/bench/workloads/random-mixed';
 import { Xorshift32, xorshift32Next, xorshift32Seed } from '../lib/bench/workloads/rng';
-import { replayRandomMixed } from '../lib/bench/workloads/random-mixed-replay';
+import { checkedRandomMixedReplay, replayRandomMixed } from '../lib/bench/workloads/random-mixed-replay';
 import { createHeap } from '../lib/index';
 
 describe('xorshift32', () => {
@@ -70,5 +70,20 @@ describe('random-mixed loop', () => {
   it('throws a clear error when the allocator runs out of memory', () => {
     const tiny = new ThingAllocator(64 * 1024);
     assert.throws(() => randomMixedLoop(tiny, 100_000, 400, 1, 1024, 1024), /thing: out of memory at cycle \d+ allocating 1024 bytes/);
+  });
+});
+
+describe('checkedRandomMixedReplay', () => {
+  it("returns the loop's replay for a run that did its work, and names the run that did not", () => {
+    const r = benchRandomMixed(new HakmemAllocator(createHeap({ preset: 'current' })), 5000, 64, 3, 16, 512);
+    const replay = checkedRandomMixedReplay(5000, 64, 3, 16, 512, r.fingerprint, 'hakmem');
+    assert.deepEqual(replay, replayRandomMixed(5000, 64, 3, 16, 512));
+    for (const wrong of [{ ...r.fingerprint, hash: (r.fingerprint.hash + 1) >>> 0 }, { ...r.fingerprint, bytes: r.fingerprint.bytes - 1 }]) {
+      assert.throws(
+        () => checkedRandomMixedReplay(5000, 64, 3, 16, 512, wrong, "hakmem's run of 5000 cycles"),
+        /^Error: hakmem's run of 5000 cycles: the run's fingerprint \{.*\} differs from the workload's \{.*\}: the harness did not do the specified work$/,
+      );
+    }
+    assert.throws(() => checkedRandomMixedReplay(5000, 64, 4, 16, 512, r.fingerprint, 'hakmem'), /differs from the workload's/, 'another seed');
   });
 });

@@ -132,7 +132,7 @@ function traceName(file: string): string {
   return path.basename(file).replace(/\.gz$/, '').replace(/\.(trace|hktrace)$/, '');
 }
 
-async function checkValgrind(): Promise<void> {
+export async function checkValgrind(): Promise<void> {
   const r = await run('valgrind', ['--version'], {}).catch((e: NodeJS.ErrnoException) => {
     throw new ValgrindMissing(e.code === 'ENOENT' ? 'not found on PATH' : e.message);
   });
@@ -157,8 +157,7 @@ async function hakmemSide(file: string, name: string, trace: Trace, facts: Repla
     // the others); and a run that cannot work fails here, in a second instead of minutes.
     const prime = async () => {
       o.progress?.(`${name}: hakmem (${o.preset}), a run without valgrind first`);
-      const r = await run(process.execPath, [...nodeArgs(false), 'heap', path.resolve(file), o.preset, '0', recording], { cwd: PROJECT_ROOT });
-      if (r.code !== 0) throw new Error(`instructions-replay.ts failed with exit code ${r.code}: ${tail(r.stderr)}`);
+      await plainRun(ENTRY, ['heap', path.resolve(file), o.preset, '0', recording]);
     };
     await prime();
     let k = 0;
@@ -168,12 +167,12 @@ async function hakmemSide(file: string, name: string, trace: Trace, facts: Repla
         const loops = level === 'low' ? o.loopsLow : o.loopsHigh;
         o.progress?.(`${name}: hakmem (${o.preset}) ${mode === 'heap' ? 'heap' : 'oracle'} run, ${loops} timed passes (${++k} of 4)`);
         const args = [mode, path.resolve(file), o.preset, String(loops), recording];
-        let r = await jitRun(dir, args);
+        let r = await jitRun<ChildLine>(dir, ENTRY, args);
         if (r.transpiled) {
           // A source file changed since the last run: once more with it transpiled beforehand.
           await prime();
           o.progress?.(`${name}: hakmem (${o.preset}) ${mode} run again: ts-node transpiled a changed file in it`);
-          r = await jitRun(dir, args);
+          r = await jitRun<ChildLine>(dir, ENTRY, args);
           if (r.transpiled) throw new Error('the TypeScript sources keep changing: every run transpiles some of them again, which its count would include');
         }
         checkReplayFingerprint(`hakmem's ${mode} run`, r.line.fingerprint, facts);
@@ -215,19 +214,30 @@ interface ChildLine {
   heap?: HakmemInstructions['heap'];
 }
 
-/** One child run under callgrind: its line and its counts (the callgrind file and V8's perf map are deleted). */
-async function jitRun(dir: string, args: string[]): Promise<{ line: ChildLine; count: RunCount; transpiled: boolean }> {
+/** A run of the child `entry` without valgrind, which must succeed; it prepares what the counted runs read. */
+export async function plainRun(entry: string, args: string[]): Promise<void> {
+  const r = await run(process.execPath, [...nodeArgs(false, entry), ...args], { cwd: PROJECT_ROOT });
+  if (r.code !== 0) throw new Error(`${path.basename(entry)} failed with exit code ${r.code}: ${tail(r.stderr)}`);
+}
+
+/**
+ * One run of the child `entry` under callgrind: the JSON line it printed and its counts (the callgrind
+ * file and V8's perf map are deleted). `transpiled`: TypeScript's compiler ran in it, and its count
+ * holds that work.
+ */
+export async function jitRun<L>(dir: string, entry: string, args: string[]): Promise<{ line: L; count: RunCount; transpiled: boolean }> {
   const out = path.join(dir, 'callgrind.out');
-  const node = [process.execPath, ...nodeArgs(true)];
+  const node = [process.execPath, ...nodeArgs(true, entry)];
   const r = await run('valgrind', [...CALLGRIND_JIT, `--callgrind-out-file=${out}`, ...node, ...args], { cwd: PROJECT_ROOT });
   const map = perfMapFile(r.pid);
+  const script = path.basename(entry);
   try {
-    if (r.code !== 0) throw new Error(`valgrind ... instructions-replay.ts ${args.join(' ')} exited with code ${r.code}: ${tail(r.stderr)}`);
-    let line: ChildLine;
+    if (r.code !== 0) throw new Error(`valgrind ... ${script} ${args.join(' ')} exited with code ${r.code}: ${tail(r.stderr)}`);
+    let line: L;
     try {
-      line = JSON.parse(r.stdout.trim()) as ChildLine;
+      line = JSON.parse(r.stdout.trim()) as L;
     } catch {
-      throw new Error(`instructions-replay.ts printed no JSON line: ${JSON.stringify(r.stdout.slice(0, 200))}`);
+      throw new Error(`${script} printed no JSON line: ${JSON.stringify(r.stdout.slice(0, 200))}`);
     }
     if (!existsSync(map)) throw new Error(`node wrote no perf map ${map} (--perf-basic-prof): JIT code cannot be named`);
     const mapText = await fs.readFile(map, 'utf8');
@@ -240,9 +250,9 @@ async function jitRun(dir: string, args: string[]): Promise<{ line: ChildLine; c
   }
 }
 
-/** node's arguments before the entry's: one thread of V8's own (no concurrent compiler or GC threads), and with `perfMap` V8's perf map. */
-function nodeArgs(perfMap: boolean): string[] {
-  return ['--single-threaded', ...(perfMap ? ['--perf-basic-prof'] : []), '-r', require.resolve('ts-node/register/transpile-only'), ENTRY];
+/** node's arguments up to the child `entry`: one thread of V8's own (no concurrent compiler or GC threads), and with `perfMap` V8's perf map. */
+function nodeArgs(perfMap: boolean, entry: string): string[] {
+  return ['--single-threaded', ...(perfMap ? ['--perf-basic-prof'] : []), '-r', require.resolve('ts-node/register/transpile-only'), entry];
 }
 
 /** Where V8 writes the perf map of process `pid` (--perf-basic-prof): Linux perf's fixed place for it. */
@@ -251,7 +261,7 @@ function perfMapFile(pid: number): string {
 }
 
 /** The functions whose steady count grew most from the low run to the high one, per op. */
-function topFunctions(low: Map<string, number>, high: Map<string, number>, ops: number): FunctionCost[] {
+export function topFunctions(low: Map<string, number>, high: Map<string, number>, ops: number): FunctionCost[] {
   const rows: FunctionCost[] = [];
   for (const [name, n] of high) rows.push({ name, perOp: (n - (low.get(name) ?? 0)) / ops });
   for (const [name, n] of low) if (!high.has(name)) rows.push({ name, perOp: -n / ops });

@@ -49,3 +49,27 @@ export function replayRandomMixed(
   }
   return { fingerprint: { mallocs, frees, bytes, hash: hash >>> 0 }, peakLiveBytes };
 }
+
+/**
+ * The replay of random-mixed CYCLES WS SEED (sizes MIN..MAX), once a run's fingerprint `got` is found
+ * to be its own; else an Error saying that `who` did not do the specified work.
+ */
+export function checkedRandomMixedReplay(
+  cycles: number,
+  ws: number,
+  seed: number,
+  min: number,
+  max: number,
+  got: Fingerprint,
+  who: string,
+): RandomMixedReplay {
+  const replay = replayRandomMixed(cycles, ws, seed, min, max);
+  const want = replay.fingerprint;
+  if (got.mallocs !== want.mallocs || got.frees !== want.frees || got.bytes !== want.bytes || got.hash !== want.hash) {
+    throw new Error(
+      `${who}: the run's fingerprint ${JSON.stringify(got)} differs from the workload's ` +
+        `${JSON.stringify(want)}: the harness did not do the specified work`,
+    );
+  }
+  return replay;
+}

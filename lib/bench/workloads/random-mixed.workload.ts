@@ -11,7 +11,7 @@ import { measured, skippedFields, withHeapHint } from '../result-fields';
 import type { BenchResult } from '../runner';
 import type { TimelineSample } from '../measures/timeline';
 import { benchRandomMixed, type LoopResult } from './random-mixed';
-import { replayRandomMixed } from './random-mixed-replay';
+import { checkedRandomMixedReplay } from './random-mixed-replay';
 import { UsageError, checkThreads, expectCount, whole } from './workload-args';
 import type { ParseInput, ParsedArgs, RunContext, Workload } from './workload';
 
@@ -138,14 +138,5 @@ async function timelineOf(request: BenchRequest, a: RandomMixedArgs): Promise<{ 
  */
 function checkedPeakLive(a: RandomMixedArgs, threads: number, r: LoopResult, allocator: string): number | null {
   if (threads !== 1) return null;
-  const replay = replayRandomMixed(a.cycles, a.ws, a.seed, a.min, a.max);
-  const want = replay.fingerprint;
-  const got = r.fingerprint;
-  if (got.mallocs !== want.mallocs || got.frees !== want.frees || got.bytes !== want.bytes || got.hash !== want.hash) {
-    throw new Error(
-      `${allocator}: the run's fingerprint ${JSON.stringify(got)} differs from the workload's ` +
-        `${JSON.stringify(want)}: the harness did not do the specified work`,
-    );
-  }
-  return replay.peakLiveBytes;
+  return checkedRandomMixedReplay(a.cycles, a.ws, a.seed, a.min, a.max, r.fingerprint, allocator).peakLiveBytes;
 }
