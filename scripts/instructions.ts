@@ -17,7 +17,7 @@ import {
   type SystemInstructions,
 } from '../lib/bench/measures/instructions';
 import { checkLoopCycles, countLoopInstructions, type LoopInstructions, type LoopParams } from '../lib/bench/measures/instructions-loop';
-import { DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, SEED_BOUNDS, SIZE_BOUNDS } from '../lib/bench/workloads/random-mixed.workload';
+import { DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, SEED_BOUNDS, SIZE_BOUNDS, sizeRange } from '../lib/bench/workloads/random-mixed.workload';
 import { UsageError, whole } from '../lib/bench/workloads/workload-args';
 import { runMain } from './run-main';
 
@@ -79,7 +79,8 @@ options:
   --loops-low A      hakmem: timed passes of the first run of each side (default ${DEFAULT_LOW})
   --loops-high B     hakmem: timed passes of the second run; system: the C replayer's timed
                      passes (default ${DEFAULT_HIGH}; more than A)
-  --min A, --max B   random-mixed's sizes (default ${DEFAULT_MIN_SIZE}..${DEFAULT_MAX_SIZE})
+  --min A, --max B   random-mixed's sizes (default ${DEFAULT_MIN_SIZE}..${DEFAULT_MAX_SIZE}, or HAKMEM_BENCH_MIN_SIZE /
+                     HAKMEM_BENCH_MAX_SIZE, as the bench)
   --size N           fixed's size
   --cycles-low A     the loop's measured cycles in its first run (default ${DEFAULT_CYCLES_LOW}; at least
                      the warm-up run's, min(B, 200000))
@@ -171,8 +172,7 @@ function parseLoopArgs(positionals: string[], o: Record<string, string | boolean
     min = max = whole('--size', o.size as string, SIZE_BOUNDS);
   } else {
     if (o.size !== undefined) throw new UsageError('random-mixed takes --min and --max, not --size (fixed takes --size)');
-    min = o.min === undefined ? DEFAULT_MIN_SIZE : whole('--min', o.min as string, SIZE_BOUNDS);
-    max = o.max === undefined ? Math.max(min, DEFAULT_MAX_SIZE) : whole('--max', o.max as string, [min, SIZE_BOUNDS[1]]);
+    ({ min, max } = sizeRange({ min: o.min, max: o.max }, process.env));
   }
   const preset = (o.preset as string | undefined) ?? 'current';
   if (!isPresetName(preset)) throw new UsageError(`unknown preset '${preset}' (expected one of ${PRESET_NAMES.join(', ')})`);

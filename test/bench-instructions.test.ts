@@ -190,7 +190,7 @@ describe("npm run instructions: the loop form's command line", () => {
     });
     const fixed = parseInstructionsArgs(['fixed', '64', '7', '--size', '256', '--preset', 'compact', '--cycles-low', '200000', '--cycles-high', '300000', '--json']);
     assert.deepEqual(fixed, { kind: 'loop', loop: { ws: 64, seed: 7, min: 256, max: 256 }, preset: 'compact', cyclesLow: 200_000, cyclesHigh: 300_000, json: true });
-    assert.deepEqual((parseInstructionsArgs(['random-mixed', '8', '0', '--min', '2048']) as { loop: unknown }).loop, { ws: 8, seed: 0, min: 2048, max: 2048 });
+    assert.deepEqual((parseInstructionsArgs(['random-mixed', '8', '0', '--min', '512']) as { loop: unknown }).loop, { ws: 8, seed: 0, min: 512, max: 1024 });
   });
 
   test('each mistake is named, and the trace form refuses the loop options', () => {
@@ -200,6 +200,7 @@ describe("npm run instructions: the loop form's command line", () => {
       [['fixed', '400', '1', '--size', '64', '--min', '8'], /^fixed takes --size, not --min or --max$/],
       [['random-mixed', '400', '1', '--size', '64'], /not --size \(fixed takes --size\)/],
       [['random-mixed', '400', '1', '--min', '100', '--max', '99'], /^--max must be a whole number from 100 to \d+, got '99'$/],
+      [['random-mixed', '400', '1', '--min', '2048'], /^HAKMEM_BENCH_MAX_SIZE must be a whole number from 2048 to \d+, got '1024'$/],
       [['random-mixed', '0', '1'], /^WS must be a whole number from 1 to \d+, got '0'$/],
       [['random-mixed', '400', '1', '--allocator', 'system'], /^the loop is counted on hakmem only, got --allocator system$/],
       [['random-mixed', '400', '1', '--loops-high', '9'], /^--loops-high applies to a trace; a loop takes --cycles-low and --cycles-high$/],
