@@ -17,7 +17,7 @@ import {
   type SystemInstructions,
 } from '../lib/bench/measures/instructions';
 import { checkLoopCycles, countLoopInstructions, type LoopInstructions, type LoopParams } from '../lib/bench/measures/instructions-loop';
-import { DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, SEED_BOUNDS, SIZE_BOUNDS, sizeRange } from '../lib/bench/workloads/random-mixed.workload';
+import { CYCLES_BOUNDS, DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, SEED_BOUNDS, SIZE_BOUNDS, WS_BOUNDS, sizeRange } from '../lib/bench/workloads/random-mixed.workload';
 import { UsageError, whole } from '../lib/bench/workloads/workload-args';
 import { runMain } from './run-main';
 
@@ -27,8 +27,6 @@ const MAX_LOOPS = 1000;
 /** The loop's measured cycles: about a minute a run under callgrind at the high count. */
 const DEFAULT_CYCLES_LOW = 1_000_000;
 const DEFAULT_CYCLES_HIGH = 6_000_000;
-const MAX_CYCLES = 2 ** 31 - 1;
-const WS_BOUNDS = [1, 2 ** 24] as const;
 /** The benches whose loop the second form counts. */
 const LOOPS = ['random-mixed', 'fixed'];
 
@@ -176,8 +174,8 @@ function parseLoopArgs(positionals: string[], o: Record<string, string | boolean
   }
   const preset = (o.preset as string | undefined) ?? 'current';
   if (!isPresetName(preset)) throw new UsageError(`unknown preset '${preset}' (expected one of ${PRESET_NAMES.join(', ')})`);
-  const cyclesLow = o['cycles-low'] === undefined ? DEFAULT_CYCLES_LOW : whole('--cycles-low', o['cycles-low'] as string, [1, MAX_CYCLES - 1]);
-  const cyclesHigh = o['cycles-high'] === undefined ? DEFAULT_CYCLES_HIGH : whole('--cycles-high', o['cycles-high'] as string, [2, MAX_CYCLES]);
+  const cyclesLow = o['cycles-low'] === undefined ? DEFAULT_CYCLES_LOW : whole('--cycles-low', o['cycles-low'] as string, [1, CYCLES_BOUNDS[1] - 1]);
+  const cyclesHigh = o['cycles-high'] === undefined ? DEFAULT_CYCLES_HIGH : whole('--cycles-high', o['cycles-high'] as string, [2, CYCLES_BOUNDS[1]]);
   if (cyclesHigh <= cyclesLow) throw new UsageError(`--cycles-high (${cyclesHigh}) must be more than --cycles-low (${cyclesLow})`);
   try {
     checkLoopCycles(cyclesLow, cyclesHigh);

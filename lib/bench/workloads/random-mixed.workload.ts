@@ -36,7 +36,7 @@ export const MAX_BLOCK_SIZE = 2 ** 30 - 1;
 export const SIZE_BOUNDS = [1, MAX_BLOCK_SIZE] as const;
 export const SEED_BOUNDS = [0, 2 ** 32 - 1] as const;
 export const CYCLES_BOUNDS = [1, 2 ** 43] as const;
-const WS_BOUNDS = [1, 2 ** 31 - 1] as const;
+export const WS_BOUNDS = [1, 2 ** 31 - 1] as const;
 export const THREADS_BOUNDS = [1, 1024] as const;
 
 const POSITIONALS = ['CYCLES', 'WS', 'SEED'];
