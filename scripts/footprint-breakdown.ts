@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createHeap, isPresetName, type Heap, type HeapOptions, type PresetName } from '../lib/index';
-import { ALIGNED_LIVE, linkWord, MAGIC_MASK, TINY_IN_TIER_OFFSET } from '../lib/alloc/header';
+import { ALIGNED_LIVE, linkWord, MAGIC_MASK, tierBlockOf } from '../lib/alloc/header';
 import {
   H, KIND_COALESCING, KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT, S, SLOT_ACTIVE, SLOT_EMPTY, TOUCH_SHIFT, UNITS_PER_PAGE,
 } from '../lib/alloc/layout';
@@ -211,8 +211,8 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
     } else if (kind === KIND_COALESCING) {
       coalescing.liveBlocks++;
       coalescing.live += n;
-      // A tiny block in the tier (tinySlabAfterBytes) starts TINY_IN_TIER_OFFSET bytes into its tier block.
-      coalescing.rounding += coalescingBlockSize(m, (p & 15) === COALESCING_PREFIX ? p : b - TINY_IN_TIER_OFFSET) - n;
+      // A tiny block in the tier (tinySlabAfterBytes) lies inside a tier block of its own.
+      coalescing.rounding += coalescingBlockSize(m, (p & 15) === COALESCING_PREFIX ? p : tierBlockOf(b)) - n;
       coalescing.glibcChunks += glibc;
     } else if (kind === KIND_LARGE) {
       large.liveBlocks++;
@@ -259,7 +259,7 @@ function breakdown(heap: Heap, ptrs: Int32Array, sizes: Float64Array): Pick<Brea
   for (const list of heap.frontLists()) {
     for (let c = 0; c < tiny; c++) {
       for (let b = list.heads[c]; b !== 0; b = i32[linkWord(b)]) {
-        if (i32[m.meta(b >>> PAGE_SHIFT) + P.KIND] === KIND_COALESCING) tinyInTier += coalescingBlockSize(m, b - TINY_IN_TIER_OFFSET);
+        if (i32[m.meta(b >>> PAGE_SHIFT) + P.KIND] === KIND_COALESCING) tinyInTier += coalescingBlockSize(m, tierBlockOf(b));
         else tinyRows[c].cached += heap.blockSize[c];
       }
     }

@@ -7,7 +7,7 @@
 import { HeapError, fmtPtr } from "./errors";
 import { alignedCarrierOf, badCarrier } from "./aligned-alloc";
 import {
-  ALIGNED_FREE, ALIGNED_LIVE, describeHeader, headerMagic, LARGE_FREE, LARGE_LIVE, MID_FREE, MID_LIVE, TINY_CLASS_MASK, TINY_FREE, TINY_IN_TIER_OFFSET, TINY_LIVE,
+  ALIGNED_FREE, ALIGNED_LIVE, describeHeader, headerMagic, LARGE_FREE, LARGE_LIVE, MID_FREE, MID_LIVE, tierBlockOf, TINY_CLASS_MASK, TINY_FREE, TINY_IN_TIER_OFFSET, TINY_LIVE,
 } from "./header";
 import type { Heap } from "./heap";
 import { KIND_COALESCING, KIND_LARGE, KIND_MID, KIND_SLAB, P, PAGE_SHIFT, SLOT_ACTIVE, STAT } from "./layout";
@@ -129,7 +129,7 @@ function tinyClassViaRegistry(heap: Heap, ptr: number, h: number, op: string): n
  */
 export function tinyInTierError(heap: Heap, ptr: number, h: number, op: string): HeapError | null {
   const m = heap.mem;
-  const tier = ptr - 1 - TINY_IN_TIER_OFFSET;
+  const tier = tierBlockOf(ptr - 1);
   const why = coalescingRefusal(m, tier);
   if (why !== null) return new HeapError("INVALID_POINTER", `${op}(${fmtPtr(ptr)}): header looks like a tiny block in the coalescing tier, but its tier block: ${why}`, ptr);
   const cls = h & TINY_CLASS_MASK;
@@ -177,7 +177,7 @@ function expectedHeaderAt(heap: Heap, b: number): number {
     case KIND_COALESCING: {
       if (coalescingRefusal(m, b + 1) === null) return MID_LIVE;
       // A tiny block in the tier keeps its class in its tier block's first byte (tiny-refill.ts).
-      const tier = b - TINY_IN_TIER_OFFSET;
+      const tier = tierBlockOf(b);
       return coalescingRefusal(m, tier) === null ? TINY_LIVE | m.u8[tier] : -1;
     }
     default:

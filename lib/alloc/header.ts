@@ -52,6 +52,11 @@ export function headerMagic(h: number, ptr: number, wide: boolean): number {
  */
 export const TINY_IN_TIER_OFFSET = 8;
 
+/** The coalescing block (its user pointer) that holds the tiny block at `b` (see TINY_IN_TIER_OFFSET). */
+export function tierBlockOf(b: number): number {
+  return b - TINY_IN_TIER_OFFSET;
+}
+
 /** Offset of the freelist link inside a free block, from its base: 4-byte aligned, past the header. */
 export const NEXT_OFFSET = 4; // see linkWord
 

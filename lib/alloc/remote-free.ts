@@ -12,7 +12,7 @@
  * mark) sees the push, or the pusher sees the mark: no slab waits on the stack of a thread that is gone.
  */
 import type { Heap } from "./heap";
-import { linkWord, TINY_FREE, TINY_IN_TIER_OFFSET } from "./header";
+import { linkWord, tierBlockOf, TINY_FREE } from "./header";
 import { H, KIND_COALESCING, P, PAGE_SHIFT, pendingWord, STAT, THREAD_ATTACHED } from "./layout";
 import { coalescingFree } from "./coalescing";
 import { slabGotBlocksBack } from "./slab-lists";
@@ -28,7 +28,7 @@ export function remoteFree(heap: Heap, b: number, cls: number): void {
   // the tier takes it back under its lock, a mid free.
   if (i32[meta + P.KIND] === KIND_COALESCING) {
     heap.countFast(STAT.mid_free);
-    return coalescingFree(m, b - TINY_IN_TIER_OFFSET);
+    return coalescingFree(m, tierBlockOf(b));
   }
   heap.stat[STAT.remote_free]++;
   m.u8[b] = TINY_FREE | cls;

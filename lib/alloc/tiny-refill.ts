@@ -21,7 +21,7 @@ import { coalescingFree, coalescingMalloc } from "./coalescing";
 
 // Bound in this module as heap.ts binds its imports (it says why): spill returns every block it
 // spills to its slab, and refill takes them back (python3-json-regex: 200k blocks each way a pass).
-const { linkWord, TINY_FREE, TINY_IN_TIER_OFFSET, TINY_LIVE } = header;
+const { linkWord, tierBlockOf, TINY_FREE, TINY_IN_TIER_OFFSET, TINY_LIVE } = header;
 const { FLAG_IN_PARTIAL, H, KIND_COALESCING, P, PAGE_SHIFT, STAT, TOUCH_SHIFT } = layout;
 
 /**
@@ -315,7 +315,7 @@ export function spill(heap: Heap, cls: number, n: number): void {
     const meta = m.meta(page);
     if (i32[meta + P.KIND] === KIND_COALESCING) {
       const next = i32[linkWord(b)];
-      coalescingFree(m, b - TINY_IN_TIER_OFFSET);
+      coalescingFree(m, tierBlockOf(b));
       b = next;
       k++;
       continue;
