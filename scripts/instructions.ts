@@ -17,7 +17,16 @@ import {
   type SystemInstructions,
 } from '../lib/bench/measures/instructions';
 import { checkLoopCycles, countLoopInstructions, type LoopInstructions, type LoopParams } from '../lib/bench/measures/instructions-loop';
-import { CYCLES_BOUNDS, DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, SEED_BOUNDS, SIZE_BOUNDS, WS_BOUNDS, sizeRange } from '../lib/bench/workloads/random-mixed.workload';
+import {
+  CYCLES_BOUNDS,
+  DEFAULT_MAX_SIZE,
+  DEFAULT_MIN_SIZE,
+  fixedWorkload,
+  loopSizes,
+  randomMixedWorkload,
+  SEED_BOUNDS,
+  WS_BOUNDS,
+} from '../lib/bench/workloads/random-mixed.workload';
 import { UsageError, whole } from '../lib/bench/workloads/workload-args';
 import { runMain } from './run-main';
 
@@ -28,7 +37,7 @@ const MAX_LOOPS = 1000;
 const DEFAULT_CYCLES_LOW = 1_000_000;
 const DEFAULT_CYCLES_HIGH = 6_000_000;
 /** The benches whose loop the second form counts. */
-const LOOPS = ['random-mixed', 'fixed'];
+const LOOPS = [randomMixedWorkload.name, fixedWorkload.name];
 
 const USAGE = `usage: npm run instructions -- FILE [--preset P] [--allocator hakmem|system|both]
                                 [--loops-low A] [--loops-high B] [--json]
@@ -162,16 +171,10 @@ function parseLoopArgs(positionals: string[], o: Record<string, string | boolean
   const misplaced = (['loops-low', 'loops-high'] as const).find((k) => o[k] !== undefined);
   if (misplaced !== undefined) throw new UsageError(`--${misplaced} applies to a trace; a loop takes --cycles-low and --cycles-high`);
   if (o.allocator !== undefined && o.allocator !== 'hakmem') throw new UsageError(`the loop is counted on hakmem only, got --allocator ${String(o.allocator)}`);
-  let min: number;
-  let max: number;
-  if (bench === 'fixed') {
-    if (o.size === undefined) throw new UsageError('fixed needs --size N');
-    if (o.min !== undefined || o.max !== undefined) throw new UsageError('fixed takes --size, not --min or --max');
-    min = max = whole('--size', o.size as string, SIZE_BOUNDS);
-  } else {
-    if (o.size !== undefined) throw new UsageError('random-mixed takes --min and --max, not --size (fixed takes --size)');
-    ({ min, max } = sizeRange({ min: o.min, max: o.max }, process.env));
-  }
+  const fixed = bench === fixedWorkload.name;
+  if (fixed && (o.min !== undefined || o.max !== undefined)) throw new UsageError('fixed takes --size, not --min or --max');
+  if (!fixed && o.size !== undefined) throw new UsageError('random-mixed takes --min and --max, not --size (fixed takes --size)');
+  const { min, max } = loopSizes(fixed, { min: o.min, max: o.max, size: o.size }, process.env);
   const preset = (o.preset as string | undefined) ?? 'current';
   if (!isPresetName(preset)) throw new UsageError(`unknown preset '${preset}' (expected one of ${PRESET_NAMES.join(', ')})`);
   const cyclesLow = o['cycles-low'] === undefined ? DEFAULT_CYCLES_LOW : whole('--cycles-low', o['cycles-low'] as string, [1, CYCLES_BOUNDS[1] - 1]);

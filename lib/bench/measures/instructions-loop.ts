@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { checkedRandomMixedReplay } from '../workloads/random-mixed-replay';
 import { warmupCycles } from '../workloads/random-mixed';
 import type { LoopLine } from './instructions-loop-run';
-import { checkValgrind, jitRun, plainRun, topFunctions, type FunctionCost, type RunCount } from './instructions';
+import { checkValgrind, jitRun, plainRun, topFunctions, type FunctionCost } from './instructions';
 
 export const LOOP_INSTRUCTIONS_METHOD =
   "valgrind callgrind's Ir of random-mixed's loop on a hakmem heap: (steady count at HIGH measured cycles - at LOW) / " +
@@ -87,30 +87,28 @@ export async function countLoopInstructions(p: LoopParams, o: LoopInstructionsOp
   const argsFor = (cycles: number) => [o.preset, String(cycles), String(p.ws), String(p.seed), String(p.min), String(p.max)];
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'hakmem-instructions-'));
   try {
-    // Once without valgrind first: ts-node transpiles what changed then, not in a counted run.
+    // Once without valgrind first (one cycle is enough): ts-node transpiles what changed then, not in a counted run.
     o.progress?.(`${name}: hakmem (${o.preset}), a run without valgrind first`);
-    await plainRun(ENTRY, argsFor(low));
-    const counts: RunCount[] = [];
-    let line: LoopLine | null = null;
-    for (const cycles of [low, high]) {
-      o.progress?.(`${name}: hakmem (${o.preset}), ${cycles} measured cycles (${counts.length + 1} of 2)`);
+    await plainRun(ENTRY, argsFor(1));
+    const counted = async (cycles: number, k: number) => {
+      o.progress?.(`${name}: hakmem (${o.preset}), ${cycles} measured cycles (${k} of 2)`);
       const r = await jitRun<LoopLine>(dir, ENTRY, argsFor(cycles));
       if (r.transpiled) throw new Error('ts-node transpiled a source file during a counted run: a source changed while it ran; run again');
       checkedRandomMixedReplay(cycles, p.ws, p.seed, p.min, p.max, r.line.fingerprint, `hakmem's run of ${cycles} cycles`);
-      counts.push(r.count);
-      line = r.line;
-    }
-    const [a, b] = counts;
+      return r;
+    };
+    const a = await counted(low, 1);
+    const b = await counted(high, 2);
     return {
       side: 'hakmem',
       workload: name,
       method: LOOP_INSTRUCTIONS_METHOD,
       preset: o.preset,
-      heap: line!.heap,
+      heap: b.line.heap,
       cycles: { low, high },
-      totalPerCycle: (b.total - a.total) / (high - low),
-      steadyPerCycle: (b.steady - a.steady) / (high - low),
-      top: topFunctions(a.byFunction, b.byFunction, high - low),
+      totalPerCycle: (b.count.total - a.count.total) / (high - low),
+      steadyPerCycle: (b.count.steady - a.count.steady) / (high - low),
+      top: topFunctions(a.count.byFunction, b.count.byFunction, high - low),
     };
   } finally {
     await fs.rm(dir, { recursive: true, force: true });

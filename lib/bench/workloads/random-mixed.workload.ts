@@ -66,14 +66,7 @@ export const fixedWorkload: Workload<RandomMixedArgs> = {
 
 function parseLoop(bench: 'random-mixed' | 'fixed', { positionals, options: o, env, allocator, timeline }: ParseInput): ParsedArgs<RandomMixedArgs> {
   expectCount(bench, positionals, POSITIONALS);
-  let min: number;
-  let max: number;
-  if (bench === 'fixed') {
-    if (o.size === undefined) throw new UsageError('fixed needs --size N');
-    min = max = whole('--size', o.size as string, SIZE_BOUNDS);
-  } else {
-    ({ min, max } = sizeRange(o, env));
-  }
+  const { min, max } = loopSizes(bench === 'fixed', o, env);
   const threads = o.threads === undefined ? 1 : whole('--threads', o.threads as string, THREADS_BOUNDS);
   checkThreads(allocator, threads, `${bench} with --threads > 1`);
   if (timeline !== null && threads > 1) throw new UsageError('--timeline runs one copy of the loop: not with --threads > 1');
@@ -85,6 +78,14 @@ function parseLoop(bench: 'random-mixed' | 'fixed', { positionals, options: o, e
     max,
   };
   return { args, threads };
+}
+
+/** The loop's sizes: fixed's --size, or random-mixed's range (sizeRange). */
+export function loopSizes(fixed: boolean, o: ParseInput['options'], env: ParseInput['env']): { min: number; max: number } {
+  if (!fixed) return sizeRange(o, env);
+  if (o.size === undefined) throw new UsageError('fixed needs --size N');
+  const size = whole('--size', o.size as string, SIZE_BOUNDS);
+  return { min: size, max: size };
 }
 
 /** --min and --max, else the environment, else the defaults. */
