@@ -40,7 +40,7 @@ async function main(): Promise<number> {
   for (const f of summary.failures) process.stderr.write(`matrix: failed: ${f}\n`);
   const ratios = cellRatios(readRows(summary.csv).rows);
   if (ratios.length) {
-    process.stdout.write(`${summary.csv}: median throughput and ratio to system per cell\n`);
+    process.stdout.write(`${summary.csv}: median throughput and ratio to system per cell; replay also the allocator-only time, paired by repetition (<1: less time than system)\n`);
     printRatios(ratios);
   }
   if (summary.interrupted) {
@@ -71,6 +71,13 @@ function printRatios(ratios: readonly CellRatio[]): void {
   for (const r of ratios) {
     process.stdout.write(
       `  ${r.cell.padEnd(34)} ${r.series.padEnd(24)} ${formatRate(r.median).padStart(7)} vs ${formatRate(r.systemMedian).padStart(7)} ops/s = ${r.ratio.toFixed(2)}x (n=${r.reps})\n`,
+    );
+    const own = r.allocatorOnly;
+    if (own === null) continue;
+    process.stdout.write(
+      `  ${''.padEnd(34)} allocator only: ${own.medianNs.toFixed(2)} vs ${own.systemMedianNs.toFixed(2)} ns/op; ` +
+        `paired by rep ${own.ratio.toFixed(3)}x [${own.low.toFixed(3)}, ${own.high.toFixed(3)}], ${own.below} of ${own.pairs} below 1, ` +
+        `best ${own.bestRatio.toFixed(3)}x: ${own.verdict}\n`,
     );
   }
 }

@@ -22,6 +22,17 @@ describe('matrix plan', () => {
     assert.ok(runs.slice(10).every((r) => r.rep === 2));
   });
 
+  it("alternates a cell's allocator order by repetition, so pairs by repetition carry no position bias", () => {
+    const runs = planRuns({ reps: 3, allocators: parseAllocatorSpecs('hakmem,system,v8'), threads: [1], benches: ['fixed'] });
+    const orderOf = (rep: number) => runs.filter((r) => r.rep === rep && r.min === 128).map((r) => r.spec.allocator);
+    assert.deepEqual(orderOf(1), ['hakmem', 'system', 'v8']);
+    assert.deepEqual(orderOf(2), ['v8', 'system', 'hakmem']);
+    assert.deepEqual(orderOf(3), ['hakmem', 'system', 'v8']);
+    const suite = planRuns({ reps: 2, allocators: parseAllocatorSpecs('hakmem,system'), threads: [1], suite: 'tiny' });
+    const first = suite[0].bench;
+    assert.deepEqual(suite.filter((r) => r.bench === first).map((r) => `${r.spec.allocator}:${r.rep}`), ['hakmem:1', 'system:1', 'system:2', 'hakmem:2']);
+  });
+
   it('runs each repetition as a bench command with the seed workload (WS 400, seed 1)', () => {
     const [run] = planRuns({ reps: 1, allocators: parseAllocatorSpecs('hakmem:phase7'), threads: [1] });
     assert.deepEqual(benchArgv(run, { cycles: 123, build: 'debug', loops: 1 }), [

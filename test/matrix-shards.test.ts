@@ -180,7 +180,7 @@ describe('matrix merge', () => {
         const lines = readFileSync(csv, 'utf8').split('\n');
         writeFileSync(csv, `${lines.slice(0, -2).join('\n')}\n`); // the last run never finished
         return [d];
-      }, /2 \(shard 2\/2\) lacks 1 of its 8 runs, e\.g\. fixed 1024 B system rep 2: rerun its command to finish it/],
+      }, /2 \(shard 2\/2\) lacks 1 of its 8 runs, e\.g\. fixed 1024 B hakmem:current rep 2: rerun its command to finish it/],
       ['truncated', (d) => {
         writeShard(path.join(d, '1'), { index: 1, count: 2 });
         writeShard(path.join(d, '2'), { index: 2, count: 2 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bootstrapMedianRatio, mannWhitneyU, median, normalUpperTail, quantile } from '../lib/bench/matrix/statistics';
+import { bootstrapMedian, bootstrapMedianRatio, mannWhitneyU, median, normalUpperTail, quantile } from '../lib/bench/matrix/statistics';
 
 const close = (actual: number, expected: number, tol: number) =>
   assert.ok(Math.abs(actual - expected) <= tol, `${actual} is not within ${tol} of ${expected}`);
@@ -79,5 +79,19 @@ describe('bootstrap interval of a median ratio', () => {
   it('widens with the spread and covers 1 for overlapping samples', () => {
     const r = bootstrapMedianRatio([90, 110, 100, 95, 105], [92, 108, 101, 97, 103]);
     assert.ok(r.low < 1 && r.high > 1);
+  });
+});
+
+describe('bootstrap interval of a median', () => {
+  it('is exact for a constant sample and brackets the median otherwise, reproducibly', () => {
+    assert.deepEqual(bootstrapMedian([0.9, 0.9, 0.9]), { ratio: 0.9, low: 0.9, high: 0.9, level: 0.95 });
+    const xs = [0.82, 0.91, 0.88, 0.95, 0.86, 0.9, 0.84, 0.93, 0.89];
+    const r = bootstrapMedian(xs, { seed: 3 });
+    assert.deepEqual(r, bootstrapMedian(xs, { seed: 3 }));
+    assert.equal(r.ratio, 0.89);
+    assert.ok(r.low <= r.ratio && r.ratio <= r.high && r.high < 1, `${r.low}..${r.high}`);
+    const spread = bootstrapMedian([0.7, 1.3, 0.9, 1.1, 1.0]);
+    assert.ok(spread.low < 1 && spread.high > 1, 'a sample around 1 gives an interval across it');
+    assert.throws(() => bootstrapMedian([]), /bootstrapMedian: empty sample/);
   });
 });

@@ -171,7 +171,17 @@ function specAlign(spec: AllocatorSpec): HeapAlignment {
 }
 
 /**
- * Every run, repetition-major: each pass measures every cell once, so drift over time hits all cells alike.
+ * A cell's allocators in the order repetition `rep` runs them: as listed on odd repetitions, reversed
+ * on even ones, so no allocator always runs first (or right after the same neighbour) and its
+ * ratios to the others, paired by repetition, do not carry the position's bias.
+ */
+function inRepOrder<T>(allocators: readonly T[], rep: number): readonly T[] {
+  return rep % 2 === 1 ? allocators : [...allocators].reverse();
+}
+
+/**
+ * Every run, repetition-major: each pass measures every cell once, so drift over time hits all cells
+ * alike; within a cell the allocators alternate their order by repetition (inRepOrder).
  * Engines default to the running node; a shard keeps its cells' runs (shards.ts).
  */
 export function planRuns(
@@ -196,7 +206,7 @@ export function planRuns(
     for (const threads of options.threads) {
       for (const engine of engines) {
         for (const b of threads > 1 ? ring : benches) {
-          for (const spec of options.allocators) {
+          for (const spec of inRepOrder(options.allocators, rep)) {
             if (b.bench === 'replay' && !replaysInMatrix(spec.allocator)) continue;
             if (threads === 1 || hasSharedHeap(spec.allocator)) runs.push({ ...b, spec, threads, engine, rep });
           }
@@ -220,7 +230,7 @@ function planSuiteRuns(
       for (const w of suiteWorkloads()) {
         const args = suiteArgv(w, options.suite);
         const threads = w.threads?.(Object.fromEntries(w.args.map((a, i) => [a.key, Number(args[i])]))) ?? 1;
-        for (const spec of options.allocators) {
+        for (const spec of inRepOrder(options.allocators, rep)) {
           runs.push({ bench: w.name, min: 0, max: 0, trace: null, args, spec, threads, engine, rep });
         }
       }

@@ -56,23 +56,40 @@ export function bootstrapMedianRatio(
 ): RatioInterval {
   const sa = sorted(a, 'bootstrapMedianRatio a');
   const sb = sorted(b, 'bootstrapMedianRatio b');
+  const resampledMedian = resampler(seed);
+  const ratios: number[] = [];
+  for (let i = 0; i < iterations; i++) ratios.push(resampledMedian(sb) / resampledMedian(sa));
+  return { ratio: quantileOfSorted(sb, 0.5) / quantileOfSorted(sa, 0.5), ...percentileInterval(ratios, level) };
+}
+
+/**
+ * Percentile bootstrap interval of one sample's median (`ratio` is the median itself): for paired
+ * figures, as ratios of two allocators' times in the same repetition, resampled as pairs.
+ */
+export function bootstrapMedian(xs: readonly number[], { iterations = 4000, level = 0.95, seed = 1 }: BootstrapOptions = {}): RatioInterval {
+  const s = sorted(xs, 'bootstrapMedian');
+  const resampledMedian = resampler(seed);
+  const medians: number[] = [];
+  for (let i = 0; i < iterations; i++) medians.push(resampledMedian(s));
+  return { ratio: quantileOfSorted(s, 0.5), ...percentileInterval(medians, level) };
+}
+
+/** The median of a resample with replacement of `s`, drawn from one seeded generator per bootstrap. */
+function resampler(seed: number): (s: readonly number[]) => number {
   const rng = new Xorshift32(seed);
-  const bufA = new Array<number>(sa.length);
-  const bufB = new Array<number>(sb.length);
-  const resampledMedian = (s: readonly number[], buf: number[]) => {
+  const buf: number[] = [];
+  return (s) => {
+    buf.length = s.length;
     for (let i = 0; i < s.length; i++) buf[i] = s[rng.draw() % s.length];
     return quantileOfSorted(buf.sort((x, y) => x - y), 0.5);
   };
-  const ratios: number[] = [];
-  for (let i = 0; i < iterations; i++) ratios.push(resampledMedian(sb, bufB) / resampledMedian(sa, bufA));
-  ratios.sort((x, y) => x - y);
+}
+
+/** The central `level` share of the bootstrap's statistics. */
+function percentileInterval(stats: number[], level: number): { low: number; high: number; level: number } {
+  stats.sort((x, y) => x - y);
   const tail = (1 - level) / 2;
-  return {
-    ratio: quantileOfSorted(sb, 0.5) / quantileOfSorted(sa, 0.5),
-    low: quantileOfSorted(ratios, tail),
-    high: quantileOfSorted(ratios, 1 - tail),
-    level,
-  };
+  return { low: quantileOfSorted(stats, tail), high: quantileOfSorted(stats, 1 - tail), level };
 }
 
 export interface RankSumResult {
