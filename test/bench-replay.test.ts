@@ -27,7 +27,7 @@ import type { TimelineSample } from '../lib/bench/measures/timeline';
 import { binaryTraceFile } from '../lib/bench/native/binary-trace';
 import { buildNative, isSkipped, runNative, type NativeResult } from '../lib/bench/native/run-native';
 import { formatResultLine, runBench } from '../lib/bench/runner';
-import { afterFootprintPass, footprintPass, newReplayState, replayFootprint, replayTrace, ReplayOutOfMemory, timedPasses } from '../lib/bench/workloads/replay';
+import { afterFootprintPass, footprintPass, newReplayState, replayFootprint, replayTrace, ReplayOutOfMemory, timedPasses, warmUpPassCount, warmUpPasses, WARMUP_MAX_PASSES, WARMUP_MIN_PASSES, WARMUP_OPS } from '../lib/bench/workloads/replay';
 import { newOffsets, ObjectOracle, OffsetOracle } from '../lib/bench/adapters/oracle';
 import type { ReplayAllocator } from '../lib/bench/adapters/allocator-adapter';
 import { ReplayError, replayFacts } from '../lib/bench/workloads/replay-facts';
@@ -189,10 +189,35 @@ describe('replay on the TypeScript allocators', () => {
     }
     const t = traceOf([['m', 0, 10], ['m', 1, 20], ['f', 0], ['m', 0, 30], ['m', 2, 40]]); // 3 left live
     const r = replayTrace(new Counting(), t, replayFacts(t), { loops: 2 });
-    // footprint pass + 2 warm-up + 2 timed: 5 passes of 4 mallocs and 1 free in the trace, 3 at the end
-    assert.equal(mallocs, 5 * 4);
-    assert.equal(frees, 5 * (1 + 3));
+    // A trace of 5 ops warms up for the most passes (WARMUP_OPS would take millions of them).
+    assert.equal(r.warmupPasses, WARMUP_MAX_PASSES);
+    assert.equal(warmUpPassCount(t.length), WARMUP_MAX_PASSES);
+    // footprint pass + the warm-up + 2 timed: passes of 4 mallocs and 1 free in the trace, 3 at the end
+    const passes = 1 + WARMUP_MAX_PASSES + 2;
+    assert.equal(mallocs, passes * 4);
+    assert.equal(frees, passes * (1 + 3));
     assert.equal(r.ops, 2 * t.length);
+  });
+
+  test('warms up for WARMUP_OPS ops in whole passes, within the pass bounds, and stops early past its seconds', () => {
+    assert.equal(warmUpPassCount(WARMUP_OPS), WARMUP_MIN_PASSES, 'a trace of WARMUP_OPS ops still warms up twice');
+    assert.equal(warmUpPassCount(1_000_000), 16);
+    assert.equal(warmUpPassCount(300_000), 54, 'whole passes: 16M / 300k = 53.3');
+    assert.equal(warmUpPassCount(1), WARMUP_MAX_PASSES);
+    assert.equal(warmUpPassCount(0), WARMUP_MAX_PASSES);
+    let passes = 0;
+    class Counting extends V8Allocator {
+      free(p: Uint8Array | null) {
+        if (p && p.length === 7) passes++; // the trace's one free, once a pass
+      }
+    }
+    const t = traceOf([['m', 0, 7], ['f', 0]]);
+    const a = new Counting();
+    assert.equal(warmUpPasses(a, t, newReplayState(a, t, replayFacts(t)), { passes: 5, maxSeconds: Infinity }), 5);
+    assert.equal(passes, 5);
+    passes = 0;
+    assert.equal(warmUpPasses(a, t, newReplayState(a, t, replayFacts(t)), { passes: 50, maxSeconds: 0 }), WARMUP_MIN_PASSES, 'past its seconds at once: the least');
+    assert.equal(passes, WARMUP_MIN_PASSES);
   });
 
   test('the footprint pass writes every block whole and records it in order; the passes after write first and last bytes only', () => {
@@ -235,7 +260,7 @@ describe('replay on the TypeScript allocators', () => {
     footprintPass(v, t, vs, {});
     assert.deepEqual(writes, made.map((n) => `fill ${n}`));
     writes.length = 0;
-    timedPasses(v, t, vs, 1);
+    timedPasses(v, t, vs, 1, { passes: 2, maxSeconds: Infinity });
     assert.deepEqual(writes, [1, 2, 3].flatMap(() => made.map((n) => `touch ${n}`))); // two warm-up passes, one timed
   });
 
@@ -337,7 +362,25 @@ describe('TypeScript and C replay the same requests', () => {
     const c = await nativeReplay([file, 2]);
     assert.deepEqual(c.fingerprint, facts.fingerprint);
     assert.equal(c.ops, 2 * trace.length);
+    assert.equal((c.line as { warmupPasses?: number }).warmupPasses, 1, "the C replayer's own default");
     assert.deepEqual(replayTrace(hakmem(), trace, facts, { loops: 1 }).fingerprint, c.fingerprint);
+  });
+
+  test('the C replayer warms up for --warmup N passes of each, and the bench asks for as many as TypeScript runs', async () => {
+    const trace = mixedTrace(3_000, 60, 5);
+    const file = await binaryFile(trace, 'warmup');
+    const c = await nativeReplay([file, 1, '--warmup', 7]);
+    assert.equal((c.line as { warmupPasses?: number }).warmupPasses, 7);
+    assert.deepEqual(c.fingerprint, replayFacts(trace).fingerprint);
+    await assert.rejects(nativeReplay([file, 1, '--warmup', 0]), /N must be/);
+    const args = { file, loops: 1 };
+    const [system, ts] = await Promise.all(
+      (['system', 'hakmem'] as const).map((allocator) =>
+        runBench({ bench: 'replay', allocator, threads: 1, engine: 'node', json: true, timeline: null, latency: false, breakdown: false, args }),
+      ),
+    );
+    assert.equal(system.warmupPasses, warmUpPassCount(trace.length));
+    assert.equal(ts.warmupPasses, warmUpPassCount(trace.length));
   });
 
   test('a text trace recorded on two threads, --serial: replayed in recorded order on one thread, by both', async () => {
@@ -540,7 +583,8 @@ describe('replay --breakdown (hakmem)', () => {
     assert.ok(Math.abs(b.rows.reduce((sum, row) => sum + row.share, 0) - 1) < 1e-9 || b.rows.every((row) => row.totalMs === 0));
     assert.ok(b.rows.every((row) => row.meanNs >= 0 && row.totalMs >= 0));
     assert.ok(b.timerCostNs > 0);
-    assert.equal(b.routes.large, 5, 'the large block, freed in each of the footprint, two warm-up, timed and breakdown passes');
+    assert.equal(r.warmupPasses, WARMUP_MAX_PASSES, 'a trace of 10 ops');
+    assert.equal(b.routes.large, 3 + WARMUP_MAX_PASSES, 'the large block, freed in each of the footprint, warm-up, timed and breakdown passes');
   });
 });
 

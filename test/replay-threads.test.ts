@@ -16,6 +16,7 @@ import { runBench, type BenchResult } from '../lib/bench/runner';
 import { CONTROL_PASS, CONTROL_WORDS, PASS_FINISH, PASS_FOOTPRINT, PASS_SETTLE, PASS_TIMED, PASS_WARMUP } from '../lib/bench/threads/replay-thread-protocol';
 import { replayOnThreads } from '../lib/bench/threads/replay-threads-run';
 import { replayFacts } from '../lib/bench/workloads/replay-facts';
+import { warmUpPassCount } from '../lib/bench/workloads/replay';
 import { planThreadedReplay, runEnds } from '../lib/bench/workloads/replay-threads';
 import { blankTrace, OP_FREE, OP_MALLOC, OP_REALLOC, type Trace } from '../lib/trace/trace';
 import { writeTrace } from '../lib/trace/write';
@@ -102,7 +103,7 @@ describe('threaded replay', () => {
     }
   });
 
-  test('passes in order: footprint, warm-up in short calls, three run as timed, the timed ones, finish', async () => {
+  test("passes in order: footprint, warm-up in short calls, the rest of a serial replay's warm-up run as timed, the timed ones, finish", async () => {
     const trace = handOffTrace(3_000, 11);
     const kinds: number[] = [];
     const notify = Atomics.notify;
@@ -114,10 +115,12 @@ describe('threaded replay', () => {
     try {
       const run = await replayOnThreads({ preset: 'current', bytes: 16 * 1024 * 1024, shared: true }, trace, replayFacts(trace), 2);
       assert.equal(run.ops, 2 * trace.length);
+      assert.equal(run.warmupPasses, warmUpPassCount(trace.length));
     } finally {
       Atomics.notify = notify;
     }
-    assert.deepEqual(kinds, [PASS_FOOTPRINT, PASS_WARMUP, PASS_SETTLE, PASS_SETTLE, PASS_SETTLE, PASS_TIMED, PASS_TIMED, PASS_FINISH]);
+    const settle = Array.from({ length: warmUpPassCount(trace.length) - 1 }, () => PASS_SETTLE);
+    assert.deepEqual(kinds, [PASS_FOOTPRINT, PASS_WARMUP, ...settle, PASS_TIMED, PASS_TIMED, PASS_FINISH]);
   });
 
   // Thread 0's lead is long enough (tens of milliseconds natively) that thread 1 cannot be scheduled

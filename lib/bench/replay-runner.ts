@@ -26,7 +26,7 @@ import { isSkipped, runNative } from './native/run-native';
 import type { ReplayThreadFigures } from './threads/replay-threads-run';
 import { measured, skippedFields, withHeapHint, type BenchResult, type ResultBase } from './runner';
 import { randomMixedTrace } from './workloads/random-mixed-trace';
-import { afterFootprintPass, footprintPass, latencyPasses, newReplayState, replayFootprint, ReplayOutOfMemory, timedPasses, type ReplayState } from './workloads/replay';
+import { afterFootprintPass, footprintPass, latencyPasses, newReplayState, replayFootprint, ReplayOutOfMemory, timedPasses, warmUpPassCount, type ReplayState } from './workloads/replay';
 import { checkReplayFingerprint, replayFacts, type ReplayFacts } from './workloads/replay-facts';
 
 type ReplayRequest = Extract<BenchRequest, { bench: 'replay' }>;
@@ -45,7 +45,7 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
 
   if (isNativeAllocator(allocator)) {
     const binary = await binaryTraceFile(file, trace);
-    const argv = [binary, loops, ...(timeline ? ['--timeline', timeline] : []), ...(request.latency ? ['--latency'] : [])];
+    const argv = [binary, loops, '--warmup', warmUpPassCount(trace.length), ...(timeline ? ['--timeline', timeline] : []), ...(request.latency ? ['--latency'] : [])];
     const r = await runNative(allocator, 'replay', onThreads ? argv : [...argv, '--serial']);
     if (isSkipped(r)) return { ...base(null), ...skippedFields(r.skipped) };
     checkReplayFingerprint(allocator, r.fingerprint, facts);
@@ -56,6 +56,7 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
       ...measured(r, facts.peakLiveBytes, null),
       ...harnessFields({ ...r, bestPassSeconds: line.bestPassSeconds ?? null }, loops === 0 ? null : nativeOracle(line), trace.length),
       ...replayFields(facts, line.peakFootprintBytes, line.footprintMethod),
+      ...(line.warmupPasses !== undefined ? { warmupPasses: line.warmupPasses } : {}),
       ...(line.replayThreads ? threadFields(line.replayThreads, null) : {}),
       ...(line.footprintByStats ? { footprintByStats: line.footprintByStats } : {}),
       ...(timeline ? { timeline: nativeTimeline(line) } : {}),
@@ -90,6 +91,7 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
       ...measured(r, facts.peakLiveBytes, ts.peakHeapBytes()),
       ...harnessFields(r, oracle && oracleSeconds(allocator, oracle, facts), trace.length),
       ...replayFields(facts, footprint.peakFootprintBytes, footprint.footprintMethod),
+      warmupPasses: r.warmupPasses,
       ...(byStats ? { footprintByStats: byStats } : {}),
       ...(onThreads ? { replayMode: `serialized: ${allocator} has no heap threads share` } : {}),
       ...(footprint.timeline ? { timeline: footprint.timeline } : {}),
@@ -121,6 +123,7 @@ async function replayHakmemOnThreads(
       ...harnessFields({ ...r, bestPassSeconds: null }, r.ops === 0 ? null : THREADED_NO_ORACLE, trace.length),
       ...replayFields(facts, r.peakFootprintBytes, r.footprintMethod),
       footprintByStats: r.footprintByStats,
+      warmupPasses: r.warmupPasses,
       ...threadFields(r.threads, r.remoteFrees),
     };
   } catch (e) {
@@ -222,6 +225,8 @@ interface NativeReplayLine {
   harnessBestPassSeconds?: number;
   /** The allocator's fastest timed pass. */
   bestPassSeconds?: number;
+  /** The untimed passes of each before the timed ones (--warmup; none without timed passes). */
+  warmupPasses?: number;
   oracleMethod?: string;
   footprintByStats?: { bytes: number | null; method: string };
   /** Threaded replay: each recorded thread's share (no remote-free count: the native allocators keep none). */

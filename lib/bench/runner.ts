@@ -78,6 +78,8 @@ export interface BenchResult {
   harnessBestPassNsPerOp?: number | null;
   allocatorBestPassNsPerOp?: number | null;
   harnessMethod?: string;
+  /** replay: the untimed passes before the timed ones (workloads/replay.ts warmUpPassCount: WARMUP_OPS ops). */
+  warmupPasses?: number;
   /** --timeline K: memory every K ops, from a pass of its own. */
   timeline?: TimelineSample[];
   /** replay --latency: per-op latency percentiles, from passes of their own. */

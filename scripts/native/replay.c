@@ -3,13 +3,14 @@
  * trace in its binary form (trace-format.h) on whatever malloc the process links (glibc, or a
  * library given through LD_PRELOAD).
  *
- *   replay FILE LOOPS [--serial] [--timeline K] [--latency]
+ *   replay FILE LOOPS [--warmup N] [--serial] [--timeline K] [--latency]
  *   replay --buckets V...        the latency bucket of each value (for tests against hdr-histogram-js)
  *
  * Passes, each starting with no block live and ending with the blocks the trace never frees freed
  * (untimed): one footprint pass (whole blocks written; peak resident growth and the allocator's own
  * statistics, with --timeline live bytes and resident growth every K ops; each block's address is
- * recorded), then one untimed warm-up pass of the allocator and one of the oracle, LOOPS timed passes
+ * recorded), then N untimed warm-up passes of the allocator and of the oracle (default 1; the lab asks
+ * for as many as its TypeScript side runs, workloads/replay.ts warmUpPassCount), LOOPS timed passes
  * of each, alternating, and with --latency LOOPS more allocator passes with every op timed. The oracle
  * is the same op loop with no allocator work: every allocation returns the footprint pass's address of
  * that op, copied into a mirror of the replayer's own. A multi-threaded recording replays on one
@@ -36,7 +37,7 @@
 
 #define HARNESS_NAME "replay"
 #define USAGE                                                  \
-    "usage: replay FILE LOOPS [--serial] [--timeline K] [--latency]\n"    \
+    "usage: replay FILE LOOPS [--warmup N] [--serial] [--timeline K] [--latency]\n"    \
     "       replay --buckets V...\n"
 #include "harness.h"
 #include "hdr.h"
@@ -541,21 +542,23 @@ static void add_pass(pass_times_t *t, double seconds) {
     if (t->best == 0 || seconds < t->best) t->best = seconds;
 }
 
-/* A warm-up pass of each, then `loops` timed passes of each, alternating, so both see the same machine
-   noise. */
-static void timed_passes(uint64_t loops, pass_times_t *allocator, pass_times_t *oracle) {
-    allocator_pass();
-    checked_oracle_pass();
+/* `warmup` untimed passes of each, then `loops` timed passes of each, alternating, so both see the same
+   machine noise. */
+static void timed_passes(uint64_t warmup, uint64_t loops, pass_times_t *allocator, pass_times_t *oracle) {
+    for (uint64_t w = 0; w < warmup; w++) {
+        allocator_pass();
+        checked_oracle_pass();
+    }
     for (uint64_t l = 0; l < loops; l++) {
         add_pass(allocator, allocator_pass());
         add_pass(oracle, checked_oracle_pass());
     }
 }
 
-/* Threaded: a warm-up pass, then `loops` timed passes, of the allocator only (NO_THREADED_ORACLE). */
-static pass_times_t threaded_timed_passes(uint64_t loops) {
+/* Threaded: `warmup` untimed passes, then `loops` timed passes, of the allocator only (NO_THREADED_ORACLE). */
+static pass_times_t threaded_timed_passes(uint64_t warmup, uint64_t loops) {
     pass_times_t times = {0, 0};
-    threaded_pass(PASS_ALLOCATOR, NULL, 0);
+    for (uint64_t w = 0; w < warmup; w++) threaded_pass(PASS_ALLOCATOR, NULL, 0);
     for (uint64_t l = 0; l < loops; l++) add_pass(&times, threaded_pass(PASS_ALLOCATOR, NULL, 1));
     return times;
 }
@@ -965,10 +968,12 @@ int main(int argc, char **argv) {
     }
     if (argc < 3) usage_error("expected FILE LOOPS");
     uint64_t loops = parse_arg(argv[2], "LOOPS", 0, MAX_LOOPS);
-    uint64_t every = 0;
+    uint64_t every = 0, warmup = 1;
     int latency = 0, serial = 0;
     for (int k = 3; k < argc; k++) {
-        if (!strcmp(argv[k], "--latency")) {
+        if (!strcmp(argv[k], "--warmup") && k + 1 < argc) {
+            warmup = parse_arg(argv[++k], "N", 1, MAX_LOOPS);
+        } else if (!strcmp(argv[k], "--latency")) {
             latency = 1;
         } else if (!strcmp(argv[k], "--serial")) {
             serial = 1;
@@ -1011,11 +1016,11 @@ int main(int argc, char **argv) {
                                      : footprint_pass(every, samples, &n_samples, baseline, by_stats);
     pass_times_t allocator = {0, 0}, oracle = {0, 0};
     if (threaded) {
-        allocator = threaded_timed_passes(loops);
+        allocator = threaded_timed_passes(loops ? warmup : 0, loops);
         stop_threads();
     } else if (loops) {
         build_mirror();
-        timed_passes(loops, &allocator, &oracle);
+        timed_passes(warmup, loops, &allocator, &oracle);
     }
     uint64_t timer_ns = 0;
     if (latency) {
@@ -1027,7 +1032,7 @@ int main(int argc, char **argv) {
            "\"fingerprint\":{\"mallocs\":%" PRIu64 ",\"frees\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"hash\":%" PRIu32 "},"
            "\"threads\":%" PRIu32 ",",
            n_ops * loops, allocator.sum, fp.mallocs, fp.frees, fp.bytes, fp.hash, threaded ? n_threads : 1);
-    if (loops) printf("\"bestPassSeconds\":%.9f,", allocator.best);
+    if (loops) printf("\"bestPassSeconds\":%.9f,\"warmupPasses\":%" PRIu64 ",", allocator.best, warmup);
     if (threaded) {
         printf("\"oracleMethod\":\"%s\",", NO_THREADED_ORACLE);
     } else {

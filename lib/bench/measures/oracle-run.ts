@@ -70,8 +70,9 @@ export async function passesWithOracle<P>(
   };
   const times = newPassTimes();
   const oracleTimes = newPassTimes();
+  let warmupPasses = 0;
   try {
-    guard(() => warmUpPasses(a, trace, st));
+    warmupPasses = guard(() => warmUpPasses(a, trace, st));
     await worker?.ready().catch(fail);
     for (let l = 0; l < loops; l++) {
       addPass(times, guard(() => timedPass(a, trace, st)));
@@ -84,7 +85,7 @@ export async function passesWithOracle<P>(
     throw e;
   }
   const ops = loops * trace.length;
-  const timed: TimedPasses = { ops, ...times, fingerprint: fingerprintOf(st) };
+  const timed: TimedPasses = { ops, ...times, fingerprint: fingerprintOf(st), warmupPasses };
   const fingerprint = worker ? await worker.finish().catch(fail) : undefined;
   return { timed, oracle: fingerprint ? { ...oracleTimes, ops, fingerprint } : { error: why } };
 }

@@ -15,7 +15,7 @@ import { requestBytes, type Trace } from '../../trace/trace';
 import { workerExecArgv } from '../engines/engines';
 import { collectGarbage } from '../measures/collect-garbage';
 import type { Fingerprint } from '../workloads/random-mixed';
-import { MAX_REQUEST, REPLAY_ID_WORDS, ReplayOutOfMemory } from '../workloads/replay';
+import { MAX_REQUEST, REPLAY_ID_WORDS, ReplayOutOfMemory, warmUpPassCount } from '../workloads/replay';
 import type { ReplayFacts } from '../workloads/replay-facts';
 import { planThreadedReplay } from '../workloads/replay-threads';
 import {
@@ -35,13 +35,6 @@ import {
 // By path, as run-threads.ts: in a notebook kernel no .ts loader is registered in this thread.
 const WORKER = path.join(__dirname, 'replay-worker.ts');
 
-/**
- * Warm-up passes run as the timed ones are (PASS_SETTLE), after the one in short calls. Each worker's
- * isolate compiles its own code: with one such pass the first two timed passes of
- * python3-threaded-pipeline took 21-33 ms and the later ones 14-19 (4 runs); with three, 16-30 and
- * 13-27 (6 runs, on two cores).
- */
-const SETTLE_PASSES = 3;
 
 /** One recorded thread's share of a threaded replay. */
 export interface ReplayThreadFigures {
@@ -72,6 +65,8 @@ export interface ThreadedReplayRun {
   footprintMethod: string;
   /** The second reading: the tiers' peak in the footprint pass. */
   footprintByStats: { bytes: number; method: string };
+  /** The untimed passes before the timed ones. */
+  warmupPasses: number;
   /** The heap's preset, build and alignment as resolved. */
   heap: { preset: string; build: string; align: number; configHash: string };
 }
@@ -110,8 +105,13 @@ export async function replayOnThreads(heapOptions: HeapOptions, trace: Trace, fa
     };
     await passes(PASS_FOOTPRINT);
     const { residentBytes: peakFootprintBytes, peakHeapBytes: tiersPeak } = heap.stats();
-    await passes(PASS_WARMUP);
-    for (let k = 0; k < SETTLE_PASSES; k++) await passes(PASS_SETTLE);
+    // As many warm-up passes as a serial replay's (replay.ts warmUpPassCount), the first in short calls,
+    // the others run as the timed ones are (PASS_SETTLE): each worker's isolate compiles its own code,
+    // and with one such pass the first two timed passes of python3-threaded-pipeline took 21-33 ms and
+    // the later ones 14-19 (4 runs); with three, 16-30 and 13-27 (6 runs, on two cores).
+    const warmupPasses = loops > 0 ? warmUpPassCount(trace.length) : 0;
+    if (warmupPasses > 0) await passes(PASS_WARMUP);
+    for (let k = 1; k < warmupPasses; k++) await passes(PASS_SETTLE);
     collectGarbage();
     let seconds = 0;
     const own = new Float64Array(workers.length);
@@ -151,6 +151,7 @@ export async function replayOnThreads(heapOptions: HeapOptions, trace: Trace, fa
       peakFootprintBytes,
       footprintMethod: THREADED_FOOTPRINT_METHOD,
       footprintByStats: { bytes: tiersPeak, method: TIERS_PEAK_METHOD },
+      warmupPasses,
       heap: { preset: s.preset, build: s.build, align: s.align, configHash: s.configHash },
     };
   } finally {

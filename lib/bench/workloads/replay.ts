@@ -81,6 +81,8 @@ export interface TimedPasses extends PassTimes {
   ops: number;
   /** Of the last pass. */
   fingerprint: Fingerprint;
+  /** The untimed passes before (warmUpPasses). */
+  warmupPasses: number;
 }
 
 export interface ReplayRun extends ReplayFootprint, TimedPasses {
@@ -440,25 +442,62 @@ function pass<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, chunk: num
   return Number(end - start) / 1e9;
 }
 
-/** The warm-up passes, then `loops` timed passes. */
-export function timedPasses<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, loops: number): TimedPasses {
-  warmUpPasses(a, t, st);
+/** The warm-up passes (`warmUp`, by default warmUpPassCount's), then `loops` timed passes; none of either with no loops. */
+export function timedPasses<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, loops: number, warmUp?: WarmUp): TimedPasses {
+  const warmupPasses = loops > 0 ? warmUpPasses(a, t, st, warmUp) : 0;
   const times = newPassTimes();
   for (let l = 0; l < loops; l++) addPass(times, timedPass(a, t, st));
-  return { ops: loops * t.length, ...times, fingerprint: fingerprintOf(st) };
+  return { ops: loops * t.length, ...times, fingerprint: fingerprintOf(st), warmupPasses };
 }
 
 /**
- * The passes before the timed ones, not timed: one in short calls while V8 compiles the loop, then
- * one as a timed pass runs, then a full garbage collection. Code compiled in the background goes in
- * at the next call, so without the second pass the first timed pass could run on older code: the
- * oracle's worker, idle until asked, ran its first pass of lua-objects at 29 ns an op and the next
- * at 10.6. The collection is collect-garbage.ts's.
+ * Ops the warm-up replays before the first timed pass, so that V8 has optimised an allocator's slow
+ * paths too: a program calls its coalescing tier, large tier or refill a few thousand times a pass,
+ * and V8 optimises a function on the work it has done. With two warm-up passes, z3-queens' stash,
+ * large malloc and arena functions were optimised during its timed passes (`--trace-opt`), and the
+ * lab timed hakmem's interpreted slow paths (docs/footprint.md, "Warm-up until the slow paths are
+ * compiled").
  */
-export function warmUpPasses<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>): void {
+export const WARMUP_OPS = 16_000_000;
+/** The warm-up passes at least (one in short calls, one as a timed pass runs), and at most (a trace of few ops). */
+export const WARMUP_MIN_PASSES = 2;
+export const WARMUP_MAX_PASSES = 200;
+/** An allocator slower than this stops warming up here, after WARMUP_MIN_PASSES (thing: 30 s a pass). */
+export const WARMUP_MAX_SECONDS = 10;
+
+/** How many warm-up passes, and the seconds after which they stop early (Infinity: never). */
+export interface WarmUp {
+  passes: number;
+  maxSeconds: number;
+}
+
+/** The warm-up passes over a trace of `length` ops: WARMUP_OPS, within the bounds above. */
+export function warmUpPassCount(length: number): number {
+  return Math.min(WARMUP_MAX_PASSES, Math.max(WARMUP_MIN_PASSES, Math.ceil(WARMUP_OPS / Math.max(1, length))));
+}
+
+/**
+ * The passes before the timed ones, not timed; how many ran. The first in short calls while V8
+ * compiles the loop, the others as a timed pass runs: code compiled in the background goes in at the
+ * next call, so without them the first timed pass could run on older code (the oracle's worker, idle
+ * until asked, ran its first pass of lua-objects at 29 ns an op and the next at 10.6). Then a full
+ * garbage collection (collect-garbage.ts's).
+ */
+export function warmUpPasses<P>(
+  a: ReplayAllocator<P>,
+  t: Trace,
+  st: ReplayState<P>,
+  { passes, maxSeconds }: WarmUp = { passes: warmUpPassCount(t.length), maxSeconds: WARMUP_MAX_SECONDS },
+): number {
+  const start = process.hrtime.bigint();
   pass(a, t, st, WARMUP_CHUNK_OPS);
-  pass(a, t, st, CHUNK_OPS);
+  let ran = 1;
+  while (ran < passes && (ran < WARMUP_MIN_PASSES || Number(process.hrtime.bigint() - start) / 1e9 < maxSeconds)) {
+    pass(a, t, st, CHUNK_OPS);
+    ran++;
+  }
   collectGarbage();
+  return ran;
 }
 
 /** One timed pass; its seconds. */
