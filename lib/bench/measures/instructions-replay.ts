@@ -15,19 +15,21 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createHeap, isPresetName } from '../../index';
 import { readTrace } from '../../trace/read';
+import type { Trace } from '../../trace/trace';
 import { HakmemAllocator } from '../adapters/hakmem';
 import { newOffsets, OffsetOracle, type Offsets } from '../adapters/oracle';
-import { footprintPass, newReplayState, timedPasses, type TimedPasses, type WarmUp } from '../workloads/replay';
+import { footprintPass, newReplayState, timedPasses, warmUpPassCount, type TimedPasses, type WarmUp } from '../workloads/replay';
 import { replayFacts } from '../workloads/replay-facts';
 
 /**
- * Two warm-up passes, not the bench's WARMUP_OPS: under callgrind a pass of hakmem's replay takes
- * hundreds of times as long, and the counts at LOW and HIGH timed passes must follow the same
- * warm-up (no stop on time). The difference counts passes 3 and later, where a slow path V8 has not
- * optimised yet is counted as it runs then (docs/footprint.md, "Warm-up until the slow paths are
- * compiled").
+ * The bench's warm-up (warmUpPassCount: 16 million ops), so that the counts are of the code the timed
+ * passes run, V8's optimised slow paths included; with no stop on time, as under callgrind a pass
+ * takes hundreds of times as long and the runs of LOW and HIGH timed passes must follow the same
+ * warm-up for their difference to cancel it.
  */
-const COUNTED_WARMUP: WarmUp = { passes: 2, maxSeconds: Infinity };
+function countedWarmUp(trace: Trace): WarmUp {
+  return { passes: warmUpPassCount(trace.length), maxSeconds: Infinity };
+}
 
 /** RECORDING's header: the heap's memory bytes, then the bytes of one offset (4: Int32Array, 8: Float64Array). */
 const HEADER_WORDS = 2;
@@ -67,7 +69,7 @@ async function main(argv: readonly string[]): Promise<Line> {
     const recorded = newOffsets(memoryBytes, facts.fingerprint.mallocs);
     footprintPass(a, trace, newReplayState(a, trace, facts), {}, recorded);
     writeRecording(recording, memoryBytes, recorded);
-    const r = timedPasses(a, trace, newReplayState(a, trace, facts), loops, COUNTED_WARMUP);
+    const r = timedPasses(a, trace, newReplayState(a, trace, facts), loops, countedWarmUp(trace));
     return { ops: r.ops, fingerprint: r.fingerprint, heap: { build: heap.config.build, align: heap.config.align, configHash: heap.configHash } };
   }
   const { memoryBytes, recorded } = readRecording(recording);
@@ -76,7 +78,7 @@ async function main(argv: readonly string[]): Promise<Line> {
   }
   const oracle = new OffsetOracle(recorded, memoryBytes);
   footprintPass(oracle, trace, newReplayState(oracle, trace, facts), {});
-  const r = timedPasses(oracle, trace, newReplayState(oracle, trace, facts), loops, COUNTED_WARMUP);
+  const r = timedPasses(oracle, trace, newReplayState(oracle, trace, facts), loops, countedWarmUp(trace));
   return { ops: r.ops, fingerprint: r.fingerprint };
 }
 
