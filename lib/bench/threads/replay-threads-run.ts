@@ -35,7 +35,6 @@ import {
 // By path, as run-threads.ts: in a notebook kernel no .ts loader is registered in this thread.
 const WORKER = path.join(__dirname, 'replay-worker.ts');
 
-
 /** One recorded thread's share of a threaded replay. */
 export interface ReplayThreadFigures {
   /** Its recorded tag. */

@@ -455,7 +455,7 @@ export function timedPasses<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<
  * paths too: a program calls its coalescing tier, large tier or refill a few thousand times a pass,
  * and V8 optimises a function on the work it has done. With two warm-up passes, z3-queens' stash,
  * large malloc and arena functions were optimised during its timed passes (`--trace-opt`), and the
- * lab timed hakmem's interpreted slow paths (docs/footprint.md, "Warm-up until the slow paths are
+ * lab timed hakmem's slow paths unoptimised (docs/footprint.md, "Warm-up until the slow paths are
  * compiled").
  */
 export const WARMUP_OPS = 16_000_000;
