@@ -16,8 +16,8 @@ const USAGE = `usage: npm run reproduce [-- --profile quick|full]
 Writes the matrix to ${defaultOut('PROFILE')}.csv (git-ignored) and the reports to reports/;
 the committed reference sets in data/ change only through npm run matrix -- --out data/NAME.
 
-  quick (default): 2M cycles, 5 repetitions, 1 thread; replays of the bundled traces; notebooks with small runs (about 17 minutes on 2 cores)
-  full:            20M cycles, 7 repetitions, 1 and 2 threads; replays of about a second; notebooks at the seed's run lengths (about 85 minutes)
+  quick (default): 2M cycles, 5 repetitions, 1 thread; replays of the bundled traces; notebooks with small runs (about 21 minutes on 2 cores)
+  full:            20M cycles, 7 repetitions, 1 and 2 threads; replays of about a second; notebooks at the seed's run lengths (about 95 minutes)
 `;
 
 function step(title: string, script: string, args: string[]): number {

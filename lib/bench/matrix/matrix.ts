@@ -44,7 +44,7 @@ interface Profile {
 }
 
 export const PROFILES: Readonly<Record<'quick' | 'full' | 'tiny' | 'suite' | 'suite-tiny', Profile>> = {
-  /** About 10 minutes on 2 cores for the seven allocators before the wasm ones. Five reps: with three, a rank-sum test can never reach p < 0.05. */
+  /** About 16 minutes on 2 cores (every allocator, each replay warmed up for 16M ops). Five reps: with three, a rank-sum test can never reach p < 0.05. */
   quick: { cycles: 2_000_000, reps: 5, loops: 3 },
   /** The seed's standard run length (10M-20M cycles: short runs measure cold start); replays of about a second. */
   full: { cycles: 20_000_000, reps: 7, loops: 20 },
