@@ -17,7 +17,7 @@ export const PASS_WARMUP = 1;
 export const PASS_TIMED = 2;
 /** Not a pass: detach from the heap and exit. */
 export const PASS_FINISH = 3;
-/** A warm-up pass run as a timed pass is, then a full garbage collection (replay.ts warmUpPasses says why). */
+/** The last warm-up pass: run as a timed pass is, then a full garbage collection (replay.ts warmUpPasses says why). */
 export const PASS_SETTLE = 4;
 
 export interface ReplayThreadJob {

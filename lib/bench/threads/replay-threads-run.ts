@@ -105,12 +105,13 @@ export async function replayOnThreads(heapOptions: HeapOptions, trace: Trace, fa
     await passes(PASS_FOOTPRINT);
     const { residentBytes: peakFootprintBytes, peakHeapBytes: tiersPeak } = heap.stats();
     // As many warm-up passes as a serial replay's (replay.ts warmUpPassCount), the first in short calls,
-    // the others run as the timed ones are (PASS_SETTLE): each worker's isolate compiles its own code,
-    // and with one such pass the first two timed passes of python3-threaded-pipeline took 21-33 ms and
-    // the later ones 14-19 (4 runs); with three, 16-30 and 13-27 (6 runs, on two cores).
+    // the others run as the timed ones are (their times unused): each worker's isolate compiles its own
+    // code, and with one such pass the first two timed passes of python3-threaded-pipeline took 21-33 ms
+    // and the later ones 14-19 (4 runs); with three, 16-30 and 13-27 (6 runs, on two cores). The last
+    // settles (PASS_SETTLE): one full collection in each worker before the timed passes, not one a pass.
     const warmupPasses = loops > 0 ? warmUpPassCount(trace.length) : 0;
     if (warmupPasses > 0) await passes(PASS_WARMUP);
-    for (let k = 1; k < warmupPasses; k++) await passes(PASS_SETTLE);
+    for (let k = 1; k < warmupPasses; k++) await passes(k === warmupPasses - 1 ? PASS_SETTLE : PASS_TIMED);
     collectGarbage();
     let seconds = 0;
     const own = new Float64Array(workers.length);
