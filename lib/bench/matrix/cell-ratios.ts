@@ -3,7 +3,7 @@
  * engine): medians over repetitions and their ratio, as the matrix and merge print them; for replay,
  * also the allocator's own time against system's, paired by repetition.
  */
-import { allocatorLabel } from './compare';
+import { allocatorLabel, measuredRates } from './compare';
 import { cellOf } from './matrix';
 import { allocatorOnlyNsPerOp, type CsvRow } from './results-csv';
 import { bootstrapMedian, median } from './statistics';
@@ -58,10 +58,10 @@ export function cellRatios(rows: readonly CsvRow[]): CellRatio[] {
   for (const [cell, series] of groups) {
     const system = series.get('system');
     if (system === undefined) continue;
-    const systemMedian = median(system.map(rate));
+    const systemMedian = median(measuredRates(system));
     for (const [name, runs] of series) {
       if (name === 'system') continue;
-      const m = median(runs.map(rate));
+      const m = median(measuredRates(runs));
       ratios.push({
         cell: cellLabel(cell),
         series: name,
@@ -75,8 +75,6 @@ export function cellRatios(rows: readonly CsvRow[]): CellRatio[] {
   }
   return ratios;
 }
-
-const rate = (r: CsvRow) => Number(r.opsPerSec);
 
 /** The paired allocator-only figure of a series' runs against system's (AllocatorOnlyRatio), or null with no pair. */
 function allocatorOnlyRatio(runs: readonly CsvRow[], system: readonly CsvRow[]): AllocatorOnlyRatio | null {

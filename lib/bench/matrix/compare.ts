@@ -81,7 +81,8 @@ function groupByCell(rows: readonly CsvRow[]): Map<string, CsvRow[]> {
   return cells;
 }
 
-const measuredRates = (rows: readonly CsvRow[]) => rows.filter((r) => r.skipped === '').map((r) => Number(r.opsPerSec));
+/** Ops per second of the rows that ran (not skipped). */
+export const measuredRates = (rows: readonly CsvRow[]) => rows.filter((r) => r.skipped === '').map((r) => Number(r.opsPerSec));
 
 /**
  * Ops per second of allocator time (results-csv.ts allocatorOnlyNsPerOp); none when a row has no oracle
