@@ -2,7 +2,8 @@
  * The coalescing tier's per-thread stash (preset current, coalescingStashBlocks): the last blocks freed
  * come back whole to mallocs of their size, newest first; a malloc it cannot serve gives them all back
  * to the tier first, where they merge; at most coalescingStashBlocks are held; it pauses while its
- * blocks go back unused, for longer each time, until blocks taken back fill its score; realloc grows
+ * blocks go back unused, for longer each time, counting down only the frees it would have taken, until
+ * blocks taken back fill its score; realloc grows
  * into a stashed neighbour; a second free is refused; check() names a broken stash; trim() and
  * reclaimThread give the blocks back; a random run on two threads keeps contents and passes check()
  * after every op; the options are validated.
@@ -138,6 +139,23 @@ describe("coalescing tier's per-thread stash", () => {
     assert.equal(heap.stashCount, 1, "then a block is stashed again");
     freeEach(heap, blocks, 3 + 16);
     assert.equal(heap.stashPause, 128);
+    heap.check();
+  });
+
+  it("a pause counts down only the frees the stash would have taken: one above the trim threshold goes to the tier and leaves the count", () => {
+    const heap = createHeap({ bytes: 64 * MiB });
+    const blocks = blocksNeverAskedAgain(heap, 24);
+    const big = heap.malloc(300_000);
+    heap.malloc(2000);
+    freeEach(heap, blocks, 4 + 16);
+    assert.equal(heap.stashPause, 64);
+    freeEach(heap, blocks, 2);
+    assert.equal(heap.stashPause, 62);
+    heap.free(big);
+    assert.equal(heap.stashPause, 62, "the 300 KB block is above the threshold of 128 KiB");
+    assert.equal(heap.stashCount, 0);
+    freeEach(heap, blocks, 1);
+    assert.equal(heap.stashPause, 61);
     heap.check();
   });
 

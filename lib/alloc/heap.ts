@@ -244,12 +244,23 @@ export class Heap implements PoolThread {
   countFast(_stat: number): void {}
 
   /**
-   * A live coalescing block freed by its header: onto this thread's cache list of its size when it has
-   * room, else to the tier. A method of its own so that free stays small enough for V8 to inline into
-   * its callers (with this inside, free no longer was: random-mixed 16..1024 on current +10%
-   * instructions).
+   * A live coalescing block freed by its header: into the stash when it is on and the block is within
+   * the trim threshold, else freeBeyondStash. A method of its own so that free stays small enough for
+   * V8 to inline into its callers (with this inside, free no longer was: random-mixed 16..1024 on
+   * current +10% instructions); and this small so that the stash's free is not one call inside another
+   * (gs-pages, docs/footprint.md "The stash's paths small enough to inline").
    */
   protected freeCoalescing(ptr: number): void {
+    // A block larger than the trim threshold goes to the tier at once: freed into a top, it would give
+    // bytes back there (a program's first big block freed does; the threshold then rises past it).
+    if (this.stashBlocks !== 0 && this.stashPause === 0 && sizeOf(this.i32, ptr - COALESCING_PREFIX) <= trimThreshold(this.i32)) {
+      return this.stash(ptr);
+    }
+    this.freeBeyondStash(ptr);
+  }
+
+  /** A coalescing block the stash does not take: onto this thread's cache list of its size when it has room, else to the tier. */
+  private freeBeyondStash(ptr: number): void {
     const list = sizeOf(this.i32, ptr - COALESCING_PREFIX) >> 4;
     if (list < this.cacheLists && this.cacheCounts[list] < this.cacheRoom[list]) {
       this.u8[ptr - 1] = MID_FREE;
@@ -261,12 +272,8 @@ export class Heap implements PoolThread {
       this.cacheCounts[list]++;
       return;
     }
-    // A block larger than the trim threshold goes to the tier at once: freed into a top, it would give
-    // bytes back there (a program's first big block freed does; the threshold then rises past it).
-    if (this.stashBlocks !== 0 && list << 4 <= trimThreshold(this.i32)) {
-      if (this.stashPause === 0) return this.stash(ptr);
-      this.stashPause--;
-    }
+    // A paused stash counts down the frees it would have taken.
+    if (this.stashPause !== 0 && list << 4 <= trimThreshold(this.i32)) this.stashPause--;
     coalescingFree(this.mem, ptr);
   }
 
@@ -406,17 +413,26 @@ export class Heap implements PoolThread {
   }
 
   /**
-   * The coalescing tier's stash or cache, then mid sizes from this thread's mid lists; then validation,
-   * and the large tier. The cache's pop is here, not in malloc: any more bytecode in malloc and V8 stops
-   * inlining the tiny path's callees into malloc's callers (random-mixed on current 0.81x).
+   * A stashed block, else mallocBeyondStash. Not in malloc: any more bytecode in malloc and V8 stops
+   * inlining the tiny path's callees into malloc's callers (random-mixed on current 0.81x). And no more
+   * than this, so that V8 inlines it into malloc's callers in turn (gs-pages, docs/footprint.md "The
+   * stash's paths small enough to inline").
    */
   protected mallocSlow(size: number): number {
-    // First: a stashed block is the likeliest, and the stash holds none with the cache or once detached
+    // A stashed block is the likeliest, and the stash holds none with the cache or once detached
     // (gs-pages' cycle: 45 instructions fewer in 3 mallocs).
     if (this.stashCount !== 0 && size <= this.midMaxRequest && size >>> 0 === size) {
       const stashed = this.takeStashed(size);
       if (stashed !== 0) return stashed;
     }
+    return this.mallocBeyondStash(size);
+  }
+
+  /**
+   * The coalescing tier's cache, then mid sizes from this thread's mid lists; then validation, and the
+   * large tier. The cache's pop is here, not in malloc, as mallocSlow's stash is.
+   */
+  private mallocBeyondStash(size: number): number {
     if (size < this.cacheLimit && size >>> 0 === size) {
       const list = this.cacheListFor(size);
       if (this.cacheHeads[list] !== 0) return this.popCached(list);
@@ -511,10 +527,15 @@ export class Heap implements PoolThread {
         return b + COALESCING_PREFIX;
       }
     }
+    this.stashMissed();
+    return 0;
+  }
+
+  /** No stashed block serves a malloc: the blocks go back to the tier, off the score, and the stash pauses at 0. */
+  private stashMissed(): void {
     this.stashScore -= this.stashCount;
     if (this.stashScore <= 0) this.pauseStash();
     else this.flushStash();
-    return 0;
   }
 
   /** The cache list for a request of `size` bytes. */
