@@ -3,10 +3,9 @@
  * come back whole to mallocs of their size, newest first; a malloc it cannot serve gives them all back
  * to the tier first, where they merge; at most coalescingStashBlocks are held; it pauses while its
  * blocks go back unused, for longer each time, counting down only the frees it would have taken, until
- * blocks taken back fill its score; realloc grows
- * into a stashed neighbour; a second free is refused; check() names a broken stash; trim() and
- * reclaimThread give the blocks back; a random run on two threads keeps contents and passes check()
- * after every op; the options are validated.
+ * blocks taken back fill its score; realloc grows into a stashed neighbour; a second free is refused;
+ * check() names a broken stash; trim() and reclaimThread give the blocks back; a random run on two
+ * threads keeps contents and passes check() after every op; the options are validated.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
