@@ -435,6 +435,36 @@ describe('the oracle (the replay loop with no allocator work)', () => {
     assert.equal(r.ops, 2 * trace.length);
   });
 
+  test("calloc and realloc set only the bytes the loop's checks read: zeroing and copying are the allocator's work", () => {
+    const oracle = new OffsetOracle(Int32Array.from([64, 256, 512]), 4096);
+    const u8 = oracle.memory.bytes();
+    assert.equal(oracle.malloc(100), 64);
+    u8.fill(7, 64, 164);
+    assert.equal(oracle.realloc(64, 100, 150), 256, 'the block moved');
+    assert.deepEqual([u8[256], u8[257], u8[355]], [7, 0, 0], 'its first byte carried over, no other');
+    u8.fill(9, 512, 612);
+    assert.equal(oracle.calloc(10, 10), 512);
+    assert.deepEqual([u8[512], u8[513], u8[610], u8[611]], [0, 9, 9, 0], 'its first and last bytes zeroed, no other');
+    // A realloc that stays where it is touches nothing.
+    const stays = new OffsetOracle(Int32Array.from([64, 64]), 4096);
+    stays.malloc(100);
+    stays.memory.bytes()[65] = 5;
+    assert.equal(stays.realloc(64, 100, 50), 64);
+    assert.equal(stays.memory.bytes()[65], 5);
+  });
+
+  test("objects: calloc and realloc set only the checked bytes too", () => {
+    const oracle = new ObjectOracle(Float64Array.from([4, 8, 6]));
+    const first = oracle.malloc(4);
+    first.set([7, 7, 7, 7]);
+    assert.deepEqual([...oracle.realloc(first, 4, 8)], [7, 0, 0, 0, 0, 0, 0, 0], 'its first byte carried over, no other');
+    oracle.calloc(2, 3).fill(9);
+    // The next pass hands the same arrays out again.
+    oracle.malloc(4);
+    oracle.realloc(first, 4, 8);
+    assert.deepEqual([...oracle.calloc(2, 3)], [0, 9, 9, 9, 9, 0], 'its first and last bytes zeroed, no other');
+  });
+
   test('a recording whose blocks overlap fails the first/last byte check, naming the op', () => {
     const t = traceOf([['m', 0, 100], ['m', 1, 100], ['f', 0], ['f', 1]]);
     const { facts, recorded, memoryBytes } = recordPass(hakmem(), t);

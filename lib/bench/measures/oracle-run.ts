@@ -35,7 +35,7 @@ export type OracleReply = { ready: true } | { seconds: number } | { fingerprint:
 export type OracleOutcome = { seconds: number; bestPassSeconds: number | null; ops: number; fingerprint: Fingerprint } | { error: string };
 
 export const ORACLE_METHOD =
-  'the oracle: the same loop handing back the blocks this allocator gave in its footprint pass, doing no allocator work';
+  "the oracle: the same loop handing back the blocks this allocator gave in its footprint pass, doing no allocator work (calloc's zeroing and realloc's copying count to the allocator)";
 
 /** The most bytes the objects oracle makes (one Uint8Array per allocation op of a pass): past it, none. */
 export const ORACLE_OBJECT_BYTES = 2 ** 30;
