@@ -453,12 +453,12 @@ describe("realloc", () => {
     }
   });
 
-  it("a tiny move through the front lists leaves the heap as malloc, copy and free would, spills included", () => {
+  for (const shared of [false, true]) it(`a tiny move through the front lists leaves the heap as malloc, copy and free would, spills included (shared: ${shared})`, () => {
     // realloc takes a tiny-to-tiny move straight through the front lists when the new class has a
-    // block; a twin heap does the same ops with malloc, a byte copy and free instead. Every pointer and,
-    // at the end, every byte of the two buffers and every front list must agree. Blocks grow within
-    // the tiny tier (its largest request is TINY_MAX).
-    const options: HeapOptions = { preset: "current", bytes: 4 * MiB, frontCapacity: 8 };
+    // block (on a shared heap, through malloc and free); a twin heap does the same ops with malloc, a
+    // byte copy and free instead. Every pointer and, at the end, every byte of the two buffers and
+    // every front list must agree. Blocks grow within the tiny tier (its largest request is TINY_MAX).
+    const options: HeapOptions = { preset: "current", bytes: 4 * MiB, frontCapacity: 8, shared };
     const [a, b] = [createHeap(options), createHeap(options)];
     const live: { p: number; size: number; seed: number }[] = [];
     let seed = 7;

@@ -96,11 +96,12 @@ export class Heap implements PoolThread {
    */
   private tinyLiveMask: number;
   /**
-   * realloc may move a tiny block to a tiny class straight through the front lists: the base heap's
-   * lists, not the SFC or layered caches' (their subclasses override malloc and pushFree), and not in
-   * the debug build (its realloc tracks blocks through this.malloc and this.free).
+   * Sizes below which realloc moves a tiny block to a tiny class straight through the front lists
+   * (else 0): the header heap's base lists, not the SFC or layered caches' (their subclasses override
+   * malloc and pushFree), and not in the debug build (its realloc tracks blocks through this.malloc
+   * and this.free). One number, so that realloc's test for it is one comparison.
    */
-  private readonly reallocThroughFront: boolean;
+  private readonly reallocMoveLimit: number;
   /** The mid tier is the coalescing one (coalescing.ts): its blocks' user pointers are COALESCING_PREFIX mod 16. */
   protected readonly coalescing: boolean;
   // The coalescing tier's per-thread cache (coalescing-cache.ts): a list per block size / 16.
@@ -190,7 +191,7 @@ export class Heap implements PoolThread {
     this.roomToGrow = c.reallocRoomToGrow && mem.coalescing; // the coalescing tier is a header heap's only
     const tinyHeaders = c.align === 1 && c.freeRoute === "header";
     this.tinyLiveMask = tinyHeaders ? header.tinyMagicMask(mem.wideTinyHeaders) : 0;
-    this.reallocThroughFront = tinyHeaders && !c.sfcEnable && !c.layeredFastPath && c.build === "release";
+    this.reallocMoveLimit = tinyHeaders && this.headerFree && !c.sfcEnable && !c.layeredFastPath && c.build === "release" ? this.tinyLimit : 0;
     this.trace = c.build === "debug" && c.poolTrace ? log : null;
   }
 
@@ -645,14 +646,40 @@ export class Heap implements PoolThread {
     return p;
   }
 
+  /**
+   * A tiny block grown into a tiny class whose front list holds a block: pop it, copy, push the old
+   * block, as malloc and free would without reading the header and size again (sqlite3-index's
+   * reallocs are nearly all such moves, sed-rewrite's most), on a heap no other thread frees into.
+   * Every other case is reallocSlow's. Kept this small: V8 inlines it into its callers only below a
+   * budget of bytecode (docs/footprint.md "calloc's zeroing and realloc's copy, counted to the
+   * allocator").
+   */
   realloc(ptr: number, size: number): number {
+    const h = this.u8[ptr - 1];
+    if ((h & this.tinyLiveMask) === TINY_LIVE && (ptr & 7) === 1 && ptr >>> 0 === ptr && typeof size === "number" && size >>> 0 === size && size < this.reallocMoveLimit) {
+      const from = h & TINY_CLASS_MASK;
+      const old = this.blockSize[from] - 1;
+      const cls = this.classOf[size];
+      const q = this.heads[cls];
+      if (size > old && q !== 0 && this.checkOwner === false) {
+        this.heads[cls] = this.i32[linkWord(q)];
+        this.counts[cls]--;
+        // Both blocks start on 8 bytes: the old one's words, its header byte first, then the new header.
+        copyWords(this.i32, q >> 2, (ptr - 1) >> 2, (old + 1) >> 2);
+        this.u8[q] = TINY_LIVE | cls;
+        this.pushFree(ptr - 1, from);
+        return q + 1;
+      }
+    }
+    return this.reallocSlow(ptr, size);
+  }
+
+  private reallocSlow(ptr: number, size: number): number {
     if (ptr === 0) return this.malloc(size);
     if (typeof size !== "number" || !Number.isInteger(size) || size < 0)
       throw new HeapError("INVALID_SIZE", `realloc(${fmtPtr(ptr)}, ${fmtValue(size)}): size must be a non-negative integer`);
     const h = this.u8[ptr - 1];
-    // A live tiny block is read off its header byte, as free reads it, and has no in-place growth to try
-    // (sqlite3-index's reallocs are nearly all tiny). Written here, not through a method: V8 inlines
-    // into realloc up to a budget of bytecode, and a method's spent it before free's pushFree.
+    // A live tiny block is read off its header byte, as free reads it, and has no in-place growth to try.
     const tiny = (h & this.tinyLiveMask) === TINY_LIVE && (ptr & 7) === 1 && ptr >>> 0 === ptr;
     const old = tiny ? this.blockSize[h & TINY_CLASS_MASK] - 1 : this.headerUsable(ptr) || this.blockUsable(ptr, "realloc");
     if (size === 0) {
@@ -660,22 +687,6 @@ export class Heap implements PoolThread {
       return 0;
     }
     if (size <= old) return this.shrinks === true && size < old >>> 1 ? this.shrink(ptr, size, old) : ptr;
-    if (tiny && size < this.tinyLimit && this.reallocThroughFront === true && this.headerFree === true) {
-      // A tiny move with a block on the new class's front list: pop it, copy, push the old block, as
-      // malloc and free would without reading the header and size again (sqlite3-index's reallocs).
-      const cls = this.classOf[size];
-      const q = this.heads[cls];
-      if (q !== 0 && (this.checkOwner === false || this.ownerOf(ptr - 1) === this.tid)) {
-        this.heads[cls] = this.i32[linkWord(q)];
-        this.counts[cls]--;
-        // Both blocks start on 8 bytes: the old one's words, its header byte first, then the new header.
-        copyWords(this.i32, q >> 2, (ptr - 1) >> 2, (old + 1) >> 2);
-        this.u8[q] = TINY_LIVE | cls;
-        this.countFast(HEADER_FAST);
-        this.pushFree(ptr - 1, h & TINY_CLASS_MASK);
-        return q + 1;
-      }
-    }
     if (!tiny && this.growsInPlace === true && this.growInPlace(ptr, size)) return ptr;
     const q = this.roomToGrow === true ? this.mallocToGrow(size) : this.malloc(size);
     if (q === 0) return 0; // the old block stays valid, as in C
