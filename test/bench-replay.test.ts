@@ -220,6 +220,28 @@ describe('replay on the TypeScript allocators', () => {
     assert.equal(passes, WARMUP_MIN_PASSES);
   });
 
+  test("with a recording, the warm-up ends with one more pass that records its blocks in order: the oracle's, as the timed passes find them", () => {
+    const t = traceOf([['m', 0, 10], ['m', 1, 20], ['f', 0], ['m', 2, 30], ['f', 1], ['f', 2]]);
+    const f = replayFacts(t);
+    const given: number[] = [];
+    const a = new ThingAllocator(1 << 20);
+    const malloc = a.target.malloc.bind(a.target);
+    a.target.malloc = (size: number) => {
+      const p = malloc(size);
+      given.push(p);
+      return p;
+    };
+    const st = newReplayState(a, t, f);
+    const record = new Int32Array(f.fingerprint.mallocs);
+    footprintPass(a, t, st, {}, record);
+    assert.deepEqual([...record], given);
+    given.length = 0;
+    assert.equal(warmUpPasses(a, t, st, { passes: 3, maxSeconds: Infinity }, record), 3, 'the recording pass is the last warm-up pass');
+    assert.equal(given.length, 3 * 3);
+    assert.deepEqual([...record], given.slice(-3), "the last pass's blocks");
+    assert.equal(st.footprint, null, 'the passes after it write first and last bytes only');
+  });
+
   test('the footprint pass writes every block whole and records it in order; the passes after write first and last bytes only', () => {
     const t = traceOf([['m', 0, 10], ['m', 1, 0], ['r', 0, 300], ['f', 1], ['c', 2, 4, 5], ['f', 0]]);
     const f = replayFacts(t);
@@ -481,14 +503,14 @@ describe('the oracle (the replay loop with no allocator work)', () => {
     const order: string[] = [];
     const post = Worker.prototype.postMessage;
     Worker.prototype.postMessage = function (this: Worker, request: unknown, ...rest: []) {
-      order.push(`oracle ${request}`);
+      order.push(`oracle ${typeof request === 'object' ? 'blocks' : request}`);
       return post.call(this, request, ...rest);
     };
     try {
       const guard = <T>(run: () => T) => (order.push('allocator'), run());
       const { timed, oracle } = await passesWithOracle(a, trace, newReplayState(a, trace, facts), facts, 3, recorded, guard);
       const pass = ['allocator', 'oracle pass'];
-      assert.deepEqual(order, ['allocator', ...pass, ...pass, ...pass, 'oracle finish'], 'warm-up, then the passes in turn');
+      assert.deepEqual(order, ['allocator', 'oracle blocks', ...pass, ...pass, ...pass, 'oracle finish'], 'warm-up, its blocks to the oracle, then the passes in turn');
       assert.ok(!('error' in oracle), `the oracle failed: ${'error' in oracle ? oracle.error : ''}`);
       assert.deepEqual(oracle.fingerprint, facts.fingerprint);
       assert.deepEqual(timed.fingerprint, facts.fingerprint);
@@ -509,6 +531,25 @@ describe('the oracle (the replay loop with no allocator work)', () => {
     assert.deepEqual(oracle, { error: 'op 2 (ID 0): before free: first/last byte 0/1, written 0: another block overlaps this one' });
     assert.equal(timed.ops, 2 * t.length);
     assert.deepEqual(timed.fingerprint, facts.fingerprint);
+  });
+
+  test("the oracle hands out the blocks of the allocator's last warm-up pass it is sent", async () => {
+    const t = traceOf([['m', 0, 100], ['m', 1, 100], ['f', 0], ['f', 1]]);
+    const a = hakmem();
+    const { facts, recorded } = recordPass(a, t);
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (this: Worker, request: unknown, ...rest: []) {
+      // Sent blocks that overlap: the oracle's checks fail on them, and only on them.
+      if (typeof request === 'object') (request as { blocks: Int32Array }).blocks[1] = (request as { blocks: Int32Array }).blocks[0] + 99;
+      return post.call(this, request, ...rest);
+    };
+    try {
+      const { timed, oracle } = await passesWithOracle(a, t, newReplayState(a, t, facts), facts, 2, recorded, (run) => run());
+      assert.deepEqual(oracle, { error: 'op 2 (ID 0): before free: first/last byte 0/1, written 0: another block overlaps this one' });
+      assert.deepEqual(timed.fingerprint, facts.fingerprint);
+    } finally {
+      Worker.prototype.postMessage = post;
+    }
   });
 
   test("a pass that throws stops the oracle's worker (the process would never exit), and an out-of-memory there says which pass", async () => {

@@ -129,7 +129,7 @@ describe('native replay oracle', () => {
     const harness = r.line.harnessSeconds as number;
     assert.equal(typeof harness, 'number');
     assert.ok(harness > 0 && harness < r.seconds, `harness ${harness} s, allocator ${r.seconds} s`);
-    assert.match(r.line.oracleMethod as string, /mirror/);
+    assert.match(r.line.oracleMethod as string, /last warm-up pass.*mirror/);
     // The fastest of the 3 passes, each side: above 0, at most a third of the sum.
     const [best, harnessBest] = [r.line.bestPassSeconds as number, r.line.harnessBestPassSeconds as number];
     assert.ok(best > 0 && best <= r.seconds / 3 + 1e-9, `fastest pass ${best} s of ${r.seconds} s`);

@@ -136,7 +136,7 @@ async function replayHakmemOnThreads(
 
 /** Why a threaded replay has no oracle (the C replayer says the same). */
 const THREADED_NO_ORACLE =
-  "the oracle hands out the footprint pass's addresses, and on threads which block reused which address depended " +
+  "the oracle hands out one pass's addresses, and on threads which block reused which address depended " +
   'on that pass\'s interleaving: another interleaving would hand one address to two live blocks';
 
 /** What a threaded replay adds: each recorded thread's share, the cross-thread frees, hakmem's remote frees. */

@@ -1,6 +1,6 @@
 /**
- * The replay's oracle run (WORKLOADS.md "replay"): the blocks an allocator gave in its footprint pass,
- * handed back through the same replay loop, in a worker of its own (oracle-worker.ts). A worker has
+ * The replay's oracle run (WORKLOADS.md "replay"): the blocks an allocator gave in its last warm-up
+ * pass, handed back through the same replay loop, in a worker of its own (oracle-worker.ts). A worker has
  * an isolate of its own, so the loop there is compiled for the oracle alone and the loop here for the
  * allocator alone: in one isolate both would see two receivers at every call site. The worker runs
  * one timed pass when asked, so the allocator's passes and the oracle's alternate, as the C
@@ -17,8 +17,10 @@ import { addPass, fingerprintOf, newPassTimes, timedPass, warmUpPasses, type Rep
 import type { ReplayFacts } from '../workloads/replay-facts';
 
 /**
- * What oracle-worker.ts is given; it runs the footprint and warm-up passes, answers `ready`, then runs
- * a timed pass per `pass`.
+ * What oracle-worker.ts is given (the footprint pass's blocks, for offsets); it runs the footprint and
+ * warm-up passes and answers `ready`; given the blocks of the allocator's last warm-up pass, it hands
+ * those out from then on, runs an untimed pass on them and answers `ready` again; then it runs a timed
+ * pass per `pass`.
  */
 export interface OracleJob {
   trace: Pick<Trace, 'length' | 'kind' | 'id' | 'size' | 'aux' | 'thread'>;
@@ -26,16 +28,16 @@ export interface OracleJob {
   shape: { pointers: 'offsets'; memoryBytes: number; recorded: Offsets } | { pointers: 'objects' };
 }
 
-/** What the main thread asks the oracle's worker: one timed pass, or the passes' fingerprint (the last request). */
-export type OracleRequest = 'pass' | 'finish';
+/** What the main thread asks the oracle's worker: to hand out these blocks, one timed pass, or the passes' fingerprint (the last request). */
+export type OracleRequest = { blocks: Offsets } | 'pass' | 'finish';
 
-/** What the worker answers, in order: ready once warmed up, each pass's seconds, the fingerprint. */
+/** What the worker answers, in order: ready once warmed up and once on the new blocks, each pass's seconds, the fingerprint. */
 export type OracleReply = { ready: true } | { seconds: number } | { fingerprint: Fingerprint };
 
 export type OracleOutcome = { seconds: number; bestPassSeconds: number | null; ops: number; fingerprint: Fingerprint } | { error: string };
 
 export const ORACLE_METHOD =
-  "the oracle: the same loop handing back the blocks this allocator gave in its footprint pass, doing no allocator work (calloc's zeroing and realloc's copying count to the allocator)";
+  "the oracle: the same loop handing back the blocks this allocator gave in its last warm-up pass (the blocks the timed passes find), doing no allocator work (calloc's zeroing and realloc's copying count to the allocator)";
 
 /** The most bytes the objects oracle makes (one Uint8Array per allocation op of a pass): past it, none. */
 export const ORACLE_OBJECT_BYTES = 2 ** 30;
@@ -47,8 +49,9 @@ const WORKER = path.join(__dirname, 'oracle-worker.ts');
  * The allocator's warm-up passes, then `loops` timed passes, each followed by one of the oracle's (the
  * oracle ran its footprint and warm-up passes in its worker meanwhile), and the oracle's outcome: its
  * seconds, or why it has none. `recorded`: the footprint pass's blocks, for allocators with offset
- * pointers. `guard` runs each of the allocator's passes (the caller's error hints); an oracle that
- * fails leaves the allocator's passes to run on.
+ * pointers; the last warm-up pass records its own there (recordingPass), and the oracle hands those
+ * out. `guard` runs each of the allocator's passes (the caller's error hints); an oracle that fails
+ * leaves the allocator's passes to run on.
  */
 export async function passesWithOracle<P>(
   a: ReplayAllocator<P>,
@@ -72,8 +75,9 @@ export async function passesWithOracle<P>(
   const oracleTimes = newPassTimes();
   let warmupPasses = 0;
   try {
-    warmupPasses = guard(() => warmUpPasses(a, trace, st));
+    warmupPasses = guard(() => warmUpPasses(a, trace, st, undefined, (recorded ?? undefined) as { [k: number]: P } | undefined));
     await worker?.ready().catch(fail);
+    if (recorded) await worker?.blocks(recorded).catch(fail);
     for (let l = 0; l < loops; l++) {
       addPass(times, guard(() => timedPass(a, trace, st)));
       if (worker) addPass(oracleTimes, await worker.pass().catch((e: Error) => (fail(e), 0)));
@@ -93,6 +97,8 @@ export async function passesWithOracle<P>(
 /** The oracle's worker, started: it answers each call in turn, or rejects with why it cannot. */
 interface OracleWorker {
   ready(): Promise<null>;
+  /** Hands out `recorded` from now on, after an untimed pass on them. */
+  blocks(recorded: Offsets): Promise<null>;
   pass(): Promise<number>;
   finish(): Promise<Fingerprint>;
   stop(): void;
@@ -119,6 +125,7 @@ function startOracle(trace: Trace, facts: ReplayFacts, memory: BlockMemory, reco
   };
   return {
     ready: () => next().then((m) => expect(m, 'ready', () => null)),
+    blocks: (recorded) => ask({ blocks: recorded }).then((m) => expect(m, 'ready', () => null)),
     pass: () => ask('pass').then((m) => expect(m, 'seconds', (r) => r.seconds)),
     finish: () => ask('finish').then((m) => expect(m, 'fingerprint', (r) => r.fingerprint)),
     stop: () => void worker.terminate(),

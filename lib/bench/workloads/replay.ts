@@ -480,24 +480,49 @@ export function warmUpPassCount(length: number): number {
  * The passes before the timed ones, not timed; how many ran. The first in short calls while V8
  * compiles the loop, the others as a timed pass runs: code compiled in the background goes in at the
  * next call, so without them the first timed pass could run on older code (the oracle's worker, idle
- * until asked, ran its first pass of lua-objects at 29 ns an op and the next at 10.6). Then a full
- * garbage collection (collect-garbage.ts's).
+ * until asked, ran its first pass of lua-objects at 29 ns an op and the next at 10.6). With `record`,
+ * the last is the recording pass (recordingPass). Then a full garbage collection (collect-garbage.ts's).
  */
 export function warmUpPasses<P>(
   a: ReplayAllocator<P>,
   t: Trace,
   st: ReplayState<P>,
   { passes, maxSeconds }: WarmUp = { passes: warmUpPassCount(t.length), maxSeconds: WARMUP_MAX_SECONDS },
+  record?: { [k: number]: P },
 ): number {
   const start = process.hrtime.bigint();
   pass(a, t, st, WARMUP_CHUNK_OPS);
   let ran = 1;
-  while (ran < passes && (ran < WARMUP_MIN_PASSES || Number(process.hrtime.bigint() - start) / 1e9 < maxSeconds)) {
+  const last = record ? 1 : 0;
+  while (ran < passes - last && (ran < WARMUP_MIN_PASSES - last || Number(process.hrtime.bigint() - start) / 1e9 < maxSeconds)) {
     pass(a, t, st, CHUNK_OPS);
+    ran++;
+  }
+  if (record) {
+    recordingPass(a, t, st, record);
     ran++;
   }
   collectGarbage();
   return ran;
+}
+
+/**
+ * An untimed pass that puts the block of every allocation op into `record`, in order: the oracle's
+ * blocks, taken after the warm-up passes, so that the oracle's loop touches the blocks the timed
+ * passes find. An allocator's placement drifts from pass to pass (its free lists reorder), and the
+ * loop's own cache misses follow the blocks: taken from the footprint pass, on a fresh heap, they
+ * counted the loop's extra misses on an aged heap as allocator time (docs/footprint.md "The oracle
+ * hands out the timed passes' blocks"). Blocks are written whole, as in the footprint pass.
+ */
+export function recordingPass<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, record: { [k: number]: P }): void {
+  beginPass(st);
+  st.footprint = { record, recorded: 0 };
+  try {
+    for (let from = 0; from < t.length; from += CHUNK_OPS) replayOps(a, t, st, from, Math.min(t.length, from + CHUNK_OPS));
+  } finally {
+    st.footprint = null;
+  }
+  endPass(a, t, st);
 }
 
 /** One timed pass; its seconds. */
