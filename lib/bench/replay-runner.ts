@@ -77,8 +77,9 @@ export async function runReplay(request: ReplayRequest, base: (h: HakmemConfig |
   const a = ts.allocator;
   try {
     const st = newReplayState(a, trace, facts);
+    const footprint = withHeapHint(ts.hakmem, () => footprintPass(a, trace, st, { timeline, shape: ts.shape }));
+    // Room for the oracle's blocks, which the last warm-up pass records (passesWithOracle).
     const recorded = a.memory.pointers === 'offsets' ? newOffsets(a.memory.bytes().length, facts.fingerprint.mallocs) : null;
-    const footprint = withHeapHint(ts.hakmem, () => footprintPass(a, trace, st, { timeline, shape: ts.shape }, recorded ?? undefined));
     const byStats = ts.heap ? { bytes: ts.heap.stats().peakHeapBytes, method: TIERS_PEAK_METHOD } : null;
     const guard = <T>(run: () => T) => withHeapHint(ts.hakmem, () => afterFootprintPass(run));
     const { timed: r, oracle } =

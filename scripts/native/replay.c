@@ -13,9 +13,10 @@
  * the lab asks for as many as its TypeScript side runs, workloads/replay.ts warmUpPassCount), LOOPS
  * timed passes of each, alternating, and with --latency LOOPS more allocator passes with every op
  * timed. The oracle is the same op loop with no allocator work: every allocation returns the last
- * warm-up pass's address of that op, copied into a mirror of the replayer's own. A multi-threaded recording replays on one
- * pthread per recorded thread (WORKLOADS.md "Threaded replay"; --timeline and --latency need --serial),
- * or with --serial in recorded order on this one thread. Prints one JSON line on stdout.
+ * warm-up pass's address of that op, copied into a mirror of the replayer's own. A multi-threaded
+ * recording replays on one pthread per recorded thread (WORKLOADS.md "Threaded replay"; --timeline and
+ * --latency need --serial), or with --serial in recorded order on this one thread. Prints one JSON
+ * line on stdout.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>

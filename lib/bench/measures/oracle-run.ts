@@ -1,10 +1,10 @@
 /**
  * The replay's oracle run (WORKLOADS.md "replay"): the blocks an allocator gave in its last warm-up
- * pass, handed back through the same replay loop, in a worker of its own (oracle-worker.ts). A worker has
- * an isolate of its own, so the loop there is compiled for the oracle alone and the loop here for the
- * allocator alone: in one isolate both would see two receivers at every call site. The worker runs
- * one timed pass when asked, so the allocator's passes and the oracle's alternate, as the C
- * replayer's do: machine noise that lasts longer than a pass falls on both.
+ * pass, handed back through the same replay loop, in a worker of its own (oracle-worker.ts). A worker
+ * has an isolate of its own, so the loop there is compiled for the oracle alone and the loop here for
+ * the allocator alone: in one isolate both would see two receivers at every call site. The worker runs
+ * one timed pass when asked, so the allocator's passes and the oracle's alternate, as the C replayer's
+ * do: machine noise that lasts longer than a pass falls on both.
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -17,10 +17,8 @@ import { addPass, fingerprintOf, newPassTimes, timedPass, warmUpPasses, type Rep
 import type { ReplayFacts } from '../workloads/replay-facts';
 
 /**
- * What oracle-worker.ts is given (the footprint pass's blocks, for offsets); it runs the footprint and
- * warm-up passes and answers `ready`; given the blocks of the allocator's last warm-up pass, it hands
- * those out from then on, runs an untimed pass on them and answers `ready` again; then it runs a timed
- * pass per `pass`.
+ * What oracle-worker.ts is given (for offsets, the blocks of the allocator's last warm-up pass); it
+ * runs the footprint and warm-up passes, answers `ready`, then runs a timed pass per `pass`.
  */
 export interface OracleJob {
   trace: Pick<Trace, 'length' | 'kind' | 'id' | 'size' | 'aux' | 'thread'>;
@@ -28,10 +26,10 @@ export interface OracleJob {
   shape: { pointers: 'offsets'; memoryBytes: number; recorded: Offsets } | { pointers: 'objects' };
 }
 
-/** What the main thread asks the oracle's worker: to hand out these blocks, one timed pass, or the passes' fingerprint (the last request). */
-export type OracleRequest = { blocks: Offsets } | 'pass' | 'finish';
+/** What the main thread asks the oracle's worker: one timed pass, or the passes' fingerprint (the last request). */
+export type OracleRequest = 'pass' | 'finish';
 
-/** What the worker answers, in order: ready once warmed up and once on the new blocks, each pass's seconds, the fingerprint. */
+/** What the worker answers, in order: ready once warmed up, each pass's seconds, the fingerprint. */
 export type OracleReply = { ready: true } | { seconds: number } | { fingerprint: Fingerprint };
 
 export type OracleOutcome = { seconds: number; bestPassSeconds: number | null; ops: number; fingerprint: Fingerprint } | { error: string };
@@ -46,12 +44,13 @@ export const ORACLE_OBJECT_BYTES = 2 ** 30;
 const WORKER = path.join(__dirname, 'oracle-worker.ts');
 
 /**
- * The allocator's warm-up passes, then `loops` timed passes, each followed by one of the oracle's (the
- * oracle ran its footprint and warm-up passes in its worker meanwhile), and the oracle's outcome: its
- * seconds, or why it has none. `recorded`: the footprint pass's blocks, for allocators with offset
- * pointers; the last warm-up pass records its own there (recordingPass), and the oracle hands those
- * out. `guard` runs each of the allocator's passes (the caller's error hints); an oracle that fails
- * leaves the allocator's passes to run on.
+ * The allocator's warm-up passes, then `loops` timed passes, each followed by one of the oracle's, and
+ * the oracle's outcome: its seconds, or why it has none. `recorded`: for allocators with offset
+ * pointers, room for a pass's blocks, where the last warm-up pass records its own (recordingPass) for
+ * the oracle. The oracle's worker starts then, with the allocator's memory as large as it has grown,
+ * and runs its own footprint and warm-up passes before the first timed pass. `guard` runs each of
+ * the allocator's passes (the caller's error hints); an oracle that fails leaves the allocator's
+ * passes to run on.
  */
 export async function passesWithOracle<P>(
   a: ReplayAllocator<P>,
@@ -62,10 +61,9 @@ export async function passesWithOracle<P>(
   recorded: Offsets | null,
   guard: <T>(run: () => T) => T,
 ): Promise<{ timed: TimedPasses; oracle: OracleOutcome }> {
-  const started = startOracle(trace, facts, a.memory, recorded);
   // The worker while it answers; once it fails, null and why.
-  let worker = 'error' in started ? null : started;
-  let why = 'error' in started ? started.error : '';
+  let worker: OracleWorker | null = null;
+  let why = '';
   const fail = (e: Error) => {
     why = e.message;
     worker?.stop();
@@ -76,8 +74,10 @@ export async function passesWithOracle<P>(
   let warmupPasses = 0;
   try {
     warmupPasses = guard(() => warmUpPasses(a, trace, st, undefined, (recorded ?? undefined) as { [k: number]: P } | undefined));
+    const started = startOracle(trace, facts, a.memory, recorded);
+    if ('error' in started) why = started.error;
+    else worker = started;
     await worker?.ready().catch(fail);
-    if (recorded) await worker?.blocks(recorded).catch(fail);
     for (let l = 0; l < loops; l++) {
       addPass(times, guard(() => timedPass(a, trace, st)));
       if (worker) addPass(oracleTimes, await worker.pass().catch((e: Error) => (fail(e), 0)));
@@ -97,8 +97,6 @@ export async function passesWithOracle<P>(
 /** The oracle's worker, started: it answers each call in turn, or rejects with why it cannot. */
 interface OracleWorker {
   ready(): Promise<null>;
-  /** Hands out `recorded` from now on, after an untimed pass on them. */
-  blocks(recorded: Offsets): Promise<null>;
   pass(): Promise<number>;
   finish(): Promise<Fingerprint>;
   stop(): void;
@@ -125,7 +123,6 @@ function startOracle(trace: Trace, facts: ReplayFacts, memory: BlockMemory, reco
   };
   return {
     ready: () => next().then((m) => expect(m, 'ready', () => null)),
-    blocks: (recorded) => ask({ blocks: recorded }).then((m) => expect(m, 'ready', () => null)),
     pass: () => ask('pass').then((m) => expect(m, 'seconds', (r) => r.seconds)),
     finish: () => ask('finish').then((m) => expect(m, 'fingerprint', (r) => r.fingerprint)),
     stop: () => void worker.terminate(),

@@ -1,7 +1,6 @@
 /**
  * The oracle's passes in a worker of their own (oracle-run.ts): the allocator's footprint pass (blocks
- * written whole) and warm-up passes on the footprint pass's blocks; then the blocks of the allocator's
- * last warm-up pass, and an untimed pass on them; then a timed pass per request.
+ * written whole) and warm-up passes, then a timed pass per request.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { OP_FREE, requestBytes, type Trace } from '../../trace/trace';
@@ -24,12 +23,6 @@ footprintPass(oracle, trace, st, {});
 warmUpPasses(oracle, trace, st);
 port.on('message', (request: OracleRequest) => {
   if (request === 'pass') return answer({ seconds: timedPass(oracle, trace, st) });
-  if (typeof request === 'object') {
-    // Into the array the oracle hands out from: same length, and no field of the oracle changes under V8's compiled code.
-    if (job.shape.pointers === 'offsets') job.shape.recorded.set(request.blocks);
-    timedPass(oracle, trace, st);
-    return answer({ ready: true });
-  }
   answer({ fingerprint: fingerprintOf(st) });
   port.close();
 });

@@ -481,7 +481,8 @@ export function warmUpPassCount(length: number): number {
  * compiles the loop, the others as a timed pass runs: code compiled in the background goes in at the
  * next call, so without them the first timed pass could run on older code (the oracle's worker, idle
  * until asked, ran its first pass of lua-objects at 29 ns an op and the next at 10.6). With `record`,
- * the last is the recording pass (recordingPass). Then a full garbage collection (collect-garbage.ts's).
+ * the last is the recording pass (recordingPass). Then a full garbage collection
+ * (collect-garbage.ts's).
  */
 export function warmUpPasses<P>(
   a: ReplayAllocator<P>,
