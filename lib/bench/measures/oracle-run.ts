@@ -73,7 +73,9 @@ export async function passesWithOracle<P>(
   const oracleTimes = newPassTimes();
   let warmupPasses = 0;
   try {
-    warmupPasses = guard(() => warmUpPasses(a, trace, st, undefined, (recorded ?? undefined) as { [k: number]: P } | undefined));
+    // `recorded` comes with offset pointers only, whose P is number.
+    const record = (recorded ?? undefined) as unknown as { [k: number]: P } | undefined;
+    warmupPasses = guard(() => warmUpPasses(a, trace, st, undefined, record));
     const started = startOracle(trace, facts, a.memory, recorded);
     if ('error' in started) why = started.error;
     else worker = started;
