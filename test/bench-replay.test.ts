@@ -220,7 +220,7 @@ describe('replay on the TypeScript allocators', () => {
     assert.equal(passes, WARMUP_MIN_PASSES);
   });
 
-  test("with a recording, the warm-up ends with one more pass that records its blocks in order: the oracle's, as the timed passes find them", () => {
+  test("with a recording, the last warm-up pass records its blocks in order: the oracle's, as the timed passes find them", () => {
     const t = traceOf([['m', 0, 10], ['m', 1, 20], ['f', 0], ['m', 2, 30], ['f', 1], ['f', 2]]);
     const f = replayFacts(t);
     const given: number[] = [];

@@ -1053,11 +1053,12 @@ int main(int argc, char **argv) {
     } else {
         if (loops) printf("\"harnessBestPassSeconds\":%.9f,", oracle.best);
         printf("\"harnessSeconds\":%.9f,\"oracleMethod\":\"%s\",", oracle.sum,
-               "the same op loop and checks with no allocator call: each allocation hands out the block the allocator "
-               "returned for that op in its last warm-up pass (the blocks the timed passes find), at its place in a mirror of those blocks' layout (blocks "
-               "less than 1 MiB apart kept at their distances, page offsets and alignments kept), calloc zeroes its "
-               "first and last bytes, realloc carries over its first byte when the block moved (only what the checks "
-               "read: zeroing and copying count to the allocator), free does nothing");
+               "the same op loop and checks with no allocator call: each allocation hands out the block the "
+               "allocator returned for that op in its last warm-up pass (the blocks the timed passes find), at its "
+               "place in a mirror of those blocks' layout (blocks less than 1 MiB apart kept at their distances, "
+               "page offsets and alignments kept), calloc zeroes its first and last bytes, realloc carries over its "
+               "first byte when the block moved (only what the checks read: zeroing and copying count to the "
+               "allocator), free does nothing");
     }
     if (footprint.resident >= 0) printf("\"peakFootprintBytes\":%" PRId64, footprint.resident);
     else printf("\"peakFootprintBytes\":null");
