@@ -58,8 +58,8 @@ static unsigned char *tags;
 static uint32_t max_id;
 /* The largest ALIGN of the trace's aligned ops (0: none). */
 static uint64_t max_align;
-/* Per op: the block the allocator returned in its last warm-up pass (NULL for a free); once the mirror is
-   built, that block's place in the mirror, which the oracle hands out. */
+/* Per op: the block the allocator returned in its last warm-up pass (NULL for a free); once the mirror
+   is built, that block's place in the mirror, which the oracle hands out. */
 static void **recorded;
 /* The recorded threads, indexed in order of their first op (each record's thread field is rewritten to
    that index), and each one's tag. */
@@ -370,11 +370,11 @@ typedef struct {
     "or a larger timeline sample; the kernel's per-CPU counters, which lag the pages mapped by up to some 400 KiB"
 #define NO_RESIDENT_METHOD "unavailable: /proc/self/clear_refs cannot reset the resident high-water mark here"
 
-/* Every block written whole, resident growth (the peak, and
-   with `every` a timeline) and the allocator's statistics sampled. The resident anonymous bytes are
-   counted page by page where /proc/self/smaps_rollup can be read, after an op only when it faulted
-   (without a fault no page came in, so the count cannot have risen): 22 to 1933 walks on the bundled
-   traces. Elsewhere they are the kernel's high-water mark. */
+/* Every block written whole, resident growth (the peak, and with `every` a timeline) and the
+   allocator's statistics sampled. The resident anonymous bytes are counted page by page where
+   /proc/self/smaps_rollup can be read, after an op only when it faulted (without a fault no page came
+   in, so the count cannot have risen): 22 to 1933 walks on the bundled traces. Elsewhere they are the
+   kernel's high-water mark. */
 static footprint_t footprint_pass(uint64_t every, sample_t *samples, uint64_t *n_samples, uint64_t baseline,
                                   stats_peak_t by_stats) {
     footprint_t f = {-1, NO_RESIDENT_METHOD, by_stats};
