@@ -516,14 +516,12 @@ export function warmUpPasses<P>(
  * hands out the timed passes' blocks"). Blocks are written whole, as in the footprint pass.
  */
 export function recordingPass<P>(a: ReplayAllocator<P>, t: Trace, st: ReplayState<P>, record: { [k: number]: P }): void {
-  beginPass(st);
   st.footprint = { record, recorded: 0 };
   try {
-    for (let from = 0; from < t.length; from += CHUNK_OPS) replayOps(a, t, st, from, Math.min(t.length, from + CHUNK_OPS));
+    pass(a, t, st, CHUNK_OPS);
   } finally {
     st.footprint = null;
   }
-  endPass(a, t, st);
 }
 
 /** One timed pass; its seconds. */
