@@ -501,6 +501,35 @@ describe("realloc", () => {
     a.check();
   });
 
+  for (const shared of [false, true]) it(`a tiny block asked for half its usable bytes up to all of them stays where it is, the heap untouched; one byte less than half moves to a smaller class (shared: ${shared})`, () => {
+    // realloc returns such a block at once, on its fast path; the buffer, the front lists and the
+    // counters must read as before the call, from the owner's handle and (shared) another thread's.
+    const owner = createHeap({ preset: "current", bytes: 16 * MiB, shared });
+    const other = shared ? attachHeap(owner.handle()) : owner;
+    for (const block of WIDE_TINY_CLASSES) {
+      const usable = block - 1;
+      const p = owner.malloc(usable);
+      assert.equal(owner.usableSize(p), usable, `malloc(${usable}) takes the ${block}-byte class`);
+      fill(owner, p, usable, block);
+      for (const heap of [owner, other]) {
+        const bytes = Uint8Array.from(heap.u8);
+        const [heads, counts, counters] = [Int32Array.from(heap.heads), Int32Array.from(heap.counts), heap.stats().counters];
+        for (const size of [usable, usable - 1, (usable >>> 1) + 1, usable >>> 1]) {
+          assert.equal(heap.realloc(p, size), p, `realloc(malloc(${usable}), ${size})`);
+        }
+        assert.equal(heap.u8.findIndex((byte, i) => byte !== bytes[i]), -1, `${block}-byte class: the buffer changed`);
+        assert.deepEqual([heap.heads, heap.counts, heap.stats().counters], [heads, counts, counters], `${block}-byte class: front lists or counters changed`);
+      }
+      // Below half, the block moves to a smaller class; the smallest class has none, and stays.
+      const less = (usable >>> 1) - 1;
+      const q = other.realloc(p, less);
+      assert.equal(q === p, block === WIDE_TINY_CLASSES[0], `realloc(malloc(${usable}), ${less}) moves unless the class is the smallest`);
+      assert.ok(intact(owner, q, less, block), `realloc(malloc(${usable}), ${less}): contents kept`);
+      other.free(q);
+    }
+    owner.check();
+  });
+
   it("a tiny move of another thread's block sends it to that thread, not onto this thread's front list", () => {
     const owner = createHeap({ tinySlabAfterBytes: 0, preset: "current", bytes: 16 * MiB, shared: true });
     const other = attachHeap(owner.handle());

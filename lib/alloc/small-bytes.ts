@@ -40,21 +40,27 @@ export function copyBytes(u8: Uint8Array, i32: Int32Array, to: number, from: num
 /**
  * `words` 32-bit words copied from word index `src` to `dst` (two distinct blocks). Up to 8 words
  * (realloc's tiny moves, mostly) in straight code: in a loop V8 loads the array's length and base
- * again at every turn, 24 instructions a word.
+ * again at every turn, 24 instructions a word. Longer runs in a function of their own, so that this
+ * one's bytecode leaves realloc room to be inlined into its callers (docs/footprint.md "realloc's
+ * bytecode, and a block that fits").
  */
 export function copyWords(i32: Int32Array, dst: number, src: number, words: number): void {
+  if (words > 8) return copyManyWords(i32, dst, src, words);
+  // Each case falls through to the next: words 8..1 copied from the last down.
+  switch (words) {
+    case 8: i32[dst + 7] = i32[src + 7];
+    case 7: i32[dst + 6] = i32[src + 6];
+    case 6: i32[dst + 5] = i32[src + 5];
+    case 5: i32[dst + 4] = i32[src + 4];
+    case 4: i32[dst + 3] = i32[src + 3];
+    case 3: i32[dst + 2] = i32[src + 2];
+    case 2: i32[dst + 1] = i32[src + 1];
+    case 1: i32[dst] = i32[src];
+  }
+}
+
+/** copyWords' runs of more than 8 words. */
+function copyManyWords(i32: Int32Array, dst: number, src: number, words: number): void {
   if (words << 2 > LOOP_MAX_BYTES) i32.copyWithin(dst, src, src + words);
-  else if (words <= 8) {
-    // Each case falls through to the next: words 8..1 copied from the last down.
-    switch (words) {
-      case 8: i32[dst + 7] = i32[src + 7];
-      case 7: i32[dst + 6] = i32[src + 6];
-      case 6: i32[dst + 5] = i32[src + 5];
-      case 5: i32[dst + 4] = i32[src + 4];
-      case 4: i32[dst + 3] = i32[src + 3];
-      case 3: i32[dst + 2] = i32[src + 2];
-      case 2: i32[dst + 1] = i32[src + 1];
-      case 1: i32[dst] = i32[src];
-    }
-  } else for (let w = 0; w < words; w++) i32[dst + w] = i32[src + w];
+  else for (let w = 0; w < words; w++) i32[dst + w] = i32[src + w];
 }
