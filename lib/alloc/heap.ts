@@ -656,7 +656,7 @@ export class Heap implements PoolThread {
    * block, as malloc and free would without reading the header and size again (sqlite3-index's
    * reallocs are nearly all such moves, sed-rewrite's most), on a heap no other thread frees into;
    * and a tiny block that still fits, asked for half its usable bytes or more, returned where it is
-   * (30% of sed-rewrite's reallocs). Every other case is reallocSlow's. Kept this small: V8 inlines it
+   * (29% of sed-rewrite's reallocs). Every other case is reallocSlow's. Kept this small: V8 inlines it
    * into its callers only below a budget of bytecode, its inlined callees' included (docs/footprint.md
    * "realloc's bytecode, and a block that fits").
    */
