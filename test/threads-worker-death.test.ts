@@ -8,12 +8,14 @@
  *  - a worker that ends normally without detach(): its caches and its counters are handed back
  *    (the seed lost thread-local counters at exit);
  *  - a terminated worker's cached mid blocks are reclaimable too, and (preset compact) the blocks its
- *    coalescing tier's cache held.
+ *    coalescing tier's cache held;
+ *  - a slab that the dead thread's remote frees empty is released once (it was released twice, and
+ *    its blocks handed out to two threads at once).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Worker } from 'node:worker_threads';
-import { createHeap, type Heap } from '../lib';
+import { attachHeap, createHeap, type Heap, type PresetName } from '../lib';
 import { walkCoalescing } from '../lib/alloc/coalescing';
 import type { DeathJob, DeathMessage, DeathTask } from './fixtures/threads-death-worker';
 import { describeMismatch, patternMismatch } from './fixtures/threads-pattern';
@@ -203,5 +205,52 @@ describe('worker death on a shared heap', () => {
     let blocks = 0;
     walkCoalescing(heap.mem, { block: () => void blocks++ });
     assert.equal(blocks, 0, 'nothing is live: every block of the coalescing tier went back');
+  });
+
+  describe('reclaimThread releases a slab that remote frees emptied once', () => {
+    // A dead thread is played by a second handle on the main thread (attachHeap), which never detaches.
+    /** Live pointers of 3000 40-byte mallocs from each of two threads, any handed out twice. */
+    function handedOutTwice(a: Heap, b: Heap): number[] {
+      const seen = new Set<number>();
+      const twice: number[] = [];
+      for (let i = 0; i < 3000; i++) {
+        for (const heap of [a, b]) {
+          const p = heap.malloc(40);
+          if (seen.has(p)) twice.push(p);
+          seen.add(p);
+        }
+      }
+      return twice;
+    }
+
+    for (const preset of ['current', 'phase7', 'aligned'] as PresetName[]) {
+      it(`${preset}: the slab's only block freed by another thread after the dead thread's trim`, () => {
+        const main = createHeap({ ...OPTIONS, preset });
+        const dead = attachHeap(main.handle());
+        const p = dead.malloc(40);
+        dead.trim(); // its front lists and current slab go back: the slab holds p only
+        main.free(p); // a remote free, pending on the dead thread
+        main.reclaimThread(dead.tid);
+        main.check();
+        const next = attachHeap(main.handle());
+        assert.deepEqual(handedOutTwice(main, next), []);
+        main.check();
+      });
+    }
+
+    it("current: a slab left partly used by the dead thread's refills, emptied by a remote free", () => {
+      const main = createHeap({ ...OPTIONS, preset: 'current' });
+      const dead = attachHeap(main.handle());
+      dead.free(dead.malloc(700));
+      const p = dead.malloc(40);
+      dead.malloc(300); // a never-used slab claimed last: the dead thread's front lists go back first, p's slab holds p only
+      main.free(p);
+      main.check();
+      main.reclaimThread(dead.tid);
+      main.check(); // counted 1 active slot of the SuperSlab and found 2
+      const next = attachHeap(main.handle());
+      assert.deepEqual(handedOutTwice(main, next), []);
+      main.check();
+    });
   });
 });

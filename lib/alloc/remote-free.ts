@@ -115,13 +115,24 @@ export function adoptOrphans(heap: Heap): void {
   if (heap.mem.shared && load(heap.mem, H.THREAD_REMOTE) !== 0) drainPendingStack(heap, H.THREAD_REMOTE);
 }
 
-/** Moves a slab's remote frees to its freelist. The caller owns the slab (or just adopted it). */
-export function drainSlab(heap: Heap, page: number): void {
+/** Moves a slab's remote frees to its freelist and settles the slab. The caller owns the slab (or just adopted it). */
+function drainSlab(heap: Heap, page: number): void {
+  if (takeRemoteFrees(heap, page) !== 0) {
+    const meta = heap.mem.meta(page);
+    slabGotBlocksBack(heap, page, heap.mem.i32[meta + P.CLASS], heap.mem.i32[meta + P.USED]);
+  }
+}
+
+/**
+ * Moves a slab's remote frees to its freelist, off its count of blocks in use; how many. The caller
+ * owns the slab and settles it (slabGotBlocksBack) once, after whatever else it gives back.
+ */
+export function takeRemoteFrees(heap: Heap, page: number): number {
   const m = heap.mem;
   const i32 = m.i32;
   const meta = m.meta(page);
   let b = exchange(m, meta + P.REMOTE_HEAD, 0);
-  if (b === 0) return;
+  if (b === 0) return 0;
   let n = 0;
   let free = i32[meta + P.FREELIST];
   while (b !== 0) {
@@ -132,6 +143,7 @@ export function drainSlab(heap: Heap, page: number): void {
     n++;
   }
   i32[meta + P.FREELIST] = free;
+  i32[meta + P.USED] -= n;
   heap.stat[STAT.remote_drained] += n;
-  slabGotBlocksBack(heap, page, i32[meta + P.CLASS], (i32[meta + P.USED] -= n));
+  return n;
 }

@@ -14,7 +14,7 @@ import { releaseEmptySuperSlabs, releaseSlot } from "./shared-pool";
 import { reclaimMidCache, releaseEmptyMidSpans } from "./mid";
 import { trimCoalescing } from "./coalescing";
 import { reclaimCoalescingCache } from "./coalescing-cache";
-import { adoptOrphans, drainRemoteFrees, drainSlab, forwardToOrphans } from "./remote-free";
+import { adoptOrphans, drainRemoteFrees, forwardToOrphans, takeRemoteFrees } from "./remote-free";
 import { abandonSlabs } from "./abandoned";
 import { slabGotBlocksBack } from "./slab-lists";
 import { cas, exchange, fetchAdd, store } from "./sync";
@@ -97,7 +97,8 @@ export function reclaimThread(heap: Heap, tid: number): number {
     if (cas(m, meta + P.OWNER, tid, heap.tid) !== tid) continue;
     heap.ownedSlabs.add(page);
     m.i32[meta + P.FLAGS] = 0;
-    drainSlab(heap, page);
+    // Settled once, after both: settling after the drain too released a slab the drain emptied twice.
+    takeRemoteFrees(heap, page);
     recovered += recoverCachedBlocks(heap, page);
     slabGotBlocksBack(heap, page, m.i32[meta + P.CLASS], m.i32[meta + P.USED]);
   }
