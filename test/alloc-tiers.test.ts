@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { attachHeap, COALESCING_MAX_REQUEST, createHeap, FINE_MID_CLASSES, FINE_TINY_CLASSES, MID_CLASSES, SEED_TINY_CLASSES, WIDE_TINY_CLASSES, type Heap, type HeapOptions } from "../lib";
+import { attachHeap, COALESCING_MAX_REQUEST, createHeap, FINE_MID_CLASSES, HeapError, FINE_TINY_CLASSES, MID_CLASSES, SEED_TINY_CLASSES, WIDE_TINY_CLASSES, type Heap, type HeapOptions } from "../lib";
 import { headerMagic } from "../lib/alloc/header";
 
 const KiB = 1024;
@@ -514,7 +514,9 @@ describe("realloc", () => {
       for (const heap of [owner, other]) {
         const bytes = Uint8Array.from(heap.u8);
         const [heads, counts, counters] = [Int32Array.from(heap.heads), Int32Array.from(heap.counts), heap.stats().counters];
-        for (const size of [usable, usable - 1, (usable >>> 1) + 1, usable >>> 1]) {
+        // The smallest class has no smaller one to move to: it keeps any size but 0.
+        const sizes = block === WIDE_TINY_CLASSES[0] ? [usable, usable >>> 1, 1] : [usable, usable - 1, (usable >>> 1) + 1, usable >>> 1];
+        for (const size of sizes) {
           assert.equal(heap.realloc(p, size), p, `realloc(malloc(${usable}), ${size})`);
         }
         assert.equal(heap.u8.findIndex((byte, i) => byte !== bytes[i]), -1, `${block}-byte class: the buffer changed`);
@@ -525,9 +527,25 @@ describe("realloc", () => {
       const q = other.realloc(p, less);
       assert.equal(q === p, block === WIDE_TINY_CLASSES[0], `realloc(malloc(${usable}), ${less}) moves unless the class is the smallest`);
       assert.ok(intact(owner, q, less, block), `realloc(malloc(${usable}), ${less}): contents kept`);
-      other.free(q);
+      assert.equal(other.realloc(q, 0), 0, `realloc(${q}, 0) frees the ${block}-byte class's block`);
+      assert.throws(() => owner.usableSize(q), (e: unknown) => e instanceof HeapError && e.code !== "HEAP_CORRUPT", "no longer live");
     }
     owner.check();
+  });
+
+  it("current: a block asked for up to 23 bytes grows to 23 where it is, as in glibc's smallest chunk", () => {
+    const heap = createHeap({ preset: "current", bytes: 16 * MiB });
+    for (const from of [1, 4, 8, 15, 16]) {
+      for (const to of [16, 20, 23]) {
+        if (to < from) continue;
+        const p = heap.malloc(from);
+        fill(heap, p, from, from);
+        assert.equal(heap.realloc(p, to), p, `realloc(malloc(${from}), ${to})`);
+        assert.ok(intact(heap, p, from, from));
+        heap.free(p);
+      }
+    }
+    heap.check();
   });
 
   it("a tiny move of another thread's block sends it to that thread, not onto this thread's front list", () => {
@@ -645,15 +663,16 @@ describe("realloc", () => {
 
   it("reallocShrinks: where malloc borrows a block of the next class up, a tiny block moves into one no larger, contents kept", () => {
     const heap = createHeap({ preset: "current", bytes: 16 * MiB });
-    // The 16-byte class has no block; the 24-byte class has free ones, which malloc(10) borrows.
-    const blocks = Array.from({ length: 3000 }, () => heap.malloc(20));
-    const keep = heap.malloc(20);
+    // The 24-byte class has no block; the 32-byte class has free ones, which malloc(14) borrows.
+    assert.deepEqual([...heap.blockSize.slice(0, 2)], [24, 32]);
+    const blocks = Array.from({ length: 3000 }, () => heap.malloc(30));
+    const keep = heap.malloc(30);
     for (const p of blocks.slice(0, 2500)) heap.free(p);
-    fill(heap, keep, 20, 5);
-    const q = heap.realloc(keep, 10);
+    fill(heap, keep, 30, 5);
+    const q = heap.realloc(keep, 14);
     assert.notEqual(q, 0);
-    assert.ok(heap.usableSize(q) <= 23, `realloc(24-byte block, 10): usable ${heap.usableSize(q)}`);
-    assert.ok(intact(heap, q, 10, 5));
+    assert.ok(heap.usableSize(q) <= 31, `realloc(32-byte block, 14): usable ${heap.usableSize(q)}`);
+    assert.ok(intact(heap, q, 14, 5));
     if (q !== keep) assert.throws(() => heap.usableSize(keep), /free|not a live block/, "the old block was freed");
     for (const p of [q, ...blocks.slice(2500)]) heap.free(p);
     heap.check();

@@ -15,7 +15,7 @@ import { spillFrontLists } from "../lib/alloc/tiny-refill";
 
 const MiB = 1024 * 1024;
 const TINY_LIVE = 0xa0;
-const CLASS_48 = 4; // 40-byte requests: the 48-byte class with the header (current's classes 16, 24, 32, 40, 48)
+const CLASS_48 = resolveConfig({ preset: "current" }).tinyClasses.indexOf(48); // 40-byte requests, with the header
 
 /** Where a live block lives: a tiny block in a slab, a tiny block in a coalescing block, or neither. */
 function homeOf(heap: Heap, p: number): "slab" | "tier" | "other" {

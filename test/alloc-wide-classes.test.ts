@@ -1,5 +1,5 @@
 /**
- * Tiny classes past the header's four bits (header.ts, TINY_CLASS_MASK): `current` has 18, and a
+ * Tiny classes past the header's four bits (header.ts, TINY_CLASS_MASK): `current` has 17, and a
  * class from 16 on writes TINY_LIVE | class, 0xB0 | (class - 16), the byte a coalescing block's header
  * has. The pointer tells them apart (a tiny block's is 1 mod 8, a coalescing one's 8 mod 16), on every
  * route: free's header route, realloc, usableSize, remote frees, double frees, the debug build.
@@ -10,25 +10,28 @@ import { attachHeap, createHeap, FINE_TINY_CLASSES, HeapError, resolveConfig, WI
 import { headerMagic, MID_LIVE, TINY_LIVE } from "../lib/alloc/header";
 
 const MiB = 1 << 20;
-/** Classes 16 and 17 of `current`: 768 and 1032 bytes. */
-const WIDE_REQUESTS = [700, 1000];
+/** `current`'s classes from 16 on (1032 bytes), each asked for its usable bytes. */
+const WIDE_CLASSES = WIDE_TINY_CLASSES.map((_, cls) => cls).slice(16);
+const WIDE_REQUESTS = WIDE_CLASSES.map((cls) => WIDE_TINY_CLASSES[cls] - 1);
+const LAST = WIDE_TINY_CLASSES.length - 1;
 
 describe("wide tiny headers", () => {
-  it("current's classes 16 and 17 write 0xB0 and 0xB1 at 1 mod 8, beside coalescing blocks' 0xB0 at 8 mod 16, and each frees to its own tier", () => {
+  it("current's classes from 16 on write 0xB0 | (class - 16) at 1 mod 8, beside coalescing blocks' 0xB0 at 8 mod 16, and each frees to its own tier", () => {
     const heap = createHeap({ tinySlabAfterBytes: 0, preset: "current", bytes: 16 * MiB, fastStats: true });
     assert.deepEqual(heap.config.tinyClasses, WIDE_TINY_CLASSES);
     assert.equal(heap.mem.wideTinyHeaders, true);
     const tiny = WIDE_REQUESTS.map((n) => heap.malloc(n));
     const mid = heap.malloc(1500);
-    assert.deepEqual(tiny.map((p) => [heap.u8[p - 1], p % 8]), [[0xb0, 1], [0xb1, 1]]);
+    assert.ok(WIDE_CLASSES.length > 0);
+    assert.deepEqual(tiny.map((p) => [heap.u8[p - 1], p % 8]), WIDE_CLASSES.map((cls) => [0xb0 | (cls - 16), 1]));
     assert.deepEqual([heap.u8[mid - 1], mid % 16], [MID_LIVE, 8]);
-    assert.deepEqual(tiny.map((p) => heap.usableSize(p)), [767, 1031]);
-    assert.deepEqual(tiny.map((p) => headerMagic(heap.u8[p - 1], p, true)), [TINY_LIVE, TINY_LIVE]);
+    assert.deepEqual(tiny.map((p) => heap.usableSize(p)), WIDE_REQUESTS);
+    assert.deepEqual(tiny.map((p) => headerMagic(heap.u8[p - 1], p, true)), WIDE_CLASSES.map(() => TINY_LIVE));
     assert.equal(headerMagic(heap.u8[mid - 1], mid, true), MID_LIVE);
     for (const p of [...tiny, mid]) heap.free(p);
-    assert.deepEqual([heap.stats().routes.header_fast, heap.stats().routes.mid], [2, 1], "both tiny frees took the header route");
+    assert.deepEqual([heap.stats().routes.header_fast, heap.stats().routes.mid], [WIDE_CLASSES.length, 1], "the tiny frees took the header route");
     // The tiny blocks went to their front lists, the coalescing block to its tier.
-    assert.deepEqual([heap.frontLength(16), heap.frontLength(17)].map((n) => n > 0), [true, true]);
+    assert.ok(WIDE_CLASSES.every((cls) => heap.frontLength(cls) > 0));
     assert.deepEqual(WIDE_REQUESTS.map((n) => heap.malloc(n)), tiny, "the freed blocks come back first");
     heap.check();
   });
@@ -38,7 +41,7 @@ describe("wide tiny headers", () => {
       const heap = createHeap({ tinySlabAfterBytes: 0, preset: "current", bytes: 16 * MiB, build });
       const p = heap.malloc(1000);
       heap.free(p);
-      assert.throws(() => heap.free(p), (e: unknown) => e instanceof HeapError && e.code === "DOUBLE_FREE" && /free tiny block of class 17/.test(e.message), build);
+      assert.throws(() => heap.free(p), (e: unknown) => e instanceof HeapError && e.code === "DOUBLE_FREE" && new RegExp(`free tiny block of class ${LAST}`).test(e.message), build);
       assert.throws(() => heap.usableSize(p), (e: unknown) => e instanceof HeapError && /block is free/.test(e.message), build);
       heap.check();
     }
@@ -49,7 +52,7 @@ describe("wide tiny headers", () => {
     const p = heap.malloc(500);
     heap.u8.fill(7, p, p + 500);
     const q = heap.realloc(p, 1000);
-    assert.equal(heap.u8[q - 1], 0xb1);
+    assert.equal(heap.u8[q - 1], 0xb0 | (LAST - 16));
     assert.ok(heap.u8.subarray(q, q + 500).every((b) => b === 7), "the bytes moved");
     const r = heap.realloc(q, 100);
     assert.equal(heap.u8[r - 1] & 0xf0, TINY_LIVE, "shrunk below half: a narrow class again");
@@ -64,7 +67,7 @@ describe("wide tiny headers", () => {
     const blocks = Array.from({ length: 40 }, () => owner.malloc(1000));
     for (const p of blocks) other.free(p);
     assert.equal(other.stats().counters.remote_free, 40, "every free was remote");
-    assert.equal(other.frontLength(17), 0, "none on the freeing thread's list");
+    assert.equal(other.frontLength(LAST), 0, "none on the freeing thread's list");
     const again = new Set(Array.from({ length: 200 }, () => owner.malloc(1000)));
     assert.ok(blocks.every((p) => again.has(p)), "the owner hands its blocks out again");
     owner.check();

@@ -23,10 +23,14 @@ export const FINE_TINY_CLASSES: readonly number[] = [
 /**
  * FINE_TINY_CLASSES with 320 and 448 between 256, 384 and 512, where programs' directory entries and
  * objects of 257 to 447 bytes took up to a third more than they asked (find's 264-350 bytes, jq's
- * 392): eighteen classes, so the last two have the wide header (header.ts). `current`'s.
+ * 392); and without 16, so a request of up to 23 bytes has 23, as glibc's smallest chunk gives 24:
+ * a string that grows from under 16 bytes to under 24 stays where it is (sed-rewrite's 4 -> 20 and
+ * 8 -> 16, 39,728 of its reallocs a pass), and no bundled trace holds more at its peak
+ * (docs/footprint.md "No 16-byte class"). Seventeen classes, so the last has the wide header
+ * (header.ts). `current`'s.
  */
 export const WIDE_TINY_CLASSES: readonly number[] = [
-  16, 24, 32, 40, 48, 56, 64, 80, 96, 128, 160, 256, 320, 384, 448, 512, 768, 1032,
+  24, 32, 40, 48, 56, 64, 80, 96, 128, 160, 256, 320, 384, 448, 512, 768, 1032,
 ];
 
 /**
