@@ -17,6 +17,7 @@ import { describe, it } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import { attachHeap, createHeap, type Heap, type PresetName } from '../lib';
 import { walkCoalescing } from '../lib/alloc/coalescing';
+import { P } from '../lib/alloc/layout';
 import type { DeathJob, DeathMessage, DeathTask } from './fixtures/threads-death-worker';
 import { describeMismatch, patternMismatch } from './fixtures/threads-pattern';
 import { fixture, messageOf, runWorker, settle, startWorker, type WorkerOutcome } from './fixtures/threads-spawn';
@@ -237,6 +238,18 @@ describe('worker death on a shared heap', () => {
         main.check();
       });
     }
+
+    it("check() refuses a thread's L0 slab that the pool holds as empty too (what the second release left)", () => {
+      const heap = createHeap({ ...OPTIONS, preset: 'current' });
+      const blocks = Array.from({ length: 3000 }, () => heap.malloc(40));
+      heap.malloc(100);
+      for (const p of blocks) heap.free(p);
+      heap.flushFrontCaches(); // the emptied slab goes to the thread's L0 slot
+      assert.notEqual(heap.l0Slab, 0);
+      heap.check();
+      heap.mem.i32[heap.mem.meta(heap.l0Slab) + P.OWNER] = 0; // as releaseSlot leaves a slab it gives the pool
+      assert.throws(() => heap.check(), { code: 'HEAP_CORRUPT', message: new RegExp(`L0 slab ${heap.l0Slab}: .*owner 0`) });
+    });
 
     it("current: a slab left partly used by the dead thread's refills, emptied by a remote free", () => {
       const main = createHeap({ ...OPTIONS, preset: 'current' });

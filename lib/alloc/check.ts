@@ -47,6 +47,7 @@ export function checkHeap(heap: Heap): void {
   }
   if (live !== i32[H.SUPERSLABS]) corrupt(`${i32[H.SUPERSLABS]} SuperSlabs counted, ${live} live`);
   checkSlotLists(heap);
+  checkL0Slab(heap);
   checkAbandonedLists(heap);
   checkPendingStacks(heap);
   checkFrontLists(heap);
@@ -131,6 +132,17 @@ function checkSlotLists(heap: Heap): void {
       const meta = m.meta(page);
       if (i32[meta + P.STATE] !== SLOT_EMPTY || i32[meta + P.CLASS] !== cls) corrupt(`class ${cls} slot list holds slab ${page} in state ${i32[meta + P.STATE]}`);
     }
+  }
+}
+
+/** The thread's L0 slab (shared-pool.ts releaseSlot): an empty slab it keeps ACTIVE and owned, so on no list of the pool. */
+function checkL0Slab(heap: Heap): void {
+  const page = heap.l0Slab;
+  if (page === 0) return;
+  const i32 = heap.mem.i32;
+  const meta = heap.mem.meta(page);
+  if (i32[meta + P.KIND] !== KIND_SLAB || i32[meta + P.STATE] !== SLOT_ACTIVE || i32[meta + P.OWNER] !== heap.tid || i32[meta + P.USED] !== 0) {
+    corrupt(`L0 slab ${page}: kind ${i32[meta + P.KIND]}, state ${i32[meta + P.STATE]}, owner ${i32[meta + P.OWNER]}, ${i32[meta + P.USED]} blocks in use; an empty slab ACTIVE and owned by thread ${heap.tid} expected`);
   }
 }
 
