@@ -100,6 +100,16 @@ describe('recording a known program', () => {
   });
 });
 
+test('arguments with line breaks are written on the command line as $\'...\' words a shell reads back', async () => {
+  // python3 -c with a script of several lines: a trace's comment is one line.
+  const args = ["print(1)\nprint('x')\t\\", "it's", 'plain', '\x01'];
+  await recordTrace({ out: file('args.trace'), command: program, args, stdio: 'ignore' });
+  const [command] = (await readTrace(file('args.trace'))).comments;
+  assert.equal(command, `command: ${program} $'print(1)\\nprint(\\'x\\')\\t\\\\' 'it'\\''s' plain $'\\x01'`);
+  const words = command.slice(`command: ${program} `.length);
+  assert.deepEqual(execFileSync('bash', ['-c', `printf '%s\\0' ${words}`], { encoding: 'utf8' }).split('\0').slice(0, -1), args);
+});
+
 describe('recording under threads and at _exit', () => {
   test('larson with 2 threads handing blocks over: one consistent order of ops', async () => {
     const larson = await buildNative('larson');

@@ -245,6 +245,13 @@ async function packageVersion(program: string): Promise<string | null> {
   return null;
 }
 
+/**
+ * `arg` as a shell word on one line (a trace's comment is a line): as it is, in '...', or, with a
+ * line break or another control character in it (python3 -c with a script), in $'...' with escapes.
+ */
 function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=,+@%-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+  if (/^[A-Za-z0-9_./:=,+@%-]+$/.test(arg)) return arg;
+  if (!/[\x00-\x1f\x7f]/.test(arg)) return `'${arg.replace(/'/g, `'\\''`)}'`;
+  const escapes: Record<string, string> = { '\n': '\\n', '\t': '\\t', '\r': '\\r', "'": "\\'", '\\': '\\\\' };
+  return `$'${arg.replace(/[\x00-\x1f\x7f'\\]/g, (c) => escapes[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}'`;
 }
