@@ -515,7 +515,7 @@ describe("realloc", () => {
         const bytes = Uint8Array.from(heap.u8);
         const [heads, counts, counters] = [Int32Array.from(heap.heads), Int32Array.from(heap.counts), heap.stats().counters];
         // The smallest class has no smaller one to move to: it keeps any size but 0.
-        const sizes = block === WIDE_TINY_CLASSES[0] ? [usable, usable >>> 1, 1] : [usable, usable - 1, (usable >>> 1) + 1, usable >>> 1];
+        const sizes = [usable, usable - 1, (usable >>> 1) + 1, usable >>> 1, ...(block === WIDE_TINY_CLASSES[0] ? [1] : [])];
         for (const size of sizes) {
           assert.equal(heap.realloc(p, size), p, `realloc(malloc(${usable}), ${size})`);
         }
