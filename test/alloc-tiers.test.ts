@@ -501,9 +501,10 @@ describe("realloc", () => {
     a.check();
   });
 
-  for (const shared of [false, true]) it(`a tiny block asked for half its usable bytes up to all of them stays where it is, the heap untouched; one byte less than half moves to a smaller class (shared: ${shared})`, () => {
-    // realloc returns such a block at once, on its fast path; the buffer, the front lists and the
-    // counters must read as before the call, from the owner's handle and (shared) another thread's.
+  for (const shared of [false, true]) it(`a tiny block asked for half its usable bytes up to all of them stays where it is, and the smallest class's for any size but 0, the heap untouched; one byte less than half moves to a smaller class (shared: ${shared})`, () => {
+    // realloc returns such a block at once, on its fast path, and a block of the smallest class for
+    // any size but 0; the buffer, the front lists and the counters must read as before the call, from
+    // the owner's handle and (shared) another thread's.
     const owner = createHeap({ preset: "current", bytes: 16 * MiB, shared });
     const other = shared ? attachHeap(owner.handle()) : owner;
     for (const block of WIDE_TINY_CLASSES) {
@@ -515,10 +516,14 @@ describe("realloc", () => {
         const bytes = Uint8Array.from(heap.u8);
         const [heads, counts, counters] = [Int32Array.from(heap.heads), Int32Array.from(heap.counts), heap.stats().counters];
         // The smallest class has no smaller one to move to: it keeps any size but 0.
-        const sizes = [usable, usable - 1, (usable >>> 1) + 1, usable >>> 1, ...(block === WIDE_TINY_CLASSES[0] ? [1] : [])];
+        const sizes = [usable, usable - 1, (usable >>> 1) + 1, usable >>> 1, ...(block === WIDE_TINY_CLASSES[0] ? [(usable >>> 1) - 1, 1] : [])];
+        // None of them past the fast path: the method it leaves the rest to fails the test.
+        const slowPath = heap as unknown as { reallocSlow?: () => never };
+        slowPath.reallocSlow = () => assert.fail(`${block}-byte class: realloc left its fast path`);
         for (const size of sizes) {
           assert.equal(heap.realloc(p, size), p, `realloc(malloc(${usable}), ${size})`);
         }
+        delete slowPath.reallocSlow;
         assert.equal(heap.u8.findIndex((byte, i) => byte !== bytes[i]), -1, `${block}-byte class: the buffer changed`);
         assert.deepEqual([heap.heads, heap.counts, heap.stats().counters], [heads, counts, counters], `${block}-byte class: front lists or counters changed`);
       }

@@ -102,6 +102,14 @@ export class Heap implements PoolThread {
    * and this.free). One number, so that realloc's test for it is one comparison.
    */
   private readonly reallocMoveLimit: number;
+  /**
+   * Per tiny class: the fewest bytes for which realloc leaves a block of the class where it is (up to
+   * its usable bytes). Half of them where realloc shrinks, as fewer move to a smaller class; else 1:
+   * the smallest class has none (a block asked for 4 bytes grows to 8 on the fast path), and a heap
+   * that does not shrink keeps every block. A table, not a test of the class: realloc's bytecode stays
+   * within V8's inlining budget.
+   */
+  private readonly reallocKeepsFrom: Int32Array;
   /** The mid tier is the coalescing one (coalescing.ts): its blocks' user pointers are COALESCING_PREFIX mod 16. */
   protected readonly coalescing: boolean;
   // The coalescing tier's per-thread cache (coalescing-cache.ts): a list per block size / 16.
@@ -191,6 +199,7 @@ export class Heap implements PoolThread {
     this.roomToGrow = c.reallocRoomToGrow && mem.coalescing; // the coalescing tier is a header heap's only
     const tinyHeaders = c.align === 1 && c.freeRoute === "header";
     this.tinyLiveMask = tinyHeaders ? header.tinyMagicMask(mem.wideTinyHeaders) : 0;
+    this.reallocKeepsFrom = this.blockSize.map((b, cls) => (this.shrinks && cls > 0 ? (b - 1) >>> 1 : 1));
     this.reallocMoveLimit = tinyHeaders && this.headerFree && !c.sfcEnable && !c.layeredFastPath && c.build === "release" ? this.tinyLimit : 0;
     this.trace = c.build === "debug" && c.poolTrace ? log : null;
   }
@@ -665,8 +674,8 @@ export class Heap implements PoolThread {
     if ((h & this.tinyLiveMask) === TINY_LIVE && (ptr & 7) === 1 && ptr >>> 0 === ptr && typeof size === "number" && size >>> 0 === size && size < this.reallocMoveLimit) {
       const from = h & TINY_CLASS_MASK;
       const old = this.blockSize[from] - 1;
-      // As reallocSlow would leave it; a block asked for less than half moves to a smaller class there.
-      if (size <= old && size >= old >>> 1) return ptr;
+      // As reallocSlow would leave it; a block asked for fewer bytes moves to a smaller class there.
+      if (size <= old && size >= this.reallocKeepsFrom[from]) return ptr;
       const cls = this.classOf[size];
       const q = this.heads[cls];
       if (size > old && q !== 0 && this.checkOwner === false) {
