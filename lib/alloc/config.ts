@@ -83,6 +83,13 @@ export interface TuningOptions {
    * tier. Header heaps only.
    */
   reallocRoomToGrow: boolean;
+  /**
+   * A tiny block that realloc grows by at most REALLOC_TINY_ROOM_STEP bytes past its usable size moves
+   * to a block for twice the bytes asked (up to the tiny tier's largest class): such a request is a
+   * byte or a few over its class (a 24-byte one over the 24-byte class's 23 usable bytes, where glibc's
+   * smallest chunk holds 24), as a buffer that grows again asks. Header heaps only.
+   */
+  reallocTinyRoom: boolean;
   /** Highest tiny class index in use; larger requests go to the mid tier. */
   tinyMaxClass: number;
   /** Per-thread singly linked front list per class (the TLS SLL). Off: every malloc/free goes to the slab. */
@@ -185,7 +192,7 @@ const MiB = 1 << 20;
  * Options added after results were stored with their config hashes, and their defaults (the seed's
  * behaviour): at these values they leave a configuration's hash as it was.
  */
-const LATE_DEFAULTS = { tinyPurgeEmpty: false, tinyReuseBeforeWrite: false, tinyRefillWholeFreelist: false, tinyBorrowNextClass: false, tinyTakeWrittenCoalescing: false, tinyFreshSlabLast: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingCacheClasses: false, coalescingStashBlocks: 0, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false, reallocShrinks: false, reallocRoomToGrow: false };
+const LATE_DEFAULTS = { tinyPurgeEmpty: false, tinyReuseBeforeWrite: false, tinyRefillWholeFreelist: false, tinyBorrowNextClass: false, tinyTakeWrittenCoalescing: false, tinyFreshSlabLast: false, midTier: "classes" as MidTier, midClasses: MID_CLASSES, midCacheBytes: 256 * 1024, coalescingCacheBlocks: 0, coalescingCacheClasses: false, coalescingStashBlocks: 0, coalescingMaxRequest: COALESCING_MAX_REQUEST, tinySlabAfterBytes: 0, midReleaseSpans: false, largeReallocInPlace: false, reallocShrinks: false, reallocRoomToGrow: false, reallocTinyRoom: false };
 type LateOption = keyof typeof LATE_DEFAULTS;
 
 /** Defaults below any preset. */
@@ -232,6 +239,7 @@ const ENV: Record<string, { key: keyof HeapConfig; kind: Kind }> = {
   HAKMEM_LARGE_REALLOC_IN_PLACE: { key: "largeReallocInPlace", kind: "bool" },
   HAKMEM_REALLOC_SHRINKS: { key: "reallocShrinks", kind: "bool" },
   HAKMEM_REALLOC_ROOM_TO_GROW: { key: "reallocRoomToGrow", kind: "bool" },
+  HAKMEM_REALLOC_TINY_ROOM: { key: "reallocTinyRoom", kind: "bool" },
   HAKMEM_TINY_FRONT_CACHE: { key: "frontCache", kind: "bool" },
   HAKMEM_TINY_SLL_CAPACITY: { key: "frontCapacity", kind: "int" },
   HAKMEM_TINY_PURGE_EMPTY: { key: "tinyPurgeEmpty", kind: "bool" },
@@ -301,7 +309,7 @@ function readEnv(env: Record<string, string | undefined>): Partial<HeapConfig> {
 }
 
 /** Options a preset turns on that only header heaps have: off on a header-free heap unless asked for. */
-const HEADER_HEAP_ONLY = ["tinyBorrowNextClass", "tinyFreshSlabLast", "reallocShrinks", "reallocRoomToGrow"] as const;
+const HEADER_HEAP_ONLY = ["tinyBorrowNextClass", "tinyFreshSlabLast", "reallocShrinks", "reallocRoomToGrow", "reallocTinyRoom"] as const;
 
 /** Whether the heap serves tiny classes from MAX_CLASSES on (its classes up to tinyMaxClass), with their wide headers (header.ts). */
 export function hasWideTinyHeaders(c: Pick<HeapConfig, "tinyClasses" | "tinyMaxClass">): boolean {
@@ -372,6 +380,7 @@ function validate(c: HeapConfig, sourceOf: SourceOf): void {
   if (typeof c.largeReallocInPlace !== "boolean") throw bad("largeReallocInPlace", c.largeReallocInPlace, "true or false");
   if (typeof c.reallocShrinks !== "boolean") throw bad("reallocShrinks", c.reallocShrinks, "true or false");
   if (typeof c.reallocRoomToGrow !== "boolean") throw bad("reallocRoomToGrow", c.reallocRoomToGrow, "true or false");
+  if (typeof c.reallocTinyRoom !== "boolean") throw bad("reallocTinyRoom", c.reallocTinyRoom, "true or false");
   if (c.reallocShrinks && c.align !== 1)
     throw bad("reallocShrinks", true, `align ${c.align}: a header-free heap cannot tell an alignedAlloc block, which a move would misalign`);
   if (!isCount(c.frontCapacity, 1, 1 << 16)) throw bad("frontCapacity", c.frontCapacity, "an integer 1..65536");

@@ -41,6 +41,8 @@ const { CACHE_LISTS, CACHE_MAX_REQUEST, CACHE_SHARE_SHIFT, CACHE_SPARE_MAX, cach
 const { flushStash, STASH_FIT_SHIFT, STASH_PAUSE_MAX, STASH_PAUSE_MIN, STASH_SCORE_MAX, STASH_SCORE_START } = coalescingStash;
 const HEADER_FAST = STAT.header_fast;
 const MID_FAST = STAT.mid_free;
+/** reallocTinyRoom: the most bytes past its usable size that a tiny block may grow by and take room for twice them. */
+export const REALLOC_TINY_ROOM_STEP = 4;
 
 export class Heap implements PoolThread {
   readonly mem: HeapMemory;
@@ -110,6 +112,14 @@ export class Heap implements PoolThread {
    * within V8's inlining budget.
    */
   private readonly reallocKeepsFrom: Int32Array;
+  /**
+   * realloc's tiny class for a block it moves, indexed by the bytes asked, or by twice them for a block
+   * grown by at most reallocRoomStep bytes (reallocTinyRoom): classOf's, then its largest class up to
+   * twice the tiny sizes. One table read, so realloc's bytecode stays within V8's inlining budget.
+   */
+  private readonly reallocMoveClass: Uint8Array;
+  /** REALLOC_TINY_ROOM_STEP with reallocTinyRoom, else 0 (no block grown past its bytes is within 0 of them). */
+  private readonly reallocRoomStep: number;
   /** The mid tier is the coalescing one (coalescing.ts): its blocks' user pointers are COALESCING_PREFIX mod 16. */
   protected readonly coalescing: boolean;
   // The coalescing tier's per-thread cache (coalescing-cache.ts): a list per block size / 16.
@@ -200,6 +210,8 @@ export class Heap implements PoolThread {
     const tinyHeaders = c.align === 1 && c.freeRoute === "header";
     this.tinyLiveMask = tinyHeaders ? header.tinyMagicMask(mem.wideTinyHeaders) : 0;
     this.reallocKeepsFrom = this.blockSize.map((b, cls) => (this.shrinks && cls > 0 ? (b - 1) >>> 1 : 1));
+    this.reallocRoomStep = c.reallocTinyRoom ? REALLOC_TINY_ROOM_STEP : 0;
+    this.reallocMoveClass = Uint8Array.from({ length: 2 * this.tinyLimit }, (_, s) => this.classOf[Math.min(s, this.tinyLimit - 1)]);
     this.reallocMoveLimit = tinyHeaders && this.headerFree && !c.sfcEnable && !c.layeredFastPath && c.build === "release" ? this.tinyLimit : 0;
     this.trace = c.build === "debug" && c.poolTrace ? log : null;
   }
@@ -676,7 +688,7 @@ export class Heap implements PoolThread {
       const old = this.blockSize[from] - 1;
       // As reallocSlow would leave it; a block asked for fewer bytes moves to a smaller class there.
       if (size <= old && size >= this.reallocKeepsFrom[from]) return ptr;
-      const cls = this.classOf[size];
+      const cls = this.reallocMoveClass[size - old <= this.reallocRoomStep ? size + size : size];
       const q = this.heads[cls];
       if (size > old && q !== 0 && this.checkOwner === false) {
         this.heads[cls] = this.i32[linkWord(q)];
@@ -705,7 +717,8 @@ export class Heap implements PoolThread {
     }
     if (size <= old) return this.shrinks === true && size < old >>> 1 ? this.shrink(ptr, size, old) : ptr;
     if (!tiny && this.growsInPlace === true && this.growInPlace(ptr, size)) return ptr;
-    const q = this.roomToGrow === true ? this.mallocToGrow(size) : this.malloc(size);
+    const room = tiny && size < this.tinyLimit && size - old <= this.reallocRoomStep;
+    const q = room ? this.mallocTinyRoom(size) : this.roomToGrow === true ? this.mallocToGrow(size) : this.malloc(size);
     if (q === 0) return 0; // the old block stays valid, as in C
     if (tiny && ((q - 1) & 3) === 0) {
       // Both blocks start on a word: the old block's words, header byte and all, then the new header
@@ -720,6 +733,16 @@ export class Heap implements PoolThread {
 
   usableSize(ptr: number): number {
     return this.blockUsable(ptr, "usableSize");
+  }
+
+  /**
+   * The new block of a realloc that grows a tiny block to `size`, at most reallocRoomStep bytes past
+   * its usable ones: one for twice `size` within the tiny tier (the fast path's reallocMoveClass), or,
+   * where none can be had (counted as out of memory), one for `size`, as realloc without the room.
+   */
+  private mallocTinyRoom(size: number): number {
+    const room = this.blockSize[this.reallocMoveClass[size + size]] - 1;
+    return (room > size ? this.malloc(room) : 0) || this.malloc(size);
   }
 
   /**

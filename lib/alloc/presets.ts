@@ -39,7 +39,7 @@ export const PRESETS = {
    * lists, a mid span back to the arena once empty.
    */
   "current": {
-    tinyClasses: WIDE_TINY_CLASSES, tinySlabAfterBytes: 8192, midTier: "coalescing", coalescingMaxRequest: 8 * 1024 * 1024, coalescingStashBlocks: 4, tinyPurgeEmpty: true, tinyReuseBeforeWrite: true, tinyRefillWholeFreelist: true, tinyBorrowNextClass: true, tinyFreshSlabLast: true, midClasses: FINE_MID_CLASSES, midCacheBytes: 0, midReleaseSpans: true, largeReallocInPlace: true, reallocShrinks: true, reallocRoomToGrow: true, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
+    tinyClasses: WIDE_TINY_CLASSES, tinySlabAfterBytes: 8192, midTier: "coalescing", coalescingMaxRequest: 8 * 1024 * 1024, coalescingStashBlocks: 4, tinyPurgeEmpty: true, tinyReuseBeforeWrite: true, tinyRefillWholeFreelist: true, tinyBorrowNextClass: true, tinyFreshSlabLast: true, midClasses: FINE_MID_CLASSES, midCacheBytes: 0, midReleaseSpans: true, largeReallocInPlace: true, reallocShrinks: true, reallocRoomToGrow: true, reallocTinyRoom: true, frontCache: true, sfcEnable: false, layeredFastPath: false, freeRoute: "header",
   },
   /**
    * `current` shaped for memory as glibc's malloc is: every request from 16 bytes up to 8 MiB in the
