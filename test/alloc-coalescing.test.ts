@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import { COALESCING_MAX_REQUEST, createHeap, type Heap } from "../lib";
 import { walkCoalescing } from "../lib/alloc/coalescing";
 import { headerMagic, TINY_LIVE } from "../lib/alloc/header";
+import { fill, intact } from "./fixtures/block-bytes";
 import { refusal } from "./fixtures/heap-refusal";
 
 const KiB = 1024;
@@ -15,15 +16,6 @@ const MiB = 1024 * KiB;
 const MID_LIVE = 0xb0;
 /** The first request past the tiny tier on preset current (its largest tiny block is 1032 bytes). */
 const FIRST_MID = 1032;
-
-function fill(heap: Heap, p: number, n: number, seed: number): void {
-  for (let i = 0; i < n; i++) heap.u8[p + i] = (seed + i * 7) & 255;
-}
-
-function intact(heap: Heap, p: number, n: number, seed: number): boolean {
-  for (let i = 0; i < n; i++) if (heap.u8[p + i] !== ((seed + i * 7) & 255)) return false;
-  return true;
-}
 
 describe("coalescing mid tier", () => {
   it("serves every request from the tiny tier's end to coalescingMaxRequest (here COALESCING_MAX_REQUEST): header 0xB0, 8 mod 16 as glibc's, usable size within 16 bytes of the request", () => {

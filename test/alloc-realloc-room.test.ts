@@ -5,20 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createHeap, resolveConfig, type Heap, type HeapOptions } from "../lib";
+import { createHeap, resolveConfig, type HeapOptions } from "../lib";
 import { H } from "../lib/alloc/layout";
+import { fill, intact } from "./fixtures/block-bytes";
 import { refusal } from "./fixtures/heap-refusal";
 
 const MiB = 1024 * 1024;
-
-function fill(heap: Heap, p: number, n: number, seed: number): void {
-  for (let i = 0; i < n; i++) heap.u8[p + i] = (seed + i * 7) & 255;
-}
-
-function intact(heap: Heap, p: number, n: number, seed: number): boolean {
-  for (let i = 0; i < n; i++) if (heap.u8[p + i] !== ((seed + i * 7) & 255)) return false;
-  return true;
-}
 
 /**
  * Coalescing blocks side by side, live ones between them: `hole` (3000 bytes, the good fit for a

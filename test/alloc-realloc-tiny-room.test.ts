@@ -9,20 +9,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { attachHeap, createHeap, resolveConfig, WIDE_TINY_CLASSES, type Heap, type HeapOptions } from "../lib";
 import { REALLOC_TINY_ROOM_STEP } from "../lib/alloc/heap";
+import { fill, intact } from "./fixtures/block-bytes";
 import { refusal } from "./fixtures/heap-refusal";
 
 const MiB = 1024 * 1024;
 /** The smallest class: 24 bytes, 23 usable behind the header. */
 const SMALLEST_USABLE = WIDE_TINY_CLASSES[0] - 1;
-
-function fill(heap: Heap, p: number, n: number, seed: number): void {
-  for (let i = 0; i < n; i++) heap.u8[p + i] = (seed + i * 7) & 255;
-}
-
-function intact(heap: Heap, p: number, n: number, seed: number): boolean {
-  for (let i = 0; i < n; i++) if (heap.u8[p + i] !== ((seed + i * 7) & 255)) return false;
-  return true;
-}
 
 /** The usable bytes of the smallest tiny class that holds `n` bytes. */
 function classUsable(n: number): number {

@@ -8,6 +8,7 @@ import { describe, it } from "node:test";
 import { attachHeap, COALESCING_MAX_REQUEST, createHeap, FINE_MID_CLASSES, HeapError, FINE_TINY_CLASSES, MID_CLASSES, SEED_TINY_CLASSES, WIDE_TINY_CLASSES, type Heap, type HeapOptions } from "../lib";
 import { headerMagic } from "../lib/alloc/header";
 import { REALLOC_TINY_ROOM_STEP } from "../lib/alloc/heap";
+import { fill, intact } from "./fixtures/block-bytes";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -22,14 +23,6 @@ const TINY_MAX = FINE_TINY_CLASSES[FINE_TINY_CLASSES.length - 1] - 1;
 const hex = (b: number) => `0x${b.toString(16).padStart(2, "0")}`;
 
 /** Fills [p, p+n) with a pattern derived from `seed`, and checks it later. */
-function fill(heap: Heap, p: number, n: number, seed: number): void {
-  for (let i = 0; i < n; i++) heap.u8[p + i] = (seed + i * 7) & 255;
-}
-function intact(heap: Heap, p: number, n: number, seed: number): boolean {
-  for (let i = 0; i < n; i++) if (heap.u8[p + i] !== ((seed + i * 7) & 255)) return false;
-  return true;
-}
-
 /** Asserts that blocks [ptr, ptr + span) of the list do not overlap and lie inside the heap. */
 function assertDisjoint(heap: Heap, blocks: { ptr: number; span: number }[], what: string): void {
   const sorted = [...blocks].sort((a, b) => a.ptr - b.ptr);
